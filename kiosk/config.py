@@ -1,0 +1,140 @@
+"""The terminal's configuration: one typed, validated schema.
+
+Loaded from a TOML file (``KIOSK_CONFIG`` or ``var/terminal.toml``); when no file
+exists the demo profile is used: every device simulated and a sandbox platform
+started on 127.0.0.1.  Validation happens once, at start-up; a bad file stops
+the terminal with a message that names the offending key.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """The configuration file is missing a key, has a wrong value or cannot be read."""
+
+
+class Profile(enum.Enum):
+    DEMO = "demo"  # simulators + local sandbox platform
+    PRODUCTION = "production"  # hardware + the central platform
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IdCardConfig(_Model):
+    driver: Literal["simulator", "serial"] = "simulator"
+    port: str = ""  # /dev/serial/by-id/... for driver "serial"
+    baudrate: int = Field(115200, gt=0)
+    poll_interval_s: float = Field(0.2, gt=0)
+
+
+class CameraConfig(_Model):
+    driver: Literal["simulator", "opencv"] = "simulator"
+    source: str = "0"  # device index or path for driver "opencv"
+    width: int = Field(640, gt=0)
+    height: int = Field(480, gt=0)
+
+
+class DocumentCameraConfig(_Model):
+    driver: Literal["simulator", "opencv"] = "simulator"
+    source: str = "1"
+    width: int = Field(1536, gt=0)
+    height: int = Field(2048, gt=0)
+
+
+class ReceiptPrinterConfig(_Model):
+    driver: Literal["simulator", "network"] = "simulator"
+    host: str = "127.0.0.1"
+    port: int = Field(9100, gt=0, lt=65536)
+    profile: str = "generic-80mm"
+
+
+class DocumentPrinterConfig(_Model):
+    driver: Literal["simulator", "spool"] = "simulator"
+    spool_dir: str = ""  # defaults to <data_dir>/spool
+
+
+class BarcodeConfig(_Model):
+    driver: Literal["simulator", "serial", "none"] = "simulator"
+    port: str = ""
+    baudrate: int = Field(9600, gt=0)
+
+
+class DevicesConfig(_Model):
+    idcard: IdCardConfig = IdCardConfig()
+    camera: CameraConfig = CameraConfig()
+    document_camera: DocumentCameraConfig = DocumentCameraConfig()
+    receipt_printer: ReceiptPrinterConfig = ReceiptPrinterConfig()
+    document_printer: DocumentPrinterConfig = DocumentPrinterConfig()
+    barcode: BarcodeConfig = BarcodeConfig()
+
+
+class PlatformConfig(_Model):
+    url: str = ""  # empty in the demo profile: a sandbox is started on 127.0.0.1
+    timeout_s: float = Field(5.0, gt=0)
+    sync_interval_s: float = Field(300.0, gt=0)
+    upload_interval_s: float = Field(5.0, gt=0)
+
+
+class SessionConfig(_Model):
+    idle_timeout_s: float = Field(90.0, gt=0)
+    idle_warning_s: float = Field(20.0, gt=0)  # warning shown this long before the timeout
+    card_timeout_s: float = Field(60.0, gt=0)
+    face_timeout_s: float = Field(15.0, gt=0)
+    face_max_attempts: int = Field(3, ge=1)
+    face_threshold: float = Field(0.5, gt=0, lt=2)
+    review_budget_s: float = Field(45.0, gt=0)  # §8.3.4: decide within 45 s
+    review_deadline_s: float = Field(120.0, gt=0)  # past 2 min: error → manual review
+
+
+class UiConfig(_Model):
+    language: Literal["zh", "en"] = "zh"
+    fullscreen: bool = True
+    hall_name: str = "德州市政务服务中心"
+    hall_contact: str = "0534-12345"
+
+
+class TerminalConfig(_Model):
+    terminal_id: str = "DEMO-0001"
+    profile: Profile = Profile.DEMO
+    data_dir: str = "var"
+    devices: DevicesConfig = DevicesConfig()
+    platform: PlatformConfig = PlatformConfig()
+    session: SessionConfig = SessionConfig()
+    ui: UiConfig = UiConfig()
+
+    def data_path(self) -> Path:
+        p = Path(self.data_dir)
+        return p if p.is_absolute() else REPO_ROOT / p
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("KIOSK_CONFIG")
+    return Path(env) if env else REPO_ROOT / "var" / "terminal.toml"
+
+
+def load_config(path: Path | None = None) -> TerminalConfig:
+    """Load and validate the config; the demo profile when no file exists."""
+    path = path or default_config_path()
+    if not path.exists():
+        return TerminalConfig()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"cannot read config {path}: {err}") from err
+    try:
+        return TerminalConfig.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"invalid config {path}: {problems}") from err
