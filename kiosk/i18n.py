@@ -198,3 +198,16 @@ def bilingual(zh: str, en: str, lang: Language | None = None) -> str:
 
 
 __all__ = ["Language", "bilingual", "has_key", "language", "set_language", "tr"]
+
+_TEXTS.update(
+    {
+        "form.error.required": ("此项为必填项", "This field is required"),
+        "form.error.too_long": ("内容过长", "Too long"),
+        "form.error.phone": ("请输入正确的手机号码", "Enter a valid mobile number"),
+        "form.error.date": ("请输入正确的日期", "Enter a valid date"),
+        "form.error.number": ("请输入数字", "Enter a number"),
+        "form.error.id_number": ("身份证号码不正确", "Invalid ID number"),
+        "form.error.option": ("请从选项中选择", "Choose one of the options"),
+        "form.error.pattern": ("格式不正确", "Invalid format"),
+    }
+)

@@ -162,7 +162,7 @@ class SessionMachine:
                 self._record_time(previous)
             old = self.data
             self.data = SessionData()
-            self.step = Step.ATTRACT if reason is not EndReason.OUT_OF_SERVICE else Step.OUT_OF_SERVICE
+            self.step = Step.ATTRACT
             self._entered_at = self._clock()
             self._last_activity = self._entered_at
         log.info("session %s ended: %s", old.session_id[:8], reason.value)

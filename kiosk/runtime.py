@@ -1,0 +1,256 @@
+"""The composition root: builds a running terminal from its config (no Qt).
+
+In the demo profile every device is a simulator speaking the device's real
+wire protocol (a pty for the ID card reader, a TCP socket for the receipt
+printer, image sources for the cameras, a spool directory for the document
+printer) and a sandbox platform serves on 127.0.0.1.  The same drivers run
+against hardware in the production profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from devices.camera.opencv import OpenCvCamera
+from devices.camera.simulator import SimulatedCamera, document_camera, document_source, media_path
+from devices.docprinter.spool import PdfSpoolPrinter
+from devices.idcard.driver import SerialIdCardReader
+from devices.idcard.photo import SimulatorPhotoDecoder
+from devices.idcard.simulator import IdCardSimulator
+from devices.printer.escpos_printer import EscPosReceiptPrinter
+from devices.printer.simulator import ReceiptPrinterSimulator
+from kiosk.config import REPO_ROOT, Profile, TerminalConfig
+from kiosk.docgen import render_lease
+from kiosk.face import FaceVerifier
+from kiosk.ocr import RapidOcrEngine
+from kiosk.outbox import OutboxDrainer
+from kiosk.platform_client import PlatformClient, PlatformError
+from kiosk.services import Devices, KioskService
+from offline_cache.store import Store
+
+log = logging.getLogger(__name__)
+
+ITEMS_DIR = REPO_ROOT / "items"
+
+
+@dataclass(frozen=True)
+class DemoCitizen:
+    """A scripted citizen of the demo profile: which card, which face, which item."""
+
+    key: str  # simulated card key (devices.idcard.sim_cards)
+    item_id: str
+    live_images: tuple[str, ...]  # media file names the face camera plays
+    form: dict[str, str] = field(default_factory=dict)  # what the citizen types
+    lease: dict[str, Any] | None = None  # lease document placed under the document camera
+
+
+DEMO_CITIZENS: tuple[DemoCitizen, ...] = (
+    DemoCitizen("senior", "senior-card", ("obama_live1.jpg", "obama_live2.jpg")),
+    DemoCitizen(
+        "business",
+        "business-registration",
+        ("biden_live.jpg",),
+        form={
+            "business_name": "德城区建国便利店",
+            "business_scope": "日用百货零售",
+            "premises_address": "山东省德州市德城区新华路26号",
+            "phone": "13905340000",
+        },
+        lease={
+            "lessor": "德州市德城区新华物业管理有限公司",
+            "lessee": "李建国",
+            "lessee_id": "37140219880721003X",
+            "premises_address": "山东省德州市德城区新华路26号",
+            "term_start": dt.date(2025, 1, 1),
+            "term_end": dt.date(2027, 12, 31),
+        },
+    ),
+    DemoCitizen("expired", "resident-pension", ("kit_live.jpg",)),
+)
+
+
+class SimulatorBench:
+    """The demo profile's simulated hardware, with the handles a script or test needs."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.idcard = IdCardSimulator().start()
+        self.printer = ReceiptPrinterSimulator().start()
+        self._camera_dir = workdir / "camera"
+        self.camera = SimulatedCamera(self._camera_dir, [media_path("obama_live1.jpg")])
+        self._doc_dir = workdir / "document_camera"
+        self.spool_dir = workdir / "spool"
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        self.place_blank_page()
+
+    def present_face(self, images: Sequence[str]) -> None:
+        """Put a person in front of the face camera (media file names or paths)."""
+        paths = [Path(p) if Path(p).is_absolute() else media_path(p) for p in images]
+        shutil.rmtree(self.camera.frames_dir, ignore_errors=True)
+        self.camera = SimulatedCamera(self._camera_dir, paths)
+
+    def place_document(self, page_bgr: Any) -> Path:
+        return document_source(page_bgr, self._doc_dir, "page.png")
+
+    def place_lease(self, **fields: Any) -> Path:
+        return self.place_document(render_lease(**fields))
+
+    def place_blank_page(self) -> Path:
+        import numpy as np
+
+        return self.place_document(np.full((2048, 1536, 3), 250, dtype=np.uint8))
+
+    def stop(self) -> None:
+        for stop in (self.idcard.stop, self.printer.stop):
+            try:
+                stop()
+            except Exception:
+                log.exception("stopping a simulator failed")
+
+
+@dataclass
+class Terminal:
+    config: TerminalConfig
+    service: KioskService
+    store: Store
+    client: PlatformClient
+    drainer: OutboxDrainer
+    bench: SimulatorBench | None
+    sandbox: Any  # sandbox_platform.server.SandboxServer | None
+    workdir: Path
+    _owned_tmp: Path | None = None
+
+    def warm_up(self) -> threading.Thread:
+        """Load the models in the background once the attract screen is up."""
+
+        def load() -> None:
+            for name, model in (("face", self.service.face), ("ocr", self.service.ocr)):
+                try:
+                    getattr(model, "load", lambda: None)()
+                except Exception:
+                    log.exception("loading the %s model failed", name)
+
+        t = threading.Thread(target=load, name="warm-up", daemon=True)
+        t.start()
+        return t
+
+    def close(self) -> None:
+        self.drainer.stop()
+        self.service.close()
+        for dev in (
+            self.service.devices.idcard,
+            self.service.devices.camera,
+            self.service.devices.document_camera,
+            self.service.devices.receipt_printer,
+            self.service.devices.document_printer,
+        ):
+            try:
+                dev.close()
+            except Exception:
+                log.exception("closing %s failed", getattr(dev, "kind", dev))
+        if self.bench is not None:
+            self.bench.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        self.client.close()
+        self.store.close()
+        if self._owned_tmp is not None:
+            shutil.rmtree(self._owned_tmp, ignore_errors=True)
+
+
+def build_terminal(
+    config: TerminalConfig,
+    workdir: Path | None = None,
+    *,
+    face: FaceVerifier | None = None,
+    ocr: RapidOcrEngine | None = None,
+) -> Terminal:
+    """Start everything the config asks for.  The caller owns the result and must ``close()`` it."""
+    owned: Path | None = None
+    if workdir is None:
+        workdir = config.data_path()
+    workdir.mkdir(parents=True, exist_ok=True)
+    sim_dir = Path(tempfile.mkdtemp(prefix="kiosk-sim-", dir=workdir))
+    owned = sim_dir
+
+    sandbox = None
+    bench: SimulatorBench | None = None
+    platform_url = config.platform.url
+    if config.profile is Profile.DEMO:
+        from sandbox_platform.server import SandboxServer
+
+        sandbox = SandboxServer(workdir / "sandbox", ITEMS_DIR).start()
+        platform_url = sandbox.url
+        bench = SimulatorBench(sim_dir)
+    if not platform_url:
+        raise ValueError("platform.url is required outside the demo profile")
+
+    devices = _build_devices(config, bench, workdir)
+    store = Store(workdir / "terminal.db")
+    client = PlatformClient(platform_url, config.terminal_id, timeout=config.platform.timeout_s)
+    drainer = OutboxDrainer(store, client)
+    service = KioskService(
+        config,
+        devices,
+        store,
+        client,
+        face or FaceVerifier(threshold=config.session.face_threshold),
+        ocr or RapidOcrEngine(),
+        drainer=drainer,
+    )
+    service.load_cached()
+    try:
+        client.enrol()
+        report = service.sync()
+        log.info("sync: %s", report)
+    except PlatformError as err:
+        log.warning("platform unreachable at start-up, serving from the cache: %s", err)
+    drainer.start(interval_s=config.platform.upload_interval_s)
+    return Terminal(config, service, store, client, drainer, bench, sandbox, workdir, owned)
+
+
+def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir: Path) -> Devices:
+    dc = config.devices
+    if bench is not None:
+        idcard = SerialIdCardReader(
+            bench.idcard.port, dc.idcard.baudrate, poll_interval=dc.idcard.poll_interval_s
+        )
+        camera = bench.camera.camera()
+        doc_cam = document_camera(bench.workdir / "document_camera" / "page.png")
+        printer = EscPosReceiptPrinter("127.0.0.1", bench.printer.port, profile=dc.receipt_printer.profile)
+        spool = bench.spool_dir
+    else:
+        idcard = SerialIdCardReader(
+            dc.idcard.port, dc.idcard.baudrate, poll_interval=dc.idcard.poll_interval_s
+        )
+        camera = OpenCvCamera(_source(dc.camera.source), dc.camera.width, dc.camera.height)
+        doc_cam = OpenCvCamera(
+            _source(dc.document_camera.source),
+            dc.document_camera.width,
+            dc.document_camera.height,
+            kind="document_camera",
+        )
+        printer = EscPosReceiptPrinter(
+            dc.receipt_printer.host, dc.receipt_printer.port, dc.receipt_printer.profile
+        )
+        spool = Path(dc.document_printer.spool_dir) if dc.document_printer.spool_dir else workdir / "spool"
+    return Devices(
+        idcard=idcard,
+        camera=camera,
+        document_camera=doc_cam,
+        receipt_printer=printer,
+        document_printer=PdfSpoolPrinter(spool),
+        photo_decoder=SimulatorPhotoDecoder(),
+    )
+
+
+def _source(value: str) -> int | str:
+    return int(value) if value.isdigit() else value

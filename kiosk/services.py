@@ -1,0 +1,770 @@
+"""The citizen session's work: what each step does, on whatever devices are plugged in.
+
+:class:`KioskService` is the kiosk core's one entry point for the UI.  Its
+step methods block (device I/O, models, network) and are meant to run on a
+worker thread; the UI facade turns the events they publish into Qt signals.
+Every device, model or platform failure is turned into a :class:`Problem`
+with the required action, and the session moves to a defined step: retry,
+continue to manual review, or out of service.  Nothing here raises into the UI
+except bugs.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+from devices.base import DeviceError, DeviceStatus, RequiredAction
+from devices.interfaces import (
+    BarcodeReader,
+    Camera,
+    DocumentPrinter,
+    IdCardRead,
+    IdCardReader,
+    PhotoDecoder,
+    ReceiptPrinter,
+)
+from kiosk import logsetup, outputs
+from kiosk.config import TerminalConfig
+from kiosk.face import FaceResult, FaceVerifier
+from kiosk.identity import age_on, mask_id_number
+from kiosk.items import ItemPackage, load_package, search
+from kiosk.materials import CrossCheckResult, ExtractedField, FieldSpec, cross_check, extract_fields
+from kiosk.ocr import OcrEngine
+from kiosk.outbox import OutboxDrainer
+from kiosk.platform_client import PlatformClient, PlatformError
+from kiosk.review import Decision, Outcome, ReviewEngine, build_inputs, run_golden_cases
+from kiosk.session import EndReason, SessionMachine, Step
+from kiosk.warnings import WarningHit, WarningList, check_warnings, load_warning_list
+from offline_cache.store import OutboxState, StorageError, Store
+
+log = logging.getLogger(__name__)
+
+Event = tuple[str, Any]
+
+_PICKUP = {
+    Outcome.APPROVE: "本机打印，请取走证照",
+    Outcome.MANUAL: "审核通过后窗口领取或邮寄",
+    Outcome.REJECT: "无",
+}
+EventSink = Callable[[str, Any], None]
+
+
+# --------------------------------------------------------------------------- values
+@dataclass(frozen=True)
+class Problem:
+    """A failure the citizen sees, with what clears it and where the session can go next."""
+
+    device: str  # idcard | camera | document_camera | receipt_printer | document_printer | platform | storage
+    action: RequiredAction
+    detail_key: str  # i18n key of the specific message
+    retry_step: Step | None  # the step to retry, None when retrying makes no sense
+    allow_manual: bool  # the citizen may continue with the case transferred to manual review
+
+    @property
+    def title_key(self) -> str:
+        return f"problem.{self.device}"
+
+
+@dataclass(frozen=True)
+class MaterialResult:
+    material_type: str
+    fields: Mapping[str, ExtractedField]
+    checks: tuple[CrossCheckResult, ...]
+    ocr_ms: float
+    image_sha256: str
+    image_jpeg: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FormField:
+    key: str
+    label: tuple[str, str]
+    value: str
+    readonly: bool
+    prefilled: bool
+    required: bool
+    kind: str
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    case_id: str
+    acknowledged: bool
+    queued: bool
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    receipt_printed: bool
+    certificate_printed: bool
+    certificate_number: str | None
+    problem: Problem | None
+
+
+@dataclass
+class Devices:
+    idcard: IdCardReader
+    camera: Camera
+    document_camera: Camera
+    receipt_printer: ReceiptPrinter
+    document_printer: DocumentPrinter
+    photo_decoder: PhotoDecoder
+    barcode: BarcodeReader | None = None
+
+    def statuses(self) -> dict[str, DeviceStatus]:
+        out: dict[str, DeviceStatus] = {}
+        for name in ("idcard", "camera", "document_camera", "receipt_printer", "document_printer", "barcode"):
+            dev = getattr(self, name)
+            if dev is None:
+                continue
+            try:
+                out[name] = dev.status()
+            except Exception:  # a status query must never take the terminal down
+                log.exception("status of %s failed", name)
+                out[name] = DeviceStatus.HARDWARE_ERROR
+        return out
+
+
+class ReviewTimeout(Exception):
+    """The review did not finish within the hard deadline."""
+
+
+# --------------------------------------------------------------------------- service
+class KioskService:
+    """The kiosk core as the UI sees it."""
+
+    def __init__(
+        self,
+        config: TerminalConfig,
+        devices: Devices,
+        store: Store,
+        client: PlatformClient,
+        face: FaceVerifier,
+        ocr: OcrEngine,
+        review: ReviewEngine | None = None,
+        drainer: OutboxDrainer | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
+    ) -> None:
+        self.config = config
+        self.devices = devices
+        self.store = store
+        self.client = client
+        self.face = face
+        self.ocr = ocr
+        self.review_engine = review or ReviewEngine()
+        self.drainer = drainer or OutboxDrainer(store, client)
+        self.machine = SessionMachine()
+        self._clock = clock
+        self._listeners: list[EventSink] = []
+        self._packages: dict[str, ItemPackage] = {}
+        self._warning_lists: dict[str, WarningList] = {}
+        self._review_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
+        self._cancel = threading.Event()
+        self.machine.subscribe(self._on_step)
+
+    def _on_step(self, old: Step, new: Step) -> None:
+        if new is Step.ATTRACT:
+            logsetup.clear_sensitive()
+        self._emit("step", new)
+
+    # ------------------------------------------------------------------ events
+    def subscribe(self, sink: EventSink) -> None:
+        self._listeners.append(sink)
+
+    def _emit(self, kind: str, payload: Any) -> None:
+        for sink in list(self._listeners):
+            try:
+                sink(kind, payload)
+            except Exception:
+                log.exception("event listener failed for %s", kind)
+
+    @property
+    def step(self) -> Step:
+        return self.machine.step
+
+    @property
+    def data(self) -> Any:
+        return self.machine.data
+
+    # ------------------------------------------------------------------ catalogue and sync
+    def load_cached(self) -> int:
+        """Activate what the offline cache holds (start-up, network or not)."""
+        for stored in self.store.active_packages():
+            try:
+                pkg = load_package(stored.body)
+            except Exception:
+                log.exception("cached package %s is unusable", stored.item_id)
+                continue
+            self._packages[pkg.id] = pkg
+        for blob in self.store.warning_lists():
+            try:
+                self._warning_lists[blob.name] = load_warning_list(blob.body)
+            except Exception:
+                log.exception("cached warning list %s is unusable", blob.name)
+        return len(self._packages)
+
+    def sync(self) -> dict[str, str]:
+        """Fetch packages and warning lists; activate a package only if its golden cases pass.
+
+        Returns item id / list name → "activated" | "unchanged" | "rejected: ..." .
+        A failed sync leaves the last good versions serving."""
+        report: dict[str, str] = {}
+        for entry in self.client.list_packages():
+            current = self._packages.get(entry.item_id)
+            if current is not None and current.sha256 == entry.sha256:
+                report[entry.item_id] = "unchanged"
+                continue
+            try:
+                body = self.client.fetch_package(entry.item_id)
+                pkg = load_package(body)
+                failures = run_golden_cases(pkg, self.review_engine)
+                if failures:
+                    raise ValueError(f"{len(failures)} golden case(s) failed")
+            except PlatformError:
+                raise
+            except Exception as err:
+                log.warning("package %s %s rejected: %s", entry.item_id, entry.version, err)
+                self.store.audit("package_rejected", {"item": entry.item_id, "version": entry.version})
+                report[entry.item_id] = f"rejected: {err}"
+                continue
+            self.store.put_package(pkg.id, pkg.version, pkg.sha256, body)
+            self.store.activate(pkg.id, pkg.version)
+            self._packages[pkg.id] = pkg
+            report[pkg.id] = "activated"
+        for wl_entry in self.client.list_warning_lists():
+            try:
+                body = self.client.fetch_warning_list(wl_entry.name)
+                wl = load_warning_list(body)
+            except PlatformError:
+                raise
+            except Exception as err:
+                log.warning("warning list %s rejected: %s", wl_entry.name, err)
+                report[wl_entry.name] = f"rejected: {err}"
+                continue
+            self.store.put_warning_list(
+                wl.name, wl.version, hashlib.sha256(body).hexdigest(), body, self._clock().timestamp()
+            )
+            self._warning_lists[wl.name] = wl
+            report[wl.name] = "activated"
+        self.store.audit("sync", {"result": report})
+        return report
+
+    def catalogue(self) -> list[ItemPackage]:
+        return sorted(self._packages.values(), key=lambda p: p.id)
+
+    def search_items(self, query: str) -> list[ItemPackage]:
+        return list(search(self.catalogue(), query))
+
+    def package(self, item_id: str) -> ItemPackage:
+        return self._packages[item_id]
+
+    # ------------------------------------------------------------------ session steps
+    def start(self) -> None:
+        self._cancel.clear()
+        self.machine.go(Step.CHOOSE_ITEM)
+
+    def choose_item(self, item_id: str) -> None:
+        if item_id not in self._packages:
+            raise KeyError(item_id)
+        self.machine.data.item_id = item_id
+        self.machine.touch()
+        self.machine.go(Step.READ_CARD)
+
+    def read_card(self) -> IdCardRead | None:
+        """Wait for the ID card and read it.  On success the session moves to the face check.
+
+        Returns ``None`` when cancelled or timed out (the step stays); failures
+        land in DEVICE_PROBLEM."""
+        deadline = time.monotonic() + self.config.session.card_timeout_s
+        self._cancel.clear()
+        while time.monotonic() < deadline and not self._cancel.is_set():
+            if self.machine.step is not Step.READ_CARD:
+                return None
+            try:
+                read = self.devices.idcard.read_card(timeout=0.5)
+            except DeviceError as err:
+                self._problem("idcard", err, retry=Step.READ_CARD)
+                return None
+            if read is None:
+                continue
+            return self._accept_card(read)
+        return None
+
+    def _accept_card(self, read: IdCardRead) -> IdCardRead | None:
+        data = self.machine.data
+        data.card = read
+        logsetup.register_sensitive(read.text.name, read.text.address)
+        data.card_photo = self.devices.photo_decoder.decode(read.photo_raw)
+        self.machine.touch()
+        self.store.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})
+        self._emit("card", read)
+        self.machine.go(Step.FACE_CHECK)
+        return read
+
+    def cancel_wait(self) -> None:
+        """Stop a blocking wait (card, face) so the worker returns promptly."""
+        self._cancel.set()
+
+    def check_face(self) -> FaceResult | None:
+        """Verify the person in front of the camera against the card photo."""
+        data = self.machine.data
+        if data.card_photo is None:
+            # No decodable photo on the card: the platform reference photo comes with the identity issue.
+            data.staff_assisted_identity = True
+            self.machine.go(Step.STAFF_ASSIST)
+            return None
+        data.face_attempts += 1
+        self._cancel.clear()
+        try:
+            self.devices.camera.open()
+            result = self.face.verify(
+                data.card_photo,
+                self._camera_frames(),
+                timeout_s=self.config.session.face_timeout_s,
+                max_frames=60,
+            )
+        except DeviceError as err:
+            self._problem("camera", err, retry=Step.FACE_CHECK)
+            return None
+        finally:
+            try:
+                self.devices.camera.close()
+            except DeviceError:
+                log.warning("camera close failed", exc_info=True)
+        data.face = result
+        self.machine.touch()
+        self.store.audit(
+            "face_check",
+            {"session": data.session_id, "matched": result.matched, "score": round(result.score, 4)},
+        )
+        if result.matched:
+            self.machine.go(Step.FORM)
+        elif data.face_attempts >= self.config.session.face_max_attempts:
+            data.staff_assisted_identity = True
+            self.machine.go(Step.STAFF_ASSIST)
+        else:
+            self.machine.go(Step.FACE_CHECK)
+        return result
+
+    def _camera_frames(self) -> Any:
+        while not self._cancel.is_set():
+            frame = self.devices.camera.read_frame(timeout=2.0)
+            self._emit("frame", frame)
+            yield frame
+
+    def staff_confirmed_identity(self) -> None:
+        """Hall staff checked the identity in person: the case goes on, flagged for manual review."""
+        self.machine.data.staff_assisted_identity = True
+        self.machine.go(Step.FORM)
+
+    def form_fields(self) -> list[FormField]:
+        """The item's form with what the terminal already knows filled in."""
+        pkg = self.package(self._item_id())
+        known = self._known_values()
+        fields: list[FormField] = []
+        for spec in pkg.form:
+            current = self.machine.data.form.get(spec.key)
+            value = current if current is not None else known.get(spec.source or "", spec.default or "")
+            fields.append(
+                FormField(
+                    key=spec.key,
+                    label=(spec.label_zh, spec.label_en),
+                    value=value,
+                    readonly=spec.readonly,
+                    prefilled=current is None and bool(value),
+                    required=spec.required,
+                    kind=spec.type,
+                )
+            )
+        return fields
+
+    def _known_values(self) -> dict[str, str]:
+        data = self.machine.data
+        known: dict[str, str] = {}
+        if data.card is not None:
+            text = data.card.text
+            today = self._clock().date()
+            known.update(
+                {
+                    "idcard.name": text.name,
+                    "idcard.id_number": text.id_number,
+                    "idcard.address": text.address,
+                    "idcard.sex": text.sex,
+                    "idcard.birth_date": text.birth_date.isoformat(),
+                    "idcard.valid_until": text.valid_until.isoformat() if text.valid_until else "长期",
+                    "computed.age": str(age_on(text.id_number, today)),
+                }
+            )
+        for mtype, result in data.materials.items():
+            for key, fld in result.fields.items():
+                known[f"materials.{mtype}.{key}"] = fld.value
+        return known
+
+    def submit_form(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Validate the form; on success go on.  Returns field key → i18n error key."""
+        pkg = self.package(self._item_id())
+        errors = pkg.validate_form(values)
+        self.machine.touch()
+        if errors:
+            return errors
+        self.machine.data.form = dict(values)
+        self.machine.go(Step.MATERIALS if pkg.materials else Step.REVIEW)
+        return {}
+
+    def capture_material(self, material_type: str) -> MaterialResult | None:
+        """Capture, OCR, extract and cross-check one material."""
+        import cv2  # local: keeps start-up light
+
+        pkg = self.package(self._item_id())
+        spec = pkg.material(material_type)
+        cam = self.devices.document_camera
+        try:
+            cam.open()
+            try:
+                image = cam.read_frame(timeout=5.0)
+            finally:
+                cam.close()
+        except DeviceError as err:
+            self._problem("document_camera", err, retry=Step.MATERIALS)
+            return None
+        t0 = time.perf_counter()
+        lines = self.ocr.recognise(image)
+        ocr_ms = (time.perf_counter() - t0) * 1000.0
+        fields = extract_fields(
+            lines,
+            [FieldSpec(e.key, e.label_regex, e.value_regex, e.normaliser) for e in spec.extract],
+        )
+        expected = self._cross_check_expectations(spec.cross_checks)
+        checks = tuple(cross_check(fields, expected))
+        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        jpeg_bytes = jpeg.tobytes() if ok else b""
+        result = MaterialResult(
+            material_type=material_type,
+            fields=fields,
+            checks=checks,
+            ocr_ms=ocr_ms,
+            image_sha256=hashlib.sha256(jpeg_bytes).hexdigest(),
+            image_jpeg=jpeg_bytes,
+        )
+        self.machine.data.materials[material_type] = result
+        self.machine.touch()
+        self._emit("material", result)
+        return result
+
+    def _cross_check_expectations(self, specs: Any) -> dict[str, str]:
+        known = self._known_values()
+        form = self.machine.data.form
+        expected: dict[str, str] = {}
+        for cc in specs:
+            if cc.against.startswith("form."):
+                value = form.get(cc.against.removeprefix("form."), "")
+            else:
+                value = known.get(cc.against, "")
+            expected[cc.field] = value
+        return expected
+
+    def finish_materials(self) -> None:
+        self.machine.go(Step.REVIEW)
+
+    def run_review(self) -> Decision:
+        """The intelligent review, within the standard's budget.
+
+        Past the hard deadline (2 min by default) the case is transferred to
+        manual review with the reason; an engine error does the same."""
+        pkg = self.package(self._item_id())
+        data = self.machine.data
+        t0 = time.perf_counter()
+        future = self._review_pool.submit(self._review_now, pkg)
+        try:
+            decision = future.result(timeout=self.config.session.review_deadline_s)
+        except FutureTimeout:
+            future.cancel()
+            decision = self._fallback_decision(pkg, "review_timeout", t0)
+        except Exception:
+            log.exception("review failed for %s", pkg.id)
+            decision = self._fallback_decision(pkg, "review_error", t0)
+        if data.staff_assisted_identity and decision.outcome is Outcome.APPROVE:
+            decision = decision.transferred(
+                "staff_identity", ("身份由工作人员核验", "Identity checked by staff")
+            )
+        data.decision = decision
+        self.store.audit(
+            "review",
+            {
+                "session": data.session_id,
+                "item": pkg.id,
+                "outcome": decision.outcome.value,
+                "reasons": list(decision.reasons),
+                "ms": round(decision.elapsed_ms, 2),
+            },
+        )
+        self._emit("decision", decision)
+        self.machine.go(Step.CONFIRM_SIGN)
+        return decision
+
+    def _review_now(self, pkg: ItemPackage) -> Decision:
+        data = self.machine.data
+        today = self._clock().date()
+        text = data.card.text
+        identifiers = {"id_number": text.id_number, "name": text.name}
+        for key in ("business_name", "business_scope"):
+            if key in data.form:
+                identifiers[key] = data.form[key]
+        lists = [self._warning_lists[n] for n in pkg.warning_lists if n in self._warning_lists]
+        hits: list[WarningHit] = check_warnings(lists, identifiers, today=today)
+        data.warnings = hits
+        materials = {t: {k: f.value for k, f in r.fields.items()} for t, r in data.materials.items()}
+        checks = {f"{t}.{c.field}": c.match for t, r in data.materials.items() for c in r.checks}
+        inputs = build_inputs(
+            pkg,
+            card=text,
+            form=data.form,
+            materials=materials,
+            cross_checks=checks,
+            warning_hits=hits,
+            today=today,
+        )
+        return self.review_engine.review(pkg, inputs, deadline_s=self.config.session.review_budget_s)
+
+    def _fallback_decision(self, pkg: ItemPackage, reason: str, t0: float) -> Decision:
+        return Decision.manual_fallback(pkg, reason, elapsed_ms=(time.perf_counter() - t0) * 1000.0)
+
+    def back_to_form(self) -> None:
+        self.machine.go(Step.FORM)
+
+    def submit(self, signature_png: bytes) -> SubmitResult | None:
+        """Build the case, store it with its outbox entry in one transaction, start the upload."""
+        data = self.machine.data
+        data.signature_png = signature_png
+        self.machine.go(Step.SUBMIT)
+        case_id = str(uuid.uuid4())
+        payload = self._case_payload(case_id)
+        try:
+            self.store.add_case(case_id, self._item_id(), payload, self._clock().timestamp())
+        except StorageError as err:
+            log.error("storing case failed: %s", err)
+            self._set_problem(
+                Problem("storage", RequiredAction.MAINTENANCE, "problem.storage", None, allow_manual=False)
+            )
+            return None
+        data.case_id = case_id
+        self.store.audit("case_submitted", {"session": data.session_id, "case": case_id})
+        self.drainer.kick()
+        acknowledged = self._wait_for_ack(case_id, timeout_s=3.0)
+        data.acknowledged = acknowledged
+        result = SubmitResult(case_id=case_id, acknowledged=acknowledged, queued=not acknowledged)
+        self._emit("submitted", result)
+        self.machine.go(Step.RESULT)
+        return result
+
+    def _wait_for_ack(self, case_id: str, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            stored = self.store.case(case_id)
+            if stored is not None and stored.state is OutboxState.SENT:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _case_payload(self, case_id: str) -> bytes:
+        data = self.machine.data
+        pkg = self.package(self._item_id())
+        decision: Decision = data.decision
+        text = data.card.text
+        body = {
+            "case_id": case_id,
+            "terminal_id": self.config.terminal_id,
+            "item": {"id": pkg.id, "version": pkg.version, "sha256": pkg.sha256},
+            "submitted_at": self._clock().isoformat(),
+            "applicant": {
+                "name": text.name,
+                "id_number": text.id_number,
+                "sex": text.sex,
+                "address": text.address,
+                "card_valid_until": text.valid_until.isoformat() if text.valid_until else None,
+            },
+            "form": data.form,
+            "materials": [
+                {
+                    "type": r.material_type,
+                    "fields": {
+                        k: {"value": f.value, "confidence": f.confidence} for k, f in r.fields.items()
+                    },
+                    "cross_checks": [{"field": c.field, "match": c.match} for c in r.checks],
+                    "image_sha256": r.image_sha256,
+                    "image_jpeg_b64": base64.b64encode(r.image_jpeg).decode("ascii"),
+                }
+                for r in data.materials.values()
+            ],
+            "identity_evidence": {
+                "card_read_at": data.card.read_at.isoformat(),
+                "face_score": data.face.score if data.face is not None else None,
+                "face_threshold": data.face.threshold if data.face is not None else None,
+                "face_matched": data.face.matched if data.face is not None else None,
+                "staff_assisted": data.staff_assisted_identity,
+            },
+            "warnings": [
+                {"list": h.list_name, "version": h.list_version, "matched": h.matched, "stale": h.stale}
+                for h in data.warnings
+            ],
+            "decision": decision.to_record(),
+            "signature_png_b64": base64.b64encode(data.signature_png or b"").decode("ascii"),
+        }
+        return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    def print_outputs(self) -> PrintResult:
+        """The receipt for every outcome, and the certificate when approved."""
+        data = self.machine.data
+        pkg = self.package(self._item_id())
+        decision: Decision = data.decision
+        text = data.card.text
+        problem: Problem | None = None
+        now = self._clock()
+        receipt = outputs.build_receipt(
+            outputs.ReceiptData(
+                hall_name=self.config.ui.hall_name,
+                item_name=pkg.name_zh,
+                case_id=data.case_id or "",
+                decision=decision.outcome.value,
+                reasons=tuple(decision.reason_texts_zh),
+                applicant_name_masked=outputs.mask_name(text.name),
+                id_number_masked=outputs.mask_id_number(text.id_number),
+                submitted_at=now,
+                pickup_text=_PICKUP[decision.outcome],
+                progress_url=f"https://zwfw.example.gov.cn/progress/{data.case_id}",
+                contact_line=f"咨询电话 {self.config.ui.hall_contact}",
+            )
+        )
+        receipt_ok = False
+        try:
+            self.devices.receipt_printer.print_receipt(receipt)
+            receipt_ok = True
+        except DeviceError as err:
+            problem = self._to_problem("receipt_printer", err, retry=None)
+            log.warning("receipt printing failed: %s", err)
+        cert_ok = False
+        cert_no: str | None = None
+        if decision.outcome is Outcome.APPROVE and pkg.certificate is not None:
+            cert_no = self._next_certificate_number(pkg)
+            pdf = outputs.build_certificate_pdf(
+                outputs.CertificateData(
+                    title=pkg.certificate.title_zh,
+                    number=cert_no,
+                    holder_name=text.name,
+                    id_number=text.id_number,
+                    issue_date=now.date(),
+                    authority=pkg.certificate.authority.zh,
+                    verify_url=f"https://zwfw.example.gov.cn/verify/{cert_no}",
+                )
+            )
+            try:
+                self.devices.document_printer.print_pdf(pdf, title=cert_no)
+                cert_ok = True
+            except DeviceError as err:
+                problem = problem or self._to_problem("document_printer", err, retry=None)
+                log.warning("certificate printing failed: %s", err)
+        self.store.audit(
+            "outputs", {"session": data.session_id, "receipt": receipt_ok, "certificate": cert_ok}
+        )
+        result = PrintResult(receipt_ok, cert_ok, cert_no, problem)
+        self._emit("printed", result)
+        return result
+
+    def _next_certificate_number(self, pkg: ItemPackage) -> str:
+        """Coding rule: prefix + terminal + date + per-day sequence, persisted before use (never reused)."""
+        today = self._clock().strftime("%Y%m%d")
+        key = f"cert-seq:{today}"
+        seq = int(self.store.get_meta(key) or "0") + 1
+        self.store.set_meta(key, str(seq))  # persisted before use: never reused after a crash
+        prefix = pkg.certificate.number_prefix if pkg.certificate else "Z"
+        return f"{prefix}{self.config.terminal_id[-4:]}{today}{seq:04d}"
+
+    def finish_result(self) -> None:
+        self.machine.go(Step.RATING)
+
+    def rate(self, rating: str) -> None:
+        data = self.machine.data
+        data.rating = rating
+        self.store.audit("rating", {"session": data.session_id, "case": data.case_id, "rating": rating})
+        self.machine.reset(EndReason.COMPLETED)
+
+    def cancel(self, reason: EndReason = EndReason.CANCELLED) -> None:
+        """Cancel from any step, or idle timeout: everything the session held is dropped."""
+        self._cancel.set()
+        old = self.machine.data
+        if self.machine.step is not Step.ATTRACT:
+            self.store.audit("session_end", {"session": old.session_id, "reason": reason.value})
+        self.machine.reset(reason)
+
+    def retry(self) -> None:
+        """From DEVICE_PROBLEM: back to the step that failed."""
+        problem: Problem | None = self.machine.data.problem
+        if problem is None or problem.retry_step is None:
+            self.cancel()
+            return
+        self.machine.data.problem = None
+        self.machine.go(problem.retry_step)
+
+    def continue_to_manual(self) -> None:
+        """From DEVICE_PROBLEM: go on without the failed device; the case goes to manual review."""
+        data = self.machine.data
+        data.problem = None
+        data.staff_assisted_identity = data.staff_assisted_identity or data.face is None
+        self.machine.go(Step.FORM if data.card is not None else Step.READ_CARD)
+
+    # ------------------------------------------------------------------ problems
+    def _to_problem(self, device: str, err: DeviceError, retry: Step | None) -> Problem:
+        detail = f"problem.{device}"
+        if err.status is DeviceStatus.NO_MEDIA and device == "idcard":
+            detail = "problem.card_removed"
+        allow_manual = device in {"camera", "document_camera"}
+        return Problem(device, err.action, detail, retry, allow_manual)
+
+    def _problem(self, device: str, err: DeviceError, retry: Step | None) -> None:
+        log.warning("device problem on %s: %s", device, err)
+        problem = self._to_problem(device, err, retry)
+        self._set_problem(problem)
+
+    def _set_problem(self, problem: Problem) -> None:
+        self.store.audit("device_problem", {"device": problem.device, "action": problem.action.value})
+        self._emit("problem", problem)
+        if problem.action is RequiredAction.MAINTENANCE and not problem.allow_manual:
+            # The terminal cannot serve: the citizen's session ends (and is wiped) here.
+            self.machine.reset(EndReason.OUT_OF_SERVICE)
+            self.machine.data.problem = problem
+            self.machine.go(Step.OUT_OF_SERVICE)
+        else:
+            self.machine.data.problem = problem
+            self.machine.go(Step.DEVICE_PROBLEM)
+
+    def try_leave_out_of_service(self) -> bool:
+        """Back to the attract screen once the devices every session needs are usable again."""
+        if self.machine.step is not Step.OUT_OF_SERVICE:
+            return True
+        statuses = self.devices.statuses()
+        if statuses.get("idcard") in {DeviceStatus.OFFLINE, DeviceStatus.HARDWARE_ERROR}:
+            return False
+        self.machine.reset(EndReason.COMPLETED)
+        return True
+
+    def _item_id(self) -> str:
+        item = self.machine.data.item_id
+        if item is None:
+            raise RuntimeError("no item chosen")
+        return item
+
+    def close(self) -> None:
+        self._cancel.set()
+        self._review_pool.shutdown(wait=False, cancel_futures=True)

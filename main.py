@@ -1,0 +1,57 @@
+"""Entry point: ``python main.py`` starts the terminal (demo profile unless configured)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Government service hall self-service terminal")
+    parser.add_argument(
+        "--config", help="terminal config (TOML); default: $KIOSK_CONFIG or var/terminal.toml"
+    )
+    parser.add_argument("--windowed", action="store_true", help="do not go full-screen")
+    args = parser.parse_args(argv)
+
+    from pathlib import Path
+
+    from kiosk import logsetup
+    from kiosk.config import ConfigError, load_config
+    from kiosk.i18n import set_language
+
+    try:
+        config = load_config(Path(args.config) if args.config else None)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    logsetup.configure(config.data_path() / "logs")
+    set_language(config.ui.language)
+
+    from ui.app import has_display
+
+    if not has_display():
+        print(
+            "No display found (DISPLAY/WAYLAND_DISPLAY unset). The terminal needs a screen;\n"
+            "to see it work headless, run `make demo` (scripted sessions, screenshots in demo-out/).",
+            file=sys.stderr,
+        )
+        return 3
+
+    from kiosk.runtime import build_terminal
+    from ui.app import KioskUi, make_app
+
+    app = make_app()
+    terminal = build_terminal(config)
+    ui = KioskUi(app, terminal, fullscreen=config.ui.fullscreen and not args.windowed)
+    try:
+        return app.exec()
+    finally:
+        ui.close()
+        terminal.close()
+        logging.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

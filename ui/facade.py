@@ -1,0 +1,194 @@
+"""The UI's one door into the kiosk core.
+
+Turns :class:`kiosk.services.KioskService` events into Qt signals, runs the
+core's blocking step methods on the background pool, starts the work each step
+needs when the step is entered, and enforces the idle timeout.  Screens only
+call facade methods and listen to its signals.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage
+
+from kiosk.services import KioskService
+from kiosk.session import EndReason, Step
+from ui.worker import Background
+
+log = logging.getLogger(__name__)
+
+
+def frame_to_qimage(frame: np.ndarray) -> QImage:
+    """BGR uint8 → QImage (a deep copy, safe to hand across threads)."""
+    rgb = np.ascontiguousarray(frame[:, :, ::-1])
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class KioskFacade(QObject):
+    stepChanged = Signal(object)  # Step
+    cardRead = Signal(object)  # IdCardRead
+    frame = Signal(QImage)  # live camera preview
+    material = Signal(object)  # MaterialResult
+    decision = Signal(object)  # Decision
+    submitted = Signal(object)  # SubmitResult
+    printed = Signal(object)  # PrintResult
+    problem = Signal(object)  # Problem
+    busy = Signal(str)  # i18n key of what the terminal is doing, "" when done
+    idleWarning = Signal(int)  # seconds left; -1 when the warning is cleared
+    bug = Signal(str)  # an unexpected error: the session was reset
+
+    def __init__(self, service: KioskService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.bg = Background()
+        self._last_frame_emit = 0.0
+        self._warned = False
+        service.subscribe(self._on_event)
+        self._idle = QTimer(self)
+        self._idle.setInterval(500)
+        self._idle.timeout.connect(self._check_idle)
+        self._idle.start()
+        self._oos = QTimer(self)
+        self._oos.setInterval(2000)
+        self._oos.timeout.connect(self._check_out_of_service)
+        self._oos.start()
+
+    # ------------------------------------------------------------------ events from the core
+    def _on_event(self, kind: str, payload: Any) -> None:  # any thread
+        if kind == "step":
+            self.stepChanged.emit(payload)
+        elif kind == "frame":
+            now = time.monotonic()
+            if now - self._last_frame_emit >= 0.08:
+                self._last_frame_emit = now
+                self.frame.emit(frame_to_qimage(payload))
+        elif kind == "card":
+            self.cardRead.emit(payload)
+        elif kind == "material":
+            self.material.emit(payload)
+        elif kind == "decision":
+            self.decision.emit(payload)
+        elif kind == "submitted":
+            self.submitted.emit(payload)
+        elif kind == "printed":
+            self.printed.emit(payload)
+        elif kind == "problem":
+            self.problem.emit(payload)
+
+    def on_step_entered(self, step: Step) -> None:
+        """Start what the step needs (called by the window after it shows the step's screen)."""
+        if step is Step.READ_CARD:
+            self._run(self.service.read_card)
+        elif step is Step.FACE_CHECK:
+            self._run(self.service.check_face)
+        elif step is Step.REVIEW:
+            self.busy.emit("review.running")
+            self._run(self.service.run_review)
+        elif step is Step.RESULT:
+            self.busy.emit("result.printing")
+            self._run(self.service.print_outputs)
+
+    # ------------------------------------------------------------------ commands from screens
+    def touch(self) -> None:
+        self.service.machine.touch()
+        if self._warned:
+            self._warned = False
+            self.idleWarning.emit(-1)
+
+    def start(self) -> None:
+        self._guard(self.service.start)
+
+    def choose_item(self, item_id: str) -> None:
+        self._guard(lambda: self.service.choose_item(item_id))
+
+    def form_fields(self) -> list[Any]:
+        return self.service.form_fields()
+
+    def submit_form(self, values: Mapping[str, str]) -> dict[str, str]:
+        return self.service.submit_form(values)
+
+    def capture_material(self, material_type: str) -> None:
+        self.busy.emit("materials.recognising")
+        self._run(lambda: self.service.capture_material(material_type))
+
+    def finish_materials(self) -> None:
+        self._guard(self.service.finish_materials)
+
+    def back_to_form(self) -> None:
+        self._guard(self.service.back_to_form)
+
+    def submit(self, signature_png: bytes) -> None:
+        self.busy.emit("submit.running")
+        self._run(lambda: self.service.submit(signature_png))
+
+    def finish_result(self) -> None:
+        self._guard(self.service.finish_result)
+
+    def rate(self, rating: str) -> None:
+        self._guard(lambda: self.service.rate(rating))
+
+    def cancel(self) -> None:
+        self.service.cancel_wait()
+        self._guard(lambda: self.service.cancel(EndReason.CANCELLED))
+
+    def retry(self) -> None:
+        self._guard(self.service.retry)
+
+    def continue_to_manual(self) -> None:
+        self._guard(self.service.continue_to_manual)
+
+    def staff_confirmed_identity(self) -> None:
+        self._guard(self.service.staff_confirmed_identity)
+
+    # ------------------------------------------------------------------ plumbing
+    def _run(self, fn: Any) -> None:
+        self.bg.run(fn, on_success=lambda _r: self.busy.emit(""), on_failure=self._on_bug)
+
+    def _guard(self, fn: Any) -> None:
+        try:
+            fn()
+        except Exception as err:
+            self._on_bug(err)
+
+    def _on_bug(self, err: BaseException) -> None:
+        """A bug, not a known failure: log it, wipe the session, keep serving."""
+        log.error("unexpected error; session reset", exc_info=err)
+        self.busy.emit("")
+        self.service.cancel_wait()
+        try:
+            self.service.cancel(EndReason.CANCELLED)
+        except Exception:
+            log.exception("reset after error failed")
+        self.bug.emit(type(err).__name__)
+
+    def _check_idle(self) -> None:
+        cfg = self.service.config.session
+        warn, expired, left = self.service.machine.idle_state(cfg.idle_timeout_s, cfg.idle_warning_s)
+        if expired:
+            self._warned = False
+            self.idleWarning.emit(-1)
+            self.service.cancel_wait()
+            self._guard(lambda: self.service.cancel(EndReason.IDLE_TIMEOUT))
+        elif warn:
+            self._warned = True
+            self.idleWarning.emit(int(left + 0.999))
+        elif self._warned:
+            self._warned = False
+            self.idleWarning.emit(-1)
+
+    def _check_out_of_service(self) -> None:
+        if self.service.step is Step.OUT_OF_SERVICE:
+            self.bg.run(self.service.try_leave_out_of_service, on_failure=self._on_bug)
+
+    def shutdown(self) -> None:
+        self._idle.stop()
+        self._oos.stop()
+        self.service.cancel_wait()
+        self.bg.wait(3000)
