@@ -57,6 +57,10 @@ class IdCardReader(Protocol):
 
     def status(self) -> DeviceStatus: ...
 
+    def open(self) -> None:
+        """Open the port and check the module answers.  Raises a ``DeviceError`` subclass."""
+        ...
+
     def read_card(self, timeout: float) -> IdCardRead | None:
         """Poll for a card and read it.  ``None`` when no card appeared in ``timeout`` s.
 

@@ -1,0 +1,230 @@
+"""A GA/T 467 ID card reader simulator on a pseudo-terminal.
+
+The simulator owns the master end of a pty pair and answers SAM commands there
+in a background thread; the driver opens the slave path (:attr:`IdCardSimulator.port`)
+exactly as it would open ``/dev/ttyUSB0``.  Fault injection covers what real readers
+do: corrupted checksums, truncated frames, a card pulled between select and read,
+a silent reader, and an unplugged cable (:meth:`IdCardSimulator.unplug`).
+
+Run standalone: ``python -m devices.idcard.simulator --card senior`` prints the port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import select
+import signal
+import sys
+import threading
+import time
+import tty
+from dataclasses import dataclass
+from pathlib import Path
+
+from devices.base import ProtocolError
+from devices.idcard import codec
+from devices.idcard.codec import Command, SamCode
+from devices.idcard.sim_cards import SimCard, sim_card
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SimulatorFaults:
+    """Fault switches; flip them at any time, they apply to the next responses."""
+
+    bad_checksum: bool = False  # every response goes out with a wrong CHK
+    truncate: bool = False  # every response is cut in half (and nothing follows)
+    remove_after_select: bool = False  # the card is taken away right after a select
+    silent: bool = False  # commands are read but never answered
+
+
+class IdCardSimulator:
+    """Serves the SAM protocol on a pty.  Use as a context manager or call :meth:`start`/:meth:`stop`."""
+
+    def __init__(
+        self,
+        card: str | SimCard | None = None,
+        *,
+        faults: SimulatorFaults | None = None,
+        read_delay: float = 0.0,
+    ) -> None:
+        self.faults = faults if faults is not None else SimulatorFaults()
+        self.read_delay = read_delay
+        self._lock = threading.Lock()
+        self._card: SimCard | None = None
+        self._blocks: tuple[bytes, bytes] | None = None
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._port = ""
+        self._thread: threading.Thread | None = None
+        self._wake_r, self._wake_w = -1, -1
+        self._stopping = threading.Event()
+        self.commands: list[Command | None] = []  # what the host sent, in order (None = unknown)
+        if card is not None:
+            self.insert(card)
+
+    # ----------------------------------------------------------- lifecycle
+    @property
+    def port(self) -> str:
+        """Path of the slave end for the driver (e.g. ``/dev/pts/7``); set by :meth:`start`."""
+        if not self._port:
+            raise RuntimeError("simulator not started")
+        return self._port
+
+    def start(self) -> IdCardSimulator:
+        if self._thread is not None:
+            raise RuntimeError("simulator already started")
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self._master, self._slave = master, slave
+        self._port = os.ttyname(slave)
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._serve, name="idcard-simulator", daemon=True)
+        self._thread.start()
+        logger.info("ID card simulator serving on %s", self._port)
+        return self
+
+    def __enter__(self) -> IdCardSimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def unplug(self) -> None:
+        """Pull the cable: the pty master closes, the driver sees EIO and must report DeviceNotFound."""
+        self._shutdown()
+        logger.info("ID card simulator unplugged")
+
+    def stop(self) -> None:
+        """Stop serving and release the pty (same effect on the driver as :meth:`unplug`)."""
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        self._stopping.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            os.write(self._wake_w, b"x")
+            thread.join(timeout=5)
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)
+            self._wake_r = self._wake_w = -1
+
+    # ----------------------------------------------------------- card handling
+    def insert(self, card: str | SimCard) -> None:
+        """Put a card on the reader: a key of :data:`SIM_CARDS` or a :class:`SimCard`."""
+        sim = sim_card(card) if isinstance(card, str) else card
+        blocks = (sim.text_block(), sim.photo_block())  # fail here, not in the serving thread
+        with self._lock:
+            self._card, self._blocks = sim, blocks
+
+    def remove(self) -> None:
+        """Take the card away."""
+        with self._lock:
+            self._card, self._blocks = None, None
+
+    @property
+    def card(self) -> SimCard | None:
+        with self._lock:
+            return self._card
+
+    # ----------------------------------------------------------- serving
+    def _serve(self) -> None:
+        assert self._master is not None
+        master = self._master
+        parser = codec.FrameParser(kind="command")
+        try:
+            while not self._stopping.is_set():
+                ready, _, _ = select.select([master, self._wake_r], [], [], 0.5)
+                if self._wake_r in ready or master not in ready:
+                    continue
+                try:
+                    data = os.read(master, 4096)
+                except OSError as err:  # no slave open right now (EIO): wait for the next one
+                    logger.debug("simulator read: %s", err)
+                    time.sleep(0.05)
+                    continue
+                try:
+                    payloads = parser.feed(data)
+                except codec.FrameChecksumError:
+                    self._send(master, codec.encode_response(SamCode.CHECKSUM_ERROR))
+                    payloads = parser.take()
+                except ProtocolError:
+                    self._send(master, codec.encode_response(SamCode.LENGTH_ERROR))
+                    payloads = parser.take()
+                for payload in payloads:
+                    response = self._handle(codec.decode_command(payload))
+                    if response is not None:
+                        self._send(master, response)
+        finally:
+            for fd in (self._master, self._slave):
+                if fd is not None:
+                    os.close(fd)
+            self._master = self._slave = None
+
+    def _send(self, master: int, frame: bytes) -> None:
+        if self.faults.silent:
+            return
+        if self.faults.bad_checksum:
+            frame = frame[:-1] + bytes([frame[-1] ^ 0xFF])
+        if self.faults.truncate:
+            frame = frame[: max(len(codec.PREAMBLE) + 3, len(frame) // 2)]
+        try:
+            os.write(master, frame)
+        except OSError as err:
+            logger.debug("simulator write: %s", err)
+
+    def _handle(self, frame: codec.CommandFrame) -> bytes | None:
+        command = frame.command
+        self.commands.append(command)
+        with self._lock:
+            card, blocks = self._card, self._blocks
+        if command is Command.SAM_STATUS:
+            return codec.encode_response(SamCode.SUCCESS)
+        if command is Command.FIND_CARD:
+            if card is None:
+                return codec.encode_response(SamCode.FIND_FAILED)
+            return codec.encode_response(SamCode.FIND_OK, bytes(4))
+        if command is Command.SELECT_CARD:
+            if card is None:
+                return codec.encode_response(SamCode.SELECT_FAILED)
+            if self.faults.remove_after_select:
+                self.remove()
+            return codec.encode_response(SamCode.SUCCESS, bytes(8))
+        if command is Command.READ_TEXT_PHOTO:
+            if self.read_delay:
+                time.sleep(self.read_delay)
+            if blocks is None or self.card is None:
+                return codec.encode_response(SamCode.READ_FAILED)
+            text, photo = blocks
+            return codec.encode_response(SamCode.SUCCESS, codec.encode_read_payload(text, photo))
+        return codec.encode_response(SamCode.COMMAND_ERROR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="GA/T 467 ID card reader simulator on a pty")
+    parser.add_argument("--card", help="card on the reader at start: senior, business or expired")
+    parser.add_argument("--photo", help="image file for the card photo instead of devices/camera/media/")
+    parser.add_argument("--read-delay", type=float, default=0.0, help="seconds a read takes")
+    args = parser.parse_args(argv)
+    card: SimCard | None = sim_card(args.card) if args.card else None
+    if card is not None and args.photo:
+        card = dataclasses.replace(card, photo_path=Path(args.photo))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with IdCardSimulator(card, read_delay=args.read_delay) as sim:
+        print(sim.port, flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

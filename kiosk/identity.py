@@ -1,0 +1,179 @@
+"""Resident identity numbers (GB 11643-1999) and ID card validity.
+
+The 18-character number is: 6-digit administrative region, 8-digit birth date
+``YYYYMMDD``, 3-digit sequence (odd = male), and an ISO 7064 MOD 11-2 check
+character (``0``-``9`` or ``X``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+from devices.interfaces import IdCardText
+
+logger = logging.getLogger(__name__)
+
+ID_NUMBER_LENGTH: Final = 18
+_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS: Final = "10X98765432"
+_EARLIEST_BIRTH_YEAR: Final = 1880
+
+#: First two digits of the region code: provinces, autonomous regions, municipalities
+#: (GB/T 2260), plus 71 Taiwan, 81 Hong Kong, 82 Macao, 83 Taiwan residence permits.
+PROVINCE_CODES: Final[dict[str, str]] = {
+    "11": "北京市",
+    "12": "天津市",
+    "13": "河北省",
+    "14": "山西省",
+    "15": "内蒙古自治区",
+    "21": "辽宁省",
+    "22": "吉林省",
+    "23": "黑龙江省",
+    "31": "上海市",
+    "32": "江苏省",
+    "33": "浙江省",
+    "34": "安徽省",
+    "35": "福建省",
+    "36": "江西省",
+    "37": "山东省",
+    "41": "河南省",
+    "42": "湖北省",
+    "43": "湖南省",
+    "44": "广东省",
+    "45": "广西壮族自治区",
+    "46": "海南省",
+    "50": "重庆市",
+    "51": "四川省",
+    "52": "贵州省",
+    "53": "云南省",
+    "54": "西藏自治区",
+    "61": "陕西省",
+    "62": "甘肃省",
+    "63": "青海省",
+    "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区",
+    "71": "台湾省",
+    "81": "香港特别行政区",
+    "82": "澳门特别行政区",
+    "83": "台湾居民居住证",
+}
+
+
+class IdNumberReason(enum.Enum):
+    """Why an ID number is (not) valid.  Values are stable identifiers (translation keys)."""
+
+    OK = "ok"
+    BAD_LENGTH = "bad_length"
+    BAD_CHARS = "bad_chars"
+    BAD_CHECKSUM = "bad_checksum"
+    BAD_BIRTH_DATE = "bad_birth_date"
+    UNKNOWN_REGION = "unknown_region"
+
+
+@dataclass(frozen=True)
+class IdNumberCheck:
+    """Result of :func:`validate_id_number`.  Holds no part of the number itself."""
+
+    ok: bool
+    reason: IdNumberReason
+
+
+def check_digit(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    if len(first17) != ID_NUMBER_LENGTH - 1 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("check_digit needs exactly 17 ASCII digits")
+    total = sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def normalize_id_number(s: str) -> str:
+    """Strip surrounding whitespace and upper-case a trailing ``x``."""
+    return s.strip().upper()
+
+
+def _birth_date(number: str) -> dt.date | None:
+    try:
+        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
+def validate_id_number(s: str, today: dt.date | None = None) -> IdNumberCheck:
+    """Check an 18-character resident ID number.
+
+    Checks, in order: length, characters (17 digits + digit/``X``; a lower-case ``x``
+    is accepted), province code, birth date (a real date, not before 1880, not after
+    ``today``), check character.
+    """
+    number = normalize_id_number(s)
+
+    def fail(reason: IdNumberReason) -> IdNumberCheck:
+        return IdNumberCheck(ok=False, reason=reason)
+
+    if len(number) != ID_NUMBER_LENGTH:
+        return fail(IdNumberReason.BAD_LENGTH)
+    body, last = number[:17], number[17]
+    if not (body.isascii() and body.isdigit() and (last == "X" or (last.isascii() and last.isdigit()))):
+        return fail(IdNumberReason.BAD_CHARS)
+    if number[:2] not in PROVINCE_CODES:
+        return fail(IdNumberReason.UNKNOWN_REGION)
+    birth = _birth_date(number)
+    today = today if today is not None else dt.date.today()
+    if birth is None or birth.year < _EARLIEST_BIRTH_YEAR or birth > today:
+        return fail(IdNumberReason.BAD_BIRTH_DATE)
+    if check_digit(body) != last:
+        return fail(IdNumberReason.BAD_CHECKSUM)
+    return IdNumberCheck(ok=True, reason=IdNumberReason.OK)
+
+
+def birth_date_from_id(id_number: str) -> dt.date:
+    """The birth date encoded in an 18-character number.  Raises ``ValueError`` if there is none."""
+    number = normalize_id_number(id_number)
+    if len(number) != ID_NUMBER_LENGTH or not number[6:14].isdigit():
+        raise ValueError("not an 18-character ID number")
+    birth = _birth_date(number)
+    if birth is None:
+        raise ValueError("ID number holds no valid birth date")
+    return birth
+
+
+def age_on(id_number_or_birth: str | dt.date, on: dt.date) -> int:
+    """Age in completed years on ``on`` (a birthday counts on its day; 29 Feb -> 1 Mar)."""
+    birth = (
+        id_number_or_birth
+        if isinstance(id_number_or_birth, dt.date)
+        else birth_date_from_id(id_number_or_birth)
+    )
+    if on < birth:
+        raise ValueError("date is before the birth date")
+    had_birthday = (on.month, on.day) >= (birth.month, birth.day)
+    return on.year - birth.year - (0 if had_birthday else 1)
+
+
+def card_expired(text: IdCardText, today: dt.date) -> bool:
+    """Whether the card is out of its validity period on ``today``.
+
+    The valid-until date is the last day of validity; a long-term card (长期) never expires.
+    A card whose valid-from lies in the future is not expired (it is not yet valid).
+    """
+    return text.valid_until is not None and today > text.valid_until
+
+
+def card_not_yet_valid(text: IdCardText, today: dt.date) -> bool:
+    """Whether the card's validity period has not started on ``today``."""
+    return today < text.valid_from
+
+
+def mask_id_number(s: str) -> str:
+    """For display and logs: the first 4 and last 4 characters, the rest ``*``.
+
+    ``371402195203140022`` -> ``3714**********0022``.  Numbers shorter than 9 are fully masked.
+    """
+    number = s.strip()
+    if len(number) <= 8:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
