@@ -1,0 +1,88 @@
+"""``PdfSpoolPrinter``: drops each PDF job atomically into a spool directory.
+
+A print server (or a person, in the demo) takes ``<job id>.pdf`` files from the
+directory.  The file appears complete or not at all: written to a hidden temp
+file, fsynced, then renamed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from devices.base import DeviceError, DeviceNotFound, DeviceStatus, MediaError, RequiredAction
+
+logger = logging.getLogger(__name__)
+
+KIND = "document_printer"
+
+
+class PdfSpoolPrinter:
+    """Implements :class:`devices.interfaces.DocumentPrinter` on a spool directory."""
+
+    kind = KIND
+
+    def __init__(self, spool_dir: str | os.PathLike[str]) -> None:
+        self.spool_dir = Path(spool_dir)
+
+    def status(self) -> DeviceStatus:
+        if not self.spool_dir.is_dir():
+            return DeviceStatus.OFFLINE
+        if not os.access(self.spool_dir, os.W_OK | os.X_OK):
+            return DeviceStatus.HARDWARE_ERROR
+        return DeviceStatus.READY
+
+    def print_pdf(self, pdf: bytes, title: str) -> str:
+        """Spool ``pdf``; returns the job id (the file is ``<spool_dir>/<job id>.pdf``).
+
+        ``title`` is not written anywhere: titles can name the holder."""
+        if not pdf.startswith(b"%PDF-"):
+            raise ValueError("not a PDF document")
+        if not self.spool_dir.is_dir():
+            raise DeviceNotFound(
+                f"spool directory {self.spool_dir} is missing", device=KIND, action=RequiredAction.MAINTENANCE
+            )
+        job_id = f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+        final = self.spool_dir / f"{job_id}.pdf"
+        tmp = self.spool_dir / f".{job_id}.pdf.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(pdf)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, final)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        except OSError as err:
+            raise self._spool_error(err) from err
+        logger.info("spooled document job %s (%d bytes)", job_id, len(pdf))
+        return job_id
+
+    def _spool_error(self, err: OSError) -> DeviceError:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            return MediaError(
+                f"spool directory {self.spool_dir} is full",
+                device=KIND,
+                action=RequiredAction.CLEAR_BY_STAFF,
+                status=DeviceStatus.NO_MEDIA,
+            )
+        if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return MediaError(
+                f"spool directory {self.spool_dir} is not writable",
+                device=KIND,
+                action=RequiredAction.MAINTENANCE,
+                status=DeviceStatus.HARDWARE_ERROR,
+            )
+        if err.errno in (errno.ENOENT, errno.ENOTDIR):
+            return DeviceNotFound(f"spool directory {self.spool_dir} is gone", device=KIND)
+        return DeviceError(f"spooling failed: {err.strerror or err}", device=KIND)
+
+    def close(self) -> None:
+        """Nothing held open between jobs."""

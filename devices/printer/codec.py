@@ -1,0 +1,163 @@
+"""ESC/POS codec: :class:`ReceiptDoc` to bytes, and real-time status answers to :class:`DeviceStatus`.
+
+python-escpos's :class:`escpos.printer.Dummy` builds the commands (init, alignment,
+bold, character size, native QR as ``GS ( k``, cut).  Text is written as raw
+GB18030 bytes after putting the printer in Chinese character mode (``FS &``):
+python-escpos's own text path goes through code pages and would mangle CJK
+punctuation.  Control characters are stripped from text so that data (a name,
+a reason) can never inject printer commands.
+"""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass
+
+from escpos.constants import QR_ECLEVEL_M
+from escpos.printer import Dummy
+
+from devices.base import DeviceStatus, RequiredAction
+from devices.interfaces import ReceiptDoc, ReceiptLine
+from devices.printer.profiles import PrinterProfile
+
+ESC = b"\x1b"
+GS = b"\x1d"
+FS = b"\x1c"
+DLE = b"\x10"
+EOT = b"\x04"
+LF = b"\n"
+
+INIT = ESC + b"@"
+CHINESE_MODE_ON = FS + b"&"
+CHINESE_MODE_OFF = FS + b"."
+
+#: QR module size in dots (1-16).
+QR_MODULE_DOTS = 6
+
+
+class StatusKind(enum.IntEnum):
+    """``n`` of ``DLE EOT n`` (transmit real-time status)."""
+
+    PRINTER = 1
+    OFFLINE_CAUSE = 2
+    ERROR_CAUSE = 3
+    PAPER_SENSOR = 4
+
+
+def status_query(kind: StatusKind) -> bytes:
+    """``DLE EOT n``: the printer answers with one status byte."""
+    return DLE + EOT + bytes([int(kind)])
+
+
+# Bits of the status bytes (Epson ESC/POS, DLE EOT).  Bits 1 and 4 are always 1, bits 0 and 7 always 0.
+FIXED_MASK = 0x93
+FIXED_VALUE = 0x12
+PRINTER_OFFLINE = 0x08
+OFFLINE_COVER_OPEN = 0x04
+OFFLINE_PAPER_END_STOP = 0x20
+OFFLINE_ERROR = 0x40
+PAPER_NEAR_END = 0x0C
+PAPER_END = 0x60
+
+
+def status_byte_valid(value: int) -> bool:
+    return value & FIXED_MASK == FIXED_VALUE
+
+
+@dataclass(frozen=True)
+class PrinterState:
+    """What the status bytes say, reduced to what the kiosk acts on."""
+
+    status: DeviceStatus
+    action: RequiredAction
+    reason: str  # stable identifier: ok, paper_end, paper_near_end, cover_open, error, offline
+
+
+def interpret_status(printer: int, offline_cause: int, paper: int) -> PrinterState:
+    """Map the answers to ``DLE EOT 1``, ``2`` and ``4`` onto one state."""
+    if paper & PAPER_END or offline_cause & OFFLINE_PAPER_END_STOP:
+        return PrinterState(DeviceStatus.NO_MEDIA, RequiredAction.CLEAR_BY_STAFF, "paper_end")
+    if offline_cause & OFFLINE_COVER_OPEN:
+        return PrinterState(DeviceStatus.HARDWARE_ERROR, RequiredAction.CLEAR_BY_STAFF, "cover_open")
+    if offline_cause & OFFLINE_ERROR:
+        return PrinterState(DeviceStatus.HARDWARE_ERROR, RequiredAction.MAINTENANCE, "error")
+    if printer & PRINTER_OFFLINE:
+        return PrinterState(DeviceStatus.OFFLINE, RequiredAction.WAIT, "offline")
+    if paper & PAPER_NEAR_END:
+        return PrinterState(DeviceStatus.MEDIA_LOW, RequiredAction.NONE, "paper_near_end")
+    return PrinterState(DeviceStatus.READY, RequiredAction.NONE, "ok")
+
+
+def display_width(text: str) -> int:
+    """Columns of font A: full-width (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """Break ``text`` into pieces no wider than ``columns`` (CJK aware, no hyphenation)."""
+    if columns < 2:
+        raise ValueError("columns must be >= 2")
+    pieces: list[str] = []
+    current = ""
+    width = 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if width + w > columns:
+            pieces.append(current)
+            current, width = "", 0
+        current += ch
+        width += w
+    pieces.append(current)
+    return pieces
+
+
+def _clean(text: str) -> str:
+    """Drop control characters (no command injection through data)."""
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
+
+
+class EscPosCodec:
+    """Turns a :class:`ReceiptDoc` into the bytes one job sends to the printer."""
+
+    def __init__(self, profile: PrinterProfile) -> None:
+        self.profile = profile
+
+    def encode(self, doc: ReceiptDoc) -> bytes:
+        """The whole job: init, Chinese mode, lines, and a cut (added if the doc has none)."""
+        out = Dummy()
+        out.hw("INIT")
+        out._raw(CHINESE_MODE_ON)
+        lines = list(doc.lines)
+        if not lines or lines[-1].kind != "cut":
+            lines.append(ReceiptLine(kind="cut"))
+        for line in lines:
+            self._encode_line(out, line)
+        data: bytes = out.output
+        return data
+
+    def _encode_line(self, out: Dummy, line: ReceiptLine) -> None:
+        if line.align not in ("left", "center", "right"):
+            raise ValueError(f"bad alignment {line.align!r}")
+        if line.kind == "text":
+            out.set(align=line.align, bold=line.bold)
+            size = 2 if line.double else 1
+            out.set(custom_size=True, width=size, height=size)
+            columns = self.profile.width_chars // size
+            for paragraph in _clean(line.text).split("\n"):
+                for piece in wrap(paragraph, columns):
+                    out._raw(piece.encode(self.profile.encoding) + LF)
+        elif line.kind == "qr":
+            if not line.text:
+                raise ValueError("QR line without content")
+            out.set(align=line.align, bold=False)
+            out.qr(_clean(line.text), ec=QR_ECLEVEL_M, size=QR_MODULE_DOTS, native=True)
+        elif line.kind == "feed":
+            out.print_and_feed(1)
+        elif line.kind == "cut":
+            if self.profile.cutter:
+                out.cut()
+            else:
+                out.print_and_feed(6)
+        else:
+            raise ValueError(f"unknown receipt line kind {line.kind!r}")
