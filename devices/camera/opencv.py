@@ -1,0 +1,362 @@
+"""``OpenCvCamera``: the :class:`devices.interfaces.Camera` over ``cv2.VideoCapture``.
+
+Sources:
+
+* ``int`` — a device index (``/dev/videoN``).  A background thread grabs
+  frames so :meth:`OpenCvCamera.read_frame` can honour its timeout even when
+  the driver blocks.
+* a video file path (``.avi``, ``.mp4``, ...) — played through
+  ``cv2.VideoCapture`` at the file's frame rate, rewound (reopened) at the end
+  when ``loop`` is set.
+* a still image path, a directory of images, or a list of image paths — the
+  simulator mode: images are read with ``cv2.imread`` and "played" as frames
+  at ~15 fps, centred on a ``width`` x ``height`` canvas, with a little shift
+  and sensor noise so consecutive frames differ.  The directory is listed
+  anew for each frame, so a simulator can "unplug" the camera by emptying the
+  directory (no frames: ``DeviceTimeout``, action RETRY) or by removing it
+  (``DeviceNotFound``).
+
+The document camera is the same class with ``kind="document_camera"`` and a
+high resolution (1536x2048), or ``width=None, height=None`` for the image's
+own size.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from devices.base import DeviceError, DeviceNotFound, DeviceStatus, DeviceTimeout, RequiredAction
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    Frame = npt.NDArray[np.uint8]
+
+logger = logging.getLogger(__name__)
+
+FACE_CAMERA = "camera"
+DOCUMENT_CAMERA = "document_camera"
+#: Demo/simulator media shipped with the repository (see media/SOURCE.md).
+MEDIA_DIR = Path(__file__).resolve().parent / "media"
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mkv", ".mov", ".mjpg", ".mjpeg", ".webm"})
+
+#: A device index that delivers no frame for this long is reported as stalled.
+_GRAB_FAILURES_BEFORE_LOST = 30
+
+CameraSource = int | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+def fit_on_canvas(img: npt.NDArray[Any], width: int, height: int, fill: int = 0) -> Frame:
+    """Scale ``img`` to fit inside ``width`` x ``height`` (keeping aspect) and centre it."""
+    h, w = img.shape[:2]
+    scale = min(width / w, height / h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(img, (nw, nh), interpolation=interp) if (nw, nh) != (w, h) else img
+    canvas = np.full((height, width, 3), fill, dtype=np.uint8)
+    x0, y0 = (width - nw) // 2, (height - nh) // 2
+    canvas[y0 : y0 + nh, x0 : x0 + nw] = resized
+    return canvas
+
+
+class _ImagePlayer:
+    """Plays still images as a camera: paced, jittered, listed from disk on every frame."""
+
+    def __init__(
+        self,
+        source: Path | list[Path],
+        width: int | None,
+        height: int | None,
+        fps: float,
+        loop: bool,
+        jitter: bool,
+        seed: int | None,
+    ) -> None:
+        self._source = source
+        self._width = width
+        self._height = height
+        self._period = 1.0 / fps
+        self._loop = loop
+        self._jitter = jitter
+        self._rng = np.random.default_rng(seed)
+        self._index = 0
+        self._next_due = 0.0
+        self._cache: dict[Path, tuple[float, Frame]] = {}
+
+    def _paths(self, device: str) -> list[Path]:
+        src = self._source
+        if isinstance(src, list):
+            present = [p for p in src if p.is_file()]
+            if not present:
+                raise DeviceNotFound("none of the image files exists", device=device)
+            return present
+        if src.is_dir():
+            return sorted(p for p in src.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+        if src.is_file():
+            return [src]
+        raise DeviceNotFound("image source is gone", device=device)
+
+    def _load(self, path: Path) -> Frame | None:
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        hit = self._cache.get(path)
+        if hit is not None and hit[0] == mtime:
+            return hit[1]
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            return None
+        frame: Frame = np.asarray(img, dtype=np.uint8)
+        if self._width is not None and self._height is not None:
+            frame = fit_on_canvas(frame, self._width, self._height)
+        self._cache[path] = (mtime, frame)
+        return frame
+
+    def _perturb(self, frame: Frame) -> Frame:
+        if not self._jitter:
+            return frame.copy()
+        dx, dy = (int(v) for v in self._rng.integers(-2, 3, size=2))
+        m = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
+        h, w = frame.shape[:2]
+        shifted = cv2.warpAffine(frame, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        noise = self._rng.integers(-3, 4, size=frame.shape, dtype=np.int16)
+        out: Frame = np.clip(np.asarray(shifted, dtype=np.int16) + noise, 0, 255).astype(np.uint8)
+        return out
+
+    def read(self, timeout: float, device: str) -> Frame:
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            if now < self._next_due:
+                if self._next_due > deadline:
+                    time.sleep(max(0.0, deadline - now))
+                    raise DeviceTimeout(f"no frame within {timeout:.2f} s", device=device)
+                time.sleep(self._next_due - now)
+            paths = self._paths(device)
+            if paths and (self._loop or self._index < len(paths)):
+                path = paths[self._index % len(paths)]
+                frame = self._load(path)
+                if frame is not None:
+                    self._index += 1
+                    self._next_due = max(self._next_due + self._period, time.monotonic())
+                    return self._perturb(frame)
+            if time.monotonic() >= deadline:
+                raise DeviceTimeout(f"no frame within {timeout:.2f} s", device=device)
+            time.sleep(min(self._period, max(0.0, deadline - time.monotonic())))
+
+    def close(self) -> None:
+        self._cache.clear()
+
+
+class _CapturePlayer:
+    """``cv2.VideoCapture`` read by a grabber thread into a one-frame slot."""
+
+    def __init__(
+        self,
+        source: int | Path,
+        width: int | None,
+        height: int | None,
+        loop: bool,
+        device: str,
+    ) -> None:
+        self._source = source
+        self._width = width
+        self._height = height
+        self._loop = loop
+        self._device = device
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._seq = 0
+        self._taken = 0
+        self._error: DeviceError | None = None
+        self._stop = threading.Event()
+        self._cap = self._open_capture()
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self._period = 1.0 / fps if isinstance(self._source, Path) and 1.0 <= fps <= 120.0 else 0.0
+        self._thread = threading.Thread(target=self._run, name=f"camera-{device}", daemon=True)
+        self._thread.start()
+
+    def _open_capture(self) -> cv2.VideoCapture:
+        src = self._source
+        if isinstance(src, Path):
+            if not src.is_file():
+                raise DeviceNotFound("video file is gone", device=self._device)
+            cap = cv2.VideoCapture(str(src))
+        else:
+            cap = cv2.VideoCapture(src)
+            if self._width is not None and self._height is not None:
+                cap.set(cv2.CAP_PROP_FRAME_WIDTH, self._width)
+                cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self._height)
+        if not cap.isOpened():
+            cap.release()
+            raise DeviceNotFound(f"cannot open camera source {self._describe()}", device=self._device)
+        return cap
+
+    def _describe(self) -> str:
+        return f"index {self._source}" if isinstance(self._source, int) else "file"
+
+    def _device_present(self) -> bool:
+        if isinstance(self._source, Path):
+            return self._source.is_file()
+        node = Path(f"/dev/video{self._source}")
+        return node.exists() if Path("/dev").is_dir() else True
+
+    def _publish(self, frame: Frame | None, error: DeviceError | None) -> None:
+        with self._cond:
+            if frame is not None:
+                self._frame = frame
+                self._seq += 1
+            if error is not None:
+                self._error = error
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        failures = 0
+        next_due = time.monotonic()
+        while not self._stop.is_set():
+            ok, img = self._cap.read()
+            if ok and img is not None:
+                failures = 0
+                self._publish(np.asarray(img, dtype=np.uint8), None)
+                if self._period:
+                    next_due += self._period
+                    self._stop.wait(max(0.0, next_due - time.monotonic()))
+                continue
+            if isinstance(self._source, Path):
+                if not self._loop:
+                    logger.info("video source ended")
+                    return  # no more frames: readers time out
+                self._cap.release()
+                try:
+                    self._cap = self._open_capture()
+                except DeviceNotFound as err:
+                    self._publish(None, err)
+                    return
+                next_due = time.monotonic()
+                continue
+            failures += 1
+            if not self._device_present():
+                self._publish(None, DeviceNotFound("camera device vanished", device=self._device))
+                return
+            if failures >= _GRAB_FAILURES_BEFORE_LOST:
+                logger.warning("camera %s: %d failed grabs", self._device, failures)
+                failures = 0
+            self._stop.wait(0.05)
+
+    def read(self, timeout: float, device: str) -> Frame:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if self._seq > self._taken and self._frame is not None:
+                    self._taken = self._seq
+                    return self._frame.copy()
+                if self._error is not None:
+                    raise self._error
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise DeviceTimeout(f"no frame within {timeout:.2f} s", device=device)
+                self._cond.wait(remaining)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self._cap.release()
+
+
+class OpenCvCamera:
+    """A camera (face or document) over OpenCV; see the module docstring for the sources."""
+
+    def __init__(
+        self,
+        source: CameraSource,
+        width: int | None = 640,
+        height: int | None = 480,
+        kind: str = FACE_CAMERA,
+        loop: bool = True,
+        fps: float = 15.0,
+        jitter: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self._source = source
+        self._width = width
+        self._height = height
+        self._loop = loop
+        self._fps = fps
+        self._jitter = jitter
+        self._seed = seed
+        self._player: _ImagePlayer | _CapturePlayer | None = None
+        self._status = DeviceStatus.OFFLINE
+        self._lock = threading.Lock()
+
+    def _make_player(self) -> _ImagePlayer | _CapturePlayer:
+        src = self._source
+        if isinstance(src, int):
+            return _CapturePlayer(src, self._width, self._height, self._loop, self.kind)
+        if isinstance(src, (str, os.PathLike)):
+            path = Path(src)
+            if path.suffix.lower() in VIDEO_EXTENSIONS:
+                return _CapturePlayer(path, self._width, self._height, self._loop, self.kind)
+            if not path.exists():
+                raise DeviceNotFound("camera source does not exist", device=self.kind)
+            if path.is_file() and path.suffix.lower() not in IMAGE_EXTENSIONS:
+                raise DeviceError(
+                    f"unsupported camera source type {path.suffix!r}",
+                    device=self.kind,
+                    action=RequiredAction.MAINTENANCE,
+                )
+            return _ImagePlayer(
+                path, self._width, self._height, self._fps, self._loop, self._jitter, self._seed
+            )
+        paths = [Path(p) for p in src]
+        if not paths:
+            raise DeviceNotFound("empty image list", device=self.kind)
+        return _ImagePlayer(paths, self._width, self._height, self._fps, self._loop, self._jitter, self._seed)
+
+    def open(self) -> None:
+        with self._lock:
+            if self._player is not None:
+                return
+            try:
+                self._player = self._make_player()
+            except DeviceError as err:
+                self._status = err.status
+                raise
+            self._status = DeviceStatus.READY
+            logger.info("camera %s opened", self.kind)
+
+    def status(self) -> DeviceStatus:
+        return self._status
+
+    def read_frame(self, timeout: float) -> Frame:
+        """The next frame (BGR uint8).  Raises ``DeviceTimeout``/``DeviceNotFound`` when none comes."""
+        player = self._player
+        if player is None:
+            raise DeviceNotFound("camera is not open", device=self.kind, action=RequiredAction.RESET)
+        try:
+            frame = player.read(timeout, self.kind)
+        except DeviceError as err:
+            self._status = err.status
+            logger.warning("camera %s: %s", self.kind, err)
+            raise
+        self._status = DeviceStatus.READY
+        return frame
+
+    def close(self) -> None:
+        with self._lock:
+            player, self._player = self._player, None
+        if player is not None:
+            player.close()
+        self._status = DeviceStatus.OFFLINE
