@@ -1,0 +1,215 @@
+"""Drain the local outbox to the platform, exactly once per case (R-UPLOAD, R-OFFLINE).
+
+Cases are written to the store together with their outbox entry (one
+transaction).  :class:`OutboxDrainer` uploads due entries one by one with the
+case id as idempotency key, so re-sending after a lost answer or a crash
+between upload and ``mark_sent`` is harmless: the platform replays its
+original acknowledgement.
+
+* platform unavailable (no network, timeout, 5xx, 429): the entry is retried
+  later with exponential backoff and jitter, never sooner than the platform's
+  ``Retry-After``; the rest of the batch waits for the next round;
+* token refused (401/403): retried likewise (re-enrolment is staff's job);
+* request rejected (other 4xx) or conflict (409): the entry is dead-lettered
+  for hall staff, the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.platform_client import (
+    PlatformClient,
+    PlatformConflict,
+    PlatformError,
+    PlatformRejected,
+    PlatformUnauthorized,
+    PlatformUnavailable,
+)
+from offline_cache.store import OutboxEntry, StorageEnvironmentError, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before attempt ``n + 1`` after ``n`` failed attempts: ``base * factor**n``, capped, jittered."""
+
+    base_s: float = 5.0
+    factor: float = 2.0
+    max_s: float = 900.0
+    jitter: float = 0.5  # the delay is drawn from [d * (1 - jitter), d]
+
+    def delay(self, failed_attempts: int, rng: random.Random) -> float:
+        d = min(self.max_s, self.base_s * self.factor ** max(0, failed_attempts))
+        return d * (1.0 - self.jitter) + rng.uniform(0.0, d * self.jitter)
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    attempted: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    stopped_early: bool = False  # the platform or the disk stopped the batch
+    error: str | None = None  # why it stopped (no personal data)
+
+
+class OutboxDrainer:
+    """Uploads due outbox entries; ``drain_once`` by hand or ``start`` a background thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: PlatformClient,
+        clock: Callable[[], float] = time.time,
+        *,
+        backoff: Backoff | None = None,
+        rng: random.Random | None = None,
+        batch_size: int = 20,
+        on_report: Callable[[DrainReport], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+        self.rng = rng or random.Random()
+        self.batch_size = batch_size
+        self.on_report = on_report
+        self.last_report: DrainReport | None = None
+        self._drain_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._resume_at = 0.0  # after a failed round the background thread pauses until then
+
+    # ------------------------------------------------------------------ one round
+
+    def drain_once(self, max_cases: int | None = None) -> DrainReport:
+        """Try every due entry (at most ``max_cases``) once.  Safe to call from any thread."""
+        with self._drain_lock:
+            report = self._drain(self.batch_size if max_cases is None else max_cases)
+        self.last_report = report
+        if self.on_report is not None:
+            self.on_report(report)
+        return report
+
+    def _drain(self, max_cases: int) -> DrainReport:
+        attempted = sent = retried = dead = 0
+        try:
+            entries = self.store.pending_outbox(max_cases, self.clock())
+        except StorageEnvironmentError as err:
+            log.error("outbox: cannot read the queue: %s", err)
+            return DrainReport(stopped_early=True, error=str(err))
+        for entry in entries:
+            attempted += 1
+            try:
+                outcome = self._upload(entry)
+            except StorageEnvironmentError as err:
+                # The upload may have gone through; the entry stays pending and the next
+                # round re-sends it with the same key, which the platform de-duplicates.
+                log.error("outbox: cannot record the outcome for case %s: %s", entry.case_id, err)
+                return DrainReport(attempted, sent, retried, dead, True, str(err))
+            if outcome == "sent":
+                sent += 1
+            elif outcome == "dead":
+                dead += 1
+            else:
+                retried += 1
+                return DrainReport(attempted, sent, retried, dead, True, outcome)
+        return DrainReport(attempted, sent, retried, dead)
+
+    def _upload(self, entry: OutboxEntry) -> str:
+        """Upload one entry and record the outcome: 'sent', 'dead' or the retry reason."""
+        try:
+            ack = self.client.upload_case(entry.case_id, entry.item_id, entry.payload)
+        except PlatformUnauthorized as err:
+            log.error(
+                "outbox: the platform refused the terminal's token (HTTP %s); re-enrolment needed", err.status
+            )
+            return self._retry(entry, f"unauthorized: HTTP {err.status}", None)
+        except PlatformRejected as err:
+            log.error("outbox: platform rejected case %s (HTTP %s); dead-lettered", entry.case_id, err.status)
+            self.store.mark_dead(entry.case_id, f"rejected: HTTP {err.status}: {err.body[:500]}")
+            return "dead"
+        except PlatformConflict as err:
+            log.error("outbox: platform reports a conflict for case %s; dead-lettered", entry.case_id)
+            self.store.mark_dead(entry.case_id, f"conflict: HTTP 409: {err.body[:500]}")
+            return "dead"
+        except PlatformUnavailable as err:
+            return self._retry(entry, f"unavailable: {err}", err.retry_after)
+        except PlatformError as err:  # e.g. an unreadable answer: the platform's problem, try later
+            return self._retry(entry, f"{type(err).__name__}: {err}", None)
+        self.store.mark_sent(entry.case_id, ack.raw, self.clock())
+        return "sent"
+
+    def _retry(self, entry: OutboxEntry, reason: str, retry_after: float | None) -> str:
+        delay = self.backoff.delay(entry.attempts, self.rng)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        self._resume_at = self.clock() + delay
+        self.store.mark_retry(entry.case_id, reason, self._resume_at)
+        log.warning(
+            "outbox: case %s not uploaded (%s); attempt %d, next in %.1f s",
+            entry.case_id,
+            reason,
+            entry.attempts + 1,
+            delay,
+        )
+        return reason
+
+    # ------------------------------------------------------------------ background thread
+
+    def start(self, interval_s: float = 30.0) -> None:
+        """Drain every ``interval_s`` (sooner when a retry falls due or on :meth:`kick`)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(interval_s,), name="outbox-drainer", daemon=True
+        )
+        self._thread.start()
+
+    def kick(self) -> None:
+        """Wake the background thread now (call after adding a case)."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                log.warning("outbox drainer did not stop within %s s", timeout_s)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self, interval_s: float) -> None:
+        while not self._stop.is_set():
+            report: DrainReport | None = None
+            try:
+                report = self.drain_once()
+            except Exception:
+                log.exception("outbox drain failed")
+            wait = interval_s
+            if report is not None and report.stopped_early:
+                # The platform (or the disk) is in trouble: don't hammer it with the rest of the queue.
+                wait = min(interval_s, max(0.05, self._resume_at - self.clock()))
+            elif report is not None:
+                try:
+                    due = self.store.next_due_at()
+                except Exception:
+                    log.exception("outbox: cannot read the next due time")
+                    due = None
+                if due is not None:
+                    wait = min(interval_s, max(0.05, due - self.clock()))
+            self._wake.wait(wait)
+            self._wake.clear()

@@ -1,0 +1,307 @@
+"""HTTP client for the central platform's terminal API (``/api/v1``; see sandbox_platform/openapi.json).
+
+Every failure is one of three typed errors, so callers decide by type:
+
+* :class:`PlatformUnavailable`: try again later (no connection, timeout, broken
+  answer, 5xx, 408, 429).  Carries ``retry_after`` (seconds) when the platform
+  said so.
+* :class:`PlatformRejected`: the platform refused this request (4xx other than
+  409/429); retrying the same request will not help.  :class:`PlatformUnauthorized`
+  (401/403) is a subclass: the terminal's token is the problem, not the request.
+* :class:`PlatformConflict`: 409.
+
+Payloads and response bodies of uploads are never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import hashlib
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+SHA256_HEADER = "X-Content-SHA256"
+_MAX_BODY_IN_ERROR = 2000
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class PlatformError(Exception):
+    """Base of every platform client failure."""
+
+
+class PlatformUnavailable(PlatformError):
+    """The platform could not be reached or could not answer now: retry later."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class PlatformRejected(PlatformError):
+    """The platform refused the request (4xx); the same request will be refused again."""
+
+    def __init__(self, message: str, *, status: int, body: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class PlatformUnauthorized(PlatformRejected):
+    """401/403: the terminal is not (or no longer) enrolled; the request itself may be fine."""
+
+
+class PlatformConflict(PlatformError):
+    """409: the request conflicts with what the platform already has."""
+
+    def __init__(self, message: str, *, body: str) -> None:
+        super().__init__(message)
+        self.status = 409
+        self.body = body
+
+
+class PlatformIntegrityError(PlatformError):
+    """A downloaded document does not match its announced SHA-256."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    item_id: str
+    version: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class WarningListInfo:
+    name: str
+    version: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class UploadAck:
+    case_id: str
+    platform_ref: str
+    received_at: float
+    replayed: bool  # True when the platform had already received this case (same idempotency key)
+    raw: bytes  # the platform's answer, byte for byte, kept as the receipt
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds from now (delta-seconds or an HTTP date); None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _seg(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+def _body_text(resp: requests.Response) -> str:
+    return resp.text[:_MAX_BODY_IN_ERROR]
+
+
+# --------------------------------------------------------------------------- client
+
+
+class PlatformClient:
+    """Talks to the platform for one terminal.  Thread-safe enough for one drainer + one sync caller."""
+
+    def __init__(
+        self,
+        base_url: str,
+        terminal_id: str,
+        timeout: float = 5.0,
+        *,
+        token: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.terminal_id = terminal_id
+        self.timeout = timeout
+        self.token = token
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = "hall-kiosk/0.1"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+    ) -> requests.Response:
+        url = self.base_url + path
+        all_headers = dict(headers or {})
+        if auth and self.token:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            resp = self._session.request(
+                method, url, json=json_body, headers=all_headers, timeout=self.timeout
+            )
+        except requests.Timeout as err:
+            raise PlatformUnavailable(f"{method} {path}: timed out after {self.timeout} s") from err
+        except requests.ConnectionError as err:
+            raise PlatformUnavailable(f"{method} {path}: cannot connect ({type(err).__name__})") from err
+        except requests.RequestException as err:
+            # e.g. ChunkedEncodingError: the connection broke in the middle of the answer.
+            raise PlatformUnavailable(f"{method} {path}: broken answer ({type(err).__name__})") from err
+        code = resp.status_code
+        if code < 400:
+            return resp
+        if code >= 500 or code in (408, 429):
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            log.warning("platform %s %s answered %d (retry after %s)", method, path, code, retry_after)
+            raise PlatformUnavailable(f"{method} {path}: HTTP {code}", status=code, retry_after=retry_after)
+        if code == 409:
+            raise PlatformConflict(f"{method} {path}: HTTP 409 conflict", body=_body_text(resp))
+        if code in (401, 403):
+            raise PlatformUnauthorized(f"{method} {path}: HTTP {code}", status=code, body=_body_text(resp))
+        raise PlatformRejected(f"{method} {path}: HTTP {code}", status=code, body=_body_text(resp))
+
+    def _json(self, resp: requests.Response) -> Any:
+        try:
+            return resp.json()
+        except ValueError as err:
+            raise PlatformUnavailable(f"answer to {resp.request.path_url} is not JSON") from err
+
+    def _verified_body(self, resp: requests.Response, expected_sha256: str | None) -> bytes:
+        body = resp.content
+        digest = hashlib.sha256(body).hexdigest()
+        announced = resp.headers.get(SHA256_HEADER)
+        if announced is None:
+            raise PlatformIntegrityError(f"{resp.request.path_url}: no {SHA256_HEADER} header")
+        if digest != announced.lower():
+            raise PlatformIntegrityError(f"{resp.request.path_url}: body does not match {SHA256_HEADER}")
+        if expected_sha256 is not None and digest != expected_sha256.lower():
+            raise PlatformIntegrityError(f"{resp.request.path_url}: body does not match the listed sha256")
+        return body
+
+    # ------------------------------------------------------------------ terminals
+
+    def enrol(self, public_info: Mapping[str, Any] | None = None) -> str:
+        """Enrol this terminal; returns the bearer token (also kept on the client)."""
+        resp = self._request(
+            "POST",
+            f"{API}/terminals/enrol",
+            json_body={"terminal_id": self.terminal_id, "public_info": dict(public_info or {})},
+            auth=False,
+        )
+        token = self._json(resp).get("token")
+        if not isinstance(token, str) or not token:
+            raise PlatformUnavailable("enrolment answer has no token")
+        self.token = token
+        log.info("terminal %s enrolled with the platform", self.terminal_id)
+        return token
+
+    def heartbeat(self, status: Mapping[str, Any]) -> None:
+        self._request(
+            "POST",
+            f"{API}/terminals/{_seg(self.terminal_id)}/heartbeat",
+            json_body={"device_status": dict(status)},
+        )
+
+    # ------------------------------------------------------------------ packages and lists
+
+    def list_packages(self) -> list[PackageInfo]:
+        data = self._json(self._request("GET", f"{API}/packages"))
+        return [PackageInfo(str(d["item_id"]), str(d["version"]), str(d["sha256"])) for d in data]
+
+    def fetch_package(self, item_id: str, expected_sha256: str | None = None) -> bytes:
+        """The package file, byte for byte, after checking its SHA-256."""
+        return self._verified_body(self._request("GET", f"{API}/packages/{_seg(item_id)}"), expected_sha256)
+
+    def list_warning_lists(self) -> list[WarningListInfo]:
+        data = self._json(self._request("GET", f"{API}/warning-lists"))
+        return [WarningListInfo(str(d["name"]), str(d["version"]), str(d["sha256"])) for d in data]
+
+    def fetch_warning_list(self, name: str, expected_sha256: str | None = None) -> bytes:
+        return self._verified_body(self._request("GET", f"{API}/warning-lists/{_seg(name)}"), expected_sha256)
+
+    # ------------------------------------------------------------------ cases
+
+    def upload_case(self, case_id: str, item_id: str, payload: bytes) -> UploadAck:
+        """Upload a case once: the case id is the idempotency key, so a retry is always safe."""
+        body = {
+            "case_id": case_id,
+            "item_id": item_id,
+            "terminal_id": self.terminal_id,
+            "payload_b64": base64.b64encode(payload).decode("ascii"),
+            "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        }
+        resp = self._request("POST", f"{API}/cases", json_body=body, headers={"Idempotency-Key": case_id})
+        raw = resp.content
+        try:
+            data = json.loads(raw)
+            ack = UploadAck(
+                case_id=str(data["case_id"]),
+                platform_ref=str(data["platform_ref"]),
+                received_at=float(data["received_at"]),
+                replayed=resp.status_code == 200,
+                raw=raw,
+            )
+        except (ValueError, KeyError, TypeError) as err:
+            raise PlatformUnavailable(f"case {case_id}: unreadable acknowledgement") from err
+        if ack.case_id != case_id:
+            raise PlatformUnavailable(f"case {case_id}: acknowledgement names another case")
+        log.info("case %s uploaded as %s%s", case_id, ack.platform_ref, " (replayed)" if ack.replayed else "")
+        return ack
+
+    def case_status(self, case_id: str) -> dict[str, Any]:
+        data = self._json(self._request("GET", f"{API}/cases/{_seg(case_id)}"))
+        if not isinstance(data, dict):
+            raise PlatformUnavailable("case status is not an object")
+        return data
+
+    # ------------------------------------------------------------------ sandbox only
+
+    def received_cases(self) -> list[dict[str, Any]]:
+        """Everything the sandbox platform received (``/_sandbox/cases``; tests and the demo)."""
+        data = self._json(self._request("GET", "/_sandbox/cases", auth=False))
+        if not isinstance(data, list):
+            raise PlatformUnavailable("/_sandbox/cases is not a list")
+        return data
+
+    def set_sandbox_faults(self, **faults: Any) -> dict[str, Any]:
+        """Set the sandbox's fault mode (tests and the demo)."""
+        data = self._json(self._request("POST", "/_sandbox/faults", json_body=faults, auth=False))
+        if not isinstance(data, dict):
+            raise PlatformUnavailable("/_sandbox/faults answer is not an object")
+        return data

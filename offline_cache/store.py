@@ -1,0 +1,659 @@
+"""The terminal's local store: one SQLite file (WAL, ``synchronous=FULL``).
+
+It holds what the terminal needs to keep serving while the network is down
+(R-OFFLINE): the rule packages and warning lists synced from the platform, the
+cases waiting in the outbox for upload (R-UPLOAD), a hash-chained audit trail
+(R-SEC "留痕") and a small key/value ``meta`` table for terminal settings.
+
+Errors follow qutebrowser's ``misc/sql.py``: a failure the environment caused
+(disk full, read-only file system, database locked by another process, I/O
+error) raises :class:`StorageEnvironmentError`, whose message can be shown to
+hall staff; anything else is a bug and raises :class:`StorageBugError`.
+
+Payloads and package bodies are opaque bytes.  Every blob column has an
+``encoding`` companion column (``'plain'`` today) so that at-rest encryption
+(R-SEC §9.5.1) can be added later without a schema rewrite.
+
+The store is safe to share between threads (the outbox drainer runs in its
+own thread): one connection, guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+log = logging.getLogger(__name__)
+
+#: Hash that precedes the first audit row.
+GENESIS_HASH = "0" * 64
+#: The encoding written to blob columns until at-rest encryption arrives.
+PLAIN = "plain"
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class StorageError(Exception):
+    """Base of every failure of the local store."""
+
+
+class EnvironmentFault(enum.Enum):
+    """Why the environment refused a storage operation.  Values are stable identifiers."""
+
+    DISK_FULL = "disk_full"
+    READ_ONLY = "read_only"
+    LOCKED = "locked"
+    IO_ERROR = "io_error"
+    CANNOT_OPEN = "cannot_open"
+    CORRUPT = "corrupt"
+    OUT_OF_MEMORY = "out_of_memory"
+    SCHEMA_TOO_NEW = "schema_too_new"
+
+
+_FAULT_TEXT = {
+    EnvironmentFault.DISK_FULL: "the disk holding the local database is full",
+    EnvironmentFault.READ_ONLY: "the local database is read-only",
+    EnvironmentFault.LOCKED: "the local database is locked by another process",
+    EnvironmentFault.IO_ERROR: "the disk reported an I/O error",
+    EnvironmentFault.CANNOT_OPEN: "the local database file cannot be opened",
+    EnvironmentFault.CORRUPT: "the local database file is damaged",
+    EnvironmentFault.OUT_OF_MEMORY: "SQLite ran out of memory",
+    EnvironmentFault.SCHEMA_TOO_NEW: "the local database was written by a newer version of the software",
+}
+
+
+class StorageEnvironmentError(StorageError):
+    """The environment (disk, permissions, another process) refused: tell hall staff, not a bug."""
+
+    def __init__(self, fault: EnvironmentFault, detail: str = "") -> None:
+        text = _FAULT_TEXT[fault]
+        super().__init__(f"{text} ({detail})" if detail else text)
+        self.fault = fault
+        self.detail = detail
+
+
+class StorageBugError(StorageError):
+    """An unexpected SQLite error: a programming error, report it."""
+
+
+class UnknownRecordError(StorageError):
+    """The caller named a case or package version the store does not have."""
+
+
+class DuplicateCaseError(StorageError):
+    """A case with this id already exists."""
+
+
+# Primary SQLite result codes (sqlite3.h) that the environment causes.
+_ENV_CODES = {
+    3: EnvironmentFault.READ_ONLY,  # SQLITE_PERM
+    5: EnvironmentFault.LOCKED,  # SQLITE_BUSY
+    6: EnvironmentFault.LOCKED,  # SQLITE_LOCKED
+    7: EnvironmentFault.OUT_OF_MEMORY,  # SQLITE_NOMEM
+    8: EnvironmentFault.READ_ONLY,  # SQLITE_READONLY
+    10: EnvironmentFault.IO_ERROR,  # SQLITE_IOERR
+    11: EnvironmentFault.CORRUPT,  # SQLITE_CORRUPT
+    13: EnvironmentFault.DISK_FULL,  # SQLITE_FULL
+    14: EnvironmentFault.CANNOT_OPEN,  # SQLITE_CANTOPEN
+    15: EnvironmentFault.LOCKED,  # SQLITE_PROTOCOL
+    26: EnvironmentFault.CORRUPT,  # SQLITE_NOTADB
+}
+
+
+def classify(err: sqlite3.Error) -> StorageError:
+    """Map a ``sqlite3`` exception to an environment fault or a bug."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in _ENV_CODES:
+        return StorageEnvironmentError(_ENV_CODES[code & 0xFF], str(err))
+    return StorageBugError(f"{type(err).__name__}: {err}")
+
+
+# --------------------------------------------------------------------------- values
+
+
+class OutboxState(enum.Enum):
+    """Where a case stands in the upload queue.  Values are stable identifiers."""
+
+    PENDING = "pending"  # waiting for (another) upload attempt
+    SENT = "sent"  # the platform acknowledged it
+    DEAD = "dead"  # the platform rejected it; hall staff must look at it
+
+
+@dataclass(frozen=True)
+class StoredPackage:
+    item_id: str
+    version: str
+    sha256: str
+    body: bytes
+    stored_at: float
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    name: str
+    version: str
+    sha256: str
+    body: bytes
+    fetched_at: float
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    case_id: str
+    item_id: str
+    payload: bytes
+    created_at: float
+    state: OutboxState
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    case_id: str
+    item_id: str
+    payload: bytes
+    created_at: float
+    state: OutboxState
+    attempts: int
+    last_error: str | None
+    sent_at: float | None
+    ack: bytes | None
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    at: float
+    event: str
+    details: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+
+# --------------------------------------------------------------------------- schema
+
+
+_SCHEMA_1 = """
+        CREATE TABLE packages (
+            item_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            body BLOB NOT NULL,
+            encoding TEXT NOT NULL DEFAULT 'plain',
+            stored_at REAL NOT NULL,
+            PRIMARY KEY (item_id, version)
+        );
+        CREATE TABLE active_packages (
+            item_id TEXT PRIMARY KEY,
+            version TEXT NOT NULL,
+            activated_at REAL NOT NULL,
+            FOREIGN KEY (item_id, version) REFERENCES packages (item_id, version)
+        );
+        CREATE TABLE warning_lists (
+            name TEXT PRIMARY KEY,
+            version TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            body BLOB NOT NULL,
+            encoding TEXT NOT NULL DEFAULT 'plain',
+            fetched_at REAL NOT NULL
+        );
+        CREATE TABLE cases (
+            case_id TEXT PRIMARY KEY,
+            item_id TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            encoding TEXT NOT NULL DEFAULT 'plain',
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE outbox (
+            case_id TEXT PRIMARY KEY REFERENCES cases (case_id),
+            state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            last_error TEXT,
+            sent_at REAL,
+            ack BLOB
+        );
+        CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            event TEXT NOT NULL,
+            details TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+"""
+
+
+def _run_statements(db: sqlite_utils.Database, script: str) -> None:
+    # Not executescript(): it COMMITs first and would break the migration's transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _migrate_1(db: sqlite_utils.Database) -> None:
+    _run_statements(db, _SCHEMA_1)
+
+
+#: Migration ``n`` (1-based) takes the schema from version ``n-1`` to ``n``.
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_AUDIT_HEAD_KEY = "audit.head"
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: the form the audit hash covers."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _audit_hash(prev_hash: str, seq: int, at: float, event: str, details_json: str) -> str:
+    body = canonical_json({"seq": seq, "at": at, "event": event, "details": json.loads(details_json)})
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- store
+
+
+class Store:
+    """The terminal's local SQLite store.  See the module docstring."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_s: float = 5.0,
+    ) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StorageEnvironmentError(EnvironmentFault.CANNOT_OPEN, str(err)) from err
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_s, check_same_thread=False)
+        except sqlite3.Error as err:
+            raise classify(err) from err
+        try:
+            self._db = sqlite_utils.Database(conn, execute_plugins=False)
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            self._db.enable_wal()
+            conn.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+        except sqlite3.Error as err:
+            conn.close()
+            raise classify(err) from err
+        except StorageError:
+            conn.close()
+            raise
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The underlying sqlite-utils database (diagnostics and tests only)."""
+        return self._db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[sqlite_utils.Database]:
+        """Serialise access and turn sqlite3 errors into StorageError."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as err:
+                raise classify(err) from err
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction, taken with BEGIN IMMEDIATE so lock waits happen up front."""
+        with self._guard() as db:
+            conn = db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+    def schema_version(self) -> int:
+        with self._guard() as db:
+            return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if current > SCHEMA_VERSION:
+            raise StorageEnvironmentError(
+                EnvironmentFault.SCHEMA_TOO_NEW,
+                f"file has version {current}, this build knows {SCHEMA_VERSION}",
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            log.info("migrating local store %s to schema version %d", self.path, version)
+            with self._write() as db:
+                MIGRATIONS[version - 1](db)
+                db.conn.execute(f"PRAGMA user_version = {version}")
+
+    def pragma(self, name: str) -> Any:
+        """Read one PRAGMA (diagnostics and tests)."""
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"bad pragma name {name!r}")
+        with self._guard() as db:
+            return db.execute(f"PRAGMA {name}").fetchone()[0]
+
+    # ------------------------------------------------------------------ packages
+
+    def put_package(self, item_id: str, version: str, sha256: str, body: bytes) -> None:
+        """Store one version of a rule package.  Earlier versions are kept; nothing is activated."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO packages (item_id, version, sha256, body, encoding, stored_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (item_id, version) DO UPDATE SET sha256 = excluded.sha256, "
+                "body = excluded.body, encoding = excluded.encoding, stored_at = excluded.stored_at",
+                (item_id, version, sha256, body, PLAIN, self._clock()),
+            )
+
+    def activate(self, item_id: str, version: str) -> None:
+        """Make a stored version the one the terminal serves (atomic)."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT 1 FROM packages WHERE item_id = ? AND version = ?", (item_id, version)
+            ).fetchone()
+            if row is None:
+                raise UnknownRecordError(f"package {item_id!r} version {version!r} is not stored")
+            db.execute(
+                "INSERT INTO active_packages (item_id, version, activated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (item_id) DO UPDATE SET version = excluded.version, "
+                "activated_at = excluded.activated_at",
+                (item_id, version, self._clock()),
+            )
+
+    _PACKAGE_SELECT = (
+        "SELECT p.item_id, p.version, p.sha256, p.body, p.stored_at FROM active_packages a "
+        "JOIN packages p ON p.item_id = a.item_id AND p.version = a.version"
+    )
+
+    def active_package(self, item_id: str) -> StoredPackage | None:
+        with self._guard() as db:
+            row = db.execute(self._PACKAGE_SELECT + " WHERE a.item_id = ?", (item_id,)).fetchone()
+        return None if row is None else StoredPackage(row[0], row[1], row[2], bytes(row[3]), row[4])
+
+    def active_packages(self) -> list[StoredPackage]:
+        with self._guard() as db:
+            rows = db.execute(self._PACKAGE_SELECT + " ORDER BY a.item_id").fetchall()
+        return [StoredPackage(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
+
+    def package_versions(self, item_id: str) -> list[str]:
+        """Stored versions of one package, oldest first."""
+        with self._guard() as db:
+            rows = db.execute(
+                "SELECT version FROM packages WHERE item_id = ? ORDER BY stored_at, rowid", (item_id,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    # ------------------------------------------------------------------ warning lists
+
+    def put_warning_list(self, name: str, version: str, sha256: str, body: bytes, fetched_at: float) -> None:
+        """Store (replace) the current copy of a warning list."""
+        with self._write() as db:
+            db.table("warning_lists").upsert(
+                {
+                    "name": name,
+                    "version": version,
+                    "sha256": sha256,
+                    "body": body,
+                    "encoding": PLAIN,
+                    "fetched_at": fetched_at,
+                },
+                pk="name",
+            )
+
+    def warning_list(self, name: str) -> StoredBlob | None:
+        with self._guard() as db:
+            row = db.execute(
+                "SELECT name, version, sha256, body, fetched_at FROM warning_lists WHERE name = ?", (name,)
+            ).fetchone()
+        return None if row is None else StoredBlob(row[0], row[1], row[2], bytes(row[3]), row[4])
+
+    def warning_lists(self) -> list[StoredBlob]:
+        with self._guard() as db:
+            rows = db.execute(
+                "SELECT name, version, sha256, body, fetched_at FROM warning_lists ORDER BY name"
+            ).fetchall()
+        return [StoredBlob(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
+
+    # ------------------------------------------------------------------ cases and outbox
+
+    def add_case(self, case_id: str, item_id: str, payload: bytes, created_at: float) -> None:
+        """Store a case, its outbox entry and an audit row in one transaction."""
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone():
+                raise DuplicateCaseError(f"case {case_id} already exists")
+            db.execute(
+                "INSERT INTO cases (case_id, item_id, payload, encoding, created_at) VALUES (?, ?, ?, ?, ?)",
+                (case_id, item_id, payload, PLAIN, created_at),
+            )
+            db.execute(
+                "INSERT INTO outbox (case_id, state, attempts, next_attempt_at) VALUES (?, 'pending', 0, ?)",
+                (case_id, created_at),
+            )
+            self._append_audit(db, "case.queued", {"case_id": case_id, "item_id": item_id}, created_at)
+
+    def pending_outbox(self, limit: int, now: float) -> list[OutboxEntry]:
+        """Pending entries whose next attempt is due at ``now``, oldest due first."""
+        with self._guard() as db:
+            rows = db.execute(
+                "SELECT c.case_id, c.item_id, c.payload, c.created_at, o.state, o.attempts, "
+                "o.next_attempt_at, o.last_error FROM outbox o JOIN cases c ON c.case_id = o.case_id "
+                "WHERE o.state = 'pending' AND o.next_attempt_at <= ? "
+                "ORDER BY o.next_attempt_at, c.created_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+        return [OutboxEntry(r[0], r[1], bytes(r[2]), r[3], OutboxState(r[4]), r[5], r[6], r[7]) for r in rows]
+
+    def next_due_at(self) -> float | None:
+        """When the earliest pending entry becomes due (None when nothing is pending)."""
+        with self._guard() as db:
+            row = db.execute("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'").fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def _update_outbox(
+        self, db: sqlite_utils.Database, case_id: str, sql: str, params: tuple[Any, ...]
+    ) -> None:
+        cur = db.execute(sql, (*params, case_id))
+        if cur.rowcount != 1:
+            raise UnknownRecordError(f"no outbox entry for case {case_id}")
+
+    def mark_sent(self, case_id: str, ack: bytes, at: float) -> None:
+        """The platform acknowledged the case; ``ack`` is its raw answer."""
+        with self._write() as db:
+            self._update_outbox(
+                db,
+                case_id,
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?, ack = ?, "
+                "last_error = NULL WHERE case_id = ?",
+                (at, ack),
+            )
+            self._append_audit(db, "case.uploaded", {"case_id": case_id}, at)
+
+    def mark_retry(self, case_id: str, error: str, next_attempt_at: float) -> None:
+        """An upload attempt failed for a passing reason; try again at ``next_attempt_at``."""
+        with self._write() as db:
+            self._update_outbox(
+                db,
+                case_id,
+                "UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = ? WHERE case_id = ?",
+                (error, next_attempt_at),
+            )
+
+    def mark_dead(self, case_id: str, error: str) -> None:
+        """The platform rejected the case: park it for hall staff."""
+        with self._write() as db:
+            self._update_outbox(
+                db,
+                case_id,
+                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE case_id = ?",
+                (error,),
+            )
+            self._append_audit(db, "case.dead_lettered", {"case_id": case_id}, self._clock())
+
+    def requeue(self, case_id: str, now: float) -> None:
+        """Put a dead-lettered case back in the queue (maintenance mode)."""
+        with self._write() as db:
+            self._update_outbox(
+                db,
+                case_id,
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE case_id = ?",
+                (now,),
+            )
+            self._append_audit(db, "case.requeued", {"case_id": case_id}, now)
+
+    def outbox_counts(self) -> dict[OutboxState, int]:
+        """Number of outbox entries per state (every state present, zero included)."""
+        counts = dict.fromkeys(OutboxState, 0)
+        with self._guard() as db:
+            for state, n in db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
+                counts[OutboxState(state)] = int(n)
+        return counts
+
+    def case(self, case_id: str) -> StoredCase | None:
+        with self._guard() as db:
+            r = db.execute(
+                "SELECT c.case_id, c.item_id, c.payload, c.created_at, o.state, o.attempts, o.last_error, "
+                "o.sent_at, o.ack FROM cases c JOIN outbox o ON o.case_id = c.case_id WHERE c.case_id = ?",
+                (case_id,),
+            ).fetchone()
+        if r is None:
+            return None
+        return StoredCase(
+            r[0],
+            r[1],
+            bytes(r[2]),
+            r[3],
+            OutboxState(r[4]),
+            r[5],
+            r[6],
+            r[7],
+            None if r[8] is None else bytes(r[8]),
+        )
+
+    # ------------------------------------------------------------------ audit trail
+
+    def audit(self, event: str, details: Mapping[str, Any], *, at: float | None = None) -> int:
+        """Append an audit row (hash-chained); returns its sequence number.
+
+        ``details`` must be JSON-serialisable and must not hold personal data in
+        clear (the trail is not encrypted yet).
+        """
+        with self._write() as db:
+            return self._append_audit(db, event, details, self._clock() if at is None else at)
+
+    def _append_audit(
+        self, db: sqlite_utils.Database, event: str, details: Mapping[str, Any], at: float
+    ) -> int:
+        details_json = canonical_json(dict(details))
+        row = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev_hash = (1, GENESIS_HASH) if row is None else (row[0] + 1, row[1])
+        digest = _audit_hash(prev_hash, seq, at, event, details_json)
+        db.execute(
+            "INSERT INTO audit (seq, at, event, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            (seq, at, event, details_json, prev_hash, digest),
+        )
+        # The head is kept apart so that cutting rows off the end is detected too.
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (_AUDIT_HEAD_KEY, f"{seq}:{digest}"),
+        )
+        return int(seq)
+
+    def audit_records(self, since_seq: int = 0) -> list[AuditRecord]:
+        with self._guard() as db:
+            rows = db.execute(
+                "SELECT seq, at, event, details, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq",
+                (since_seq,),
+            ).fetchall()
+        return [AuditRecord(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+
+    def verify_audit(self) -> bool:
+        """Recompute the chain; False if any row was edited, removed, inserted or reordered."""
+        with self._guard() as db:
+            rows = db.execute(
+                "SELECT seq, at, event, details, prev_hash, hash FROM audit ORDER BY seq"
+            ).fetchall()
+            head = db.execute("SELECT value FROM meta WHERE key = ?", (_AUDIT_HEAD_KEY,)).fetchone()
+        prev = GENESIS_HASH
+        expected_seq = 1
+        for seq, at, event, details_json, prev_hash, digest in rows:
+            if seq != expected_seq or prev_hash != prev:
+                return False
+            try:
+                if _audit_hash(prev_hash, seq, at, event, details_json) != digest:
+                    return False
+            except (ValueError, TypeError):
+                return False
+            prev = digest
+            expected_seq += 1
+        if not rows:
+            return head is None
+        return head is not None and head[0] == f"{expected_seq - 1}:{prev}"
+
+    # ------------------------------------------------------------------ meta
+
+    def get_meta(self, key: str) -> str | None:
+        with self._guard() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        if key == _AUDIT_HEAD_KEY:
+            raise ValueError("the audit head is maintained by the store")
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def delete_meta(self, key: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM meta WHERE key = ?", (key,))

@@ -1,0 +1,395 @@
+"""The central platform's terminal API, as a local FastAPI app for development, tests and the demo.
+
+Endpoints live under ``/api/v1``.  Every one of them needs a bearer token from
+``POST /api/v1/terminals/enrol``, except enrolment itself, ``/healthz`` and the
+``/_sandbox`` test hooks.  Packages and warning lists are served from JSON files
+in ``items_dir`` (re-read on every request).  Case uploads are idempotent on the
+``Idempotency-Key`` header.
+
+Fault mode (``POST /_sandbox/faults``) applies to ``/api/v1`` and ``/healthz``:
+``down`` answers 503 to everything, ``latency_ms`` delays, ``error_rate`` answers
+``error_status`` (with ``Retry-After`` when ``retry_after_s`` is set) before the
+request is processed, and ``drop_after_processing`` processes the request and
+then breaks the connection in the middle of the response, as if the network
+dropped the answer.  A refused connection is simulated by stopping the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from sandbox_platform.db import PlatformDB, canonical_json
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+SHA256_HEADER = "X-Content-SHA256"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+# --------------------------------------------------------------------------- models
+
+
+class EnrolRequest(BaseModel):
+    terminal_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    public_info: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnrolResponse(BaseModel):
+    token: str
+
+
+class HeartbeatRequest(BaseModel):
+    device_status: dict[str, Any]
+
+
+class PackageInfo(BaseModel):
+    item_id: str
+    version: str
+    sha256: str
+
+
+class WarningListInfo(BaseModel):
+    name: str
+    version: str
+    sha256: str
+
+
+class CaseUpload(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    case_id: str = Field(min_length=1, max_length=64)
+    item_id: str = Field(min_length=1, max_length=128)
+    terminal_id: str = Field(min_length=1, max_length=64)
+    payload_b64: str
+    payload_sha256: str | None = None
+
+
+class CaseReceipt(BaseModel):
+    case_id: str
+    platform_ref: str
+    received_at: float
+    status: str
+
+
+class CaseStatus(BaseModel):
+    case_id: str
+    item_id: str
+    terminal_id: str
+    platform_ref: str
+    received_at: float
+    status: str
+
+
+class Faults(BaseModel):
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    error_status: int = Field(default=500, ge=400, le=599)
+    retry_after_s: float | None = Field(default=None, ge=0.0)
+    latency_ms: int = Field(default=0, ge=0, le=60_000)
+    drop_after_processing: bool = False
+    down: bool = False
+
+
+class Health(BaseModel):
+    status: str
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class _Document:
+    key: str
+    version: str
+    sha256: str
+    body: bytes
+
+
+def _scan(directory: Path, key_field: str) -> dict[str, _Document]:
+    docs: dict[str, _Document] = {}
+    if not directory.is_dir():
+        return docs
+    for path in sorted(directory.glob("*.json")):
+        body = path.read_bytes()
+        try:
+            data = json.loads(body)
+            key, version = str(data[key_field]), str(data["version"])
+        except (ValueError, KeyError, TypeError) as err:
+            log.warning("sandbox: skipping %s: no valid %r/version (%s)", path.name, key_field, err)
+            continue
+        docs[key] = _Document(key, version, hashlib.sha256(body).hexdigest(), body)
+    return docs
+
+
+# --------------------------------------------------------------------------- faults
+
+
+class _FaultMiddleware:
+    """Pure ASGI middleware so it can break a connection half-way through a response."""
+
+    def __init__(self, app: ASGIApp, faults: Callable[[], Faults]) -> None:
+        self.app = app
+        self.faults = faults
+        self.rng = random.Random()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or not (path.startswith(API + "/") or path == "/healthz"):
+            await self.app(scope, receive, send)
+            return
+        faults = self.faults()
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        if faults.down:
+            await _plain(send, 503, b'{"detail":"sandbox is down"}')
+            return
+        if faults.error_rate and self.rng.random() < faults.error_rate:
+            headers = []
+            if faults.retry_after_s is not None:
+                headers.append((b"retry-after", str(int(faults.retry_after_s)).encode()))
+            await _plain(send, faults.error_status, b'{"detail":"injected fault"}', headers)
+            return
+        if not faults.drop_after_processing:
+            await self.app(scope, receive, send)
+            return
+
+        captured: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+
+        await self.app(scope, receive, capture)
+        start = next((m for m in captured if m["type"] == "http.response.start"), None)
+        if start is None:
+            return
+        # Send the status line and headers, half of the body, then return: uvicorn closes
+        # the connection because the response is incomplete.  The client sees a broken answer.
+        body = b"".join(m.get("body", b"") for m in captured if m["type"] == "http.response.body")
+        await send(start)
+        await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        log.info("sandbox: dropped the response to %s %s after processing", scope.get("method"), path)
+
+
+async def _plain(send: Send, code: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": code, "headers": headers + (extra or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+# --------------------------------------------------------------------------- auth
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _terminal_from_token(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    db: PlatformDB = request.app.state.db
+    terminal = None if creds is None else db.terminal_for_token(creds.credentials)
+    if terminal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or unknown bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return terminal
+
+
+#: The terminal the bearer token belongs to.
+Terminal = Annotated[str, Depends(_terminal_from_token)]
+
+
+# --------------------------------------------------------------------------- app
+
+
+def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
+    """Build the sandbox platform app.  State lives in ``data_dir/platform.sqlite3``."""
+    data_dir = Path(data_dir)
+    items_dir = Path(items_dir)
+    db = PlatformDB(data_dir / "platform.sqlite3")
+    fault_lock = threading.Lock()
+    current_faults = [Faults()]
+
+    def get_faults() -> Faults:
+        with fault_lock:
+            return current_faults[0]
+
+    app = FastAPI(
+        title="Hall terminal platform API (sandbox)",
+        version="1.0.0",
+        description="The central platform's terminal-facing API, run locally for development and tests.",
+    )
+    app.state.db = db
+    app.add_middleware(_FaultMiddleware, faults=get_faults)
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.post(f"{API}/terminals/enrol", response_model=EnrolResponse, tags=["terminals"])
+    def enrol(req: EnrolRequest) -> EnrolResponse:
+        token = db.enrol(req.terminal_id, req.public_info)
+        log.info("sandbox: enrolled terminal %s", req.terminal_id)
+        return EnrolResponse(token=token)
+
+    @app.post(
+        f"{API}/terminals/{{terminal_id}}/heartbeat",
+        status_code=status.HTTP_204_NO_CONTENT,
+        response_class=Response,
+        tags=["terminals"],
+    )
+    def heartbeat(terminal_id: str, req: HeartbeatRequest, caller: Terminal) -> Response:
+        if caller != terminal_id:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "token belongs to another terminal")
+        db.heartbeat(terminal_id, req.device_status)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @app.get(f"{API}/packages", response_model=list[PackageInfo], tags=["packages"])
+    def list_packages(caller: Terminal) -> list[PackageInfo]:
+        docs = _scan(items_dir, "id")
+        return [PackageInfo(item_id=d.key, version=d.version, sha256=d.sha256) for d in docs.values()]
+
+    @app.get(
+        f"{API}/packages/{{item_id}}",
+        response_class=Response,
+        responses={
+            200: {"content": {"application/json": {}}, "description": "The package file, byte for byte"}
+        },
+        tags=["packages"],
+    )
+    def get_package(item_id: str, caller: Terminal) -> Response:
+        doc = _scan(items_dir, "id").get(item_id)
+        if doc is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no package {item_id!r}")
+        return Response(doc.body, media_type="application/json", headers={SHA256_HEADER: doc.sha256})
+
+    @app.get(f"{API}/warning-lists", response_model=list[WarningListInfo], tags=["warning lists"])
+    def list_warning_lists(caller: Terminal) -> list[WarningListInfo]:
+        docs = _scan(items_dir / "warning_lists", "name")
+        return [WarningListInfo(name=d.key, version=d.version, sha256=d.sha256) for d in docs.values()]
+
+    @app.get(
+        f"{API}/warning-lists/{{name}}",
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}}, "description": "The list file, byte for byte"}},
+        tags=["warning lists"],
+    )
+    def get_warning_list(name: str, caller: Terminal) -> Response:
+        doc = _scan(items_dir / "warning_lists", "name").get(name)
+        if doc is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no warning list {name!r}")
+        return Response(doc.body, media_type="application/json", headers={SHA256_HEADER: doc.sha256})
+
+    @app.post(
+        f"{API}/cases",
+        response_model=CaseReceipt,
+        status_code=status.HTTP_201_CREATED,
+        responses={
+            200: {"model": CaseReceipt, "description": "Replay: this key was seen before with the same body"},
+            400: {"description": "Missing/invalid Idempotency-Key, or unknown item"},
+            409: {"description": "The case id was already received under another key"},
+            422: {"description": "Key reused with a different body, or an invalid body"},
+        },
+        tags=["cases"],
+    )
+    def upload_case(
+        req: CaseUpload,
+        caller: Terminal,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> CaseReceipt:
+        if not idempotency_key:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
+        try:
+            key = str(uuid.UUID(idempotency_key))
+        except ValueError as err:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
+        request = req.model_dump(mode="json")
+        request_sha = hashlib.sha256(canonical_json(request).encode("utf-8")).hexdigest()
+        with db.lock:
+            earlier = db.case_by_key(key)
+            if earlier is not None:
+                if earlier.request_sha256 != request_sha:
+                    raise HTTPException(
+                        status.HTTP_422_UNPROCESSABLE_CONTENT,
+                        "Idempotency-Key was already used with a different request body",
+                    )
+                response.status_code = status.HTTP_200_OK
+                response.headers["Idempotent-Replayed"] = "true"
+                return CaseReceipt(**earlier.response)
+            if req.terminal_id != caller:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal_id does not match the token")
+            try:
+                payload = base64.b64decode(req.payload_b64, validate=True)
+            except (binascii.Error, ValueError) as err:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_CONTENT, "payload_b64 is not base64"
+                ) from err
+            if req.payload_sha256 is not None and hashlib.sha256(payload).hexdigest() != req.payload_sha256:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "payload_sha256 does not match")
+            if req.item_id not in _scan(items_dir, "id"):
+                raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown item {req.item_id!r}")
+            if db.case_exists(req.case_id):
+                raise HTTPException(status.HTTP_409_CONFLICT, "case id already received under another key")
+            receipt = CaseReceipt(
+                case_id=req.case_id,
+                platform_ref=f"SBX{db.next_seq():08d}",
+                received_at=time.time(),
+                status="received",
+            )
+            db.insert_case(
+                key=key, request_sha256=request_sha, request=request, response=receipt.model_dump(mode="json")
+            )
+        log.info("sandbox: received case %s as %s", req.case_id, receipt.platform_ref)
+        return receipt
+
+    @app.get(f"{API}/cases/{{case_id}}", response_model=CaseStatus, tags=["cases"])
+    def case_status(case_id: str, caller: Terminal) -> CaseStatus:
+        found = db.case(case_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
+        return CaseStatus(**found)
+
+    @app.get("/_sandbox/cases", tags=["sandbox"])
+    def sandbox_cases() -> list[dict[str, Any]]:
+        return db.all_cases()
+
+    @app.get("/_sandbox/terminals", tags=["sandbox"])
+    def sandbox_terminals() -> list[dict[str, Any]]:
+        return db.terminals()
+
+    @app.get("/_sandbox/faults", response_model=Faults, tags=["sandbox"])
+    def get_fault_mode() -> Faults:
+        return get_faults()
+
+    @app.post("/_sandbox/faults", response_model=Faults, tags=["sandbox"])
+    def set_fault_mode(faults: Faults) -> Faults:
+        with fault_lock:
+            current_faults[0] = faults
+        log.info("sandbox: fault mode %s", faults.model_dump())
+        return faults
+
+    return app

@@ -1,0 +1,178 @@
+"""The sandbox platform's own SQLite store (plain sqlite3; independent of offline_cache)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS terminals (
+        terminal_id TEXT PRIMARY KEY,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        public_info TEXT NOT NULL,
+        enrolled_at REAL NOT NULL,
+        last_heartbeat_at REAL,
+        device_status TEXT
+    )""",
+    """CREATE TABLE IF NOT EXISTS cases (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        request_sha256 TEXT NOT NULL,
+        case_id TEXT NOT NULL UNIQUE,
+        item_id TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        request TEXT NOT NULL,
+        response TEXT NOT NULL,
+        platform_ref TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        status TEXT NOT NULL
+    )""",
+)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredCaseResponse:
+    request_sha256: str
+    response: dict[str, Any]
+
+
+class PlatformDB:
+    """Thread-safe wrapper over one sqlite3 connection."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.lock = threading.RLock()
+        with self.lock:
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            for statement in _SCHEMA:
+                self._conn.execute(statement)
+
+    def close(self) -> None:
+        with self.lock:
+            self._conn.close()
+
+    # terminals
+
+    def enrol(self, terminal_id: str, public_info: dict[str, Any]) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.lock:
+            self._conn.execute(
+                "INSERT INTO terminals (terminal_id, token_sha256, public_info, enrolled_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (terminal_id) DO UPDATE SET token_sha256 = excluded.token_sha256, "
+                "public_info = excluded.public_info, enrolled_at = excluded.enrolled_at",
+                (terminal_id, token_digest(token), canonical_json(public_info), time.time()),
+            )
+        return token
+
+    def terminal_for_token(self, token: str) -> str | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT terminal_id FROM terminals WHERE token_sha256 = ?", (token_digest(token),)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def heartbeat(self, terminal_id: str, device_status: dict[str, Any]) -> None:
+        with self.lock:
+            self._conn.execute(
+                "UPDATE terminals SET last_heartbeat_at = ?, device_status = ? WHERE terminal_id = ?",
+                (time.time(), canonical_json(device_status), terminal_id),
+            )
+
+    def terminals(self) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT terminal_id, public_info, enrolled_at, last_heartbeat_at, device_status FROM terminals "
+                "ORDER BY terminal_id"
+            ).fetchall()
+        return [
+            {
+                "terminal_id": r[0],
+                "public_info": json.loads(r[1]),
+                "enrolled_at": r[2],
+                "last_heartbeat_at": r[3],
+                "device_status": None if r[4] is None else json.loads(r[4]),
+            }
+            for r in rows
+        ]
+
+    # cases (callers hold self.lock across lookup + insert)
+
+    def case_by_key(self, key: str) -> StoredCaseResponse | None:
+        row = self._conn.execute(
+            "SELECT request_sha256, response FROM cases WHERE idempotency_key = ?", (key,)
+        ).fetchone()
+        return None if row is None else StoredCaseResponse(row[0], json.loads(row[1]))
+
+    def case_exists(self, case_id: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is not None
+
+    def next_seq(self) -> int:
+        row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM cases").fetchone()
+        return int(row[0])
+
+    def insert_case(
+        self,
+        *,
+        key: str,
+        request_sha256: str,
+        request: dict[str, Any],
+        response: dict[str, Any],
+    ) -> None:
+        self._conn.execute(
+            "INSERT INTO cases (idempotency_key, request_sha256, case_id, item_id, terminal_id, request, "
+            "response, platform_ref, received_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                request_sha256,
+                request["case_id"],
+                request["item_id"],
+                request["terminal_id"],
+                canonical_json(request),
+                canonical_json(response),
+                response["platform_ref"],
+                response["received_at"],
+                response["status"],
+            ),
+        )
+
+    def case(self, case_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT case_id, item_id, terminal_id, platform_ref, received_at, status FROM cases "
+                "WHERE case_id = ?",
+                (case_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        keys = ("case_id", "item_id", "terminal_id", "platform_ref", "received_at", "status")
+        return dict(zip(keys, row, strict=True))
+
+    def all_cases(self) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT idempotency_key, request, response FROM cases ORDER BY seq"
+            ).fetchall()
+        out = []
+        for key, request, response in rows:
+            entry = json.loads(request)
+            entry.update(json.loads(response))
+            entry["idempotency_key"] = key
+            out.append(entry)
+        return out

@@ -1,0 +1,206 @@
+"""OutboxDrainer: a real Store file, a real sandbox platform on 127.0.0.1, a controlled clock."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.outbox import Backoff, OutboxDrainer
+from kiosk.platform_client import PlatformClient
+from offline_cache.store import OutboxState, Store
+from sandbox_platform.server import SandboxServer
+
+
+class Clock:
+    def __init__(self, t: float = 1_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[SandboxServer]:
+    items = tmp_path / "items"
+    items.mkdir()
+    (items / "x.json").write_bytes(b'{"id":"x","version":"1"}')
+    srv = SandboxServer(tmp_path / "platform", items).start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def client(server: SandboxServer) -> Iterator[PlatformClient]:
+    c = PlatformClient(server.url, "T1", timeout=2.0)
+    c.enrol()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "kiosk.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def drainer(store: Store, client: PlatformClient, clock: Clock) -> OutboxDrainer:
+    return OutboxDrainer(
+        store, client, clock, backoff=Backoff(base_s=10, max_s=300, jitter=0.5), rng=random.Random(1)
+    )
+
+
+def add(store: Store, clock: Clock, item_id: str = "x", payload: bytes = b"payload") -> str:
+    case_id = str(uuid.uuid4())
+    store.add_case(case_id, item_id, payload, clock())
+    return case_id
+
+
+def test_drain_uploads_exactly_once(
+    store: Store, client: PlatformClient, drainer: OutboxDrainer, clock: Clock
+) -> None:
+    ids = [add(store, clock, payload=f"case {i}".encode()) for i in range(3)]
+    report = drainer.drain_once(10)
+    assert (report.attempted, report.sent, report.retried, report.dead) == (3, 3, 0, 0)
+    assert store.outbox_counts() == {OutboxState.PENDING: 0, OutboxState.SENT: 3, OutboxState.DEAD: 0}
+    # Draining again (and pretending a crash lost mark_sent by requeueing) sends nothing new.
+    assert drainer.drain_once(10).attempted == 0
+    store.requeue(ids[0], clock())
+    assert drainer.drain_once(10).sent == 1
+    received = client.received_cases()
+    assert sorted(c["case_id"] for c in received) == sorted(ids)
+    case = store.case(ids[0])
+    assert case is not None and case.ack is not None and b"SBX" in case.ack
+    assert store.verify_audit()
+
+
+def test_lost_answer_is_retried_with_same_key(
+    store: Store, client: PlatformClient, drainer: OutboxDrainer, clock: Clock
+) -> None:
+    case_id = add(store, clock)
+    client.set_sandbox_faults(drop_after_processing=True)
+    report = drainer.drain_once(10)
+    assert (report.sent, report.retried, report.stopped_early) == (0, 1, True)
+    assert len(client.received_cases()) == 1  # the platform did process it
+    entry = store.case(case_id)
+    assert entry is not None and entry.state is OutboxState.PENDING and entry.attempts == 1
+
+    # Still dropping: the retry is processed again as a replay, the answer lost again.
+    clock.t += 1000
+    assert drainer.drain_once(10).retried == 1
+    client.set_sandbox_faults()
+    clock.t += 1000
+    report = drainer.drain_once(10)
+    assert report.sent == 1
+    received = client.received_cases()
+    assert len(received) == 1 and received[0]["case_id"] == case_id
+    entry = store.case(case_id)
+    assert entry is not None and entry.state is OutboxState.SENT and entry.ack is not None
+    assert received[0]["platform_ref"].encode() in entry.ack
+
+
+def test_server_errors_back_off_exponentially(
+    store: Store, client: PlatformClient, drainer: OutboxDrainer, clock: Clock
+) -> None:
+    case_id = add(store, clock)
+    client.set_sandbox_faults(error_rate=1.0, error_status=500)
+    delays = []
+    for _ in range(4):
+        before = clock()
+        report = drainer.drain_once(10)
+        assert report.stopped_early and (report.attempted, report.retried) == (1, 1)
+        entry = store.case(case_id)
+        assert entry is not None and entry.state is OutboxState.PENDING
+        assert entry.last_error is not None and "HTTP 500" in entry.last_error
+        due = store.pending_outbox(10, now=1e12)
+        nxt = next(e.next_attempt_at for e in due if e.case_id == case_id)
+        delays.append(nxt - before)
+        clock.t = nxt  # exactly when it is due again
+    # base 10 s, factor 2, jitter 50 %: attempt n waits within [10*2**n / 2, 10*2**n]
+    for n, d in enumerate(delays):
+        assert 10 * 2**n / 2 <= d <= 10 * 2**n, delays
+    assert delays[3] > delays[0]
+    assert store.case(case_id).attempts == 4  # type: ignore[union-attr]
+    assert len(client.received_cases()) == 0
+
+
+def test_retry_after_is_honoured(
+    store: Store, client: PlatformClient, drainer: OutboxDrainer, clock: Clock
+) -> None:
+    case_id = add(store, clock)
+    client.set_sandbox_faults(error_rate=1.0, error_status=503, retry_after_s=120)
+    drainer.drain_once(10)
+    assert store.pending_outbox(10, clock() + 119) == []
+    assert [e.case_id for e in store.pending_outbox(10, clock() + 120)] == [case_id]
+
+
+def test_rejection_dead_letters_and_batch_goes_on(
+    store: Store, client: PlatformClient, drainer: OutboxDrainer, clock: Clock
+) -> None:
+    bad = add(store, clock, item_id="no-such-item")  # the platform answers 400
+    clock.t += 1
+    good = add(store, clock)
+    report = drainer.drain_once(10)
+    assert (report.sent, report.dead, report.retried) == (1, 1, 0)
+    dead = store.case(bad)
+    assert dead is not None and dead.state is OutboxState.DEAD
+    assert dead.last_error is not None and "HTTP 400" in dead.last_error and "unknown item" in dead.last_error
+    assert store.case(good).state is OutboxState.SENT  # type: ignore[union-attr]
+    assert drainer.drain_once(10).attempted == 0  # dead entries are not retried
+    assert [c["case_id"] for c in client.received_cases()] == [good]
+
+
+def test_unauthorized_is_retried_not_dead(store: Store, server: SandboxServer, clock: Clock) -> None:
+    case_id = add(store, clock)
+    with PlatformClient(server.url, "T1", token="revoked") as c:
+        report = OutboxDrainer(store, c, clock).drain_once(10)
+    assert report.retried == 1
+    assert store.case(case_id).state is OutboxState.PENDING  # type: ignore[union-attr]
+
+
+def test_platform_down_then_back(
+    store: Store, server: SandboxServer, client: PlatformClient, clock: Clock
+) -> None:
+    first = add(store, clock)
+    clock.t += 1
+    second = add(store, clock)
+    drainer = OutboxDrainer(store, client, clock, rng=random.Random(2))
+    server.stop()  # connection refused
+    report = drainer.drain_once(10)
+    # One failure stops the round: the rest of the queue is not hammered against a dead platform.
+    assert (report.attempted, report.retried, report.stopped_early) == (1, 1, True)
+    assert report.error is not None and "cannot connect" in report.error
+    assert store.case(first).attempts == 1 and store.case(second).attempts == 0  # type: ignore[union-attr]
+    server.start()
+    clock.t += 10_000
+    assert drainer.drain_once(10).sent == 2
+    assert sorted(c["case_id"] for c in client.received_cases()) == sorted([first, second])
+
+
+def test_background_thread_kick(store: Store, client: PlatformClient) -> None:
+    drainer = OutboxDrainer(store, client)  # real clock
+    drainer.start(interval_s=60.0)
+    try:
+        time.sleep(0.2)  # the first (empty) round is done; the thread now waits 60 s
+        case_id = str(uuid.uuid4())
+        store.add_case(case_id, "x", b"p", time.time())
+        drainer.kick()
+        deadline = time.monotonic() + 5
+        while store.case(case_id).state is not OutboxState.SENT:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "kick did not wake the drainer"
+            time.sleep(0.02)
+    finally:
+        drainer.stop()
+    assert not drainer.running
+    assert len(client.received_cases()) == 1
