@@ -83,6 +83,10 @@ class SimulatorBench:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.idcard = IdCardSimulator().start()
+        # Like /dev/serial/by-id: a stable name that follows the device across re-plugging.
+        self.idcard_port = workdir / "dev" / "ttyIDCARD"
+        self.idcard_port.parent.mkdir(parents=True, exist_ok=True)
+        self.idcard_port.symlink_to(self.idcard.port)
         self.printer = ReceiptPrinterSimulator().start()
         self._camera_dir = workdir / "camera"
         self.camera = SimulatedCamera(self._camera_dir, [media_path("obama_live1.jpg")])
@@ -90,6 +94,15 @@ class SimulatorBench:
         self.spool_dir = workdir / "spool"
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         self.place_blank_page()
+
+    def replug_idcard(self) -> None:
+        """The reader comes back (after ``idcard.unplug()``): a new module behind the same name."""
+        self.idcard.stop()
+        self.idcard = IdCardSimulator().start()
+        tmp = self.idcard_port.with_suffix(".new")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(self.idcard.port)
+        tmp.replace(self.idcard_port)
 
     def present_face(self, images: Sequence[str]) -> None:
         """Put a person in front of the face camera (media file names or paths)."""
@@ -159,7 +172,7 @@ class Terminal:
         if self.bench is not None:
             self.bench.stop()
         if self.sandbox is not None:
-            self.sandbox.stop()
+            self.sandbox.close()
         self.client.close()
         self.store.close()
         if self._owned_tmp is not None:

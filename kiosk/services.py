@@ -25,7 +25,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
-from devices.base import DeviceError, DeviceStatus, RequiredAction
+from devices.base import FAULT_STATUSES, DeviceError, DeviceStatus, RequiredAction
 from devices.interfaces import (
     BarcodeReader,
     Camera,
@@ -523,7 +523,7 @@ class KioskService:
             if key in data.form:
                 identifiers[key] = data.form[key]
         lists = [self._warning_lists[n] for n in pkg.warning_lists if n in self._warning_lists]
-        hits: list[WarningHit] = check_warnings(lists, identifiers, today=today)
+        hits: list[WarningHit] = check_warnings(lists, identifiers, today=today, expected=pkg.warning_lists)
         data.warnings = hits
         materials = {t: {k: f.value for k, f in r.fields.items()} for t, r in data.materials.items()}
         checks = {f"{t}.{c.field}": c.match for t, r in data.materials.items() for c in r.checks}
@@ -750,12 +750,28 @@ class KioskService:
             self.machine.go(Step.DEVICE_PROBLEM)
 
     def try_leave_out_of_service(self) -> bool:
-        """Back to the attract screen once the devices every session needs are usable again."""
+        """Back to the attract screen once the device that failed answers again.
+
+        Called periodically while out of service.  The ID card reader is probed
+        actively (opening it checks that the module answers); other devices by
+        their status.  Storage faults need staff and are not left automatically."""
         if self.machine.step is not Step.OUT_OF_SERVICE:
             return True
-        statuses = self.devices.statuses()
-        if statuses.get("idcard") in {DeviceStatus.OFFLINE, DeviceStatus.HARDWARE_ERROR}:
+        problem: Problem | None = self.machine.data.problem
+        device = problem.device if problem is not None else "idcard"
+        try:
+            if device == "idcard":
+                self.devices.idcard.open()
+            elif device == "storage":
+                return False
+            else:
+                dev = getattr(self.devices, device, None)
+                if dev is not None and dev.status() in FAULT_STATUSES:
+                    return False
+        except DeviceError as err:
+            log.debug("still out of service: %s", err)
             return False
+        self.store.audit("back_in_service", {"device": device})
         self.machine.reset(EndReason.COMPLETED)
         return True
 

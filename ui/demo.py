@@ -256,6 +256,10 @@ def run_demo(
     citizens: tuple[DemoCitizen, ...] = DEMO_CITIZENS,
     workdir: Path | None = None,
     config: TerminalConfig | None = None,
+    *,
+    face: Any = None,
+    ocr: Any = None,
+    collect_platform: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run the scripted sessions; returns the summary (also written to ``out/summary.json``)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -263,7 +267,7 @@ def run_demo(
     workdir = workdir or Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     config = config or TerminalConfig(data_dir=str(workdir))
     app = make_app()
-    terminal = build_terminal(config, workdir)
+    terminal = build_terminal(config, workdir, face=face, ocr=ocr)
     ui = KioskUi(app, terminal, fullscreen=False)
     ui.window.resize(1280, 800)
     try:
@@ -272,6 +276,8 @@ def run_demo(
         records = [driver.run_citizen(c) for c in citizens]
         driver.mark_acknowledged(records)
         summary = {"sessions": [r.summary() for r in records]}
+        if collect_platform is not None:
+            collect_platform.extend(terminal.client.received_cases())
         (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         return summary
     finally:

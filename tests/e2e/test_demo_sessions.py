@@ -1,0 +1,153 @@
+"""The whole terminal, end to end: three citizens through the real UI on the simulators.
+
+Checks the decisions, the cases the sandbox platform received (exactly once
+each), the receipts as decoded from the ESC/POS bytes the printer simulator
+received, the certificate, the screenshots and summary.json of ``make demo``,
+and that no personal data reached any log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devices.idcard.sim_cards import sim_card
+from kiosk import logsetup
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+class _Raw(logging.Handler):
+    """Everything logged, before redaction, as the code produced it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, face_verifier: Any, ocr_engine: Any) -> dict[str, Any]:
+    from ui.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo-out")
+    work = tmp_path_factory.mktemp("demo-work")
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    logsetup.configure(out / "logs", level=logging.DEBUG, console=False)
+    raw = _Raw()
+    root.addHandler(raw)
+    received: list[dict[str, Any]] = []
+    try:
+        summary = run_demo(out, workdir=work, face=face_verifier, ocr=ocr_engine, collect_platform=received)
+    finally:
+        for h in list(root.handlers):
+            root.removeHandler(h)
+            if h is not raw:
+                h.close()
+        for h in saved_handlers:
+            root.addHandler(h)
+        root.setLevel(saved_level)
+        logsetup.clear_sensitive()
+    return {"summary": summary, "out": out, "raw": raw.lines, "received": received}
+
+
+def _session(demo: dict[str, Any], item: str) -> dict[str, Any]:
+    [s] = [s for s in demo["summary"]["sessions"] if s["item"] == item]
+    return s
+
+
+def test_three_items_give_the_three_outcomes(demo: dict[str, Any]) -> None:
+    assert _session(demo, "senior-card")["decision"] == "approve"
+    business = _session(demo, "business-registration")
+    assert business["decision"] == "manual"
+    assert any("dishonest" in r for r in business["reasons"])
+    pension = _session(demo, "resident-pension")
+    assert pension["decision"] == "reject"
+    assert pension["reasons"] == ["ID card expired"]
+
+
+def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> None:
+    sessions = demo["summary"]["sessions"]
+    assert all(s["acknowledged"] for s in sessions)
+    ids = [c["case_id"] for c in demo["received"]]
+    assert sorted(ids) == sorted(s["case_id"] for s in sessions)
+    assert len(ids) == len(set(ids))
+    by_id = {c["case_id"]: c for c in demo["received"]}
+    for s in sessions:
+        payload = json.loads(base64.b64decode(by_id[s["case_id"]]["payload_b64"]))
+        assert payload["item"]["id"] == s["item"]
+        assert payload["decision"]["outcome"] == s["decision"]
+        assert payload["signature_png_b64"]
+    business = json.loads(
+        base64.b64decode(by_id[_session(demo, "business-registration")["case_id"]]["payload_b64"])
+    )
+    [lease] = business["materials"]
+    assert lease["fields"]["lessee"]["value"] == "李建国"
+    assert all(c["match"] for c in lease["cross_checks"])
+
+
+def test_receipts_decoded_from_the_printer_bytes(demo: dict[str, Any]) -> None:
+    senior = _session(demo, "senior-card")
+    assert "办结回执" in senior["receipt_text"]
+    assert senior["case_id"] in senior["receipt_text"]
+    assert "老年人优待证申领" in senior["receipt_text"]
+    assert "张*兰" in senior["receipt_text"]
+    assert "371402195203140022" not in senior["receipt_text"]
+    assert "转人工审核" in _session(demo, "business-registration")["receipt_text"]
+    pension = _session(demo, "resident-pension")["receipt_text"]
+    assert "不予受理" in pension and "身份证件已过期" in pension
+    out: Path = demo["out"]
+    for key in ("senior", "business", "expired"):
+        assert (out / f"{key}-receipt.txt").read_text(encoding="utf-8").strip()
+        assert (out / f"{key}-receipt.png").stat().st_size > 1000
+
+
+def test_certificate_only_for_the_approved_item(demo: dict[str, Any]) -> None:
+    assert _session(demo, "senior-card")["certificate"] == "senior-certificate.pdf"
+    assert _session(demo, "business-registration")["certificate"] is None
+    assert _session(demo, "resident-pension")["certificate"] is None
+    assert (demo["out"] / "senior-certificate.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_summary_json_shape_and_screenshots(demo: dict[str, Any]) -> None:
+    out: Path = demo["out"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert len(summary["sessions"]) == 3
+    for s in summary["sessions"]:
+        assert isinstance(s["item"], str)
+        assert s["decision"] in {"approve", "reject", "manual"}
+        assert isinstance(s["reasons"], list) and all(isinstance(r, str) for r in s["reasons"])
+        assert isinstance(s["case_id"], str) and s["case_id"]
+        assert isinstance(s["acknowledged"], bool)
+        steps = [st["step"] for st in s["steps"]]
+        assert steps[:4] == ["attract", "choose_item", "read_card", "face_check"]
+        assert {"form", "review", "confirm_sign", "submit", "result", "rating"} <= set(steps)
+        assert all(isinstance(st["ms"], (int, float)) and st["ms"] >= 0 for st in s["steps"])
+        for name in s["screenshots"]:
+            assert (out / name).stat().st_size > 5000
+    assert "materials" in [st["step"] for st in _session(demo, "business-registration")["steps"]]
+
+
+def test_no_personal_data_in_any_log(demo: dict[str, Any]) -> None:
+    secrets: list[str] = []
+    for key in ("senior", "business", "expired"):
+        text = sim_card(key).text
+        secrets += [text.id_number, text.name, text.address]
+    secrets += ["13905340000", "山东省德州市德城区新华路26号"]
+    log_dir: Path = demo["out"] / "logs"
+    files = sorted(log_dir.glob("*.log"))
+    assert files, "the run wrote no log files"
+    written = "\n".join(f.read_text(encoding="utf-8") for f in files)
+    assert "session" in written and "tx find_card" in written  # the logs did capture the run
+    raw = "\n".join(demo["raw"])
+    for secret in secrets:
+        assert secret not in written, "personal data in a log file"
+        assert secret not in raw, "personal data logged (before redaction)"
