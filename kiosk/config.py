@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,6 +96,14 @@ class SessionConfig(_Model):
     face_threshold: float = Field(0.6, gt=0, lt=2)  # dlib distance; see kiosk/face.py
     review_budget_s: float = Field(45.0, gt=0)  # §8.3.4: decide within 45 s
     review_deadline_s: float = Field(120.0, gt=0)  # past 2 min: error → manual review
+
+    @model_validator(mode="after")
+    def _warning_inside_timeout(self) -> SessionConfig:
+        if self.idle_warning_s >= self.idle_timeout_s:
+            raise ValueError("idle_warning_s must be shorter than idle_timeout_s")
+        if self.review_budget_s > self.review_deadline_s:
+            raise ValueError("review_budget_s must not exceed review_deadline_s")
+        return self
 
 
 class UiConfig(_Model):

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 
 _lock = threading.Lock()
 _sensitive: set[str] = set()
@@ -65,6 +65,8 @@ def configure(log_dir: Path | None, level: int = logging.INFO, console: bool = T
     # (python-escpos calls logging.basicConfig()), which would bypass redaction.
     for h in list(root.handlers):
         root.removeHandler(h)
+        if getattr(h, "_kiosk", False):
+            h.close()
     root.setLevel(level)
     handlers: list[logging.Handler] = []
     if console:

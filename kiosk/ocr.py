@@ -68,6 +68,7 @@ class RapidOcrEngine:
         if params:
             self._params.update(params)
         self._engine: Any = None
+        self._warm = False
         self._lock = threading.Lock()
 
     @property
@@ -78,9 +79,12 @@ class RapidOcrEngine:
         """Build the engine and its ONNX sessions now (idempotent, thread-safe)."""
         engine = self._get_engine()
         with self._lock:
+            if self._warm:
+                return
             start = time.perf_counter()
             blank = np.full((64, 256, 3), 255, dtype=np.uint8)
             engine(blank)
+            self._warm = True
             logger.info("OCR warm-up in %.0f ms", (time.perf_counter() - start) * 1000)
 
     def _get_engine(self) -> Any:

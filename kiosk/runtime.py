@@ -140,6 +140,7 @@ class Terminal:
     sandbox: Any  # sandbox_platform.server.SandboxServer | None
     workdir: Path
     _owned_tmp: Path | None = None
+    _warm_up: threading.Thread | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -153,9 +154,13 @@ class Terminal:
 
         t = threading.Thread(target=load, name="warm-up", daemon=True)
         t.start()
+        self._warm_up = t
         return t
 
     def close(self) -> None:
+        if self._warm_up is not None:
+            # Never leave a model half-loaded in native code when the process ends.
+            self._warm_up.join(timeout=60)
         self.drainer.stop()
         self.service.close()
         for dev in (

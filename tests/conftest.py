@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
+
+from kiosk.config import SessionConfig, TerminalConfig
+from kiosk.runtime import Terminal, build_terminal
+from ui.app import KioskUi, make_app
+from ui.demo import DemoDriver
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -25,3 +34,27 @@ def ocr_engine():  # type: ignore[no-untyped-def]
     engine = RapidOcrEngine()
     engine.load()
     return engine
+
+
+Factory = Callable[..., tuple[Terminal, KioskUi, DemoDriver]]
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, face_verifier: Any, ocr_engine: Any) -> Iterator[Factory]:
+    started: list[tuple[Terminal, KioskUi]] = []
+
+    def start(**session: Any) -> tuple[Terminal, KioskUi, DemoDriver]:
+        config = TerminalConfig(data_dir=str(tmp_path), session=SessionConfig(**session))
+        app = make_app()
+        terminal = build_terminal(config, tmp_path / "work", face=face_verifier, ocr=ocr_engine)
+        ui = KioskUi(app, terminal, fullscreen=False)
+        started.append((terminal, ui))
+        out = tmp_path / "shots"
+        out.mkdir(exist_ok=True)
+        return terminal, ui, DemoDriver(ui, terminal, out)
+
+    yield start
+    for terminal, ui in started:
+        ui.close()
+        terminal.close()
+    QApplication.processEvents()

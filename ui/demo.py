@@ -53,7 +53,8 @@ class SessionRecord:
     screenshots: list[str] = field(default_factory=list)
     receipt_text: str = ""
     certificate: str | None = None
-    end_step: str = ""
+    receipt_printed: bool = False
+    result_text: str = ""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -129,7 +130,11 @@ class DemoDriver:
         rec.screenshots.append(name)
 
     # ------------------------------------------------------------------ one citizen
-    def run_citizen(self, citizen: DemoCitizen) -> SessionRecord:
+    def run_citizen(
+        self, citizen: DemoCitizen, hooks: dict[str, Callable[[], None]] | None = None
+    ) -> SessionRecord:
+        """One whole session.  ``hooks`` run at named points ("before_submit") for fault injection."""
+        hooks = hooks or {}
         rec = SessionRecord(item=citizen.item_id, citizen=citizen.key)
         self._entered.clear()
         self._decision = self._submitted = self._printed = None
@@ -179,10 +184,13 @@ class DemoDriver:
         pad = self.find("signaturePad", SignaturePad)
         pad.add_stroke([QPoint(60 + 12 * i, 120 + (25 if i % 2 else -25)) for i in range(30)])
         self.shot(rec, "confirm_sign")
+        if "before_submit" in hooks:
+            hooks["before_submit"]()
         self.click("signSubmit")
         self.wait_step(Step.RESULT, Step.DEVICE_PROBLEM, Step.OUT_OF_SERVICE)
         self.wait_until(lambda: self._printed is not None, 30.0, "printing")
         self.shot(rec, "result")
+        rec.result_text = self.find("resultPrintStatus").text()
         self.bench.idcard.remove()
         self.click("resultDone")
         self.wait_step(Step.RATING)
@@ -200,12 +208,14 @@ class DemoDriver:
             rec.reasons = list(self._decision.reason_texts_en)
         if self._submitted is not None:
             rec.case_id = self._submitted.case_id
-        receipts = self.bench.printer.wait_for_receipts(receipts_before + 1, timeout=10.0)
-        receipt = receipts[receipts_before]
-        rec.receipt_text = receipt.text
-        stem = f"{citizen.key}-receipt"
-        (self.out / f"{stem}.txt").write_text(receipt.text, encoding="utf-8")
-        (self.out / f"{stem}.png").write_bytes(self.bench.printer.render_png(receipt))
+        rec.receipt_printed = bool(self._printed is not None and self._printed.receipt_printed)
+        if rec.receipt_printed:
+            receipts = self.bench.printer.wait_for_receipts(receipts_before + 1, timeout=10.0)
+            receipt = receipts[receipts_before]
+            rec.receipt_text = receipt.text
+            stem = f"{citizen.key}-receipt"
+            (self.out / f"{stem}.txt").write_text(receipt.text, encoding="utf-8")
+            (self.out / f"{stem}.png").write_bytes(self.bench.printer.render_png(receipt))
         if self._printed is not None and self._printed.certificate_number:
             rec.certificate = self._export_certificate(citizen.key, self._printed.certificate_number)
         return rec

@@ -33,6 +33,16 @@ def _label(text: str = "", name: str = "subtitle", wrap: bool = True) -> QLabel:
     return lab
 
 
+def _clear_layout(layout: QVBoxLayout) -> None:
+    """Remove every widget of ``layout`` now (not at the next event loop turn)."""
+    while layout.count():
+        w = layout.takeAt(0).widget()
+        if w is not None:
+            w.hide()
+            w.setParent(None)  # type: ignore[call-overload]
+            w.deleteLater()
+
+
 class Screen(QWidget):
     step: Step
 
@@ -118,10 +128,7 @@ class ChooseItemScreen(Screen):
         self._fill()
 
     def _fill(self) -> None:
-        while self.list_box.count():
-            w = self.list_box.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
+        _clear_layout(self.list_box)
         svc = self.facade.service
         items = svc.search_items(self.search.text()) if self.search.text() else svc.catalogue()
         for pkg in items:
@@ -309,11 +316,7 @@ class MaterialsScreen(Screen):
     def enter(self) -> None:
         self.title.setText(tr("materials.title"))
         self.next.setText(tr("common.next"))
-        while self.body.count():
-            item = self.body.takeAt(0)
-            w = item.widget()
-            if w is not None:
-                w.deleteLater()
+        _clear_layout(self.body)
         svc = self.facade.service
         if svc.data.item_id is None:
             return
@@ -468,6 +471,7 @@ class ResultScreen(Screen):
         self.outcome.setTextFormat(Qt.TextFormat.RichText)
         self.case = _label(name="subtitle")
         self.print_status = _label(name="subtitle")
+        self.print_status.setObjectName("resultPrintStatus")
         self.done = BigButton()
         self.done.setObjectName("resultDone")
         self.done.clicked.connect(facade.finish_result)

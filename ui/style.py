@@ -8,7 +8,7 @@ QMainWindow, #root { background: #f3f6fb; }
 #header QPushButton { background: transparent; color: white; border: 2px solid white; border-radius: 10px;
                       padding: 6px 18px; min-height: 48px; font-size: 22px; }
 #title { font-size: 38px; font-weight: bold; color: #0b3c74; padding: 16px; }
-#subtitle { font-size: 26px; color: #3b4a63; }
+#subtitle, #resultPrintStatus { font-size: 26px; color: #3b4a63; }
 #hint { font-size: 22px; color: #5a6a85; }
 #big { font-size: 56px; font-weight: bold; color: #0b5cad; }
 #stepLabel { font-size: 18px; padding: 8px 4px; border-radius: 8px; background: #dde5f1; color: #55657f; }

@@ -1,0 +1,104 @@
+"""A device that goes away mid-session lands in a defined state, and the terminal
+keeps serving the next citizen.  The simulators really drop their end: the ID
+card reader's pty closes, the printer's TCP listener goes away, the camera's
+frames vanish."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from devices.base import RequiredAction
+from kiosk.i18n import tr
+from kiosk.runtime import DEMO_CITIZENS
+from kiosk.session import Step
+from tests.conftest import Factory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SENIOR, BUSINESS, EXPIRED = DEMO_CITIZENS
+
+
+def test_id_reader_unplugged_goes_out_of_service_then_serves_next_citizen(kiosk: Factory) -> None:
+    terminal, ui, driver = kiosk()
+    assert terminal.bench is not None
+    driver.click("start")
+    driver.click(f"item:{SENIOR.item_id}")
+    driver.click("startItem")
+    driver.wait_step(Step.READ_CARD)
+    time.sleep(0.3)  # the reader is polling for a card
+
+    terminal.bench.idcard.unplug()
+    driver.wait_step(Step.OUT_OF_SERVICE, timeout=10)
+    problem = terminal.service.data.problem
+    assert problem.device == "idcard"
+    assert problem.action is RequiredAction.MAINTENANCE
+    assert terminal.service.data.item_id is None  # the citizen's session was wiped
+    shown = " ".join(w.text() for w in ui.window.findChildren(QLabel) if w.isVisible())
+    assert tr("oos.title") in shown and tr("action.maintenance") in shown
+
+    time.sleep(2.5)  # still out of service while the reader is gone
+    assert ui.window.current_step() is Step.OUT_OF_SERVICE
+
+    terminal.bench.replug_idcard()
+    driver.wait_step(Step.ATTRACT, timeout=15)
+    record = driver.run_citizen(SENIOR)
+    assert record.decision == "approve"
+    assert record.receipt_printed
+    events = [r.event for r in terminal.store.audit_records()]
+    assert "device_problem" in events and "back_in_service" in events
+
+
+def test_printer_unplugged_at_submit_case_still_filed_and_next_citizen_served(kiosk: Factory) -> None:
+    terminal, _ui, driver = kiosk()
+    bench = terminal.bench
+    assert bench is not None
+    record = driver.run_citizen(EXPIRED, hooks={"before_submit": bench.printer.unplug})
+    assert record.decision == "reject"
+    assert not record.receipt_printed
+    assert record.result_text == tr("result.print_failed")
+    assert record.case_id
+
+    # Next citizen while the printer is still away: served, told to ask at the counter.
+    second = driver.run_citizen(SENIOR)
+    assert second.decision == "approve" and not second.receipt_printed
+
+    bench.printer.plug_in()
+    third = driver.run_citizen(EXPIRED)
+    assert third.receipt_printed
+    assert "不予受理" in third.receipt_text
+
+    driver.mark_acknowledged([record, second, third])
+    assert record.acknowledged and second.acknowledged and third.acknowledged
+    received = [c["case_id"] for c in terminal.client.received_cases()]
+    assert sorted(received) == sorted([record.case_id, second.case_id, third.case_id])
+
+
+def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
+    terminal, _ui, driver = kiosk()
+    bench = terminal.bench
+    assert bench is not None
+    bench.camera.unplug()
+    driver.click("start")
+    driver.click(f"item:{SENIOR.item_id}")
+    driver.click("startItem")
+    driver.wait_step(Step.READ_CARD)
+    bench.idcard.insert(SENIOR.key)
+    driver.wait_step(Step.DEVICE_PROBLEM, timeout=20)
+    problem = terminal.service.data.problem
+    assert problem.device == "camera" and problem.allow_manual
+    driver.click("problemManual")
+    driver.wait_step(Step.FORM)
+    assert terminal.service.data.staff_assisted_identity
+    driver.click("formNext")
+    driver.wait_step(Step.CONFIRM_SIGN, timeout=30)
+    decision = terminal.service.data.decision
+    assert decision.outcome.value == "manual"
+    assert "staff_identity" in decision.reasons
+    record_json = json.dumps(decision.to_record(), ensure_ascii=False)
+    assert "staff_identity" in record_json
+    driver.click("cancel")
+    driver.wait_step(Step.ATTRACT)

@@ -1,0 +1,167 @@
+"""The terminal configuration: demo defaults, TOML overrides, errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import (
+    REPO_ROOT,
+    ConfigError,
+    Profile,
+    TerminalConfig,
+    default_config_path,
+    load_config,
+)
+
+OVERRIDES = """\
+terminal_id = "DZ-HALL-0042"
+profile = "production"
+data_dir = "/srv/kiosk"
+
+[devices.idcard]
+driver = "serial"
+port = "/dev/serial/by-id/usb-reader"
+baudrate = 9600
+
+[devices.receipt_printer]
+driver = "network"
+host = "10.0.0.7"
+port = 9101
+
+[platform]
+url = "https://platform.example.gov.cn/api"
+timeout_s = 2.5
+
+[session]
+idle_timeout_s = 120
+idle_warning_s = 30.0
+
+[ui]
+language = "en"
+fullscreen = false
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "terminal.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_file_gives_the_demo_defaults(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "missing.toml")
+    assert config == TerminalConfig()
+    assert config.profile is Profile.DEMO
+    assert config.terminal_id == "DEMO-0001"
+    assert config.devices.idcard.driver == "simulator"
+    assert config.devices.camera.driver == "simulator"
+    assert config.devices.receipt_printer.driver == "simulator"
+    assert config.platform.url == ""
+    assert config.session.idle_timeout_s == 90.0
+    assert config.ui.language == "zh"
+    assert config.data_path() == REPO_ROOT / "var"
+
+
+def test_file_overrides_load(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, OVERRIDES))
+    assert config.terminal_id == "DZ-HALL-0042"
+    assert config.profile is Profile.PRODUCTION
+    assert config.data_path() == Path("/srv/kiosk")
+    assert config.devices.idcard.driver == "serial"
+    assert config.devices.idcard.port == "/dev/serial/by-id/usb-reader"
+    assert config.devices.idcard.baudrate == 9600
+    assert config.devices.receipt_printer.host == "10.0.0.7"
+    assert config.devices.receipt_printer.port == 9101
+    assert config.platform.url == "https://platform.example.gov.cn/api"
+    assert config.platform.timeout_s == 2.5
+    assert config.session.idle_timeout_s == 120.0
+    assert config.session.idle_warning_s == 30.0
+    assert config.ui.language == "en"
+    assert config.ui.fullscreen is False
+    # Keys not in the file keep their defaults.
+    assert config.devices.camera == TerminalConfig().devices.camera
+    assert config.session.face_max_attempts == 3
+    assert config.ui.hall_name == TerminalConfig().ui.hall_name
+
+
+def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")) == TerminalConfig()
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("colour = 'blue'\n", "colour"),
+        ("[devices.idcard]\nspeed = 9600\n", "devices.idcard.speed"),
+        ("[sesion]\nidle_timeout_s = 10\n", "sesion"),
+    ],
+)
+def test_unknown_key_is_an_error_naming_it(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[devices.idcard]\nbaudrate = "fast"\n', "devices.idcard.baudrate"),
+        ("[devices.idcard]\nbaudrate = -1\n", "devices.idcard.baudrate"),
+        ("[devices.receipt_printer]\nport = 70000\n", "devices.receipt_printer.port"),
+        ('[devices.camera]\ndriver = "v4l"\n', "devices.camera.driver"),
+        ('profile = "staging"\n', "profile"),
+        ('[ui]\nlanguage = "fr"\n', "ui.language"),
+        ('[session]\nface_max_attempts = "three"\n', "session.face_max_attempts"),
+    ],
+)
+def test_wrong_value_is_an_error_naming_the_key(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def test_invalid_toml_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(write(tmp_path, "[devices.idcard\nbaudrate = \n"))
+
+
+def test_not_utf8_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "terminal.toml"
+    path.write_bytes(b'terminal_id = "\xff\xfe"\n')
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(path)
+
+
+def test_unreadable_path_is_an_error(tmp_path: Path) -> None:
+    directory = tmp_path / "terminal.toml"
+    directory.mkdir()  # exists, but cannot be read as a file (works as root too, unlike chmod)
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(directory)
+
+
+def test_kiosk_config_env_var_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, OVERRIDES)
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    assert default_config_path() == path
+    config = load_config()
+    assert config.terminal_id == "DZ-HALL-0042"
+    assert config.devices.idcard.baudrate == 9600
+
+
+def test_kiosk_config_env_var_with_a_bad_file_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSK_CONFIG", str(write(tmp_path, '[devices.idcard]\nbaudrate = "fast"\n')))
+    with pytest.raises(ConfigError, match=r"devices\.idcard\.baudrate"):
+        load_config()
+
+
+def test_without_env_var_the_default_path_is_under_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    assert default_config_path() == REPO_ROOT / "var" / "terminal.toml"
+
+
+def test_config_is_frozen(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "missing.toml")
+    with pytest.raises(ValueError, match="frozen"):
+        config.terminal_id = "X"  # type: ignore[misc]

@@ -1,0 +1,126 @@
+"""The window as a citizen meets it: cancel and idle timeout wipe the session,
+the language switches, a bad step never leaves a traceback on screen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+
+from kiosk.i18n import set_language, tr
+from kiosk.runtime import DEMO_CITIZENS
+from kiosk.session import Step
+from tests.conftest import Factory
+
+pytestmark = pytest.mark.slow
+SENIOR, BUSINESS, EXPIRED = DEMO_CITIZENS
+
+
+@pytest.fixture(autouse=True)
+def chinese() -> None:
+    set_language("zh")
+    yield
+    set_language("zh")
+
+
+def test_idle_timeout_warns_then_wipes_the_session(kiosk: Factory) -> None:
+    terminal, ui, driver = kiosk(idle_timeout_s=3.0, idle_warning_s=2.0)
+    assert terminal.bench is not None
+    driver.click("start")
+    driver.click(f"item:{SENIOR.item_id}")
+    driver.click("startItem")
+    driver.wait_step(Step.READ_CARD)
+    terminal.bench.present_face(SENIOR.live_images)
+    terminal.bench.idcard.insert(SENIOR.key)
+    driver.wait_step(Step.FORM, timeout=30)
+    assert terminal.service.data.card is not None
+    session_id = terminal.service.data.session_id
+
+    banner = ui.window.idle_banner
+    driver.wait_until(banner.isVisible, 5.0, "idle warning")
+    assert "秒后将退出" in banner.text()
+    driver.wait_step(Step.ATTRACT, timeout=5)
+    assert not banner.isVisible()
+    data = terminal.service.data
+    assert data.session_id != session_id
+    assert data.card is None and data.item_id is None and data.form == {}
+    events = [(r.event, r.details.get("reason")) for r in terminal.store.audit_records()]
+    assert ("session_end", "idle_timeout") in events
+
+
+def test_touch_during_warning_keeps_the_session(kiosk: Factory) -> None:
+    _terminal, ui, driver = kiosk(idle_timeout_s=3.0, idle_warning_s=2.0)
+    driver.click("start")
+    driver.wait_until(ui.window.idle_banner.isVisible, 5.0, "idle warning")
+    driver.click(f"item:{BUSINESS.item_id}")  # a touch: the timer starts again
+    assert not ui.window.idle_banner.isVisible()
+    assert ui.window.current_step() is Step.CHOOSE_ITEM
+
+
+def test_cancel_from_the_form_wipes_and_stops_devices(kiosk: Factory) -> None:
+    terminal, _ui, driver = kiosk()
+    assert terminal.bench is not None
+    driver.click("start")
+    driver.click(f"item:{BUSINESS.item_id}")
+    driver.click("startItem")
+    driver.wait_step(Step.READ_CARD)
+    terminal.bench.present_face(BUSINESS.live_images)
+    terminal.bench.idcard.insert(BUSINESS.key)
+    driver.wait_step(Step.FORM, timeout=30)
+    name = driver.find("field:name", QLineEdit)
+    assert name.text() == "李建国" and name.isReadOnly()
+    driver.click("cancel")
+    driver.wait_step(Step.ATTRACT)
+    assert terminal.service.data.card is None
+    # The next citizen starts clean.
+    driver.click("start")
+    driver.click(f"item:{BUSINESS.item_id}")
+    driver.click("startItem")
+    driver.wait_step(Step.READ_CARD)
+    assert terminal.service.data.form == {}
+
+
+def test_form_validation_errors_shown_in_place(kiosk: Factory) -> None:
+    terminal, ui, driver = kiosk()
+    assert terminal.bench is not None
+    driver.click("start")
+    driver.click(f"item:{BUSINESS.item_id}")
+    driver.click("startItem")
+    driver.wait_step(Step.READ_CARD)
+    terminal.bench.present_face(BUSINESS.live_images)
+    terminal.bench.idcard.insert(BUSINESS.key)
+    driver.wait_step(Step.FORM, timeout=30)
+    phone = driver.find("field:phone", QLineEdit)
+    phone.setText("12345")
+    driver.click("formNext")
+    assert ui.window.current_step() is Step.FORM
+    shown = [w.text() for w in ui.window.findChildren(QLabel, "fieldError") if w.text()]
+    assert tr("form.error.phone") in shown or tr("form.error.required") in shown
+
+
+def test_language_switch_to_english_and_back(kiosk: Factory) -> None:
+    terminal, _ui, driver = kiosk()
+    assert driver.find("start").text() == tr("attract.touch", "zh")
+    driver.click("language")
+    assert driver.find("start").text() == "Touch the screen to start"
+    driver.click("start")
+    driver.wait_step(Step.CHOOSE_ITEM)
+    button = driver.find(f"item:{SENIOR.item_id}")
+    assert button.text() == terminal.service.package(SENIOR.item_id).name_en
+    driver.click("language")
+    assert driver.find(f"item:{SENIOR.item_id}").text() == "老年人优待证申领"
+
+
+def test_search_by_pinyin_initials(kiosk: Factory) -> None:
+    _terminal, ui, driver = kiosk()
+    driver.click("start")
+    driver.wait_step(Step.CHOOSE_ITEM)
+    search = driver.find("itemSearch", QLineEdit)
+    search.setText("lnr")
+    driver.wait_until(lambda: True, 0.5, "search results")
+    visible = {
+        b.objectName()
+        for b in ui.window.findChildren(QPushButton)
+        if b.isVisible() and b.objectName().startswith("item:")
+    }
+    assert f"item:{SENIOR.item_id}" in visible
+    assert f"item:{BUSINESS.item_id}" not in visible
