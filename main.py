@@ -39,12 +39,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 3
 
+    import signal
+
+    from PySide6.QtCore import QTimer
+
     from kiosk.runtime import build_terminal
     from ui.app import KioskUi, make_app
 
     app = make_app()
     terminal = build_terminal(config)
     ui = KioskUi(app, terminal, fullscreen=config.ui.fullscreen and not args.windowed)
+    # SIGTERM (systemd stop) and Ctrl-C end the event loop, so shutdown runs and the
+    # store, devices and sandbox close cleanly.  The timer lets Python see the signal.
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    ticker = QTimer()
+    ticker.start(500)
+    ticker.timeout.connect(lambda: None)
     try:
         return app.exec()
     finally:

@@ -45,7 +45,7 @@ from kiosk.ocr import OcrEngine
 from kiosk.outbox import OutboxDrainer
 from kiosk.platform_client import PlatformClient, PlatformError
 from kiosk.review import Decision, Outcome, ReviewEngine, build_inputs, run_golden_cases
-from kiosk.session import EndReason, SessionMachine, Step
+from kiosk.session import EndReason, SessionData, SessionMachine, Step
 from kiosk.warnings import WarningHit, WarningList, check_warnings, load_warning_list
 from offline_cache.store import OutboxState, StorageError, Store
 
@@ -287,6 +287,7 @@ class KioskService:
 
         Returns ``None`` when cancelled or timed out (the step stays); failures
         land in DEVICE_PROBLEM."""
+        data = self.machine.data
         deadline = time.monotonic() + self.config.session.card_timeout_s
         self._cancel.clear()
         while time.monotonic() < deadline and not self._cancel.is_set():
@@ -295,7 +296,7 @@ class KioskService:
             try:
                 read = self.devices.idcard.read_card(timeout=0.5)
             except DeviceError as err:
-                self._problem("idcard", err, retry=Step.READ_CARD)
+                self._problem("idcard", err, retry=Step.READ_CARD, data=data)
                 return None
             if read is None:
                 continue
@@ -310,7 +311,7 @@ class KioskService:
         self.machine.touch()
         self.store.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})
         self._emit("card", read)
-        self.machine.go(Step.FACE_CHECK)
+        self.machine.go(Step.FACE_CHECK, session=data)
         return read
 
     def cancel_wait(self) -> None:
@@ -323,7 +324,7 @@ class KioskService:
         if data.card_photo is None:
             # No decodable photo on the card: the platform reference photo comes with the identity issue.
             data.staff_assisted_identity = True
-            self.machine.go(Step.STAFF_ASSIST)
+            self.machine.go(Step.STAFF_ASSIST, session=data)
             return None
         data.face_attempts += 1
         self._cancel.clear()
@@ -336,7 +337,7 @@ class KioskService:
                 max_frames=60,
             )
         except DeviceError as err:
-            self._problem("camera", err, retry=Step.FACE_CHECK)
+            self._problem("camera", err, retry=Step.FACE_CHECK, data=data)
             return None
         finally:
             try:
@@ -350,12 +351,12 @@ class KioskService:
             {"session": data.session_id, "matched": result.matched, "score": round(result.score, 4)},
         )
         if result.matched:
-            self.machine.go(Step.FORM)
+            self.machine.go(Step.FORM, session=data)
         elif data.face_attempts >= self.config.session.face_max_attempts:
             data.staff_assisted_identity = True
-            self.machine.go(Step.STAFF_ASSIST)
+            self.machine.go(Step.STAFF_ASSIST, session=data)
         else:
-            self.machine.go(Step.FACE_CHECK)
+            self.machine.go(Step.FACE_CHECK, session=data)
         return result
 
     def _camera_frames(self) -> Any:
@@ -427,6 +428,7 @@ class KioskService:
         """Capture, OCR, extract and cross-check one material."""
         import cv2  # local: keeps start-up light
 
+        data = self.machine.data
         pkg = self.package(self._item_id())
         spec = pkg.material(material_type)
         cam = self.devices.document_camera
@@ -437,7 +439,7 @@ class KioskService:
             finally:
                 cam.close()
         except DeviceError as err:
-            self._problem("document_camera", err, retry=Step.MATERIALS)
+            self._problem("document_camera", err, retry=Step.MATERIALS, data=data)
             return None
         t0 = time.perf_counter()
         lines = self.ocr.recognise(image)
@@ -458,7 +460,7 @@ class KioskService:
             image_sha256=hashlib.sha256(jpeg_bytes).hexdigest(),
             image_jpeg=jpeg_bytes,
         )
-        self.machine.data.materials[material_type] = result
+        data.materials[material_type] = result
         self.machine.touch()
         self._emit("material", result)
         return result
@@ -511,7 +513,7 @@ class KioskService:
             },
         )
         self._emit("decision", decision)
-        self.machine.go(Step.CONFIRM_SIGN)
+        self.machine.go(Step.CONFIRM_SIGN, session=data)
         return decision
 
     def _review_now(self, pkg: ItemPackage) -> Decision:
@@ -556,7 +558,8 @@ class KioskService:
         except StorageError as err:
             log.error("storing case failed: %s", err)
             self._set_problem(
-                Problem("storage", RequiredAction.MAINTENANCE, "problem.storage", None, allow_manual=False)
+                Problem("storage", RequiredAction.MAINTENANCE, "problem.storage", None, allow_manual=False),
+                data,
             )
             return None
         data.case_id = case_id
@@ -566,7 +569,7 @@ class KioskService:
         data.acknowledged = acknowledged
         result = SubmitResult(case_id=case_id, acknowledged=acknowledged, queued=not acknowledged)
         self._emit("submitted", result)
-        self.machine.go(Step.RESULT)
+        self.machine.go(Step.RESULT, session=data)
         return result
 
     def _wait_for_ack(self, case_id: str, timeout_s: float) -> bool:
@@ -732,22 +735,25 @@ class KioskService:
         allow_manual = device in {"camera", "document_camera"}
         return Problem(device, err.action, detail, retry, allow_manual)
 
-    def _problem(self, device: str, err: DeviceError, retry: Step | None) -> None:
+    def _problem(self, device: str, err: DeviceError, retry: Step | None, data: SessionData) -> None:
         log.warning("device problem on %s: %s", device, err)
         problem = self._to_problem(device, err, retry)
-        self._set_problem(problem)
+        self._set_problem(problem, data)
 
-    def _set_problem(self, problem: Problem) -> None:
+    def _set_problem(self, problem: Problem, data: SessionData) -> None:
+        """Land in the defined state for ``problem`` found while serving session ``data``."""
         self.store.audit("device_problem", {"device": problem.device, "action": problem.action.value})
         self._emit("problem", problem)
         if problem.action is RequiredAction.MAINTENANCE and not problem.allow_manual:
-            # The terminal cannot serve: the citizen's session ends (and is wiped) here.
+            # The terminal cannot serve: whatever session is on ends (and is wiped) here.
             self.machine.reset(EndReason.OUT_OF_SERVICE)
             self.machine.data.problem = problem
             self.machine.go(Step.OUT_OF_SERVICE)
+        elif self.machine.data is data:
+            data.problem = problem
+            self.machine.go(Step.DEVICE_PROBLEM, session=data)
         else:
-            self.machine.data.problem = problem
-            self.machine.go(Step.DEVICE_PROBLEM)
+            log.info("device problem of an ended session: %s", problem.device)
 
     def try_leave_out_of_service(self) -> bool:
         """Back to the attract screen once the device that failed answers again.

@@ -141,8 +141,16 @@ class SessionMachine:
     def can_go(self, target: Step) -> bool:
         return target in TRANSITIONS[self.step]
 
-    def go(self, target: Step) -> None:
+    def go(self, target: Step, *, session: SessionData | None = None) -> bool:
+        """Move to ``target``.  With ``session``, only if that session is still the current one.
+
+        Work that runs on a worker thread passes the session it started in: when the
+        citizen cancelled (or timed out) meanwhile, its result must not move the next
+        citizen's session.  Returns whether the step changed."""
         with self._lock:
+            if session is not None and session is not self.data:
+                log.info("result of an ended session dropped (wanted %s)", target.value)
+                return False
             if target not in TRANSITIONS[self.step]:
                 raise TransitionError(f"{self.step.value} -> {target.value} is not allowed")
             previous = self.step
@@ -153,6 +161,7 @@ class SessionMachine:
         log.info("session %s: %s -> %s", self.data.session_id[:8], previous.value, target.value)
         for listener in list(self._listeners):
             listener(previous, target)
+        return True
 
     def reset(self, reason: EndReason) -> SessionData:
         """End the session: wipe everything it held and return to the attract screen."""

@@ -132,11 +132,11 @@ class KioskFacade(QObject):
         self._guard(self.service.finish_result)
 
     def rate(self, rating: str) -> None:
-        self._guard(lambda: self.service.rate(rating))
+        self._run(lambda: self.service.rate(rating))  # writes the audit trail: not on the GUI thread
 
     def cancel(self) -> None:
         self.service.cancel_wait()
-        self._guard(lambda: self.service.cancel(EndReason.CANCELLED))
+        self._run(lambda: self.service.cancel(EndReason.CANCELLED))
 
     def retry(self) -> None:
         self._guard(self.service.retry)
@@ -175,7 +175,7 @@ class KioskFacade(QObject):
             self._warned = False
             self.idleWarning.emit(-1)
             self.service.cancel_wait()
-            self._guard(lambda: self.service.cancel(EndReason.IDLE_TIMEOUT))
+            self._run(lambda: self.service.cancel(EndReason.IDLE_TIMEOUT))
         elif warn:
             self._warned = True
             self.idleWarning.emit(int(left + 0.999))

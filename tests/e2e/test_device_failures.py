@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QLabel
@@ -102,3 +103,49 @@ def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
     assert "staff_identity" in record_json
     driver.click("cancel")
     driver.wait_step(Step.ATTRACT)
+
+
+def test_platform_down_at_submit_case_queued_then_delivered_once(kiosk: Factory) -> None:
+    terminal, _ui, driver = kiosk()
+    assert terminal.sandbox is not None
+    record = driver.run_citizen(SENIOR, hooks={"before_submit": terminal.sandbox.stop})
+    assert record.decision == "approve"
+    assert record.case_id
+    assert record.receipt_printed  # the citizen leaves with a receipt all the same
+    stored = terminal.store.case(record.case_id)
+    assert stored is not None and stored.state.value == "pending" and stored.attempts >= 1
+
+    terminal.sandbox.start()
+    driver.mark_acknowledged([record], timeout=30)
+    assert record.acknowledged
+    received = [c["case_id"] for c in terminal.client.received_cases()]
+    assert received.count(record.case_id) == 1
+
+
+def test_terminal_starts_and_serves_from_cache_when_platform_is_down(kiosk: Factory, tmp_path: Path) -> None:
+    terminal, _ui, _driver = kiosk()
+    assert terminal.sandbox is not None
+    catalogue = [p.id for p in terminal.service.catalogue()]
+    assert len(catalogue) == 3
+
+    # A second service on the same store with the platform unreachable: the cache serves.
+    from kiosk.platform_client import PlatformClient, PlatformUnavailable
+    from kiosk.services import KioskService
+
+    dead = PlatformClient("http://127.0.0.1:9", terminal.config.terminal_id, timeout=0.5)
+    offline = KioskService(
+        terminal.config,
+        terminal.service.devices,
+        terminal.store,
+        dead,
+        terminal.service.face,
+        terminal.service.ocr,
+    )
+    try:
+        assert offline.load_cached() == 3
+        with pytest.raises(PlatformUnavailable):
+            offline.sync()
+        assert [p.id for p in offline.catalogue()] == catalogue
+    finally:
+        offline.close()
+        dead.close()

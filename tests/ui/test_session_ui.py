@@ -71,6 +71,7 @@ def test_cancel_from_the_form_wipes_and_stops_devices(kiosk: Factory) -> None:
     driver.click("cancel")
     driver.wait_step(Step.ATTRACT)
     assert terminal.service.data.card is None
+    terminal.bench.idcard.remove()  # the citizen takes the card along
     # The next citizen starts clean.
     driver.click("start")
     driver.click(f"item:{BUSINESS.item_id}")
