@@ -105,6 +105,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "reason.staff_identity": ("身份由工作人员核验", "Identity checked by staff"),
     # sign / submit
     "sign.title": ("请确认信息并在下方签名", "Confirm and sign below"),
+    "sign.hint": ("请用手指在下方白色区域内签名", "Sign with your finger in the white area below"),
     "sign.clear": ("重新签名", "Clear"),
     "sign.submit": ("确认提交", "Submit"),
     "sign.empty": ("请先签名", "Please sign first"),

@@ -153,7 +153,7 @@ class DemoDriver:
         self.bench.present_face(citizen.live_images)
         self.bench.idcard.insert(citizen.key)
         self.wait_step(Step.FACE_CHECK)
-        self.wait_until(lambda: self.find("facePreview").pixmap() is not None, 10.0, "camera preview")
+        self.wait_until(lambda: not self.find("facePreview").pixmap().isNull(), 10.0, "camera preview")
         self.shot(rec, "face_check")
         step = self.wait_step(Step.FORM, Step.STAFF_ASSIST, Step.DEVICE_PROBLEM, timeout=60.0)
         if step is not Step.FORM:

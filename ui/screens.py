@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -208,14 +208,22 @@ class FaceScreen(Screen):
         facade.frame.connect(self.show_frame)
 
     def enter(self) -> None:
+        self.preview.setPixmap(QPixmap())  # never show the previous citizen's face
         self.title.setText(tr("face.title"))
         face = self.facade.service.data.face
         self.status.setText(tr("face.not_matched") if face is not None and not face.matched else "")
 
     def show_frame(self, img: QImage) -> None:
-        pm = QPixmap.fromImage(img).scaled(
+        """The live preview, mirrored like a mirror, with the oval face guide drawn on it."""
+        pm = QPixmap.fromImage(img.mirrored(True, False)).scaled(
             self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
         )
+        painter = QPainter(pm)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(255, 255, 255, 220), 4, Qt.PenStyle.DashLine))
+        w, h = pm.width(), pm.height()
+        painter.drawEllipse(QRectF(w * 0.3, h * 0.12, w * 0.4, h * 0.72))
+        painter.end()
         self.preview.setPixmap(pm)
 
 
@@ -438,7 +446,7 @@ class ConfirmSignScreen(Screen):
 
     def enter(self) -> None:
         self.title.setText(tr("sign.title"))
-        self.hint.setText(tr("sign.title"))
+        self.hint.setText(tr("sign.hint"))
         self.clear.setText(tr("sign.clear"))
         self.back.setText(tr("common.back"))
         self.submit.setText(tr("sign.submit"))
