@@ -38,7 +38,8 @@ from devices.interfaces import (
 from kiosk import logsetup, outputs
 from kiosk.config import TerminalConfig
 from kiosk.face import FaceResult, FaceVerifier
-from kiosk.identity import age_on, mask_id_number
+from kiosk.forms import known_values
+from kiosk.identity import mask_id_number
 from kiosk.items import ItemPackage, load_package, search
 from kiosk.materials import CrossCheckResult, ExtractedField, FieldSpec, cross_check, extract_fields
 from kiosk.ocr import OcrEngine
@@ -393,25 +394,9 @@ class KioskService:
 
     def _known_values(self) -> dict[str, str]:
         data = self.machine.data
-        known: dict[str, str] = {}
-        if data.card is not None:
-            text = data.card.text
-            today = self._clock().date()
-            known.update(
-                {
-                    "idcard.name": text.name,
-                    "idcard.id_number": text.id_number,
-                    "idcard.address": text.address,
-                    "idcard.sex": text.sex,
-                    "idcard.birth_date": text.birth_date.isoformat(),
-                    "idcard.valid_until": text.valid_until.isoformat() if text.valid_until else "长期",
-                    "computed.age": str(age_on(text.id_number, today)),
-                }
-            )
-        for mtype, result in data.materials.items():
-            for key, fld in result.fields.items():
-                known[f"materials.{mtype}.{key}"] = fld.value
-        return known
+        materials = {t: {k: f.value for k, f in r.fields.items()} for t, r in data.materials.items()}
+        card = data.card.text if data.card is not None else None
+        return known_values(card, materials, self._clock().date())
 
     def submit_form(self, values: Mapping[str, str]) -> dict[str, str]:
         """Validate the form; on success go on.  Returns field key → i18n error key."""

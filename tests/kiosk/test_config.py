@@ -165,3 +165,13 @@ def test_config_is_frozen(tmp_path: Path) -> None:
     config = load_config(tmp_path / "missing.toml")
     with pytest.raises(ValueError, match="frozen"):
         config.terminal_id = "X"  # type: ignore[misc]
+
+
+def test_the_documented_example_config_is_valid() -> None:
+    from pathlib import Path
+
+    from kiosk.config import Profile, load_config
+
+    config = load_config(Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml")
+    assert config.profile is Profile.PRODUCTION
+    assert config.devices.idcard.port.startswith("/dev/serial/by-id/")
