@@ -215,7 +215,7 @@ class FaceScreen(Screen):
 
     def show_frame(self, img: QImage) -> None:
         """The live preview, mirrored like a mirror, with the oval face guide drawn on it."""
-        pm = QPixmap.fromImage(img.mirrored(True, False)).scaled(
+        pm = QPixmap.fromImage(img.flipped(Qt.Orientation.Horizontal)).scaled(
             self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
         )
         painter = QPainter(pm)
