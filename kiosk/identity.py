@@ -177,3 +177,63 @@ def mask_id_number(s: str) -> str:
     if len(number) <= 8:
         return "*" * len(number)
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+class CardProblem(enum.Enum):
+    """Why a card read cannot be used as identity.  Values are stable identifiers."""
+
+    ID_NUMBER_INVALID = "id_number_invalid"
+    BIRTH_DATE_MISMATCH = "birth_date_mismatch"  # the number's birth date != the printed one
+    SEX_MISMATCH = "sex_mismatch"  # sequence parity (odd = male) != the printed sex
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+
+
+#: Messages for the citizen (Simplified Chinese, English).
+CARD_PROBLEM_MESSAGES: Final[dict[CardProblem, tuple[str, str]]] = {
+    CardProblem.ID_NUMBER_INVALID: ("身份证号码无效", "The ID number is invalid"),
+    CardProblem.BIRTH_DATE_MISMATCH: (
+        "身份证号码与出生日期不符",
+        "The ID number does not match the birth date",
+    ),
+    CardProblem.SEX_MISMATCH: ("身份证号码与性别不符", "The ID number does not match the sex"),
+    CardProblem.EXPIRED: ("身份证件已过期", "The ID card has expired"),
+    CardProblem.NOT_YET_VALID: ("身份证件尚未生效", "The ID card is not yet valid"),
+}
+
+
+@dataclass(frozen=True)
+class CardCheck:
+    """Result of :func:`check_card`: every problem found, in a stable order.  No personal data."""
+
+    problems: tuple[CardProblem, ...]
+    id_number: IdNumberCheck
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def messages(self, lang: str = "zh") -> tuple[str, ...]:
+        """The citizen-facing messages of the problems (``"zh"`` or ``"en"``)."""
+        index = 0 if lang == "zh" else 1
+        return tuple(CARD_PROBLEM_MESSAGES[p][index] for p in self.problems)
+
+
+def check_card(text: IdCardText, today: dt.date) -> CardCheck:
+    """Check a resident card read: valid number, number consistent with the printed birth
+    date and sex, and inside its validity period on ``today``."""
+    number_check = validate_id_number(text.id_number, today=today)
+    problems: list[CardProblem] = []
+    if not number_check.ok:
+        problems.append(CardProblem.ID_NUMBER_INVALID)
+    else:
+        number = normalize_id_number(text.id_number)
+        if _birth_date(number) != text.birth_date:
+            problems.append(CardProblem.BIRTH_DATE_MISMATCH)
+        if text.sex in ("1", "2") and (int(number[16]) % 2 == 1) != (text.sex == "1"):
+            problems.append(CardProblem.SEX_MISMATCH)
+    if card_expired(text, today):
+        problems.append(CardProblem.EXPIRED)
+    if card_not_yet_valid(text, today):
+        problems.append(CardProblem.NOT_YET_VALID)
+    return CardCheck(problems=tuple(problems), id_number=number_check)

@@ -51,7 +51,12 @@ class Command(enum.Enum):
     FIND_CARD = "find_card"  # 20 01
     SELECT_CARD = "select_card"  # 20 02
     READ_TEXT_PHOTO = "read_text_photo"  # 30 01
+    READ_TEXT_PHOTO_FINGERPRINT = "read_text_photo_fingerprint"  # 30 10
+    READ_APPENDED_ADDRESS = "read_appended_address"  # 30 03
+    RESET_SAM = "reset_sam"  # 10 FF
     SAM_STATUS = "sam_status"  # 11 FF
+    SAM_ID = "sam_id"  # 12 FF
+    SET_BAUD = "set_baud"  # 60 0x (PARA selects the rate, see BAUD_PARAS)
 
     @property
     def code(self) -> tuple[int, int]:
@@ -68,9 +73,18 @@ _COMMAND_CODES: dict[Command, tuple[int, int]] = {
     Command.FIND_CARD: (0x20, 0x01),
     Command.SELECT_CARD: (0x20, 0x02),
     Command.READ_TEXT_PHOTO: (0x30, 0x01),
+    Command.READ_TEXT_PHOTO_FINGERPRINT: (0x30, 0x10),
+    Command.READ_APPENDED_ADDRESS: (0x30, 0x03),
+    Command.RESET_SAM: (0x10, 0xFF),
     Command.SAM_STATUS: (0x11, 0xFF),
+    Command.SAM_ID: (0x12, 0xFF),
+    Command.SET_BAUD: (0x60, 0x00),
 }
+#: PARA of the baud rate command (60 PARA) for each rate the SAM supports.
+BAUD_PARAS: dict[int, int] = {115200: 0x00, 57600: 0x01, 38400: 0x02, 19200: 0x03, 9600: 0x04}
+BAUD_BY_PARA: dict[int, int] = {para: baud for baud, para in BAUD_PARAS.items()}
 _COMMANDS_BY_CODE = {code: command for command, code in _COMMAND_CODES.items()}
+_COMMANDS_BY_CODE.update({(0x60, para): Command.SET_BAUD for para in BAUD_BY_PARA})
 
 
 class SamCode(enum.IntEnum):
@@ -146,7 +160,8 @@ _STATUS_TABLE: dict[int, SamStatus] = {
         _status(SamCode.RANDOM_FAILED, Outcome.CARD, _A.RETRY, _S.USER_ERROR, "get random failed"),
         _status(SamCode.CHECKSUM_ERROR, Outcome.LINK, _A.RETRY, _S.READY, "SAM received bad checksum"),
         _status(SamCode.LENGTH_ERROR, Outcome.LINK, _A.RETRY, _S.READY, "SAM received bad length"),
-        _status(SamCode.COMMAND_ERROR, Outcome.DEVICE, _A.RESET, _S.HARDWARE_ERROR, "unknown command"),
+        # 21: the SAM did not recognise the frame; on a noisy line that is a garbled command
+        _status(SamCode.COMMAND_ERROR, Outcome.LINK, _A.RETRY, _S.READY, "SAM received unknown command"),
         _status(
             SamCode.UNAUTHORISED_OPERATION,
             Outcome.DEVICE,
@@ -251,6 +266,15 @@ def encode(command: Command, data: bytes = b"") -> bytes:
     return encode_command(cmd, para, data)
 
 
+def encode_set_baud(baudrate: int) -> bytes:
+    """The 60 0x frame switching the SAM to ``baudrate`` (one of :data:`BAUD_PARAS`)."""
+    try:
+        para = BAUD_PARAS[baudrate]
+    except KeyError as err:
+        raise ValueError(f"unsupported baud rate {baudrate}; supported: {sorted(BAUD_PARAS)}") from err
+    return encode_command(0x60, para)
+
+
 def encode_response(sw3: int, data: bytes = b"", sw1: int = 0x00, sw2: int = 0x00) -> bytes:
     """A complete response frame (used by the simulator and by tests)."""
     return _frame(bytes([sw1, sw2, sw3]) + data)
@@ -259,6 +283,50 @@ def encode_response(sw3: int, data: bytes = b"", sw1: int = 0x00, sw2: int = 0x0
 def encode_read_payload(text: bytes, photo: bytes) -> bytes:
     """Data of a successful 30 01 response: text length, photo length (BE), text, photo."""
     return len(text).to_bytes(2, "big") + len(photo).to_bytes(2, "big") + text + photo
+
+
+def encode_read_fp_payload(text: bytes, photo: bytes, fingerprint: bytes) -> bytes:
+    """Data of a successful 30 10 response: three BE lengths, then text, photo, fingerprint."""
+    lengths = b"".join(len(block).to_bytes(2, "big") for block in (text, photo, fingerprint))
+    return lengths + text + photo + fingerprint
+
+
+#: SAM id data: two 16-bit and three 32-bit little-endian numbers (16 bytes), printed by
+#: vendor SDKs as ``05.01-20101117-0000123456-0000654321`` style strings.
+SAM_ID_SIZE = 16
+#: The appended-address block (30 03): UCS-2LE, space padded, 70 bytes per the card layout.
+APPENDED_ADDRESS_SIZE = 70
+
+
+def encode_sam_id(a: int, b: int, c: int, d: int, e: int) -> bytes:
+    """SAM id data bytes for the numbers printed by :func:`format_sam_id`."""
+    return (
+        a.to_bytes(2, "little")
+        + b.to_bytes(2, "little")
+        + c.to_bytes(4, "little")
+        + d.to_bytes(4, "little")
+        + e.to_bytes(4, "little")
+    )
+
+
+def format_sam_id(data: bytes) -> str:
+    """The SAM id string (``AA.BB-CCCCCCCC-DDDDDDDDDD-EEEEEEEEEE``) of 12 FF response data."""
+    if len(data) < SAM_ID_SIZE:
+        raise ProtocolError(f"SAM id data is {len(data)} bytes, expected {SAM_ID_SIZE}", device=DEVICE_KIND)
+    a = int.from_bytes(data[0:2], "little")
+    b = int.from_bytes(data[2:4], "little")
+    c = int.from_bytes(data[4:8], "little")
+    d = int.from_bytes(data[8:12], "little")
+    e = int.from_bytes(data[12:16], "little")
+    return f"{a:02d}.{b:02d}-{c:08d}-{d:010d}-{e:010d}"
+
+
+def decode_appended_address(data: bytes) -> str:
+    """The appended address text of 30 03 response data (stripped of padding)."""
+    try:
+        return data.decode("utf-16-le").rstrip(" \x00").strip()
+    except UnicodeDecodeError as err:
+        raise ProtocolError("appended address is not UCS-2LE", device=DEVICE_KIND) from err
 
 
 # ----------------------------------------------------------------- decoding
@@ -323,6 +391,30 @@ def decode_read_payload(data: bytes) -> ReadPayload:
     text = data[4 : 4 + text_len]
     photo = data[4 + text_len : 4 + text_len + photo_len]
     return ReadPayload(text=text, photo=photo)
+
+
+@dataclass(frozen=True)
+class ReadFpPayload:
+    """The data of a successful read text+photo+fingerprint response (30 10)."""
+
+    text: bytes = field(repr=False)
+    photo: bytes = field(repr=False)
+    fingerprint: bytes = field(repr=False)  # empty when the card holds none
+
+
+def decode_read_fp_payload(data: bytes) -> ReadFpPayload:
+    """Split 30 10 response data into text, photo and fingerprint blocks."""
+    if len(data) < 6:
+        raise ProtocolError("read response without length header", device=DEVICE_KIND)
+    text_len, photo_len, fp_len = (int.from_bytes(data[i : i + 2], "big") for i in (0, 2, 4))
+    if text_len != TEXT_BLOCK_SIZE or photo_len != PHOTO_BLOCK_SIZE:
+        raise ProtocolError(f"unexpected block sizes text={text_len} photo={photo_len}", device=DEVICE_KIND)
+    end = 6 + text_len + photo_len + fp_len
+    if len(data) < end:
+        raise ProtocolError(f"read response shorter than announced ({len(data)} < {end})", device=DEVICE_KIND)
+    text = data[6 : 6 + text_len]
+    photo = data[6 + text_len : 6 + text_len + photo_len]
+    return ReadFpPayload(text=text, photo=photo, fingerprint=data[6 + text_len + photo_len : end])
 
 
 class FrameChecksumError(ProtocolError):

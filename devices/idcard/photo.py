@@ -8,7 +8,10 @@ anything else, so the kiosk treats a real WLT block as "no decoder available".
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, cast
 
@@ -107,3 +110,102 @@ class SimulatorPhotoDecoder:
         if image is None:
             return None
         return cast("Frame", image)
+
+
+# ------------------------------------------------------------------ vendor WLT decoder
+#: Output buffer vendors document for ``unpack``: a 102x126 24-bit BMP, rows padded to 4 bytes
+#: (54-byte header + 126 * 308 = 38862 bytes).
+VENDOR_BMP_SIZE: Final = 38862
+_BMP_HEADER: Final = 54
+_BMP_ROW: Final = (PHOTO_WIDTH * 3 + 3) // 4 * 4
+
+
+def bmp_to_bgr(buf: bytes) -> Frame:
+    """The BGR image of the 102x126 24-bit bottom-up BMP in ``buf`` (as ``unpack`` writes it).
+
+    Raises ``ValueError`` when the buffer is too short or not such a BMP.
+    """
+    if len(buf) < _BMP_HEADER + _BMP_ROW * PHOTO_HEIGHT:
+        raise ValueError(f"photo buffer is {len(buf)} bytes, too short for 102x126 BGR")
+    if buf[:2] == b"BM":
+        offset = int.from_bytes(buf[10:14], "little")
+        width = int.from_bytes(buf[18:22], "little", signed=True)
+        height = int.from_bytes(buf[22:26], "little", signed=True)
+        bits = int.from_bytes(buf[28:30], "little")
+        if width != PHOTO_WIDTH or abs(height) != PHOTO_HEIGHT or bits != 24:
+            raise ValueError(f"unexpected BMP geometry {width}x{height}x{bits}")
+    else:  # headerless variants put the pixel rows first
+        offset, height = 0, PHOTO_HEIGHT
+    rows = np.frombuffer(buf, dtype=np.uint8, count=_BMP_ROW * PHOTO_HEIGHT, offset=offset)
+    image = rows.reshape(PHOTO_HEIGHT, _BMP_ROW)[:, : PHOTO_WIDTH * 3].reshape(PHOTO_HEIGHT, PHOTO_WIDTH, 3)
+    if height > 0:  # bottom-up
+        image = image[::-1]
+    return cast("Frame", np.ascontiguousarray(image))
+
+
+class VendorPhotoDecoder:
+    """:class:`devices.interfaces.PhotoDecoder` over the reader vendor's WLT library (ctypes).
+
+    The library must export ``int unpack(char *src, char *dst, int bmpSave)`` taking the
+    1024-byte WLT block and filling a :data:`VENDOR_BMP_SIZE`-byte BMP buffer; it returns
+    ``success_code`` (1 for the common libraries) on success.  When the library cannot be
+    loaded or lacks the symbol, :attr:`available` is ``False``, :attr:`reason` says why and
+    :meth:`decode` returns ``None`` (the kiosk then uses the platform's reference photo).
+    """
+
+    def __init__(
+        self,
+        library_path: str | Path | None,
+        *,
+        symbol: str = "unpack",
+        bmp_save: int = 0,
+        success_code: int = 1,
+    ) -> None:
+        self.library_path = None if library_path is None else str(library_path)
+        self.bmp_save = bmp_save
+        self.success_code = success_code
+        self._lock = threading.Lock()  # vendor libraries are rarely re-entrant
+        self._unpack: Callable[[bytes, ctypes.Array[ctypes.c_char], int], int] | None = None
+        self.available = False
+        self.reason = ""
+        if self.library_path is None:
+            self.reason = "no vendor photo library configured"
+        elif not Path(self.library_path).exists():
+            self.reason = f"vendor photo library not found: {self.library_path}"
+        else:
+            try:
+                library = ctypes.CDLL(self.library_path)
+            except OSError as err:
+                self.reason = f"cannot load vendor photo library {self.library_path}: {err}"
+            else:
+                try:
+                    function = getattr(library, symbol)
+                except AttributeError:
+                    self.reason = f"vendor photo library {self.library_path} has no symbol {symbol!r}"
+                else:
+                    function.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int)
+                    function.restype = ctypes.c_int
+                    self._unpack = function
+                    self.available = True
+                    self.reason = "ok"
+        if not self.available:
+            logger.warning("photo decoder unavailable: %s", self.reason)
+
+    def decode(self, photo_raw: bytes) -> Frame | None:
+        unpack = self._unpack
+        if unpack is None:
+            return None
+        if len(photo_raw) != PHOTO_BLOCK_SIZE:
+            logger.warning("photo block is %d bytes, expected %d", len(photo_raw), PHOTO_BLOCK_SIZE)
+            return None
+        dst = ctypes.create_string_buffer(VENDOR_BMP_SIZE)
+        with self._lock:
+            result = unpack(photo_raw, dst, self.bmp_save)
+        if result != self.success_code:
+            logger.warning("vendor unpack failed with code %d", result)
+            return None
+        try:
+            return bmp_to_bgr(dst.raw)
+        except ValueError as err:
+            logger.warning("vendor unpack output unusable: %s", err)
+            return None

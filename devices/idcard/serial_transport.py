@@ -49,6 +49,17 @@ class SerialTransport:
                 raise DeviceNotFound(f"cannot open {self.port}: {err}", device=self._device) from err
             logger.debug("opened %s at %d baud", self.port, self.baudrate)
 
+    def set_baudrate(self, baudrate: int) -> None:
+        """Change the line speed of the open port (and of later opens)."""
+        self.baudrate = baudrate
+        ser = self._serial
+        if ser is None:
+            return
+        try:
+            ser.baudrate = baudrate
+        except (*_PORT_ERRORS, ValueError) as err:
+            raise self._lost(err) from err
+
     def close(self) -> None:
         with self._lock:
             ser, self._serial = self._serial, None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from devices.idcard.photo import load_photo_block
-from devices.idcard.textblock import encode_text_block
+from devices.idcard.textblock import ForeignerIdCardText, encode_foreigner_text_block, encode_text_block
 from devices.interfaces import IdCardText
 
 #: Where the demo's card photos live in the repository.
@@ -24,10 +24,14 @@ class SimCard:
     """A card the simulator can hold: its text and the image file its photo block is made from."""
 
     key: str
-    text: IdCardText = field(repr=False)
+    text: IdCardText | ForeignerIdCardText = field(repr=False)
     photo_path: Path
+    fingerprint: bytes = field(default=b"", repr=False)  # 0 or 1024 bytes (two 512-byte templates)
+    appended_address: str | None = field(default=None, repr=False)  # 追加住址 written after a move
 
     def text_block(self) -> bytes:
+        if isinstance(self.text, ForeignerIdCardText):
+            return encode_foreigner_text_block(self.text)
         return encode_text_block(self.text)
 
     def photo_block(self) -> bytes:
@@ -89,9 +93,64 @@ SIM_CARDS: Final[dict[str, SimCard]] = {
 }
 
 
+#: Extra cards for tests (not demo citizens): a foreigner's permanent residence card, a card whose
+#: ID number has a wrong check digit, and a card with fingerprints and an appended address.
+EXTRA_CARDS: Final[dict[str, SimCard]] = {
+    "foreigner": SimCard(
+        key="foreigner",
+        text=ForeignerIdCardText(
+            english_name="SMITH, JOHN ALEXANDER",
+            sex="1",
+            id_number="CAN370080010012",
+            nationality="CAN",
+            chinese_name="史密斯",
+            valid_from=dt.date(2020, 1, 15),
+            valid_until=dt.date(2030, 1, 15),
+            birth_date=dt.date(1980, 1, 1),
+            card_version="02",
+            authority_code="1500",
+        ),
+        photo_path=CAMERA_MEDIA_DIR / "biden_card.jpg",
+    ),
+    "bad-check-digit": SimCard(
+        key="bad-check-digit",
+        text=IdCardText(
+            name="赵小红",
+            sex="2",
+            nation="03",
+            birth_date=dt.date(1990, 6, 1),
+            address="山东省德州市德城区天衢路9号",
+            id_number="371402199006010025",  # correct check digit is 4
+            authority="德州市公安局德城分局",
+            valid_from=dt.date(2015, 6, 1),
+            valid_until=dt.date(2035, 6, 1),
+        ),
+        photo_path=CAMERA_MEDIA_DIR / "obama_card.jpg",
+    ),
+    "fingerprint": SimCard(
+        key="fingerprint",
+        text=IdCardText(
+            name="孙立",
+            sex="1",
+            nation="08",
+            birth_date=dt.date(1970, 2, 28),
+            address="山东省德州市德城区新湖大街3号",
+            id_number="37140219700228001X",
+            authority="德州市公安局德城分局",
+            valid_from=dt.date(2012, 1, 1),
+            valid_until=None,
+        ),
+        photo_path=CAMERA_MEDIA_DIR / "kit_card.jpg",
+        fingerprint=bytes(range(256)) * 4,
+        appended_address="山东省德州市德城区东风中路100号",
+    ),
+}
+
+
 def sim_card(key: str) -> SimCard:
     """The demo card for ``key`` ("senior", "business", "expired")."""
     try:
-        return SIM_CARDS[key]
+        return SIM_CARDS[key] if key in SIM_CARDS else EXTRA_CARDS[key]
     except KeyError as err:
-        raise KeyError(f"no simulated card {key!r}; known: {', '.join(SIM_CARDS)}") from err
+        known = ", ".join([*SIM_CARDS, *EXTRA_CARDS])
+        raise KeyError(f"no simulated card {key!r}; known: {known}") from err

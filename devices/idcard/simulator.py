@@ -31,6 +31,8 @@ from devices.idcard.sim_cards import SimCard, sim_card
 
 logger = logging.getLogger(__name__)
 
+_PACE_CHUNK = 32  # bytes written per paced step (about 2.8 ms at 115200 baud)
+
 
 @dataclass
 class SimulatorFaults:
@@ -40,6 +42,11 @@ class SimulatorFaults:
     truncate: bool = False  # every response is cut in half (and nothing follows)
     remove_after_select: bool = False  # the card is taken away right after a select
     silent: bool = False  # commands are read but never answered
+    self_test_failed: bool = False  # the SAM answers every command with SW3 60 (self-test failed)
+    delay: float = 0.0  # slow module: seconds before every response
+    #: one-shot SW3 answers: the next command of that kind gets the first code of its list
+    #: instead of its normal answer (e.g. ``{Command.READ_TEXT_PHOTO: [0x31]}``)
+    sw3: dict[Command, list[int]] = dataclasses.field(default_factory=dict)
 
 
 class IdCardSimulator:
@@ -51,9 +58,17 @@ class IdCardSimulator:
         *,
         faults: SimulatorFaults | None = None,
         read_delay: float = 0.0,
+        baudrate: int | None = None,
+        sam_id: tuple[int, int, int, int, int] = (5, 1, 20101117, 123456, 654321),
     ) -> None:
+        """``baudrate`` paces the simulator's writes like a serial line at that rate
+        (ptys deliver bytes instantly); ``None`` writes without pacing.  A 60 0x baud
+        command changes the pacing rate."""
         self.faults = faults if faults is not None else SimulatorFaults()
         self.read_delay = read_delay
+        self.baudrate = baudrate
+        self.sam_id = sam_id
+        self.resets = 0
         self._lock = threading.Lock()
         self._card: SimCard | None = None
         self._blocks: tuple[bytes, bytes] | None = None
@@ -156,9 +171,17 @@ class IdCardSimulator:
                     self._send(master, codec.encode_response(SamCode.LENGTH_ERROR))
                     payloads = parser.take()
                 for payload in payloads:
-                    response = self._handle(codec.decode_command(payload))
+                    baud = self.baudrate
+                    if baud is not None:  # the command's own time on the wire (the pty was instant)
+                        time.sleep((len(payload) + len(codec.PREAMBLE) + 3) * 10 / baud)
+                    frame = codec.decode_command(payload)
+                    response = self._handle(frame)
                     if response is not None:
+                        if self.faults.delay:
+                            time.sleep(self.faults.delay)
                         self._send(master, response)
+                    if frame.command is Command.SET_BAUD and self.baudrate is not None:
+                        self.baudrate = codec.BAUD_BY_PARA.get(frame.para, self.baudrate)
         finally:
             for fd in (self._master, self._slave):
                 if fd is not None:
@@ -173,7 +196,19 @@ class IdCardSimulator:
         if self.faults.truncate:
             frame = frame[: max(len(codec.PREAMBLE) + 3, len(frame) // 2)]
         try:
-            os.write(master, frame)
+            baud = self.baudrate
+            if baud is None:
+                os.write(master, frame)
+                return
+            # pace like a UART: 10 bits per byte (8N1), in small chunks
+            start = time.perf_counter()
+            for offset in range(0, len(frame), _PACE_CHUNK):
+                chunk = frame[offset : offset + _PACE_CHUNK]
+                due = start + (offset + len(chunk)) * 10 / baud
+                os.write(master, chunk)
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
         except OSError as err:
             logger.debug("simulator write: %s", err)
 
@@ -182,7 +217,21 @@ class IdCardSimulator:
         self.commands.append(command)
         with self._lock:
             card, blocks = self._card, self._blocks
+            queued = self.faults.sw3.get(command) if command is not None else None
+            forced = queued.pop(0) if queued else None
+        if command is Command.RESET_SAM:
+            self.resets += 1
+        if forced is not None:
+            return codec.encode_response(forced)
+        if self.faults.self_test_failed and command is not Command.RESET_SAM:
+            return codec.encode_response(SamCode.SAM_SELF_TEST_FAILED)
+        if command is Command.RESET_SAM:
+            return codec.encode_response(SamCode.SUCCESS)
         if command is Command.SAM_STATUS:
+            return codec.encode_response(SamCode.SUCCESS)
+        if command is Command.SAM_ID:
+            return codec.encode_response(SamCode.SUCCESS, codec.encode_sam_id(*self.sam_id))
+        if command is Command.SET_BAUD:
             return codec.encode_response(SamCode.SUCCESS)
         if command is Command.FIND_CARD:
             if card is None:
@@ -201,6 +250,22 @@ class IdCardSimulator:
                 return codec.encode_response(SamCode.READ_FAILED)
             text, photo = blocks
             return codec.encode_response(SamCode.SUCCESS, codec.encode_read_payload(text, photo))
+        if command is Command.READ_TEXT_PHOTO_FINGERPRINT:
+            if self.read_delay:
+                time.sleep(self.read_delay)
+            if blocks is None or card is None or self.card is None:
+                return codec.encode_response(SamCode.READ_FAILED)
+            text, photo = blocks
+            data = codec.encode_read_fp_payload(text, photo, card.fingerprint)
+            return codec.encode_response(SamCode.SUCCESS, data)
+        if command is Command.READ_APPENDED_ADDRESS:
+            if card is None or self.card is None:
+                return codec.encode_response(SamCode.READ_FAILED)
+            if card.appended_address is None:
+                return codec.encode_response(SamCode.NO_CONTENT)
+            raw = card.appended_address.encode("utf-16-le")
+            raw += " ".encode("utf-16-le") * ((codec.APPENDED_ADDRESS_SIZE - len(raw)) // 2)
+            return codec.encode_response(SamCode.SUCCESS, raw)
         return codec.encode_response(SamCode.COMMAND_ERROR)
 
 
@@ -209,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--card", help="card on the reader at start: senior, business or expired")
     parser.add_argument("--photo", help="image file for the card photo instead of devices/camera/media/")
     parser.add_argument("--read-delay", type=float, default=0.0, help="seconds a read takes")
+    parser.add_argument("--baud", type=int, default=None, help="pace writes at this baud rate")
     args = parser.parse_args(argv)
     card: SimCard | None = sim_card(args.card) if args.card else None
     if card is not None and args.photo:
@@ -216,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with IdCardSimulator(card, read_delay=args.read_delay) as sim:
+    with IdCardSimulator(card, read_delay=args.read_delay, baudrate=args.baud) as sim:
         print(sim.port, flush=True)
         try:
             while not stop.wait(0.5):

@@ -8,6 +8,7 @@ space-padded; dates are ``YYYYMMDD``; a long-term card has "长期" in valid-unt
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Final
 
 from devices.base import ProtocolError
@@ -193,3 +194,127 @@ def parse_text_block(raw: bytes) -> IdCardText:
         valid_from=_parse_date("valid_from", f["valid_from"]),
         valid_until=valid_until,
     )
+
+
+# ------------------------------------------------------------- foreigner's permanent residence card
+#: (field, width in bytes) of the 外国人永久居留身份证 text block (2017 layout), in block order.
+FOREIGNER_FIELDS: Final[tuple[tuple[str, int], ...]] = (
+    ("english_name", 120),
+    ("sex", 2),
+    ("id_number", 30),  # 15-character permanent residence number
+    ("nationality", 6),  # ISO 3166-1 alpha-3, e.g. "CAN"
+    ("chinese_name", 30),
+    ("valid_from", 16),
+    ("valid_until", 16),
+    ("birth_date", 16),
+    ("card_version", 4),
+    ("authority_code", 8),  # issuing authority code, e.g. "1500" (National Immigration Administration)
+    ("card_type", 2),  # "I" on this card
+    ("reserved", 6),
+)
+assert sum(width for _, width in FOREIGNER_FIELDS) == TEXT_BLOCK_SIZE
+FOREIGNER_CARD_TYPE: Final = "I"
+#: Byte offset of the card type character, the same in every layout (spaces on resident cards).
+CARD_TYPE_OFFSET: Final = 248
+
+
+@dataclass(frozen=True)
+class ForeignerIdCardText:
+    """The parsed text block of a foreigner's permanent residence ID card (外国人永久居留身份证)."""
+
+    english_name: str
+    sex: str  # GB/T 2261.1 code
+    id_number: str  # 15 characters
+    nationality: str  # ISO 3166-1 alpha-3
+    chinese_name: str  # may be empty
+    valid_from: dt.date
+    valid_until: dt.date | None  # None = 长期
+    birth_date: dt.date
+    card_version: str
+    authority_code: str
+    card_type: str = FOREIGNER_CARD_TYPE
+
+    def __repr__(self) -> str:  # never print personal data by accident
+        return "ForeignerIdCardText(<redacted>)"
+
+    @property
+    def name(self) -> str:
+        """The name to show: the Chinese name when the card has one, else the English name."""
+        return self.chinese_name or self.english_name
+
+
+def card_type_of(raw: bytes) -> str:
+    """The card type character of a text block: "I" foreigner, "J" HK/Macao/Taiwan, "" resident."""
+    if len(raw) != TEXT_BLOCK_SIZE:
+        raise TextBlockError(f"text block is {len(raw)} bytes, expected {TEXT_BLOCK_SIZE}")
+    try:
+        return raw[CARD_TYPE_OFFSET : CARD_TYPE_OFFSET + 2].decode("utf-16-le").strip(" \x00")
+    except UnicodeDecodeError as err:
+        raise TextBlockError("field card_type: not UCS-2LE") from err
+
+
+def _split(raw: bytes, fields: tuple[tuple[str, int], ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    offset = 0
+    for name, width in fields:
+        chunk = raw[offset : offset + width]
+        offset += width
+        try:
+            out[name] = chunk.decode("utf-16-le").rstrip(" \x00").strip()
+        except UnicodeDecodeError as err:
+            raise TextBlockError(f"field {name}: not UCS-2LE") from err
+    return out
+
+
+def encode_foreigner_text_block(text: ForeignerIdCardText) -> bytes:
+    """The 256-byte block for a foreigner card.  Raises ``ValueError`` if a field does not fit."""
+    values = {
+        "english_name": text.english_name,
+        "sex": text.sex,
+        "id_number": text.id_number,
+        "nationality": text.nationality,
+        "chinese_name": text.chinese_name,
+        "valid_from": _date_str(text.valid_from),
+        "valid_until": LONG_TERM if text.valid_until is None else _date_str(text.valid_until),
+        "birth_date": _date_str(text.birth_date),
+        "card_version": text.card_version,
+        "authority_code": text.authority_code,
+        "card_type": text.card_type,
+        "reserved": "",
+    }
+    block = b"".join(_encode_field(name, values[name], width) for name, width in FOREIGNER_FIELDS)
+    assert len(block) == TEXT_BLOCK_SIZE
+    return block
+
+
+def parse_foreigner_text_block(raw: bytes) -> ForeignerIdCardText:
+    """Parse a foreigner card block.  Raises :class:`TextBlockError` when it is malformed."""
+    if len(raw) != TEXT_BLOCK_SIZE:
+        raise TextBlockError(f"text block is {len(raw)} bytes, expected {TEXT_BLOCK_SIZE}")
+    f = _split(raw, FOREIGNER_FIELDS)
+    if f["card_type"] != FOREIGNER_CARD_TYPE:
+        raise TextBlockError("field card_type: not a foreigner card")
+    for required in ("english_name", "sex", "id_number", "nationality"):
+        if not f[required]:
+            raise TextBlockError(f"field {required}: empty")
+    valid_until = None if f["valid_until"] == LONG_TERM else _parse_date("valid_until", f["valid_until"])
+    return ForeignerIdCardText(
+        english_name=f["english_name"],
+        sex=f["sex"],
+        id_number=f["id_number"],
+        nationality=f["nationality"],
+        chinese_name=f["chinese_name"],
+        valid_from=_parse_date("valid_from", f["valid_from"]),
+        valid_until=valid_until,
+        birth_date=_parse_date("birth_date", f["birth_date"]),
+        card_version=f["card_version"],
+        authority_code=f["authority_code"],
+        card_type=f["card_type"],
+    )
+
+
+def parse_any_text_block(raw: bytes) -> IdCardText | ForeignerIdCardText:
+    """Parse a resident or foreigner block, choosing the layout by the card type character."""
+    if card_type_of(raw) == FOREIGNER_CARD_TYPE:
+        return parse_foreigner_text_block(raw)
+    return parse_text_block(raw)

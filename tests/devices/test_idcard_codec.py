@@ -140,7 +140,7 @@ def test_command_parser_and_decode() -> None:
         (0x31, Outcome.CARD, RequiredAction.RETRY, DeviceStatus.USER_ERROR),
         (0x10, Outcome.LINK, RequiredAction.RETRY, DeviceStatus.READY),
         (0x11, Outcome.LINK, RequiredAction.RETRY, DeviceStatus.READY),
-        (0x21, Outcome.DEVICE, RequiredAction.RESET, DeviceStatus.HARDWARE_ERROR),
+        (0x21, Outcome.LINK, RequiredAction.RETRY, DeviceStatus.READY),
         (0x60, Outcome.DEVICE, RequiredAction.MAINTENANCE, DeviceStatus.HARDWARE_ERROR),
         (0x66, Outcome.DEVICE, RequiredAction.MAINTENANCE, DeviceStatus.HARDWARE_ERROR),
         (0x77, Outcome.DEVICE, RequiredAction.RESET, DeviceStatus.HARDWARE_ERROR),
