@@ -16,8 +16,22 @@ card photo (0.52–0.55 seen), so the default is dlib's 0.6.  :data:`DEFAULT_THR
 (0.6) sits in the gap for the degraded card photo, which is what the kiosk
 has to work with.  Re-measure before tuning it (``tests/kiosk/test_face.py``).
 
-Liveness (anti-spoofing) is **not implemented**: :class:`LivenessCheck` is the
-hook and :class:`NoLivenessCheck` accepts every frame.
+Quality gates (:meth:`FaceVerifier.check_frame`, in this order): too dark
+overall, no face, several faces, too small (too far), too near (face taller
+than ``max_face_frac`` of the frame or cut by its border), off centre (face
+centre outside the middle band), backlit (face much darker than a bright
+background), too dark (face), blurred, turned away (nose off the eye midline
+on dlib's 5 points, ``max_yaw``), eyes closed (only with an ``eye_probe``,
+e.g. :class:`kiosk.liveness.MeshLandmarker`).
+
+Liveness: :class:`LivenessCheck` is the per-frame hook (``is_live``),
+:class:`NoLivenessCheck` accepts every frame (the default, so the still-image
+demo camera keeps working).  Challenge liveness (blink / turn / open mouth
+against the person's own baseline) and the plug-in for an external
+infrared/binocular verdict live in :mod:`kiosk.liveness`; a check that also
+has ``reset()`` and ``verdict()`` (:class:`SequenceLivenessCheck`) makes
+:meth:`FaceVerifier.verify` keep reading frames after a match until the
+liveness decision is in.
 
 Embeddings stay in memory only; nothing here writes or logs images, boxes of
 named people or embeddings.
@@ -54,8 +68,13 @@ class FaceQuality(enum.Enum):
     OK = "ok"
     NO_FACE = "no_face"
     MULTIPLE_FACES = "multiple_faces"
-    TOO_SMALL = "too_small"
+    TOO_SMALL = "too_small"  # too far from the camera
+    TOO_NEAR = "too_near"
+    OFF_CENTRE = "off_centre"
+    TURNED_AWAY = "turned_away"
+    EYES_CLOSED = "eyes_closed"
     TOO_DARK = "too_dark"
+    BACKLIT = "backlit"
     BLURRED = "blurred"
 
 
@@ -132,11 +151,39 @@ class LivenessCheck(Protocol):
     def is_live(self, frame: Frame, box: FaceBox) -> bool: ...
 
 
+@runtime_checkable
+class SequenceLivenessCheck(LivenessCheck, Protocol):
+    """A liveness check decided over several frames (challenges).  ``is_live`` returns
+    False only on a definite failure; ``verdict()`` is None while undecided."""
+
+    def reset(self) -> None: ...
+
+    def verdict(self) -> bool | None: ...
+
+
+@runtime_checkable
+class EyeProbe(Protocol):
+    """Tells whether the eyes of the face in ``box`` are closed (landmark based)."""
+
+    def eyes_closed(self, frame: Frame, box: FaceBox) -> bool: ...
+
+
 class NoLivenessCheck:
     """Accepts every frame: **no liveness detection is done**.  A placeholder, not a check."""
 
     def is_live(self, frame: Frame, box: FaceBox) -> bool:
         return True
+
+
+def yaw_from_five_points(shape: Any) -> float:
+    """Horizontal nose offset from the eye midline over the inter-eye distance (dlib's
+    5-point model: parts 0-1 one eye, 2-3 the other, 4 the nose).  ~0 when facing the
+    camera; |value| grows as the head turns."""
+    p = [(float(shape.part(i).x), float(shape.part(i).y)) for i in range(5)]
+    e1 = ((p[0][0] + p[1][0]) / 2, (p[0][1] + p[1][1]) / 2)
+    e2 = ((p[2][0] + p[3][0]) / 2, (p[2][1] + p[3][1]) / 2)
+    iod = max(1.0, float(np.hypot(e1[0] - e2[0], e1[1] - e2[1])))
+    return (p[4][0] - (e1[0] + e2[0]) / 2) / iod
 
 
 class FaceModelError(RuntimeError):
@@ -163,6 +210,12 @@ class FaceVerifier:
         frame_upsample: int = 1,
         mismatch_after: int = 3,
         liveness: LivenessCheck | None = None,
+        max_face_frac: float = 0.7,
+        centre_band: tuple[float, float, float, float] = (0.3, 0.7, 0.1, 0.85),
+        max_yaw: float = 0.28,
+        backlight_margin: float = 70.0,
+        eye_probe: EyeProbe | None = None,
+        switch_margin: float = 0.1,
     ) -> None:
         self.threshold = threshold
         self.min_face_px = min_face_px
@@ -171,6 +224,12 @@ class FaceVerifier:
         self.frame_upsample = frame_upsample
         self.mismatch_after = mismatch_after
         self.liveness: LivenessCheck = liveness if liveness is not None else NoLivenessCheck()
+        self.max_face_frac = max_face_frac
+        self.centre_band = centre_band  # x_min, x_max, y_min, y_max of the face centre (fractions)
+        self.max_yaw = max_yaw  # |nose offset from the eye midline| / inter-eye distance
+        self.backlight_margin = backlight_margin
+        self.eye_probe = eye_probe
+        self.switch_margin = switch_margin  # after a match, a frame this far beyond the threshold ends it
         self._models: _Models | None = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # dlib objects are not documented as thread-safe
@@ -264,8 +323,22 @@ class FaceVerifier:
             )
             if min(box.width, box.height) < self.min_face_px:
                 return FrameCheck(FaceQuality.TOO_SMALL, faces=1, box=box, brightness=brightness)
+            clipped = rect.left() < 0 or rect.top() < 0 or rect.right() > w or rect.bottom() > h
+            if clipped or box.height > self.max_face_frac * h:
+                return FrameCheck(FaceQuality.TOO_NEAR, faces=1, box=box, brightness=brightness)
+            cx, cy = (box.left + box.right) / 2 / w, (box.top + box.bottom) / 2 / h
+            x0, x1, y0, y1 = self.centre_band
+            if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+                return FrameCheck(FaceQuality.OFF_CENTRE, faces=1, box=box, brightness=brightness)
             face = grey[box.top : box.bottom, box.left : box.right]
-            brightness = float(face.mean()) if face.size else brightness
+            face_brightness = float(face.mean()) if face.size else brightness
+            if face_brightness < self.min_brightness * 2.5:
+                outside = np.ones(grey.shape, dtype=bool)
+                outside[box.top : box.bottom, box.left : box.right] = False
+                background = float(grey[outside].mean()) if outside.any() else 0.0
+                if background - face_brightness >= self.backlight_margin:
+                    return FrameCheck(FaceQuality.BACKLIT, faces=1, box=box, brightness=face_brightness)
+            brightness = face_brightness
             if brightness < self.min_brightness:
                 return FrameCheck(FaceQuality.TOO_DARK, faces=1, box=box, brightness=brightness)
             sharpness = float(cv2.Laplacian(face, cv2.CV_64F).var()) if face.size else 0.0
@@ -273,7 +346,17 @@ class FaceVerifier:
                 return FrameCheck(
                     FaceQuality.BLURRED, faces=1, box=box, brightness=brightness, sharpness=sharpness
                 )
-            emb = self._embed(models, rgb, rect)
+            shape = models.shape_predictor(rgb, rect)
+            if abs(yaw_from_five_points(shape)) > self.max_yaw:
+                return FrameCheck(
+                    FaceQuality.TURNED_AWAY, faces=1, box=box, brightness=brightness, sharpness=sharpness
+                )
+            vec = np.asarray(models.recogniser.compute_face_descriptor(rgb, shape), dtype=np.float64)
+            emb = Embedding(vec)
+        if self.eye_probe is not None and self.eye_probe.eyes_closed(img_bgr, box):
+            return FrameCheck(
+                FaceQuality.EYES_CLOSED, faces=1, box=box, brightness=brightness, sharpness=sharpness
+            )
         return FrameCheck(
             FaceQuality.OK, faces=1, box=box, brightness=brightness, sharpness=sharpness, embedding=emb
         )
@@ -301,9 +384,13 @@ class FaceVerifier:
                 False, float("inf"), self.threshold, 0, elapsed_ms(), FaceReason.BAD_REFERENCE, ref
             )
 
+        sequence = isinstance(self.liveness, SequenceLivenessCheck)
+        if isinstance(self.liveness, SequenceLivenessCheck):
+            self.liveness.reset()
         best = float("inf")
         used = 0
         usable = 0
+        matched_face = False
         last: FaceQuality | None = None
         reason = FaceReason.NO_USABLE_FRAME
         for frame in frames:
@@ -313,24 +400,43 @@ class FaceVerifier:
             used += 1
             check = self.check_frame(frame)
             last = check.quality
+            # challenges (turns, blinks) need the frames the quality gates refuse too
+            watch = sequence and check.box is not None and check.faces == 1
+            if watch and check.box is not None and not self.liveness.is_live(frame, check.box):
+                return FaceResult(
+                    False, best, self.threshold, used, elapsed_ms(), FaceReason.LIVENESS_FAILED, last
+                )
             if check.embedding is not None and check.box is not None:
-                if not self.liveness.is_live(frame, check.box):
+                if not sequence and not self.liveness.is_live(frame, check.box):
                     return FaceResult(
                         False, best, self.threshold, used, elapsed_ms(), FaceReason.LIVENESS_FAILED, last
                     )
                 usable += 1
-                best = min(best, ref.distance(check.embedding))
-                if best <= self.threshold:
-                    reason = FaceReason.MATCHED
-                    break
-                if usable >= self.mismatch_after:
+                distance = ref.distance(check.embedding)
+                if matched_face and distance > self.threshold + self.switch_margin:
+                    # another face took over while the liveness challenges ran: no decision on a mix
+                    logger.info("face verify: face changed after the match")
                     reason = FaceReason.MISMATCH
+                    matched_face = False
+                    break
+                best = min(best, distance)
+                matched_face = best <= self.threshold
+                if not matched_face and usable >= self.mismatch_after:
+                    reason = FaceReason.MISMATCH
+                    break
+            if matched_face:
+                live = self.liveness.verdict() if isinstance(self.liveness, SequenceLivenessCheck) else True
+                if live is True:
+                    reason = FaceReason.MATCHED
                     break
             if used >= max_frames:
                 break
         else:
             if time.monotonic() - start > timeout_s:
                 reason = FaceReason.TIMEOUT
+        if matched_face and reason is not FaceReason.MATCHED:
+            # the face matched but the liveness challenges were not completed in time
+            reason = FaceReason.LIVENESS_FAILED
         if reason is FaceReason.NO_USABLE_FRAME and usable:
             reason = FaceReason.MISMATCH
         if reason is FaceReason.TIMEOUT and usable and best > self.threshold:
