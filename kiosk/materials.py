@@ -53,7 +53,8 @@ def normalise_text(text: str, kind: str = "text") -> str:
       e.g. ``（乙方）：`` -> ``(乙方):``) and all whitespace removed;
     * ``code``: upper case, and letters OCR confuses with digits mapped to digits
       (O->0, l/I->1, ...), except a final ``X`` (ID-number check character);
-    * ``date``: ``2027年12月31日`` -> ``2027-12-31`` (unchanged when no date is found).
+    * ``date``: ``2027年12月31日`` -> ``2027-12-31`` (unchanged when no date is found);
+    * ``term``: every date in the text to ISO (``2019年5月8日至长期`` -> ``2019-05-08至长期``).
     """
     out = _SPACES.sub("", unicodedata.normalize("NFKC", text))
     if kind == "code":
@@ -64,6 +65,8 @@ def normalise_text(text: str, kind: str = "text") -> str:
         m = _DATE.search(out)
         if m:
             out = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    elif kind == "term":
+        out = _DATE.sub(lambda m: f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}", out)
     elif kind != "text":
         raise MaterialSpecError(f"unknown normaliser {kind!r}")
     return out
@@ -73,6 +76,7 @@ NORMALISERS: dict[str, Callable[[str], str]] = {
     "text": lambda s: normalise_text(s, "text"),
     "code": lambda s: normalise_text(s, "code"),
     "date": lambda s: normalise_text(s, "date"),
+    "term": lambda s: normalise_text(s, "term"),
 }
 
 
@@ -159,6 +163,10 @@ def extract_fields(lines: Sequence[OcrLine], field_specs: Sequence[FieldSpec]) -
                 rest = texts[i + 1]
                 line = lines[i + 1]
             value = _value_of(spec, rest)
+            if value is None and i + 1 < len(lines) and line is lines[i]:
+                # a stray glyph after the label (e.g. "有效期限2"): try the next line
+                value = _value_of(spec, texts[i + 1])
+                line = lines[i + 1]
             if value is None:
                 continue
             found[spec.key] = ExtractedField(value, line.confidence, line.box)
