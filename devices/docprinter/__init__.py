@@ -1,5 +1,6 @@
-"""Document (A4/certificate) printers.  For now a spool directory; CUPS comes later."""
+"""Document (A4/certificate) printers: a CUPS queue (``lp``/``lpstat``) or a spool directory."""
 
+from devices.docprinter.cups import CupsDocumentPrinter, QueueStopped
 from devices.docprinter.spool import PdfSpoolPrinter
 
-__all__ = ["PdfSpoolPrinter"]
+__all__ = ["CupsDocumentPrinter", "PdfSpoolPrinter", "QueueStopped"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
+from PIL import Image, ImageDraw, ImageFont
 
 from devices.base import DeviceStatus, RequiredAction
 from devices.interfaces import ReceiptDoc, ReceiptLine
@@ -34,6 +35,54 @@ CHINESE_MODE_OFF = FS + b"."
 
 #: QR module size in dots (1-16).
 QR_MODULE_DOTS = 6
+#: Raster text: font size in dots for normal and double size (font A is 24 dots high).
+RASTER_FONT_DOTS = 24
+
+
+@dataclass(frozen=True)
+class RasterImage:
+    """A 1-bit image as ``GS v 0`` carries it: rows of ``width_bytes`` bytes, MSB left, 1 = black."""
+
+    width_bytes: int
+    height: int
+    data: bytes
+
+    def to_pil(self) -> Image.Image:
+        img = Image.frombytes("1", (self.width_bytes * 8, self.height), self.data)
+        return Image.eval(img.convert("L"), lambda v: 255 - v)
+
+    def command(self) -> bytes:
+        """``GS v 0 0 xL xH yL yH d1...dk``."""
+        w, h = self.width_bytes, self.height
+        return GS + b"v0\x00" + bytes([w & 0xFF, w >> 8, h & 0xFF, h >> 8]) + self.data
+
+
+_fonts: dict[int, ImageFont.FreeTypeFont] = {}
+
+
+def _raster_font(size: int) -> ImageFont.FreeTypeFont:
+    if size not in _fonts:
+        from devices.printer.simulator import (
+            _load_font,
+            find_cjk_font,
+        )  # lazy: only raster profiles need fonts
+
+        _fonts[size] = _load_font(find_cjk_font(), size)
+    return _fonts[size]
+
+
+def render_text_raster(
+    text: str, *, width_dots: int, bold: bool = False, double: bool = False
+) -> RasterImage:
+    """``text`` drawn with the CJK font, thresholded to 1 bit, width a multiple of 8 dots."""
+    font = _raster_font(RASTER_FONT_DOTS * (2 if double else 1))
+    height = int(font.size * 1.25)
+    _, _, right, _ = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text or " ", font=font)
+    width = min(max(8, (int(right) + 2 + 7) // 8 * 8), width_dots // 8 * 8)
+    img = Image.new("L", (width, height), 255)
+    ImageDraw.Draw(img).text((0, 0), text, font=font, fill=0, stroke_width=1 if bold else 0, stroke_fill=0)
+    mono = img.point(lambda v: 255 if v < 128 else 0).convert("1")  # 1 bit set = black dot
+    return RasterImage(width // 8, height, mono.tobytes())
 
 
 class StatusKind(enum.IntEnum):
@@ -43,6 +92,9 @@ class StatusKind(enum.IntEnum):
     OFFLINE_CAUSE = 2
     ERROR_CAUSE = 3
     PAPER_SENSOR = 4
+    #: Presenter (paper exit) sensor of kiosk printers that have one.  Model specific: the
+    #: profile's ``presenter_sensor`` says whether to ask.  Bit 0x04 set: a receipt sits in the exit.
+    PRESENTER = 5
 
 
 def status_query(kind: StatusKind) -> bytes:
@@ -59,6 +111,7 @@ OFFLINE_PAPER_END_STOP = 0x20
 OFFLINE_ERROR = 0x40
 PAPER_NEAR_END = 0x0C
 PAPER_END = 0x60
+PRESENTER_PAPER = 0x04
 
 
 def status_byte_valid(value: int) -> bool:
@@ -127,7 +180,8 @@ class EscPosCodec:
         """The whole job: init, Chinese mode, lines, and a cut (added if the doc has none)."""
         out = Dummy()
         out.hw("INIT")
-        out._raw(CHINESE_MODE_ON)
+        if self.profile.text_mode == "native":
+            out._raw(CHINESE_MODE_ON)
         lines = list(doc.lines)
         if not lines or lines[-1].kind != "cut":
             lines.append(ReceiptLine(kind="cut"))
@@ -146,7 +200,13 @@ class EscPosCodec:
             columns = self.profile.width_chars // size
             for paragraph in _clean(line.text).split("\n"):
                 for piece in wrap(paragraph, columns):
-                    out._raw(piece.encode(self.profile.encoding) + LF)
+                    if self.profile.text_mode == "raster":
+                        raster = render_text_raster(
+                            piece, width_dots=self.profile.width_dots, bold=line.bold, double=line.double
+                        )
+                        out._raw(raster.command())
+                    else:
+                        out._raw(piece.encode(self.profile.encoding) + LF)
         elif line.kind == "qr":
             if not line.text:
                 raise ValueError("QR line without content")

@@ -29,6 +29,9 @@ class DecodedLine:
     double: bool = False
     qr_module: int = 3  # QR module size in dots
     qr_ec: str = "L"
+    image_width_bytes: int = 0  # raster image (GS v 0): bytes per row
+    image_height: int = 0
+    image_data: bytes = b""  # rows, MSB = leftmost dot, 1 = black
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,15 @@ class EscPosDecoder:
                 if not need(total):
                     return 0
                 self._flush_line(force=False)
-                self._emit(DecodedLine("image"))
+                self._emit(
+                    DecodedLine(
+                        "image",
+                        align=self._style.align,
+                        image_width_bytes=arg(3) | arg(4) << 8,
+                        image_height=arg(5) | arg(6) << 8,
+                        image_data=bytes(buf[i + 8 : i + total]),
+                    )
+                )
                 return total
             if cmd in b"BhwHfr":
                 return 3 if need(3) else 0

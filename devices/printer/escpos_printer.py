@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from devices.base import (
     DeviceError,
@@ -15,8 +16,9 @@ from devices.base import (
     RequiredAction,
     Transport,
 )
-from devices.interfaces import ReceiptDoc
+from devices.interfaces import ReceiptDoc, ReceiptLine
 from devices.printer.codec import (
+    PRESENTER_PAPER,
     EscPosCodec,
     PrinterState,
     StatusKind,
@@ -62,6 +64,7 @@ class EscPosReceiptPrinter:
         )
         self._last_status = DeviceStatus.READY
         self._lock = threading.Lock()  # one operation (one connection) at a time
+        self._pending: ReceiptDoc | None = None  # a job cut short (paper out, link lost), kept for reprint
 
     # ------------------------------------------------------------ status
     def _query(self, kind: StatusKind) -> int:
@@ -115,13 +118,68 @@ class EscPosReceiptPrinter:
 
     # ------------------------------------------------------------- print
     def print_receipt(self, doc: ReceiptDoc) -> None:
+        """Print one receipt.  If it fails the job is kept: :meth:`reprint_last` after staff clear the fault."""
         data = self.codec.encode(doc)
+        with self._lock:
+            self._pending = doc
+            try:
+                self._print_locked(data)
+            except (DeviceNotFound, DeviceTimeout):
+                self._last_status = DeviceStatus.OFFLINE
+                raise
+            self._pending = None
+
+    @property
+    def pending_job(self) -> ReceiptDoc | None:
+        """The receipt that did not print to the end (paper out mid-job, printer offline), if any."""
+        return self._pending
+
+    def reprint_last(self) -> bool:
+        """Print the kept job again, marked 重打 / REPRINT at the top.  False when nothing is pending.
+
+        The printer cannot say which lines made it onto the paper before it ran out, so
+        the whole receipt is printed again; the marker tells the citizen and staff why."""
+        doc = self._pending
+        if doc is None:
+            return False
+        marked = ReceiptDoc(
+            (ReceiptLine(kind="text", text="【重打 REPRINT】", bold=True, align="center"), *doc.lines)
+        )
+        data = self.codec.encode(marked)
         with self._lock:
             try:
                 self._print_locked(data)
             except (DeviceNotFound, DeviceTimeout):
                 self._last_status = DeviceStatus.OFFLINE
                 raise
+            self._pending = None
+        logger.info("pending receipt reprinted")
+        return True
+
+    def receipt_in_exit(self) -> bool:
+        """True while a printed receipt sits in the presenter (profile with ``presenter_sensor``)."""
+        if not self.profile.presenter_sensor:
+            raise NotImplementedError(f"profile {self.profile.name} has no presenter sensor")
+        with self._lock:
+            self._transport.open()
+            try:
+                return bool(self._query(StatusKind.PRESENTER) & PRESENTER_PAPER)
+            finally:
+                self._transport.close()
+
+    def wait_taken(self, timeout: float, poll: float = 0.2) -> bool:
+        """Wait until the citizen takes the receipt; False (and a warning) when not taken in ``timeout`` s.
+
+        XFS calls the follow-up *retract*; this printer model has no retract motor, so the
+        kiosk only records the event (the caller audits it) and staff collect the slip."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.receipt_in_exit():
+                return True
+            if time.monotonic() >= deadline:
+                logger.warning("receipt not taken after %.0f s", timeout)
+                return False
+            time.sleep(poll)
 
     def _print_locked(self, data: bytes) -> None:
         self._transport.open()

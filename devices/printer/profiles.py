@@ -20,6 +20,24 @@ PROFILES: dict[str, dict[str, Any]] = {
         "cutter": True,
         "encoding": "gb18030",
     },
+    "kiosk-80mm-presenter": {
+        "description": "80 mm kiosk printer with presenter and paper-taken sensor (ESC/POS, GB18030)",
+        "width_dots": 576,
+        "width_chars": 48,
+        "supports_status": True,
+        "cutter": True,
+        "encoding": "gb18030",
+        "presenter_sensor": True,
+    },
+    "generic-80mm-raster": {
+        "description": "80 mm printer without a Chinese font ROM: text printed as raster images (GS v 0)",
+        "width_dots": 576,
+        "width_chars": 48,
+        "supports_status": True,
+        "cutter": True,
+        "encoding": "gb18030",
+        "text_mode": "raster",
+    },
     "generic-58mm": {
         "description": "Generic 58 mm thermal receipt printer without cutter",
         "width_dots": 384,
@@ -48,6 +66,14 @@ class PrinterProfile:
     supports_status: bool
     cutter: bool
     encoding: str
+    presenter_sensor: bool = False  # answers StatusKind.PRESENTER (receipt still in the exit)
+    #: "native": GB18030 text after FS & (printer has a Chinese font); "raster": the driver
+    #: renders text with a CJK TrueType font and sends GS v 0 raster images.
+    text_mode: str = "native"
+
+    def __post_init__(self) -> None:
+        if self.text_mode not in ("native", "raster"):
+            raise ValueError(f"profile {self.name}: text_mode must be native or raster")
 
 
 def get_profile(name: str) -> PrinterProfile:

@@ -28,6 +28,7 @@ from devices.printer.codec import (
     OFFLINE_PAPER_END_STOP,
     PAPER_END,
     PAPER_NEAR_END,
+    PRESENTER_PAPER,
     PRINTER_OFFLINE,
 )
 from devices.printer.decoder import DecodedLine, DecodedReceipt, DecoderHooks, EscPosDecoder
@@ -119,6 +120,9 @@ def _render_line(line: DecodedLine, width_dots: int, fonts: dict[int, ImageFont.
                     x, y = c * code.box_size, r * code.box_size
                     draw.rectangle((x, y, x + code.box_size - 1, y + code.box_size - 1), fill=0)
         return img
+    if line.kind == "image" and line.image_width_bytes and line.image_height:
+        bits = Image.frombytes("1", (line.image_width_bytes * 8, line.image_height), line.image_data)
+        return Image.eval(bits.convert("L"), lambda v: 255 - v)
     if line.kind in ("feed", "image") or not line.text:
         return Image.new("L", (1, _BASE_DOTS + 6), 255)
     font = fonts[2 * _BASE_DOTS if line.double else _BASE_DOTS]
@@ -150,6 +154,7 @@ class ReceiptPrinterSimulator:
         self._aborted: list[DecodedReceipt] = []
         self._paper = "ok"  # ok | low | out
         self._lines_left: int | None = None
+        self._in_exit = False  # presenter sensor: a cut receipt waits to be taken
         self._decoder = EscPosDecoder(DecoderHooks(self._status_byte, self._take_line, self._finished))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -228,6 +233,16 @@ class ReceiptPrinterSimulator:
         with self._lock:
             self._lines_left = lines
 
+    def take_receipt(self) -> None:
+        """The citizen pulls the receipt out of the presenter."""
+        with self._lock:
+            self._in_exit = False
+
+    @property
+    def receipt_in_exit(self) -> bool:
+        with self._lock:
+            return self._in_exit
+
     # ------------------------------------------------------------ results
     @property
     def receipts(self) -> list[DecodedReceipt]:
@@ -269,6 +284,8 @@ class ReceiptPrinterSimulator:
             if out:
                 return FIXED_VALUE | PAPER_END | PAPER_NEAR_END
             return FIXED_VALUE | (PAPER_NEAR_END if self._paper == "low" else 0)
+        if n == 5:
+            return FIXED_VALUE | (PRESENTER_PAPER if self._in_exit else 0)
         return FIXED_VALUE
 
     def _take_line(self) -> bool:
@@ -283,6 +300,7 @@ class ReceiptPrinterSimulator:
 
     def _finished(self, receipt: DecodedReceipt) -> None:
         (self._receipts if receipt.complete else self._aborted).append(receipt)
+        self._in_exit = True  # cut (or torn off at paper end): the slip sits in the exit
         logger.info("receipt %s: %d lines", "printed" if receipt.complete else "aborted", len(receipt.lines))
 
     # ------------------------------------------------------------ server thread

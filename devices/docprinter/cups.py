@@ -1,0 +1,116 @@
+"""``CupsDocumentPrinter``: certificates and decision documents through a CUPS queue.
+
+Uses the CUPS command-line clients (``lp``, ``lpstat`` from Debian ``cups-client``):
+no C extension to build, and the same commands staff use.  The PDF goes to
+``lp`` on stdin (never a temp file with a holder's name in it).  A queue that
+is disabled (``cupsdisable``: the printer was stopped, e.g. after a jam) or
+rejecting jobs (``cupsreject``) raises :class:`QueueStopped`, which staff clear.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+
+from devices.base import DeviceError, DeviceNotFound, DeviceStatus, DeviceTimeout, RequiredAction
+
+logger = logging.getLogger(__name__)
+
+KIND = "document_printer"
+
+_REQUEST_ID = re.compile(r"request id is (\S+)")
+
+
+class QueueStopped(DeviceError):
+    """The CUPS queue is disabled or not accepting jobs: staff must re-enable it."""
+
+    default_action = RequiredAction.CLEAR_BY_STAFF
+    default_status = DeviceStatus.HARDWARE_ERROR
+
+
+class CupsDocumentPrinter:
+    """Implements :class:`devices.interfaces.DocumentPrinter` on a CUPS queue.
+
+    ``server`` is ``host:port`` of the CUPS scheduler (``127.0.0.1:631``); ``None``
+    uses the client default (``CUPS_SERVER`` / ``client.conf``)."""
+
+    kind = KIND
+
+    def __init__(self, queue: str, server: str | None = None, timeout: float = 15.0) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", queue):
+            raise ValueError(f"bad CUPS queue name {queue!r}")
+        self.queue = queue
+        self.server = server
+        self.timeout = timeout
+
+    def _run(self, args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        cmd = [args[0]] + (["-h", self.server] if self.server else []) + args[1:]
+        try:
+            return subprocess.run(cmd, input=stdin, capture_output=True, timeout=self.timeout, check=False)
+        except FileNotFoundError as err:
+            raise DeviceNotFound(f"{args[0]} not installed (cups-client)", device=KIND) from err
+        except subprocess.TimeoutExpired as err:
+            raise DeviceTimeout(
+                f"{args[0]} got no answer from CUPS in {self.timeout} s", device=KIND
+            ) from err
+
+    def queue_state(self) -> tuple[bool, bool]:
+        """``(enabled, accepting)`` of the queue, from ``lpstat -p`` and ``lpstat -a``.
+
+        Raises :class:`DeviceNotFound` when the scheduler or the queue is not there."""
+        printers = self._run(["lpstat", "-p", self.queue])
+        accepting = self._run(["lpstat", "-a", self.queue])
+        out_p = printers.stdout.decode("utf-8", "replace")
+        out_a = accepting.stdout.decode("utf-8", "replace")
+        if printers.returncode != 0 or not out_p.startswith(f"printer {self.queue} "):
+            err = printers.stderr.decode("utf-8", "replace").strip()
+            raise DeviceNotFound(f"CUPS queue {self.queue} not available: {err}", device=KIND)
+        enabled = " disabled " not in out_p.split("\n", 1)[0]
+        return enabled, f"{self.queue} accepting requests" in out_a
+
+    def status(self) -> DeviceStatus:
+        try:
+            enabled, accepting = self.queue_state()
+        except DeviceError:
+            return DeviceStatus.OFFLINE
+        return DeviceStatus.READY if enabled and accepting else DeviceStatus.HARDWARE_ERROR
+
+    def _require_ready(self) -> None:
+        enabled, accepting = self.queue_state()
+        if not enabled:
+            raise QueueStopped(f"CUPS queue {self.queue} is stopped (disabled)", device=KIND)
+        if not accepting:
+            raise QueueStopped(f"CUPS queue {self.queue} is rejecting jobs", device=KIND)
+
+    def print_pdf(self, pdf: bytes, title: str) -> str:
+        """Submit ``pdf``; returns the CUPS job id (``<queue>-<n>``).
+
+        ``title`` becomes the job name: pass a certificate number, never a holder's name."""
+        if not pdf.startswith(b"%PDF-"):
+            raise ValueError("not a PDF document")
+        self._require_ready()
+        safe_title = re.sub(r"[^A-Za-z0-9_.-]", "_", title)[:64] or "document"
+        done = self._run(
+            ["lp", "-d", self.queue, "-t", safe_title, "-o", "document-format=application/pdf", "-"], pdf
+        )
+        out = done.stdout.decode("utf-8", "replace")
+        match = _REQUEST_ID.search(out)
+        if done.returncode != 0 or match is None:
+            err = done.stderr.decode("utf-8", "replace").strip()
+            if "not accepting" in err:
+                raise QueueStopped(f"CUPS queue {self.queue} is rejecting jobs", device=KIND)
+            raise DeviceError(f"lp failed: {err or out}", device=KIND, action=RequiredAction.RETRY)
+        job_id = match.group(1)
+        logger.info("document job %s sent to CUPS queue %s (%d bytes)", job_id, self.queue, len(pdf))
+        return job_id
+
+    def job_completed(self, job_id: str) -> bool:
+        """True once CUPS lists ``job_id`` among completed jobs."""
+        done = self._run(["lpstat", "-W", "completed", "-o", self.queue])
+        return any(
+            line.split(" ", 1)[0] == job_id for line in done.stdout.decode("utf-8", "replace").splitlines()
+        )
+
+    def close(self) -> None:
+        """Nothing held open between jobs."""

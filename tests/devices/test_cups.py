@@ -1,0 +1,151 @@
+"""CupsDocumentPrinter against a real private cupsd with the cups-pdf backend on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pyzbar import pyzbar
+
+from devices.base import DeviceNotFound, DeviceStatus, RequiredAction
+from devices.docprinter.cups import CupsDocumentPrinter, QueueStopped
+from devices.interfaces import DocumentPrinter
+from kiosk.outputs import (
+    DEMO_CERT_SIGNING_KEY,
+    CertificateData,
+    build_certificate_pdf,
+    token_from_qr,
+    verify_certificate_token,
+)
+
+SCRIPT = Path(__file__).resolve().parents[2] / "packaging" / "cups" / "start-test-cupsd.sh"
+QUEUE = f"kiosk-a4-t{os.getpid()}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def cupsd() -> Iterator[tuple[str, Path]]:
+    # Not tmp_path: cupsd's filters run as user lp and pytest's temp root is 0700.
+    work = Path(tempfile.mkdtemp(prefix="kiosk-cupsd-"))
+    port = _free_port()
+    out = subprocess.run(
+        [str(SCRIPT), "start", str(work), str(port), QUEUE], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    try:
+        yield f"127.0.0.1:{port}", work / "pdf"
+    finally:
+        subprocess.run([str(SCRIPT), "stop", str(work)], timeout=30, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _wait_for_pdf(printer: CupsDocumentPrinter, pdf_dir: Path, before: set[Path], job_id: str) -> Path:
+    """The PDF cups-pdf wrote for ``job_id``: the new file once CUPS calls the job completed."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if printer.job_completed(job_id):
+            new = sorted(set(pdf_dir.glob("*.pdf")) - before)
+            assert len(new) == 1, new
+            return new[0]
+        time.sleep(0.1)
+    lp = subprocess.run(
+        ["lpstat", "-h", printer.server or "", "-W", "all", "-l", "-o"], capture_output=True, text=True
+    ).stdout
+    raise AssertionError(f"{lp} job {job_id} did not complete: {sorted(p.name for p in pdf_dir.iterdir())}")
+
+
+CERT = CertificateData(
+    title="老年人优待证",
+    number="LN0001202611230001",
+    holder_name="张桂兰",
+    id_number="371402195203140022",
+    issue_date=dt.date(2026, 11, 23),
+    authority="德州市德城区民政局",
+    verify_url="https://zwfw.example.gov.cn/verify/LN0001202611230001",
+)
+
+
+def test_certificate_through_real_cups(cupsd: tuple[str, Path], tmp_path: Path) -> None:
+    server, pdf_dir = cupsd
+    printer = CupsDocumentPrinter(QUEUE, server)
+    assert isinstance(printer, DocumentPrinter)
+    assert printer.status() is DeviceStatus.READY
+    before = set(pdf_dir.glob("*.pdf"))
+    job = printer.print_pdf(build_certificate_pdf(CERT), title=CERT.number)
+    assert job.startswith(f"{QUEUE}-")
+    out = _wait_for_pdf(printer, pdf_dir, before, job)
+    assert out.read_bytes().startswith(b"%PDF-")
+    # The PDF as submitted: every field, CJK included, with the TrueType font embedded.
+    submitted = tmp_path / "submitted.pdf"
+    submitted.write_bytes(build_certificate_pdf(CERT))
+    text = subprocess.run(["pdftotext", str(submitted), "-"], capture_output=True, text=True, check=True)
+    for expected in (
+        "老年人优待证",
+        "LN0001202611230001",
+        "张桂兰",
+        "371402195203140022",
+        "德州市德城区民政局",
+    ):
+        assert expected in text.stdout
+    fonts = subprocess.run(["pdffonts", str(submitted)], capture_output=True, text=True, check=True).stdout
+    assert "WenQuanYi" in fonts or "Droid" in fonts, fonts
+    # What came out of CUPS (PDF -> PostScript -> Ghostscript): the ASCII fields are text; CJK
+    # glyphs lose their Unicode map in that round trip, so the QR below carries the proof.
+    printed = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "LN0001202611230001" in printed and "371402195203140022" in printed
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", str(out), str(tmp_path / "page")], check=True
+    )
+    page = Image.open(tmp_path / "page.png")
+    codes = pyzbar.decode(page, symbols=[pyzbar.ZBarSymbol.QRCODE])
+    assert len(codes) == 1
+    content = codes[0].data.decode("utf-8")
+    assert content.startswith(CERT.verify_url + "?t=")
+    claims = verify_certificate_token(token_from_qr(content), DEMO_CERT_SIGNING_KEY)
+    assert claims["n"] == CERT.number and claims["i"] == "3714**********0022"
+
+
+def test_stopped_queue_is_a_typed_error(cupsd: tuple[str, Path]) -> None:
+    server, pdf_dir = cupsd
+    printer = CupsDocumentPrinter(QUEUE, server)
+    subprocess.run(["cupsdisable", "-h", server, QUEUE], check=True)
+    try:
+        assert printer.status() is DeviceStatus.HARDWARE_ERROR
+        before = set(pdf_dir.iterdir())
+        with pytest.raises(QueueStopped) as info:
+            printer.print_pdf(build_certificate_pdf(CERT), title=CERT.number)
+        assert info.value.action is RequiredAction.CLEAR_BY_STAFF
+        assert set(pdf_dir.iterdir()) == before
+    finally:
+        subprocess.run(["cupsenable", "-h", server, QUEUE], check=True)
+    assert printer.status() is DeviceStatus.READY
+    subprocess.run(["cupsreject", "-h", server, QUEUE], check=True)
+    try:
+        with pytest.raises(QueueStopped):
+            printer.print_pdf(build_certificate_pdf(CERT), title=CERT.number)
+    finally:
+        subprocess.run(["cupsaccept", "-h", server, QUEUE], check=True)
+
+
+def test_no_scheduler_is_offline() -> None:
+    printer = CupsDocumentPrinter(QUEUE, f"127.0.0.1:{_free_port()}", timeout=10)
+    assert printer.status() is DeviceStatus.OFFLINE
+    with pytest.raises(DeviceNotFound):
+        printer.print_pdf(b"%PDF-1.4\n%%EOF\n", "x")
