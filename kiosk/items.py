@@ -30,6 +30,7 @@ from kiosk import checks
 
 __all__ = [
     "ALLOWED_NODE_TYPES",
+    "DEFAULT_MAX_OFFLINE_DAYS",
     "FORM_ERRORS",
     "OUTCOMES",
     "SCHEMA_PATH",
@@ -47,6 +48,7 @@ __all__ = [
     "Text",
     "load_package",
     "load_packages",
+    "pkg_offline_too_long",
     "search",
 ]
 
@@ -70,6 +72,20 @@ FORM_ERRORS = (
 )
 # Shape only; the GB 11643 check digit is kiosk.identity's business (the review input id_number_valid).
 _ID_NUMBER_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+
+#: Default ``max_offline_days`` of a package.
+DEFAULT_MAX_OFFLINE_DAYS = 7
+
+
+def pkg_offline_too_long(
+    last_verified_at: float | None, now: float, max_offline_days: int = DEFAULT_MAX_OFFLINE_DAYS
+) -> bool:
+    """True when a package last verified at ``last_verified_at`` (epoch s; None = never verified)
+    may no longer decide on its own at ``now``: its items go to manual review (``package_stale``)."""
+    if last_verified_at is None:
+        return True
+    return now - last_verified_at > max_offline_days * 86400.0
 
 
 class PackageRejected(ValueError):
@@ -227,6 +243,12 @@ class ItemPackage:
     reasons: Mapping[str, Text]
     golden_cases: tuple[GoldenCase, ...]
     outputs: OutputTemplates
+    #: days the package may serve without a verified sync (R-OFFLINE); see offline_too_long
+    max_offline_days: int = DEFAULT_MAX_OFFLINE_DAYS
+
+    def offline_too_long(self, last_verified_at: float | None, now: float) -> bool:
+        """True when the last verified sync (epoch s; None = never) is older than ``max_offline_days``."""
+        return pkg_offline_too_long(last_verified_at, now, self.max_offline_days)
 
     def __repr__(self) -> str:
         return f"ItemPackage(id={self.id!r}, version={self.version!r}, sha256={self.sha256[:12]}…)"
@@ -469,6 +491,7 @@ def load_package(body: bytes) -> ItemPackage:
                 fields=tuple((_text(f["label"]), f["source"]) for f in cert["fields"]),
             ),
         ),
+        max_offline_days=int(doc.get("max_offline_days", DEFAULT_MAX_OFFLINE_DAYS)),
     )
     log.info("loaded package %s %s sha256=%s", pkg.id, pkg.version, sha256[:12])
     return pkg

@@ -17,13 +17,14 @@ Engine inputs are a flat mapping of dotted names (see :func:`build_inputs` and
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -194,10 +195,31 @@ class ReviewEngine:
     def __init__(self) -> None:
         self._engine = zen.ZenEngine()
         self._decisions: dict[str, tuple[Any, frozenset[str]]] = {}
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="zen")
+        # zen's synchronous evaluate holds the GIL for the whole evaluation, so a thread waiting
+        # with a timeout cannot wake up before it ends (a slow graph would blow the deadline).
+        # async_evaluate runs on zen's own runtime without the GIL: drive it from a private
+        # event loop thread and wait on the concurrent future with the deadline.
+        self._loop = asyncio.new_event_loop()
+        self._loop_thread = threading.Thread(target=self._loop.run_forever, name="zen-loop", daemon=True)
+        self._loop_thread.start()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop_thread.join(5)
+        if not self._loop.is_running() and not self._loop.is_closed():
+            self._loop.close()
+
+    def _evaluate(self, compiled: Any, nested: dict[str, Any], deadline_s: float) -> Any:
+        async def run() -> Any:
+            return await compiled.async_evaluate(nested, {"trace": True})
+
+        future = asyncio.run_coroutine_threadsafe(run(), self._loop)
+        try:
+            return future.result(timeout=deadline_s)
+        except FutureTimeout:
+            future.cancel()
+            raise
 
     def _decision(self, pkg: ItemPackage) -> tuple[Any, frozenset[str]]:
         """The compiled graph and its decision table node ids."""
@@ -207,10 +229,25 @@ class ReviewEngine:
             self._decisions[pkg.sha256] = cached
         return cached
 
-    def review(self, pkg: ItemPackage, inputs: Mapping[str, Any], *, deadline_s: float = 45.0) -> Decision:
+    def review(
+        self,
+        pkg: ItemPackage,
+        inputs: Mapping[str, Any],
+        *,
+        deadline_s: float = 45.0,
+        last_verified_at: float | None = None,
+        now: float | None = None,
+    ) -> Decision:
         """Review flat ``inputs`` against ``pkg``.  Never raises for engine trouble: a graph error
-        or a run past ``deadline_s`` gives a manual decision (``review_error``/``review_timeout``)."""
+        or a run past ``deadline_s`` gives a manual decision (``review_error``/``review_timeout``).
+
+        ``last_verified_at`` (epoch s, from ``kiosk.rulesync.last_verified_at``) enables the offline
+        age check: past the package's ``max_offline_days`` the decision is manual ``package_stale``.
+        ``None`` skips the check (golden cases, packages bundled with the software)."""
         t0 = time.perf_counter()
+        offline_stale = last_verified_at is not None and pkg.offline_too_long(
+            last_verified_at, time.time() if now is None else now
+        )
         inputs_sha256 = hashlib.sha256(_canonical(dict(inputs))).hexdigest()
         today = _today(inputs)
         required = [*pkg.required_inputs, *(f"warnings.{name}" for name in pkg.warning_lists)]
@@ -219,8 +256,7 @@ class ReviewEngine:
         try:
             nested = unflatten(inputs)
             compiled, tables = self._decision(pkg)
-            future = self._pool.submit(compiled.evaluate, nested, {"trace": True})
-            response = future.result(timeout=deadline_s)
+            response = self._evaluate(compiled, nested, deadline_s)
         except FutureTimeout:
             log.error("review of %s %s passed its %.1f s deadline", pkg.id, pkg.version, deadline_s)
             return replace(
@@ -248,7 +284,7 @@ class ReviewEngine:
             reasons = list(by_outcome[Outcome.MANUAL])
             if missing:
                 reasons.append("input_missing")
-            if pkg.fresh_until is not None and today > pkg.fresh_until:
+            if (pkg.fresh_until is not None and today > pkg.fresh_until) or offline_stale:
                 reasons.append("package_stale")
             if inputs.get("warnings.stale"):
                 reasons.append("warning_list_stale")
@@ -267,7 +303,12 @@ class ReviewEngine:
             package_version=pkg.version,
             package_sha256=pkg.sha256,
             inputs_sha256=inputs_sha256,
-            trace={"findings": findings, "missing_inputs": missing, "zen": trace},
+            trace={
+                "findings": findings,
+                "missing_inputs": missing,
+                "offline_stale": offline_stale,
+                "zen": trace,
+            },
             elapsed_ms=_ms(t0),
         )
         log.info(
