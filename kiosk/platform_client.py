@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +121,12 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def signed_message(method: str, path: str, timestamp: str, body: bytes) -> bytes:
+    """What X-Signature covers (the platform computes the same): method, path with query, timestamp,
+    SHA-256 of the body."""
+    return f"{method.upper()}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}".encode()
+
+
 def _seg(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
@@ -140,8 +148,13 @@ class PlatformClient:
         timeout: float = 5.0,
         *,
         token: str | None = None,
+        signing_key: Ed25519PrivateKey | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: With a key, every authenticated request is signed (X-Terminal-Id, X-Timestamp,
+        #: X-Signature over method, path, timestamp and the body's SHA-256) instead of
+        #: carrying the bearer token, and enrolment registers the public key.
+        self.signing_key = signing_key
         self.terminal_id = terminal_id
         self.timeout = timeout
         self.token = token
@@ -170,12 +183,15 @@ class PlatformClient:
     ) -> requests.Response:
         url = self.base_url + path
         all_headers = dict(headers or {})
-        if auth and self.token:
+        if auth and self.signing_key is None and self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
         try:
-            resp = self._session.request(
-                method, url, json=json_body, headers=all_headers, timeout=self.timeout
+            prepared = self._session.prepare_request(
+                requests.Request(method, url, json=json_body, headers=all_headers)
             )
+            if auth and self.signing_key is not None:
+                self._sign(prepared)
+            resp = self._session.send(prepared, timeout=self.timeout)
         except requests.Timeout as err:
             raise PlatformUnavailable(f"{method} {path}: timed out after {self.timeout} s") from err
         except requests.ConnectionError as err:
@@ -195,6 +211,17 @@ class PlatformClient:
         if code in (401, 403):
             raise PlatformUnauthorized(f"{method} {path}: HTTP {code}", status=code, body=_body_text(resp))
         raise PlatformRejected(f"{method} {path}: HTTP {code}", status=code, body=_body_text(resp))
+
+    def _sign(self, prepared: requests.PreparedRequest) -> None:
+        assert self.signing_key is not None
+        timestamp = f"{time.time():.3f}"
+        body = prepared.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        message = signed_message(str(prepared.method), prepared.path_url, timestamp, body)
+        prepared.headers["X-Terminal-Id"] = self.terminal_id
+        prepared.headers["X-Timestamp"] = timestamp
+        prepared.headers["X-Signature"] = base64.b64encode(self.signing_key.sign(message)).decode("ascii")
 
     def _json(self, resp: requests.Response) -> Any:
         try:
@@ -221,7 +248,7 @@ class PlatformClient:
         resp = self._request(
             "POST",
             f"{API}/terminals/enrol",
-            json_body={"terminal_id": self.terminal_id, "public_info": dict(public_info or {})},
+            json_body=self._enrolment(public_info),
             auth=False,
         )
         token = self._json(resp).get("token")
@@ -230,6 +257,13 @@ class PlatformClient:
         self.token = token
         log.info("terminal %s enrolled with the platform", self.terminal_id)
         return token
+
+    def _enrolment(self, public_info: Mapping[str, Any] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"terminal_id": self.terminal_id, "public_info": dict(public_info or {})}
+        if self.signing_key is not None:
+            raw = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            body["public_key"] = base64.b64encode(raw).decode("ascii")
+        return body
 
     def heartbeat(self, status: Mapping[str, Any]) -> None:
         self._request(

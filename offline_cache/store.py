@@ -11,8 +11,14 @@ error) raises :class:`StorageEnvironmentError`, whose message can be shown to
 hall staff; anything else is a bug and raises :class:`StorageBugError`.
 
 Payloads and package bodies are opaque bytes.  Every blob column has an
-``encoding`` companion column (``'plain'`` today) so that at-rest encryption
-(R-SEC §9.5.1) can be added later without a schema rewrite.
+``encoding`` companion column (``'plain'`` today).
+
+Encryption at rest (R-SEC §9.5.1): given a 32-byte ``key``, the file is a
+SQLCipher 4 database (AES-256 pages with an HMAC each, via ``sqlcipher3``); the
+whole file, WAL included, is unreadable without the key, and a wrong key fails
+to open with :class:`StorageEnvironmentError` (``EnvironmentFault.WRONG_KEY``).
+``key=None`` keeps a plain SQLite file (unit tests and tools only: the terminal
+always passes a key, see docs/security.md).
 
 The store is safe to share between threads (the outbox drainer runs in its
 own thread): one connection, guarded by a lock.
@@ -33,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3
 import sqlite_utils
 
 log = logging.getLogger(__name__)
@@ -61,6 +68,7 @@ class EnvironmentFault(enum.Enum):
     CORRUPT = "corrupt"
     OUT_OF_MEMORY = "out_of_memory"
     SCHEMA_TOO_NEW = "schema_too_new"
+    WRONG_KEY = "wrong_key"
 
 
 _FAULT_TEXT = {
@@ -72,6 +80,9 @@ _FAULT_TEXT = {
     EnvironmentFault.CORRUPT: "the local database file is damaged",
     EnvironmentFault.OUT_OF_MEMORY: "SQLite ran out of memory",
     EnvironmentFault.SCHEMA_TOO_NEW: "the local database was written by a newer version of the software",
+    EnvironmentFault.WRONG_KEY: (
+        "the local database cannot be decrypted with this terminal's key (wrong key, or not a database)"
+    ),
 }
 
 
@@ -113,8 +124,15 @@ _ENV_CODES = {
 }
 
 
-def classify(err: sqlite3.Error) -> StorageError:
-    """Map a ``sqlite3`` exception to an environment fault or a bug."""
+#: Errors of both drivers (``sqlcipher3`` is a fork of ``sqlite3`` with its own exception classes).
+DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, sqlcipher3.dbapi2.Error)
+
+#: Length of the at-rest key in bytes (SQLCipher raw key: AES-256).
+KEY_BYTES = 32
+
+
+def classify(err: Exception) -> StorageError:
+    """Map a ``sqlite3``/``sqlcipher3`` exception to an environment fault or a bug."""
     code = getattr(err, "sqlite_errorcode", None)
     if isinstance(code, int) and (code & 0xFF) in _ENV_CODES:
         return StorageEnvironmentError(_ENV_CODES[code & 0xFF], str(err))
@@ -275,6 +293,18 @@ def _audit_hash(prev_hash: str, seq: int, at: float, event: str, details_json: s
 # --------------------------------------------------------------------------- store
 
 
+def _unlock(conn: Any, key: bytes) -> None:
+    """Give SQLCipher the raw key and prove it opens the file (a fresh file takes any key)."""
+    conn.execute("PRAGMA cipher_log_level = NONE")  # its own stderr logging would repeat our error
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except DB_ERRORS as err:
+        if getattr(err, "sqlite_errorcode", None) == 26:  # SQLITE_NOTADB
+            raise StorageEnvironmentError(EnvironmentFault.WRONG_KEY, str(err)) from err
+        raise
+
+
 class Store:
     """The terminal's local SQLite store.  See the module docstring."""
 
@@ -284,26 +314,33 @@ class Store:
         *,
         clock: Callable[[], float] = time.time,
         busy_timeout_s: float = 5.0,
+        key: bytes | None = None,
     ) -> None:
+        if key is not None and len(key) != KEY_BYTES:
+            raise ValueError(f"the store key must be {KEY_BYTES} bytes")
         self.path = Path(path)
+        self.encrypted = key is not None
         self._clock = clock
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise StorageEnvironmentError(EnvironmentFault.CANNOT_OPEN, str(err)) from err
+        driver: Any = sqlite3 if key is None else sqlcipher3
         try:
-            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_s, check_same_thread=False)
-        except sqlite3.Error as err:
+            conn = driver.connect(str(self.path), timeout=busy_timeout_s, check_same_thread=False)
+        except DB_ERRORS as err:
             raise classify(err) from err
         try:
+            if key is not None:
+                _unlock(conn, key)
             self._db = sqlite_utils.Database(conn, execute_plugins=False)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             self._db.enable_wal()
             conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
-        except sqlite3.Error as err:
+        except DB_ERRORS as err:
             conn.close()
             raise classify(err) from err
         except StorageError:
@@ -333,7 +370,7 @@ class Store:
         with self._lock:
             try:
                 yield self._db
-            except sqlite3.Error as err:
+            except DB_ERRORS as err:
                 raise classify(err) from err
 
     @contextlib.contextmanager

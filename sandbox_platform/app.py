@@ -31,11 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sandbox_platform.db import PlatformDB, canonical_json
+from sandbox_platform.tuf_repo import TufRepository, tuf_router
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,22 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 class EnrolRequest(BaseModel):
     terminal_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     public_info: dict[str, Any] = Field(default_factory=dict)
+    public_key: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The terminal's Ed25519 public key (base64 of the 32 raw bytes); once enrolled "
+        "with one, the terminal's requests must be signed (X-Terminal-Id, X-Timestamp, X-Signature)",
+    )
+
+    @field_validator("public_key")
+    @classmethod
+    def _ed25519(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                Ed25519PublicKey.from_public_bytes(base64.b64decode(value, validate=True))
+            except (binascii.Error, ValueError) as err:
+                raise ValueError("public_key is not a base64 Ed25519 public key") from err
+        return value
 
 
 class EnrolResponse(BaseModel):
@@ -114,6 +133,19 @@ class Faults(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+#: Answers any operation may give (declared so the OpenAPI document is complete; schemathesis checks it).
+_COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Missing, unknown or revoked terminal credentials"},
+    403: {"model": Problem, "description": "The credentials belong to another terminal"},
+    404: {"model": Problem, "description": "No such resource"},
+    503: {"model": Problem, "description": "The platform is down (sandbox fault mode)"},
+}
 
 
 # --------------------------------------------------------------------------- files
@@ -203,12 +235,58 @@ async def _plain(send: Send, code: int, body: bytes, extra: list[tuple[bytes, by
 _bearer = HTTPBearer(auto_error=False)
 
 
-def _terminal_from_token(
+#: How far a signed request's X-Timestamp may be from the platform's clock.
+SIGNATURE_MAX_SKEW_S = 300.0
+
+
+def signed_message(method: str, path: str, timestamp: str, body: bytes) -> bytes:
+    """What X-Signature covers: method, path (with query), timestamp and the body's SHA-256."""
+    return f"{method.upper()}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}".encode()
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _terminal_from_signature(request: Request, db: PlatformDB, terminal_id: str) -> str:
+    known = db.terminal_key(terminal_id)
+    if known is None or known[1]:
+        raise _unauthorized("unknown or revoked terminal")
+    public_key, _ = known
+    if public_key is None:
+        raise _unauthorized("terminal enrolled without a public key")
+    timestamp = request.headers.get("X-Timestamp", "")
+    try:
+        skew = abs(time.time() - float(timestamp))
+    except ValueError as err:
+        raise _unauthorized("bad X-Timestamp") from err
+    if skew > SIGNATURE_MAX_SKEW_S:
+        raise _unauthorized("X-Timestamp too far from the platform's clock")
+    path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    if request.url.query:
+        path += "?" + request.url.query
+    message = signed_message(request.method, path, timestamp, await request.body())
+    try:
+        signature = base64.b64decode(request.headers.get("X-Signature", ""), validate=True)
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key)).verify(signature, message)
+    except (binascii.Error, ValueError, InvalidSignature) as err:
+        raise _unauthorized("bad request signature") from err
+    return terminal_id
+
+
+async def _terminal_from_token(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     db: PlatformDB = request.app.state.db
+    signed_by = request.headers.get("X-Terminal-Id")
+    if signed_by is not None:
+        return await _terminal_from_signature(request, db, signed_by)
     terminal = None if creds is None else db.terminal_for_token(creds.credentials)
+    if terminal is not None:
+        known = db.terminal_key(terminal)
+        if known is not None and known[0] is not None:
+            raise _unauthorized("this terminal must sign its requests")
     if terminal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -241,6 +319,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         title="Hall terminal platform API (sandbox)",
         version="1.0.0",
         description="The central platform's terminal-facing API, run locally for development and tests.",
+        responses=_COMMON_RESPONSES,
     )
     app.state.db = db
     app.add_middleware(_FaultMiddleware, faults=get_faults)
@@ -251,7 +330,9 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
 
     @app.post(f"{API}/terminals/enrol", response_model=EnrolResponse, tags=["terminals"])
     def enrol(req: EnrolRequest) -> EnrolResponse:
-        token = db.enrol(req.terminal_id, req.public_info)
+        token = db.enrol(req.terminal_id, req.public_info, req.public_key)
+        if token is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal is revoked")
         log.info("sandbox: enrolled terminal %s", req.terminal_id)
         return EnrolResponse(token=token)
 
@@ -381,6 +462,18 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     def sandbox_terminals() -> list[dict[str, Any]]:
         return db.terminals()
 
+    @app.post(
+        "/_sandbox/terminals/{terminal_id}/revoke",
+        status_code=status.HTTP_204_NO_CONTENT,
+        response_class=Response,
+        tags=["sandbox"],
+    )
+    def sandbox_revoke(terminal_id: str) -> Response:
+        if not db.revoke(terminal_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such terminal")
+        log.info("sandbox: revoked terminal %s", terminal_id)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
     @app.get("/_sandbox/faults", response_model=Faults, tags=["sandbox"])
     def get_fault_mode() -> Faults:
         return get_faults()
@@ -392,4 +485,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         log.info("sandbox: fault mode %s", faults.model_dump())
         return faults
 
+    # Signed rule packages and warning lists (TUF, issue 6); kept out of the checked-in openapi.json.
+    app.state.tuf = TufRepository(data_dir, items_dir)
+    app.include_router(tuf_router(app.state.tuf), include_in_schema=False)
     return app

@@ -63,6 +63,11 @@ class PlatformDB:
             self._conn.execute("PRAGMA synchronous = FULL")
             for statement in _SCHEMA:
                 self._conn.execute(statement)
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(terminals)")}
+            if "public_key" not in columns:  # sandbox data dirs from before signed requests
+                self._conn.execute("ALTER TABLE terminals ADD COLUMN public_key TEXT")
+            if "revoked_at" not in columns:
+                self._conn.execute("ALTER TABLE terminals ADD COLUMN revoked_at REAL")
 
     def close(self) -> None:
         with self.lock:
@@ -70,23 +75,50 @@ class PlatformDB:
 
     # terminals
 
-    def enrol(self, terminal_id: str, public_info: dict[str, Any]) -> str:
+    def enrol(
+        self, terminal_id: str, public_info: dict[str, Any], public_key: str | None = None
+    ) -> str | None:
+        """Enrol (or re-enrol) a terminal; None when it was revoked (revocation sticks)."""
         token = secrets.token_urlsafe(32)
         with self.lock:
+            row = self._conn.execute(
+                "SELECT revoked_at FROM terminals WHERE terminal_id = ?", (terminal_id,)
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                return None
             self._conn.execute(
-                "INSERT INTO terminals (terminal_id, token_sha256, public_info, enrolled_at) VALUES (?, ?, ?, ?) "
+                "INSERT INTO terminals (terminal_id, token_sha256, public_info, enrolled_at, public_key) "
+                "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (terminal_id) DO UPDATE SET token_sha256 = excluded.token_sha256, "
-                "public_info = excluded.public_info, enrolled_at = excluded.enrolled_at",
-                (terminal_id, token_digest(token), canonical_json(public_info), time.time()),
+                "public_info = excluded.public_info, enrolled_at = excluded.enrolled_at, "
+                "public_key = excluded.public_key",
+                (terminal_id, token_digest(token), canonical_json(public_info), time.time(), public_key),
             )
         return token
 
     def terminal_for_token(self, token: str) -> str | None:
+        """The terminal a bearer token belongs to (None if unknown or revoked)."""
         with self.lock:
             row = self._conn.execute(
-                "SELECT terminal_id FROM terminals WHERE token_sha256 = ?", (token_digest(token),)
+                "SELECT terminal_id FROM terminals WHERE token_sha256 = ? AND revoked_at IS NULL",
+                (token_digest(token),),
             ).fetchone()
         return None if row is None else str(row[0])
+
+    def terminal_key(self, terminal_id: str) -> tuple[str | None, bool] | None:
+        """(enrolled public key or None, revoked?) of a terminal; None if it never enrolled."""
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT public_key, revoked_at FROM terminals WHERE terminal_id = ?", (terminal_id,)
+            ).fetchone()
+        return None if row is None else (row[0], row[1] is not None)
+
+    def revoke(self, terminal_id: str) -> bool:
+        with self.lock:
+            cur = self._conn.execute(
+                "UPDATE terminals SET revoked_at = ? WHERE terminal_id = ?", (time.time(), terminal_id)
+            )
+        return cur.rowcount == 1
 
     def heartbeat(self, terminal_id: str, device_status: dict[str, Any]) -> None:
         with self.lock:

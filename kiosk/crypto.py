@@ -1,0 +1,191 @@
+"""Keys and field encryption for personal data (R-SEC §9.5.1).
+
+Two things live here:
+
+* the terminal's key material: :func:`load_or_create_machine_secret` keeps a
+  32-byte random secret in a 0600 file in the terminal's data directory
+  (created at first start, never in the config file) and :func:`derive_key`
+  derives purpose-bound keys from it with HKDF-SHA256 (the SQLCipher key of
+  the local store, the field-encryption key, ...).  docs/security.md says what
+  sealing this secret to a TPM would add;
+* :class:`FieldCipher`: AES-256-GCM or SM4-GCM (both through ``cryptography``)
+  for personal fields and images that leave the database, with the case id as
+  associated data, so a blob moved to another case fails to decrypt.
+
+Sealed blob layout: ``b"HF1" | algorithm byte | 12-byte nonce | ciphertext+16-byte tag``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"HF1"
+NONCE_BYTES = 12
+TAG_BYTES = 16
+SECRET_BYTES = 32
+
+
+class CryptoError(Exception):
+    """A sealed blob cannot be opened (wrong key, wrong case id, tampered) or a key is unusable."""
+
+
+class FieldAlgorithm(enum.Enum):
+    """Field-encryption algorithm.  Values are stable identifiers (config and blob headers)."""
+
+    AES_256_GCM = "aes-256-gcm"
+    SM4_GCM = "sm4-gcm"
+
+    @property
+    def key_bytes(self) -> int:
+        return 32 if self is FieldAlgorithm.AES_256_GCM else 16
+
+    @property
+    def tag_byte(self) -> int:
+        return 1 if self is FieldAlgorithm.AES_256_GCM else 2
+
+
+_BY_TAG = {a.tag_byte: a for a in FieldAlgorithm}
+
+
+def sm4_gcm_available() -> bool:
+    """True when the linked OpenSSL offers SM4 in GCM mode (``cryptography`` >= 44 with OpenSSL 3)."""
+    try:
+        enc = Cipher(algorithms.SM4(bytes(16)), modes.GCM(bytes(NONCE_BYTES))).encryptor()
+        enc.update(b"")
+        enc.finalize()
+    except Exception:  # UnsupportedAlgorithm, or no SM4 attribute at all
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def load_or_create_machine_secret(path: Path | str) -> bytes:
+    """The terminal's machine secret: read it, or create it (0600, atomically) at first start."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        secret = secrets.token_bytes(SECRET_BYTES)
+        _write_private(path, secret)
+        log.info("created the terminal's machine secret at %s", path)
+        return secret
+    if len(data) != SECRET_BYTES:
+        raise CryptoError(f"{path} does not hold a {SECRET_BYTES}-byte machine secret")
+    if path.stat().st_mode & 0o077:
+        raise CryptoError(f"{path} is readable by other users; expected mode 0600")
+    return data
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def load_or_create_terminal_key(path: Path | str) -> Ed25519PrivateKey:
+    """The terminal's Ed25519 signing key (PKCS#8 PEM, 0600), created at first enrolment."""
+    path = Path(path)
+    try:
+        pem = path.read_bytes()
+    except FileNotFoundError:
+        key = Ed25519PrivateKey.generate()
+        _write_private(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+        log.info("created the terminal's signing key at %s", path)
+        return key
+    if path.stat().st_mode & 0o077:
+        raise CryptoError(f"{path} is readable by other users; expected mode 0600")
+    loaded = load_pem_private_key(pem, password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise CryptoError(f"{path} does not hold an Ed25519 private key")
+    return loaded
+
+
+def derive_key(secret: bytes, purpose: str, *, terminal_id: str = "", length: int = 32) -> bytes:
+    """A key for one ``purpose`` (e.g. ``"store"``, ``"fields"``), bound to the terminal id."""
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=length,
+        salt=b"hall-kiosk/v1",
+        info=f"{purpose}\x00{terminal_id}".encode(),
+    )
+    return hkdf.derive(secret)
+
+
+# --------------------------------------------------------------------------- fields
+
+
+class FieldCipher:
+    """Seal/open personal fields and images with the case id as associated data."""
+
+    def __init__(self, key: bytes, algorithm: FieldAlgorithm = FieldAlgorithm.AES_256_GCM) -> None:
+        if len(key) != algorithm.key_bytes:
+            raise CryptoError(f"{algorithm.value} needs a {algorithm.key_bytes}-byte key")
+        if algorithm is FieldAlgorithm.SM4_GCM and not sm4_gcm_available():
+            raise CryptoError("SM4-GCM is not available in this build of cryptography/OpenSSL")
+        self.algorithm = algorithm
+        self._key = key
+
+    @classmethod
+    def from_secret(
+        cls, secret: bytes, algorithm: FieldAlgorithm = FieldAlgorithm.AES_256_GCM, *, terminal_id: str = ""
+    ) -> FieldCipher:
+        return cls(
+            derive_key(secret, "fields", terminal_id=terminal_id, length=algorithm.key_bytes), algorithm
+        )
+
+    def seal(self, plaintext: bytes, case_id: str) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        aad = case_id.encode("utf-8")
+        if self.algorithm is FieldAlgorithm.AES_256_GCM:
+            body = AESGCM(self._key).encrypt(nonce, plaintext, aad)
+        else:
+            enc = Cipher(algorithms.SM4(self._key), modes.GCM(nonce)).encryptor()
+            enc.authenticate_additional_data(aad)
+            body = enc.update(plaintext) + enc.finalize() + enc.tag
+        return MAGIC + bytes([self.algorithm.tag_byte]) + nonce + body
+
+    def open(self, blob: bytes, case_id: str) -> bytes:
+        head = len(MAGIC) + 1
+        if len(blob) < head + NONCE_BYTES + TAG_BYTES or not blob.startswith(MAGIC):
+            raise CryptoError("not a sealed field")
+        algorithm = _BY_TAG.get(blob[len(MAGIC)])
+        if algorithm is not self.algorithm:
+            raise CryptoError("sealed with another algorithm")
+        nonce = blob[head : head + NONCE_BYTES]
+        body = blob[head + NONCE_BYTES :]
+        aad = case_id.encode("utf-8")
+        try:
+            if algorithm is FieldAlgorithm.AES_256_GCM:
+                return AESGCM(self._key).decrypt(nonce, body, aad)
+            dec = Cipher(algorithms.SM4(self._key), modes.GCM(nonce, body[-TAG_BYTES:])).decryptor()
+            dec.authenticate_additional_data(aad)
+            return dec.update(body[:-TAG_BYTES]) + dec.finalize()
+        except InvalidTag as err:
+            raise CryptoError("sealed field does not authenticate (wrong key, case id or tampered)") from err
