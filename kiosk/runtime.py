@@ -28,11 +28,15 @@ from devices.idcard.simulator import IdCardSimulator
 from devices.printer.escpos_printer import EscPosReceiptPrinter
 from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.config import REPO_ROOT, Profile, TerminalConfig
+from kiosk.crypto import derive_key, load_or_create_machine_secret, load_or_create_terminal_key
 from kiosk.docgen import render_lease
 from kiosk.face import FaceVerifier
 from kiosk.ocr import RapidOcrEngine
 from kiosk.outbox import OutboxDrainer
 from kiosk.platform_client import PlatformClient, PlatformError
+from kiosk.records import Ledger
+from kiosk.review import ReviewEngine
+from kiosk.rulesync import RuleSync, provision_root
 from kiosk.services import Devices, KioskService
 from offline_cache.store import Store
 
@@ -141,6 +145,7 @@ class Terminal:
     workdir: Path
     _owned_tmp: Path | None = None
     _warm_up: threading.Thread | None = None
+    syncer: PeriodicSync | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -161,6 +166,8 @@ class Terminal:
         if self._warm_up is not None:
             # Never leave a model half-loaded in native code when the process ends.
             self._warm_up.join(timeout=60)
+        if self.syncer is not None:
+            self.syncer.stop()
         self.drainer.stop()
         self.service.close()
         for dev in (
@@ -212,9 +219,23 @@ def build_terminal(
         raise ValueError("platform.url is required outside the demo profile")
 
     devices = _build_devices(config, bench, workdir)
-    store = Store(workdir / "terminal.db")
-    client = PlatformClient(platform_url, config.terminal_id, timeout=config.platform.timeout_s)
+    # Keys: the store is encrypted with a key derived from the machine secret (docs/security.md);
+    # requests to the platform are signed with the terminal's own Ed25519 key.
+    secrets_dir = workdir / "secrets"
+    machine_secret = load_or_create_machine_secret(secrets_dir / "machine.key")
+    store = Store(
+        workdir / "terminal.db", key=derive_key(machine_secret, "store", terminal_id=config.terminal_id)
+    )
+    client = PlatformClient(
+        platform_url,
+        config.terminal_id,
+        timeout=config.platform.timeout_s,
+        signing_key=load_or_create_terminal_key(secrets_dir / "signing.pem"),
+    )
     drainer = OutboxDrainer(store, client)
+    review = ReviewEngine()
+    tuf_dir = workdir / "tuf"
+    rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
     service = KioskService(
         config,
         devices,
@@ -222,17 +243,52 @@ def build_terminal(
         client,
         face or FaceVerifier(threshold=config.session.face_threshold),
         ocr or RapidOcrEngine(),
+        review=review,
         drainer=drainer,
+        rulesync=rulesync,
+        ledger=Ledger(workdir / "ledger"),
     )
     service.load_cached()
     try:
         client.enrol()
-        report = service.sync()
-        log.info("sync: %s", report)
-    except PlatformError as err:
+        if config.profile is Profile.DEMO:
+            # Trust on first use, demo only: a provisioned terminal gets its TUF root from the
+            # installer (docs/rule-package-sync.md).
+            provision_root(platform_url, tuf_dir / "metadata")
+    except (PlatformError, OSError) as err:
         log.warning("platform unreachable at start-up, serving from the cache: %s", err)
+    else:
+        log.info("sync: %s", service.sync())
     drainer.start(interval_s=config.platform.upload_interval_s)
-    return Terminal(config, service, store, client, drainer, bench, sandbox, workdir, owned)
+    syncer = PeriodicSync(service, config.platform.sync_interval_s)
+    syncer.start()
+    return Terminal(config, service, store, client, drainer, bench, sandbox, workdir, owned, syncer=syncer)
+
+
+class PeriodicSync:
+    """Rule sync in the background on a schedule; a failed sync never blocks a citizen."""
+
+    def __init__(self, service: KioskService, interval_s: float) -> None:
+        self.service = service
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="rule-sync", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.service.sync()
+            except Exception:  # the next round tries again
+                log.exception("scheduled rule sync failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
 
 
 def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir: Path) -> Devices:

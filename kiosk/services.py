@@ -35,7 +35,7 @@ from devices.interfaces import (
     PhotoDecoder,
     ReceiptPrinter,
 )
-from kiosk import logsetup, outputs
+from kiosk import logsetup, outputs, records
 from kiosk.config import TerminalConfig
 from kiosk.face import FaceResult, FaceVerifier
 from kiosk.forms import known_values
@@ -44,8 +44,11 @@ from kiosk.items import ItemPackage, load_package, search
 from kiosk.materials import CrossCheckResult, ExtractedField, FieldSpec, cross_check, extract_fields
 from kiosk.ocr import OcrEngine
 from kiosk.outbox import OutboxDrainer
-from kiosk.platform_client import PlatformClient, PlatformError
-from kiosk.review import Decision, Outcome, ReviewEngine, build_inputs, run_golden_cases
+from kiosk.pagecapture import capture_page
+from kiosk.platform_client import PlatformClient
+from kiosk.records import Ledger
+from kiosk.review import Decision, Outcome, ReviewEngine, build_inputs
+from kiosk.rulesync import RuleSync, last_verified_at
 from kiosk.session import EndReason, SessionData, SessionMachine, Step
 from kiosk.warnings import WarningHit, WarningList, check_warnings, load_warning_list
 from offline_cache.store import OutboxState, StorageError, Store
@@ -86,6 +89,7 @@ class MaterialResult:
     ocr_ms: float
     image_sha256: str
     image_jpeg: bytes = field(repr=False)
+    capture_issues: tuple[str, ...] = ()  # kiosk.pagecapture.CaptureIssue values
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,9 @@ class KioskService:
         review: ReviewEngine | None = None,
         drainer: OutboxDrainer | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now().astimezone(),
+        *,
+        rulesync: RuleSync | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.config = config
         self.devices = devices
@@ -166,6 +173,8 @@ class KioskService:
         self.ocr = ocr
         self.review_engine = review or ReviewEngine()
         self.drainer = drainer or OutboxDrainer(store, client)
+        self.rulesync = rulesync
+        self.ledger = ledger
         self.machine = SessionMachine()
         self._clock = clock
         self._listeners: list[EventSink] = []
@@ -217,50 +226,21 @@ class KioskService:
         return len(self._packages)
 
     def sync(self) -> dict[str, str]:
-        """Fetch packages and warning lists; activate a package only if its golden cases pass.
+        """TUF-verified sync of packages and warning lists (kiosk/rulesync.py).
 
-        Returns item id / list name → "activated" | "unchanged" | "rejected: ..." .
-        A failed sync leaves the last good versions serving."""
-        report: dict[str, str] = {}
-        for entry in self.client.list_packages():
-            current = self._packages.get(entry.item_id)
-            if current is not None and current.sha256 == entry.sha256:
-                report[entry.item_id] = "unchanged"
-                continue
-            try:
-                body = self.client.fetch_package(entry.item_id)
-                pkg = load_package(body)
-                failures = run_golden_cases(pkg, self.review_engine)
-                if failures:
-                    raise ValueError(f"{len(failures)} golden case(s) failed")
-            except PlatformError:
-                raise
-            except Exception as err:
-                log.warning("package %s %s rejected: %s", entry.item_id, entry.version, err)
-                self.store.audit("package_rejected", {"item": entry.item_id, "version": entry.version})
-                report[entry.item_id] = f"rejected: {err}"
-                continue
-            self.store.put_package(pkg.id, pkg.version, pkg.sha256, body)
-            self.store.activate(pkg.id, pkg.version)
+        A package activates only if its golden cases pass; a failed sync (network,
+        signatures, rollback, expiry) keeps the last verified versions serving.  Returns
+        item id / list name → "activated" | "unchanged" | "rejected: ...", or {"error": ...}."""
+        if self.rulesync is None:
+            raise RuntimeError("no rule sync configured")
+        report = self.rulesync.sync()
+        for pkg in report.activated:
             self._packages[pkg.id] = pkg
-            report[pkg.id] = "activated"
-        for wl_entry in self.client.list_warning_lists():
-            try:
-                body = self.client.fetch_warning_list(wl_entry.name)
-                wl = load_warning_list(body)
-            except PlatformError:
-                raise
-            except Exception as err:
-                log.warning("warning list %s rejected: %s", wl_entry.name, err)
-                report[wl_entry.name] = f"rejected: {err}"
-                continue
-            self.store.put_warning_list(
-                wl.name, wl.version, hashlib.sha256(body).hexdigest(), body, self._clock().timestamp()
-            )
+        for wl in report.warning_lists:
             self._warning_lists[wl.name] = wl
-            report[wl.name] = "activated"
-        self.store.audit("sync", {"result": report})
-        return report
+        if not report.ok:
+            return {"error": report.error or "sync failed"}
+        return report.result_map
 
     def catalogue(self) -> list[ItemPackage]:
         return sorted(self._packages.values(), key=lambda p: p.id)
@@ -338,7 +318,14 @@ class KioskService:
                 max_frames=60,
             )
         except DeviceError as err:
-            self._problem("camera", err, retry=Step.FACE_CHECK, data=data)
+            if data.face_attempts >= self.config.session.face_max_attempts:
+                # The camera keeps failing: identity is checked by staff instead (case flagged).
+                log.warning("camera failed %d times, staff-assisted identity: %s", data.face_attempts, err)
+                data.staff_assisted_identity = True
+                self.store.audit("face_check", {"session": data.session_id, "reason": "camera_failed"})
+                self.machine.go(Step.STAFF_ASSIST, session=data)
+            else:
+                self._problem("camera", err, retry=Step.FACE_CHECK, data=data)
             return None
         finally:
             try:
@@ -349,7 +336,12 @@ class KioskService:
         self.machine.touch()
         self.store.audit(
             "face_check",
-            {"session": data.session_id, "matched": result.matched, "score": round(result.score, 4)},
+            {
+                "session": data.session_id,
+                "matched": result.matched,
+                "score": round(result.score, 4),
+                "reason": result.reason.value,
+            },
         )
         if result.matched:
             self.machine.go(Step.FORM, session=data)
@@ -427,6 +419,9 @@ class KioskService:
             self._problem("document_camera", err, retry=Step.MATERIALS, data=data)
             return None
         t0 = time.perf_counter()
+        # Find the page, correct perspective and 90° turns, and check legibility before OCR.
+        capture = capture_page(image)
+        image = capture.page
         lines = self.ocr.recognise(image)
         ocr_ms = (time.perf_counter() - t0) * 1000.0
         fields = extract_fields(
@@ -444,6 +439,7 @@ class KioskService:
             ocr_ms=ocr_ms,
             image_sha256=hashlib.sha256(jpeg_bytes).hexdigest(),
             image_jpeg=jpeg_bytes,
+            capture_issues=tuple(i.value for i in capture.issues),
         )
         data.materials[material_type] = result
         self.machine.touch()
@@ -523,7 +519,14 @@ class KioskService:
             warning_hits=hits,
             today=today,
         )
-        return self.review_engine.review(pkg, inputs, deadline_s=self.config.session.review_budget_s)
+        return self.review_engine.review(
+            pkg,
+            inputs,
+            deadline_s=self.config.session.review_budget_s,
+            # offline age: a package not confirmed by a verified sync for too long → manual review
+            last_verified_at=last_verified_at(self.store, pkg.id) or 0.0,
+            now=self._clock().timestamp(),
+        )
 
     def _fallback_decision(self, pkg: ItemPackage, reason: str, t0: float) -> Decision:
         return Decision.manual_fallback(pkg, reason, elapsed_ms=(time.perf_counter() - t0) * 1000.0)
@@ -549,6 +552,8 @@ class KioskService:
             return None
         data.case_id = case_id
         self.store.audit("case_submitted", {"session": data.session_id, "case": case_id})
+        if data.decision.outcome is Outcome.APPROVE:
+            self._record_approval(data)
         self.drainer.kick()
         acknowledged = self._wait_for_ack(case_id, timeout_s=3.0)
         data.acknowledged = acknowledged
@@ -556,6 +561,65 @@ class KioskService:
         self._emit("submitted", result)
         self.machine.go(Step.RESULT, session=data)
         return result
+
+    def _record_approval(self, data: SessionData) -> None:
+        """§8.3.2/§8.4/§8.5: certificate number, publicity record, ledger entry and archive record.
+
+        Written right after the case is stored (well within the 20 s §8.5 allows); a failure here
+        is logged and audited but never loses the submitted case."""
+        pkg = self.package(self._item_id())
+        now = self._clock()
+        text = data.card.text
+        try:
+            if pkg.certificate is not None:
+                data.certificate_number = self._next_certificate_number(pkg)
+            if self.ledger is None:
+                return
+            doc_name = pkg.certificate.title_zh if pkg.certificate is not None else pkg.name_zh
+            authority = (
+                pkg.certificate.authority.zh if pkg.certificate is not None else self.config.ui.hall_name
+            )
+            number = data.certificate_number or (data.case_id or "")
+            publicity = records.PublicityRecord(
+                party_name=text.name,
+                party_type=records.PartyType.NATURAL_PERSON,
+                id_type=records.IdType.RESIDENT_ID,
+                id_number=text.id_number,
+                upload_time=now,
+                decision_document_name=doc_name,
+                decision_document_number=number,
+                authority=authority,
+                permit_category=records.PermitCategory.OTHER,
+                content=f"{pkg.name_zh}：准予办理",
+                decision_date=now.date(),
+                case_id=data.case_id or "",
+            )
+            entry = records.ledger_entry_for(
+                case_id=data.case_id or "",
+                terminal_id=self.config.terminal_id,
+                item_id=pkg.id,
+                item_name=pkg.name_zh,
+                party_name=text.name,
+                id_number=text.id_number,
+                decision="approve",
+                decided_at=now,
+                certificate_number=data.certificate_number or "",
+                publicity=publicity,
+            )
+            archived = self.ledger.record_approval(entry, publicity, now)
+        except (OSError, ValueError, StorageError) as err:
+            log.error("ledger/archive record failed for case %s: %s", data.case_id, err)
+            self.store.audit("ledger_failed", {"case": data.case_id, "error": type(err).__name__})
+            return
+        self.store.audit(
+            "ledger",
+            {
+                "case": data.case_id,
+                "archive": archived.archive_id,
+                "fixity": archived.fixity,
+                "ms": round(archived.elapsed_ms, 1),
+            },
+        )
 
     def _wait_for_ack(self, case_id: str, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -601,6 +665,7 @@ class KioskService:
                 "face_score": data.face.score if data.face is not None else None,
                 "face_threshold": data.face.threshold if data.face is not None else None,
                 "face_matched": data.face.matched if data.face is not None else None,
+                "face_reason": data.face.reason.value if data.face is not None else None,
                 "staff_assisted": data.staff_assisted_identity,
             },
             "warnings": [
@@ -645,7 +710,7 @@ class KioskService:
         cert_ok = False
         cert_no: str | None = None
         if decision.outcome is Outcome.APPROVE and pkg.certificate is not None:
-            cert_no = self._next_certificate_number(pkg)
+            cert_no = data.certificate_number or self._next_certificate_number(pkg)
             pdf = outputs.build_certificate_pdf(
                 outputs.CertificateData(
                     title=pkg.certificate.title_zh,

@@ -111,6 +111,7 @@ class SessionData:
     decision: Any = None  # kiosk.review.Decision
     signature_png: bytes | None = None
     case_id: str | None = None
+    certificate_number: str | None = None
     acknowledged: bool = False
     problem: Any = None  # kiosk.services.Problem for DEVICE_PROBLEM/OUT_OF_SERVICE
     rating: str | None = None

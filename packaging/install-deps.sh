@@ -32,5 +32,8 @@ if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   if [ "$extra" = "test" ]; then .venv/bin/pip install -q -e ".[test]"; else .venv/bin/pip install -q -e .; fi
+  # mediapipe's metadata asks for opencv-contrib-python (clashes with the headless OpenCV and
+  # PySide6) and jax; the modules it really imports are in pyproject.toml.
+  .venv/bin/pip install -q --no-deps "mediapipe==0.10.21"
   touch "$stamp"
 fi

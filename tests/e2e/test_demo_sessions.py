@@ -56,7 +56,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, face_verifier: Any, ocr_engin
             root.addHandler(h)
         root.setLevel(saved_level)
         logsetup.clear_sensitive()
-    return {"summary": summary, "out": out, "raw": raw.lines, "received": received}
+    return {"summary": summary, "out": out, "raw": raw.lines, "received": received, "work": work}
 
 
 def _session(demo: dict[str, Any], item: str) -> dict[str, Any]:
@@ -151,3 +151,20 @@ def test_no_personal_data_in_any_log(demo: dict[str, Any]) -> None:
     for secret in secrets:
         assert secret not in written, "personal data in a log file"
         assert secret not in raw, "personal data logged (before redaction)"
+
+
+def test_terminal_database_encrypted_and_approval_archived(demo: dict[str, Any]) -> None:
+    work: Path = demo["work"]
+    db_files = [p for p in work.glob("terminal.db*") if p.is_file()]
+    assert db_files
+    for path in db_files:
+        raw = path.read_bytes()
+        assert b"SQLite format 3" not in raw
+        for key in ("senior", "business", "expired"):
+            text = sim_card(key).text
+            assert text.id_number.encode() not in raw
+            assert text.name.encode("utf-8") not in raw
+    # §8.5: the approved case has a ledger entry with a fixity hash; the others do not.
+    chain = (work / "ledger" / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
+    senior_case = _session(demo, "senior-card")["case_id"]
+    assert len(chain) == 1 and senior_case in chain[0]

@@ -129,10 +129,12 @@ def test_terminal_starts_and_serves_from_cache_when_platform_is_down(kiosk: Fact
     assert len(catalogue) == 3
 
     # A second service on the same store with the platform unreachable: the cache serves.
-    from kiosk.platform_client import PlatformClient, PlatformUnavailable
+    from kiosk.platform_client import PlatformClient
+    from kiosk.rulesync import RuleSync
     from kiosk.services import KioskService
 
-    dead = PlatformClient("http://127.0.0.1:9", terminal.config.terminal_id, timeout=0.5)
+    dead_url = "http://127.0.0.1:9"
+    dead = PlatformClient(dead_url, terminal.config.terminal_id, timeout=0.5)
     offline = KioskService(
         terminal.config,
         terminal.service.devices,
@@ -140,11 +142,12 @@ def test_terminal_starts_and_serves_from_cache_when_platform_is_down(kiosk: Fact
         dead,
         terminal.service.face,
         terminal.service.ocr,
+        rulesync=RuleSync(terminal.store, dead_url, tmp_path / "work" / "tuf" / "metadata", tmp_path / "t2"),
     )
     try:
         assert offline.load_cached() == 3
-        with pytest.raises(PlatformUnavailable):
-            offline.sync()
+        report = offline.sync()
+        assert "error" in report
         assert [p.id for p in offline.catalogue()] == catalogue
     finally:
         offline.close()
