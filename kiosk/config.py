@@ -61,8 +61,10 @@ class ReceiptPrinterConfig(_Model):
 
 
 class DocumentPrinterConfig(_Model):
-    driver: Literal["simulator", "spool"] = "simulator"
-    spool_dir: str = ""  # defaults to <data_dir>/spool
+    driver: Literal["simulator", "spool", "cups"] = "simulator"
+    spool_dir: str = ""  # driver "spool": defaults to <data_dir>/spool
+    cups_queue: str = "kiosk-a4"  # driver "cups": the certificate/A4 printer's queue
+    cups_server: str = ""  # driver "cups": host[:port]; empty = the local cupsd
 
 
 class BarcodeConfig(_Model):

@@ -21,10 +21,12 @@ from typing import Any
 
 from devices.camera.opencv import OpenCvCamera
 from devices.camera.simulator import SimulatedCamera, document_camera, document_source, media_path
+from devices.docprinter.cups import CupsDocumentPrinter
 from devices.docprinter.spool import PdfSpoolPrinter
 from devices.idcard.driver import SerialIdCardReader
 from devices.idcard.photo import SimulatorPhotoDecoder
 from devices.idcard.simulator import IdCardSimulator
+from devices.interfaces import DocumentPrinter
 from devices.printer.escpos_printer import EscPosReceiptPrinter
 from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.config import REPO_ROOT, Profile, TerminalConfig
@@ -316,12 +318,19 @@ def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir
             dc.receipt_printer.host, dc.receipt_printer.port, dc.receipt_printer.profile
         )
         spool = Path(dc.document_printer.spool_dir) if dc.document_printer.spool_dir else workdir / "spool"
+    document_printer: DocumentPrinter
+    if bench is None and dc.document_printer.driver == "cups":
+        document_printer = CupsDocumentPrinter(
+            dc.document_printer.cups_queue, dc.document_printer.cups_server or None
+        )
+    else:
+        document_printer = PdfSpoolPrinter(spool)
     return Devices(
         idcard=idcard,
         camera=camera,
         document_camera=doc_cam,
         receipt_printer=printer,
-        document_printer=PdfSpoolPrinter(spool),
+        document_printer=document_printer,
         photo_decoder=SimulatorPhotoDecoder(),
     )
 

@@ -175,3 +175,17 @@ def test_the_documented_example_config_is_valid() -> None:
     config = load_config(Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml")
     assert config.profile is Profile.PRODUCTION
     assert config.devices.idcard.port.startswith("/dev/serial/by-id/")
+
+
+def test_production_devices_follow_the_config(tmp_path: Path) -> None:
+    """The example config builds hardware drivers (nothing is opened until used)."""
+    from devices.docprinter.cups import CupsDocumentPrinter
+    from devices.idcard.driver import SerialIdCardReader
+    from kiosk.runtime import _build_devices
+
+    config = load_config(Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml")
+    devices = _build_devices(config, None, tmp_path)
+    assert isinstance(devices.idcard, SerialIdCardReader)
+    assert devices.idcard.port == config.devices.idcard.port
+    assert isinstance(devices.document_printer, CupsDocumentPrinter)
+    assert devices.document_printer.queue == "kiosk-a4"
