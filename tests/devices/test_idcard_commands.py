@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,19 +18,6 @@ from devices.interfaces import IdCardRead
 
 def h(s: str) -> bytes:
     return bytes.fromhex(s)
-
-
-@pytest.fixture
-def sim() -> Iterator[IdCardSimulator]:
-    with IdCardSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def reader(sim: IdCardSimulator) -> Iterator[SerialIdCardReader]:
-    r = SerialIdCardReader(sim.port, poll_interval=0.05, response_timeout=0.4)
-    yield r
-    r.close()
 
 
 # ------------------------------------------------------------------ codec

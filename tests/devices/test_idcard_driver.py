@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,19 +44,6 @@ def card(key: str) -> SimCard:
     if sim.photo_path.exists():
         return sim
     return dataclasses.replace(sim, photo_path=SHARED_FACES / SHARED_PHOTOS[sim.photo_path.name])
-
-
-@pytest.fixture
-def sim() -> Iterator[IdCardSimulator]:
-    with IdCardSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def reader(sim: IdCardSimulator) -> Iterator[SerialIdCardReader]:
-    r = SerialIdCardReader(sim.port, poll_interval=0.05, response_timeout=0.4)
-    yield r
-    r.close()
 
 
 def test_library_points_at_camera_media() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
@@ -87,19 +86,6 @@ def test_repr_redacts() -> None:
     assert "SMITH" not in repr(FOREIGNER) and "CAN37" not in repr(FOREIGNER)
     with pytest.raises(dataclasses.FrozenInstanceError):
         FOREIGNER.english_name = "x"  # type: ignore[misc]
-
-
-@pytest.fixture
-def sim() -> Iterator[IdCardSimulator]:
-    with IdCardSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def reader(sim: IdCardSimulator) -> Iterator[SerialIdCardReader]:
-    r = SerialIdCardReader(sim.port, poll_interval=0.05, response_timeout=0.4)
-    yield r
-    r.close()
 
 
 def test_read_any_foreigner_over_pty(sim: IdCardSimulator, reader: SerialIdCardReader) -> None:

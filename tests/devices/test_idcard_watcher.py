@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,19 +11,6 @@ from devices.base import DeviceError, DeviceNotFound
 from devices.idcard.driver import SerialIdCardReader
 from devices.idcard.simulator import IdCardSimulator
 from devices.idcard.watcher import CardEvent, CardWatcher
-
-
-@pytest.fixture
-def sim() -> Iterator[IdCardSimulator]:
-    with IdCardSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def reader(sim: IdCardSimulator) -> Iterator[SerialIdCardReader]:
-    r = SerialIdCardReader(sim.port, poll_interval=0.05, response_timeout=0.4)
-    yield r
-    r.close()
 
 
 def test_card_present(sim: IdCardSimulator, reader: SerialIdCardReader) -> None:
