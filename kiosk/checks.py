@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from collections.abc import Sequence
 
 __all__ = [
     "USCC_ALPHABET",
@@ -89,3 +91,28 @@ def age_from_birth_date(birth: dt.date, on: dt.date) -> int:
         raise ValueError("date is before the birth date")
     had_birthday = (on.month, on.day) >= (birth.month, birth.day)
     return on.year - birth.year - (0 if had_birthday else 1)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+_PROVINCE = re.compile(r"^.{2,8}?(省|自治区)")
+
+
+def address_in_jurisdiction(address: str, jurisdiction: Sequence[str]) -> bool:
+    """Whether ``address`` lies within one of the hall's ``jurisdiction`` areas.
+
+    Areas are administrative prefixes such as ``山东省德州市德城区``; an address may leave the
+    province out (``德州市德城区新湖大街1号``).  Full-width characters and spaces are ignored."""
+    addr = _compact(address)
+    for area in jurisdiction:
+        area_c = _compact(area)
+        if not area_c:
+            continue
+        if addr.startswith(area_c):
+            return True
+        without_province = _PROVINCE.sub("", area_c, count=1)
+        if without_province != area_c and without_province and addr.startswith(without_province):
+            return True
+    return False
