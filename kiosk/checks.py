@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from kiosk.identity import age_on
+
 __all__ = [
     "USCC_ALPHABET",
     "age_from_birth_date",
@@ -87,10 +89,7 @@ def date_in_range(value: dt.date, earliest: dt.date | None = None, latest: dt.da
 
 def age_from_birth_date(birth: dt.date, on: dt.date) -> int:
     """Completed years of age on ``on`` (a 29 February birthday counts on 1 March in common years)."""
-    if on < birth:
-        raise ValueError("date is before the birth date")
-    had_birthday = (on.month, on.day) >= (birth.month, birth.day)
-    return on.year - birth.year - (0 if had_birthday else 1)
+    return age_on(birth, on)
 
 
 def _compact(text: str) -> str:

@@ -55,7 +55,6 @@ from offline_cache.store import OutboxState, StorageError, Store
 
 log = logging.getLogger(__name__)
 
-Event = tuple[str, Any]
 
 _PICKUP = {
     Outcome.APPROVE: "本机打印，请取走证照",
@@ -140,10 +139,6 @@ class Devices:
                 log.exception("status of %s failed", name)
                 out[name] = DeviceStatus.HARDWARE_ERROR
         return out
-
-
-class ReviewTimeout(Exception):
-    """The review did not finish within the hard deadline."""
 
 
 # --------------------------------------------------------------------------- service
