@@ -129,6 +129,19 @@ class DemoDriver:
         self.window.grab().save(str(self.out / name))
         rec.screenshots.append(name)
 
+    def begin(self, item_id: str) -> None:
+        """From the attract screen to the ID card step of ``item_id``, as a citizen taps it."""
+        self.click("start")
+        self.wait_step(Step.CHOOSE_ITEM)
+        self.click(f"item:{item_id}")
+        self.click("startItem")
+        self.wait_step(Step.READ_CARD)
+
+    def present(self, citizen: DemoCitizen) -> None:
+        """The citizen stands in front of the camera and puts the card on the reader."""
+        self.bench.present_face(citizen.live_images)
+        self.bench.idcard.insert(citizen.key)
+
     # ------------------------------------------------------------------ one citizen
     def run_citizen(
         self, citizen: DemoCitizen, hooks: dict[str, Callable[[], None]] | None = None
@@ -150,8 +163,7 @@ class DemoDriver:
         self.wait_step(Step.READ_CARD)
         self.shot(rec, "read_card")
 
-        self.bench.present_face(citizen.live_images)
-        self.bench.idcard.insert(citizen.key)
+        self.present(citizen)
         self.wait_step(Step.FACE_CHECK)
         self.wait_until(lambda: not self.find("facePreview").pixmap().isNull(), 10.0, "camera preview")
         self.shot(rec, "face_check")

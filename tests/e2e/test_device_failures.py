@@ -26,10 +26,7 @@ SENIOR, BUSINESS, EXPIRED = DEMO_CITIZENS
 def test_id_reader_unplugged_goes_out_of_service_then_serves_next_citizen(kiosk: Factory) -> None:
     terminal, ui, driver = kiosk()
     assert terminal.bench is not None
-    driver.click("start")
-    driver.click(f"item:{SENIOR.item_id}")
-    driver.click("startItem")
-    driver.wait_step(Step.READ_CARD)
+    driver.begin(SENIOR.item_id)
     time.sleep(0.3)  # the reader is polling for a card
 
     terminal.bench.idcard.unplug()
@@ -83,10 +80,7 @@ def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
     bench = terminal.bench
     assert bench is not None
     bench.camera.unplug()
-    driver.click("start")
-    driver.click(f"item:{SENIOR.item_id}")
-    driver.click("startItem")
-    driver.wait_step(Step.READ_CARD)
+    driver.begin(SENIOR.item_id)
     bench.idcard.insert(SENIOR.key)
     driver.wait_step(Step.DEVICE_PROBLEM, timeout=20)
     problem = terminal.service.data.problem

@@ -25,12 +25,8 @@ def chinese() -> None:
 def test_idle_timeout_warns_then_wipes_the_session(kiosk: Factory) -> None:
     terminal, ui, driver = kiosk(idle_timeout_s=3.0, idle_warning_s=2.0)
     assert terminal.bench is not None
-    driver.click("start")
-    driver.click(f"item:{SENIOR.item_id}")
-    driver.click("startItem")
-    driver.wait_step(Step.READ_CARD)
-    terminal.bench.present_face(SENIOR.live_images)
-    terminal.bench.idcard.insert(SENIOR.key)
+    driver.begin(SENIOR.item_id)
+    driver.present(SENIOR)
     driver.wait_step(Step.FORM, timeout=30)
     assert terminal.service.data.card is not None
     session_id = terminal.service.data.session_id
@@ -59,12 +55,8 @@ def test_touch_during_warning_keeps_the_session(kiosk: Factory) -> None:
 def test_cancel_from_the_form_wipes_and_stops_devices(kiosk: Factory) -> None:
     terminal, _ui, driver = kiosk()
     assert terminal.bench is not None
-    driver.click("start")
-    driver.click(f"item:{BUSINESS.item_id}")
-    driver.click("startItem")
-    driver.wait_step(Step.READ_CARD)
-    terminal.bench.present_face(BUSINESS.live_images)
-    terminal.bench.idcard.insert(BUSINESS.key)
+    driver.begin(BUSINESS.item_id)
+    driver.present(BUSINESS)
     driver.wait_step(Step.FORM, timeout=30)
     name = driver.find("field:name", QLineEdit)
     assert name.text() == "李建国" and name.isReadOnly()
@@ -73,22 +65,15 @@ def test_cancel_from_the_form_wipes_and_stops_devices(kiosk: Factory) -> None:
     assert terminal.service.data.card is None
     terminal.bench.idcard.remove()  # the citizen takes the card along
     # The next citizen starts clean.
-    driver.click("start")
-    driver.click(f"item:{BUSINESS.item_id}")
-    driver.click("startItem")
-    driver.wait_step(Step.READ_CARD)
+    driver.begin(BUSINESS.item_id)
     assert terminal.service.data.form == {}
 
 
 def test_form_validation_errors_shown_in_place(kiosk: Factory) -> None:
     terminal, ui, driver = kiosk()
     assert terminal.bench is not None
-    driver.click("start")
-    driver.click(f"item:{BUSINESS.item_id}")
-    driver.click("startItem")
-    driver.wait_step(Step.READ_CARD)
-    terminal.bench.present_face(BUSINESS.live_images)
-    terminal.bench.idcard.insert(BUSINESS.key)
+    driver.begin(BUSINESS.item_id)
+    driver.present(BUSINESS)
     driver.wait_step(Step.FORM, timeout=30)
     phone = driver.find("field:phone", QLineEdit)
     phone.setText("12345")
