@@ -32,6 +32,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from bench._stats import percentile
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import media_path
 from kiosk.face import DEFAULT_THRESHOLD, Embedding, FaceVerifier
@@ -41,10 +42,6 @@ FACES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "faces"
 if not FACES.is_dir():
     FACES = Path("/work/shared/testdata/faces")
 LIVE = ("obama_live1.jpg", "obama_live2.jpg", "biden_live.jpg", "kit_live.jpg")
-
-
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q))
 
 
 def pin_two_cores() -> int:
@@ -89,14 +86,14 @@ def frame_latency(verifier: FaceVerifier, mesh: MeshLandmarker, n: int = 40) -> 
             emb.append((t3 - t2) * 1000)
             tot.append((t3 - t0) * 1000)
     return {
-        "frame_ms_p50": round(pct(tot, 50), 1),
-        "frame_ms_p95": round(pct(tot, 95), 1),
-        "detect_ms_p50": round(pct(det, 50), 1),
-        "detect_ms_p95": round(pct(det, 95), 1),
-        "landmarks_ms_p50": round(pct(lmk, 50), 1),
-        "landmarks_ms_p95": round(pct(lmk, 95), 1),
-        "embed_ms_p50": round(pct(emb, 50), 1),
-        "embed_ms_p95": round(pct(emb, 95), 1),
+        "frame_ms_p50": round(percentile(tot, 50), 1),
+        "frame_ms_p95": round(percentile(tot, 95), 1),
+        "detect_ms_p50": round(percentile(det, 50), 1),
+        "detect_ms_p95": round(percentile(det, 95), 1),
+        "landmarks_ms_p50": round(percentile(lmk, 50), 1),
+        "landmarks_ms_p95": round(percentile(lmk, 95), 1),
+        "embed_ms_p50": round(percentile(emb, 50), 1),
+        "embed_ms_p95": round(percentile(emb, 95), 1),
     }
 
 

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 
+from bench._stats import percentile
 from devices.idcard import codec
 from devices.idcard.codec import Command, SamCode
 from devices.idcard.driver import SerialIdCardReader
@@ -46,16 +47,6 @@ def read_wire_bytes() -> int:
         ),
     ]
     return sum(len(frame) for frame in exchange)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = (len(ordered) - 1) * pct / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,8 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from bench._stats import percentile
 from kiosk.checks import uscc_check_char
 from kiosk.docgen import (
     format_cn_date,
@@ -204,12 +203,6 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    return float(np.percentile(np.array(values), q))
-
-
 def run(quick: bool, params: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
     engine = RapidOcrEngine(params)
     t0 = time.perf_counter()
@@ -290,11 +283,11 @@ def run(quick: bool, params: dict[str, Any], log: Callable[[str], None]) -> dict
         "field_cer": round(cer_all, 5),
         "exact_match_rate": round(exact_all, 4),
         "page_s_p50": round(statistics.median(a4_s), 3) if a4_s else 0.0,
-        "page_s_p95": round(_pct(a4_s, 95), 3),
+        "page_s_p95": round(percentile(a4_s, 95), 3),
         "page_cpu_s_per_core_p50": round(statistics.median(a4_cpu), 3) if a4_cpu else 0.0,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "card_s_p50": round(statistics.median(card_s), 3) if card_s else 0.0,
-        "card_s_p95": round(_pct(card_s, 95), 3),
+        "card_s_p95": round(percentile(card_s, 95), 3),
         "rotation_accuracy": round(rotation_ok / images, 4) if images else 0.0,
         "fields_to_confirm": confirmations,
         "model_load_s": round(load_s, 2),

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench._stats import percentile
 from devices.idcard.sim_cards import sim_card
 from devices.interfaces import IdCardText
 from kiosk.identity import age_on
@@ -97,16 +98,6 @@ def with_generated_rules(body: bytes, n_rules: int) -> ItemPackage:
     ]
     doc["version"] = doc["version"] + ".100"
     return load_package(json.dumps(doc, ensure_ascii=False).encode())
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    pos = (len(ordered) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 def _known_values(text: IdCardText, materials: dict[str, dict[str, str]], today: dt.date) -> dict[str, str]:

@@ -20,16 +20,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank-with-interpolation percentile (``q`` in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    pos = (len(ordered) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+from bench._stats import percentile
 
 
 def peak_rss_mb() -> float:
