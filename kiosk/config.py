@@ -61,7 +61,10 @@ class ReceiptPrinterConfig(_Model):
 
 
 class DocumentPrinterConfig(_Model):
-    driver: Literal["simulator", "spool", "cups"] = "simulator"
+    #: "auto": CUPS in the production profile; in the demo profile CUPS only when ``cups_server``
+    #: names a cupsd whose queue answers (a private test cupsd), else the spool directory.
+    #: "simulator"/"spool": PDFs into the spool directory.  "cups": always CUPS.
+    driver: Literal["auto", "simulator", "spool", "cups"] = "auto"
     spool_dir: str = ""  # driver "spool": defaults to <data_dir>/spool
     cups_queue: str = "kiosk-a4"  # driver "cups": the certificate/A4 printer's queue
     cups_server: str = ""  # driver "cups": host[:port]; empty = the local cupsd
@@ -113,6 +116,16 @@ class UiConfig(_Model):
     fullscreen: bool = True
     hall_name: str = "德州市政务服务中心"
     hall_contact: str = "0534-12345"
+    hall_name_en: str = "Dezhou Government Service Centre"  # English receipts (h-outputs)
+
+
+class DeliveryConfig(_Model):
+    """Delivery of results and window tickets (§8.3.2; h-outputs)."""
+
+    #: Areas the hall sends express deliveries to: administrative prefixes (kiosk.checks).
+    jurisdiction: tuple[str, ...] = Field(("山东省德州市",), min_length=1)
+    #: Queue ticket numbers: this prefix + a per-terminal, per-day sequence (K001, K002, ...).
+    queue_prefix: str = Field("K", pattern=r"^[A-Z]{1,3}$")
 
 
 class TerminalConfig(_Model):
@@ -123,6 +136,7 @@ class TerminalConfig(_Model):
     platform: PlatformConfig = PlatformConfig()
     session: SessionConfig = SessionConfig()
     ui: UiConfig = UiConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
 
     def data_path(self) -> Path:
         p = Path(self.data_dir)

@@ -37,7 +37,9 @@ __all__ = [
     "SYSTEM_REASONS",
     "CatalogueEntry",
     "CertificateTemplate",
+    "CommitmentTemplate",
     "CrossCheckSpec",
+    "DeliveryOptions",
     "ExtractSpec",
     "FormField",
     "GoldenCase",
@@ -223,9 +225,30 @@ class CertificateTemplate:
 
 
 @dataclass(frozen=True)
+class DeliveryOptions:
+    """``outputs.delivery``: methods the item allows (kiosk.delivery.DeliveryMethod values)."""
+
+    options: tuple[str, ...]  # print_here | window | express
+    default: str
+
+
+@dataclass(frozen=True)
+class CommitmentTemplate:
+    """``outputs.commitment``: the commitment form (承诺单) printed with the signature."""
+
+    title: Text
+    text: Text
+    originals: tuple[Text, ...]  # originals to present later (may be empty)
+    deadline_days: int
+    outcomes: tuple[str, ...]  # approve | manual
+
+
+@dataclass(frozen=True)
 class OutputTemplates:
     receipt_title: Text
     certificate: CertificateTemplate | None
+    delivery: DeliveryOptions | None = None  # None: no choice offered (receipt only)
+    commitment: CommitmentTemplate | None = None
 
 
 @dataclass(frozen=True)
@@ -384,6 +407,9 @@ def _check_semantics(doc: Mapping[str, Any]) -> None:
                 raise PackageRejected(
                     f"material {m['type']!r}: cross-check against unknown {cc['against']!r}"
                 )
+    delivery = doc["outputs"].get("delivery")
+    if delivery is not None and delivery["default"] not in delivery["options"]:
+        raise PackageRejected(f"outputs.delivery: default {delivery['default']!r} is not one of the options")
     for case in doc["golden_cases"]:
         unknown = [r for r in case["expected_reasons"] if r not in reasons]
         if unknown:
@@ -418,6 +444,8 @@ def load_package(body: bytes) -> ItemPackage:
     cat = doc["catalogue"]
     outputs = doc["outputs"]
     cert = outputs.get("certificate")
+    delivery = outputs.get("delivery")
+    commitment = outputs.get("commitment")
     pkg = ItemPackage(
         id=doc["id"],
         version=doc["version"],
@@ -489,6 +517,18 @@ def load_package(body: bytes) -> ItemPackage:
                 number_prefix=cert.get("number_prefix", ""),
                 authority=_text(cert["authority"]),
                 fields=tuple((_text(f["label"]), f["source"]) for f in cert["fields"]),
+            ),
+            delivery=None
+            if delivery is None
+            else DeliveryOptions(options=tuple(delivery["options"]), default=delivery["default"]),
+            commitment=None
+            if commitment is None
+            else CommitmentTemplate(
+                title=_text(commitment["title"]),
+                text=_text(commitment["text"]),
+                originals=_texts(commitment.get("originals", ())),
+                deadline_days=int(commitment["deadline_days"]),
+                outcomes=tuple(commitment["outcomes"]),
             ),
         ),
         max_offline_days=int(doc.get("max_offline_days", DEFAULT_MAX_OFFLINE_DAYS)),

@@ -38,6 +38,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from devices.interfaces import ReceiptDoc, ReceiptLine
+from kiosk.i18n import Language, tr
 
 Decision = Literal["approve", "reject", "manual"]
 
@@ -96,6 +97,43 @@ _FULL_ID = re.compile(r"\d{17}[\dXx]|\d{15}")
 
 # ------------------------------------------------------------------ receipt
 @dataclass(frozen=True)
+class ReceiptDelivery:
+    """The delivery choice as the receipt shows it: express details arrive masked."""
+
+    method: str  # kiosk.delivery.DeliveryMethod value
+    after_review: bool = False  # the case waits for manual review: delivery once approved
+    recipient_masked: str = ""
+    mobile_masked: str = ""
+    address_masked: str = ""
+    postal_code: str = ""
+
+    def __post_init__(self) -> None:
+        if self.method not in ("print_here", "window", "express"):
+            raise ValueError(f"unknown delivery method {self.method!r}")
+        if self.method == "express":
+            for value in (self.recipient_masked, self.mobile_masked, self.address_masked):
+                if "*" not in value:
+                    raise ValueError("express details must be masked on a receipt")
+
+    def __repr__(self) -> str:
+        return f"ReceiptDelivery(method={self.method!r})"
+
+    def lines(self, lang: Language) -> list[str]:
+        key = self.method
+        if self.after_review and self.method in ("window", "express"):
+            key += "_after_review"
+        out = [tr("receipt.pickup", lang, v=tr(f"receipt.delivery.{key}", lang))]
+        if self.method == "express":
+            out += [
+                tr("receipt.recipient", lang, v=self.recipient_masked),
+                tr("receipt.mobile", lang, v=self.mobile_masked),
+                tr("receipt.address", lang, v=self.address_masked),
+                tr("receipt.postal_code", lang, v=self.postal_code),
+            ]
+        return out
+
+
+@dataclass(frozen=True)
 class ReceiptData:
     """Everything a receipt shows.  Names and ID numbers arrive masked (see :func:`mask_name`)."""
 
@@ -110,6 +148,11 @@ class ReceiptData:
     pickup_text: str
     progress_url: str
     contact_line: str
+    language: Language = "zh"
+    #: the citizen's delivery choice; when given it replaces ``pickup_text``
+    delivery: ReceiptDelivery | None = None
+    queue_number: str = ""  # the queue ticket printed with this receipt, if any
+    certificate_number: str = ""
 
     def __post_init__(self) -> None:
         if self.decision not in RECEIPT_TITLES:
@@ -131,30 +174,39 @@ def _text(text: str, *, bold: bool = False, align: str = "left", double: bool = 
 
 
 def build_receipt(data: ReceiptData) -> ReceiptDoc:
-    """The receipt for one case: title by decision, case facts, reasons, a QR code to track progress."""
+    """The receipt for one case: title by decision, case facts, reasons, the delivery choice, a QR
+    code to track progress.  Labels in ``data.language`` (the session's); data texts (item name,
+    reasons) arrive already in that language."""
+    lang = data.language
     lines: list[ReceiptLine] = [
         _text(data.hall_name, bold=True, align="center"),
-        _text(RECEIPT_TITLES[data.decision], bold=True, align="center", double=True),
+        _text(tr(f"receipt.title.{data.decision}", lang), bold=True, align="center", double=True),
         ReceiptLine(kind="feed"),
-        _text(f"事项名称：{data.item_name}"),
-        _text(f"受理编号：{data.case_id}", bold=True),
-        _text(f"申 请 人：{data.applicant_name_masked}"),
-        _text(f"证件号码：{data.id_number_masked}"),
-        _text(f"提交时间：{data.submitted_at.strftime('%Y-%m-%d %H:%M')}"),
-        _text(f"办理结果：{RESULT_TEXT[data.decision]}", bold=True),
+        _text(tr("receipt.item", lang, v=data.item_name)),
+        _text(tr("receipt.case", lang, v=data.case_id), bold=True),
+        _text(tr("receipt.applicant", lang, v=data.applicant_name_masked)),
+        _text(tr("receipt.id_number", lang, v=data.id_number_masked)),
+        _text(tr("receipt.submitted", lang, v=data.submitted_at.strftime("%Y-%m-%d %H:%M"))),
+        _text(tr("receipt.result", lang, v=tr(f"receipt.result.{data.decision}", lang)), bold=True),
     ]
     if data.reasons:
-        lines.append(_text(f"{REASONS_LABEL[data.decision]}："))
+        lines.append(_text(tr("receipt.reasons", lang, v=tr(f"receipt.reasons.{data.decision}", lang))))
         lines.extend(_text(f"{i}. {reason}") for i, reason in enumerate(data.reasons, start=1))
-    if data.pickup_text:
-        lines.append(_text(f"取件方式：{data.pickup_text}"))
+    if data.certificate_number:
+        lines.append(_text(tr("receipt.certificate_no", lang, v=data.certificate_number)))
+    if data.delivery is not None:
+        lines.extend(_text(t) for t in data.delivery.lines(lang))
+    elif data.pickup_text:
+        lines.append(_text(tr("receipt.pickup", lang, v=data.pickup_text)))
+    if data.queue_number:
+        lines.append(_text(tr("receipt.queue", lang, v=data.queue_number), bold=True))
     lines += [
         ReceiptLine(kind="feed"),
-        _text("扫码查询办理进度", align="center"),
+        _text(tr("receipt.scan", lang), align="center"),
         ReceiptLine(kind="qr", text=data.progress_url, align="center"),
         ReceiptLine(kind="feed"),
         _text(data.contact_line, align="center"),
-        _text("请妥善保管本回执", align="center"),
+        _text(tr("receipt.keep", lang), align="center"),
         ReceiptLine(kind="cut"),
     ]
     return ReceiptDoc(tuple(lines))
@@ -347,6 +399,199 @@ def build_certificate_pdf(data: CertificateData, signing_key: bytes = DEMO_CERT_
 
     draw_seal(c, left + 50 * mm, bottom + 32 * mm, 21 * mm, data.authority, font)
 
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------ slips (receipt printer)
+@dataclass(frozen=True)
+class PickupSlipData:
+    """The pick-up slip for a result collected at the hall's window."""
+
+    hall_name: str
+    item_name: str
+    case_id: str
+    applicant_name_masked: str
+    certificate_number: str  # "" while the case waits for manual review
+    queue_number: str
+    progress_url: str
+    language: Language = "zh"
+
+    def __post_init__(self) -> None:
+        if "*" not in self.applicant_name_masked:
+            raise ValueError("applicant name must be masked on a slip")
+
+    def __repr__(self) -> str:
+        return f"PickupSlipData(case_id={self.case_id!r})"
+
+
+def build_pickup_slip(data: PickupSlipData) -> ReceiptDoc:
+    """取件单: what the citizen shows at the window to collect the result."""
+    lang = data.language
+    ready = "slip.pickup.ready" if data.certificate_number else "slip.pickup.after_review"
+    lines: list[ReceiptLine] = [
+        _text(data.hall_name, bold=True, align="center"),
+        _text(tr("slip.pickup.title", lang), bold=True, align="center", double=True),
+        ReceiptLine(kind="feed"),
+        _text(tr("receipt.item", lang, v=data.item_name)),
+        _text(tr("receipt.case", lang, v=data.case_id), bold=True),
+        _text(tr("receipt.applicant", lang, v=data.applicant_name_masked)),
+    ]
+    if data.certificate_number:
+        lines.append(_text(tr("receipt.certificate_no", lang, v=data.certificate_number)))
+    if data.queue_number:
+        lines.append(_text(tr("receipt.queue", lang, v=data.queue_number), bold=True))
+    lines += [
+        _text(tr(ready, lang)),
+        ReceiptLine(kind="feed"),
+        ReceiptLine(kind="qr", text=data.progress_url, align="center"),
+        ReceiptLine(kind="cut"),
+    ]
+    return ReceiptDoc(tuple(lines))
+
+
+@dataclass(frozen=True)
+class QueueTicketData:
+    """排队号: a numbered ticket for a window (manual review or pick-up)."""
+
+    hall_name: str
+    number: str
+    kind: Literal["pickup", "review"]
+    item_name: str
+    case_id: str
+    terminal_id: str
+    issued_at: dt.datetime
+    language: Language = "zh"
+
+
+def build_queue_ticket(data: QueueTicketData) -> ReceiptDoc:
+    lang = data.language
+    return ReceiptDoc(
+        (
+            _text(data.hall_name, bold=True, align="center"),
+            _text(tr("slip.queue.title", lang), bold=True, align="center"),
+            _text(data.number, bold=True, align="center", double=True),
+            ReceiptLine(kind="feed"),
+            _text(tr(f"slip.queue.kind.{data.kind}", lang)),
+            _text(tr("receipt.item", lang, v=data.item_name)),
+            _text(tr("receipt.case", lang, v=data.case_id)),
+            _text(tr("slip.queue.issued", lang, v=data.issued_at.strftime("%Y-%m-%d %H:%M"))),
+            _text(tr("slip.queue.terminal", lang, v=data.terminal_id)),
+            _text(tr("slip.queue.wait", lang), align="center"),
+            ReceiptLine(kind="cut"),
+        )
+    )
+
+
+def queue_number(prefix: str, seq: int) -> str:
+    """The printed number: ``<prefix><seq:03d>``.  The sequence is per terminal and day (the day
+    and terminal are on the ticket)."""
+    if seq < 1:
+        raise ValueError("queue sequence starts at 1")
+    return f"{prefix}{seq:03d}"
+
+
+# ------------------------------------------------------------------ commitment form (document printer)
+@dataclass(frozen=True)
+class CommitmentData:
+    """承诺单: the item's commitment text signed by the citizen (告知承诺制)."""
+
+    title: str
+    text: str
+    originals: tuple[str, ...]
+    item_name: str
+    case_id: str
+    applicant_name: str  # in full: the citizen's own signed form
+    id_number_masked: str
+    deadline: dt.date
+    signed_on: dt.date
+    signature_png: bytes
+    authority: str
+    language: Language = "zh"
+
+    def __post_init__(self) -> None:
+        if not self.signature_png.startswith(b"\x89PNG"):
+            raise ValueError("the commitment form needs the signature as PNG")
+        if _FULL_ID.search(self.id_number_masked):
+            raise ValueError("ID number must be masked on the commitment form")
+
+    def __repr__(self) -> str:
+        return f"CommitmentData(case_id={self.case_id!r})"
+
+
+def _date_text(day: dt.date, lang: Language) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()
+
+
+def _wrap_width(text: str, font: str, size: float, width: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` points (CJK by character, Latin by word)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for token in re.findall(r"[A-Za-z0-9'’.,;:!?()\-]+\s*|\s+|.", paragraph):
+            candidate = current + token
+            if current and pdfmetrics.stringWidth(candidate.rstrip(), font, size) > width:
+                lines.append(current.rstrip())
+                current = token.lstrip()
+            else:
+                current = candidate
+        lines.append(current.rstrip())
+    return lines
+
+
+def build_commitment_pdf(data: CommitmentData) -> bytes:
+    """One A4 page: title, case facts, the commitment text, the originals and their deadline, the
+    signature image and the date."""
+    from reportlab.lib.utils import ImageReader
+
+    lang = data.language
+    font = _cert_font()
+    buf = io.BytesIO()
+    width, height = A4
+    c = Canvas(buf, pagesize=A4, invariant=True)
+    c.setTitle(data.title)
+    c.setAuthor(data.authority)
+    c.setSubject(f"{data.title} {data.case_id}")
+    left, right = 25 * mm, width - 25 * mm
+    y = height - 30 * mm
+    c.setFont(font, 20)
+    c.drawCentredString(width / 2, y, data.title)
+    y -= 15 * mm
+    c.setFont(font, 12)
+    for line in (
+        tr("commitment.case", lang, v=data.case_id),
+        tr("commitment.item", lang, v=data.item_name),
+        tr("commitment.applicant", lang, v=data.applicant_name),
+        tr("commitment.id_number", lang, v=data.id_number_masked),
+    ):
+        c.drawString(left, y, line)
+        y -= 8 * mm
+    y -= 4 * mm
+    c.setFont(font, 13)
+    for line in _wrap_width(data.text, font, 13, right - left):
+        c.drawString(left, y, line)
+        y -= 7 * mm
+    y -= 4 * mm
+    c.setFont(font, 12)
+    if data.originals:
+        c.drawString(left, y, tr("commitment.originals", lang))
+        y -= 7 * mm
+        for i, original in enumerate(data.originals, start=1):
+            c.drawString(left + 6 * mm, y, f"{i}. {original}")
+            y -= 7 * mm
+    c.drawString(left, y, tr("commitment.deadline", lang, v=_date_text(data.deadline, lang)))
+    y -= 18 * mm
+    c.drawString(right - 95 * mm, y, tr("commitment.signature", lang))
+    sig = ImageReader(io.BytesIO(data.signature_png))
+    sig_w, sig_h = sig.getSize()
+    box_w, box_h = 60 * mm, 25 * mm
+    scale = min(box_w / sig_w, box_h / sig_h)
+    c.drawImage(
+        sig, right - 62 * mm, y - 8 * mm, sig_w * scale, sig_h * scale, mask="auto", preserveAspectRatio=True
+    )
+    y -= 22 * mm
+    c.drawString(right - 95 * mm, y, tr("commitment.date", lang, v=_date_text(data.signed_on, lang)))
     c.showPage()
     c.save()
     return buf.getvalue()

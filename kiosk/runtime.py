@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devices.base import DeviceError
 from devices.camera.opencv import OpenCvCamera
 from devices.camera.simulator import SimulatedCamera, document_camera, document_source, media_path
 from devices.docprinter.cups import CupsDocumentPrinter
@@ -319,12 +320,8 @@ def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir
         )
         spool = Path(dc.document_printer.spool_dir) if dc.document_printer.spool_dir else workdir / "spool"
     document_printer: DocumentPrinter
-    if bench is None and dc.document_printer.driver == "cups":
-        document_printer = CupsDocumentPrinter(
-            dc.document_printer.cups_queue, dc.document_printer.cups_server or None
-        )
-    else:
-        document_printer = PdfSpoolPrinter(spool)
+    cups = _cups_printer(config, demo=bench is not None)
+    document_printer = cups if cups is not None else PdfSpoolPrinter(spool)
     return Devices(
         idcard=idcard,
         camera=camera,
@@ -333,6 +330,29 @@ def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir
         document_printer=document_printer,
         photo_decoder=SimulatorPhotoDecoder(),
     )
+
+
+def _cups_printer(config: TerminalConfig, *, demo: bool) -> CupsDocumentPrinter | None:
+    """The CUPS certificate printer the config asks for, or ``None`` for the spool directory.
+
+    Driver "cups": always.  Driver "auto": in the production profile always; in the demo profile
+    only when ``cups_server`` names a cupsd whose queue answers (a private test cupsd, e.g.
+    packaging/cups/start-test-cupsd.sh), so the demo keeps its spool directory otherwise."""
+    dp = config.devices.document_printer
+    if dp.driver in ("simulator", "spool"):
+        return None
+    printer = CupsDocumentPrinter(dp.cups_queue, dp.cups_server or None)
+    if dp.driver == "cups" or config.profile is Profile.PRODUCTION:
+        return printer
+    if not dp.cups_server:
+        return None
+    try:
+        printer.queue_state()
+    except DeviceError as err:
+        log.info("no private cupsd for the demo (%s): certificates go to the spool directory", err)
+        return None
+    log.info("demo certificates print through the CUPS queue %s at %s", dp.cups_queue, dp.cups_server)
+    return printer
 
 
 def _source(value: str) -> int | str:

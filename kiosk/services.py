@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from devices.base import FAULT_STATUSES, DeviceError, DeviceStatus, RequiredAction
 from devices.interfaces import (
@@ -35,8 +35,18 @@ from devices.interfaces import (
     PhotoDecoder,
     ReceiptPrinter,
 )
-from kiosk import logsetup, outputs, records
+from kiosk import i18n, logsetup, outputs, records
 from kiosk.config import TerminalConfig
+from kiosk.delivery import (
+    EXPRESS_FIELDS,
+    DeliveryChoice,
+    DeliveryMethod,
+    ExpressAddress,
+    mask_address,
+    mask_mobile,
+    options_for,
+    validate_express,
+)
 from kiosk.face import FaceResult, FaceVerifier
 from kiosk.forms import known_values
 from kiosk.identity import mask_id_number
@@ -60,6 +70,11 @@ _PICKUP = {
     Outcome.APPROVE: "本机打印，请取走证照",
     Outcome.MANUAL: "审核通过后窗口领取或邮寄",
     Outcome.REJECT: "无",
+}
+_PICKUP_EN = {  # h-outputs: English receipts of items without a delivery choice
+    Outcome.APPROVE: "Printed here: take your certificate",
+    Outcome.MANUAL: "At the window or by post once approved",
+    Outcome.REJECT: "None",
 }
 EventSink = Callable[[str, Any], None]
 
@@ -115,6 +130,13 @@ class PrintResult:
     certificate_printed: bool
     certificate_number: str | None
     problem: Problem | None
+    # h-outputs: delivery choice, window slips and the commitment form
+    delivery: str | None = None  # kiosk.delivery.DeliveryMethod value
+    queue_number: str | None = None
+    slips_printed: tuple[str, ...] = ()  # "pickup", "queue"
+    commitment_printed: bool = False
+    certificate_job: str | None = None  # document printer job ids
+    commitment_job: str | None = None
 
 
 @dataclass
@@ -535,6 +557,7 @@ class KioskService:
         data.signature_png = signature_png
         self.machine.go(Step.SUBMIT)
         case_id = str(uuid.uuid4())
+        self._settle_delivery(data)
         payload = self._case_payload(case_id)
         try:
             self.store.add_case(case_id, self._item_id(), payload, self._clock().timestamp())
@@ -669,30 +692,44 @@ class KioskService:
             ],
             "decision": decision.to_record(),
             "signature_png_b64": base64.b64encode(data.signature_png or b"").decode("ascii"),
+            "delivery": data.delivery.to_record() if data.delivery is not None else None,
+            "queue_number": data.queue_number,
         }
         return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
-    def print_outputs(self) -> PrintResult:
-        """The receipt for every outcome, and the certificate when approved."""
+    def print_outputs(self, language: i18n.Language | None = None) -> PrintResult:
+        """The receipt for every outcome (in the session's language), the window slips, the
+        certificate when approved and printed here, and the commitment form where the item has one."""
         data = self.machine.data
         pkg = self.package(self._item_id())
         decision: Decision = data.decision
         text = data.card.text
+        lang: i18n.Language = language or i18n.language()
         problem: Problem | None = None
         now = self._clock()
+        choice: DeliveryChoice | None = data.delivery
+        issues_certificate = decision.outcome is Outcome.APPROVE and pkg.certificate is not None
+        cert_no: str | None = None
+        if issues_certificate:
+            cert_no = data.certificate_number or self._next_certificate_number(pkg)
+        pickup = _PICKUP[decision.outcome] if lang == "zh" else _PICKUP_EN[decision.outcome]
         receipt = outputs.build_receipt(
             outputs.ReceiptData(
-                hall_name=self.config.ui.hall_name,
-                item_name=pkg.name_zh,
+                hall_name=self.config.ui.hall_name if lang == "zh" else self.config.ui.hall_name_en,
+                item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
                 case_id=data.case_id or "",
                 decision=decision.outcome.value,
-                reasons=tuple(decision.reason_texts_zh),
+                reasons=decision.reason_texts_zh if lang == "zh" else decision.reason_texts_en,
                 applicant_name_masked=outputs.mask_name(text.name),
                 id_number_masked=outputs.mask_id_number(text.id_number),
                 submitted_at=now,
-                pickup_text=_PICKUP[decision.outcome],
+                pickup_text=pickup,
                 progress_url=f"https://zwfw.example.gov.cn/progress/{data.case_id}",
-                contact_line=f"咨询电话 {self.config.ui.hall_contact}",
+                contact_line=i18n.tr("receipt.contact", lang, v=self.config.ui.hall_contact),
+                language=lang,
+                delivery=self._receipt_delivery(choice, decision),
+                queue_number=data.queue_number or "",
+                certificate_number=cert_no or "",
             )
         )
         receipt_ok = False
@@ -702,10 +739,20 @@ class KioskService:
         except DeviceError as err:
             problem = self._to_problem("receipt_printer", err, retry=None)
             log.warning("receipt printing failed: %s", err)
+        slips: list[str] = []
+        if receipt_ok:
+            for kind, doc in self._window_slips(pkg, decision, choice, cert_no, lang, now):
+                try:
+                    self.devices.receipt_printer.print_receipt(doc)
+                    slips.append(kind)
+                except DeviceError as err:
+                    problem = problem or self._to_problem("receipt_printer", err, retry=None)
+                    log.warning("%s slip printing failed: %s", kind, err)
+                    break
         cert_ok = False
-        cert_no: str | None = None
-        if decision.outcome is Outcome.APPROVE and pkg.certificate is not None:
-            cert_no = data.certificate_number or self._next_certificate_number(pkg)
+        cert_job: str | None = None
+        prints_here = choice is None or choice.method is DeliveryMethod.PRINT_HERE
+        if issues_certificate and prints_here and cert_no is not None and pkg.certificate is not None:
             pdf = outputs.build_certificate_pdf(
                 outputs.CertificateData(
                     title=pkg.certificate.title_zh,
@@ -718,17 +765,215 @@ class KioskService:
                 )
             )
             try:
-                self.devices.document_printer.print_pdf(pdf, title=cert_no)
+                cert_job = self.devices.document_printer.print_pdf(pdf, title=cert_no)
                 cert_ok = True
             except DeviceError as err:
                 problem = problem or self._to_problem("document_printer", err, retry=None)
                 log.warning("certificate printing failed: %s", err)
+        commitment_job: str | None = None
+        commitment = pkg.outputs.commitment
+        if commitment is not None and decision.outcome.value in commitment.outcomes and data.signature_png:
+            pdf = outputs.build_commitment_pdf(
+                outputs.CommitmentData(
+                    title=i18n.bilingual(commitment.title.zh, commitment.title.en, lang),
+                    text=i18n.bilingual(commitment.text.zh, commitment.text.en, lang),
+                    originals=tuple(i18n.bilingual(o.zh, o.en, lang) for o in commitment.originals),
+                    item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
+                    case_id=data.case_id or "",
+                    applicant_name=text.name,
+                    id_number_masked=outputs.mask_id_number(text.id_number),
+                    deadline=now.date() + dt.timedelta(days=commitment.deadline_days),
+                    signed_on=now.date(),
+                    signature_png=data.signature_png,
+                    authority=pkg.catalogue.department.zh,
+                    language=lang,
+                )
+            )
+            try:
+                commitment_job = self.devices.document_printer.print_pdf(
+                    pdf, title=f"commitment-{(data.case_id or '')[:8]}"
+                )
+            except DeviceError as err:
+                problem = problem or self._to_problem("document_printer", err, retry=None)
+                log.warning("commitment form printing failed: %s", err)
         self.store.audit(
-            "outputs", {"session": data.session_id, "receipt": receipt_ok, "certificate": cert_ok}
+            "outputs",
+            {
+                "session": data.session_id,
+                "receipt": receipt_ok,
+                "certificate": cert_ok,
+                "delivery": choice.method.value if choice is not None else None,
+                "slips": slips,
+                "queue_number": data.queue_number,
+                "commitment": commitment_job is not None,
+                "language": lang,
+            },
         )
-        result = PrintResult(receipt_ok, cert_ok, cert_no, problem)
+        result = PrintResult(
+            receipt_ok,
+            cert_ok,
+            cert_no,
+            problem,
+            delivery=choice.method.value if choice is not None else None,
+            queue_number=data.queue_number,
+            slips_printed=tuple(slips),
+            commitment_printed=commitment_job is not None,
+            certificate_job=cert_job,
+            commitment_job=commitment_job,
+        )
         self._emit("printed", result)
         return result
+
+    # ------------------------------------------------------------------ delivery and slips (h-outputs)
+    def delivery_options(self) -> tuple[tuple[DeliveryMethod, ...], DeliveryMethod | None]:
+        """The delivery methods to offer for the current decision, and the one preselected.
+
+        Empty when the item declares none (receipt only) or the decision delivers nothing."""
+        pkg = self.package(self._item_id())
+        decision: Decision | None = self.machine.data.decision
+        declared = pkg.outputs.delivery
+        if declared is None or decision is None:
+            return (), None
+        allowed = [DeliveryMethod(m) for m in declared.options]
+        return options_for(allowed, DeliveryMethod(declared.default), decision.outcome.value)
+
+    def express_prefill(self) -> dict[str, str]:
+        """What the terminal knows for the express form: the card's name and address, the phone
+        typed in the form.  The citizen edits it; the postal code is theirs to give."""
+        data = self.machine.data
+        values = dict.fromkeys(EXPRESS_FIELDS, "")
+        if data.card is not None:
+            values["recipient"] = data.card.text.name
+            values["address"] = data.card.text.address
+        pkg = self.package(self._item_id())
+        for spec in pkg.form:
+            if spec.type == "phone" and data.form.get(spec.key):
+                values["mobile"] = data.form[spec.key]
+                break
+        if data.delivery is not None and data.delivery.address is not None:
+            values.update(data.delivery.address.to_record())
+        return values
+
+    def choose_delivery(
+        self, method: DeliveryMethod | str, express: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """Record the citizen's choice; field → i18n error key when it cannot be accepted.
+
+        ``express`` carries the address fields (:data:`kiosk.delivery.EXPRESS_FIELDS`) for
+        :attr:`DeliveryMethod.EXPRESS`; they are validated against the hall's jurisdiction."""
+        offered, _default = self.delivery_options()
+        try:
+            chosen = DeliveryMethod(method)
+        except ValueError:
+            return {"method": "delivery.error.choice"}
+        if chosen not in offered:
+            return {"method": "delivery.error.choice"}
+        self.machine.touch()
+        address: ExpressAddress | None = None
+        if chosen is DeliveryMethod.EXPRESS:
+            values = {k: (express or {}).get(k, "").strip() for k in EXPRESS_FIELDS}
+            logsetup.register_sensitive(values["recipient"], values["address"])
+            errors = validate_express(values, self.config.delivery.jurisdiction)
+            if errors:
+                return errors
+            address = ExpressAddress(**values)
+        self.machine.data.delivery = DeliveryChoice(chosen, address)
+        return {}
+
+    def _settle_delivery(self, data: SessionData) -> None:
+        """Before the case is written: the default delivery when the citizen left it, and a queue
+        number when the outcome sends the citizen to a window (recorded in the case)."""
+        offered, default = self.delivery_options()
+        if data.delivery is not None and data.delivery.method not in offered:
+            data.delivery = None  # chosen for an earlier decision (back to the form and again)
+        if data.delivery is None and offered:
+            fallback = default if default is not DeliveryMethod.EXPRESS else None
+            fallback = fallback or next((m for m in offered if m is not DeliveryMethod.EXPRESS), None)
+            if fallback is not None:
+                data.delivery = DeliveryChoice(fallback)
+        decision: Decision = data.decision
+        to_window = decision.outcome is Outcome.MANUAL or (
+            data.delivery is not None and data.delivery.method is DeliveryMethod.WINDOW
+        )
+        if to_window and decision.outcome is not Outcome.REJECT and data.queue_number is None:
+            data.queue_number = self._next_queue_number()
+
+    def _next_queue_number(self) -> str:
+        """Queue ticket number: unique per terminal and day, on disk before it is printed."""
+        today = self._clock().strftime("%Y%m%d")
+        seq = self.store.next_sequence(f"queue-seq:{today}")
+        return outputs.queue_number(self.config.delivery.queue_prefix, seq)
+
+    def _receipt_delivery(
+        self, choice: DeliveryChoice | None, decision: Decision
+    ) -> outputs.ReceiptDelivery | None:
+        if choice is None:
+            return None
+        after_review = decision.outcome is not Outcome.APPROVE
+        if choice.address is None:
+            return outputs.ReceiptDelivery(choice.method.value, after_review=after_review)
+        a = choice.address
+        return outputs.ReceiptDelivery(
+            choice.method.value,
+            after_review=after_review,
+            recipient_masked=outputs.mask_name(a.recipient),
+            mobile_masked=mask_mobile(a.mobile),
+            address_masked=mask_address(a.address),
+            postal_code=a.postal_code,
+        )
+
+    def _window_slips(
+        self,
+        pkg: ItemPackage,
+        decision: Decision,
+        choice: DeliveryChoice | None,
+        cert_no: str | None,
+        lang: i18n.Language,
+        now: dt.datetime,
+    ) -> list[tuple[str, Any]]:
+        """("pickup", doc) for a window pick-up and ("queue", doc) when a queue number was issued."""
+        data = self.machine.data
+        hall = self.config.ui.hall_name if lang == "zh" else self.config.ui.hall_name_en
+        item_name = i18n.bilingual(pkg.name_zh, pkg.name_en, lang)
+        slips: list[tuple[str, Any]] = []
+        if choice is not None and choice.method is DeliveryMethod.WINDOW:
+            slips.append(
+                (
+                    "pickup",
+                    outputs.build_pickup_slip(
+                        outputs.PickupSlipData(
+                            hall_name=hall,
+                            item_name=item_name,
+                            case_id=data.case_id or "",
+                            applicant_name_masked=outputs.mask_name(data.card.text.name),
+                            certificate_number=cert_no or "",
+                            queue_number=data.queue_number or "",
+                            progress_url=f"https://zwfw.example.gov.cn/progress/{data.case_id}",
+                            language=lang,
+                        )
+                    ),
+                )
+            )
+        if data.queue_number:
+            kind: Literal["pickup", "review"] = "review" if decision.outcome is Outcome.MANUAL else "pickup"
+            slips.append(
+                (
+                    "queue",
+                    outputs.build_queue_ticket(
+                        outputs.QueueTicketData(
+                            hall_name=hall,
+                            number=data.queue_number,
+                            kind=kind,
+                            item_name=item_name,
+                            case_id=data.case_id or "",
+                            terminal_id=self.config.terminal_id,
+                            issued_at=now,
+                            language=lang,
+                        )
+                    ),
+                )
+            )
+        return slips
 
     def _next_certificate_number(self, pkg: ItemPackage) -> str:
         """Coding rule: prefix + terminal + date + per-day sequence, persisted before use (never reused)."""

@@ -116,6 +116,8 @@ class SessionData:
     problem: Any = None  # kiosk.services.Problem for DEVICE_PROBLEM/OUT_OF_SERVICE
     rating: str | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)  # (step, ms)
+    delivery: Any = None  # kiosk.delivery.DeliveryChoice, chosen on the confirm/sign screen
+    queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)
 
     def __repr__(self) -> str:  # never print personal data
         return f"SessionData(session_id={self.session_id[:8]}, item={self.item_id})"

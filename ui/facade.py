@@ -128,6 +128,16 @@ class KioskFacade(QObject):
         self.busy.emit("submit.running")
         self._run(lambda: self.service.submit(signature_png))
 
+    # h-outputs: the delivery choice (pure checks in the core, no I/O: fine on the GUI thread)
+    def delivery_options(self) -> tuple[tuple[Any, ...], Any]:
+        return self.service.delivery_options()
+
+    def express_prefill(self) -> dict[str, str]:
+        return self.service.express_prefill()
+
+    def choose_delivery(self, method: Any, express: Mapping[str, str] | None = None) -> dict[str, str]:
+        return self.service.choose_delivery(method, express)
+
     def finish_result(self) -> None:
         self._guard(self.service.finish_result)
 

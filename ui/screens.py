@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.i18n import bilingual, tr
 from kiosk.session import Step
+from ui.delivery import DeliveryPanel
 from ui.facade import KioskFacade
 from ui.widgets import BigButton, SignaturePad, Title, pixmap_from_jpeg
 
@@ -423,6 +424,7 @@ class ConfirmSignScreen(Screen):
         self.decision.setWordWrap(True)
         self.decision.setTextFormat(Qt.TextFormat.RichText)
         self.hint = _label(name="hint")
+        self.delivery = DeliveryPanel(facade)  # h-outputs: how the result reaches the citizen
         self.pad = SignaturePad()
         self.pad.setObjectName("signaturePad")
         self.pad.changed.connect(self._update)
@@ -440,6 +442,7 @@ class ConfirmSignScreen(Screen):
         row.addWidget(self.submit)
         self.layout_.addWidget(self.title)
         self.layout_.addWidget(self.decision)
+        self.layout_.addWidget(self.delivery)
         self.layout_.addWidget(self.hint)
         self.layout_.addWidget(self.pad, 1)
         self.layout_.addLayout(row)
@@ -453,6 +456,7 @@ class ConfirmSignScreen(Screen):
         data = self.facade.service.data
         if data.decision is not None:
             self.decision.setText(_decision_html(data.decision, data.warnings))
+        self.delivery.load()
         self._update()
 
     def _update(self) -> None:
@@ -461,6 +465,8 @@ class ConfirmSignScreen(Screen):
     def _submit(self) -> None:
         if self.pad.is_empty():
             self.hint.setText(tr("sign.empty"))
+            return
+        if not self.delivery.apply():
             return
         png = self.pad.to_png()
         self.pad.clear()
@@ -506,6 +512,8 @@ class ResultScreen(Screen):
         lines = [tr("result.printed") if result.receipt_printed else tr("result.print_failed")]
         if result.certificate_printed:
             lines.append(tr("result.certificate_printed"))
+        if result.queue_number:
+            lines.append(tr("result.queue_ticket", n=result.queue_number))
         self.print_status.setText("<br>".join(lines))
         self.done.setEnabled(True)
 
