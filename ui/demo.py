@@ -55,6 +55,10 @@ class SessionRecord:
     certificate: str | None = None
     receipt_printed: bool = False
     result_text: str = ""
+    delivery: str | None = None  # kiosk.delivery.DeliveryMethod value; None: the item offers none
+    queue_number: str | None = None
+    slips: list[str] = field(default_factory=list)  # decoded texts of the pick-up slip / queue ticket
+    commitment: str | None = None  # exported commitment form PDF
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -68,6 +72,10 @@ class SessionRecord:
             "receipt_text": self.receipt_text,
             "certificate": self.certificate,
             "screenshots": self.screenshots,
+            "delivery": self.delivery,
+            "queue_number": self.queue_number,
+            "slips": self.slips,
+            "commitment": self.commitment,
         }
 
 
@@ -143,10 +151,34 @@ class DemoDriver:
         self.bench.idcard.insert(citizen.key)
 
     # ------------------------------------------------------------------ one citizen
+    def choose_delivery(self, method: str, express: dict[str, str] | None = None) -> None:
+        """On the confirm/sign screen: tap a delivery method and type the express fields given."""
+        self.click(f"delivery:{method}")
+        for key, value in (express or {}).items():
+            edit = self.find(f"express:{key}", QLineEdit)
+            edit.clear()
+            edit.setFocus()
+            if value.isascii():
+                QTest.keyClicks(edit, value)
+            else:  # as an input method commits CJK text
+                edit.insert(value)
+
+    def sign(self) -> None:
+        pad = self.find("signaturePad", SignaturePad)
+        pad.add_stroke([QPoint(60 + 12 * i, 120 + (25 if i % 2 else -25)) for i in range(30)])
+
     def run_citizen(
-        self, citizen: DemoCitizen, hooks: dict[str, Callable[[], None]] | None = None
+        self,
+        citizen: DemoCitizen,
+        hooks: dict[str, Callable[[], None]] | None = None,
+        *,
+        delivery: str | None = None,
+        express: dict[str, str] | None = None,
     ) -> SessionRecord:
-        """One whole session.  ``hooks`` run at named points ("before_submit") for fault injection."""
+        """One whole session.  ``hooks`` run at named points ("before_submit") for fault injection.
+
+        ``delivery`` taps that delivery method on the confirm screen (else the item's default
+        stays selected); ``express`` types the express address fields."""
         hooks = hooks or {}
         rec = SessionRecord(item=citizen.item_id, citizen=citizen.key)
         self._entered.clear()
@@ -193,8 +225,9 @@ class DemoDriver:
             self.shot(rec, "materials")
             self.click("materialsNext")
         self.wait_step(Step.CONFIRM_SIGN, timeout=150.0)
-        pad = self.find("signaturePad", SignaturePad)
-        pad.add_stroke([QPoint(60 + 12 * i, 120 + (25 if i % 2 else -25)) for i in range(30)])
+        if delivery is not None:
+            self.choose_delivery(delivery, express)
+        self.sign()
         self.shot(rec, "confirm_sign")
         if "before_submit" in hooks:
             hooks["before_submit"]()
@@ -221,23 +254,36 @@ class DemoDriver:
         if self._submitted is not None:
             rec.case_id = self._submitted.case_id
         rec.receipt_printed = bool(self._printed is not None and self._printed.receipt_printed)
+        printed = self._printed
+        if printed is not None:
+            rec.delivery = printed.delivery
+            rec.queue_number = printed.queue_number
         if rec.receipt_printed:
-            receipts = self.bench.printer.wait_for_receipts(receipts_before + 1, timeout=10.0)
+            slips = len(printed.slips_printed) if printed is not None else 0
+            receipts = self.bench.printer.wait_for_receipts(receipts_before + 1 + slips, timeout=10.0)
             receipt = receipts[receipts_before]
             rec.receipt_text = receipt.text
             stem = f"{citizen.key}-receipt"
             (self.out / f"{stem}.txt").write_text(receipt.text, encoding="utf-8")
             (self.out / f"{stem}.png").write_bytes(self.bench.printer.render_png(receipt))
-        if self._printed is not None and self._printed.certificate_number:
-            rec.certificate = self._export_certificate(citizen.key, self._printed.certificate_number)
+            for n, slip in enumerate(receipts[receipts_before + 1 : receipts_before + 1 + slips], start=1):
+                rec.slips.append(slip.text)
+                (self.out / f"{citizen.key}-slip{n}.txt").write_text(slip.text, encoding="utf-8")
+                (self.out / f"{citizen.key}-slip{n}.png").write_bytes(self.bench.printer.render_png(slip))
+        if printed is not None and printed.certificate_job:
+            rec.certificate = self._export_pdf(citizen.key, "certificate", printed.certificate_job)
+        if printed is not None and printed.commitment_job:
+            rec.commitment = self._export_pdf(citizen.key, "commitment", printed.commitment_job)
         return rec
 
-    def _export_certificate(self, key: str, number: str) -> str | None:
-        pdfs = sorted(self.bench.spool_dir.glob("*.pdf"), key=lambda p: p.stat().st_mtime)
-        if not pdfs:
+    def _export_pdf(self, key: str, kind: str, job_id: str) -> str | None:
+        """Copy the spooled job ``job_id`` (PdfSpoolPrinter names it ``<job id>.pdf``) and render
+        its first page as PNG."""
+        source = self.bench.spool_dir / f"{job_id}.pdf"
+        if not source.is_file():
             return None
-        target = self.out / f"{key}-certificate.pdf"
-        shutil.copyfile(pdfs[-1], target)
+        target = self.out / f"{key}-{kind}.pdf"
+        shutil.copyfile(source, target)
         if shutil.which("pdftoppm"):
             subprocess.run(
                 [
@@ -251,7 +297,7 @@ class DemoDriver:
                     "1",
                     "-singlefile",
                     str(target),
-                    str(self.out / f"{key}-certificate"),
+                    str(self.out / f"{key}-{kind}"),
                 ],
                 check=False,
                 timeout=60,
@@ -323,7 +369,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo failed: {err}", file=sys.stderr)
         return 1
     for s in summary["sessions"]:
-        print(f"{s['item']:<24} {s['decision']:<8} case {s['case_id']} acknowledged={s['acknowledged']}")
+        print(
+            f"{s['item']:<24} {s['decision']:<8} case {s['case_id']} acknowledged={s['acknowledged']}"
+            f" delivery={s['delivery'] or '-'} queue={s['queue_number'] or '-'}"
+        )
     print(f"wrote {out}/summary.json")
     return 0
 

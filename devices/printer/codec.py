@@ -148,7 +148,10 @@ def display_width(text: str) -> int:
 
 
 def wrap(text: str, columns: int) -> list[str]:
-    """Break ``text`` into pieces no wider than ``columns`` (CJK aware, no hyphenation)."""
+    """Break ``text`` into pieces no wider than ``columns`` (CJK aware, no hyphenation).
+
+    CJK text breaks between any two characters; a Latin word is not split when a space
+    before it on the line allows breaking there (English receipts)."""
     if columns < 2:
         raise ValueError("columns must be >= 2")
     pieces: list[str] = []
@@ -157,8 +160,16 @@ def wrap(text: str, columns: int) -> list[str]:
     for ch in text:
         w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
         if width + w > columns:
-            pieces.append(current)
-            current, width = "", 0
+            space = current.rfind(" ")
+            if ch != " " and ch.isascii() and space > 0 and current[space + 1 :].isascii():
+                pieces.append(current[:space])
+                current = current[space + 1 :]
+            else:
+                pieces.append(current)
+                current = ""
+            width = display_width(current)
+            if ch == " " and not current:
+                continue  # a break at a space: the space is not carried to the next line
         current += ch
         width += w
     pieces.append(current)

@@ -78,6 +78,13 @@ def test_wrap_counts_cjk_as_two_columns() -> None:
     assert wrap("ab一", 3) == ["ab", "一"]
 
 
+def test_wrap_keeps_english_words_whole() -> None:
+    assert wrap("Service: Senior citizen card", 16) == ["Service: Senior", "citizen card"]
+    assert wrap("abcdefghij", 4) == ["abcd", "efgh", "ij"]  # one long word still breaks
+    assert wrap("ab cd", 2) == ["ab", "cd"]  # the space at the break is dropped
+    assert wrap("事项名称一", 4) == ["事项", "名称", "一"]  # CJK breaks anywhere, as before
+
+
 @pytest.mark.parametrize(
     ("printer", "offline", "paper", "status", "action"),
     [

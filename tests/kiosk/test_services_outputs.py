@@ -1,0 +1,313 @@
+"""What the citizen carries away, per outcome and delivery choice, through the kiosk service.
+
+A whole demo-profile terminal (sandbox platform, TUF-synced packages, ID card reader on a pty,
+ESC/POS printer simulator on TCP, spool document printer, encrypted SQLite store) serves real
+sessions: card read, face check, form, review.  The assertions read what the printer simulator
+decoded from the ESC/POS bytes, the QR codes pyzbar finds in the rendered receipt images, the
+PDFs the document printer received (pdftotext, pdfimages), and the case the platform got.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageDraw
+from pyzbar.pyzbar import ZBarSymbol
+from pyzbar.pyzbar import decode as zbar_decode
+
+from devices.printer.decoder import DecodedReceipt
+from kiosk.config import TerminalConfig
+from kiosk.delivery import DeliveryMethod
+from kiosk.i18n import set_language
+from kiosk.runtime import DEMO_CITIZENS, DemoCitizen, Terminal, build_terminal
+from kiosk.services import PrintResult
+from kiosk.session import Step
+
+pytestmark = pytest.mark.slow
+SENIOR, BUSINESS, EXPIRED = DEMO_CITIZENS
+QUEUE_NUMBER = re.compile(r"^K\d{3}$")
+EXPRESS = {
+    "recipient": "张桂兰",
+    "mobile": "13905340000",
+    "address": "山东省德州市德城区新湖大街1号",
+    "postal_code": "253000",
+}
+issued_queue_numbers: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def terminal(tmp_path_factory: pytest.TempPathFactory, face_verifier: Any) -> Iterator[Terminal]:
+    work = tmp_path_factory.mktemp("outputs-terminal")
+    t = build_terminal(TerminalConfig(data_dir=str(work)), work, face=face_verifier)
+    yield t
+    t.close()
+
+
+@pytest.fixture(autouse=True)
+def chinese() -> Iterator[None]:
+    set_language("zh")
+    yield
+    set_language("zh")
+
+
+def signature_png() -> bytes:
+    img = Image.new("RGB", (360, 120), "white")
+    ImageDraw.Draw(img).line([(20, 90), (80, 20), (140, 100), (220, 30), (330, 80)], fill="black", width=6)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def to_confirm(t: Terminal, citizen: DemoCitizen) -> None:
+    """Card, face, form (and no material): the session waits on the confirm/sign screen."""
+    s, bench = t.service, t.bench
+    assert bench is not None
+    s.start()
+    s.choose_item(citizen.item_id)
+    bench.present_face(citizen.live_images)
+    bench.idcard.insert(citizen.key)
+    assert s.read_card() is not None
+    while s.step is Step.FACE_CHECK:
+        s.check_face()
+    assert s.step is Step.FORM
+    values = {f.key: f.value for f in s.form_fields()}
+    values.update(citizen.form)
+    assert s.submit_form(values) == {}
+    if s.step is Step.MATERIALS:
+        s.finish_materials()
+    s.run_review()
+    assert s.step is Step.CONFIRM_SIGN
+
+
+def finish(t: Terminal, language: str | None = None) -> tuple[PrintResult, list[DecodedReceipt], str]:
+    """Sign, submit, print; the new printouts as the printer simulator decoded them; the case id."""
+    assert t.bench is not None
+    before = len(t.bench.printer.receipts)
+    submitted = t.service.submit(signature_png())
+    assert submitted is not None
+    result = t.service.print_outputs(language)  # type: ignore[arg-type]
+    expected = int(result.receipt_printed) + len(result.slips_printed)
+    printouts = t.bench.printer.wait_for_receipts(before + expected)[before:]
+    t.bench.idcard.remove()
+    t.service.finish_result()
+    t.service.rate("good")
+    assert t.service.step is Step.ATTRACT
+    return result, printouts, submitted.case_id
+
+
+def qr_codes(t: Terminal, printout: DecodedReceipt) -> list[str]:
+    """The QR codes pyzbar finds in the rendered paper (not what the code asked to print)."""
+    assert t.bench is not None
+    image = Image.open(io.BytesIO(t.bench.printer.render_png(printout)))
+    return [c.data.decode("utf-8") for c in zbar_decode(image, symbols=[ZBarSymbol.QRCODE])]
+
+
+def platform_case(t: Terminal, case_id: str) -> dict[str, Any]:
+    t.drainer.kick()
+    for _ in range(100):
+        for c in t.client.received_cases():
+            if c["case_id"] == case_id:
+                payload: dict[str, Any] = json.loads(base64.b64decode(c["payload_b64"]))
+                return payload
+        t.drainer.kick()
+        import time
+
+        time.sleep(0.1)
+    raise AssertionError(f"case {case_id} never reached the platform")
+
+
+def spooled(t: Terminal, job_id: str | None) -> Path:
+    assert t.bench is not None and job_id is not None
+    path = t.bench.spool_dir / f"{job_id}.pdf"
+    assert path.read_bytes().startswith(b"%PDF")
+    return path
+
+
+def pdftext(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+# ------------------------------------------------------------------ approve
+def test_approved_print_here_prints_the_certificate(terminal: Terminal) -> None:
+    to_confirm(terminal, SENIOR)
+    offered, default = terminal.service.delivery_options()
+    assert offered == (DeliveryMethod.PRINT_HERE, DeliveryMethod.WINDOW, DeliveryMethod.EXPRESS)
+    assert default is DeliveryMethod.PRINT_HERE
+    assert terminal.service.choose_delivery("print_here") == {}
+    result, printouts, case_id = finish(terminal)
+
+    assert result.delivery == "print_here" and result.certificate_printed
+    assert result.queue_number is None and result.slips_printed == ()
+    [receipt] = printouts
+    text = receipt.text
+    assert "办结回执" in text and f"受理编号：{case_id}" in text
+    assert "取件方式：本机打印，请在出证口取走证照" in text
+    assert f"证照编号：{result.certificate_number}" in text
+    assert "排 队 号" not in text
+    assert qr_codes(terminal, receipt) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
+    assert result.certificate_number and result.certificate_number in pdftext(
+        spooled(terminal, result.certificate_job)
+    )
+    assert platform_case(terminal, case_id)["delivery"] == {"method": "print_here", "address": None}
+
+
+def test_approved_window_prints_pickup_slip_and_queue_ticket_not_the_certificate(terminal: Terminal) -> None:
+    assert terminal.bench is not None
+    spool_before = set(terminal.bench.spool_dir.glob("*.pdf"))
+    to_confirm(terminal, SENIOR)
+    assert terminal.service.choose_delivery(DeliveryMethod.WINDOW) == {}
+    result, printouts, case_id = finish(terminal)
+
+    assert result.delivery == "window" and not result.certificate_printed
+    assert result.certificate_number  # issued, waiting at the window
+    assert set(terminal.bench.spool_dir.glob("*.pdf")) == spool_before  # nothing printed here
+    assert result.slips_printed == ("pickup", "queue")
+    number = result.queue_number
+    assert number is not None and QUEUE_NUMBER.match(number)
+    issued_queue_numbers.append(number)
+    receipt, pickup, ticket = printouts
+    assert "取件方式：窗口领取，凭取件单及身份证领取" in receipt.text
+    assert f"排 队 号：{number}" in receipt.text
+    assert "取件单" in pickup.text and f"受理编号：{case_id}" in pickup.text
+    assert f"证照编号：{result.certificate_number}" in pickup.text
+    assert "张*兰" in pickup.text and "张桂兰" not in pickup.text
+    assert qr_codes(terminal, pickup) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
+    lines = ticket.text.splitlines()
+    assert "排队号" in lines and number in lines
+    assert "业务类型：窗口取件" in lines and f"终端编号：{terminal.config.terminal_id}" in lines
+    case = platform_case(terminal, case_id)
+    assert case["delivery"]["method"] == "window" and case["queue_number"] == number
+
+
+def test_express_refuses_each_bad_field_then_prints_the_masked_address(terminal: Terminal) -> None:
+    to_confirm(terminal, SENIOR)
+    s = terminal.service
+    prefill = s.express_prefill()
+    assert prefill["recipient"] == "张桂兰"
+    assert prefill["address"] == "山东省德州市德城区新湖大街1号"  # from the card, editable
+    assert prefill["postal_code"] == ""
+    errors = s.choose_delivery(
+        "express",
+        {"recipient": " ", "mobile": "12345", "address": "北京市朝阳区建国路1号", "postal_code": "2530"},
+    )
+    assert errors == {
+        "recipient": "delivery.error.recipient",
+        "mobile": "delivery.error.mobile",
+        "address": "delivery.error.address_outside",
+        "postal_code": "delivery.error.postal_code",
+    }
+    assert s.data.delivery is None
+    assert s.choose_delivery("express", {**EXPRESS, "address": "山东省德州市德城区"}) == {
+        "address": "delivery.error.address_incomplete"
+    }
+    assert s.choose_delivery("express", EXPRESS) == {}
+    result, printouts, case_id = finish(terminal)
+
+    assert result.delivery == "express" and not result.certificate_printed
+    assert result.queue_number is None
+    [receipt] = printouts
+    text = receipt.text
+    assert "取件方式：快递送达" in text
+    assert "收 件 人：张*兰" in text
+    assert "联系电话：139****0000" in text
+    assert "收件地址：山东省德州市德城区******" in text
+    assert "邮政编码：253000" in text
+    for secret in ("新湖大街", "13905340000", "张桂兰"):
+        assert secret not in text
+    assert qr_codes(terminal, receipt) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
+    assert platform_case(terminal, case_id)["delivery"] == {"method": "express", "address": EXPRESS}
+
+
+# ------------------------------------------------------------------ manual review and reject
+def test_manual_review_gets_a_queue_ticket_and_the_commitment_form(terminal: Terminal, tmp_path: Path) -> None:
+    to_confirm(terminal, BUSINESS)
+    s = terminal.service
+    assert s.data.decision.outcome.value == "manual"
+    offered, default = s.delivery_options()
+    assert offered == (DeliveryMethod.WINDOW, DeliveryMethod.EXPRESS) and default is DeliveryMethod.WINDOW
+    assert s.choose_delivery("print_here") == {"method": "delivery.error.choice"}
+    assert s.express_prefill()["mobile"] == "13905340000"  # typed in the form
+    signature = signature_png()
+    result, printouts, case_id = finish(terminal)  # the default (window) stays chosen
+
+    assert result.delivery == "window" and result.certificate_number is None
+    number = result.queue_number
+    assert number is not None and QUEUE_NUMBER.match(number)
+    issued_queue_numbers.append(number)
+    receipt, pickup, ticket = printouts
+    assert "受理回执" in receipt.text and "转人工审核" in receipt.text
+    assert "取件方式：窗口领取，审核通过后凭取件单领取" in receipt.text
+    assert "审核通过后凭本单及身份证到窗口领取" in pickup.text
+    assert "业务类型：人工审核" in ticket.text and number in ticket.text.splitlines()
+
+    assert result.commitment_printed
+    form = spooled(terminal, result.commitment_job)
+    text = pdftext(form)
+    assert "个体工商户设立登记告知承诺书" in text
+    assert case_id in text
+    assert "房屋租赁合同（原件）" in text
+    deadline = dt.date.today() + dt.timedelta(days=20)
+    assert f"{deadline.year}年{deadline.month}月{deadline.day}日前" in text
+    assert "李建国" in text and "37140219880721003X" not in text
+    # The signature the citizen drew is the image on the form.
+    subprocess.run(["pdfimages", "-png", str(form), str(tmp_path / "img")], check=True, timeout=60)
+    [image] = sorted(tmp_path.glob("img-*.png"))
+    with Image.open(image) as got, Image.open(io.BytesIO(signature)) as drawn:
+        assert got.size == drawn.size
+        diff = sum(
+            abs(a - b) > 64 for a, b in zip(got.convert("L").tobytes(), drawn.convert("L").tobytes(), strict=True)
+        )
+        assert diff < got.size[0] * got.size[1] // 100
+
+
+def test_reject_offers_no_delivery_and_prints_only_the_receipt(terminal: Terminal) -> None:
+    assert terminal.bench is not None
+    spool_before = set(terminal.bench.spool_dir.glob("*.pdf"))
+    to_confirm(terminal, EXPIRED)
+    assert terminal.service.delivery_options() == ((), None)
+    assert terminal.service.choose_delivery("window") == {"method": "delivery.error.choice"}
+    result, printouts, case_id = finish(terminal)
+    assert result.delivery is None and result.queue_number is None
+    assert not result.commitment_printed and not result.certificate_printed
+    [receipt] = printouts
+    assert "不予受理告知" in receipt.text and "身份证件已过期" in receipt.text
+    assert set(terminal.bench.spool_dir.glob("*.pdf")) == spool_before
+    assert platform_case(terminal, case_id)["delivery"] is None
+
+
+# ------------------------------------------------------------------ English
+def test_english_session_gets_english_receipt_and_slips(terminal: Terminal) -> None:
+    to_confirm(terminal, SENIOR)
+    set_language("en")  # the citizen switched the screen to English
+    assert terminal.service.choose_delivery("window") == {}
+    result, printouts, case_id = finish(terminal)
+    receipt, pickup, ticket = printouts
+    text = " ".join(receipt.text.splitlines())  # long English lines wrap at spaces on 48 columns
+    assert "Dezhou Government Service Centre" in text
+    assert "Completion receipt" in text
+    assert "Service: Senior citizen preferential card" in text
+    assert f"Case no.: {case_id}" in text
+    assert "Result: Approved" in text
+    assert "Delivery: At the window, with the pick-up slip and ID card" in text
+    assert "Scan to follow your case" in text
+    assert not re.search(r"[\u4e00-\u9fff]", text.replace("张*兰", ""))  # no Chinese label left
+    assert "Pick-up slip" in pickup.text
+    assert "Queue ticket" in ticket.text and "For: pick-up at the window" in ticket.text
+    assert qr_codes(terminal, receipt) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
+    assert result.queue_number is not None
+    issued_queue_numbers.append(result.queue_number)
+
+
+def test_queue_numbers_were_unique_and_in_order(terminal: Terminal) -> None:
+    assert len(issued_queue_numbers) == 3
+    assert issued_queue_numbers == sorted(set(issued_queue_numbers))
+    assert terminal.store.get_meta(f"queue-seq:{dt.date.today():%Y%m%d}") == "3"
