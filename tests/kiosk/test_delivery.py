@@ -33,7 +33,10 @@ P, W, E = DeliveryMethod.PRINT_HERE, DeliveryMethod.WINDOW, DeliveryMethod.EXPRE
 def test_a_good_address_passes() -> None:
     assert validate_express(GOOD, HALL) == {}
     # province left out, full-width spaces, +86 prefix: still fine
-    assert validate_express({**GOOD, "address": "德州市 武城县广运街5号", "mobile": "+86 139-0534-0000"}, HALL) == {}
+    assert (
+        validate_express({**GOOD, "address": "德州市 武城县广运街5号", "mobile": "+86 139-0534-0000"}, HALL)
+        == {}
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import io
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,6 @@ def platform_case(t: Terminal, case_id: str) -> dict[str, Any]:
                 payload: dict[str, Any] = json.loads(base64.b64decode(c["payload_b64"]))
                 return payload
         t.drainer.kick()
-        import time
-
         time.sleep(0.1)
     raise AssertionError(f"case {case_id} never reached the platform")
 
@@ -228,7 +227,9 @@ def test_express_refuses_each_bad_field_then_prints_the_masked_address(terminal:
 
 
 # ------------------------------------------------------------------ manual review and reject
-def test_manual_review_gets_a_queue_ticket_and_the_commitment_form(terminal: Terminal, tmp_path: Path) -> None:
+def test_manual_review_gets_a_queue_ticket_and_the_commitment_form(
+    terminal: Terminal, tmp_path: Path
+) -> None:
     to_confirm(terminal, BUSINESS)
     s = terminal.service
     assert s.data.decision.outcome.value == "manual"
@@ -264,7 +265,8 @@ def test_manual_review_gets_a_queue_ticket_and_the_commitment_form(terminal: Ter
     with Image.open(image) as got, Image.open(io.BytesIO(signature)) as drawn:
         assert got.size == drawn.size
         diff = sum(
-            abs(a - b) > 64 for a, b in zip(got.convert("L").tobytes(), drawn.convert("L").tobytes(), strict=True)
+            abs(a - b) > 64
+            for a, b in zip(got.convert("L").tobytes(), drawn.convert("L").tobytes(), strict=True)
         )
         assert diff < got.size[0] * got.size[1] // 100
 
