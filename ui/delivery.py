@@ -9,7 +9,15 @@ message under each field the service refuses.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.delivery import EXPRESS_FIELDS, DeliveryMethod
 from kiosk.i18n import tr
@@ -33,40 +41,43 @@ class DeliveryPanel(QWidget):
         self.heading.setObjectName("subtitle")
         self.choice_error = QLabel("")
         self.choice_error.setObjectName("fieldError")
-        row = QHBoxLayout()
+        choices = QHBoxLayout()
         self.buttons: dict[DeliveryMethod, BigButton] = {}
         for method in DeliveryMethod:
             button = BigButton(role="secondary")
             button.setObjectName(f"delivery:{method.value}")
             button.setCheckable(True)
             button.clicked.connect(lambda _c=False, m=method: self.select(m))
-            row.addWidget(button)
+            choices.addWidget(button)
             self.buttons[method] = button
-        row.addStretch(1)
+        choices.addStretch(1)
         self.express = QWidget()
         self.express.setObjectName("expressForm")
-        form = QFormLayout(self.express)
-        form.setVerticalSpacing(4)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid = QGridLayout(self.express)  # two fields a row: the sign pad keeps its room
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(0)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(3, 2)
         self.edits: dict[str, QLineEdit] = {}
         self.errors: dict[str, QLabel] = {}
         self.labels: dict[str, QLabel] = {}
-        for key in EXPRESS_FIELDS:
+        for n, key in enumerate(EXPRESS_FIELDS):
+            row, col = 2 * (n // 2), 2 * (n % 2)
             edit = QLineEdit()
             edit.setObjectName(f"express:{key}")
             edit.textEdited.connect(lambda _t: self.facade.touch())
             err = QLabel("")
             err.setObjectName("fieldError")
             err.setProperty("field", key)
-            cell = QVBoxLayout()
-            cell.setSpacing(0)
-            cell.addWidget(edit)
-            cell.addWidget(err)
             label = QLabel()
-            form.addRow(label, cell)
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(label, row, col)
+            grid.addWidget(edit, row, col + 1)
+            grid.addWidget(err, row + 1, col + 1)
             self.edits[key], self.errors[key], self.labels[key] = edit, err, label
         outer.addWidget(self.heading)
-        outer.addLayout(row)
+        outer.addLayout(choices)
         outer.addWidget(self.choice_error)
         outer.addWidget(self.express)
 
@@ -102,6 +113,7 @@ class DeliveryPanel(QWidget):
             button.setChecked(m is method)
         self.express.setVisible(method is DeliveryMethod.EXPRESS)
         self.choice_error.setText("")
+        self._reveal(self.express if method is DeliveryMethod.EXPRESS else None)
 
     def apply(self) -> bool:
         """Hand the choice to the core; False (messages shown in place) when it is refused."""
@@ -114,10 +126,23 @@ class DeliveryPanel(QWidget):
             errors = self.facade.choose_delivery(self.selected, express)
         self._last_errors = errors
         self._show_errors(errors)
+        first = next((self.errors[k] for k in EXPRESS_FIELDS if k in errors), None)
+        self._reveal(self.choice_error if "method" in errors else first)
         return not errors
+
+    def _reveal(self, widget: QWidget | None) -> None:
+        """Scroll the enclosing scroll area (the confirm screen's) so ``widget`` is in view."""
+        if widget is None:
+            return
+        parent = self.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if parent is not None:
+            parent.ensureWidgetVisible(widget, 0, 24)
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         self.choice_error.setText(tr(errors["method"]) if "method" in errors else "")
+        self.choice_error.setVisible("method" in errors)
         for key, lab in self.errors.items():
             lab.setText(tr(errors[key]) if key in errors else "")
             edit = self.edits[key]

@@ -427,6 +427,7 @@ class ConfirmSignScreen(Screen):
         self.delivery = DeliveryPanel(facade)  # h-outputs: how the result reaches the citizen
         self.pad = SignaturePad()
         self.pad.setObjectName("signaturePad")
+        self.pad.setMinimumHeight(160)  # room for the delivery choice above; still a signature line
         self.pad.changed.connect(self._update)
         self.clear = BigButton(role="secondary")
         self.clear.clicked.connect(self.pad.clear)
@@ -440,11 +441,22 @@ class ConfirmSignScreen(Screen):
         row.addWidget(self.clear)
         row.addStretch(1)
         row.addWidget(self.submit)
+        # h-outputs: decision and delivery choice scroll when the express form needs the room
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.decision)
+        top_layout.addWidget(self.delivery)
+        top_layout.addStretch(1)
+        self.top = QScrollArea()
+        self.top.setObjectName("confirmTop")
+        self.top.setWidgetResizable(True)
+        self.top.setFrameShape(QFrame.Shape.NoFrame)
+        self.top.setWidget(top)
         self.layout_.addWidget(self.title)
-        self.layout_.addWidget(self.decision)
-        self.layout_.addWidget(self.delivery)
+        self.layout_.addWidget(self.top, 1)
         self.layout_.addWidget(self.hint)
-        self.layout_.addWidget(self.pad, 1)
+        self.layout_.addWidget(self.pad)
         self.layout_.addLayout(row)
 
     def enter(self) -> None:

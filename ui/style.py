@@ -18,6 +18,10 @@ QPushButton { border-radius: 14px; padding: 12px 28px; font-size: 26px; border: 
 QPushButton[role="primary"] { background: #0b5cad; color: white; }
 QPushButton[role="primary"]:pressed { background: #094a8b; }
 QPushButton[role="secondary"] { background: white; color: #0b5cad; border: 2px solid #0b5cad; }
+QPushButton[role="secondary"]:checked { background: #0b5cad; color: white; }
+#expressForm QLineEdit { min-height: 40px; font-size: 22px; }
+#expressForm #fieldError { font-size: 18px; }
+#confirmTop, #confirmTop > QWidget > QWidget { background: transparent; }
 QPushButton[role="danger"] { background: #c0392b; color: white; }
 QPushButton[role="item"] { background: white; color: #1d2330; border: 2px solid #c9d6ea; text-align: left;
                            padding: 20px 28px; font-size: 28px; }
