@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as zbar_decode
 
@@ -29,9 +29,10 @@ from devices.printer.decoder import DecodedReceipt
 from kiosk.config import TerminalConfig
 from kiosk.delivery import DeliveryMethod
 from kiosk.i18n import set_language
-from kiosk.runtime import DEMO_CITIZENS, DemoCitizen, Terminal, build_terminal
+from kiosk.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from kiosk.services import PrintResult
 from kiosk.session import Step
+from tests.kiosk.session_helpers import signature_png, to_confirm
 
 pytestmark = pytest.mark.slow
 SENIOR, BUSINESS, EXPIRED = DEMO_CITIZENS
@@ -58,35 +59,6 @@ def chinese() -> Iterator[None]:
     set_language("zh")
     yield
     set_language("zh")
-
-
-def signature_png() -> bytes:
-    img = Image.new("RGB", (360, 120), "white")
-    ImageDraw.Draw(img).line([(20, 90), (80, 20), (140, 100), (220, 30), (330, 80)], fill="black", width=6)
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
-
-
-def to_confirm(t: Terminal, citizen: DemoCitizen) -> None:
-    """Card, face, form (and no material): the session waits on the confirm/sign screen."""
-    s, bench = t.service, t.bench
-    assert bench is not None
-    s.start()
-    s.choose_item(citizen.item_id)
-    bench.present_face(citizen.live_images)
-    bench.idcard.insert(citizen.key)
-    assert s.read_card() is not None
-    while s.step is Step.FACE_CHECK:
-        s.check_face()
-    assert s.step is Step.FORM
-    values = {f.key: f.value for f in s.form_fields()}
-    values.update(citizen.form)
-    assert s.submit_form(values) == {}
-    if s.step is Step.MATERIALS:
-        s.finish_materials()
-    s.run_review()
-    assert s.step is Step.CONFIRM_SIGN
 
 
 def finish(t: Terminal, language: str | None = None) -> tuple[PrintResult, list[DecodedReceipt], str]:

@@ -1,0 +1,39 @@
+"""Walking a demo-profile terminal's service to the confirm/sign step (no UI), for output tests."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw
+
+from kiosk.runtime import DemoCitizen, Terminal
+from kiosk.session import Step
+
+
+def signature_png() -> bytes:
+    img = Image.new("RGB", (360, 120), "white")
+    ImageDraw.Draw(img).line([(20, 90), (80, 20), (140, 100), (220, 30), (330, 80)], fill="black", width=6)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def to_confirm(t: Terminal, citizen: DemoCitizen) -> None:
+    """Card, face, form (and no material): the session waits on the confirm/sign screen."""
+    s, bench = t.service, t.bench
+    assert bench is not None
+    s.start()
+    s.choose_item(citizen.item_id)
+    bench.present_face(citizen.live_images)
+    bench.idcard.insert(citizen.key)
+    assert s.read_card() is not None
+    while s.step is Step.FACE_CHECK:
+        s.check_face()
+    assert s.step is Step.FORM
+    values = {f.key: f.value for f in s.form_fields()}
+    values.update(citizen.form)
+    assert s.submit_form(values) == {}
+    if s.step is Step.MATERIALS:
+        s.finish_materials()
+    s.run_review()
+    assert s.step is Step.CONFIRM_SIGN

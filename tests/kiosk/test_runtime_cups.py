@@ -1,0 +1,113 @@
+"""Which certificate printer the terminal builds: CUPS in production, the spool directory in the
+demo unless a private cupsd answers; and a demo terminal printing a certificate through a real
+private cupsd with cups-pdf (packaging/cups/start-test-cupsd.sh) bound to 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pyzbar.pyzbar import ZBarSymbol
+from pyzbar.pyzbar import decode as zbar_decode
+
+from devices.docprinter.cups import CupsDocumentPrinter
+from devices.docprinter.spool import PdfSpoolPrinter
+from kiosk.config import DevicesConfig, DocumentPrinterConfig, Profile, TerminalConfig
+from kiosk.runtime import DEMO_CITIZENS, SimulatorBench, _build_devices, build_terminal
+from tests.kiosk.session_helpers import signature_png, to_confirm
+
+SCRIPT = Path(__file__).resolve().parents[2] / "packaging" / "cups" / "start-test-cupsd.sh"
+QUEUE = f"kiosk-cert-t{os.getpid()}"
+SENIOR = DEMO_CITIZENS[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _demo_with(printer: DocumentPrinterConfig, data_dir: Path) -> TerminalConfig:
+    return TerminalConfig(data_dir=str(data_dir), devices=DevicesConfig(document_printer=printer))
+
+
+def test_production_defaults_print_certificates_through_cups(tmp_path: Path) -> None:
+    config = TerminalConfig(profile=Profile.PRODUCTION, data_dir=str(tmp_path))
+    assert config.devices.document_printer.driver == "auto"
+    devices = _build_devices(config, None, tmp_path)
+    assert isinstance(devices.document_printer, CupsDocumentPrinter)
+    assert devices.document_printer.queue == "kiosk-a4"
+    assert devices.document_printer.server is None  # the local cupsd
+
+
+def test_demo_keeps_the_spool_printer_without_a_private_cupsd(tmp_path: Path) -> None:
+    bench = SimulatorBench(tmp_path / "sim")
+    try:
+        plain = _build_devices(TerminalConfig(data_dir=str(tmp_path)), bench, tmp_path)
+        assert isinstance(plain.document_printer, PdfSpoolPrinter)
+        # A cupsd named but not there (nothing listens on the port): still the spool directory.
+        nobody = _demo_with(DocumentPrinterConfig(cups_server=f"127.0.0.1:{_free_port()}"), tmp_path)
+        assert isinstance(_build_devices(nobody, bench, tmp_path).document_printer, PdfSpoolPrinter)
+        spool = _demo_with(DocumentPrinterConfig(driver="spool", cups_server="127.0.0.1:631"), tmp_path)
+        assert isinstance(_build_devices(spool, bench, tmp_path).document_printer, PdfSpoolPrinter)
+    finally:
+        bench.stop()
+
+
+@pytest.fixture(scope="module")
+def cupsd() -> Iterator[tuple[str, Path]]:
+    # Not tmp_path: cupsd's filters run as user lp and pytest's temp root is 0700.
+    work = Path(tempfile.mkdtemp(prefix="kiosk-cupsd-rt-"))
+    port = _free_port()
+    out = subprocess.run(
+        [str(SCRIPT), "start", str(work), str(port), QUEUE], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    try:
+        yield f"127.0.0.1:{port}", work / "pdf"
+    finally:
+        subprocess.run([str(SCRIPT), "stop", str(work)], timeout=30, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_demo_terminal_prints_the_certificate_through_a_private_cupsd(
+    cupsd: tuple[str, Path], tmp_path: Path, face_verifier: Any
+) -> None:
+    server, pdf_dir = cupsd
+    config = _demo_with(DocumentPrinterConfig(cups_server=server, cups_queue=QUEUE), tmp_path)
+    terminal = build_terminal(config, tmp_path / "work", face=face_verifier)
+    try:
+        printer = terminal.service.devices.document_printer
+        assert isinstance(printer, CupsDocumentPrinter) and printer.server == server
+        to_confirm(terminal, SENIOR)
+        assert terminal.service.choose_delivery("print_here") == {}
+        assert terminal.service.submit(signature_png()) is not None
+        result = terminal.service.print_outputs("zh")
+        assert result.certificate_printed and result.certificate_job is not None
+        assert result.certificate_job.startswith(f"{QUEUE}-")
+        deadline = time.monotonic() + 30
+        while not printer.job_completed(result.certificate_job):
+            assert time.monotonic() < deadline, "the CUPS job did not complete"
+            time.sleep(0.1)
+        [out] = sorted(pdf_dir.glob("*.pdf"))
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+        number = result.certificate_number
+        assert number is not None and number in text
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "150", "-singlefile", str(out), str(tmp_path / "page")], check=True
+        )
+        with Image.open(tmp_path / "page.png") as page:
+            codes = [c.data.decode("utf-8") for c in zbar_decode(page, symbols=[ZBarSymbol.QRCODE])]
+        assert len(codes) == 1 and codes[0].startswith(f"https://zwfw.example.gov.cn/verify/{number}?t=")
+    finally:
+        terminal.close()
