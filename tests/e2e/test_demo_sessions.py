@@ -168,3 +168,25 @@ def test_terminal_database_encrypted_and_approval_archived(demo: dict[str, Any])
     chain = (work / "ledger" / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
     senior_case = _session(demo, "senior-card")["case_id"]
     assert len(chain) == 1 and senior_case in chain[0]
+
+
+def test_summary_has_the_delivery_choice_slips_and_commitment_form(demo: dict[str, Any]) -> None:
+    senior = _session(demo, "senior-card")
+    assert senior["delivery"] == "print_here" and senior["queue_number"] is None
+    assert "取件方式：本机打印" in senior["receipt_text"] and senior["slips"] == []
+    business = _session(demo, "business-registration")
+    assert business["delivery"] == "window"  # the item's default; print here is not offered in review
+    number = business["queue_number"]
+    assert number and f"排 队 号：{number}" in business["receipt_text"]
+    pickup, ticket = business["slips"]
+    assert "取件单" in pickup and business["case_id"] in pickup
+    assert "排队号" in ticket and number in ticket.splitlines()
+    assert business["commitment"] == "business-commitment.pdf"
+    assert (demo["out"] / "business-commitment.pdf").read_bytes().startswith(b"%PDF")
+    assert (demo["out"] / "business-commitment.png").stat().st_size > 5000
+    pension = _session(demo, "resident-pension")
+    assert pension["delivery"] is None and pension["queue_number"] is None and pension["commitment"] is None
+    received = {c["case_id"]: c for c in demo["received"]}
+    payload = json.loads(base64.b64decode(received[business["case_id"]]["payload_b64"]))
+    assert payload["delivery"] == {"method": "window", "address": None}
+    assert payload["queue_number"] == number
