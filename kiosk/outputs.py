@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from PIL import Image
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -540,6 +541,24 @@ def _wrap_width(text: str, font: str, size: float, width: float) -> list[str]:
     return lines
 
 
+#: Signature pixels darker than this are ink (the pad's dashed frame is light grey).
+INK_THRESHOLD = 128
+SIGNATURE_MARGIN = 8
+
+
+def signature_ink(png: bytes) -> Image.Image:
+    """The signature cropped to its ink (plus a small margin), grey scale: the pad is much wider
+    than a signature, and the form has a signature-sized box."""
+    img = Image.open(io.BytesIO(png)).convert("L")
+    box = img.point(lambda v: 255 if v < INK_THRESHOLD else 0).getbbox()
+    if box is None:
+        return img
+    m = SIGNATURE_MARGIN
+    return img.crop(
+        (max(box[0] - m, 0), max(box[1] - m, 0), min(box[2] + m, img.width), min(box[3] + m, img.height))
+    )
+
+
 def build_commitment_pdf(data: CommitmentData) -> bytes:
     """One A4 page: title, case facts, the commitment text, the originals and their deadline, the
     signature image and the date."""
@@ -583,7 +602,7 @@ def build_commitment_pdf(data: CommitmentData) -> bytes:
     c.drawString(left, y, tr("commitment.deadline", lang, v=_date_text(data.deadline, lang)))
     y -= 18 * mm
     c.drawString(right - 95 * mm, y, tr("commitment.signature", lang))
-    sig = ImageReader(io.BytesIO(data.signature_png))
+    sig = ImageReader(signature_ink(data.signature_png))
     sig_w, sig_h = sig.getSize()
     box_w, box_h = 60 * mm, 25 * mm
     scale = min(box_w / sig_w, box_h / sig_h)
