@@ -71,9 +71,7 @@ def test_express_address_errors_shown_per_field_then_accepted(kiosk: Factory) ->
     assert _field_errors(ui.window)["address"] == tr("delivery.error.address_incomplete")
     assert _field_errors(ui.window)["mobile"] == tr("delivery.error.mobile")
 
-    driver.choose_delivery(
-        "express", {"mobile": "13905340000", "address": "山东省德州市德城区新湖大街1号"}
-    )
+    driver.choose_delivery("express", {"mobile": "13905340000", "address": "山东省德州市德城区新湖大街1号"})
     before = len(terminal.bench.printer.receipts)
     driver.click("signSubmit")
     driver.wait_step(Step.RESULT, timeout=30)
@@ -85,7 +83,7 @@ def test_express_address_errors_shown_per_field_then_accepted(kiosk: Factory) ->
 
 
 def test_english_session_window_pickup_through_the_ui(kiosk: Factory) -> None:
-    terminal, ui, driver = kiosk()
+    _terminal, _ui, driver = kiosk()
     driver.click("language")
     record = driver.run_citizen(SENIOR, delivery="window")
     assert record.decision == "approve"
