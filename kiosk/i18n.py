@@ -238,6 +238,10 @@ _TEXTS.update(
         "delivery.error.postal_code": ("请输入6位邮政编码", "Enter the 6-digit postal code"),
         "delivery.error.choice": ("请选择领取方式", "Choose how to receive the result"),
         "result.queue_ticket": ("请取排队号 {n}，留意叫号", "Take queue ticket {n} and wait to be called"),
+        "result.express": (
+            "证照将快递送达，请保持手机畅通",
+            "The result will be sent by express; keep your phone at hand",
+        ),
         # receipts (kiosk.outputs)
         "receipt.title.approve": ("办结回执", "Completion receipt"),
         "receipt.title.manual": ("受理回执", "Acceptance receipt"),

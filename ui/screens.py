@@ -526,6 +526,8 @@ class ResultScreen(Screen):
             lines.append(tr("result.certificate_printed"))
         if result.queue_number:
             lines.append(tr("result.queue_ticket", n=result.queue_number))
+        if result.delivery == "express":
+            lines.append(tr("result.express"))
         self.print_status.setText("<br>".join(lines))
         self.done.setEnabled(True)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import subprocess
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-from kiosk.outputs import CommitmentData, ReceiptDelivery, queue_number, signature_ink
+from kiosk.outputs import CommitmentData, ReceiptDelivery, build_commitment_pdf, queue_number, signature_ink
 
 
 def test_express_details_must_arrive_masked() -> None:
@@ -66,3 +68,34 @@ def test_commitment_form_refuses_a_full_id_number_or_a_non_png_signature() -> No
         CommitmentData(**base, id_number_masked="37140219880721003X", signature_png=_png((10, 10), None))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="PNG"):
         CommitmentData(**base, id_number_masked="3714**********003X", signature_png=b"GIF89a")  # type: ignore[arg-type]
+
+
+def test_commitment_form_in_english(tmp_path: Path) -> None:
+    pdf = build_commitment_pdf(
+        CommitmentData(
+            title="Commitment: individual business registration",
+            text="I declare that the information and materials I gave are true, lawful and valid and "
+            "that I will present the originals listed below before the deadline.",
+            originals=("Lease contract (original)",),
+            item_name="Individual business registration",
+            case_id="C-42",
+            applicant_name="李建国",
+            id_number_masked="3714**********003X",
+            deadline=dt.date(2026, 12, 13),
+            signed_on=dt.date(2026, 11, 23),
+            signature_png=_png((400, 120), (40, 40, 360, 80)),
+            authority="市场监督管理局",
+            language="en",
+        )
+    )
+    path = tmp_path / "form.pdf"
+    path.write_bytes(pdf)
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "Case no.: C-42" in text and "Declarant: 李建国" in text
+    assert "before the deadline." in text  # the long text wrapped at spaces, nothing lost
+    assert "Originals to present: 1. Lease contract (original)" in text
+    assert "Deadline: by 2026-12-13" in text and "Signed on: 2026-11-23" in text
