@@ -29,6 +29,7 @@ from devices.base import FAULT_STATUSES, DeviceError, DeviceStatus, RequiredActi
 from devices.interfaces import (
     BarcodeReader,
     Camera,
+    DocumentKind,
     DocumentPrinter,
     IdCardRead,
     IdCardReader,
@@ -39,7 +40,7 @@ from kiosk import logsetup, outputs, records
 from kiosk.config import TerminalConfig
 from kiosk.face import FaceResult, FaceVerifier
 from kiosk.forms import known_values
-from kiosk.identity import mask_id_number
+from kiosk.identity import applicant_fields, mask_id_number, sensitive_values
 from kiosk.items import ItemPackage, load_package, search
 from kiosk.materials import CrossCheckResult, ExtractedField, FieldSpec, cross_check, extract_fields
 from kiosk.ocr import OcrEngine
@@ -62,6 +63,11 @@ _PICKUP = {
     Outcome.REJECT: "无",
 }
 EventSink = Callable[[str, Any], None]
+
+
+def _card_source(source: str | None) -> bool:
+    """Whether a form field's value comes from the ID card."""
+    return source is not None and source.startswith("idcard.")
 
 
 # --------------------------------------------------------------------------- values
@@ -282,7 +288,7 @@ class KioskService:
     def _accept_card(self, read: IdCardRead) -> IdCardRead | None:
         data = self.machine.data
         data.card = read
-        logsetup.register_sensitive(read.text.name, read.text.address)
+        logsetup.register_sensitive(*sensitive_values(read.text))
         data.card_photo = self.devices.photo_decoder.decode(read.photo_raw)
         self.machine.touch()
         self.store.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})
@@ -371,7 +377,9 @@ class KioskService:
                     key=spec.key,
                     label=(spec.label_zh, spec.label_en),
                     value=value,
-                    readonly=spec.readonly,
+                    # a field the card should fill but cannot (no address on a foreigner's card)
+                    readonly=spec.readonly
+                    and not (current is None and not value and _card_source(spec.source)),
                     prefilled=current is None and bool(value),
                     required=spec.required,
                     kind=spec.type,
@@ -578,7 +586,11 @@ class KioskService:
             publicity = records.PublicityRecord(
                 party_name=text.name,
                 party_type=records.PartyType.NATURAL_PERSON,
-                id_type=records.IdType.RESIDENT_ID,
+                id_type=(
+                    records.IdType.RESIDENT_ID
+                    if text.kind is DocumentKind.RESIDENT_ID
+                    else records.IdType.FOREIGNER_PERMANENT_RESIDENCE
+                ),
                 id_number=text.id_number,
                 upload_time=now,
                 decision_document_name=doc_name,
@@ -600,6 +612,7 @@ class KioskService:
                 decided_at=now,
                 certificate_number=data.certificate_number or "",
                 publicity=publicity,
+                id_type=publicity.id_type,
             )
             archived = self.ledger.record_approval(entry, publicity, now)
         except (OSError, ValueError, StorageError) as err:
@@ -635,13 +648,7 @@ class KioskService:
             "terminal_id": self.config.terminal_id,
             "item": {"id": pkg.id, "version": pkg.version, "sha256": pkg.sha256},
             "submitted_at": self._clock().isoformat(),
-            "applicant": {
-                "name": text.name,
-                "id_number": text.id_number,
-                "sex": text.sex,
-                "address": text.address,
-                "card_valid_until": text.valid_until.isoformat() if text.valid_until else None,
-            },
+            "applicant": applicant_fields(text),  # + document_kind, nationality (c-idcard)
             "form": data.form,
             "materials": [
                 {

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.i18n import bilingual, tr
 from kiosk.session import Step
+from ui.applicant import applicant_text
 from ui.facade import KioskFacade
 from ui.widgets import BigButton, SignaturePad, Title, pixmap_from_jpeg
 
@@ -422,6 +423,8 @@ class ConfirmSignScreen(Screen):
         self.decision.setObjectName("decisionText")
         self.decision.setWordWrap(True)
         self.decision.setTextFormat(Qt.TextFormat.RichText)
+        self.applicant = _label(name="subtitle")  # c-idcard: who applies, with which document
+        self.applicant.setTextFormat(Qt.TextFormat.PlainText)
         self.hint = _label(name="hint")
         self.pad = SignaturePad()
         self.pad.setObjectName("signaturePad")
@@ -439,6 +442,7 @@ class ConfirmSignScreen(Screen):
         row.addStretch(1)
         row.addWidget(self.submit)
         self.layout_.addWidget(self.title)
+        self.layout_.addWidget(self.applicant)
         self.layout_.addWidget(self.decision)
         self.layout_.addWidget(self.hint)
         self.layout_.addWidget(self.pad, 1)
@@ -451,6 +455,7 @@ class ConfirmSignScreen(Screen):
         self.back.setText(tr("common.back"))
         self.submit.setText(tr("sign.submit"))
         data = self.facade.service.data
+        self.applicant.setText(applicant_text(data.card))
         if data.decision is not None:
             self.decision.setText(_decision_html(data.decision, data.warnings))
         self._update()
