@@ -389,3 +389,21 @@ def applicant_fields(text: AnyIdCardText) -> dict[str, str | None]:
         fields["english_name"] = text.english_name
         fields["chinese_name"] = text.chinese_name
     return fields
+
+
+#: The problems of :func:`check_card` that concern the number itself or its agreement with the
+#: printed fields (not the validity period).
+NUMBER_PROBLEMS: Final = frozenset(
+    {
+        CardProblem.ID_NUMBER_INVALID,
+        CardProblem.BIRTH_DATE_MISMATCH,
+        CardProblem.SEX_MISMATCH,
+        CardProblem.NATIONALITY_MISMATCH,
+    }
+)
+
+
+def card_number_ok(text: AnyIdCardText, today: dt.date) -> bool:
+    """The number is valid by its card's rules and agrees with the printed birth date and sex
+    (nationality on a foreigner's card): the review input ``id_number_valid``."""
+    return not NUMBER_PROBLEMS.intersection(check_card(text, today).problems)

@@ -34,7 +34,7 @@ import zen
 
 from devices.interfaces import AnyIdCardText
 from kiosk import checks
-from kiosk.identity import age_on, card_expired, validate_card_number
+from kiosk.identity import age_on, card_expired, card_number_ok
 from kiosk.items import SYSTEM_REASONS, ItemPackage, Text
 from kiosk.warnings import WarningHit
 
@@ -379,7 +379,8 @@ def build_inputs(
     inputs["age"] = age_on(card.birth_date, today) if card.birth_date <= today else None
     inputs["card_expired"] = card_expired(card, today)
     inputs["card_not_yet_valid"] = card.valid_from > today
-    inputs["id_number_valid"] = validate_card_number(card, today).ok  # the rules of the card's kind
+    # valid by the rules of the card's kind, and matching the printed birth date/sex (nationality)
+    inputs["id_number_valid"] = card_number_ok(card, today)
     inputs["document_kind"] = card.kind.value
 
     complete = True

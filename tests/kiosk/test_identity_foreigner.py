@@ -125,6 +125,14 @@ def test_review_inputs_and_form_number_field() -> None:
     assert build_inputs(pkg, bad, {}, {}, {}, [], TODAY)["id_number_valid"] is False
     expired = dataclasses.replace(FOREIGNER, valid_until=dt.date(2026, 11, 22))
     assert build_inputs(pkg, expired, {}, {}, {}, [], TODAY)["card_expired"] is True
+    other_country = dataclasses.replace(FOREIGNER, nationality="USA")  # number says CAN
+    assert build_inputs(pkg, other_country, {}, {}, {}, [], TODAY)["id_number_valid"] is False
+    senior = SIM_CARDS["senior"].text
+    assert build_inputs(pkg, senior, {}, {}, {}, [], TODAY)["id_number_valid"] is True
+    moved = dataclasses.replace(senior, birth_date=dt.date(1952, 3, 15))  # number says 0314
+    assert build_inputs(pkg, moved, {}, {}, {}, [], TODAY)["id_number_valid"] is False
+    bad_digit = EXTRA_CARDS["bad-check-digit"].text
+    assert build_inputs(pkg, bad_digit, {}, {}, {}, [], TODAY)["id_number_valid"] is False
     number_field = next(f for f in pkg.form if f.type == "id_number")
     assert number_field.check("CAN371480010112") is None
     assert number_field.check("937124198001010014") is None
