@@ -8,8 +8,9 @@ of its kind (which is a transport, never a fake of this interface).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeAlias, runtime_checkable
 
 from devices.base import DeviceStatus
 
@@ -21,9 +22,18 @@ if TYPE_CHECKING:
 
 
 # --------------------------------------------------------------------- ID card
+class DocumentKind(enum.Enum):
+    """Which identity card a GA/T 467 reader returned.  Values are stable identifiers."""
+
+    RESIDENT_ID = "resident_id"  # 居民身份证
+    FOREIGNER_PERMANENT_RESIDENCE = "foreigner_permanent_residence"  # 外国人永久居留身份证
+
+
 @dataclass(frozen=True)
 class IdCardText:
     """The parsed 256-byte text block of a resident ID card (GA/T 467)."""
+
+    kind: ClassVar[DocumentKind] = DocumentKind.RESIDENT_ID
 
     name: str
     sex: str  # GB/T 2261.1 code: "1" male, "2" female, "0" unknown, "9" unspecified
@@ -38,17 +48,56 @@ class IdCardText:
     def __repr__(self) -> str:  # never print personal data by accident
         return "IdCardText(<redacted>)"
 
+    @property
+    def nationality(self) -> str:
+        """ISO 3166-1 alpha-3 nationality: a resident ID card holder is a Chinese citizen."""
+        return "CHN"
+
+
+@dataclass(frozen=True)
+class ForeignerIdCardText:
+    """The parsed text block of a foreigner's permanent residence ID card (外国人永久居留身份证,
+    2017 layout; card type "I").  It has no address and no GB/T 3304 nation."""
+
+    kind: ClassVar[DocumentKind] = DocumentKind.FOREIGNER_PERMANENT_RESIDENCE
+
+    english_name: str
+    sex: str  # GB/T 2261.1 code
+    id_number: str  # 15 characters (2017 cards)
+    nationality: str  # ISO 3166-1 alpha-3
+    chinese_name: str  # may be empty
+    valid_from: dt.date
+    valid_until: dt.date | None  # None = 长期
+    birth_date: dt.date
+    card_version: str
+    authority_code: str
+    card_type: str = "I"
+
+    def __repr__(self) -> str:  # never print personal data by accident
+        return "ForeignerIdCardText(<redacted>)"
+
+    @property
+    def name(self) -> str:
+        """The name to show: the Chinese name when the card has one, else the English name."""
+        return self.chinese_name or self.english_name
+
+
+#: What an ID card reader's text block parses into.  Both kinds have ``kind``, ``name``,
+#: ``sex``, ``birth_date``, ``id_number``, ``nationality``, ``valid_from`` and ``valid_until``;
+#: narrow with ``isinstance`` for the rest (only a resident card has ``address``).
+AnyIdCardText: TypeAlias = IdCardText | ForeignerIdCardText
+
 
 @dataclass(frozen=True)
 class IdCardRead:
     """One complete read of a card: text block, raw photo block and when it happened."""
 
-    text: IdCardText
+    text: AnyIdCardText
     photo_raw: bytes = field(repr=False)  # 1024-byte WLT block (vendor format)
     read_at: dt.datetime
 
     def __repr__(self) -> str:
-        return f"IdCardRead(read_at={self.read_at.isoformat()})"
+        return f"IdCardRead({self.text.kind.value}, read_at={self.read_at.isoformat()})"
 
 
 @runtime_checkable

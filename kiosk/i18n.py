@@ -311,3 +311,17 @@ _TEXTS.update(
         "commitment.date": ("签署日期：{v}", "Signed on: {v}"),
     }
 )
+
+# --- c-idcard: the applicant's identity document on the confirm screen
+_TEXTS.update(
+    {
+        "applicant.label": ("申请人", "Applicant"),
+        "applicant.document.resident_id": ("居民身份证", "Resident ID card"),
+        "applicant.document.foreigner_permanent_residence": (
+            "外国人永久居留身份证",
+            "Foreigner's permanent residence ID card",
+        ),
+        "applicant.english_name": ("英文姓名", "English name"),
+        "applicant.nationality": ("国籍", "Nationality"),
+    }
+)

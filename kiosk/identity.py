@@ -1,8 +1,22 @@
-"""Resident identity numbers (GB 11643-1999) and ID card validity.
+"""Resident identity numbers (GB 11643-1999), foreigner's permanent residence numbers, and
+ID card validity.
 
 The 18-character number is: 6-digit administrative region, 8-digit birth date
 ``YYYYMMDD``, 3-digit sequence (odd = male), and an ISO 7064 MOD 11-2 check
 character (``0``-``9`` or ``X``).
+
+Foreigner's permanent residence ID card (外国人永久居留身份证) numbers, as far as the public
+material we could read states them:
+
+* 2017 cards (what the 2017 text-block layout carries, 15 characters): 3 Latin letters
+  (the ISO 3166-1 alpha-3 nationality) + 12 digits: 4-digit acceptance region (the first
+  two a GB/T 2260 province), 6-digit birth date ``YYMMDD``, 1 sequence digit, 1 check
+  digit.  The check-digit algorithm is not stated in what we could verify, so it is not
+  checked; everything else is, including that the letters and the date agree with the card.
+* 2023 cards (18 digits): ``9`` + 2-digit province of acceptance + 3-digit numeric
+  nationality code + ``YYYYMMDD`` + 3-digit sequence (odd = male) + ISO 7064 MOD 11-2 check
+  character, the same check as the resident number (National Immigration Administration's
+  machine-readable rules for the 2023 card).
 """
 
 from __future__ import annotations
@@ -13,7 +27,7 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
-from devices.interfaces import IdCardText
+from devices.interfaces import AnyIdCardText, ForeignerIdCardText, IdCardText
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +168,7 @@ def age_on(id_number_or_birth: str | dt.date, on: dt.date) -> int:
     return on.year - birth.year - (0 if had_birthday else 1)
 
 
-def card_expired(text: IdCardText, today: dt.date) -> bool:
+def card_expired(text: AnyIdCardText, today: dt.date) -> bool:
     """Whether the card is out of its validity period on ``today``.
 
     The valid-until date is the last day of validity; a long-term card (长期) never expires.
@@ -163,7 +177,7 @@ def card_expired(text: IdCardText, today: dt.date) -> bool:
     return text.valid_until is not None and today > text.valid_until
 
 
-def card_not_yet_valid(text: IdCardText, today: dt.date) -> bool:
+def card_not_yet_valid(text: AnyIdCardText, today: dt.date) -> bool:
     """Whether the card's validity period has not started on ``today``."""
     return today < text.valid_from
 
@@ -187,6 +201,7 @@ class CardProblem(enum.Enum):
     SEX_MISMATCH = "sex_mismatch"  # sequence parity (odd = male) != the printed sex
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
+    NATIONALITY_MISMATCH = "nationality_mismatch"  # foreigner card: number's nationality != printed
 
 
 #: Messages for the citizen (Simplified Chinese, English).
@@ -197,6 +212,10 @@ CARD_PROBLEM_MESSAGES: Final[dict[CardProblem, tuple[str, str]]] = {
         "The ID number does not match the birth date",
     ),
     CardProblem.SEX_MISMATCH: ("身份证号码与性别不符", "The ID number does not match the sex"),
+    CardProblem.NATIONALITY_MISMATCH: (
+        "证件号码与国籍不符",
+        "The card number does not match the nationality",
+    ),
     CardProblem.EXPIRED: ("身份证件已过期", "The ID card has expired"),
     CardProblem.NOT_YET_VALID: ("身份证件尚未生效", "The ID card is not yet valid"),
 }
@@ -219,9 +238,11 @@ class CardCheck:
         return tuple(CARD_PROBLEM_MESSAGES[p][index] for p in self.problems)
 
 
-def check_card(text: IdCardText, today: dt.date) -> CardCheck:
-    """Check a resident card read: valid number, number consistent with the printed birth
-    date and sex, and inside its validity period on ``today``."""
+def check_card(text: AnyIdCardText, today: dt.date) -> CardCheck:
+    """Check a card read: valid number, number consistent with the printed birth date and sex
+    (and nationality on a foreigner's card), and inside its validity period on ``today``."""
+    if isinstance(text, ForeignerIdCardText):
+        return _check_foreigner_card(text, today)
     number_check = validate_id_number(text.id_number, today=today)
     problems: list[CardProblem] = []
     if not number_check.ok:
@@ -232,8 +253,157 @@ def check_card(text: IdCardText, today: dt.date) -> CardCheck:
             problems.append(CardProblem.BIRTH_DATE_MISMATCH)
         if text.sex in ("1", "2") and (int(number[16]) % 2 == 1) != (text.sex == "1"):
             problems.append(CardProblem.SEX_MISMATCH)
+    problems.extend(_validity_problems(text, today))
+    return CardCheck(problems=tuple(problems), id_number=number_check)
+
+
+def _validity_problems(text: AnyIdCardText, today: dt.date) -> list[CardProblem]:
+    problems: list[CardProblem] = []
     if card_expired(text, today):
         problems.append(CardProblem.EXPIRED)
     if card_not_yet_valid(text, today):
         problems.append(CardProblem.NOT_YET_VALID)
+    return problems
+
+
+# ------------------------------------------------------------- foreigner's permanent residence card
+FOREIGNER_NUMBER_2017_LENGTH: Final = 15
+FOREIGNER_NUMBER_2023_PREFIX: Final = "9"
+
+
+def _foreigner_2017_birth(number: str, today: dt.date) -> dt.date | None:
+    """The ``YYMMDD`` birth date of a 15-character number, in the latest century not after today."""
+    yy, mm, dd = int(number[7:9]), int(number[9:11]), int(number[11:13])
+    for century in (2000, 1900, 1800):
+        try:
+            birth = dt.date(century + yy, mm, dd)
+        except ValueError:
+            return None
+        if birth <= today:
+            return birth
+    return None
+
+
+def foreigner_number_birth_date(s: str, today: dt.date | None = None) -> dt.date | None:
+    """The birth date a foreigner's number encodes (``None`` when it holds no valid one)."""
+    number = normalize_id_number(s)
+    today = today if today is not None else dt.date.today()
+    if len(number) == FOREIGNER_NUMBER_2017_LENGTH and number[7:13].isdigit():
+        return _foreigner_2017_birth(number, today)
+    if len(number) == ID_NUMBER_LENGTH and number[6:14].isdigit():
+        return _birth_date(number)
+    return None
+
+
+def validate_foreigner_id_number(s: str, today: dt.date | None = None) -> IdNumberCheck:
+    """Check a foreigner's permanent residence number (2017: 15 characters; 2023: 18 digits
+    starting with 9; see the module doc for what is and is not checked)."""
+    number = normalize_id_number(s)
+    today = today if today is not None else dt.date.today()
+
+    def fail(reason: IdNumberReason) -> IdNumberCheck:
+        return IdNumberCheck(ok=False, reason=reason)
+
+    if len(number) == FOREIGNER_NUMBER_2017_LENGTH:
+        letters, digits = number[:3], number[3:]
+        if not (letters.isascii() and letters.isalpha() and digits.isascii() and digits.isdigit()):
+            return fail(IdNumberReason.BAD_CHARS)
+        if number[3:5] not in PROVINCE_CODES:
+            return fail(IdNumberReason.UNKNOWN_REGION)
+        birth = _foreigner_2017_birth(number, today)
+        if birth is None or birth.year < _EARLIEST_BIRTH_YEAR:
+            return fail(IdNumberReason.BAD_BIRTH_DATE)
+        return IdNumberCheck(ok=True, reason=IdNumberReason.OK)
+    if len(number) != ID_NUMBER_LENGTH:
+        return fail(IdNumberReason.BAD_LENGTH)
+    body, last = number[:17], number[17]
+    if not (body.isascii() and body.isdigit() and (last == "X" or (last.isascii() and last.isdigit()))):
+        return fail(IdNumberReason.BAD_CHARS)
+    if not number.startswith(FOREIGNER_NUMBER_2023_PREFIX) or number[1:3] not in PROVINCE_CODES:
+        return fail(IdNumberReason.UNKNOWN_REGION)
+    birth = _birth_date(number)
+    if birth is None or birth.year < _EARLIEST_BIRTH_YEAR or birth > today:
+        return fail(IdNumberReason.BAD_BIRTH_DATE)
+    if check_digit(body) != last:
+        return fail(IdNumberReason.BAD_CHECKSUM)
+    return IdNumberCheck(ok=True, reason=IdNumberReason.OK)
+
+
+def validate_card_number(text: AnyIdCardText, today: dt.date | None = None) -> IdNumberCheck:
+    """The number check that fits the card's kind."""
+    if isinstance(text, ForeignerIdCardText):
+        return validate_foreigner_id_number(text.id_number, today)
+    return validate_id_number(text.id_number, today)
+
+
+def _check_foreigner_card(text: ForeignerIdCardText, today: dt.date) -> CardCheck:
+    number_check = validate_foreigner_id_number(text.id_number, today=today)
+    problems: list[CardProblem] = []
+    if not number_check.ok:
+        problems.append(CardProblem.ID_NUMBER_INVALID)
+    else:
+        number = normalize_id_number(text.id_number)
+        if foreigner_number_birth_date(number, today) != text.birth_date:
+            problems.append(CardProblem.BIRTH_DATE_MISMATCH)
+        if len(number) == FOREIGNER_NUMBER_2017_LENGTH:
+            if number[:3] != text.nationality.strip().upper():
+                problems.append(CardProblem.NATIONALITY_MISMATCH)
+        elif text.sex in ("1", "2") and (int(number[16]) % 2 == 1) != (text.sex == "1"):
+            problems.append(CardProblem.SEX_MISMATCH)
+    problems.extend(_validity_problems(text, today))
     return CardCheck(problems=tuple(problems), id_number=number_check)
+
+
+def card_age(text: AnyIdCardText, today: dt.date) -> int:
+    """Age in completed years on ``today``: from the ID number on a resident card (as before),
+    from the printed birth date on a foreigner's card."""
+    if isinstance(text, IdCardText):
+        return age_on(text.id_number, today)
+    return age_on(text.birth_date, today)
+
+
+def sensitive_values(text: AnyIdCardText) -> tuple[str, ...]:
+    """The card's personal strings that logs must redact (names, address)."""
+    if isinstance(text, ForeignerIdCardText):
+        return tuple(v for v in (text.english_name, text.chinese_name) if v)
+    return tuple(v for v in (text.name, text.address) if v)
+
+
+def card_address(text: AnyIdCardText) -> str:
+    """The address printed on the card; ``""`` for a foreigner's card, which has none."""
+    return text.address if isinstance(text, IdCardText) else ""
+
+
+def applicant_fields(text: AnyIdCardText) -> dict[str, str | None]:
+    """The applicant block of a case record: what the card says, with the document kind."""
+    fields: dict[str, str | None] = {
+        "name": text.name,
+        "id_number": text.id_number,
+        "sex": text.sex,
+        "address": card_address(text),
+        "card_valid_until": text.valid_until.isoformat() if text.valid_until else None,
+        "document_kind": text.kind.value,
+        "nationality": text.nationality,
+    }
+    if isinstance(text, ForeignerIdCardText):
+        fields["english_name"] = text.english_name
+        fields["chinese_name"] = text.chinese_name
+    return fields
+
+
+#: The problems of :func:`check_card` that concern the number itself or its agreement with the
+#: printed fields (not the validity period).
+NUMBER_PROBLEMS: Final = frozenset(
+    {
+        CardProblem.ID_NUMBER_INVALID,
+        CardProblem.BIRTH_DATE_MISMATCH,
+        CardProblem.SEX_MISMATCH,
+        CardProblem.NATIONALITY_MISMATCH,
+    }
+)
+
+
+def card_number_ok(text: AnyIdCardText, today: dt.date) -> bool:
+    """The number is valid by its card's rules and agrees with the printed birth date and sex
+    (nationality on a foreigner's card): the review input ``id_number_valid``."""
+    return not NUMBER_PROBLEMS.intersection(check_card(text, today).problems)

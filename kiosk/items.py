@@ -73,7 +73,9 @@ FORM_ERRORS = (
     "form.error.pattern",
 )
 # Shape only; the GB 11643 check digit is kiosk.identity's business (the review input id_number_valid).
-_ID_NUMBER_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# 18 characters (resident; 2023 foreigner's permanent residence card) or 3 letters + 12 digits
+# (2017 foreigner's permanent residence card).
+_ID_NUMBER_SHAPE = re.compile(r"^(\d{17}[\dX]|[A-Z]{3}\d{12})$")
 
 
 #: Default ``max_offline_days`` of a package.

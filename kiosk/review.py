@@ -32,9 +32,9 @@ from typing import Any
 
 import zen
 
-from devices.interfaces import IdCardText
+from devices.interfaces import AnyIdCardText
 from kiosk import checks
-from kiosk.identity import age_on, card_expired, validate_id_number
+from kiosk.identity import age_on, card_expired, card_number_ok
 from kiosk.items import SYSTEM_REASONS, ItemPackage, Text
 from kiosk.warnings import WarningHit
 
@@ -362,7 +362,7 @@ def run_golden_cases(pkg: ItemPackage, engine: ReviewEngine | None = None) -> li
 
 def build_inputs(
     pkg: ItemPackage,
-    card: IdCardText,
+    card: AnyIdCardText,
     form: Mapping[str, str],
     materials: Mapping[str, Mapping[str, str]],
     cross_checks: Mapping[str, bool],
@@ -371,7 +371,7 @@ def build_inputs(
 ) -> dict[str, Any]:
     """Flat engine inputs for ``pkg`` (names in docs/rule-package.md "Review inputs").
 
-    ``card`` is a ``devices.interfaces.IdCardText``; ``materials`` maps material type → extracted
+    ``card`` is a ``devices.interfaces.IdCardText`` or ``ForeignerIdCardText``; ``materials`` maps material type → extracted
     field → value; ``cross_checks`` maps ``"<material type>.<field>"`` → matched.  Values are
     flags and numbers only: no names, addresses or ID numbers reach the engine or the trace."""
     inputs: dict[str, Any] = {"today": today.isoformat()}
@@ -379,7 +379,9 @@ def build_inputs(
     inputs["age"] = age_on(card.birth_date, today) if card.birth_date <= today else None
     inputs["card_expired"] = card_expired(card, today)
     inputs["card_not_yet_valid"] = card.valid_from > today
-    inputs["id_number_valid"] = validate_id_number(card.id_number, today).ok
+    # valid by the rules of the card's kind, and matching the printed birth date/sex (nationality)
+    inputs["id_number_valid"] = card_number_ok(card, today)
+    inputs["document_kind"] = card.kind.value
 
     complete = True
     valid = True

@@ -297,8 +297,9 @@ class PeriodicSync:
 def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir: Path) -> Devices:
     dc = config.devices
     if bench is not None:
+        # the stable name (like /dev/serial/by-id), not the simulator's own: it follows a re-plug
         idcard = SerialIdCardReader(
-            bench.idcard.port, dc.idcard.baudrate, poll_interval=dc.idcard.poll_interval_s
+            str(bench.idcard_port), dc.idcard.baudrate, poll_interval=dc.idcard.poll_interval_s
         )
         camera = bench.camera.camera()
         doc_cam = document_camera(bench.workdir / "document_camera" / "page.png")

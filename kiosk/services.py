@@ -29,6 +29,7 @@ from devices.base import FAULT_STATUSES, DeviceError, DeviceStatus, RequiredActi
 from devices.interfaces import (
     BarcodeReader,
     Camera,
+    DocumentKind,
     DocumentPrinter,
     IdCardRead,
     IdCardReader,
@@ -49,7 +50,7 @@ from kiosk.delivery import (
 )
 from kiosk.face import FaceResult, FaceVerifier
 from kiosk.forms import known_values
-from kiosk.identity import mask_id_number
+from kiosk.identity import applicant_fields, card_address, mask_id_number, sensitive_values
 from kiosk.items import ItemPackage, load_package, search
 from kiosk.materials import CrossCheckResult, ExtractedField, FieldSpec, cross_check, extract_fields
 from kiosk.ocr import OcrEngine
@@ -77,6 +78,11 @@ _PICKUP_EN = {  # h-outputs: English receipts of items without a delivery choice
     Outcome.REJECT: "None",
 }
 EventSink = Callable[[str, Any], None]
+
+
+def _card_source(source: str | None) -> bool:
+    """Whether a form field's value comes from the ID card."""
+    return source is not None and source.startswith("idcard.")
 
 
 # --------------------------------------------------------------------------- values
@@ -304,7 +310,7 @@ class KioskService:
     def _accept_card(self, read: IdCardRead) -> IdCardRead | None:
         data = self.machine.data
         data.card = read
-        logsetup.register_sensitive(read.text.name, read.text.address)
+        logsetup.register_sensitive(*sensitive_values(read.text))
         data.card_photo = self.devices.photo_decoder.decode(read.photo_raw)
         self.machine.touch()
         self.store.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})
@@ -393,7 +399,9 @@ class KioskService:
                     key=spec.key,
                     label=(spec.label_zh, spec.label_en),
                     value=value,
-                    readonly=spec.readonly,
+                    # a field the card should fill but cannot (no address on a foreigner's card)
+                    readonly=spec.readonly
+                    and not (current is None and not value and _card_source(spec.source)),
                     prefilled=current is None and bool(value),
                     required=spec.required,
                     kind=spec.type,
@@ -601,7 +609,11 @@ class KioskService:
             publicity = records.PublicityRecord(
                 party_name=text.name,
                 party_type=records.PartyType.NATURAL_PERSON,
-                id_type=records.IdType.RESIDENT_ID,
+                id_type=(
+                    records.IdType.RESIDENT_ID
+                    if text.kind is DocumentKind.RESIDENT_ID
+                    else records.IdType.FOREIGNER_PERMANENT_RESIDENCE
+                ),
                 id_number=text.id_number,
                 upload_time=now,
                 decision_document_name=doc_name,
@@ -623,6 +635,7 @@ class KioskService:
                 decided_at=now,
                 certificate_number=data.certificate_number or "",
                 publicity=publicity,
+                id_type=publicity.id_type,
             )
             archived = self.ledger.record_approval(entry, publicity, now)
         except (OSError, ValueError, StorageError) as err:
@@ -658,13 +671,7 @@ class KioskService:
             "terminal_id": self.config.terminal_id,
             "item": {"id": pkg.id, "version": pkg.version, "sha256": pkg.sha256},
             "submitted_at": self._clock().isoformat(),
-            "applicant": {
-                "name": text.name,
-                "id_number": text.id_number,
-                "sex": text.sex,
-                "address": text.address,
-                "card_valid_until": text.valid_until.isoformat() if text.valid_until else None,
-            },
+            "applicant": applicant_fields(text),  # + document_kind, nationality (c-idcard)
             "form": data.form,
             "materials": [
                 {
@@ -844,7 +851,7 @@ class KioskService:
         values = dict.fromkeys(EXPRESS_FIELDS, "")
         if data.card is not None:
             values["recipient"] = data.card.text.name
-            values["address"] = data.card.text.address
+            values["address"] = card_address(data.card.text)
         pkg = self.package(self._item_id())
         for spec in pkg.form:
             if spec.type == "phone" and data.form.get(spec.key):

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.i18n import bilingual, tr
 from kiosk.session import Step
+from ui.applicant import applicant_text
 from ui.delivery import DeliveryPanel
 from ui.facade import KioskFacade
 from ui.widgets import BigButton, SignaturePad, Title, pixmap_from_jpeg
@@ -423,6 +424,8 @@ class ConfirmSignScreen(Screen):
         self.decision.setObjectName("decisionText")
         self.decision.setWordWrap(True)
         self.decision.setTextFormat(Qt.TextFormat.RichText)
+        self.applicant = _label(name="subtitle")  # c-idcard: who applies, with which document
+        self.applicant.setTextFormat(Qt.TextFormat.PlainText)
         self.hint = _label(name="hint")
         self.delivery = DeliveryPanel(facade)  # h-outputs: how the result reaches the citizen
         self.pad = SignaturePad()
@@ -454,6 +457,7 @@ class ConfirmSignScreen(Screen):
         self.top.setFrameShape(QFrame.Shape.NoFrame)
         self.top.setWidget(top)
         self.layout_.addWidget(self.title)
+        self.layout_.addWidget(self.applicant)
         self.layout_.addWidget(self.top, 1)
         self.layout_.addWidget(self.hint)
         self.layout_.addWidget(self.pad)
@@ -466,6 +470,7 @@ class ConfirmSignScreen(Screen):
         self.back.setText(tr("common.back"))
         self.submit.setText(tr("sign.submit"))
         data = self.facade.service.data
+        self.applicant.setText(applicant_text(data.card))
         if data.decision is not None:
             self.decision.setText(_decision_html(data.decision, data.warnings))
         self.delivery.load()

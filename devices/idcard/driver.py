@@ -37,8 +37,8 @@ from devices.idcard import codec
 from devices.idcard.codec import Command, Outcome, ResponseFrame
 from devices.idcard.discovery import find_reader
 from devices.idcard.serial_transport import SerialTransport
-from devices.idcard.textblock import ForeignerIdCardText, parse_any_text_block
-from devices.interfaces import IdCardRead, IdCardText
+from devices.idcard.textblock import parse_any_text_block
+from devices.interfaces import IdCardRead
 
 logger = logging.getLogger(__name__)
 wire_log = logging.getLogger("devices.idcard.wire")
@@ -66,35 +66,11 @@ def _describe(frame: ResponseFrame, command: Command) -> str:
     return f"{head} data={frame.data.hex(' ')}" if frame.data else head
 
 
-class UnsupportedCardError(codec.CardError):
-    """A readable card whose kind the caller's API cannot carry (a foreigner card through
-    :meth:`SerialIdCardReader.read_card`, whose ``IdCardRead`` holds resident text only)."""
-
-    default_action = RequiredAction.RETRY  # the citizen presents a resident card instead
-    default_status = DeviceStatus.USER_ERROR
-
-
-@dataclass(frozen=True)
-class ForeignerIdCardRead:
-    """One read of a foreigner's permanent residence card (mirrors ``IdCardRead``)."""
-
-    text: ForeignerIdCardText
-    photo_raw: bytes = field(repr=False)
-    read_at: dt.datetime
-
-    def __repr__(self) -> str:
-        return f"ForeignerIdCardRead(read_at={self.read_at.isoformat()})"
-
-
-#: What :meth:`SerialIdCardReader.read_any` returns for a card.
-AnyCardRead = IdCardRead | ForeignerIdCardRead
-
-
 @dataclass(frozen=True)
 class CardDetails:
     """A read with everything the card holds: text+photo, fingerprint data, appended address."""
 
-    read: AnyCardRead
+    read: IdCardRead
     fingerprint: bytes = field(repr=False)  # empty when the card holds none
     appended_address: str | None = field(repr=False)  # None when the card has none
 
@@ -211,21 +187,9 @@ class SerialIdCardReader:
 
         ``timeout`` bounds the wait for a card; a read that has started runs to its end
         (each command is bounded by ``response_timeout``).  Opens the port if needed,
-        so a reader that was unplugged is picked up again once it is back.  A foreigner's
-        permanent residence card raises :class:`UnsupportedCardError` (use :meth:`read_any`).
+        so a reader that was unplugged is picked up again once it is back.  Resident and
+        foreigner's permanent residence cards both come back (``read.text.kind`` tells which).
         """
-        result = self.read_any(timeout)
-        if isinstance(result, ForeignerIdCardRead):
-            err = UnsupportedCardError(
-                "foreigner's permanent residence card: IdCardRead carries resident cards only",
-                device=self.kind,
-            )
-            self._set(err.status, err)
-            raise err
-        return result
-
-    def read_any(self, timeout: float) -> AnyCardRead | None:
-        """:meth:`read_card` for resident and foreigner cards (text type tells which)."""
         self._cancel.clear()
         with self._io_lock:
             return self._guarded(lambda: self._read_locked(timeout, Command.READ_TEXT_PHOTO)[0])
@@ -319,7 +283,7 @@ class SerialIdCardReader:
             self._set(err.status, err)
             raise
 
-    def _read_locked(self, timeout: float, read_command: Command) -> tuple[AnyCardRead | None, bytes]:
+    def _read_locked(self, timeout: float, read_command: Command) -> tuple[IdCardRead | None, bytes]:
         deadline = time.monotonic() + timeout
         if not self._is_open:
             self._open_locked()
@@ -356,7 +320,7 @@ class SerialIdCardReader:
             if remaining <= 0 or self._cancel.wait(min(self.poll_interval, remaining)):
                 return False
 
-    def _select_and_read(self, read_command: Command) -> tuple[AnyCardRead, bytes]:
+    def _select_and_read(self, read_command: Command) -> tuple[IdCardRead, bytes]:
         self._expect_ok(self._exchange(Command.SELECT_CARD), Command.SELECT_CARD)
         response = self._exchange(read_command)
         self._expect_ok(response, read_command)
@@ -369,9 +333,7 @@ class SerialIdCardReader:
         text = parse_any_text_block(text_raw)
         now = dt.datetime.now().astimezone()
         self._set(DeviceStatus.READY)
-        if isinstance(text, IdCardText):
-            return IdCardRead(text=text, photo_raw=photo, read_at=now), fingerprint
-        return ForeignerIdCardRead(text=text, photo_raw=photo, read_at=now), fingerprint
+        return IdCardRead(text=text, photo_raw=photo, read_at=now), fingerprint
 
     @staticmethod
     def _expect_ok(response: ResponseFrame, command: Command) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Final
 
 from devices.idcard.photo import load_photo_block
-from devices.idcard.textblock import ForeignerIdCardText, encode_foreigner_text_block, encode_text_block
-from devices.interfaces import IdCardText
+from devices.idcard.textblock import encode_foreigner_text_block, encode_text_block
+from devices.interfaces import AnyIdCardText, ForeignerIdCardText, IdCardText
 
 #: Where the demo's card photos live in the repository.
 CAMERA_MEDIA_DIR: Final = Path(__file__).resolve().parent.parent / "camera" / "media"
@@ -24,7 +24,7 @@ class SimCard:
     """A card the simulator can hold: its text and the image file its photo block is made from."""
 
     key: str
-    text: IdCardText | ForeignerIdCardText = field(repr=False)
+    text: AnyIdCardText = field(repr=False)
     photo_path: Path
     fingerprint: bytes = field(default=b"", repr=False)  # 0 or 1024 bytes (two 512-byte templates)
     appended_address: str | None = field(default=None, repr=False)  # 追加住址 written after a move
@@ -101,7 +101,7 @@ EXTRA_CARDS: Final[dict[str, SimCard]] = {
         text=ForeignerIdCardText(
             english_name="SMITH, JOHN ALEXANDER",
             sex="1",
-            id_number="CAN370080010012",
+            id_number="CAN371480010112",  # CAN, accepted in 3714 (Dezhou), born 800101, seq 1, check 2
             nationality="CAN",
             chinese_name="史密斯",
             valid_from=dt.date(2020, 1, 15),

@@ -6,6 +6,12 @@ exactly as it would open ``/dev/ttyUSB0``.  Fault injection covers what real rea
 do: corrupted checksums, truncated frames, a card pulled between select and read,
 a silent reader, and an unplugged cable (:meth:`IdCardSimulator.unplug`).
 
+The port the driver opens is a by-id style symlink to the pty's slave in a private
+directory, as udev makes ``/dev/serial/by-id/...`` for a USB reader: it vanishes on
+unplug, and no other reader ever gets the same name.  The kernel hands a freed
+``/dev/pts/N`` number to the next pty opened anywhere on the machine, so a raw pty name
+could start answering (or staying silent) for another process's device after unplug.
+
 Run standalone: ``python -m devices.idcard.simulator --card senior`` prints the port.
 """
 
@@ -16,8 +22,10 @@ import dataclasses
 import logging
 import os
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import tty
@@ -75,6 +83,8 @@ class IdCardSimulator:
         self._master: int | None = None
         self._slave: int | None = None
         self._port = ""
+        self._pty = ""
+        self._link_dir: Path | None = None
         self._thread: threading.Thread | None = None
         self._wake_r, self._wake_w = -1, -1
         self._stopping = threading.Event()
@@ -85,10 +95,18 @@ class IdCardSimulator:
     # ----------------------------------------------------------- lifecycle
     @property
     def port(self) -> str:
-        """Path of the slave end for the driver (e.g. ``/dev/pts/7``); set by :meth:`start`."""
+        """Path the driver opens (set by :meth:`start`): a by-id style symlink to the pty's
+        slave end, e.g. ``/tmp/idcard-sim-x1/usb-KIOSK_SIM_SAM-if00-port0``; gone after unplug."""
         if not self._port:
             raise RuntimeError("simulator not started")
         return self._port
+
+    @property
+    def pty_name(self) -> str:
+        """The kernel's name of the slave end (e.g. ``/dev/pts/7``); may be reused after stop."""
+        if not self._pty:
+            raise RuntimeError("simulator not started")
+        return self._pty
 
     def start(self) -> IdCardSimulator:
         if self._thread is not None:
@@ -96,7 +114,11 @@ class IdCardSimulator:
         master, slave = os.openpty()
         tty.setraw(slave)
         self._master, self._slave = master, slave
-        self._port = os.ttyname(slave)
+        self._pty = os.ttyname(slave)
+        self._link_dir = Path(tempfile.mkdtemp(prefix="idcard-sim-"))
+        link = self._link_dir / "usb-KIOSK_SIM_SAM-if00-port0"
+        link.symlink_to(self._pty)
+        self._port = str(link)
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._serve, name="idcard-simulator", daemon=True)
         self._thread.start()
@@ -119,6 +141,9 @@ class IdCardSimulator:
         self._shutdown()
 
     def _shutdown(self) -> None:
+        if self._link_dir is not None:  # the name goes first, like udev's by-id link on unplug
+            shutil.rmtree(self._link_dir, ignore_errors=True)
+            self._link_dir = None
         self._stopping.set()
         thread, self._thread = self._thread, None
         if thread is not None:

@@ -8,11 +8,10 @@ space-padded; dates are ``YYYYMMDD``; a long-term card has "长期" in valid-unt
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Final
 
 from devices.base import ProtocolError
-from devices.interfaces import IdCardText
+from devices.interfaces import ForeignerIdCardText, IdCardText
 
 TEXT_BLOCK_SIZE: Final = 256
 LONG_TERM: Final = "长期"
@@ -213,34 +212,9 @@ FOREIGNER_FIELDS: Final[tuple[tuple[str, int], ...]] = (
     ("reserved", 6),
 )
 assert sum(width for _, width in FOREIGNER_FIELDS) == TEXT_BLOCK_SIZE
-FOREIGNER_CARD_TYPE: Final = "I"
+FOREIGNER_CARD_TYPE: Final = "I"  # the default of ForeignerIdCardText.card_type
 #: Byte offset of the card type character, the same in every layout (spaces on resident cards).
 CARD_TYPE_OFFSET: Final = 248
-
-
-@dataclass(frozen=True)
-class ForeignerIdCardText:
-    """The parsed text block of a foreigner's permanent residence ID card (外国人永久居留身份证)."""
-
-    english_name: str
-    sex: str  # GB/T 2261.1 code
-    id_number: str  # 15 characters
-    nationality: str  # ISO 3166-1 alpha-3
-    chinese_name: str  # may be empty
-    valid_from: dt.date
-    valid_until: dt.date | None  # None = 长期
-    birth_date: dt.date
-    card_version: str
-    authority_code: str
-    card_type: str = FOREIGNER_CARD_TYPE
-
-    def __repr__(self) -> str:  # never print personal data by accident
-        return "ForeignerIdCardText(<redacted>)"
-
-    @property
-    def name(self) -> str:
-        """The name to show: the Chinese name when the card has one, else the English name."""
-        return self.chinese_name or self.english_name
 
 
 def card_type_of(raw: bytes) -> str:

@@ -7,10 +7,11 @@
 * :mod:`devices.smartcard.staff_applet`: the staff-card applet's AID and commands.
 * :mod:`devices.smartcard.vcard`: a virtual card speaking the vsmartcard ``vpcd``
   socket protocol (tests, demo, CI).
-
-The social security card's basic info (人社部 社会保障卡 "基本信息" files) is not
-implemented: reading it needs the card's PSAM-protected file layout, which no reader
-here exposes; the kiosk does not offer it.
+* :mod:`devices.smartcard.ssc`: the social security card's (社会保障卡) basic info
+  (SSSE application, EF05/EF06 records) read into a typed ``SocialSecurityCardInfo``;
+  :mod:`devices.smartcard.ssc_applet` documents the file layout (and how far it follows
+  the public material) and is the virtual card's applet.  Cards that want PSAM/PIN
+  authentication before EF06 are reported as such (readers here hold no PSAM).
 """
 
 from devices.smartcard.apdu import CardStatusError, CommandApdu, ResponseApdu

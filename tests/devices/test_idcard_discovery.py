@@ -100,22 +100,43 @@ def test_default_candidates_order() -> None:
     assert not by_id or not others or max(by_id) < min(others)
 
 
-def test_driver_relocates_by_probing_candidates(dead_ptys: list[str]) -> None:
+def test_simulator_port_name_is_never_reused(dead_ptys: list[str]) -> None:
+    """The simulator's port is a by-id style name that vanishes on unplug and is unique per
+    simulator: a freed /dev/pts number handed to another process's pty (parallel test runs)
+    can never make a vanished reader's name answer again."""
     first = IdCardSimulator("senior").start()
-    first_port = first.port
+    old_port, old_pty = first.port, first.pty_name
+    assert Path(old_port).resolve() == Path(old_pty)
+    first.unplug()
+    assert not Path(old_port).exists() and not Path(old_port).is_symlink()
+    with IdCardSimulator("business") as second:
+        assert second.port != old_port
+        assert not probe(old_port, timeout=0.1)
+        reader = SerialIdCardReader(old_port, response_timeout=0.3)
+        try:
+            with pytest.raises(DeviceNotFound):
+                reader.read_card(timeout=0.2)
+        finally:
+            reader.close()
+
+
+def test_driver_relocates_by_probing_candidates(dead_ptys: list[str], tmp_path: Path) -> None:
+    first = IdCardSimulator("senior").start()
+    # the configured name, a stable by-id style link the test controls (udev's role): it is
+    # removed when the reader goes and later taken by a silent device
+    stable = tmp_path / "usb-SYNJONES_SAM_READER_0001-if00-port0"
+    stable.symlink_to(first.port)
     second: IdCardSimulator | None = None
     extra: list[int] = []
-    found: list[str] = []
 
     def candidates() -> list[str]:
-        ports = [*dead_ptys, first_port] + ([second.port] if second is not None else [])
-        found.extend(ports)
-        return ports
+        return [*dead_ptys, str(stable)] + ([second.port] if second is not None else [])
 
-    reader = SerialIdCardReader(first_port, poll_interval=0.05, response_timeout=0.3, candidates=candidates)
+    reader = SerialIdCardReader(str(stable), poll_interval=0.05, response_timeout=0.3, candidates=candidates)
     try:
         assert reader.read_card(timeout=1.0) is not None
         first.unplug()
+        stable.unlink()
         with pytest.raises(DeviceNotFound):
             reader.read_card(timeout=0.5)  # EIO on the old port
         with pytest.raises(DeviceNotFound):
@@ -123,11 +144,10 @@ def test_driver_relocates_by_probing_candidates(dead_ptys: list[str]) -> None:
         master, slave = os.openpty()  # a silent device takes the old name; the reader comes back elsewhere
         tty.setraw(slave)
         extra += [master, slave]
-        assert os.ttyname(slave) == first_port
+        stable.symlink_to(os.ttyname(slave))
         with pytest.raises(DeviceTimeout):
             reader.read_card(timeout=0.5)  # the old name answers nothing, no reader elsewhere yet
         second = IdCardSimulator("business").start()
-        assert second.port != first_port
         result = reader.read_card(timeout=1.0)
         assert result is not None and result.text == SIM_CARDS["business"].text
         assert reader.port == second.port

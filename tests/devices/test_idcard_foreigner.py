@@ -7,14 +7,13 @@ import datetime as dt
 
 import pytest
 
-from devices.base import DeviceStatus, RequiredAction
-from devices.idcard.driver import ForeignerIdCardRead, SerialIdCardReader, UnsupportedCardError
+from devices.base import DeviceStatus
+from devices.idcard.driver import SerialIdCardReader
 from devices.idcard.sim_cards import EXTRA_CARDS, SIM_CARDS, sim_card
 from devices.idcard.simulator import IdCardSimulator
 from devices.idcard.textblock import (
     CARD_TYPE_OFFSET,
     FOREIGNER_FIELDS,
-    ForeignerIdCardText,
     TextBlockError,
     card_type_of,
     encode_foreigner_text_block,
@@ -22,7 +21,7 @@ from devices.idcard.textblock import (
     parse_any_text_block,
     parse_foreigner_text_block,
 )
-from devices.interfaces import IdCardRead, IdCardText
+from devices.interfaces import DocumentKind, ForeignerIdCardText, IdCardRead, IdCardText
 
 FOREIGNER = EXTRA_CARDS["foreigner"].text
 assert isinstance(FOREIGNER, ForeignerIdCardText)
@@ -38,7 +37,7 @@ def test_layout_offsets_exact() -> None:
     assert block[0:42] == u("SMITH, JOHN ALEXANDER")
     assert block[42:120] == u(" ") * 39
     assert block[120:122] == u("1")
-    assert block[122:152] == u("CAN370080010012")
+    assert block[122:152] == u("CAN371480010112")
     assert block[152:158] == u("CAN")
     assert block[158:164] == u("史密斯")
     assert block[188:204] == u("20200115")
@@ -84,34 +83,35 @@ def test_malformed_foreigner_blocks() -> None:
 
 def test_repr_redacts() -> None:
     assert "SMITH" not in repr(FOREIGNER) and "CAN37" not in repr(FOREIGNER)
+    assert FOREIGNER.kind is DocumentKind.FOREIGNER_PERMANENT_RESIDENCE and FOREIGNER.nationality == "CAN"
     with pytest.raises(dataclasses.FrozenInstanceError):
         FOREIGNER.english_name = "x"  # type: ignore[misc]
 
 
-def test_read_any_foreigner_over_pty(sim: IdCardSimulator, reader: SerialIdCardReader) -> None:
+def test_read_card_foreigner_over_pty(sim: IdCardSimulator, reader: SerialIdCardReader) -> None:
     sim.insert("foreigner")
-    result = reader.read_any(timeout=1.0)
-    assert isinstance(result, ForeignerIdCardRead)
-    assert result.text == FOREIGNER
+    result = reader.read_card(timeout=1.0)
+    assert isinstance(result, IdCardRead)
+    assert isinstance(result.text, ForeignerIdCardText) and result.text == FOREIGNER
+    assert result.text.kind is DocumentKind.FOREIGNER_PERMANENT_RESIDENCE
     assert result.text.birth_date == dt.date(1980, 1, 1)
     assert len(result.photo_raw) == 1024
-    assert "SMITH" not in repr(result)
+    assert "SMITH" not in repr(result) and "CAN37" not in repr(result)
+    assert reader.status() is DeviceStatus.READY
 
 
-def test_read_any_resident_is_unchanged(sim: IdCardSimulator, reader: SerialIdCardReader) -> None:
-    sim.insert("senior")
-    result = reader.read_any(timeout=1.0)
-    assert isinstance(result, IdCardRead) and result.text == SIM_CARDS["senior"].text
+def test_read_card_resident_is_unchanged(sim: IdCardSimulator, reader: SerialIdCardReader) -> None:
+    sim.insert(sim_card("senior"))
+    result = reader.read_card(timeout=1.0)
+    assert result is not None and result.text == SIM_CARDS["senior"].text
+    assert result.text.kind is DocumentKind.RESIDENT_ID and result.text.nationality == "CHN"
 
 
-def test_read_card_foreigner_is_typed_unsupported(sim: IdCardSimulator, reader: SerialIdCardReader) -> None:
-    sim.insert(sim_card("foreigner"))
-    with pytest.raises(UnsupportedCardError) as info:
-        reader.read_card(timeout=1.0)
-    assert info.value.action is RequiredAction.RETRY  # present a resident card instead
-    assert info.value.status is DeviceStatus.USER_ERROR
-    assert "SMITH" not in str(info.value)
-    assert reader.status() is DeviceStatus.USER_ERROR and reader.last_error is info.value
+def test_read_details_foreigner(sim: IdCardSimulator, reader: SerialIdCardReader) -> None:
+    sim.insert("foreigner")
+    details = reader.read_details(timeout=1.0)
+    assert details is not None and details.read.text == FOREIGNER
+    assert details.fingerprint == b"" and details.appended_address is None
 
 
 def test_sim_card_library_extras() -> None:

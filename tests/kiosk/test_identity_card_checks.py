@@ -97,4 +97,5 @@ def test_every_problem_has_messages_and_stable_values() -> None:
         "sex_mismatch",
         "expired",
         "not_yet_valid",
+        "nationality_mismatch",
     ]
