@@ -73,6 +73,14 @@ class BarcodeConfig(_Model):
     baudrate: int = Field(9600, gt=0)
 
 
+class StaffCardConfig(_Model):
+    """The PC/SC reader the hall staff put their staff card on (maintenance mode, d-maint)."""
+
+    driver: Literal["simulator", "pcsc", "none"] = "simulator"
+    reader: str = ""  # driver "pcsc": the PC/SC reader name (pcsc_scan lists them); "" = any reader
+    poll_interval_s: float = Field(0.5, gt=0)
+
+
 class DevicesConfig(_Model):
     idcard: IdCardConfig = IdCardConfig()
     camera: CameraConfig = CameraConfig()
@@ -80,6 +88,7 @@ class DevicesConfig(_Model):
     receipt_printer: ReceiptPrinterConfig = ReceiptPrinterConfig()
     document_printer: DocumentPrinterConfig = DocumentPrinterConfig()
     barcode: BarcodeConfig = BarcodeConfig()
+    staff_card: StaffCardConfig = StaffCardConfig()
 
 
 class PlatformConfig(_Model):
@@ -115,6 +124,16 @@ class UiConfig(_Model):
     hall_contact: str = "0534-12345"
 
 
+class MaintenanceConfig(_Model):
+    """Maintenance mode for hall staff (kiosk/maintenance.py, docs/operations.md)."""
+
+    # The staff registry (staff id -> per-card key): a 0600 JSON file, never this config file.
+    # Empty: <data_dir>/secrets/staff.json.  Demo profile: the simulated staff card's registry.
+    staff_registry: str = ""
+    idle_timeout_s: float = Field(300.0, gt=0)  # maintenance mode ends after this long untouched
+    log_lines: int = Field(200, gt=0, le=5000)  # lines of each log shown
+
+
 class TerminalConfig(_Model):
     terminal_id: str = "DEMO-0001"
     profile: Profile = Profile.DEMO
@@ -123,6 +142,7 @@ class TerminalConfig(_Model):
     platform: PlatformConfig = PlatformConfig()
     session: SessionConfig = SessionConfig()
     ui: UiConfig = UiConfig()
+    maintenance: MaintenanceConfig = MaintenanceConfig()
 
     def data_path(self) -> Path:
         p = Path(self.data_dir)
