@@ -340,6 +340,12 @@ class MaintenanceService:
     # ------------------------------------------------------------------ diagnostics
     def diagnostics(self) -> Diagnostics:
         self._audit("maintenance_diagnostics")
+        try:
+            # The ID card reader reports what it last saw; opening it asks the SAM module now
+            # (as try_leave_out_of_service does).  No citizen is being served in maintenance.
+            self.kiosk.devices.idcard.open()
+        except DeviceError as err:
+            log.info("ID card reader probe: %s", err)
         statuses = dict(self.kiosk.devices.statuses())
         if self.staff_reader_status is not None:
             try:

@@ -215,6 +215,9 @@ def test_diagnostics(terminal: Terminal, bench: SimulatorBench) -> None:
     assert devices["receipt_printer"].status is DeviceStatus.MEDIA_LOW
     assert devices["receipt_printer"].action is RequiredAction.CLEAR_BY_STAFF
     assert devices["staff_card"].status is DeviceStatus.READY
+    # The ID card reader is probed (the SAM answers), not reported from its last state.
+    assert devices["idcard"].status in {DeviceStatus.READY, DeviceStatus.NO_MEDIA}
+    assert devices["idcard"].action is RequiredAction.NONE
     assert diag.platform.reachable and diag.platform.latency_ms is not None
     assert {m.name: m.loaded for m in diag.models} == {"face": False, "ocr": False}
     assert diag.disk.free_bytes > 0 and diag.disk.total_bytes >= diag.disk.free_bytes
