@@ -344,11 +344,11 @@ def _build_staff_watcher(
                 "devices.staff_card.driver = simulator outside the demo profile: no staff card reader"
             )
         return None
-    authenticator = StaffCardAuthenticator(_staff_registry(config, bench, secrets_dir))
+    _staff_registry(config, bench, secrets_dir)  # say at start-up when the registry is unusable
     return StaffCardWatcher(
         maintenance,
         readers,
-        authenticator,
+        lambda: StaffCardAuthenticator(_staff_registry(config, bench, secrets_dir)),
         reader=reader,
         idle_timeout_s=config.maintenance.idle_timeout_s,
         poll_s=sc.poll_interval_s,

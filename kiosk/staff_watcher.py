@@ -6,6 +6,7 @@ inserted card with :class:`~kiosk.staff_card.StaffCardAuthenticator` and asks
 :class:`~kiosk.maintenance.MaintenanceService` to enter maintenance mode.  Removing
 the card leaves maintenance mode; so does the idle timeout (checked on every turn of
 the loop).  A refused card (not a staff card, unknown staff, wrong key) is audited.
+The staff registry is read for every card, so a revoked card is refused at once.
 Reader or daemon failures are logged and retried; they never reach the GUI thread.
 """
 
@@ -44,7 +45,7 @@ class StaffCardWatcher:
         self,
         maintenance: MaintenanceService,
         readers: Callable[[], CardReaders],
-        authenticator: StaffCardAuthenticator,
+        authenticator: Callable[[], StaffCardAuthenticator],
         *,
         reader: str | None,
         idle_timeout_s: float,
@@ -52,7 +53,7 @@ class StaffCardWatcher:
     ) -> None:
         self.maintenance = maintenance
         self._open_readers = readers
-        self.authenticator = authenticator
+        self._authenticator = authenticator  # made per card: the registry is read each time
         self.reader = reader or None
         self.idle_timeout_s = idle_timeout_s
         self.poll_s = poll_s
@@ -125,7 +126,7 @@ class StaffCardWatcher:
         assert self._readers is not None
         try:
             with self._readers.connect(event.reader) as card:
-                result = self.authenticator.authenticate(card)
+                result = self._authenticator().authenticate(card)
         except DeviceError as err:
             log.warning("staff card could not be read: %s", err)
             return

@@ -171,3 +171,25 @@ def test_registry_file_must_be_private(tmp_path: Path) -> None:
     assert _staff_registry(config, None, tmp_path).key_for(STAFF_ID) is None
     path.chmod(0o600)
     assert _staff_registry(config, None, tmp_path).key_for(STAFF_ID) == KEY
+
+
+def test_revoking_a_card_takes_effect_at_once(
+    pcscd: PcscdTestbed, terminal: Terminal, cards: list[VirtualCard]
+) -> None:
+    from kiosk.staff_provision import add, revoke
+
+    registry = Path(terminal.config.maintenance.staff_registry)
+    assert revoke(registry, STAFF_ID)
+    try:
+        before = len(refusals(terminal))
+        card = insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
+        wait_for(lambda: len(refusals(terminal)) > before, 10.0, "refusal")
+        assert refusals(terminal)[-1] == {"staff": None, "reason": "unknown_staff", "reader": READER0}
+        card.remove()
+        assert terminal.staff_watcher is not None
+        watcher = terminal.staff_watcher
+        wait_for(lambda: watcher.status() is DeviceStatus.NO_MEDIA, 5.0, "card removed")
+    finally:
+        add(registry, STAFF_ID, KEY)
+    insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
+    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 10.0, "maintenance")
