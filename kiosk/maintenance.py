@@ -347,6 +347,8 @@ class MaintenanceService:
         except DeviceError as err:
             log.info("ID card reader probe: %s", err)
         statuses = dict(self.kiosk.devices.statuses())
+        for name in ("camera", "document_camera"):
+            statuses[name] = self._probe_camera(name)
         if self.staff_reader_status is not None:
             try:
                 statuses["staff_card"] = self.staff_reader_status()
@@ -376,6 +378,22 @@ class MaintenanceService:
             packages=tuple(packages),
             taken_at=now,
         )
+
+    def _probe_camera(self, name: str) -> DeviceStatus:
+        """Cameras are closed between citizens (and then say OFFLINE): open one, take a frame."""
+        camera = getattr(self.kiosk.devices, name)
+        try:
+            camera.open()
+            camera.read_frame(timeout=3.0)
+            return DeviceStatus.READY
+        except DeviceError as err:
+            log.info("%s probe: %s", name, err)
+            return err.status
+        finally:
+            try:
+                camera.close()
+            except DeviceError:
+                log.warning("%s close failed", name, exc_info=True)
 
     def _platform(self, statuses: Mapping[str, str]) -> PlatformDiagnosis:
         """Reachability by a real signed call: the heartbeat carrying the device statuses."""

@@ -252,6 +252,7 @@ class MaintenanceScreen(Screen):
         self.counts.setObjectName("maintOutboxCounts")
         lay.addWidget(self.counts)
         self.dead = _table(5, "maintDeadLetters")
+        self.dead.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.dead.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Fixed)
         self.dead.setColumnWidth(4, 200)
         lay.addWidget(self.dead, 1)

@@ -218,6 +218,9 @@ def test_diagnostics(terminal: Terminal, bench: SimulatorBench) -> None:
     # The ID card reader is probed (the SAM answers), not reported from its last state.
     assert devices["idcard"].status in {DeviceStatus.READY, DeviceStatus.NO_MEDIA}
     assert devices["idcard"].action is RequiredAction.NONE
+    # The cameras are closed between citizens: probed by taking a frame.
+    assert devices["camera"].status is DeviceStatus.READY
+    assert devices["document_camera"].status is DeviceStatus.READY
     assert diag.platform.reachable and diag.platform.latency_ms is not None
     assert {m.name: m.loaded for m in diag.models} == {"face": False, "ocr": False}
     assert diag.disk.free_bytes > 0 and diag.disk.total_bytes >= diag.disk.free_bytes
@@ -287,6 +290,21 @@ def test_outbox_dead_letter_requeue(terminal: Terminal, bench: SimulatorBench) -
     wait_for(lambda: terminal.store.case(case_id).state is OutboxState.DEAD, 10.0, "dead again")  # type: ignore[union-attr]
     assert m.requeue_all() >= 1
     assert events(terminal)[-1][0] == "maintenance_requeue_all"
+
+
+def test_dead_letter_errors_are_redacted(terminal: Terminal, bench: SimulatorBench) -> None:
+    """A platform error that echoes a field never shows an ID number or phone to staff."""
+    m = _enter(terminal, bench)
+    case_id = str(uuid.uuid4())
+    # Not due for an hour: the drainer leaves it alone, so the error below is the only one.
+    terminal.store.add_case(case_id, "senior-card", b"{}", time.time() + 3600)
+    terminal.store.mark_dead(
+        case_id, 'rejected: HTTP 422: {"input": "371402195203140022", "phone": "13905340000"}'
+    )
+    dead = {d.case_id: d for d in m.outbox().dead}[case_id]
+    assert "371402195203140022" not in dead.error and "13905340000" not in dead.error
+    assert "[id-number]" in dead.error and "[phone]" in dead.error
+    m.requeue_all()
 
 
 def test_sync_now(terminal: Terminal, bench: SimulatorBench) -> None:

@@ -80,10 +80,18 @@ def test_staff_card_opens_the_screen_diagnostics_and_requeue(kiosk: Factory) -> 
     audit = [(r.event, dict(r.details)) for r in terminal.store.audit_records()]
     assert ("maintenance_requeue", {"staff": DEMO_STAFF_ID, "case": case_id, "requeued": True}) in audit
 
-    # 日志: shown as written (already redacted by logsetup).
+    # 日志: the last lines, shown as written (already redacted by logsetup).
+    assert terminal.maintenance is not None
+    log_dir = terminal.maintenance.log_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    (log_dir / "kiosk.log").write_text(
+        "first\nINFO kiosk.services case [id-number] queued\n", encoding="utf-8"
+    )
     tabs.setCurrentIndex(4)
     app_log = driver.find("maintAppLog", QPlainTextEdit)
-    driver.wait_until(lambda: app_log.toPlainText() != "", 10.0, "logs")
+    driver.wait_until(lambda: "queued" in app_log.toPlainText(), 10.0, "logs")
+    assert app_log.toPlainText().splitlines()[-1] == "INFO kiosk.services case [id-number] queued"
+    assert driver.find("maintWireLog", QPlainTextEdit).toPlainText() == "（无）"
 
     # Leaving returns to the attract screen.
     driver.click("maintLeave")
