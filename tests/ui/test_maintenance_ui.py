@@ -132,3 +132,20 @@ def test_language_switch_in_maintenance(kiosk: Factory) -> None:
     assert "Receipt printer" in [r[0] for r in cells(diag)]
     terminal.bench.remove_staff_card()
     driver.wait_step(Step.ATTRACT, timeout=10)
+
+
+def test_demo_hotkey_presents_and_removes_the_staff_card(kiosk: Factory) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    _terminal, ui, driver = kiosk()
+    driver.wait_step(Step.ATTRACT)
+    ui.window.activateWindow()
+    QTest.keyClick(
+        ui.window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    driver.wait_step(Step.MAINTENANCE, timeout=10)
+    QTest.keyClick(
+        ui.window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    driver.wait_step(Step.ATTRACT, timeout=10)
