@@ -76,6 +76,14 @@ class BarcodeConfig(_Model):
     baudrate: int = Field(9600, gt=0)
 
 
+class StaffCardConfig(_Model):
+    """The PC/SC reader the hall staff put their staff card on (maintenance mode, d-maint)."""
+
+    driver: Literal["simulator", "pcsc", "none"] = "simulator"
+    reader: str = ""  # driver "pcsc": the PC/SC reader name (pcsc_scan lists them); "" = any reader
+    poll_interval_s: float = Field(0.5, gt=0)
+
+
 class DevicesConfig(_Model):
     idcard: IdCardConfig = IdCardConfig()
     camera: CameraConfig = CameraConfig()
@@ -83,6 +91,7 @@ class DevicesConfig(_Model):
     receipt_printer: ReceiptPrinterConfig = ReceiptPrinterConfig()
     document_printer: DocumentPrinterConfig = DocumentPrinterConfig()
     barcode: BarcodeConfig = BarcodeConfig()
+    staff_card: StaffCardConfig = StaffCardConfig()
 
 
 class PlatformConfig(_Model):
@@ -128,6 +137,16 @@ class DeliveryConfig(_Model):
     queue_prefix: str = Field("K", pattern=r"^[A-Z]{1,3}$")
 
 
+class MaintenanceConfig(_Model):
+    """Maintenance mode for hall staff (kiosk/maintenance.py, docs/operations.md)."""
+
+    # The staff registry (staff id -> per-card key): a 0600 JSON file, never this config file.
+    # Empty: <data_dir>/secrets/staff.json.  Demo profile: the simulated staff card's registry.
+    staff_registry: str = ""
+    idle_timeout_s: float = Field(300.0, gt=0)  # maintenance mode ends after this long untouched
+    log_lines: int = Field(200, gt=0, le=5000)  # lines of each log shown
+
+
 class TerminalConfig(_Model):
     terminal_id: str = "DEMO-0001"
     profile: Profile = Profile.DEMO
@@ -137,6 +156,7 @@ class TerminalConfig(_Model):
     session: SessionConfig = SessionConfig()
     ui: UiConfig = UiConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    maintenance: MaintenanceConfig = MaintenanceConfig()
 
     def data_path(self) -> Path:
         p = Path(self.data_dir)

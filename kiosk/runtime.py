@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,13 @@ from devices.idcard.simulator import IdCardSimulator
 from devices.interfaces import DocumentPrinter
 from devices.printer.escpos_printer import EscPosReceiptPrinter
 from devices.printer.simulator import ReceiptPrinterSimulator
+from devices.smartcard.inprocess import InProcessReaders
+from devices.smartcard.staff_applet import StaffApplet
 from kiosk.config import REPO_ROOT, Profile, TerminalConfig
 from kiosk.crypto import derive_key, load_or_create_machine_secret, load_or_create_terminal_key
 from kiosk.docgen import render_lease
 from kiosk.face import FaceVerifier
+from kiosk.maintenance import LeaveReason, MaintenanceService
 from kiosk.ocr import RapidOcrEngine
 from kiosk.outbox import OutboxDrainer
 from kiosk.platform_client import PlatformClient, PlatformError
@@ -41,11 +45,15 @@ from kiosk.records import Ledger
 from kiosk.review import ReviewEngine
 from kiosk.rulesync import RuleSync, provision_root
 from kiosk.services import Devices, KioskService
+from kiosk.staff_card import StaffCardAuthenticator, StaffRegistry, StaffRegistryError
+from kiosk.staff_watcher import CardReaders, StaffCardWatcher
 from offline_cache.store import Store
 
 log = logging.getLogger(__name__)
 
 ITEMS_DIR = REPO_ROOT / "items"
+#: The demo profile's staff card (its key is made fresh for every run; never a real staff id).
+DEMO_STAFF_ID = "DEMO-STAFF-01"
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,17 @@ class SimulatorBench:
         self.spool_dir = workdir / "spool"
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         self.place_blank_page()
+        # The staff card reader (no pcscd in the demo): an in-process PC/SC reader whose card runs
+        # the same staff applet as the vpcd virtual card; the key lives only in this process.
+        self.staff_reader = InProcessReaders()
+        self.staff_key = secrets.token_bytes(32)
+
+    def present_staff_card(self, staff_id: str = DEMO_STAFF_ID, key: bytes | None = None) -> None:
+        """Put a staff card on the staff reader (``key``: another key, e.g. a cloned card)."""
+        self.staff_reader.insert(StaffApplet(staff_id, self.staff_key if key is None else key))
+
+    def remove_staff_card(self) -> None:
+        self.staff_reader.remove()
 
     def replug_idcard(self) -> None:
         """The reader comes back (after ``idcard.unplug()``): a new module behind the same name."""
@@ -149,6 +168,8 @@ class Terminal:
     _owned_tmp: Path | None = None
     _warm_up: threading.Thread | None = None
     syncer: PeriodicSync | None = None
+    maintenance: MaintenanceService | None = None
+    staff_watcher: StaffCardWatcher | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -169,6 +190,10 @@ class Terminal:
         if self._warm_up is not None:
             # Never leave a model half-loaded in native code when the process ends.
             self._warm_up.join(timeout=60)
+        if self.staff_watcher is not None:
+            self.staff_watcher.stop()
+        if self.maintenance is not None and self.maintenance.active:
+            self.maintenance.leave(LeaveReason.SHUTDOWN)
         if self.syncer is not None:
             self.syncer.stop()
         self.drainer.stop()
@@ -252,6 +277,8 @@ def build_terminal(
         ledger=Ledger(workdir / "ledger"),
     )
     service.load_cached()
+    maintenance = MaintenanceService(service, log_dir=config.data_path() / "logs", data_dir=workdir)
+    service.maintenance = maintenance
     try:
         client.enrol()
         if config.profile is Profile.DEMO:
@@ -265,7 +292,68 @@ def build_terminal(
     drainer.start(interval_s=config.platform.upload_interval_s)
     syncer = PeriodicSync(service, config.platform.sync_interval_s)
     syncer.start()
-    return Terminal(config, service, store, client, drainer, bench, sandbox, workdir, owned, syncer=syncer)
+    watcher = _build_staff_watcher(config, maintenance, bench, secrets_dir)
+    if watcher is not None:
+        watcher.start()
+    return Terminal(
+        config,
+        service,
+        store,
+        client,
+        drainer,
+        bench,
+        sandbox,
+        workdir,
+        owned,
+        syncer=syncer,
+        maintenance=maintenance,
+        staff_watcher=watcher,
+    )
+
+
+def _staff_registry(config: TerminalConfig, bench: SimulatorBench | None, secrets_dir: Path) -> StaffRegistry:
+    """The staff registry (docs/operations.md): a 0600 file, or the demo's simulated staff card."""
+    if config.maintenance.staff_registry:
+        path = Path(config.maintenance.staff_registry)
+    elif bench is not None:
+        return StaffRegistry({DEMO_STAFF_ID: bench.staff_key})
+    else:
+        path = secrets_dir / "staff.json"
+    try:
+        return StaffRegistry.load(path)
+    except StaffRegistryError as err:
+        # The terminal keeps serving citizens; only maintenance mode cannot be unlocked.
+        log.error("maintenance mode cannot be unlocked: %s", err)
+        return StaffRegistry({})
+
+
+def _build_staff_watcher(
+    config: TerminalConfig, maintenance: MaintenanceService, bench: SimulatorBench | None, secrets_dir: Path
+) -> StaffCardWatcher | None:
+    sc = config.devices.staff_card
+    readers: Callable[[], CardReaders]
+    if sc.driver == "pcsc":
+        from devices.smartcard.pcsc import PcscReaders
+
+        readers, reader = PcscReaders, sc.reader or None
+    elif sc.driver == "simulator" and bench is not None:
+        staff_reader = bench.staff_reader
+        readers, reader = (lambda: staff_reader), staff_reader.name
+    else:
+        if sc.driver == "simulator":
+            log.warning(
+                "devices.staff_card.driver = simulator outside the demo profile: no staff card reader"
+            )
+        return None
+    _staff_registry(config, bench, secrets_dir)  # say at start-up when the registry is unusable
+    return StaffCardWatcher(
+        maintenance,
+        readers,
+        lambda: StaffCardAuthenticator(_staff_registry(config, bench, secrets_dir)),
+        reader=reader,
+        idle_timeout_s=config.maintenance.idle_timeout_s,
+        poll_s=sc.poll_interval_s,
+    )
 
 
 class PeriodicSync:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from devices.base import FAULT_STATUSES, DeviceError, DeviceStatus, RequiredAction
 from devices.interfaces import (
@@ -63,6 +63,9 @@ from kiosk.rulesync import RuleSync, last_verified_at
 from kiosk.session import EndReason, SessionData, SessionMachine, Step
 from kiosk.warnings import WarningHit, WarningList, check_warnings, load_warning_list
 from offline_cache.store import OutboxState, StorageError, Store
+
+if TYPE_CHECKING:
+    from kiosk.maintenance import MaintenanceService
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +209,7 @@ class KioskService:
         self._review_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
         self._cancel = threading.Event()
         self.machine.subscribe(self._on_step)
+        self.maintenance: MaintenanceService | None = None  # hall staff's mode (kiosk/runtime.py sets it)
 
     def _on_step(self, old: Step, new: Step) -> None:
         if new is Step.ATTRACT:

@@ -38,10 +38,12 @@ class Step(enum.Enum):
     DEVICE_PROBLEM = "device_problem"  # retry, or continue another way (e.g. manual review)
     STAFF_ASSIST = "staff_assist"  # identity must be checked by hall staff
     OUT_OF_SERVICE = "out_of_service"  # the terminal cannot serve; shows the required action
+    # Hall staff, unlocked by the staff card (kiosk/maintenance.py); never inside a citizen's session.
+    MAINTENANCE = "maintenance"
 
 
 #: Steps in which a citizen is being served (cancel and idle timeout apply).
-CITIZEN_STEPS = frozenset(Step) - {Step.ATTRACT, Step.OUT_OF_SERVICE}
+CITIZEN_STEPS = frozenset(Step) - {Step.ATTRACT, Step.OUT_OF_SERVICE, Step.MAINTENANCE}
 
 #: Forward order of the happy path; the progress bar shows it.
 HAPPY_PATH: tuple[Step, ...] = (
@@ -77,6 +79,12 @@ TRANSITIONS: dict[Step, frozenset[Step]] = {
     Step.OUT_OF_SERVICE: frozenset({Step.ATTRACT}),
 }
 
+# Maintenance mode (d-maint): entered from the attract screen or out of service only, never in
+# the middle of a citizen's session; left to the attract screen.
+TRANSITIONS[Step.ATTRACT] |= {Step.MAINTENANCE}
+TRANSITIONS[Step.OUT_OF_SERVICE] |= {Step.MAINTENANCE}
+TRANSITIONS[Step.MAINTENANCE] = frozenset({Step.ATTRACT})
+
 
 class TransitionError(Exception):
     """A transition the table does not allow: a bug in the caller."""
@@ -87,6 +95,7 @@ class EndReason(enum.Enum):
     CANCELLED = "cancelled"
     IDLE_TIMEOUT = "idle_timeout"
     OUT_OF_SERVICE = "out_of_service"
+    MAINTENANCE_LEFT = "maintenance_left"  # hall staff left maintenance mode
 
 
 @dataclass

@@ -194,6 +194,17 @@ class StoredCase:
 
 
 @dataclass(frozen=True)
+class DeadLetter:
+    """A dead-lettered case as hall staff see it: no payload (maintenance mode, d-maint)."""
+
+    case_id: str
+    item_id: str
+    created_at: float
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class AuditRecord:
     seq: int
     at: float
@@ -593,6 +604,17 @@ class Store:
             for state, n in db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
                 counts[OutboxState(state)] = int(n)
         return counts
+
+    def dead_letters(self, limit: int = 200) -> list[DeadLetter]:
+        """Dead-lettered cases, oldest first, without their payload (maintenance mode)."""
+        with self._guard() as db:
+            rows = db.execute(
+                "SELECT c.case_id, c.item_id, c.created_at, o.attempts, o.last_error "
+                "FROM outbox o JOIN cases c ON c.case_id = o.case_id WHERE o.state = 'dead' "
+                "ORDER BY c.created_at, c.case_id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [DeadLetter(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def case(self, case_id: str) -> StoredCase | None:
         with self._guard() as db:

@@ -7,7 +7,7 @@ import os
 import sys
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
 from kiosk.runtime import Terminal
@@ -51,8 +51,22 @@ class KioskUi:
             self.window.showFullScreen()
         else:
             self.window.show()
+        if terminal.bench is not None:
+            # d-maint, demo profile only: Ctrl+Shift+M puts the simulated staff card on its reader or
+            # takes it off (a real terminal has a real reader and no such key).
+            self.staff_card_key = QShortcut(QKeySequence("Ctrl+Shift+M"), self.window)
+            self.staff_card_key.activated.connect(self.toggle_demo_staff_card)
         # Models load after the attract screen is up, never on the GUI thread.
         QTimer.singleShot(0, terminal.warm_up)
+
+    def toggle_demo_staff_card(self) -> None:
+        bench = self.terminal.bench
+        if bench is None:
+            return
+        if bench.staff_reader.present():
+            bench.remove_staff_card()
+        else:
+            bench.present_staff_card()
 
     def close(self) -> None:
         self.app.removeEventFilter(self.activity)

@@ -89,6 +89,7 @@ class KioskWindow(QMainWindow):
         screen.enter()
         self.stack.setCurrentWidget(screen)
         self.steps.set_step(step)
+        self.steps.setVisible(step is not Step.MAINTENANCE)  # d-maint: no citizen progress there
         self.cancel.setVisible(step in CITIZEN_STEPS)
         self.facade.on_step_entered(step)
 

@@ -625,6 +625,8 @@ class OutOfServiceScreen(Screen):
 
 
 def all_screens(facade: KioskFacade) -> list[Screen]:
+    from ui.maintenance import MaintenanceScreen  # d-maint; imports this module
+
     return [
         AttractScreen(facade),
         ChooseItemScreen(facade),
@@ -640,4 +642,5 @@ def all_screens(facade: KioskFacade) -> list[Screen]:
         RatingScreen(facade),
         DeviceProblemScreen(facade),
         OutOfServiceScreen(facade),
+        MaintenanceScreen(facade),
     ]

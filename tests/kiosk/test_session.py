@@ -98,11 +98,11 @@ def test_disallowed_transition_raises_and_keeps_the_step(start: Step, target: St
     assert machine.data.timings == timings_before
 
 
-def test_out_of_service_only_leaves_to_attract() -> None:
+def test_out_of_service_only_leaves_to_attract_or_maintenance() -> None:
     machine = SessionMachine(clock=FakeClock())
     machine.go(Step.OUT_OF_SERVICE)
     for step in Step:
-        if step is not Step.ATTRACT:
+        if step not in (Step.ATTRACT, Step.MAINTENANCE):
             with pytest.raises(TransitionError):
                 machine.go(step)
     machine.go(Step.ATTRACT)

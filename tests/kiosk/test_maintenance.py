@@ -1,0 +1,341 @@
+"""Maintenance mode at service level, on a whole demo terminal (simulators, sandbox, real store).
+
+The staff card here is the demo's: the in-process reader running the staff applet through
+the pyscard connection's code path.  tests/kiosk/test_maintenance_pcsc.py does the same
+through the real pcscd + vpcd testbed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.base import DeviceStatus, RequiredAction
+from devices.smartcard.vcard import Applet
+from kiosk.config import MaintenanceConfig, TerminalConfig
+from kiosk.face import FaceVerifier
+from kiosk.maintenance import (
+    LeaveReason,
+    MaintenanceLocked,
+    MaintenanceService,
+    Paper,
+    required_action,
+    tail_lines,
+)
+from kiosk.ocr import RapidOcrEngine
+from kiosk.runtime import DEMO_STAFF_ID, SimulatorBench, Terminal, build_terminal
+from kiosk.session import CITIZEN_STEPS, TRANSITIONS, SessionMachine, Step, TransitionError
+from offline_cache.store import OutboxState
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def events(terminal: Terminal, prefix: str = "maintenance") -> list[tuple[str, dict[str, object]]]:
+    return [(r.event, dict(r.details)) for r in terminal.store.audit_records() if r.event.startswith(prefix)]
+
+
+@pytest.fixture(scope="module")
+def terminal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terminal]:
+    tmp = tmp_path_factory.mktemp("maint")
+    config = TerminalConfig(data_dir=str(tmp), maintenance=MaintenanceConfig(idle_timeout_s=600))
+    t = build_terminal(config, tmp / "work", face=FaceVerifier(threshold=0.6), ocr=RapidOcrEngine())
+    try:
+        yield t
+    finally:
+        t.close()
+
+
+@pytest.fixture
+def bench(terminal: Terminal) -> Iterator[SimulatorBench]:
+    """The demo bench; after each test: card out, maintenance left, back on the attract screen."""
+    assert terminal.bench is not None and terminal.staff_watcher is not None
+    yield terminal.bench
+    terminal.bench.remove_staff_card()
+    watcher = terminal.staff_watcher
+    wait_for(lambda: watcher.status() is DeviceStatus.NO_MEDIA, 5.0, "card removed")
+    maint(terminal).leave()
+    if terminal.service.step is not Step.ATTRACT:
+        terminal.service.cancel()
+    terminal.bench.printer.refill()
+
+
+def maint(terminal: Terminal) -> MaintenanceService:
+    assert terminal.maintenance is not None
+    return terminal.maintenance
+
+
+# ------------------------------------------------------------------ the state machine
+def test_maintenance_is_reachable_only_from_attract_and_out_of_service() -> None:
+    sources = {s for s, targets in TRANSITIONS.items() if Step.MAINTENANCE in targets}
+    assert sources == {Step.ATTRACT, Step.OUT_OF_SERVICE}
+    assert TRANSITIONS[Step.MAINTENANCE] == frozenset({Step.ATTRACT})
+    assert Step.MAINTENANCE not in CITIZEN_STEPS  # no citizen idle timeout / cancel button there
+    machine = SessionMachine()
+    machine.go(Step.CHOOSE_ITEM)
+    with pytest.raises(TransitionError):
+        machine.go(Step.MAINTENANCE)
+    machine2 = SessionMachine()
+    machine2.go(Step.OUT_OF_SERVICE)
+    machine2.go(Step.MAINTENANCE)
+    with pytest.raises(TransitionError):
+        machine2.go(Step.CHOOSE_ITEM)
+    machine2.go(Step.ATTRACT)
+
+
+# ------------------------------------------------------------------ unlock and leave
+def test_staff_card_enters_and_removing_it_leaves(terminal: Terminal, bench: SimulatorBench) -> None:
+    assert terminal.service.step is Step.ATTRACT
+    bench.present_staff_card()
+    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    assert maint(terminal).staff_id == DEMO_STAFF_ID
+    assert ("maintenance_entered", {"staff": DEMO_STAFF_ID, "from": "attract", "by_card": True}) in events(
+        terminal
+    )
+    assert terminal.staff_watcher is not None and terminal.staff_watcher.status() is DeviceStatus.READY
+
+    bench.remove_staff_card()
+    wait_for(lambda: terminal.service.step is Step.ATTRACT, 5.0, "attract")
+    assert not maint(terminal).active
+    assert events(terminal)[-1] == ("maintenance_left", {"staff": DEMO_STAFF_ID, "reason": "card_removed"})
+    with pytest.raises(MaintenanceLocked):
+        maint(terminal).outbox()
+    assert terminal.store.verify_audit()
+
+
+def test_wrong_key_and_unknown_staff_and_other_cards_are_refused(
+    terminal: Terminal, bench: SimulatorBench
+) -> None:
+    class BankCard:
+        def reset(self) -> None:
+            pass
+
+        def process(self, raw: bytes) -> bytes:
+            return bytes.fromhex("6A82")
+
+    cases: list[tuple[Callable[[], None], str]] = [
+        (lambda: bench.present_staff_card(key=secrets.token_bytes(32)), "auth_failed"),  # cloned id
+        (lambda: bench.present_staff_card("S9999"), "unknown_staff"),
+        (lambda: _insert(bench, BankCard()), "not_staff_card"),
+    ]
+    for present, reason in cases:
+        before = len(events(terminal))
+        present()
+        wait_for(lambda n=before: len(events(terminal)) > n, 5.0, f"refusal {reason}")
+        event, details = events(terminal)[-1]
+        assert (event, details["reason"], details["staff"]) == ("maintenance_refused", reason, None)
+        time.sleep(0.3)  # the watcher must not enter anyway
+        assert terminal.service.step is Step.ATTRACT and not maint(terminal).active
+        bench.remove_staff_card()
+        wait_for(
+            lambda: (
+                terminal.staff_watcher is not None
+                and terminal.staff_watcher.status() is DeviceStatus.NO_MEDIA
+            )
+        )
+
+
+def _insert(bench: SimulatorBench, applet: Applet) -> None:
+    bench.staff_reader.insert(applet)
+
+
+def test_not_entered_in_the_middle_of_a_session(terminal: Terminal, bench: SimulatorBench) -> None:
+    terminal.service.start()
+    assert terminal.service.step is Step.CHOOSE_ITEM
+    session_id = terminal.service.data.session_id
+    before = len(events(terminal))
+    bench.present_staff_card()
+    wait_for(lambda: len(events(terminal)) > before, 5.0, "refusal")
+    assert events(terminal)[-1] == (
+        "maintenance_refused",
+        {"staff": DEMO_STAFF_ID, "reason": "session_in_progress", "step": "choose_item"},
+    )
+    assert terminal.service.step is Step.CHOOSE_ITEM and terminal.service.data.session_id == session_id
+    assert not maint(terminal).active
+    terminal.service.cancel()
+    # Card out and in again once the citizen has gone: now it unlocks.
+    bench.remove_staff_card()
+    time.sleep(0.3)
+    bench.present_staff_card()
+    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+
+
+def test_entered_from_out_of_service_and_left_to_attract(terminal: Terminal, bench: SimulatorBench) -> None:
+    terminal.service.machine.go(Step.OUT_OF_SERVICE)
+    bench.present_staff_card()
+    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    assert maint(terminal).leave(LeaveReason.STAFF)
+    assert terminal.service.step is Step.ATTRACT
+    assert events(terminal)[-1] == ("maintenance_left", {"staff": DEMO_STAFF_ID, "reason": "staff"})
+
+
+def test_idle_timeout_leaves(terminal: Terminal, bench: SimulatorBench) -> None:
+    bench.present_staff_card()
+    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    assert terminal.staff_watcher is not None
+    terminal.staff_watcher.idle_timeout_s = 0.5
+    try:
+        wait_for(lambda: terminal.service.step is Step.ATTRACT, 5.0, "idle timeout")
+    finally:
+        terminal.staff_watcher.idle_timeout_s = 600
+    assert events(terminal)[-1] == ("maintenance_left", {"staff": DEMO_STAFF_ID, "reason": "idle_timeout"})
+
+
+# ------------------------------------------------------------------ what staff do
+def _enter(terminal: Terminal, bench: SimulatorBench) -> MaintenanceService:
+    bench.present_staff_card()
+    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    return maint(terminal)
+
+
+def test_diagnostics(terminal: Terminal, bench: SimulatorBench) -> None:
+    m = _enter(terminal, bench)
+    bench.printer.paper_low()
+    diag = m.diagnostics()
+    devices = {d.name: d for d in diag.devices}
+    assert {
+        "idcard",
+        "camera",
+        "document_camera",
+        "receipt_printer",
+        "document_printer",
+        "staff_card",
+    } <= set(devices)
+    assert devices["receipt_printer"].status is DeviceStatus.MEDIA_LOW
+    assert devices["receipt_printer"].action is RequiredAction.CLEAR_BY_STAFF
+    assert devices["staff_card"].status is DeviceStatus.READY
+    # The ID card reader is probed (the SAM answers), not reported from its last state.
+    assert devices["idcard"].status in {DeviceStatus.READY, DeviceStatus.NO_MEDIA}
+    assert devices["idcard"].action is RequiredAction.NONE
+    # The cameras are closed between citizens: probed by taking a frame.
+    assert devices["camera"].status is DeviceStatus.READY
+    assert devices["document_camera"].status is DeviceStatus.READY
+    assert diag.platform.reachable and diag.platform.latency_ms is not None
+    assert {m.name: m.loaded for m in diag.models} == {"face": False, "ocr": False}
+    assert diag.disk.free_bytes > 0 and diag.disk.total_bytes >= diag.disk.free_bytes
+    packages = {p.item_id: p for p in diag.packages}
+    assert set(packages) == {"senior-card", "business-registration", "resident-pension"}
+    assert all(p.last_verified_at is not None and not p.stale for p in packages.values())
+    assert diag.faults >= 1
+    assert events(terminal)[-1] == ("maintenance_diagnostics", {"staff": DEMO_STAFF_ID})
+
+    # The platform goes away: diagnostics say so, with the error.
+    terminal.client.set_sandbox_faults(down=True)
+    try:
+        down = m.diagnostics().platform
+    finally:
+        terminal.client.set_sandbox_faults(down=False)
+    assert not down.reachable and down.latency_ms is None and "HTTP 503" in (down.error or "")
+
+
+def test_consumables_and_test_print(terminal: Terminal, bench: SimulatorBench) -> None:
+    m = _enter(terminal, bench)
+    assert m.consumables().receipt_paper is Paper.PRESENT
+    bench.printer.paper_low()
+    low = m.consumables()
+    assert (low.receipt_paper, low.receipt_action) == (Paper.LOW, RequiredAction.CLEAR_BY_STAFF)
+    bench.printer.paper_out()
+    out = m.consumables()
+    assert (out.receipt_paper, out.receipt_status) == (Paper.OUT, DeviceStatus.NO_MEDIA)
+    assert out.document_printer_status is DeviceStatus.READY
+
+    failed = m.test_print()
+    assert not failed.printed and failed.error and failed.action is RequiredAction.CLEAR_BY_STAFF
+    bench.printer.refill()
+    count = len(bench.printer.receipts)
+    ok = m.test_print()
+    assert ok.printed and ok.status is DeviceStatus.READY
+    receipt = bench.printer.wait_for_receipts(count + 1)[-1]
+    assert "打印测试 / TEST PRINT" in receipt.text and DEMO_STAFF_ID in receipt.text
+    assert (
+        "maintenance_test_print_done",
+        {"staff": DEMO_STAFF_ID, "printed": True, "status": "ready"},
+    ) in events(terminal)
+
+
+def test_outbox_dead_letter_requeue(terminal: Terminal, bench: SimulatorBench) -> None:
+    m = _enter(terminal, bench)
+    case_id = str(uuid.uuid4())
+    # A case the platform really rejects (unknown item → HTTP 400): dead-lettered by the drainer.
+    terminal.store.add_case(
+        case_id, "no-such-item", b'{"applicant": {"id_number": "371402195203140022"}}', time.time()
+    )
+    terminal.drainer.kick()
+    wait_for(lambda: terminal.store.case(case_id).state is OutboxState.DEAD, 10.0, "dead letter")  # type: ignore[union-attr]
+    view = m.outbox()
+    assert view.counts[OutboxState.DEAD] >= 1
+    dead = {d.case_id: d for d in view.dead}[case_id]
+    assert dead.item_id == "no-such-item" and dead.attempts == 1
+    assert "HTTP 400" in dead.error and "371402195203140022" not in dead.error
+    assert not m.requeue(str(uuid.uuid4()))  # not a dead letter: nothing happens
+
+    assert m.requeue(case_id)
+    assert ("maintenance_requeue", {"staff": DEMO_STAFF_ID, "case": case_id, "requeued": True}) in events(
+        terminal
+    )
+    assert "case.requeued" in [r.event for r in terminal.store.audit_records()]
+    # Requeued: the drainer tries it again (and the platform rejects it again).
+    wait_for(lambda: terminal.store.case(case_id).attempts == 2, 10.0, "second attempt")  # type: ignore[union-attr]
+    wait_for(lambda: terminal.store.case(case_id).state is OutboxState.DEAD, 10.0, "dead again")  # type: ignore[union-attr]
+    assert m.requeue_all() >= 1
+    assert events(terminal)[-1][0] == "maintenance_requeue_all"
+
+
+def test_dead_letter_errors_are_redacted(terminal: Terminal, bench: SimulatorBench) -> None:
+    """A platform error that echoes a field never shows an ID number or phone to staff."""
+    m = _enter(terminal, bench)
+    case_id = str(uuid.uuid4())
+    # Not due for an hour: the drainer leaves it alone, so the error below is the only one.
+    terminal.store.add_case(case_id, "senior-card", b"{}", time.time() + 3600)
+    terminal.store.mark_dead(
+        case_id, 'rejected: HTTP 422: {"input": "371402195203140022", "phone": "13905340000"}'
+    )
+    dead = {d.case_id: d for d in m.outbox().dead}[case_id]
+    assert "371402195203140022" not in dead.error and "13905340000" not in dead.error
+    assert "[id-number]" in dead.error and "[phone]" in dead.error
+    m.requeue_all()
+
+
+def test_sync_now(terminal: Terminal, bench: SimulatorBench) -> None:
+    m = _enter(terminal, bench)
+    result = m.sync_now()
+    assert "error" not in result and set(result) >= {"senior-card"}
+    assert events(terminal)[-1] == ("maintenance_sync_done", {"staff": DEMO_STAFF_ID, "ok": True})
+
+
+def test_logs_are_shown_as_written(terminal: Terminal, bench: SimulatorBench) -> None:
+    m = _enter(terminal, bench)
+    m.log_dir.mkdir(parents=True, exist_ok=True)
+    (m.log_dir / "kiosk.log").write_text("".join(f"app line {i}\n" for i in range(500)), encoding="utf-8")
+    (m.log_dir / "wire.log").write_text("tx 20 01\nrx [id-number]\n", encoding="utf-8")
+    tail = m.logs(3)
+    assert tail.app == ("app line 497", "app line 498", "app line 499")
+    assert tail.wire == ("tx 20 01", "rx [id-number]")
+    assert events(terminal)[-1] == ("maintenance_logs", {"staff": DEMO_STAFF_ID, "lines": 3})
+
+
+def test_tail_lines_reads_across_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "big.log"
+    path.write_text("".join(f"{i:06d} {'x' * 50}\n" for i in range(20000)), encoding="utf-8")
+    assert [line[:6] for line in tail_lines(path, 1500, block=4096)] == [
+        f"{i:06d}" for i in range(18500, 20000)
+    ]
+    assert tail_lines(tmp_path / "missing.log", 10) == []
+
+
+def test_required_actions() -> None:
+    assert required_action("idcard", DeviceStatus.NO_MEDIA) is RequiredAction.NONE  # no card: normal
+    assert required_action("receipt_printer", DeviceStatus.NO_MEDIA) is RequiredAction.CLEAR_BY_STAFF
+    assert required_action("camera", DeviceStatus.OFFLINE) is RequiredAction.MAINTENANCE
+    assert required_action("camera", DeviceStatus.READY) is RequiredAction.NONE

@@ -1,0 +1,513 @@
+"""The hall staff's maintenance screen: 诊断 / 耗材 / 同步 / 待上传 / 日志.
+
+Shown for :attr:`Step.MAINTENANCE` (entered with the staff card, see
+kiosk/maintenance.py).  Every call into :class:`~kiosk.maintenance.MaintenanceService`
+blocks (devices, network, disk, SQLite) and runs on the facade's background pool;
+results come back on the GUI thread through :class:`MaintenanceFacade`'s signals.
+Staff see counts, case ids, states, versions and error texts, never a citizen's
+personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.i18n import tr
+from kiosk.maintenance import (
+    Consumables,
+    Diagnostics,
+    LeaveReason,
+    LogTail,
+    MaintenanceService,
+    OutboxView,
+    TestPrintResult,
+)
+from kiosk.session import Step
+from offline_cache.store import OutboxState
+from ui.facade import KioskFacade
+from ui.screens import Screen, _label
+from ui.widgets import BigButton, Title
+
+log = logging.getLogger(__name__)
+
+TABS = ("diagnostics", "consumables", "sync", "outbox", "logs")
+
+
+class MaintenanceFacade(QObject):
+    """Maintenance calls on the background pool; results as signals on the GUI thread."""
+
+    diagnostics = Signal(object)  # Diagnostics
+    consumables = Signal(object)  # Consumables
+    printed = Signal(object)  # TestPrintResult
+    synced = Signal(object)  # dict[str, str]
+    outbox = Signal(object)  # OutboxView
+    logs = Signal(object)  # LogTail
+    failed = Signal(str)  # error text for the screen
+    refused = Signal(str)  # StaffCardRefusal value: a card on the staff reader did not unlock
+
+    def __init__(self, facade: KioskFacade, service: MaintenanceService) -> None:
+        super().__init__(facade)
+        self.facade = facade
+        self.service = service
+        service.subscribe(self._on_event)
+
+    def _on_event(self, kind: str, payload: Any) -> None:  # watcher thread
+        if kind == "refused" and payload.refusal is not None:
+            self.refused.emit(payload.refusal.value)
+
+    def _run(self, fn: Callable[[], Any], done: Any) -> None:
+        self.facade.bg.run(fn, on_success=done.emit, on_failure=self._failed)
+
+    def _failed(self, err: BaseException) -> None:
+        log.error("maintenance action failed", exc_info=err)
+        self.failed.emit(f"{type(err).__name__}: {err}")
+
+    def refresh_diagnostics(self) -> None:
+        self._run(self.service.diagnostics, self.diagnostics)
+
+    def refresh_consumables(self) -> None:
+        self._run(self.service.consumables, self.consumables)
+
+    def test_print(self) -> None:
+        self._run(self.service.test_print, self.printed)
+
+    def sync_now(self) -> None:
+        self._run(self.service.sync_now, self.synced)
+
+    def refresh_outbox(self) -> None:
+        self._run(self.service.outbox, self.outbox)
+
+    def requeue(self, case_id: str) -> None:
+        self._run(lambda: (self.service.requeue(case_id), self.service.outbox())[1], self.outbox)
+
+    def requeue_all(self) -> None:
+        self._run(lambda: (self.service.requeue_all(), self.service.outbox())[1], self.outbox)
+
+    def refresh_logs(self) -> None:
+        self._run(self.service.logs, self.logs)
+
+    def leave(self) -> None:
+        self.facade.bg.run(lambda: self.service.leave(LeaveReason.STAFF), on_failure=self._failed)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return tr("maint.never")
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def _table(columns: int, name: str) -> QTableWidget:
+    t = QTableWidget(0, columns)
+    t.setObjectName(name)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    t.verticalHeader().setVisible(False)
+    t.verticalHeader().setDefaultSectionSize(76)  # touch-sized rows (requeue buttons are 72 px)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    return t
+
+
+def _fill(table: QTableWidget, rows: list[tuple[str, ...]], attention: set[int] | None = None) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            if attention and r in attention:
+                item.setForeground(Qt.GlobalColor.darkRed)
+            table.setItem(r, c, item)
+
+
+class MaintenanceScreen(Screen):
+    step = Step.MAINTENANCE
+
+    def __init__(self, facade: KioskFacade) -> None:
+        super().__init__(facade)
+        self.layout_.setContentsMargins(24, 12, 24, 12)
+        self.layout_.setSpacing(10)
+        service = facade.service.maintenance
+        self.m: MaintenanceFacade | None = MaintenanceFacade(facade, service) if service is not None else None
+        self._data: dict[str, Any] = {}
+
+        top = QHBoxLayout()
+        self.title = Title()
+        self.staff = _label(name="hint")
+        self.leave = BigButton(role="secondary")
+        self.leave.setObjectName("maintLeave")
+        top.addWidget(self.title, 1)
+        top.addWidget(self.staff)
+        top.addWidget(self.leave)
+        self.layout_.addLayout(top)
+        self.message = _label(name="hint")
+        self.layout_.addWidget(self.message)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("maintTabs")
+        self.tabs.tabBar().setMinimumHeight(64)
+        self.layout_.addWidget(self.tabs, 1)
+        self._pages: dict[str, QWidget] = {}
+        self._refresh_buttons: dict[str, BigButton] = {}
+        self._build_diagnostics()
+        self._build_consumables()
+        self._build_sync()
+        self._build_outbox()
+        self._build_logs()
+        self.tabs.currentChanged.connect(lambda _i: self._load_current())
+
+        if self.m is not None:
+            self.leave.clicked.connect(self.m.leave)
+            self.m.diagnostics.connect(lambda d: self._show("diagnostics", d))
+            self.m.consumables.connect(lambda d: self._show("consumables", d))
+            self.m.printed.connect(lambda d: self._show("printed", d))
+            self.m.synced.connect(lambda d: self._show("sync", d))
+            self.m.outbox.connect(lambda d: self._show("outbox", d))
+            self.m.logs.connect(lambda d: self._show("logs", d))
+            self.m.failed.connect(lambda text: self.message.setText(tr("maint.error", error=text)))
+            self.m.refused.connect(self._on_refused)
+
+    # ------------------------------------------------------------------ layout
+    def _page(self, key: str) -> QVBoxLayout:
+        page = QWidget()
+        page.setObjectName(f"maintTab:{key}")
+        lay = QVBoxLayout(page)
+        self._pages[key] = page
+        self.tabs.addTab(page, "")
+        return lay
+
+    def _refresh(self, key: str, lay: QVBoxLayout | QHBoxLayout) -> BigButton:
+        b = BigButton(role="secondary")
+        b.setObjectName(f"maintRefresh:{key}")
+        b.clicked.connect(self._load_current)
+        self._refresh_buttons[key] = b
+        lay.addWidget(b)
+        return b
+
+    def _build_diagnostics(self) -> None:
+        lay = self._page("diagnostics")
+        self.diag = _table(3, "maintDiagnostics")
+        lay.addWidget(self.diag, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self._refresh("diagnostics", row)
+        lay.addLayout(row)
+
+    def _build_consumables(self) -> None:
+        lay = self._page("consumables")
+        self.cons = _table(3, "maintConsumables")
+        lay.addWidget(self.cons, 1)
+        self.print_result = _label(name="hint")
+        lay.addWidget(self.print_result)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.test_print = BigButton()
+        self.test_print.setObjectName("maintTestPrint")
+        if self.m is not None:
+            self.test_print.clicked.connect(self._on_test_print)
+        row.addWidget(self.test_print)
+        self._refresh("consumables", row)
+        lay.addLayout(row)
+
+    def _build_sync(self) -> None:
+        lay = self._page("sync")
+        self.sync_hint = _label(name="hint")
+        lay.addWidget(self.sync_hint)
+        self.sync_table = _table(2, "maintSync")
+        lay.addWidget(self.sync_table, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.sync_button = BigButton()
+        self.sync_button.setObjectName("maintSyncNow")
+        if self.m is not None:
+            self.sync_button.clicked.connect(self._on_sync)
+        row.addWidget(self.sync_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+
+    def _build_outbox(self) -> None:
+        lay = self._page("outbox")
+        self.counts = _label()
+        self.counts.setObjectName("maintOutboxCounts")
+        lay.addWidget(self.counts)
+        self.dead = _table(5, "maintDeadLetters")
+        self.dead.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.dead.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Fixed)
+        self.dead.setColumnWidth(4, 200)
+        lay.addWidget(self.dead, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.requeue_all = BigButton()
+        self.requeue_all.setObjectName("maintRequeueAll")
+        if self.m is not None:
+            self.requeue_all.clicked.connect(self._on_requeue_all)
+        row.addWidget(self.requeue_all)
+        self._refresh("outbox", row)
+        lay.addLayout(row)
+
+    def _build_logs(self) -> None:
+        lay = self._page("logs")
+        self.app_log_title = _label(name="hint")
+        self.app_log = QPlainTextEdit()
+        self.app_log.setObjectName("maintAppLog")
+        self.wire_log_title = _label(name="hint")
+        self.wire_log = QPlainTextEdit()
+        self.wire_log.setObjectName("maintWireLog")
+        for w in (self.app_log, self.wire_log):
+            w.setReadOnly(True)
+            w.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        lay.addWidget(self.app_log_title)
+        lay.addWidget(self.app_log, 2)
+        lay.addWidget(self.wire_log_title)
+        lay.addWidget(self.wire_log, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self._refresh("logs", row)
+        lay.addLayout(row)
+
+    # ------------------------------------------------------------------ behaviour
+    def enter(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.message.setText("")
+        self._data.clear()
+        self._retranslate()
+        self._load_current()
+
+    def retranslate(self) -> None:
+        self._retranslate()
+        for key, value in list(self._data.items()):
+            self._render(key, value)
+
+    def current_tab(self) -> str:
+        return TABS[self.tabs.currentIndex()]
+
+    def select_tab(self, key: str) -> None:
+        self.tabs.setCurrentIndex(TABS.index(key))
+
+    def _load_current(self) -> None:
+        if self.m is None:
+            self.message.setText(tr("maint.unavailable"))
+            return
+        if self.facade.service.step is not Step.MAINTENANCE:
+            return
+        key = self.current_tab()
+        self.message.setText(tr("maint.working"))
+        loader = {
+            "diagnostics": self.m.refresh_diagnostics,
+            "consumables": self.m.refresh_consumables,
+            "outbox": self.m.refresh_outbox,
+            "logs": self.m.refresh_logs,
+        }.get(key)
+        if loader is not None:
+            loader()
+        else:
+            self.message.setText("")
+
+    def _show(self, key: str, value: Any) -> None:
+        self.message.setText("")
+        self._data[key] = value
+        self._render(key, value)
+
+    def _on_test_print(self) -> None:
+        assert self.m is not None
+        self.message.setText(tr("maint.working"))
+        self.m.test_print()
+
+    def _on_sync(self) -> None:
+        assert self.m is not None
+        self.message.setText(tr("maint.working"))
+        self.sync_button.setEnabled(False)
+        self.m.sync_now()
+
+    def _on_requeue(self, case_id: str) -> None:
+        assert self.m is not None
+        self.message.setText(tr("maint.working"))
+        self.m.requeue(case_id)
+
+    def _on_requeue_all(self) -> None:
+        assert self.m is not None
+        self.message.setText(tr("maint.working"))
+        self.m.requeue_all()
+
+    def _on_refused(self, reason: str) -> None:
+        """A refused card is shown briefly on whatever screen is up (the attract screen)."""
+        self.facade.busy.emit(f"maint.refused.{reason}")
+        QTimer.singleShot(5000, self, lambda: self.facade.busy.emit(""))
+
+    # ------------------------------------------------------------------ rendering
+    def _retranslate(self) -> None:
+        self.title.setText(tr("maint.title"))
+        staff = self.facade.service.maintenance.staff_id if self.facade.service.maintenance else None
+        self.staff.setText(tr("maint.staff", staff=staff or "—"))
+        self.leave.setText(tr("maint.leave"))
+        for i, key in enumerate(TABS):
+            self.tabs.setTabText(i, tr(f"maint.tab.{key}"))
+        for b in self._refresh_buttons.values():
+            b.setText(tr("maint.refresh"))
+        headers = [tr("maint.col.item"), tr("maint.col.state"), tr("maint.col.action")]
+        self.diag.setHorizontalHeaderLabels(headers)
+        self.cons.setHorizontalHeaderLabels(headers)
+        self.sync_table.setHorizontalHeaderLabels([tr("maint.col.item"), tr("maint.col.state")])
+        self.dead.setHorizontalHeaderLabels(
+            [
+                tr("maint.col.case"),
+                tr("maint.col.service"),
+                tr("maint.col.attempts"),
+                tr("maint.col.error"),
+                "",
+            ]
+        )
+        self.test_print.setText(tr("maint.test_print"))
+        self.sync_button.setText(tr("maint.sync_now"))
+        self.sync_hint.setText(tr("maint.sync.hint"))
+        self.requeue_all.setText(tr("maint.requeue_all"))
+        self.app_log_title.setText(tr("maint.logs.app"))
+        self.wire_log_title.setText(tr("maint.logs.wire"))
+
+    def _render(self, key: str, value: Any) -> None:
+        if key == "diagnostics":
+            self._render_diagnostics(value)
+        elif key == "consumables":
+            self._render_consumables(value)
+        elif key == "printed":
+            self._render_printed(value)
+        elif key == "sync":
+            self._render_sync(value)
+        elif key == "outbox":
+            self._render_outbox(value)
+        elif key == "logs":
+            self._render_logs(value)
+
+    def _render_diagnostics(self, d: Diagnostics) -> None:
+        rows: list[tuple[str, ...]] = []
+        attention: set[int] = set()
+        for dev in d.devices:
+            if dev.action.value != "none":
+                attention.add(len(rows))
+            rows.append(
+                (
+                    tr(f"maint.device.{dev.name}"),
+                    tr(f"maint.status.{dev.status.value}"),
+                    tr(f"maint.action.{dev.action.value}"),
+                )
+            )
+        p = d.platform
+        if not p.reachable:
+            attention.add(len(rows))
+        rows.append(
+            (
+                tr("maint.platform"),
+                tr("maint.platform.ok", ms=f"{p.latency_ms:.0f}")
+                if p.reachable and p.latency_ms is not None
+                else tr("maint.platform.down"),
+                p.error or "",
+            )
+        )
+        for model in d.models:
+            rows.append(
+                (
+                    tr(f"maint.model.{model.name}"),
+                    tr("maint.model.loaded" if model.loaded else "maint.model.not_loaded"),
+                    "",
+                )
+            )
+        if d.disk.low:
+            attention.add(len(rows))
+        rows.append(
+            (
+                tr("maint.disk"),
+                tr("maint.disk.space", free=_size(d.disk.free_bytes), total=_size(d.disk.total_bytes)),
+                tr("maint.disk.low") if d.disk.low else d.disk.path,
+            )
+        )
+        for pkg in d.packages:
+            if pkg.stale:
+                attention.add(len(rows))
+            rows.append(
+                (
+                    tr("maint.package", id=pkg.item_id),
+                    tr("maint.package.version", version=pkg.version, at=_when(pkg.last_verified_at)),
+                    tr("maint.package.stale") if pkg.stale else tr("maint.action.none"),
+                )
+            )
+        _fill(self.diag, rows, attention)
+
+    def _render_consumables(self, c: Consumables) -> None:
+        rows: list[tuple[str, ...]] = [
+            (
+                tr("maint.paper"),
+                tr(f"maint.paper.{c.receipt_paper.value}"),
+                tr(f"maint.action.{c.receipt_action.value}"),
+            ),
+            (
+                tr("maint.device.receipt_printer"),
+                tr(f"maint.status.{c.receipt_status.value}"),
+                tr("maint.pending_job") if c.receipt_job_pending else "",
+            ),
+            (
+                tr("maint.device.document_printer"),
+                tr(f"maint.status.{c.document_printer_status.value}"),
+                tr(f"maint.action.{c.document_printer_action.value}"),
+            ),
+        ]
+        attention = {i for i, r in enumerate(rows) if r[2] and r[2] != tr("maint.action.none")}
+        _fill(self.cons, rows, attention)
+
+    def _render_printed(self, r: TestPrintResult) -> None:
+        text = tr("maint.test_print.ok") if r.printed else tr("maint.test_print.failed", error=r.error or "")
+        self.print_result.setText(text)
+        if self.m is not None:
+            self.m.refresh_consumables()
+
+    def _render_sync(self, result: dict[str, str]) -> None:
+        self.sync_button.setEnabled(True)
+        if "error" in result:
+            self.message.setText(tr("maint.sync.error", error=result["error"]))
+        _fill(self.sync_table, sorted((k, v) for k, v in result.items() if k != "error"))
+
+    def _render_outbox(self, view: OutboxView) -> None:
+        self.counts.setText(
+            tr(
+                "maint.outbox.counts",
+                pending=view.counts.get(OutboxState.PENDING, 0),
+                sent=view.counts.get(OutboxState.SENT, 0),
+                dead=view.counts.get(OutboxState.DEAD, 0),
+            )
+        )
+        if not view.dead:
+            self.counts.setText(self.counts.text() + "\n" + tr("maint.outbox.none"))
+        _fill(self.dead, [(d.case_id, d.item_id, str(d.attempts), d.error, "") for d in view.dead])
+        for r, d in enumerate(view.dead):
+            b = BigButton(tr("maint.requeue"), role="secondary")
+            b.setMinimumWidth(160)
+            b.setObjectName(f"maintRequeue:{d.case_id}")
+            b.clicked.connect(lambda _c=False, case=d.case_id: self._on_requeue(case))
+            self.dead.setCellWidget(r, 4, b)
+        self.requeue_all.setEnabled(bool(view.dead))
+
+    def _render_logs(self, tail: LogTail) -> None:
+        self.app_log.setPlainText("\n".join(tail.app) or tr("maint.logs.empty"))
+        self.wire_log.setPlainText("\n".join(tail.wire) or tr("maint.logs.empty"))
+        for w in (self.app_log, self.wire_log):
+            w.verticalScrollBar().setValue(w.verticalScrollBar().maximum())
