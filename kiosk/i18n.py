@@ -431,3 +431,15 @@ _TEXTS.update(
         "maint.refused.card_error": ("读卡失败，请重试", "Card read failed, please try again"),
     }
 )
+
+# a-platform: platform reference photo and QR identity
+_TEXTS.update(
+    {
+        "staff.no_reference_photo": (
+            "无法读取身份证照片，平台也没有您的照片，请工作人员核验身份",
+            "The card photo cannot be read and the platform holds no photo of you: staff will verify your identity",
+        ),
+        "card.use_qr": ("使用电子身份证二维码", "Use e-ID QR code"),
+        "card.qr_hint": ("请将电子身份证二维码对准扫码口", "Hold your e-ID QR code to the scanner"),
+    }
+)

@@ -23,18 +23,21 @@ import logging
 import time
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from kiosk.warnings import hash_identifier
+
 log = logging.getLogger(__name__)
 
 API = "/api/v1"
 SHA256_HEADER = "X-Content-SHA256"
 _MAX_BODY_IN_ERROR = 2000
+_JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 # --------------------------------------------------------------------------- errors
@@ -105,6 +108,43 @@ class UploadAck:
     raw: bytes  # the platform's answer, byte for byte, kept as the receipt
 
 
+@dataclass(frozen=True)
+class EnrolmentInfo:
+    """What the platform hands a terminal at enrolment besides its token."""
+
+    lookup_key: bytes | None = field(default=None, repr=False)  # secret: HMAC key for holder tokens
+    lookup_key_id: str | None = None
+    elicence_public_key: bytes | None = None  # raw Ed25519 public key that signs e-licences
+    elicence_key_id: str | None = None
+
+    @classmethod
+    def from_answer(cls, answer: Mapping[str, Any]) -> EnrolmentInfo:
+        def b64(name: str, size: int | None) -> bytes | None:
+            value = answer.get(name)
+            if not isinstance(value, str):
+                return None
+            try:
+                raw = base64.b64decode(value, validate=True)
+            except ValueError:
+                log.warning("enrolment answer: %s is not base64; ignored", name)
+                return None
+            if size is not None and len(raw) != size:
+                log.warning("enrolment answer: %s is %d bytes, expected %d; ignored", name, len(raw), size)
+                return None
+            return raw
+
+        def text(name: str) -> str | None:
+            value = answer.get(name)
+            return value if isinstance(value, str) and value else None
+
+        return cls(
+            lookup_key=b64("lookup_key", None),
+            lookup_key_id=text("lookup_key_id"),
+            elicence_public_key=b64("elicence_public_key", 32),
+            elicence_key_id=text("elicence_key_id"),
+        )
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """``Retry-After`` as seconds from now (delta-seconds or an HTTP date); None if absent or bad."""
     if not value:
@@ -149,6 +189,7 @@ class PlatformClient:
         *,
         token: str | None = None,
         signing_key: Ed25519PrivateKey | None = None,
+        lookup_key: bytes | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         #: With a key, every authenticated request is signed (X-Terminal-Id, X-Timestamp,
@@ -158,6 +199,12 @@ class PlatformClient:
         self.terminal_id = terminal_id
         self.timeout = timeout
         self.token = token
+        #: Citizen lookups (reference photo, e-licences) send the holder token
+        #: hash_identifier(lookup_key, ID number), never the ID number; the platform gives the
+        #: key at enrolment (kept by the terminal like its other secrets, docs/security.md).
+        self.lookup_key = lookup_key
+        #: What the last enrolment announced (None before, or from a platform without them).
+        self.enrolment: EnrolmentInfo | None = None
         self._session = requests.Session()
         self._session.headers["User-Agent"] = "hall-kiosk/0.1"
 
@@ -251,10 +298,14 @@ class PlatformClient:
             json_body=self._enrolment(public_info),
             auth=False,
         )
-        token = self._json(resp).get("token")
+        answer = self._json(resp)
+        token = answer.get("token")
         if not isinstance(token, str) or not token:
             raise PlatformUnavailable("enrolment answer has no token")
         self.token = token
+        self.enrolment = EnrolmentInfo.from_answer(answer)
+        if self.enrolment.lookup_key is not None:
+            self.lookup_key = self.enrolment.lookup_key
         log.info("terminal %s enrolled with the platform", self.terminal_id)
         return token
 
@@ -323,6 +374,55 @@ class PlatformClient:
         if not isinstance(data, dict):
             raise PlatformUnavailable("case status is not an object")
         return data
+
+    # ------------------------------------------------------------------ citizens
+
+    def holder_token(self, id_number: str) -> str:
+        """The keyed hash the platform knows the citizen by (the ID number never leaves in clear)."""
+        if not self.lookup_key:
+            raise PlatformUnavailable("no lookup key: the terminal has not enrolled with the platform yet")
+        return hash_identifier(self.lookup_key, id_number)
+
+    def reference_photo(self, id_number: str) -> bytes | None:
+        """The citizen's reference photo (JPEG bytes) from the platform; None when it has none."""
+        path = f"{API}/reference-photos/{self.holder_token(id_number)}"
+        try:
+            resp = self._request("GET", path)
+        except PlatformRejected as err:
+            if err.status == 404:
+                return None
+            raise
+        body = self._verified_body(resp, None)
+        if not body.startswith(_JPEG_MAGIC):
+            raise PlatformIntegrityError(f"{API}/reference-photos: answer is not a JPEG")
+        return body
+
+    def verify_qr_token(self, token: str) -> Mapping[str, Any]:
+        """The platform's answer on a scanned QR identity token (contract in kiosk/qr_identity.py)."""
+        data = self._json(
+            self._request(
+                "POST",
+                f"{API}/identity/qr/verify",
+                json_body={"terminal_id": self.terminal_id, "token": token},
+            )
+        )
+        if not isinstance(data, dict):
+            raise PlatformUnavailable("QR token answer is not an object")
+        return data
+
+    def elicences(self, id_number: str) -> list[Mapping[str, Any]]:
+        """The signed e-licences the platform holds for the citizen, as sent (not yet verified:
+        see kiosk/elicence_platform.PlatformELicenceSource)."""
+        holder = self.holder_token(id_number)
+        query = urllib.parse.urlencode({"holder": holder})
+        data = self._json(self._request("GET", f"{API}/elicences?{query}"))
+        if (
+            not isinstance(data, dict)
+            or data.get("holder") != holder
+            or not isinstance(data.get("licences"), list)
+        ):
+            raise PlatformUnavailable("e-licence answer is not a licence list for this holder")
+        return [entry for entry in data["licences"] if isinstance(entry, dict)]
 
     # ------------------------------------------------------------------ sandbox only
 

@@ -16,8 +16,8 @@ client's usual mapping (5xx/408/429 → PlatformUnavailable, 401/403 →
 PlatformUnauthorized, other 4xx → PlatformRejected).
 
 :class:`QrIdentityVerifier` takes any client with ``verify_qr_token(token) ->
-Mapping`` returning that JSON body: the platform client once issue 7 adds the
-method, or :class:`HttpQrTokenClient` (the same contract over requests) meanwhile.
+Mapping`` returning that JSON body: :meth:`kiosk.platform_client.PlatformClient.verify_qr_token`
+(signed terminal requests; the sandbox implements the check in sandbox_platform/citizens.py).
 The token, the ID number and the name never go to the logs; only a short hash of the
 token does.
 """
@@ -30,8 +30,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-import requests
 
 from kiosk.identity import validate_id_number
 from kiosk.platform_client import (
@@ -167,45 +165,3 @@ class QrIdentityVerifier:
             return self._refuse(token, QrRefusal.INVALID_ANSWER)
         logger.info("QR token %s verified (source %s)", token_fingerprint(token), identity.source)
         return QrVerification(identity)
-
-
-class HttpQrTokenClient:
-    """The QR token check over HTTP (the contract above), until PlatformClient has it."""
-
-    def __init__(self, base_url: str, terminal_id: str, token: str | None, timeout: float = 5.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.terminal_id = terminal_id
-        self.auth_token = token
-        self.timeout = timeout
-        self._session = requests.Session()
-
-    def verify_qr_token(self, token: str) -> Mapping[str, Any]:
-        headers = {"Authorization": f"Bearer {self.auth_token}"} if self.auth_token else {}
-        try:
-            resp = self._session.post(
-                self.base_url + QR_VERIFY_PATH,
-                json={"terminal_id": self.terminal_id, "token": token},
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except requests.RequestException as err:
-            raise PlatformUnavailable(f"POST {QR_VERIFY_PATH}: {type(err).__name__}") from err
-        code = resp.status_code
-        if code >= 500 or code in (408, 429):
-            raise PlatformUnavailable(f"POST {QR_VERIFY_PATH}: HTTP {code}", status=code)
-        if code in (401, 403):
-            raise PlatformUnauthorized(
-                f"POST {QR_VERIFY_PATH}: HTTP {code}", status=code, body=resp.text[:200]
-            )
-        if code >= 400:
-            raise PlatformRejected(f"POST {QR_VERIFY_PATH}: HTTP {code}", status=code, body=resp.text[:200])
-        try:
-            body = resp.json()
-        except ValueError as err:
-            raise PlatformUnavailable(f"POST {QR_VERIFY_PATH}: answer is not JSON") from err
-        if not isinstance(body, dict):
-            raise PlatformUnavailable(f"POST {QR_VERIFY_PATH}: answer is not a JSON object")
-        return body
-
-    def close(self) -> None:
-        self._session.close()

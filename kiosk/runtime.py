@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devices.barcode.scanner import SerialBarcodeReader
+from devices.barcode.simulator import BarcodeScannerSimulator
 from devices.base import DeviceError
 from devices.camera.opencv import OpenCvCamera
 from devices.camera.simulator import SimulatedCamera, document_camera, document_source, media_path
@@ -28,7 +30,7 @@ from devices.docprinter.spool import PdfSpoolPrinter
 from devices.idcard.driver import SerialIdCardReader
 from devices.idcard.photo import SimulatorPhotoDecoder
 from devices.idcard.simulator import IdCardSimulator
-from devices.interfaces import DocumentPrinter
+from devices.interfaces import BarcodeReader, DocumentPrinter
 from devices.printer.escpos_printer import EscPosReceiptPrinter
 from devices.printer.simulator import ReceiptPrinterSimulator
 from devices.smartcard.inprocess import InProcessReaders
@@ -36,11 +38,14 @@ from devices.smartcard.staff_applet import StaffApplet
 from kiosk.config import REPO_ROOT, Profile, TerminalConfig
 from kiosk.crypto import derive_key, load_or_create_machine_secret, load_or_create_terminal_key
 from kiosk.docgen import render_lease
+from kiosk.elicence_platform import PlatformELicenceSource, pin_elicence_key
 from kiosk.face import FaceVerifier
 from kiosk.maintenance import LeaveReason, MaintenanceService
 from kiosk.ocr import RapidOcrEngine
 from kiosk.outbox import OutboxDrainer
 from kiosk.platform_client import PlatformClient, PlatformError
+from kiosk.provisioning import load_lookup_key, save_lookup_key
+from kiosk.qr_identity import QrIdentityVerifier
 from kiosk.records import Ledger
 from kiosk.review import ReviewEngine
 from kiosk.rulesync import RuleSync, provision_root
@@ -103,6 +108,8 @@ class SimulatorBench:
         self.idcard_port.parent.mkdir(parents=True, exist_ok=True)
         self.idcard_port.symlink_to(self.idcard.port)
         self.printer = ReceiptPrinterSimulator().start()
+        # The QR/barcode scanner on a pty (e-ID QR codes: scanner.scan(token)).
+        self.scanner = BarcodeScannerSimulator()
         self._camera_dir = workdir / "camera"
         self.camera = SimulatedCamera(self._camera_dir, [media_path("obama_live1.jpg")])
         self._doc_dir = workdir / "document_camera"
@@ -148,7 +155,7 @@ class SimulatorBench:
         return self.place_document(np.full((2048, 1536, 3), 250, dtype=np.uint8))
 
     def stop(self) -> None:
-        for stop in (self.idcard.stop, self.printer.stop):
+        for stop in (self.idcard.stop, self.printer.stop, self.scanner.unplug):
             try:
                 stop()
             except Exception:
@@ -209,6 +216,11 @@ class Terminal:
                 dev.close()
             except Exception:
                 log.exception("closing %s failed", getattr(dev, "kind", dev))
+        if self.service.devices.barcode is not None:
+            try:
+                self.service.devices.barcode.close()
+            except Exception:
+                log.exception("closing the barcode scanner failed")
         if self.bench is not None:
             self.bench.stop()
         if self.sandbox is not None:
@@ -259,7 +271,10 @@ def build_terminal(
         config.terminal_id,
         timeout=config.platform.timeout_s,
         signing_key=load_or_create_terminal_key(secrets_dir / "signing.pem"),
+        lookup_key=load_lookup_key(secrets_dir / LOOKUP_KEY_FILE),
     )
+    # E-licences are believed only under the pinned platform key (docs/security.md).
+    elicences = PlatformELicenceSource(client, pin_elicence_key(secrets_dir / ELICENCE_KEY_FILE, None))
     drainer = OutboxDrainer(store, client)
     review = ReviewEngine()
     tuf_dir = workdir / "tuf"
@@ -275,12 +290,15 @@ def build_terminal(
         drainer=drainer,
         rulesync=rulesync,
         ledger=Ledger(workdir / "ledger"),
+        elicences=elicences,
+        qr=QrIdentityVerifier(client),
     )
     service.load_cached()
     maintenance = MaintenanceService(service, log_dir=config.data_path() / "logs", data_dir=workdir)
     service.maintenance = maintenance
     try:
         client.enrol()
+        _keep_enrolment(client, elicences, secrets_dir)
         if config.profile is Profile.DEMO:
             # Trust on first use, demo only: a provisioned terminal gets its TUF root from the
             # installer (docs/rule-package-sync.md).
@@ -356,6 +374,22 @@ def _build_staff_watcher(
     )
 
 
+LOOKUP_KEY_FILE = "lookup.key"
+ELICENCE_KEY_FILE = "elicence-verify.pub"
+
+
+def _keep_enrolment(client: PlatformClient, elicences: PlatformELicenceSource, secrets_dir: Path) -> None:
+    """Store the lookup key and pin the e-licence key the enrolment announced."""
+    info = client.enrolment
+    if info is None:
+        return
+    if info.lookup_key is not None:
+        save_lookup_key(secrets_dir / LOOKUP_KEY_FILE, info.lookup_key)
+    else:
+        log.warning("the platform gave no lookup key: reference photos and e-licences are unavailable")
+    elicences.verify_key = pin_elicence_key(secrets_dir / ELICENCE_KEY_FILE, info.elicence_public_key)
+
+
 class PeriodicSync:
     """Rule sync in the background on a schedule; a failed sync never blocks a citizen."""
 
@@ -418,6 +452,7 @@ def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir
         receipt_printer=printer,
         document_printer=document_printer,
         photo_decoder=SimulatorPhotoDecoder(),
+        barcode=_barcode(config, bench),
     )
 
 
@@ -442,6 +477,22 @@ def _cups_printer(config: TerminalConfig, *, demo: bool) -> CupsDocumentPrinter 
         return None
     log.info("demo certificates print through the CUPS queue %s at %s", dp.cups_queue, dp.cups_server)
     return printer
+
+
+def _barcode(config: TerminalConfig, bench: SimulatorBench | None) -> BarcodeReader | None:
+    """The QR/barcode scanner (e-ID QR identity); None when there is none or it cannot be opened."""
+    bc = config.devices.barcode
+    if bc.driver == "none":
+        return None
+    port = bench.scanner.port if bench is not None else bc.port
+    if not port:
+        log.warning("devices.barcode: no port configured; QR identity is off")
+        return None
+    try:
+        return SerialBarcodeReader(port, bc.baudrate)
+    except DeviceError as err:  # the card still works without it
+        log.warning("barcode scanner unavailable, QR identity is off: %s", err)
+        return None
 
 
 def _source(value: str) -> int | str:

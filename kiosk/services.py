@@ -12,6 +12,7 @@ except bugs.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -25,6 +26,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import cv2
+import numpy as np
+
 from devices.base import FAULT_STATUSES, DeviceError, DeviceStatus, RequiredAction
 from devices.interfaces import (
     BarcodeReader,
@@ -33,6 +37,7 @@ from devices.interfaces import (
     DocumentPrinter,
     IdCardRead,
     IdCardReader,
+    IdCardText,
     PhotoDecoder,
     ReceiptPrinter,
 )
@@ -48,15 +53,23 @@ from kiosk.delivery import (
     options_for,
     validate_express,
 )
+from kiosk.elicence import ELicenceSource
 from kiosk.face import FaceResult, FaceVerifier
 from kiosk.forms import known_values
-from kiosk.identity import applicant_fields, card_address, mask_id_number, sensitive_values
+from kiosk.identity import (
+    applicant_fields,
+    birth_date_from_id,
+    card_address,
+    mask_id_number,
+    sensitive_values,
+)
 from kiosk.items import ItemPackage, load_package, search
 from kiosk.materials import CrossCheckResult, ExtractedField, FieldSpec, cross_check, extract_fields
 from kiosk.ocr import OcrEngine
 from kiosk.outbox import OutboxDrainer
 from kiosk.pagecapture import capture_page
-from kiosk.platform_client import PlatformClient
+from kiosk.platform_client import PlatformClient, PlatformError
+from kiosk.qr_identity import QrIdentity, QrIdentityVerifier, QrRefusal, QrVerification
 from kiosk.records import Ledger
 from kiosk.review import Decision, Outcome, ReviewEngine, build_inputs
 from kiosk.rulesync import RuleSync, last_verified_at
@@ -190,6 +203,8 @@ class KioskService:
         *,
         rulesync: RuleSync | None = None,
         ledger: Ledger | None = None,
+        elicences: ELicenceSource | None = None,
+        qr: QrIdentityVerifier | None = None,
     ) -> None:
         self.config = config
         self.devices = devices
@@ -201,6 +216,10 @@ class KioskService:
         self.drainer = drainer or OutboxDrainer(store, client)
         self.rulesync = rulesync
         self.ledger = ledger
+        #: The citizen's e-licences held by the platform (materials step; None: not offered).
+        self.elicences = elicences
+        #: Verifies e-ID / government-app QR codes with the platform (identity without the card).
+        self.qr = qr
         self.machine = SessionMachine()
         self._clock = clock
         self._listeners: list[EventSink] = []
@@ -316,6 +335,7 @@ class KioskService:
         data.card = read
         logsetup.register_sensitive(*sensitive_values(read.text))
         data.card_photo = self.devices.photo_decoder.decode(read.photo_raw)
+        data.identity_source, data.face_reference = "card", None
         self.machine.touch()
         self.store.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})
         self._emit("card", read)
@@ -330,10 +350,18 @@ class KioskService:
         """Verify the person in front of the camera against the card photo."""
         data = self.machine.data
         if data.card_photo is None:
-            # No decodable photo on the card: the platform reference photo comes with the identity issue.
-            data.staff_assisted_identity = True
-            self.machine.go(Step.STAFF_ASSIST, session=data)
-            return None
+            # No decodable card photo (no decoder, decode failure, QR identity): the platform's
+            # reference photo of the holder; without one, hall staff check the identity.
+            data.card_photo = self._platform_reference_photo(data)
+            if data.card_photo is None:
+                data.staff_assisted_identity = True
+                data.staff_assist_reason = "staff.no_reference_photo"
+                self.store.audit("face_check", {"session": data.session_id, "reason": "no_reference_photo"})
+                self.machine.go(Step.STAFF_ASSIST, session=data)
+                return None
+            data.face_reference = "platform_reference"
+        elif data.face_reference is None:
+            data.face_reference = "card_photo"
         data.face_attempts += 1
         self._cancel.clear()
         try:
@@ -379,6 +407,113 @@ class KioskService:
             self.machine.go(Step.FACE_CHECK, session=data)
         return result
 
+    def _platform_reference_photo(self, data: SessionData) -> Any:
+        """The platform's reference photo of the holder, decoded to BGR; None when there is none."""
+        if data.card is None:
+            return None
+        try:
+            jpeg = self.client.reference_photo(data.card.text.id_number)
+        except PlatformError as err:  # the message names only the keyed holder token, never the ID
+            log.warning("reference photo lookup failed: %s", err)
+            self.store.audit("reference_photo", {"session": data.session_id, "error": type(err).__name__})
+            return None
+        image = None
+        if jpeg is not None:
+            image = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                log.warning("the platform's reference photo does not decode")
+        self.store.audit("reference_photo", {"session": data.session_id, "found": image is not None})
+        return image
+
+    # ------------------------------------------------------------------ QR identity (a-platform)
+    @property
+    def qr_available(self) -> bool:
+        """A QR identity can be scanned here (a barcode reader and a verifier are configured)."""
+        return self.qr is not None and self.devices.barcode is not None
+
+    def identify_by_qr(self, timeout_s: float | None = None) -> QrVerification | None:
+        """Identity from an e-ID / government-app QR code instead of the ID card.
+
+        Waits for a code on the barcode reader (``timeout_s``, default the card timeout), has the
+        platform verify it and, when valid, goes on like a card read without a card photo (the face
+        check then uses the platform's reference photo).  A refusal is returned and published as
+        ``qr_refused`` while the step stays on the card; ``None`` when cancelled, timed out, the
+        session moved on, or no reader/verifier is configured."""
+        data = self.machine.data
+        reader = self.devices.barcode
+        if self.qr is None or reader is None:
+            log.warning("QR identity asked for, but no barcode reader or verifier is configured")
+            return None
+        wait = self.config.session.card_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + wait
+        self._cancel.clear()
+        while time.monotonic() < deadline and not self._cancel.is_set():
+            if self.machine.step is not Step.READ_CARD or self.machine.data is not data:
+                return None
+            try:
+                code = reader.read_code(timeout=0.5)
+            except DeviceError as err:
+                # The card still works: say so instead of taking the terminal out of service.
+                log.warning("barcode reader failed during QR identity: %s", err)
+                return self._qr_refused(data, QrVerification(None, QrRefusal.PLATFORM_UNAVAILABLE))
+            if code is None:
+                continue
+            verification = self.qr.verify(code)
+            if self.machine.data is not data:
+                return None
+            if verification.identity is None:
+                return self._qr_refused(data, verification)
+            self._accept_qr(verification.identity)
+            return verification
+        return None
+
+    def _qr_refused(self, data: SessionData, verification: QrVerification) -> QrVerification:
+        refusal = verification.refusal.value if verification.refusal is not None else "unknown"
+        self.store.audit("qr_identity", {"session": data.session_id, "refused": refusal})
+        self.machine.touch()
+        self._emit("qr_refused", verification)
+        return verification
+
+    def _accept_qr(self, identity: QrIdentity) -> None:
+        data = self.machine.data
+        number = identity.id_number.upper()
+        today = self._clock().date()
+        # What the code vouches for is the name and number; birth date and sex follow from the
+        # number (GB 11643).  The platform verified the identity now, so it stands in for the
+        # card's validity period; the address is typed on the form (see form_fields).
+        text = IdCardText(
+            name=identity.name,
+            sex="1" if int(number[16]) % 2 else "2",
+            nation="",
+            birth_date=birth_date_from_id(number),
+            address="",
+            id_number=number,
+            authority="",
+            valid_from=today,
+            valid_until=None,
+        )
+        data.card = IdCardRead(text=text, photo_raw=b"", read_at=self._clock())
+        data.card_photo = None
+        data.identity_source, data.face_reference = "qr", None
+        logsetup.register_sensitive(identity.name)
+        self.machine.touch()
+        self.store.audit(
+            "card_read",
+            {"session": data.session_id, "id": mask_id_number(number), "source": f"qr:{identity.source}"},
+        )
+        self._emit("card", data.card)
+        self.machine.go(Step.FACE_CHECK, session=data)
+
+    def _complete_qr_identity(self, pkg: ItemPackage, values: Mapping[str, str]) -> None:
+        """The address a QR identity lacks, as the citizen typed it, joins the identity (case, outputs)."""
+        data = self.machine.data
+        typed = next((values.get(f.key, "").strip() for f in pkg.form if f.source == "idcard.address"), "")
+        if typed and isinstance(data.card.text, IdCardText) and not data.card.text.address:
+            logsetup.register_sensitive(typed)
+            data.card = dataclasses.replace(
+                data.card, text=dataclasses.replace(data.card.text, address=typed)
+            )
+
     def _camera_frames(self) -> Any:
         while not self._cancel.is_set():
             frame = self.devices.camera.read_frame(timeout=2.0)
@@ -398,14 +533,24 @@ class KioskService:
         for spec in pkg.form:
             current = self.machine.data.form.get(spec.key)
             value = current if current is not None else known.get(spec.source or "", spec.default or "")
+            readonly = spec.readonly
+            if (
+                readonly
+                and not value
+                and (
+                    self.machine.data.identity_source == "qr"
+                    or (current is None and _card_source(spec.source))
+                )
+            ):
+                # what the identity should fill but cannot (the address: not in a QR identity,
+                # not on a foreigner's card): the citizen types it
+                readonly = False
             fields.append(
                 FormField(
                     key=spec.key,
                     label=(spec.label_zh, spec.label_en),
                     value=value,
-                    # a field the card should fill but cannot (no address on a foreigner's card)
-                    readonly=spec.readonly
-                    and not (current is None and not value and _card_source(spec.source)),
+                    readonly=readonly,
                     prefilled=current is None and bool(value),
                     required=spec.required,
                     kind=spec.type,
@@ -427,6 +572,8 @@ class KioskService:
         if errors:
             return errors
         self.machine.data.form = dict(values)
+        if self.machine.data.identity_source == "qr":
+            self._complete_qr_identity(pkg, values)
         self.machine.go(Step.MATERIALS if pkg.materials else Step.REVIEW)
         return {}
 
@@ -696,6 +843,8 @@ class KioskService:
                 "face_matched": data.face.matched if data.face is not None else None,
                 "face_reason": data.face.reason.value if data.face is not None else None,
                 "staff_assisted": data.staff_assisted_identity,
+                "identity_source": data.identity_source,
+                "face_reference": data.face_reference,
             },
             "warnings": [
                 {"list": h.list_name, "version": h.list_version, "matched": h.matched, "stale": h.stale}

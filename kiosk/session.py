@@ -127,6 +127,10 @@ class SessionData:
     timings: list[tuple[str, float]] = field(default_factory=list)  # (step, ms)
     delivery: Any = None  # kiosk.delivery.DeliveryChoice, chosen on the confirm/sign screen
     queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)
+    # a-platform: how the identity was established and what the face was compared with
+    identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform)
+    face_reference: str | None = None  # "card_photo" | "platform_reference" (the reference used)
+    staff_assist_reason: str | None = None  # i18n key shown on the staff-assist screen
 
     def __repr__(self) -> str:  # never print personal data
         return f"SessionData(session_id={self.session_id[:8]}, item={self.item_id})"

@@ -24,6 +24,7 @@ def openapi_document() -> dict[str, object]:
         app = create_app(Path(tmp) / "data", Path(tmp) / "items")
         doc = app.openapi()
         app.state.db.close()
+        app.state.citizens.close()
     return doc
 
 

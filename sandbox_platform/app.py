@@ -37,6 +37,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, 
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
 
@@ -78,6 +79,15 @@ class EnrolRequest(BaseModel):
 
 class EnrolResponse(BaseModel):
     token: str
+    # Citizen lookups (sandbox_platform/citizens.py): the key for holder tokens and the e-licence key.
+    lookup_key: str | None = Field(
+        default=None, description="base64 HMAC key for holder tokens (HMAC-SHA256 of the ID number)"
+    )
+    lookup_key_id: str | None = None
+    elicence_public_key: str | None = Field(
+        default=None, description="base64 Ed25519 public key that signs e-licences"
+    )
+    elicence_key_id: str | None = None
 
 
 class HeartbeatRequest(BaseModel):
@@ -322,6 +332,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         responses=_COMMON_RESPONSES,
     )
     app.state.db = db
+    app.state.citizens = CitizenRegistry(data_dir / "citizens.sqlite3")
     app.add_middleware(_FaultMiddleware, faults=get_faults)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
@@ -334,7 +345,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         if token is None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal is revoked")
         log.info("sandbox: enrolled terminal %s", req.terminal_id)
-        return EnrolResponse(token=token)
+        return EnrolResponse(token=token, **app.state.citizens.provisioning())
 
     @app.post(
         f"{API}/terminals/{{terminal_id}}/heartbeat",
@@ -485,6 +496,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         log.info("sandbox: fault mode %s", faults.model_dump())
         return faults
 
+    app.include_router(citizens_router(app.state.citizens, _terminal_from_token))
     # Signed rule packages and warning lists (TUF, issue 6); kept out of the checked-in openapi.json.
     app.state.tuf = TufRepository(data_dir, items_dir)
     app.include_router(tuf_router(app.state.tuf), include_in_schema=False)

@@ -43,6 +43,7 @@ class KioskFacade(QObject):
     busy = Signal(str)  # i18n key of what the terminal is doing, "" when done
     idleWarning = Signal(int)  # seconds left; -1 when the warning is cleared
     bug = Signal(str)  # an unexpected error: the session was reset
+    qrRefused = Signal(object)  # kiosk.qr_identity.QrVerification (a-platform)
 
     def __init__(self, service: KioskService, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +82,8 @@ class KioskFacade(QObject):
             self.printed.emit(payload)
         elif kind == "problem":
             self.problem.emit(payload)
+        elif kind == "qr_refused":
+            self.qrRefused.emit(payload)
 
     def on_step_entered(self, step: Step) -> None:
         """Start what the step needs (called by the window after it shows the step's screen)."""
@@ -156,6 +159,10 @@ class KioskFacade(QObject):
 
     def staff_confirmed_identity(self) -> None:
         self._guard(self.service.staff_confirmed_identity)
+
+    def identify_by_qr(self) -> None:
+        """Wait for an e-ID QR code on the scanner instead of the card (the card still works)."""
+        self._run(self.service.identify_by_qr)
 
     # ------------------------------------------------------------------ plumbing
     def _run(self, fn: Any) -> None:

@@ -180,11 +180,30 @@ class ReadCardScreen(Screen):
         self.layout_.addWidget(self.title)
         self.layout_.addWidget(self.icon)
         self.layout_.addWidget(self.hint)
+        # a-platform: identity by e-ID QR code, when a scanner is there
+        self.qr = BigButton(role="secondary")
+        self.qr.setObjectName("useQr")
+        self.qr.clicked.connect(self._use_qr)
+        self.layout_.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignCenter)
+        facade.qrRefused.connect(self._qr_refused)
         self.layout_.addStretch(2)
 
     def enter(self) -> None:
         self.title.setText(tr("card.title"))
         self.hint.setText(tr("attract.hint"))
+        self.qr.setText(tr("card.use_qr"))
+        self.qr.setVisible(self.facade.service.qr_available)
+        self.qr.setEnabled(True)
+
+    def _use_qr(self) -> None:
+        self.qr.setEnabled(False)
+        self.hint.setText(tr("card.qr_hint"))
+        self.facade.identify_by_qr()
+
+    def _qr_refused(self, verification: Any) -> None:
+        zh, en = verification.message()
+        self.hint.setText(bilingual(zh, en))
+        self.qr.setEnabled(True)
 
 
 class FaceScreen(Screen):
@@ -247,7 +266,7 @@ class StaffAssistScreen(Screen):
 
     def enter(self) -> None:
         self.title.setText(tr("step.staff_assist"))
-        self.detail.setText(tr("face.staff"))
+        self.detail.setText(tr(self.facade.service.data.staff_assist_reason or "face.staff"))
         self.ok.setText(tr("reason.staff_identity"))
 
 

@@ -1,4 +1,6 @@
-"""QrIdentityVerifier against a real HTTP server on 127.0.0.1 speaking the QR token contract."""
+"""QrIdentityVerifier on the platform client against a real HTTP server on 127.0.0.1 speaking the
+QR token contract, including answers a faulty platform might give (the sandbox itself is tested in
+tests/sandbox_platform/test_citizens.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +16,8 @@ import qrcode
 from PIL import Image
 
 from devices.barcode.qr import decode_qr
-from kiosk.qr_identity import (
-    QR_VERIFY_PATH,
-    HttpQrTokenClient,
-    QrIdentityVerifier,
-    QrRefusal,
-)
+from kiosk.platform_client import PlatformClient
+from kiosk.qr_identity import QR_VERIFY_PATH, QrIdentityVerifier, QrRefusal
 
 TERMINAL_TOKEN = "terminal-secret"
 SENIOR = {
@@ -83,7 +81,7 @@ def platform() -> Iterator[str]:
 
 @pytest.fixture
 def verifier(platform: str) -> Iterator[QrIdentityVerifier]:
-    client = HttpQrTokenClient(platform, "T-01", TERMINAL_TOKEN, timeout=2.0)
+    client = PlatformClient(platform, "T-01", timeout=2.0, token=TERMINAL_TOKEN)
     yield QrIdentityVerifier(client)
     client.close()
 
@@ -138,9 +136,9 @@ def test_malformed_tokens_are_not_sent(verifier: QrIdentityVerifier) -> None:
 
 
 def test_wrong_terminal_credentials_and_platform_down(platform: str) -> None:
-    unauthorised = HttpQrTokenClient(platform, "T-01", "wrong")
+    unauthorised = PlatformClient(platform, "T-01", token="wrong")
     assert QrIdentityVerifier(unauthorised).verify("eid1.senior").refusal is QrRefusal.PLATFORM_UNAVAILABLE
     unauthorised.close()
-    down = HttpQrTokenClient("http://127.0.0.1:9", "T-01", TERMINAL_TOKEN, timeout=1.0)
+    down = PlatformClient("http://127.0.0.1:9", "T-01", timeout=1.0, token=TERMINAL_TOKEN)
     assert QrIdentityVerifier(down).verify("eid1.senior").refusal is QrRefusal.PLATFORM_UNAVAILABLE
     down.close()
