@@ -291,11 +291,41 @@ def test_camera_that_stops_delivering_frames_is_reported(tmp_path: Path) -> None
 
 
 def test_face_swap_after_match_is_refused() -> None:
-    """The matched face must stay while the liveness decision is pending: another face ends it."""
-    pending = ExternalLivenessCheck()  # no verdict yet: verify keeps reading frames
-    verifier = FaceVerifier(liveness=pending)
+    """The face that matched before the liveness decision must still be there when it comes:
+    the confirming embedding of a frame seen after the verdict shows another face → MISMATCH."""
+    shown: list[str] = []
+    ir = ExternalLivenessCheck(lambda: True if shown and shown[-1] == "obama" else None)
+    verifier = FaceVerifier(liveness=ir)
     reference = cv2.imread(str(media_path("biden_card.jpg")), cv2.IMREAD_COLOR)
     assert reference is not None
-    frames = [live("biden_live.jpg"), live("obama_live1.jpg"), live("biden_live.jpg")]
-    result = verifier.verify(reference, frames, timeout_s=30, max_frames=10)
+
+    def frames() -> Iterator[Img]:
+        for who, name in (
+            ("biden", "biden_live.jpg"),
+            ("biden", "biden_live.jpg"),
+            ("obama", "obama_live1.jpg"),
+        ):
+            shown.append(who)
+            yield live(name)
+
+    result = verifier.verify(reference, frames(), timeout_s=30, max_frames=10)
     assert result.reason is FaceReason.MISMATCH and not result.matched, result
+    assert result.score <= result.threshold  # biden did match, before the verdict
+
+
+def test_same_face_through_the_verdict_is_matched() -> None:
+    """Control for the test above: the same face before and after the verdict is MATCHED."""
+    shown: list[str] = []
+    ir = ExternalLivenessCheck(lambda: True if len(shown) >= 3 else None)
+    verifier = FaceVerifier(liveness=ir)
+    reference = cv2.imread(str(media_path("biden_card.jpg")), cv2.IMREAD_COLOR)
+    assert reference is not None
+
+    def frames() -> Iterator[Img]:
+        for _ in range(5):
+            shown.append("biden")
+            yield live("biden_live.jpg")
+
+    result = verifier.verify(reference, frames(), timeout_s=30, max_frames=10)
+    assert result.reason is FaceReason.MATCHED and result.matched, result
+    assert result.frames_used == 3
