@@ -362,7 +362,7 @@ class FaceVerifier:
         models = self._get_models()
         h, w = img_bgr.shape[:2]
         mx, my = box.width // 2, box.height // 2
-        crop = img_bgr[
+        crop: npt.NDArray[Any] = img_bgr[
             max(0, box.top - my) : min(h, box.bottom + my), max(0, box.left - mx) : min(w, box.right + mx)
         ]
         if crop.size == 0:
@@ -558,11 +558,15 @@ class FaceVerifier:
             else:
                 ok = True
             if not ok:
+                if pending is not None and settle(pending) is FaceReason.BAD_REFERENCE:
+                    return result(FaceReason.BAD_REFERENCE)  # the score goes with the case
                 return result(FaceReason.LIVENESS_FAILED)
             live: bool | None = (
                 check_live.verdict() if isinstance(check_live, SequenceLivenessCheck) else True
             )
             if live is False:
+                if pending is not None and settle(pending) is FaceReason.BAD_REFERENCE:
+                    return result(FaceReason.BAD_REFERENCE)
                 return result(FaceReason.LIVENESS_FAILED)
             if on_progress is not None:
                 current = getattr(check_live, "current", None)
