@@ -24,14 +24,24 @@ background), too dark (face), blurred, turned away (nose off the eye midline
 on dlib's 5 points, ``max_yaw``), eyes closed (only with an ``eye_probe``,
 e.g. :class:`kiosk.liveness.MeshLandmarker`).
 
+Per frame vs per decision: :meth:`FaceVerifier.verify` (what the terminal runs) looks at
+every frame only through the fast analyser (:mod:`kiosk.face_analysis`: BlazeFace + the
+478-point mesh, the same gates as above, ~10 ms), which is also what the liveness challenges
+read; the dlib embedding (~130 ms) runs on a worker thread on one compliant frame before the
+liveness decision and once on a frame after it (the same face must still be there).
+:meth:`FaceVerifier.check_frame` is the dlib version of the gates (kept as the reference the
+fast gates are tested against).  Note: dlib's descriptor call holds the GIL (measured: the mesh
+went from 7 ms to 220 ms per frame while an embedding ran in another thread), so the worker
+overlaps the embedding with camera waits, not with the frame analysis; a worker *process*
+would make it truly concurrent on the second core (not done).
+
 Liveness: :class:`LivenessCheck` is the per-frame hook (``is_live``),
-:class:`NoLivenessCheck` accepts every frame (the default, so the still-image
-demo camera keeps working).  Challenge liveness (blink / turn / open mouth
-against the person's own baseline) and the plug-in for an external
-infrared/binocular verdict live in :mod:`kiosk.liveness`; a check that also
-has ``reset()`` and ``verdict()`` (:class:`SequenceLivenessCheck`) makes
-:meth:`FaceVerifier.verify` keep reading frames after a match until the
-liveness decision is in.
+:class:`NoLivenessCheck` accepts every frame.  Challenge liveness (blink / turn / open mouth
+against the person's own baseline) and the plug-in for an external infrared/binocular verdict
+live in :mod:`kiosk.liveness`; a check that also has ``reset()`` and ``verdict()``
+(:class:`SequenceLivenessCheck`) makes :meth:`FaceVerifier.verify` keep reading frames after a
+match until the liveness decision is in.  The terminal chooses the check from ``[face]
+liveness`` (kiosk/config.py; kiosk/runtime.py ``build_liveness``) and passes it to ``verify``.
 
 Embeddings stay in memory only; nothing here writes or logs images, boxes of
 named people or embeddings.

@@ -14,7 +14,7 @@ import pytest
 from devices.base import DeviceTimeout, RequiredAction
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import SimulatedCamera, media_path
-from kiosk.face import FaceReason, FaceVerifier, LivenessCheck, SequenceLivenessCheck
+from kiosk.face import Embedding, FaceBox, FaceReason, FaceVerifier, LivenessCheck, SequenceLivenessCheck
 from kiosk.liveness import (
     LEFT_EYE,
     MOUTH,
@@ -329,3 +329,49 @@ def test_same_face_through_the_verdict_is_matched() -> None:
     result = verifier.verify(reference, frames(), timeout_s=30, max_frames=10)
     assert result.reason is FaceReason.MATCHED and result.matched, result
     assert result.frames_used == 3
+
+
+def test_dlib_runs_on_two_frames_of_a_challenge_sequence(mesh: MeshLandmarker) -> None:
+    """Per frame only BlazeFace + mesh: the dlib embedding runs on one compliant frame before the
+    challenges and once after them (same face still there), however long the person takes."""
+    from devices.camera.face_actions import close_eyes, open_mouth, turn_head
+
+    embedded: list[int] = []
+
+    class Counting(FaceVerifier):
+        def embed_region(self, img_bgr: Img, box: FaceBox) -> Embedding | None:
+            embedded.append(1)
+            return super().embed_region(img_bgr, box)
+
+    frontal = live("biden_live.jpg")
+    pts = mesh.landmarks(frontal)
+    assert pts is not None
+    actions = {
+        Challenge.TURN_LEFT: [turn_head(frontal, int(pts[1][0]), person_left=True)],
+        Challenge.TURN_RIGHT: [turn_head(frontal, int(pts[1][0]), person_left=False)],
+        Challenge.BLINK: [close_eyes(frontal, pts), frontal],
+        Challenge.OPEN_MOUTH: [open_mouth(frontal, pts)],
+    }
+    liveness = ChallengeLiveness(rng=random.Random(4), challenges=2)
+    verifier = Counting()
+    reference = cv2.imread(str(media_path("biden_card.jpg")), cv2.IMREAD_COLOR)
+    assert reference is not None
+
+    def slow_person() -> Iterator[Img]:
+        for _ in range(8):  # stands still a while before acting on each prompt
+            yield frontal
+        while liveness.current is not None:
+            challenge = liveness.current
+            for _ in range(6):
+                yield frontal
+            for frame in actions[challenge] * 3:
+                yield frame
+                if liveness.current is not challenge:
+                    break
+        for _ in range(20):
+            yield frontal
+
+    result = verifier.verify(reference, slow_person(), timeout_s=60, max_frames=200, liveness=liveness)
+    assert result.matched and result.reason is FaceReason.MATCHED, result
+    assert result.frames_used >= 20
+    assert len(embedded) == 2, len(embedded)
