@@ -27,8 +27,9 @@ e.g. :class:`kiosk.liveness.MeshLandmarker`).
 Per frame vs per decision: :meth:`FaceVerifier.verify` (what the terminal runs) looks at
 every frame only through the fast analyser (:mod:`kiosk.face_analysis`: BlazeFace + the
 478-point mesh, the same gates as above, ~10 ms), which is also what the liveness challenges
-read; the dlib embedding (~130 ms) runs on a worker thread on one compliant frame before the
-liveness decision and once on a frame after it (the same face must still be there).
+read; the dlib embedding (~130 ms) runs on a worker thread, for the card photo at the start and
+for the first compliant frame seen once the liveness decision is in (a face is compared only
+when it is live).
 :meth:`FaceVerifier.check_frame` is the dlib version of the gates (kept as the reference the
 fast gates are tested against).  Note: dlib's descriptor call holds the GIL (measured: the mesh
 went from 7 ms to 220 ms per frame while an embedding ran in another thread), so the worker
@@ -254,7 +255,6 @@ class FaceVerifier:
         max_yaw: float = 0.28,
         backlight_margin: float = 70.0,
         eye_probe: EyeProbe | None = None,
-        switch_margin: float = 0.1,
         analyser: FrameAnalyser | None = None,
     ) -> None:
         self.threshold = threshold
@@ -269,7 +269,6 @@ class FaceVerifier:
         self.max_yaw = max_yaw  # |nose offset from the eye midline| / inter-eye distance
         self.backlight_margin = backlight_margin
         self.eye_probe = eye_probe
-        self.switch_margin = switch_margin  # after a match, a frame this far beyond the threshold ends it
         self._models: _Models | None = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # dlib objects are not documented as thread-safe
@@ -466,18 +465,15 @@ class FaceVerifier:
         ``DeviceError``) propagate to the caller.
 
         Work per frame is only the fast analyser (BlazeFace + mesh, ~10 ms): the quality gate
-        and the liveness challenges.  The dlib embedding (~130 ms) runs on a worker, one frame
-        at a time, on a compliant frame, and only while it can change the outcome:
+        and the liveness challenges.  dlib runs on a worker thread, and only where it can
+        change the outcome:
 
-        * the card photo's embedding is computed on the worker first, while frames are read;
-        * until a match: the first compliant frame when the worker is free (a mismatch after
-          ``mismatch_after`` embeddings ends it);
-        * after a match and while the liveness decision is pending: nothing (no frame can
-          change the outcome until the challenges are done);
-        * once live: one embedding of a compliant frame seen at or after the liveness decision
-          confirms that the same face is still there (within ``switch_margin`` of the
-          threshold); another face ends it with MISMATCH.  When liveness is already decided on
-          the first frame (off, or an IR camera's verdict) this is the one embedding.
+        * the card photo's embedding starts at once, while the first frames are read;
+        * no frame is embedded while the liveness decision is pending: a face that is not
+          (yet) live is never compared, so a match cannot come from a photo shown before a
+          live impostor does the challenges;
+        * once live (at once with ``off`` or an IR camera's verdict): the first compliant frame
+          is embedded and compared; a match decides, ``mismatch_after`` mismatches end it.
 
         ``liveness`` overrides the verifier's own check for this call; ``on_progress`` gets the
         quality gate and the current challenge of each frame (for the screen and the voice)."""
@@ -492,7 +488,7 @@ class FaceVerifier:
             check_live.reset()
         analyser = self._get_analyser()
         pool = self._get_pool()
-        ref: Embedding | None = reference_img if isinstance(reference_img, Embedding) else None
+        ref: Embedding | FaceQuality | None = reference_img if isinstance(reference_img, Embedding) else None
         ref_future: Future[Embedding | FaceQuality] | None = None
         if not isinstance(reference_img, Embedding):
             ref_future = pool.submit(self.embed_reference, reference_img)
@@ -501,10 +497,9 @@ class FaceVerifier:
         used = 0
         embedded = 0
         mismatches = 0
-        matched_early = False  # matched on a frame seen before the liveness decision
+        compliant = 0  # frames that passed every quality gate
         last: FaceQuality | None = None
         reason: FaceReason | None = None
-        pending: tuple[Future[Embedding | None], bool] | None = None  # (future, frame seen live)
 
         def result(why: FaceReason) -> FaceResult:
             out = FaceResult(why is FaceReason.MATCHED, best, self.threshold, used, elapsed_ms(), why, last)
@@ -513,50 +508,19 @@ class FaceVerifier:
             )
             return out
 
-        def reference() -> Embedding | FaceQuality:
+        def reference(wait: bool) -> Embedding | FaceQuality | None:
             nonlocal ref
-            if ref is None:
-                assert ref_future is not None
-                got = ref_future.result()
-                if isinstance(got, Embedding):
-                    ref = got
-                return got
+            if ref is None and ref_future is not None and (wait or ref_future.done()):
+                ref = ref_future.result()
             return ref
-
-        def settle(job: tuple[Future[Embedding | None], bool]) -> FaceReason | None:
-            """Take an embedding's result into account; a reason when it decides."""
-            nonlocal best, embedded, mismatches, matched_early
-            emb = job[0].result()
-            got = reference()
-            if not isinstance(got, Embedding):
-                return FaceReason.BAD_REFERENCE
-            if emb is None:  # dlib found no face where the analyser did: another frame will do
-                return None
-            embedded += 1
-            distance = got.distance(emb)
-            seen_live = job[1]
-            if seen_live and matched_early and distance > self.threshold + self.switch_margin:
-                logger.info("face verify: face changed after the match")
-                return FaceReason.MISMATCH
-            best = min(best, distance)
-            if seen_live and (distance <= self.threshold or matched_early):
-                return FaceReason.MATCHED
-            if distance <= self.threshold:
-                matched_early = True
-                return None
-            mismatches += 1
-            return FaceReason.MISMATCH if mismatches >= self.mismatch_after else None
 
         for frame in frames:
             if time.monotonic() - start > timeout_s:
                 reason = FaceReason.TIMEOUT
                 break
             used += 1
-            if ref_future is not None and ref is None and ref_future.done():
-                got = reference()
-                if not isinstance(got, Embedding):
-                    last = got
-                    return result(FaceReason.BAD_REFERENCE)
+            if isinstance(reference(wait=False), FaceQuality):
+                return result(FaceReason.BAD_REFERENCE)
             check = analyser.analyse(frame)
             last = check.quality
             one_face = check.faces == 1 and check.box is not None
@@ -567,50 +531,42 @@ class FaceVerifier:
                 ok = check_live.is_live(frame, check.box)
             else:
                 ok = True
-            if not ok:
-                if pending is not None and settle(pending) is FaceReason.BAD_REFERENCE:
-                    return result(FaceReason.BAD_REFERENCE)  # the score goes with the case
-                return result(FaceReason.LIVENESS_FAILED)
             live: bool | None = (
                 check_live.verdict() if isinstance(check_live, SequenceLivenessCheck) else True
             )
-            if live is False:
-                if pending is not None and settle(pending) is FaceReason.BAD_REFERENCE:
-                    return result(FaceReason.BAD_REFERENCE)
+            if not ok or live is False:
                 return result(FaceReason.LIVENESS_FAILED)
             if on_progress is not None:
                 current = getattr(check_live, "current", None)
                 on_progress(FaceProgress(check.quality, getattr(current, "value", None), used))
-            if pending is not None and (pending[0].done() or live is True):
-                job, pending = pending, None
-                reason = settle(job)
-                if reason is not None:
-                    break
-            wanted = (not matched_early) or live is True
-            if wanted and pending is None and check.quality is FaceQuality.OK and check.box is not None:
-                pending = (pool.submit(self.embed_region, frame, check.box), live is True)
-                if live is True:  # no later frame can add anything before this answer
-                    job, pending = pending, None
-                    reason = settle(job)
-                    if reason is not None:
+            if check.quality is FaceQuality.OK and check.box is not None:
+                compliant += 1
+            if check.quality is FaceQuality.OK and check.box is not None and live is True:
+                emb = pool.submit(self.embed_region, frame, check.box).result()
+                got = reference(wait=True)
+                if not isinstance(got, Embedding):
+                    return result(FaceReason.BAD_REFERENCE)
+                if emb is not None:  # None: dlib found no face where BlazeFace did; next frame
+                    embedded += 1
+                    best = min(best, got.distance(emb))
+                    if best <= self.threshold:
+                        reason = FaceReason.MATCHED
+                        break
+                    mismatches += 1
+                    if mismatches >= self.mismatch_after:
+                        reason = FaceReason.MISMATCH
                         break
             if used >= max_frames:
                 break
         else:
             if time.monotonic() - start > timeout_s:
                 reason = FaceReason.TIMEOUT
-        if reason is None or reason in (FaceReason.TIMEOUT, FaceReason.NO_USABLE_FRAME):
-            if pending is not None and reason is None:
-                settled = settle(pending)
-                if settled in (FaceReason.MISMATCH, FaceReason.BAD_REFERENCE):
-                    return result(settled)
-            if reason is None:
-                reason = FaceReason.NO_USABLE_FRAME
-            if matched_early:
-                # the face matched but the liveness challenges were not completed in time
+        if reason is None or reason is FaceReason.TIMEOUT:
+            if embedded and (reason is None or mismatches >= self.mismatch_after):
+                reason = FaceReason.MISMATCH  # usable frames, none close enough
+            elif sequence and compliant and not embedded:
+                # a usable face was there, but the liveness decision never came
                 reason = FaceReason.LIVENESS_FAILED
-            elif reason is FaceReason.NO_USABLE_FRAME and embedded:
-                reason = FaceReason.MISMATCH
-            elif reason is FaceReason.TIMEOUT and embedded and best > self.threshold:
-                reason = FaceReason.MISMATCH if mismatches >= self.mismatch_after else FaceReason.TIMEOUT
+            elif reason is None:
+                reason = FaceReason.NO_USABLE_FRAME
         return result(reason)
