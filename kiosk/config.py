@@ -120,6 +120,25 @@ class SessionConfig(_Model):
         return self
 
 
+class FaceConfig(_Model):
+    """Face check (issue 4): liveness mode and prompts.  See kiosk/liveness.py for what each stops."""
+
+    # challenge: randomised actions checked on the face mesh; external: the IR/binocular camera's
+    # own verdict (ExternalLivenessCheck); off: no liveness.  Unset: external in the demo profile
+    # (the SimulatorBench simulates the IR camera's verdict: the demo camera plays still photos,
+    # which challenge liveness rightly refuses), challenge in production.
+    liveness: Literal["challenge", "external", "off"] | None = None
+    challenges: int = Field(2, ge=1, le=4)  # how many random challenges are asked
+    challenge_timeout_s: float = Field(5.0, gt=0)  # per challenge
+    voice: bool = False  # speak the prompts (espeak-ng, kiosk/voice.py)
+    voice_name: str = "cmn-latn-pinyin"  # espeak-ng voice for the Chinese prompts
+
+    def liveness_mode(self, profile: Profile) -> Literal["challenge", "external", "off"]:
+        if self.liveness is not None:
+            return self.liveness
+        return "external" if profile is Profile.DEMO else "challenge"
+
+
 class UiConfig(_Model):
     language: Literal["zh", "en"] = "zh"
     fullscreen: bool = True
@@ -157,6 +176,7 @@ class TerminalConfig(_Model):
     ui: UiConfig = UiConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
+    face: FaceConfig = FaceConfig()
 
     def data_path(self) -> Path:
         p = Path(self.data_dir)

@@ -24,14 +24,25 @@ background), too dark (face), blurred, turned away (nose off the eye midline
 on dlib's 5 points, ``max_yaw``), eyes closed (only with an ``eye_probe``,
 e.g. :class:`kiosk.liveness.MeshLandmarker`).
 
+Per frame vs per decision: :meth:`FaceVerifier.verify` (what the terminal runs) looks at
+every frame only through the fast analyser (:mod:`kiosk.face_analysis`: BlazeFace + the
+478-point mesh, the same gates as above, ~10 ms), which is also what the liveness challenges
+read; the dlib embedding (~130 ms) runs on a worker thread, for the card photo at the start and
+for the first compliant frame seen once the liveness decision is in (a face is compared only
+when it is live).
+:meth:`FaceVerifier.check_frame` is the dlib version of the gates (kept as the reference the
+fast gates are tested against).  Note: dlib's descriptor call holds the GIL (measured: the mesh
+went from 7 ms to 220 ms per frame while an embedding ran in another thread), so the worker
+overlaps the embedding with camera waits, not with the frame analysis; a worker *process*
+would make it truly concurrent on the second core (not done).
+
 Liveness: :class:`LivenessCheck` is the per-frame hook (``is_live``),
-:class:`NoLivenessCheck` accepts every frame (the default, so the still-image
-demo camera keeps working).  Challenge liveness (blink / turn / open mouth
-against the person's own baseline) and the plug-in for an external
-infrared/binocular verdict live in :mod:`kiosk.liveness`; a check that also
-has ``reset()`` and ``verdict()`` (:class:`SequenceLivenessCheck`) makes
-:meth:`FaceVerifier.verify` keep reading frames after a match until the
-liveness decision is in.
+:class:`NoLivenessCheck` accepts every frame.  Challenge liveness (blink / turn / open mouth
+against the person's own baseline) and the plug-in for an external infrared/binocular verdict
+live in :mod:`kiosk.liveness`; a check that also has ``reset()`` and ``verdict()``
+(:class:`SequenceLivenessCheck`) makes :meth:`FaceVerifier.verify` keep reading frames after a
+match until the liveness decision is in.  The terminal chooses the check from ``[face]
+liveness`` (kiosk/config.py; kiosk/runtime.py ``build_liveness``) and passes it to ``verify``.
 
 Embeddings stay in memory only; nothing here writes or logs images, boxes of
 named people or embeddings.
@@ -43,7 +54,8 @@ import enum
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -128,6 +140,8 @@ class FrameCheck:
     brightness: float = 0.0  # mean grey level 0..255 (of the face when one was found)
     sharpness: float = 0.0  # variance of the Laplacian over the face
     embedding: Embedding | None = field(default=None, repr=False)
+    # face-mesh points (478, 2) when the fast analyser found one face (kiosk/face_analysis.py)
+    landmarks: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,32 @@ class SequenceLivenessCheck(LivenessCheck, Protocol):
     def reset(self) -> None: ...
 
     def verdict(self) -> bool | None: ...
+
+
+@runtime_checkable
+class LandmarkLivenessCheck(SequenceLivenessCheck, Protocol):
+    """A sequence check that reads the face-mesh points the frame analyser already computed
+    (``None`` when the frame had no single face), instead of running its own landmarker."""
+
+    def is_live_landmarks(self, landmarks: Any) -> bool: ...
+
+
+@dataclass(frozen=True)
+class FaceProgress:
+    """What the face screen shows and says while :meth:`FaceVerifier.verify` runs."""
+
+    quality: FaceQuality | None  # the current frame's quality gate
+    challenge: str | None  # the liveness challenge asked now (kiosk.liveness.Challenge value)
+    frames: int  # frames examined so far
+
+
+@runtime_checkable
+class FrameAnalyser(Protocol):
+    """Per-frame quality gates without the embedding (kiosk/face_analysis.py)."""
+
+    def load(self) -> None: ...
+
+    def analyse(self, img_bgr: Frame) -> FrameCheck: ...
 
 
 @runtime_checkable
@@ -215,7 +255,7 @@ class FaceVerifier:
         max_yaw: float = 0.28,
         backlight_margin: float = 70.0,
         eye_probe: EyeProbe | None = None,
-        switch_margin: float = 0.1,
+        analyser: FrameAnalyser | None = None,
     ) -> None:
         self.threshold = threshold
         self.min_face_px = min_face_px
@@ -229,15 +269,38 @@ class FaceVerifier:
         self.max_yaw = max_yaw  # |nose offset from the eye midline| / inter-eye distance
         self.backlight_margin = backlight_margin
         self.eye_probe = eye_probe
-        self.switch_margin = switch_margin  # after a match, a frame this far beyond the threshold ends it
         self._models: _Models | None = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # dlib objects are not documented as thread-safe
+        self._analyser = analyser
+        self._pool: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------ models
     def load(self) -> None:
         """Load the models now (safe to call from a background thread, idempotent)."""
         self._get_models()
+        self._get_analyser().load()
+
+    def _get_analyser(self) -> FrameAnalyser:
+        with self._load_lock:
+            if self._analyser is None:
+                from kiosk.face_analysis import FastFrameAnalyser  # imports kiosk.liveness (cycle)
+
+                self._analyser = FastFrameAnalyser(
+                    min_face_px=self.min_face_px,
+                    min_brightness=self.min_brightness,
+                    min_sharpness=self.min_sharpness,
+                    max_face_frac=self.max_face_frac,
+                    centre_band=self.centre_band,
+                    backlight_margin=self.backlight_margin,
+                )
+            return self._analyser
+
+    def _get_pool(self) -> ThreadPoolExecutor:
+        with self._load_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-embed")
+            return self._pool
 
     @property
     def loaded(self) -> bool:
@@ -299,6 +362,31 @@ class FaceVerifier:
                 ih, iw = rgb.shape[:2]
                 return self._embed(models, rgb, dlib.rectangle(0, 0, iw - 1, ih - 1))
         return FaceQuality.NO_FACE
+
+    def embed_region(self, img_bgr: Frame, box: FaceBox) -> Embedding | None:
+        """Embedding of the face in ``box`` (found by the fast analyser): dlib's detector runs on a
+        crop around the box scaled so the face is ~140 px (upsample 0, ~15 ms instead of ~125 ms
+        on the whole frame upsampled), then the 5-point alignment and the ResNet descriptor.
+        None when dlib finds no face there."""
+        models = self._get_models()
+        h, w = img_bgr.shape[:2]
+        mx, my = box.width // 2, box.height // 2
+        crop: npt.NDArray[Any] = img_bgr[
+            max(0, box.top - my) : min(h, box.bottom + my), max(0, box.left - mx) : min(w, box.right + mx)
+        ]
+        if crop.size == 0:
+            return None
+        side = min(box.width, box.height)
+        if 0 < side < 140:
+            f = 140 / side
+            crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+        rgb = np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+        with self._run_lock:
+            rects = list(models.detector(rgb, 0))
+            if not rects:
+                return None
+            rect = max(rects, key=lambda r: r.width() * r.height())
+            return self._embed(models, rgb, rect)
 
     # ------------------------------------------------------------ frames
     def check_frame(self, img_bgr: Frame) -> FrameCheck:
@@ -368,86 +456,117 @@ class FaceVerifier:
         frames: Iterable[Frame],
         timeout_s: float,
         max_frames: int,
+        *,
+        liveness: LivenessCheck | None = None,
+        on_progress: Callable[[FaceProgress], None] | None = None,
     ) -> FaceResult:
-        """Compare live ``frames`` with the card photo until a match, a clear mismatch
-        (``mismatch_after`` usable frames all above the threshold), ``max_frames``
-        frames or ``timeout_s`` seconds.  Errors raised by the frame iterable (e.g. a
-        camera's ``DeviceError``) propagate to the caller."""
+        """Compare live ``frames`` with the card photo until a decision, ``max_frames`` frames or
+        ``timeout_s`` seconds.  Errors raised by the frame iterable (e.g. a camera's
+        ``DeviceError``) propagate to the caller.
+
+        Work per frame is only the fast analyser (BlazeFace + mesh, ~10 ms): the quality gate
+        and the liveness challenges.  dlib runs on a worker thread, and only where it can
+        change the outcome:
+
+        * the card photo's embedding starts at once, while the first frames are read;
+        * no frame is embedded while the liveness decision is pending: a face that is not
+          (yet) live is never compared, so a match cannot come from a photo shown before a
+          live impostor does the challenges;
+        * once live (at once with ``off`` or an IR camera's verdict): the first compliant frame
+          is embedded and compared; a match decides, ``mismatch_after`` mismatches end it.
+
+        ``liveness`` overrides the verifier's own check for this call; ``on_progress`` gets the
+        quality gate and the current challenge of each frame (for the screen and the voice)."""
         start = time.monotonic()
 
         def elapsed_ms() -> int:
             return int((time.monotonic() - start) * 1000)
 
-        ref = reference_img if isinstance(reference_img, Embedding) else self.embed_reference(reference_img)
-        if not isinstance(ref, Embedding):
-            return FaceResult(
-                False, float("inf"), self.threshold, 0, elapsed_ms(), FaceReason.BAD_REFERENCE, ref
-            )
+        check_live: LivenessCheck = liveness if liveness is not None else self.liveness
+        sequence = isinstance(check_live, SequenceLivenessCheck)
+        if isinstance(check_live, SequenceLivenessCheck):
+            check_live.reset()
+        analyser = self._get_analyser()
+        pool = self._get_pool()
+        ref: Embedding | FaceQuality | None = reference_img if isinstance(reference_img, Embedding) else None
+        ref_future: Future[Embedding | FaceQuality] | None = None
+        if not isinstance(reference_img, Embedding):
+            ref_future = pool.submit(self.embed_reference, reference_img)
 
-        sequence = isinstance(self.liveness, SequenceLivenessCheck)
-        if isinstance(self.liveness, SequenceLivenessCheck):
-            self.liveness.reset()
         best = float("inf")
         used = 0
-        usable = 0
-        matched_face = False
+        embedded = 0
+        mismatches = 0
+        compliant = 0  # frames that passed every quality gate
         last: FaceQuality | None = None
-        reason = FaceReason.NO_USABLE_FRAME
+        reason: FaceReason | None = None
+
+        def result(why: FaceReason) -> FaceResult:
+            out = FaceResult(why is FaceReason.MATCHED, best, self.threshold, used, elapsed_ms(), why, last)
+            logger.info(
+                "face verify: %s distance=%.3f frames=%d in %d ms", why.value, best, used, out.elapsed_ms
+            )
+            return out
+
+        def reference(wait: bool) -> Embedding | FaceQuality | None:
+            nonlocal ref
+            if ref is None and ref_future is not None and (wait or ref_future.done()):
+                ref = ref_future.result()
+            return ref
+
         for frame in frames:
             if time.monotonic() - start > timeout_s:
                 reason = FaceReason.TIMEOUT
                 break
             used += 1
-            check = self.check_frame(frame)
+            if isinstance(reference(wait=False), FaceQuality):
+                return result(FaceReason.BAD_REFERENCE)
+            check = analyser.analyse(frame)
             last = check.quality
-            # challenges (turns, blinks) need the frames the quality gates refuse too
-            watch = sequence and check.box is not None and check.faces == 1
-            if watch and check.box is not None and not self.liveness.is_live(frame, check.box):
-                return FaceResult(
-                    False, best, self.threshold, used, elapsed_ms(), FaceReason.LIVENESS_FAILED, last
-                )
-            if check.embedding is not None and check.box is not None:
-                if not sequence and not self.liveness.is_live(frame, check.box):
-                    return FaceResult(
-                        False, best, self.threshold, used, elapsed_ms(), FaceReason.LIVENESS_FAILED, last
-                    )
-                usable += 1
-                distance = ref.distance(check.embedding)
-                if matched_face and distance > self.threshold + self.switch_margin:
-                    # another face took over while the liveness challenges ran: no decision on a mix
-                    logger.info("face verify: face changed after the match")
-                    reason = FaceReason.MISMATCH
-                    matched_face = False
-                    break
-                best = min(best, distance)
-                matched_face = best <= self.threshold
-                if not matched_face and usable >= self.mismatch_after:
-                    reason = FaceReason.MISMATCH
-                    break
-            if matched_face:
-                live = self.liveness.verdict() if isinstance(self.liveness, SequenceLivenessCheck) else True
-                if live is True:
-                    reason = FaceReason.MATCHED
-                    break
+            one_face = check.faces == 1 and check.box is not None
+            if isinstance(check_live, LandmarkLivenessCheck):
+                # challenges (turns, blinks) need the frames the quality gates refuse too
+                ok = check_live.is_live_landmarks(check.landmarks if one_face else None)
+            elif check.box is not None and (one_face if sequence else check.quality is FaceQuality.OK):
+                ok = check_live.is_live(frame, check.box)
+            else:
+                ok = True
+            live: bool | None = (
+                check_live.verdict() if isinstance(check_live, SequenceLivenessCheck) else True
+            )
+            if not ok or live is False:
+                return result(FaceReason.LIVENESS_FAILED)
+            if on_progress is not None:
+                current = getattr(check_live, "current", None)
+                on_progress(FaceProgress(check.quality, getattr(current, "value", None), used))
+            if check.quality is FaceQuality.OK and check.box is not None:
+                compliant += 1
+            if check.quality is FaceQuality.OK and check.box is not None and live is True:
+                emb = pool.submit(self.embed_region, frame, check.box).result()
+                got = reference(wait=True)
+                if not isinstance(got, Embedding):
+                    return result(FaceReason.BAD_REFERENCE)
+                if emb is not None:  # None: dlib found no face where BlazeFace did; next frame
+                    embedded += 1
+                    best = min(best, got.distance(emb))
+                    if best <= self.threshold:
+                        reason = FaceReason.MATCHED
+                        break
+                    mismatches += 1
+                    if mismatches >= self.mismatch_after:
+                        reason = FaceReason.MISMATCH
+                        break
             if used >= max_frames:
                 break
         else:
             if time.monotonic() - start > timeout_s:
                 reason = FaceReason.TIMEOUT
-        if matched_face and reason is not FaceReason.MATCHED:
-            # the face matched but the liveness challenges were not completed in time
-            reason = FaceReason.LIVENESS_FAILED
-        if reason is FaceReason.NO_USABLE_FRAME and usable:
-            reason = FaceReason.MISMATCH
-        if reason is FaceReason.TIMEOUT and usable and best > self.threshold:
-            reason = FaceReason.MISMATCH if usable >= self.mismatch_after else FaceReason.TIMEOUT
-        matched = reason is FaceReason.MATCHED
-        result = FaceResult(matched, best, self.threshold, used, elapsed_ms(), reason, last)
-        logger.info(
-            "face verify: %s distance=%.3f frames=%d in %d ms",
-            reason.value,
-            best,
-            used,
-            result.elapsed_ms,
-        )
-        return result
+        if reason is None or reason is FaceReason.TIMEOUT:
+            if embedded and (reason is None or mismatches >= self.mismatch_after):
+                reason = FaceReason.MISMATCH  # usable frames, none close enough
+            elif sequence and compliant and not embedded:
+                # a usable face was there, but the liveness decision never came
+                reason = FaceReason.LIVENESS_FAILED
+            elif reason is None:
+                reason = FaceReason.NO_USABLE_FRAME
+        return result(reason)

@@ -443,3 +443,22 @@ _TEXTS.update(
         "card.qr_hint": ("请将电子身份证二维码对准扫码口", "Hold your e-ID QR code to the scanner"),
     }
 )
+
+# e-face (issue 4): the face screen's remaining quality gates and the liveness challenges
+_TEXTS.update(
+    {
+        "face.quality.too_near": ("请离远一些", "Please move back a little"),
+        "face.quality.off_centre": ("请把脸移到框内", "Move your face into the frame"),
+        "face.quality.turned_away": ("请正对摄像头", "Please face the camera"),
+        "face.quality.eyes_closed": ("请睁开眼睛", "Please open your eyes"),
+        "face.quality.backlit": ("背光太强，请调整位置", "Too much light behind you: please move"),
+        "face.challenge.blink": ("请眨眨眼", "Please blink"),
+        "face.challenge.turn_left": ("请向左转头", "Please turn your head to the left"),
+        "face.challenge.turn_right": ("请向右转头", "Please turn your head to the right"),
+        "face.challenge.open_mouth": ("请张嘴", "Please open your mouth"),
+        "face.liveness_failed": (
+            "未能确认是本人在场，请按提示动作后重试",
+            "We could not confirm you are present: follow the prompts and try again",
+        ),
+    }
+)

@@ -230,6 +230,13 @@ class ChallengeLiveness:
             return self.state is not LivenessState.FAILED and not self._timed_out(self._clock())
         return self.observe(pts) is not LivenessState.FAILED
 
+    def is_live_landmarks(self, landmarks: Landmarks | None) -> bool:
+        """:class:`kiosk.face.LandmarkLivenessCheck`: the mesh points the frame analyser already
+        has (None: no single face in this frame; only the time limit advances)."""
+        if landmarks is None:
+            return self.state is not LivenessState.FAILED and not self._timed_out(self._clock())
+        return self.observe(landmarks) is not LivenessState.FAILED
+
     def _timed_out(self, now: float) -> bool:
         if self.state is LivenessState.CHALLENGE and now - self._step_started > self.challenge_timeout_s:
             logger.info("liveness: challenge %s timed out", self.sequence[self._step].value)

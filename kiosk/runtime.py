@@ -39,7 +39,10 @@ from kiosk.config import REPO_ROOT, Profile, TerminalConfig
 from kiosk.crypto import derive_key, load_or_create_machine_secret, load_or_create_terminal_key
 from kiosk.docgen import render_lease
 from kiosk.elicence_platform import PlatformELicenceSource, pin_elicence_key
-from kiosk.face import FaceVerifier
+from kiosk.face import FaceVerifier, LivenessCheck, NoLivenessCheck
+from kiosk.face_prompts import FacePrompter
+from kiosk.i18n import tr
+from kiosk.liveness import ChallengeLiveness, ExternalLivenessCheck
 from kiosk.maintenance import LeaveReason, MaintenanceService
 from kiosk.ocr import RapidOcrEngine
 from kiosk.outbox import OutboxDrainer
@@ -120,6 +123,10 @@ class SimulatorBench:
         # the same staff applet as the vpcd virtual card; the key lives only in this process.
         self.staff_reader = InProcessReaders()
         self.staff_key = secrets.token_bytes(32)
+        # Simulates the IR/binocular face camera's OWN liveness result (what such a camera reports
+        # through ExternalLivenessCheck), not a liveness check of the played photos: True = it sees
+        # a live person, False = it reports an attack, None = no verdict yet.
+        self.ir_liveness: bool | None = True
 
     def present_staff_card(self, staff_id: str = DEMO_STAFF_ID, key: bytes | None = None) -> None:
         """Put a staff card on the staff reader (``key``: another key, e.g. a cloned card)."""
@@ -127,6 +134,10 @@ class SimulatorBench:
 
     def remove_staff_card(self) -> None:
         self.staff_reader.remove()
+
+    def ir_liveness_verdict(self) -> bool | None:
+        """The simulated IR camera's verdict (the demo's ``face.liveness = "external"`` source)."""
+        return self.ir_liveness
 
     def replug_idcard(self) -> None:
         """The reader comes back (after ``idcard.unplug()``): a new module behind the same name."""
@@ -292,6 +303,8 @@ def build_terminal(
         ledger=Ledger(workdir / "ledger"),
         elicences=elicences,
         qr=QrIdentityVerifier(client),
+        liveness=build_liveness(config, bench),
+        face_prompter=build_face_prompter(config),
     )
     service.load_cached()
     maintenance = MaintenanceService(service, log_dir=config.data_path() / "logs", data_dir=workdir)
@@ -493,6 +506,38 @@ def _barcode(config: TerminalConfig, bench: SimulatorBench | None) -> BarcodeRea
     except DeviceError as err:  # the card still works without it
         log.warning("barcode scanner unavailable, QR identity is off: %s", err)
         return None
+
+
+def build_liveness(config: TerminalConfig, bench: SimulatorBench | None) -> LivenessCheck:
+    """The face check's liveness from ``[face] liveness`` (kiosk/config.py FaceConfig)."""
+    mode = config.face.liveness_mode(config.profile)
+    if mode == "off":
+        log.warning("face liveness is off: a photo of the card holder would pass the face check")
+        return NoLivenessCheck()
+    if mode == "external":
+        if bench is None:
+            raise ValueError(
+                "face.liveness = 'external' needs an IR/binocular camera driver that pushes its verdict "
+                "(ExternalLivenessCheck.set_verdict); none is configured in this build: use 'challenge'"
+            )
+        return ExternalLivenessCheck(bench.ir_liveness_verdict)
+    return ChallengeLiveness(
+        challenges=config.face.challenges, challenge_timeout_s=config.face.challenge_timeout_s
+    )
+
+
+def build_face_prompter(config: TerminalConfig) -> FacePrompter:
+    """Prompts for the face screen, spoken with espeak-ng when ``[face] voice`` is on."""
+    if not config.face.voice:
+        return FacePrompter()
+    from kiosk.voice import EspeakVoice, VoiceUnavailable
+
+    try:
+        voice = EspeakVoice(config.face.voice_name)
+    except VoiceUnavailable as err:
+        log.warning("spoken prompts off: %s", err)
+        return FacePrompter()
+    return FacePrompter(voice, lambda key: tr(key, "zh"))
 
 
 def _source(value: str) -> int | str:

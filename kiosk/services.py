@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -54,7 +55,8 @@ from kiosk.delivery import (
     validate_express,
 )
 from kiosk.elicence import ELicenceSource
-from kiosk.face import FaceResult, FaceVerifier
+from kiosk.face import FaceProgress, FaceResult, FaceVerifier, LivenessCheck
+from kiosk.face_prompts import FacePrompter
 from kiosk.forms import known_values
 from kiosk.identity import (
     applicant_fields,
@@ -205,6 +207,8 @@ class KioskService:
         ledger: Ledger | None = None,
         elicences: ELicenceSource | None = None,
         qr: QrIdentityVerifier | None = None,
+        liveness: LivenessCheck | None = None,
+        face_prompter: FacePrompter | None = None,
     ) -> None:
         self.config = config
         self.devices = devices
@@ -220,6 +224,8 @@ class KioskService:
         self.elicences = elicences
         #: Verifies e-ID / government-app QR codes with the platform (identity without the card).
         self.qr = qr
+        self.liveness = liveness  # None: the verifier's own check (kiosk/face.py)
+        self.face_prompter = face_prompter or FacePrompter()
         self.machine = SessionMachine()
         self._clock = clock
         self._listeners: list[EventSink] = []
@@ -370,7 +376,9 @@ class KioskService:
                 data.card_photo,
                 self._camera_frames(),
                 timeout_s=self.config.session.face_timeout_s,
-                max_frames=60,
+                max_frames=60 if self.liveness is None else int(self.config.session.face_timeout_s * 30),
+                liveness=self.liveness,
+                on_progress=self._face_progress,
             )
         except DeviceError as err:
             if data.face_attempts >= self.config.session.face_max_attempts:
@@ -394,7 +402,7 @@ class KioskService:
             {
                 "session": data.session_id,
                 "matched": result.matched,
-                "score": round(result.score, 4),
+                "score": round(result.score, 4) if math.isfinite(result.score) else None,
                 "reason": result.reason.value,
             },
         )
@@ -519,6 +527,12 @@ class KioskService:
             frame = self.devices.camera.read_frame(timeout=2.0)
             self._emit("frame", frame)
             yield frame
+
+    def _face_progress(self, progress: FaceProgress) -> None:
+        """Per frame of the face check: the prompt (quality, challenge) for the screen and voice."""
+        if progress.frames == 1:
+            self.face_prompter.reset()
+        self._emit("face_prompt", self.face_prompter.update(progress))
 
     def staff_confirmed_identity(self) -> None:
         """Hall staff checked the identity in person: the case goes on, flagged for manual review."""
@@ -838,7 +852,9 @@ class KioskService:
             ],
             "identity_evidence": {
                 "card_read_at": data.card.read_at.isoformat(),
-                "face_score": data.face.score if data.face is not None else None,
+                "face_score": data.face.score
+                if data.face is not None and math.isfinite(data.face.score)
+                else None,
                 "face_threshold": data.face.threshold if data.face is not None else None,
                 "face_matched": data.face.matched if data.face is not None else None,
                 "face_reason": data.face.reason.value if data.face is not None else None,

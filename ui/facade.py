@@ -35,6 +35,7 @@ class KioskFacade(QObject):
     stepChanged = Signal(object)  # Step
     cardRead = Signal(object)  # IdCardRead
     frame = Signal(QImage)  # live camera preview
+    facePrompt = Signal(object)  # kiosk.face_prompts.FacePrompt: quality / liveness challenge (e-face)
     material = Signal(object)  # MaterialResult
     decision = Signal(object)  # Decision
     submitted = Signal(object)  # SubmitResult
@@ -70,6 +71,8 @@ class KioskFacade(QObject):
             if now - self._last_frame_emit >= 0.08:
                 self._last_frame_emit = now
                 self.frame.emit(frame_to_qimage(payload))
+        elif kind == "face_prompt":
+            self.facePrompt.emit(payload)
         elif kind == "card":
             self.cardRead.emit(payload)
         elif kind == "material":

@@ -218,21 +218,39 @@ class FaceScreen(Screen):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background: #20242c; border-radius: 16px;")
         self.status = _label(name="subtitle")
+        # e-face: the liveness challenge asked now ("请眨眨眼") and the live quality feedback
+        self.challenge = _label(name="faceChallenge")
+        self.challenge.setStyleSheet("font-size: 44px; font-weight: bold; color: #0b5cad;")
+        self.quality = _label(name="faceQuality")
+        self.quality.setStyleSheet("font-size: 26px; color: #3b4a63;")
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.preview)
         row.addStretch(1)
         self.layout_.addWidget(self.title)
+        self.layout_.addWidget(self.challenge)
         self.layout_.addLayout(row)
+        self.layout_.addWidget(self.quality)
         self.layout_.addWidget(self.status)
         self.layout_.addStretch(1)
         facade.frame.connect(self.show_frame)
+        facade.facePrompt.connect(self.show_prompt)
 
     def enter(self) -> None:
         self.preview.setPixmap(QPixmap())  # never show the previous citizen's face
         self.title.setText(tr("face.title"))
+        self.challenge.setText("")
+        self.quality.setText("")
         face = self.facade.service.data.face
         self.status.setText(tr("face.not_matched") if face is not None and not face.matched else "")
+        if face is not None and face.reason.value == "liveness_failed":
+            self.status.setText(tr("face.liveness_failed"))
+
+    def show_prompt(self, prompt: Any) -> None:
+        """A :class:`kiosk.face_prompts.FacePrompt`: the challenge big above the preview, the
+        quality feedback under it."""
+        self.challenge.setText(tr(prompt.challenge_key) if prompt.challenge_key else "")
+        self.quality.setText(tr(prompt.quality_key) if prompt.quality_key else "")
 
     def show_frame(self, img: QImage) -> None:
         """The live preview, mirrored like a mirror, with the oval face guide drawn on it."""

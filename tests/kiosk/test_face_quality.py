@@ -1,7 +1,9 @@
-"""Every quality gate of FaceVerifier.check_frame fires on a constructed frame (real dlib models)."""
+"""Every quality gate fires on a constructed frame, in both implementations: FaceVerifier.check_frame
+(dlib HOG + 5 points, real models) and the terminal's per-frame FastFrameAnalyser (BlazeFace + mesh)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -11,7 +13,8 @@ import pytest
 
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import media_path
-from kiosk.face import FaceQuality, FaceVerifier
+from kiosk.face import FaceQuality, FaceVerifier, FrameCheck
+from kiosk.face_analysis import FastFrameAnalyser
 from kiosk.liveness import MeshLandmarker
 
 FACES = Path("/work/shared/testdata/faces")
@@ -27,11 +30,34 @@ def load(name: str) -> Img:
     return img
 
 
+class _Checker:
+    """Either gate implementation behind one ``check_frame``."""
+
+    def __init__(self, fn: Callable[[Img], FrameCheck]) -> None:
+        self.check_frame = fn
+
+
 @pytest.fixture(scope="module")
-def verifier() -> FaceVerifier:
+def dlib_verifier() -> FaceVerifier:
     fv = FaceVerifier(eye_probe=MeshLandmarker())
     fv.load()
     return fv
+
+
+@pytest.fixture(scope="module")
+def fast_analyser() -> FastFrameAnalyser:
+    analyser = FastFrameAnalyser()
+    analyser.load()
+    return analyser
+
+
+@pytest.fixture(params=["dlib", "fast"])
+def verifier(
+    request: pytest.FixtureRequest, dlib_verifier: _Checker, fast_analyser: FastFrameAnalyser
+) -> _Checker:
+    if request.param == "dlib":
+        return _Checker(dlib_verifier.check_frame)
+    return _Checker(fast_analyser.analyse)
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +70,26 @@ def shifted(img: Img, dx: int, dy: int) -> Img:
     return cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REPLICATE)
 
 
-def test_compliant_frame_is_ok(verifier: FaceVerifier, frontal: Img) -> None:
+def test_compliant_frame_is_ok(verifier: _Checker, frontal: Img) -> None:
     check = verifier.check_frame(frontal)
-    assert check.quality is FaceQuality.OK and check.embedding is not None
+    assert check.quality is FaceQuality.OK
+    assert check.embedding is not None or check.landmarks is not None  # dlib embeds, fast gives the mesh
 
 
-def test_no_face_and_several_faces(verifier: FaceVerifier, frontal: Img) -> None:
+@pytest.mark.parametrize("name", ["obama_live1.jpg", "obama_live2.jpg", "biden_live.jpg", "kit_live.jpg"])
+def test_demo_citizens_live_photos_are_compliant(fast_analyser: FastFrameAnalyser, name: str) -> None:
+    """No false "several faces" / "turned away" on the demo photos (BlazeFace sees a face-like
+    pattern in obama_live1's background at 0.7; the photos are turned by up to 0.27)."""
+    assert fast_analyser.analyse(fit_on_canvas(load(name), 640, 480)).quality is FaceQuality.OK
+
+
+def test_no_face_and_several_faces(verifier: _Checker, frontal: Img) -> None:
     assert verifier.check_frame(np.full((480, 640, 3), 128, np.uint8)).quality is FaceQuality.NO_FACE
     two = fit_on_canvas(load("examples_two_people.jpg"), 640, 480)
     assert verifier.check_frame(two).quality is FaceQuality.MULTIPLE_FACES
 
 
-def test_too_far_and_too_near(verifier: FaceVerifier, frontal: Img) -> None:
+def test_too_far_and_too_near(verifier: _Checker, frontal: Img) -> None:
     small = cv2.resize(frontal, None, fx=0.35, fy=0.35, interpolation=cv2.INTER_AREA)
     far = np.full_like(frontal, int(frontal.mean()))
     far[: small.shape[0], : small.shape[1]] = small
@@ -70,12 +104,12 @@ def test_too_far_and_too_near(verifier: FaceVerifier, frontal: Img) -> None:
     assert verifier.check_frame(near).quality is FaceQuality.TOO_NEAR
 
 
-def test_off_centre(verifier: FaceVerifier, frontal: Img) -> None:
+def test_off_centre(verifier: _Checker, frontal: Img) -> None:
     assert verifier.check_frame(shifted(frontal, 180, 0)).quality is FaceQuality.OFF_CENTRE
     assert verifier.check_frame(shifted(frontal, -180, 0)).quality is FaceQuality.OFF_CENTRE
 
 
-def test_turned_away(verifier: FaceVerifier) -> None:
+def test_turned_away(verifier: _Checker) -> None:
     """Synthesised head turn: squeeze the image-left half of the face towards the nose."""
     frame = fit_on_canvas(load("kit_live.jpg"), 640, 480)
     check = verifier.check_frame(frame)
@@ -90,7 +124,7 @@ def test_turned_away(verifier: FaceVerifier) -> None:
     assert verifier.check_frame(turned).quality is FaceQuality.TURNED_AWAY
 
 
-def test_eyes_closed(verifier: FaceVerifier, frontal: Img) -> None:
+def test_eyes_closed(verifier: _Checker, frontal: Img) -> None:
     """Eyes painted over with skin from the cheeks: the mesh sees closed lids."""
     lm = MeshLandmarker()
     pts = lm.landmarks(frontal)
@@ -107,7 +141,7 @@ def test_eyes_closed(verifier: FaceVerifier, frontal: Img) -> None:
     assert verifier.check_frame(closed).quality is FaceQuality.EYES_CLOSED
 
 
-def test_too_dark_backlit_blurred(verifier: FaceVerifier, frontal: Img) -> None:
+def test_too_dark_backlit_blurred(verifier: _Checker, frontal: Img) -> None:
     assert verifier.check_frame((frontal * 0.2).astype(np.uint8)).quality is FaceQuality.TOO_DARK
     box = verifier.check_frame(frontal).box
     assert box is not None

@@ -14,7 +14,7 @@ import pytest
 from devices.base import DeviceTimeout, RequiredAction
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import SimulatedCamera, media_path
-from kiosk.face import FaceReason, FaceVerifier, LivenessCheck, SequenceLivenessCheck
+from kiosk.face import Embedding, FaceBox, FaceReason, FaceVerifier, LivenessCheck, SequenceLivenessCheck
 from kiosk.liveness import (
     LEFT_EYE,
     MOUTH,
@@ -291,11 +291,87 @@ def test_camera_that_stops_delivering_frames_is_reported(tmp_path: Path) -> None
 
 
 def test_face_swap_after_match_is_refused() -> None:
-    """The matched face must stay while the liveness decision is pending: another face ends it."""
-    pending = ExternalLivenessCheck()  # no verdict yet: verify keeps reading frames
-    verifier = FaceVerifier(liveness=pending)
+    """Only a face seen once the liveness verdict is in is compared: the holder's photo shown
+    before the verdict does not count, the face there when it comes (another person) → MISMATCH."""
+    shown: list[str] = []
+    ir = ExternalLivenessCheck(lambda: True if shown and shown[-1] == "obama" else None)
+    verifier = FaceVerifier(liveness=ir)
     reference = cv2.imread(str(media_path("biden_card.jpg")), cv2.IMREAD_COLOR)
     assert reference is not None
-    frames = [live("biden_live.jpg"), live("obama_live1.jpg"), live("biden_live.jpg")]
-    result = verifier.verify(reference, frames, timeout_s=30, max_frames=10)
+
+    def frames() -> Iterator[Img]:
+        for who, name in (
+            ("biden", "biden_live.jpg"),
+            ("biden", "biden_live.jpg"),
+            ("obama", "obama_live1.jpg"),
+        ):
+            shown.append(who)
+            yield live(name)
+
+    result = verifier.verify(reference, frames(), timeout_s=30, max_frames=10)
     assert result.reason is FaceReason.MISMATCH and not result.matched, result
+    assert result.score > result.threshold  # obama's distance: biden's frames were never compared
+
+
+def test_same_face_through_the_verdict_is_matched() -> None:
+    """Control for the test above: the same face before and after the verdict is MATCHED."""
+    shown: list[str] = []
+    ir = ExternalLivenessCheck(lambda: True if len(shown) >= 3 else None)
+    verifier = FaceVerifier(liveness=ir)
+    reference = cv2.imread(str(media_path("biden_card.jpg")), cv2.IMREAD_COLOR)
+    assert reference is not None
+
+    def frames() -> Iterator[Img]:
+        for _ in range(5):
+            shown.append("biden")
+            yield live("biden_live.jpg")
+
+    result = verifier.verify(reference, frames(), timeout_s=30, max_frames=10)
+    assert result.reason is FaceReason.MATCHED and result.matched, result
+    assert result.frames_used == 3
+
+
+def test_dlib_runs_on_one_frame_of_a_challenge_sequence(mesh: MeshLandmarker) -> None:
+    """Per frame only BlazeFace + mesh: the dlib embedding runs on one frame, the first compliant
+    one after the challenges, however long the person takes."""
+    from devices.camera.face_actions import close_eyes, open_mouth, turn_head
+
+    embedded: list[int] = []
+
+    class Counting(FaceVerifier):
+        def embed_region(self, img_bgr: Img, box: FaceBox) -> Embedding | None:
+            embedded.append(1)
+            return super().embed_region(img_bgr, box)
+
+    frontal = live("biden_live.jpg")
+    pts = mesh.landmarks(frontal)
+    assert pts is not None
+    actions = {
+        Challenge.TURN_LEFT: [turn_head(frontal, int(pts[1][0]), person_left=True)],
+        Challenge.TURN_RIGHT: [turn_head(frontal, int(pts[1][0]), person_left=False)],
+        Challenge.BLINK: [close_eyes(frontal, pts), frontal],
+        Challenge.OPEN_MOUTH: [open_mouth(frontal, pts)],
+    }
+    liveness = ChallengeLiveness(rng=random.Random(4), challenges=2)
+    verifier = Counting()
+    reference = cv2.imread(str(media_path("biden_card.jpg")), cv2.IMREAD_COLOR)
+    assert reference is not None
+
+    def slow_person() -> Iterator[Img]:
+        for _ in range(8):  # stands still a while before acting on each prompt
+            yield frontal
+        while liveness.current is not None:
+            challenge = liveness.current
+            for _ in range(6):
+                yield frontal
+            for frame in actions[challenge] * 3:
+                yield frame
+                if liveness.current is not challenge:
+                    break
+        for _ in range(20):
+            yield frontal
+
+    result = verifier.verify(reference, slow_person(), timeout_s=60, max_frames=200, liveness=liveness)
+    assert result.matched and result.reason is FaceReason.MATCHED, result
+    assert result.frames_used >= 20
+    assert len(embedded) == 1, len(embedded)
