@@ -118,15 +118,14 @@ class DemoDriver:
         return w
 
     def click(self, name: str) -> None:
-        def shown() -> bool:  # a screen that just rebuilt shows its new buttons on the next loop turn
+        def ready() -> bool:  # a screen that rebuilt shows its new buttons on the next loop turn
             w = self.window.findChild(QPushButton, name)
-            return w is not None and w.isVisible()
+            return w is not None and w.isVisible() and w.isEnabled()
 
-        if not shown():
-            self.wait_until(shown, 5.0, f"{name} shown")
-        button = self.find(name, QPushButton)
-        self.wait_until(button.isEnabled, 10.0, f"{name} enabled")
-        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        if self.window.findChild(QPushButton, name) is None:
+            self.find(name, QPushButton)  # fails at once, naming the step, when there is no such button
+        self.wait_until(ready, 10.0, f"{name} enabled")
+        QTest.mouseClick(self.window.findChild(QPushButton, name), Qt.MouseButton.LeftButton)
         QApplication.processEvents()
 
     def shot(self, rec: SessionRecord, label: str) -> None:

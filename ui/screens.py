@@ -333,7 +333,7 @@ class MaterialsScreen(Screen):
 
     def _on_elicences(self, session_id: str, offers: dict[str, Any]) -> None:
         self._offers = (session_id, offers)
-        if self.isVisible():
+        if offers and self.isVisible():
             self.enter()
 
     def enter(self) -> None:
