@@ -133,32 +133,34 @@ class MaterialPanel(QFrame):
             cell = QVBoxLayout()
             thumb = QLabel()
             thumb.setObjectName(f"thumb:{t}:{i}")
-            thumb.setPixmap(pixmap_from_jpeg(page.thumb_jpeg, 150, 200))
+            thumb.setPixmap(pixmap_from_jpeg(page.thumb_jpeg, 120, 160))
             cell.addWidget(thumb, 0, Qt.AlignmentFlag.AlignHCenter)
             cell.addWidget(QLabel(tr("materials.page", n=i + 1)), 0, Qt.AlignmentFlag.AlignHCenter)
+            buttons = QHBoxLayout()
             retake = _small_button(tr("materials.retake"), f"retake:{t}:{i}")
             retake.clicked.connect(lambda _c=False, n=i: self.facade.retake_page(t, n))
             delete = _small_button(tr("materials.delete"), f"delete:{t}:{i}", role="danger")
             delete.clicked.connect(lambda _c=False, n=i: self.facade.delete_page(t, n))
-            cell.addWidget(retake)
-            cell.addWidget(delete)
+            buttons.addWidget(retake)
+            buttons.addWidget(delete)
+            cell.addLayout(buttons)
             strip.addLayout(cell)
         strip.addStretch(1)
-        self.lay.addLayout(strip)
-        row = QHBoxLayout()
+        side = QVBoxLayout()
         add = _small_button(tr("materials.add_page"), f"capture:{t}")
         add.clicked.connect(lambda _c=False: self.facade.capture_material(t))
-        row.addWidget(add)
-        row.addStretch(1)
+        side.addWidget(add)
         if result.pages_confirmed:
             done = QLabel(f'<span style="color:{_OK}">✔ {tr("materials.pages_confirmed")}</span>')
             done.setObjectName(f"pagesConfirmed:{t}")
-            row.addWidget(done)
+            side.addWidget(done)
         else:
             ok = _small_button(tr("materials.confirm_pages"), f"confirmPages:{t}", role="primary")
             ok.clicked.connect(lambda _c=False: self.facade.confirm_pages(t))
-            row.addWidget(ok)
-        self.lay.addLayout(row)
+            side.addWidget(ok)
+        side.addStretch(1)
+        strip.addLayout(side)
+        self.lay.addLayout(strip)
 
     def _fields(self, result: MaterialResult) -> None:
         t = self.spec.type
@@ -181,15 +183,15 @@ class MaterialPanel(QFrame):
                 marks.append(f'<span style="color:{_OK if ok else _BAD}">{word}</span>')
             mark = f"（{'，'.join(marks)}）" if marks else ""
             lines.append(f"{label}：{fld.value}{mark}")
-        summary = QLabel("<br>".join(lines) or "—")
-        summary.setObjectName(f"extracted:{t}")
-        summary.setWordWrap(True)
-        self.lay.addWidget(summary)
         pending = result.pending_fields
         if pending:
             self.lay.addWidget(QLabel(tr("materials.check_field")))
             for key in pending:
                 self.lay.addWidget(FieldConfirm(self.facade, self.spec, key, result.fields.get(key)))
+        summary = QLabel("<br>".join(lines) or "—")
+        summary.setObjectName(f"extracted:{t}")
+        summary.setWordWrap(True)
+        self.lay.addWidget(summary)
 
 
 def material_panels(
