@@ -175,6 +175,7 @@ class KioskService:
     def _on_step(self, old: Step, new: Step) -> None:
         if new is Step.ATTRACT:
             logsetup.clear_sensitive()
+            self._elicence_cache = None  # the last citizen's e-licences go with their session
         self._emit("step", new)
 
     # ------------------------------------------------------------------ events
