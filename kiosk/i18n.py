@@ -462,3 +462,35 @@ _TEXTS.update(
         ),
     }
 )
+
+# g-materials: multi-page materials, confirming flagged fields, e-licence reuse
+_TEXTS.update(
+    {
+        "materials.use_elicence": ("使用电子证照", "Use the e-licence"),
+        "materials.elicence_used": ("已使用电子证照", "E-licence used"),
+        "materials.elicence_hint": (
+            "平台已有您的电子证照，可直接使用，无需扫描",
+            "The platform holds this as an e-licence: use it, no scan needed",
+        ),
+        "materials.scan_paper": ("扫描纸质材料", "Scan the paper instead"),
+        "materials.add_page": ("添加一页", "Add a page"),
+        "materials.page": ("第{n}页", "Page {n}"),
+        "materials.retake": ("重拍", "Retake"),
+        "materials.delete": ("删除", "Delete"),
+        "materials.confirm_pages": ("页面无误，确认", "Pages are right: confirm"),
+        "materials.pages_confirmed": ("页面已确认", "Pages confirmed"),
+        "materials.check_field": (
+            "请核对以下内容，如有错误请修改后确认",
+            "Check what we read; correct it if needed, then confirm",
+        ),
+        "materials.reason.low_confidence": ("识别不够清晰", "not read clearly"),
+        "materials.reason.invalid": ("格式可能有误", "looks invalid"),
+        "materials.reason.missing": ("未能识别", "not found"),
+        "materials.to_confirm": ("待确认", "to confirm"),
+        "materials.corrected": ("已更正", "corrected"),
+        "materials.pending": (
+            "请确认页面和标出的内容后继续",
+            "Confirm the pages and the marked fields to go on",
+        ),
+    }
+)

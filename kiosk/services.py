@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
 import math
@@ -24,7 +23,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import cv2
@@ -43,6 +42,7 @@ from devices.interfaces import (
     ReceiptPrinter,
 )
 from kiosk import i18n, logsetup, outputs, records
+from kiosk import material_capture as mc
 from kiosk.config import TerminalConfig
 from kiosk.delivery import (
     EXPRESS_FIELDS,
@@ -54,7 +54,7 @@ from kiosk.delivery import (
     options_for,
     validate_express,
 )
-from kiosk.elicence import ELicenceSource
+from kiosk.elicence import ELicence, ELicenceSource
 from kiosk.face import FaceProgress, FaceResult, FaceVerifier, LivenessCheck
 from kiosk.face_prompts import FacePrompter
 from kiosk.forms import known_values
@@ -66,7 +66,7 @@ from kiosk.identity import (
     sensitive_values,
 )
 from kiosk.items import ItemPackage, load_package, search
-from kiosk.materials import CrossCheckResult, ExtractedField, FieldSpec, cross_check, extract_fields
+from kiosk.material_capture import MaterialResult
 from kiosk.ocr import OcrEngine
 from kiosk.outbox import OutboxDrainer
 from kiosk.pagecapture import capture_page
@@ -117,17 +117,6 @@ class Problem:
     @property
     def title_key(self) -> str:
         return f"problem.{self.device}"
-
-
-@dataclass(frozen=True)
-class MaterialResult:
-    material_type: str
-    fields: Mapping[str, ExtractedField]
-    checks: tuple[CrossCheckResult, ...]
-    ocr_ms: float
-    image_sha256: str
-    image_jpeg: bytes = field(repr=False)
-    capture_issues: tuple[str, ...] = ()  # kiosk.pagecapture.CaptureIssue values
 
 
 @dataclass(frozen=True)
@@ -222,6 +211,7 @@ class KioskService:
         self.ledger = ledger
         #: The citizen's e-licences held by the platform (materials step; None: not offered).
         self.elicences = elicences
+        self._elicence_cache: tuple[str, list[ELicence]] | None = None  # (session id, licences)
         #: Verifies e-ID / government-app QR codes with the platform (identity without the card).
         self.qr = qr
         self.liveness = liveness  # None: the verifier's own check (kiosk/face.py)
@@ -239,6 +229,7 @@ class KioskService:
     def _on_step(self, old: Step, new: Step) -> None:
         if new is Step.ATTRACT:
             logsetup.clear_sensitive()
+            self._elicence_cache = None  # the last citizen's e-licences go with their session
         self._emit("step", new)
 
     # ------------------------------------------------------------------ events
@@ -592,12 +583,18 @@ class KioskService:
         return {}
 
     def capture_material(self, material_type: str) -> MaterialResult | None:
-        """Capture, OCR, extract and cross-check one material."""
-        import cv2  # local: keeps start-up light
+        """Capture one more page of a material, OCR it, and read the fields over all its pages."""
+        page = self._capture_page(material_type)
+        if page is None:
+            return None
+        spec = self.package(self._item_id()).material(material_type)
+        expected = self._cross_check_expectations(spec.cross_checks)
+        current = self.machine.data.materials.get(material_type)
+        return self._set_material(material_type, mc.add_page(spec, current, page, expected))
 
+    def _capture_page(self, material_type: str) -> mc.MaterialPage | None:
+        """One page from the document camera: found, corrected, checked, OCR'd (None on a device problem)."""
         data = self.machine.data
-        pkg = self.package(self._item_id())
-        spec = pkg.material(material_type)
         cam = self.devices.document_camera
         try:
             cam.open()
@@ -614,27 +611,100 @@ class KioskService:
         image = capture.page
         lines = self.ocr.recognise(image)
         ocr_ms = (time.perf_counter() - t0) * 1000.0
-        fields = extract_fields(
-            lines,
-            [FieldSpec(e.key, e.label_regex, e.value_regex, e.normaliser) for e in spec.extract],
-        )
-        expected = self._cross_check_expectations(spec.cross_checks)
-        checks = tuple(cross_check(fields, expected))
-        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-        jpeg_bytes = jpeg.tobytes() if ok else b""
-        result = MaterialResult(
-            material_type=material_type,
-            fields=fields,
-            checks=checks,
-            ocr_ms=ocr_ms,
-            image_sha256=hashlib.sha256(jpeg_bytes).hexdigest(),
-            image_jpeg=jpeg_bytes,
-            capture_issues=tuple(i.value for i in capture.issues),
-        )
-        data.materials[material_type] = result
+        return mc.make_page(image, lines, ocr_ms, [i.value for i in capture.issues])
+
+    def _set_material(self, material_type: str, result: MaterialResult | None) -> MaterialResult | None:
+        data = self.machine.data
+        if result is None:
+            data.materials.pop(material_type, None)
+        else:
+            data.materials[material_type] = result
         self.machine.touch()
         self._emit("material", result)
         return result
+
+    def _material_now(self, material_type: str) -> tuple[Any, MaterialResult, dict[str, str]]:
+        spec = self.package(self._item_id()).material(material_type)
+        current = self.machine.data.materials.get(material_type)
+        if current is None:
+            raise KeyError(f"no {material_type} captured")
+        return spec, current, self._cross_check_expectations(spec.cross_checks)
+
+    # g-materials: multi-page materials, field confirmation, e-licence reuse
+    def retake_page(self, material_type: str, index: int) -> MaterialResult | None:
+        """Capture page ``index`` of a material again (the other pages stay)."""
+        page = self._capture_page(material_type)
+        if page is None:
+            return None
+        spec, current, expected = self._material_now(material_type)
+        return self._set_material(material_type, mc.replace_page(spec, current, index, page, expected))
+
+    def delete_page(self, material_type: str, index: int) -> MaterialResult | None:
+        """Drop page ``index``; the material is gone when it was the last page."""
+        spec, current, expected = self._material_now(material_type)
+        return self._set_material(material_type, mc.delete_page(spec, current, index, expected))
+
+    def confirm_pages(self, material_type: str) -> MaterialResult | None:
+        """The citizen checked the thumbnails: these are the pages of the material."""
+        _spec, current, _expected = self._material_now(material_type)
+        return self._set_material(material_type, mc.confirm_pages(current))
+
+    def confirm_field(self, material_type: str, key: str, value: str) -> dict[str, str]:
+        """Confirm or correct a field on screen.  Returns field key → i18n error key (empty: accepted)."""
+        spec, current, expected = self._material_now(material_type)
+        try:
+            result = mc.confirm_field(spec, current, key, value, expected)
+        except mc.InvalidFieldValue:
+            self.machine.touch()
+            return {key: "form.invalid"}
+        self._set_material(material_type, result)
+        return {}
+
+    def pending_materials(self) -> dict[str, tuple[str, ...]]:
+        """Material type → what the citizen must still do: "pages" and/or flagged field keys."""
+        pending: dict[str, tuple[str, ...]] = {}
+        for mtype, result in self.machine.data.materials.items():
+            todo = (() if result.pages_confirmed else ("pages",)) + result.pending_fields
+            if todo:
+                pending[mtype] = todo
+        return pending
+
+    def elicence_offers(self) -> dict[str, list[ELicence]]:
+        """Material type → the citizen's e-licences that can stand for it (blocking: platform call).
+
+        Looked up once per session; {} without an e-licence source, a card, or when offline."""
+        data = self.machine.data
+        if self.elicences is None or data.card is None or data.item_id is None:
+            return {}
+        cached = self._elicence_cache
+        if cached is None or cached[0] != data.session_id:
+            try:
+                found = self.elicences.for_holder(data.card.text.id_number)
+            except Exception:  # a lookup must never block the citizen: scan the paper instead
+                log.exception("e-licence lookup failed")
+                found = []
+            cached = (data.session_id, found)
+            self._elicence_cache = cached
+        pkg = self.package(data.item_id)
+        offers = {m.type: mc.matching_licences(m, cached[1]) for m in pkg.materials}
+        return {t: lics for t, lics in offers.items() if lics}
+
+    def use_elicence(self, material_type: str, licence_id: str) -> MaterialResult | None:
+        """Fill a material from one of the offered e-licences (no OCR, no confirmation)."""
+        data = self.machine.data
+        cached = self._elicence_cache
+        if cached is None or cached[0] != data.session_id:
+            raise KeyError("no e-licences looked up in this session")
+        licence = next((lic for lic in cached[1] if lic.licence_id == licence_id), None)
+        if licence is None:
+            raise KeyError(licence_id)
+        spec = self.package(self._item_id()).material(material_type)
+        expected = self._cross_check_expectations(spec.cross_checks)
+        result = mc.from_elicence(spec, licence, expected)
+        self.store.audit(
+            "elicence_used", {"session": data.session_id, "material": material_type, "licence": licence_id}
+        )
+        return self._set_material(material_type, result)
 
     def _cross_check_expectations(self, specs: Any) -> dict[str, str]:
         known = self._known_values()
@@ -648,8 +718,17 @@ class KioskService:
             expected[cc.field] = value
         return expected
 
-    def finish_materials(self) -> None:
+    def finish_materials(self) -> bool:
+        """On to the review, once every material's pages and flagged fields are confirmed."""
+        data = self.machine.data
+        if self.pending_materials():
+            self.machine.touch()
+            return False
+        for mtype, result in list(data.materials.items()):  # the form may have changed meanwhile
+            spec = self.package(self._item_id()).material(mtype)
+            data.materials[mtype] = mc.recheck(result, self._cross_check_expectations(spec.cross_checks))
         self.machine.go(Step.REVIEW)
+        return True
 
     def run_review(self) -> Decision:
         """The intelligent review, within the standard's budget.
@@ -658,6 +737,8 @@ class KioskService:
         manual review with the reason; an engine error does the same."""
         pkg = self.package(self._item_id())
         data = self.machine.data
+        if self.pending_materials():  # a flagged field the citizen has not confirmed: a bug upstream
+            raise RuntimeError("review refused: materials not confirmed by the citizen")
         t0 = time.perf_counter()
         future = self._review_pool.submit(self._review_now, pkg)
         try:
@@ -838,18 +919,7 @@ class KioskService:
             "submitted_at": self._clock().isoformat(),
             "applicant": applicant_fields(text),  # + document_kind, nationality (c-idcard)
             "form": data.form,
-            "materials": [
-                {
-                    "type": r.material_type,
-                    "fields": {
-                        k: {"value": f.value, "confidence": f.confidence} for k, f in r.fields.items()
-                    },
-                    "cross_checks": [{"field": c.field, "match": c.match} for c in r.checks],
-                    "image_sha256": r.image_sha256,
-                    "image_jpeg_b64": base64.b64encode(r.image_jpeg).decode("ascii"),
-                }
-                for r in data.materials.values()
-            ],
+            "materials": [mc.case_record(r) for r in data.materials.values()],
             "identity_evidence": {
                 "card_read_at": data.card.read_at.isoformat(),
                 "face_score": data.face.score

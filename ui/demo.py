@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QRegularExpression, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
 
 from kiosk import logsetup
 from kiosk.config import TerminalConfig
@@ -119,15 +119,21 @@ class DemoDriver:
         return self.window.current_step()
 
     def find(self, name: str, cls: type[QWidget] = QWidget) -> Any:
+        QApplication.processEvents()  # widgets added to a shown screen appear on the next loop turn
         w = self.window.findChild(cls, name)
         if w is None or not w.isVisible():
             raise DemoError(f"no visible widget {name!r} on {self.window.current_step().value}")
         return w
 
     def click(self, name: str) -> None:
-        button = self.find(name, QPushButton)
-        self.wait_until(button.isEnabled, 10.0, f"{name} enabled")
-        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        def ready() -> bool:  # a screen that rebuilt shows its new buttons on the next loop turn
+            w = self.window.findChild(QPushButton, name)
+            return w is not None and w.isVisible() and w.isEnabled()
+
+        if self.window.findChild(QPushButton, name) is None:
+            self.find(name, QPushButton)  # fails at once, naming the step, when there is no such button
+        self.wait_until(ready, 10.0, f"{name} enabled")
+        QTest.mouseClick(self.window.findChild(QPushButton, name), Qt.MouseButton.LeftButton)
         QApplication.processEvents()
 
     def shot(self, rec: SessionRecord, label: str) -> None:
@@ -149,6 +155,40 @@ class DemoDriver:
         """The citizen stands in front of the camera and puts the card on the reader."""
         self.bench.present_face(citizen.live_images)
         self.bench.idcard.insert(citizen.key)
+
+    def fill_form(self, citizen: DemoCitizen) -> None:
+        """Type what the citizen types into the empty, editable form fields."""
+        for key, value in citizen.form.items():
+            edit = self.find(f"field:{key}", QLineEdit)
+            if not edit.isReadOnly() and not edit.text():
+                edit.setFocus()
+                if value.isascii():
+                    QTest.keyClicks(edit, value)
+                else:  # QTest cannot synthesise CJK key events; an input method commits text like this
+                    edit.insert(value)
+
+    def capture_page(self, material: str, timeout: float = 90.0) -> None:
+        """Tap capture / add a page and wait until the new page's thumbnail is on screen."""
+        n = len(self.window.findChildren(QLabel, QRegularExpression(f"^thumb:{material}:")))
+        self.click(f"capture:{material}")
+        self.wait_until(
+            lambda: self.window.findChild(QLabel, f"thumb:{material}:{n}") is not None, timeout, "OCR result"
+        )
+
+    def confirm_material(self, material: str) -> None:
+        """Confirm the pages, then every field the terminal asks about, keeping what it read."""
+        self.click(f"confirmPages:{material}")
+        self.wait_until(
+            lambda: self.window.findChild(QWidget, f"pagesConfirmed:{material}") is not None, 10.0, "pages"
+        )
+        while edits := self.window.findChildren(QLineEdit, QRegularExpression(f"^fieldEdit:{material}:")):
+            key = edits[0].objectName().rsplit(":", 1)[1]
+            self.click(f"confirmField:{material}:{key}")
+            self.wait_until(
+                lambda k=key: self.window.findChild(QLineEdit, f"fieldEdit:{material}:{k}") is None,
+                10.0,
+                f"{key} confirmed",
+            )
 
     # ------------------------------------------------------------------ one citizen
     def choose_delivery(self, method: str, express: dict[str, str] | None = None) -> None:
@@ -204,25 +244,16 @@ class DemoDriver:
             self.shot(rec, step.value)
             raise DemoError(f"face check ended in {step.value}")
 
-        for key, value in citizen.form.items():
-            edit = self.find(f"field:{key}", QLineEdit)
-            if not edit.isReadOnly() and not edit.text():
-                edit.setFocus()
-                if value.isascii():
-                    QTest.keyClicks(edit, value)
-                else:  # QTest cannot synthesise CJK key events; an input method commits text like this
-                    edit.insert(value)
+        self.fill_form(citizen)
         self.shot(rec, "form")
         self.click("formNext")
         step = self.wait_step(Step.MATERIALS, Step.REVIEW, Step.CONFIRM_SIGN)
         if step is Step.MATERIALS:
             if citizen.lease is not None:
                 self.bench.place_lease(**citizen.lease)
-            self.click("capture:lease")
-            self.wait_until(
-                lambda: self.window.findChild(QWidget, "extracted:lease") is not None, 60.0, "OCR result"
-            )
+            self.capture_page("lease")
             self.shot(rec, "materials")
+            self.confirm_material("lease")
             self.click("materialsNext")
         self.wait_step(Step.CONFIRM_SIGN, timeout=150.0)
         if delivery is not None:

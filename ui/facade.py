@@ -45,6 +45,7 @@ class KioskFacade(QObject):
     idleWarning = Signal(int)  # seconds left; -1 when the warning is cleared
     bug = Signal(str)  # an unexpected error: the session was reset
     qrRefused = Signal(object)  # kiosk.qr_identity.QrVerification (a-platform)
+    elicences = Signal(str, object)  # g-materials: session id, material type -> [ELicence] offered
 
     def __init__(self, service: KioskService, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +95,8 @@ class KioskFacade(QObject):
             self._run(self.service.read_card)
         elif step is Step.FACE_CHECK:
             self._run(self.service.check_face)
+        elif step is Step.MATERIALS:
+            self.request_elicences()
         elif step is Step.REVIEW:
             self.busy.emit("review.running")
             self._run(self.service.run_review)
@@ -126,6 +129,38 @@ class KioskFacade(QObject):
 
     def finish_materials(self) -> None:
         self._guard(self.service.finish_materials)
+
+    # g-materials: pages, confirmation of flagged fields, e-licences
+    def retake_page(self, material_type: str, index: int) -> None:
+        self.busy.emit("materials.recognising")
+        self._run(lambda: self.service.retake_page(material_type, index))
+
+    def delete_page(self, material_type: str, index: int) -> None:
+        self._guard(lambda: self.service.delete_page(material_type, index))
+
+    def confirm_pages(self, material_type: str) -> None:
+        self._guard(lambda: self.service.confirm_pages(material_type))
+
+    def confirm_field(self, material_type: str, key: str, value: str) -> dict[str, str]:
+        """In memory only: field key -> i18n error key, {} when accepted."""
+        return self.service.confirm_field(material_type, key, value)
+
+    def pending_materials(self) -> dict[str, tuple[str, ...]]:
+        return self.service.pending_materials()
+
+    def request_elicences(self) -> None:
+        """Look up the citizen's e-licences in the background; ``elicences`` delivers them with the
+        session they belong to (a late answer must not show up in the next citizen's session)."""
+        session_id = self.service.data.session_id
+        self.bg.run(
+            self.service.elicence_offers,
+            on_success=lambda offers: self.elicences.emit(session_id, offers),
+            on_failure=self._on_bug,
+        )
+
+    def use_elicence(self, material_type: str, licence_id: str) -> None:
+        # writes the audit trail: not on the GUI thread
+        self._run(lambda: self.service.use_elicence(material_type, licence_id))
 
     def back_to_form(self) -> None:
         self._guard(self.service.back_to_form)

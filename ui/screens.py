@@ -10,7 +10,6 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,7 +23,8 @@ from kiosk.session import Step
 from ui.applicant import applicant_text
 from ui.delivery import DeliveryPanel
 from ui.facade import KioskFacade
-from ui.widgets import BigButton, SignaturePad, Title, pixmap_from_jpeg
+from ui.materials import material_panels
+from ui.widgets import BigButton, SignaturePad, Title
 
 
 def _label(text: str = "", name: str = "subtitle", wrap: bool = True) -> QLabel:
@@ -350,15 +350,30 @@ class MaterialsScreen(Screen):
     def __init__(self, facade: KioskFacade) -> None:
         super().__init__(facade)
         self.title = Title()
-        self.body = QVBoxLayout()
+        inner = QWidget()
+        self.body = QVBoxLayout(inner)
         self.body.setSpacing(16)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        self.pending = _label(name="hint")
+        self.pending.setObjectName("materialsPending")
         self.next = BigButton()
         self.next.setObjectName("materialsNext")
         self.next.clicked.connect(facade.finish_materials)
         self.layout_.addWidget(self.title)
-        self.layout_.addLayout(self.body, 1)
+        self.layout_.addWidget(scroll, 1)
+        self.layout_.addWidget(self.pending)
         self.layout_.addWidget(self.next, 0, Qt.AlignmentFlag.AlignRight)
+        self._offers: tuple[str, dict[str, Any]] = ("", {})  # (session id, type -> e-licences)
         facade.material.connect(lambda _m: self.enter())
+        facade.elicences.connect(self._on_elicences)
+
+    def _on_elicences(self, session_id: str, offers: dict[str, Any]) -> None:
+        self._offers = (session_id, offers)
+        if offers and self.isVisible():
+            self.enter()
 
     def enter(self) -> None:
         self.title.setText(tr("materials.title"))
@@ -368,44 +383,12 @@ class MaterialsScreen(Screen):
         if svc.data.item_id is None:
             return
         pkg = svc.package(svc.data.item_id)
-        done: dict[str, Any] = svc.data.materials
-        complete = True
-        for spec in pkg.materials:
-            box = QFrame()
-            box.setObjectName("card")
-            grid = QGridLayout(box)
-            name = QLabel(f"<b>{bilingual(spec.name.zh, spec.name.en)}</b>" + (" *" if spec.required else ""))
-            grid.addWidget(name, 0, 0)
-            cap = BigButton(tr("materials.capture") if spec.type not in done else tr("common.retry"))
-            cap.setObjectName(f"capture:{spec.type}")
-            cap.clicked.connect(lambda _c=False, t=spec.type: self.facade.capture_material(t))
-            grid.addWidget(cap, 0, 2)
-            result = done.get(spec.type)
-            if result is None:
-                complete = complete and not spec.required
-            else:
-                thumb = QLabel()
-                thumb.setPixmap(pixmap_from_jpeg(result.image_jpeg, 180, 240))
-                grid.addWidget(thumb, 1, 0)
-                lines = []
-                checks = {c.field: c.match for c in result.checks}
-                for key, fld in result.fields.items():
-                    mark = ""
-                    if key in checks:
-                        ok = checks[key]
-                        colour = "#1e8449" if ok else "#c0392b"
-                        word = tr("materials.match") if ok else tr("materials.mismatch")
-                        mark = f' <span style="color:{colour}">（{word}）</span>'
-                    label = next(
-                        (bilingual(e.label.zh, e.label.en) for e in spec.extract if e.key == key), key
-                    )
-                    lines.append(f"{label}：{fld.value}{mark}")
-                fields = QLabel("<br>".join(lines) or "—")
-                fields.setObjectName(f"extracted:{spec.type}")
-                fields.setWordWrap(True)
-                grid.addWidget(fields, 1, 1, 1, 2)
-            self.body.addWidget(box)
+        offers = self._offers[1] if self._offers[0] == svc.data.session_id else {}
+        panels, complete = material_panels(self.facade, pkg.materials, svc.data.materials, offers)
+        for panel in panels:
+            self.body.addWidget(panel)
         self.body.addStretch(1)
+        self.pending.setText("" if complete or not svc.data.materials else tr("materials.pending"))
         self.next.setEnabled(complete)
 
 

@@ -1,0 +1,127 @@
+"""While OCR reads a real A4 page, the GUI's event loop keeps turning.
+
+A QTimer ticks every 10 ms on the GUI thread and records the longest gap between ticks
+while the citizen's capture runs through the facade's background worker (camera, page
+capture, OCR, extraction).  The same meter, with the same page OCR'd on the GUI thread,
+must see the stall: that is what makes the first measurement mean something.
+
+On 2 cores shared with other work, the kernel sometimes keeps a runnable GUI thread waiting
+in the run queue; that wait (``/proc/self/task/<tid>/schedstat``, second field) is CPU
+contention, not the GUI thread being busy or blocked, so it is taken off each gap before the
+100 ms limit applies (the raw gaps are in the failure message).  On a quiet machine the wait
+is close to zero and raw and adjusted gaps agree.  A GUI thread doing the OCR itself is
+*running*, not waiting: with the capture called on the GUI thread instead of the worker this
+test fails (tried: adjusted stall 3.6 s, raw 16.3 s, under load 11).  Limit: contention from
+the terminal's own OCR threads is discounted as well.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEventLoop, QTimer
+
+from kiosk.docgen import render_demo_lease
+from kiosk.runtime import DEMO_CITIZENS
+from kiosk.session import Step
+from tests.conftest import Factory
+
+pytestmark = pytest.mark.slow
+BUSINESS = DEMO_CITIZENS[1]
+MAX_GAP_S = 0.100
+
+
+class TickMeter:
+    """Longest gap between the ticks of a 10 ms QTimer on the GUI thread (the calling thread)."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self._schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
+        self.t0 = self.last = 0.0
+        self.last_wait = self.last_cpu = 0.0
+        self.max_gap = 0.0  # raw
+        self.max_app_gap = 0.0  # less the time the runnable thread waited for a CPU
+        self.ticks = 0
+        # gaps over 50 ms: (ms since start, raw gap, adjusted gap, GUI thread's own CPU time in it), ms
+        self.long: list[tuple[int, int, int, int]] = []
+
+    def _sched(self) -> tuple[float, float]:
+        """(seconds on a CPU, seconds runnable but waiting for one) of the GUI thread so far."""
+        on_cpu, waiting = self._schedstat.read_text().split()[:2]
+        return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+    def _tick(self) -> None:
+        now, (cpu, wait) = time.perf_counter(), self._sched()
+        gap = now - self.last
+        app_gap = gap - (wait - self.last_wait)
+        if gap > 0.050:
+            at, ms = round((now - self.t0) * 1000), round(gap * 1000)
+            self.long.append((at, ms, round(app_gap * 1000), round((cpu - self.last_cpu) * 1000)))
+        self.max_gap = max(self.max_gap, gap)
+        self.max_app_gap = max(self.max_app_gap, app_gap)
+        self.last, self.last_wait, self.last_cpu = now, wait, cpu
+        self.ticks += 1
+
+    def run(
+        self, start: Callable[[], None], done: Callable[[Callable[[], None]], None], timeout_s: float
+    ) -> None:
+        """Start the meter, call ``start``, turn the real event loop until ``done``'s callback fires."""
+        loop = QEventLoop()
+        done(loop.quit)
+        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+        self.last = self.t0 = time.perf_counter()
+        self.last_cpu, self.last_wait = self._sched()
+        self.timer.start()
+        QTimer.singleShot(0, start)
+        loop.exec()
+        self.timer.stop()
+        self._tick()  # the last stretch counts too (a loop blocked to the end never ticked)
+
+
+def test_event_loop_never_stalls_while_ocr_reads_an_a4_page(kiosk: Factory) -> None:
+    terminal, ui, driver = kiosk()
+    assert terminal.bench is not None
+    driver.begin(BUSINESS.item_id)
+    driver.present(BUSINESS)
+    driver.wait_step(Step.FORM, timeout=60)
+    driver.fill_form(BUSINESS)
+    driver.click("formNext")
+    driver.wait_step(Step.MATERIALS)
+    driver.wait_until(lambda: ui.facade.bg.active() == 0, 10.0, "e-licence lookup done")
+    page = render_demo_lease()  # A4 at 1536x2048 (~185 dpi), what the document camera delivers
+    terminal.bench.place_document(page)
+
+    meter = TickMeter()
+    results: list[object] = []
+
+    def on_material(done: Callable[[], None]) -> None:
+        ui.facade.material.connect(lambda r: (results.append(r), done()))
+
+    started = time.perf_counter()
+    meter.run(lambda: ui.facade.capture_material("lease"), on_material, timeout_s=180)
+    elapsed = time.perf_counter() - started
+    assert results and results[0] is not None, "the capture did not finish"
+    result = terminal.service.data.materials["lease"]
+    assert result.ocr_ms > 300 and len(result.pages) == 1  # the OCR really ran on the page
+    assert meter.max_app_gap < MAX_GAP_S, (
+        f"GUI stalled {meter.max_app_gap * 1000:.0f} ms during OCR (raw {meter.max_gap * 1000:.0f} ms); "
+        f"gaps over 50 ms (at, raw, adjusted, GUI CPU): {meter.long}"
+    )
+    assert meter.ticks > 0.3 * elapsed / 0.010  # the loop really turned, not once at the end
+
+    # The meter sees the stall when the same OCR runs on the GUI thread.
+    blocked = TickMeter()
+    finished: list[bool] = []
+
+    def ocr_on_gui_thread() -> None:
+        terminal.service.ocr.recognise(page)
+        finished.append(True)
+
+    blocked.run(ocr_on_gui_thread, lambda done: QTimer.singleShot(50, done), timeout_s=120)
+    assert finished and blocked.max_app_gap > 3 * MAX_GAP_S
