@@ -8,6 +8,7 @@ of its kind (which is a transport, never a fake of this interface).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -148,6 +149,33 @@ class BarcodeReader(Protocol):
 
     def read_code(self, timeout: float) -> str | None:
         """The next scanned code as text, or ``None`` after ``timeout`` s."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- document scanner (f-ocr)
+class ScanSource(enum.Enum):
+    """Where the scanner takes the paper from.  Values are stable identifiers."""
+
+    FLATBED = "flatbed"
+    ADF = "adf"  # automatic document feeder: every sheet in the tray
+
+
+@runtime_checkable
+class DocumentScanner(Protocol):
+    """A flatbed or sheet-fed scanner (SANE): an optional capture source for materials,
+    next to the document camera."""
+
+    kind: str
+
+    def status(self) -> DeviceStatus: ...
+
+    def scan(self, source: ScanSource = ScanSource.FLATBED, resolution_dpi: int = 200) -> list[Frame]:
+        """The scanned pages as BGR images (one for the flatbed, every sheet for the feeder).
+
+        Raises a ``DeviceError`` subclass carrying the required action: scanner missing,
+        paper jam, feeder empty, cover open, busy, time-out."""
         ...
 
     def close(self) -> None: ...
