@@ -112,14 +112,18 @@ Quad = tuple[Point, Point, Point, Point]
 @dataclass(frozen=True)
 class RegionRead:
     """What :meth:`RapidOcrEngine.read_regions` read: lines (boxes in ``page`` pixels, reading
-    order), the page they refer to, and whether it was turned 180 degrees to read upright."""
+    order), the page they refer to, and how far it was turned to read upright."""
 
     lines: list[OcrLine]
     page: Frame
-    turned: bool
+    rotation: int = 0  # degrees clockwise the page was turned (0, 90, 180, 270)
+
+    @property
+    def turned(self) -> bool:
+        return self.rotation != 0
 
     def __repr__(self) -> str:
-        return f"RegionRead(<{len(self.lines)} lines>, turned={self.turned})"
+        return f"RegionRead(<{len(self.lines)} lines>, rotation={self.rotation})"
 
 
 def _tune_onnx_session(infer: Any, params: dict[str, Any]) -> None:
@@ -142,6 +146,21 @@ def _tune_onnx_session(infer: Any, params: dict[str, Any]) -> None:
     infer.session = ort.InferenceSession(
         session._model_path, sess_options=opts, providers=["CPUExecutionProvider"]
     )
+
+
+def _sideways(quads: list[Quad]) -> bool:
+    """Whether most of the detected text (by length) runs vertically: a page lying sideways
+    that page capture's line-profile check missed (a bordered certificate can fool it)."""
+    vertical = horizontal = 0.0
+    for q in quads:
+        p = np.asarray(q, dtype=np.float64)
+        w = float(np.linalg.norm(p[1] - p[0]))
+        h = float(np.linalg.norm(p[3] - p[0]))
+        if h > 1.5 * w:
+            vertical += h
+        elif w > 1.5 * h:
+            horizontal += w
+    return vertical > horizontal
 
 
 def _width_groups(crops: list[Frame], max_batch: int = 6, max_padding: float = 0.12) -> list[list[int]]:
@@ -197,16 +216,20 @@ class RapidOcrEngine:
                     from rapidocr import RapidOCR
 
                     engine: Any = RapidOCR(params=self._params)
-                    for component in (
-                        engine._load_det_model(),
-                        engine._load_cls_model(),
-                        engine._load_rec_model(),
+                    for section, component in (
+                        ("Det", engine._load_det_model()),
+                        ("Cls", engine._load_cls_model()),
+                        ("Rec", engine._load_rec_model()),
                     ):
-                        _tune_onnx_session(component.session, self._params)
+                        self._tune_session(section, component)
                     self._engine = engine
                 except Exception as err:  # rapidocr raises plain Exceptions on bad config/models
                     raise OcrError(f"cannot load OCR engine: {err}") from err
             return self._engine
+
+    def _tune_session(self, section: str, component: Any) -> None:
+        """Adjust the inference session of one loaded component (section Det, Cls or Rec)."""
+        _tune_onnx_session(component.session, self._params)
 
     def recognise(self, img_bgr: Frame) -> list[OcrLine]:
         engine = self._get_engine()
@@ -250,35 +273,40 @@ class RapidOcrEngine:
 
         Each region is cropped, the text detector runs on it scaled to ``det_side`` (its longer
         side), and every line found is cut from the full-resolution page and recognised in
-        batches.  Unless ``upright`` is given, the per-line orientation classifier looks at the
-        widest lines found: when most of them read upside down, the page is turned 180 degrees
-        and read again (the result says so).  A page :func:`kiosk.pagecapture.capture_page`
-        turned has had its 90/270 ambiguity left to this check."""
+        batches.  Unless ``upright`` is given, the page's orientation is checked on the lines
+        found: when most text runs vertically the page is turned 90 degrees, and when the per-line
+        orientation classifier reads most of the widest lines upside down it is turned 180; the
+        page is then detected again (the result carries the page read and the turn).  This
+        settles the 0/180 (and 90/270) ambiguity :func:`kiosk.pagecapture.capture_page` leaves."""
         engine = self._get_engine()
         start = time.perf_counter()
         with self._lock:
             try:
                 page = np.ascontiguousarray(img_bgr)
                 found = self._detect_regions(engine, page, regions, det_side)
-                turned = False
+                rotation = 0
+                if not upright and _sideways([quad for quad, _ in found]):
+                    page = np.ascontiguousarray(cv2.rotate(page, cv2.ROTATE_90_CLOCKWISE))
+                    found = self._detect_regions(engine, page, regions, det_side)
+                    rotation = 90
                 if not upright and self._upside_down(engine, [crop for _, crop in found]):
                     page = np.ascontiguousarray(cv2.rotate(page, cv2.ROTATE_180))
                     found = self._detect_regions(engine, page, regions, det_side)
-                    turned = True
+                    rotation = (rotation + 180) % 360
                 lines = self._recognise_crops(engine, found)
             except OcrError:
                 raise
             except Exception as err:  # rapidocr/onnxruntime raise plain Exceptions
                 raise OcrError(f"OCR failed: {err}") from err
         logger.info(
-            "OCR regions: %d lines in %.0f ms (%dx%d, turned=%s)",
+            "OCR regions: %d lines in %.0f ms (%dx%d, turned %d)",
             len(lines),
             (time.perf_counter() - start) * 1000,
             page.shape[1],
             page.shape[0],
-            turned,
+            rotation,
         )
-        return RegionRead(_reading_order(lines), page, turned)
+        return RegionRead(_reading_order(lines), page, rotation)
 
     def _detect_regions(
         self, engine: Any, page: Frame, regions: list[Region] | tuple[Region, ...], det_side: int
