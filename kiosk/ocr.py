@@ -48,6 +48,13 @@ class OcrEngine(Protocol):
         """Text lines in reading order (top to bottom, left to right)."""
         ...
 
+    def read_regions(
+        self, img_bgr: Frame, regions: list[Region] | tuple[Region, ...], *, upright: bool = False
+    ) -> RegionRead:
+        """Read only the given regions of a page of known layout, turning it upright first
+        unless ``upright`` (see :meth:`RapidOcrEngine.read_regions`)."""
+        ...
+
 
 class OcrError(RuntimeError):
     """The OCR engine could not be loaded or failed on an image."""
