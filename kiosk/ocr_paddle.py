@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,11 @@ class PaddleOcrEngine(RapidOcrEngine):
             raise OcrError(
                 "Paddle OCR engine not provisioned: paddlepaddle is not installed (make ocr-paddle)"
             )
+        with warnings.catch_warnings():
+            # paddle's import warns that ccache (for compiling custom C++ operators) is missing:
+            # nothing is compiled here
+            warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
+            import paddle  # noqa: F401
         return super()._get_engine()
 
     def _tune_session(self, section: str, component: Any) -> None:
