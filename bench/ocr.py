@@ -51,7 +51,7 @@ from kiosk.extractors import (
     run_extractor,
 )
 from kiosk.materials import normalise_text
-from kiosk.ocr import FAST_PARAMS, REGION_DET_SIDE, RapidOcrEngine
+from kiosk.ocr import DET_PAGE_SIDE, FAST_PARAMS, RapidOcrEngine
 from kiosk.pagecapture import capture_page
 
 Image = Any  # numpy BGR array
@@ -214,7 +214,7 @@ def run(
     quick: bool,
     params: dict[str, Any],
     log: Callable[[str], None],
-    det_side: int = REGION_DET_SIDE,
+    det_side: int = DET_PAGE_SIDE,
     engine: RapidOcrEngine | None = None,
 ) -> dict[str, Any]:
     engine = engine or RapidOcrEngine(params)
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="fewer documents and variants")
     ap.add_argument(
-        "--det-side", type=int, default=REGION_DET_SIDE, help="detection scale: a region's longer side"
+        "--det-side", type=int, default=DET_PAGE_SIDE, help="detection scale: the page's longer side"
     )
     ap.add_argument(
         "--engine", choices=("onnx", "paddle"), default="onnx", help="paddle: the optional Paddle engine"

@@ -101,11 +101,13 @@ FAST_PARAMS: dict[str, Any] = {
     "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
 }
 
-#: Longer side, in pixels, of a region as the text detector sees it in :meth:`RapidOcrEngine.read_regions`.
-#: A4 material on the document camera carries 30-45 px characters at 1536x2048; detection only
-#: has to find the lines, which it does reliably with 15-20 px characters, so it runs at about
-#: half scale, while recognition reads each line cropped from the full-resolution page.
-REGION_DET_SIDE = 800
+#: Longer side, in pixels, of the *page* as the text detector sees it in
+#: :meth:`RapidOcrEngine.read_regions` (regions are cut from the page at that scale, so the cost
+#: follows the region's area).  Detection only has to find the lines, which it does reliably with
+#: characters of 15-20 px: an A4 page at this size carries them for 10.5-pt print and larger,
+#: whatever the camera or scanner resolution, while recognition reads each line cropped from the
+#: full-resolution page.  Smaller images (an ID card frame) are not scaled up.
+DET_PAGE_SIDE = 1100
 
 #: Lines the orientation classifier looks at (the widest ones) to tell an upside-down page.
 _ORIENTATION_LINES = 8
@@ -274,12 +276,12 @@ class RapidOcrEngine:
         regions: list[Region] | tuple[Region, ...],
         *,
         upright: bool = False,
-        det_side: int = REGION_DET_SIDE,
+        det_side: int = DET_PAGE_SIDE,
     ) -> RegionRead:
         """Read a page of a known layout: only its ``regions`` (fractions of the page).
 
-        Each region is cropped, the text detector runs on it scaled to ``det_side`` (its longer
-        side), and every line found is cut from the full-resolution page and recognised in
+        Each region is cropped, the text detector runs on it at the scale that makes the page's
+        longer side ``det_side`` pixels (never enlarged), and every line found is cut from the full-resolution page and recognised in
         batches.  Unless ``upright`` is given, the page's orientation is checked on the lines
         found: when most text runs vertically the page is turned 90 degrees, and when the per-line
         orientation classifier reads most of the widest lines upside down it is turned 180; the
@@ -323,6 +325,7 @@ class RapidOcrEngine:
 
         det = engine._load_det_model()
         h, w = page.shape[:2]
+        scale = min(1.0, det_side / max(h, w))
         out: list[tuple[Quad, Frame]] = []
         for x0, y0, x1, y1 in regions:
             left, top = max(0, int(x0 * w)), max(0, int(y0 * h))
@@ -330,7 +333,6 @@ class RapidOcrEngine:
             if right - left < 8 or bottom - top < 8:
                 continue
             crop = page[top:bottom, left:right]
-            scale = min(1.0, det_side / max(crop.shape[:2]))
             small = crop
             if scale < 1.0:
                 small = np.asarray(

@@ -203,3 +203,21 @@ def test_upright_page_is_not_turned(engine: RapidOcrEngine) -> None:
     read = engine.read_regions(render_demo_lease(), LEASE.regions)
     assert not read.turned
     assert run_extractor(read.lines, LEASE).values()["lessee"] == "李建国"
+
+
+@pytest.mark.slow
+def test_high_resolution_scan_is_detected_at_page_scale(engine: RapidOcrEngine) -> None:
+    """A 300-dpi flatbed scan of the lease (2480 x 3307 px, here the rendered page enlarged) is
+    detected at the same page scale as a document-camera frame and its lines are read from the
+    full-resolution page (boxes in its pixels)."""
+    import cv2
+
+    page = render_demo_lease()
+    scan = np.asarray(cv2.resize(page, (2480, 3307), interpolation=cv2.INTER_CUBIC), np.uint8)
+    read = engine.read_regions(scan, LEASE.regions, upright=True)
+    out = run_extractor(read.lines, LEASE)
+    assert out.values()["lessee"] == "李建国"
+    assert out.values()["lessee_id"] == "37140219880721003X"
+    assert out.values()["premises_address"] == "山东省德州市德城区新华路26号"
+    x0, _ = out.fields["lessee"].box[0]  # type: ignore[index]
+    assert 200 < x0 < 260  # full-resolution page pixels (140 px at 1536 wide)
