@@ -103,9 +103,9 @@ FAST_PARAMS: dict[str, Any] = {
 
 #: Longer side, in pixels, of the *page* as the text detector sees it in
 #: :meth:`RapidOcrEngine.read_regions` (regions are cut from the page at that scale, so the cost
-#: follows the region's area).  Detection only has to find the lines, which it does reliably with
-#: characters of 15-20 px: an A4 page at this size carries them for 10.5-pt print and larger,
-#: whatever the camera or scanner resolution, while recognition reads each line cropped from the
+#: follows the region's area).  Detection only has to find the lines: an A4 page at this size
+#: (3.7 px/mm) shows 12-pt print about 16 px high, whatever the camera or scanner resolution
+#: (the bench's materials come to 20-40 px), while recognition reads each line cropped from the
 #: full-resolution page.  Smaller images (an ID card frame) are not scaled up.
 DET_PAGE_SIDE = 1100
 
@@ -338,10 +338,14 @@ class RapidOcrEngine:
                 small = np.asarray(
                     cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
                 )
-            # the detector's own resize is a no-op at this size (it rounds to multiples of 32)
-            det.limit_side_len = max(small.shape[:2])
-            det.limit_type = "max"
-            res = det(np.ascontiguousarray(small))
+            # the detector's own resize is a no-op at this size (it rounds to multiples of 32); its
+            # limits are put back so whole-page recognise() keeps FAST_PARAMS' detection scale
+            saved = det.limit_side_len, det.limit_type
+            det.limit_side_len, det.limit_type = max(small.shape[:2]), "max"
+            try:
+                res = det(np.ascontiguousarray(small))
+            finally:
+                det.limit_side_len, det.limit_type = saved
             if res.boxes is None:
                 continue
             for box in res.boxes:

@@ -116,3 +116,10 @@ def test_ocr_in_a_worker_leaves_the_interpreter_free(engine: RapidOcrEngine) -> 
     worker.join()
     assert len(gaps) > 20  # the OCR really ran alongside
     assert max(gaps) < 0.1, f"longest stall {max(gaps) * 1000:.0f} ms"
+
+
+def test_read_regions_leaves_the_whole_page_detection_scale_alone(engine: RapidOcrEngine) -> None:
+    det = engine._get_engine()._load_det_model()
+    before = (det.limit_side_len, det.limit_type)
+    engine.read_regions(render_demo_lease(), [(0.0, 0.0, 1.0, 0.3)])
+    assert (det.limit_side_len, det.limit_type) == before == (1152, "max")
