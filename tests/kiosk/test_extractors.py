@@ -221,3 +221,10 @@ def test_high_resolution_scan_is_detected_at_page_scale(engine: RapidOcrEngine) 
     assert out.values()["premises_address"] == "山东省德州市德城区新华路26号"
     x0, _ = out.fields["lessee"].box[0]  # type: ignore[index]
     assert 200 < x0 < 260  # full-resolution page pixels (140 px at 1536 wide)
+
+
+def test_sex_label_read_in_its_traditional_form() -> None:
+    lines = [_line("姓名张桂兰"), _line("性別"), _line("女"), _line("民族汉")]
+    # the value sits on the line after the label, as the detector splits them on the card
+    out = run_extractor(lines, ID_CARD_FRONT)
+    assert out.values()["sex"] == "女" and out.values()["nation"] == "汉"
