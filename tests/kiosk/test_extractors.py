@@ -173,3 +173,58 @@ def test_lease_photographed_sideways_and_warped(engine: RapidOcrEngine) -> None:
     # boxes are in rectified-page pixels, inside the page
     h, w = cap.page.shape[:2]
     assert all(0 <= x <= w and 0 <= y <= h for x, y in np.array(out.fields["lessee"].box))
+
+
+@pytest.mark.slow
+def test_upside_down_lease_is_turned_by_the_orientation_classifier(engine: RapidOcrEngine) -> None:
+    """capture_page without an OCR score leaves a page lying at 180 degrees as it is; read_regions
+    finds it upside down from its lines, turns it and reads the fields."""
+    frame = photograph(render_demo_lease(), rotation=180)
+    cap = capture_page(frame)
+    assert cap.rotation == 0
+    read = engine.read_regions(cap.page, LEASE.regions)
+    assert read.turned
+    out = run_extractor(read.lines, LEASE)
+    assert out.values()["lessee"] == "李建国"
+    assert out.values()["term_end"] == "2027-12-31"
+    assert out.to_confirm == ()
+    # boxes refer to the turned page the result carries
+    assert read.page.shape == cap.page.shape
+    x0, y0 = out.fields["lessee"].box[0]  # type: ignore[index]
+    assert x0 < read.page.shape[1] / 3 and y0 < read.page.shape[0] * 0.45
+    # told it is upright, the same page is read as it lies: no lessee found
+    as_is = engine.read_regions(cap.page, LEASE.regions, upright=True)
+    assert not as_is.turned
+    assert run_extractor(as_is.lines, LEASE).fields["lessee"].value != "李建国"
+
+
+@pytest.mark.slow
+def test_upright_page_is_not_turned(engine: RapidOcrEngine) -> None:
+    read = engine.read_regions(render_demo_lease(), LEASE.regions)
+    assert not read.turned
+    assert run_extractor(read.lines, LEASE).values()["lessee"] == "李建国"
+
+
+@pytest.mark.slow
+def test_high_resolution_scan_is_detected_at_page_scale(engine: RapidOcrEngine) -> None:
+    """A 300-dpi flatbed scan of the lease (2480 x 3307 px, here the rendered page enlarged) is
+    detected at the same page scale as a document-camera frame and its lines are read from the
+    full-resolution page (boxes in its pixels)."""
+    import cv2
+
+    page = render_demo_lease()
+    scan = np.asarray(cv2.resize(page, (2480, 3307), interpolation=cv2.INTER_CUBIC), np.uint8)
+    read = engine.read_regions(scan, LEASE.regions, upright=True)
+    out = run_extractor(read.lines, LEASE)
+    assert out.values()["lessee"] == "李建国"
+    assert out.values()["lessee_id"] == "37140219880721003X"
+    assert out.values()["premises_address"] == "山东省德州市德城区新华路26号"
+    x0, _ = out.fields["lessee"].box[0]  # type: ignore[index]
+    assert 200 < x0 < 260  # full-resolution page pixels (140 px at 1536 wide)
+
+
+def test_sex_label_read_in_its_traditional_form() -> None:
+    lines = [_line("姓名张桂兰"), _line("性別"), _line("女"), _line("民族汉")]
+    # the value sits on the line after the label, as the detector splits them on the card
+    out = run_extractor(lines, ID_CARD_FRONT)
+    assert out.values()["sex"] == "女" and out.values()["nation"] == "汉"

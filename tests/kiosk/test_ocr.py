@@ -70,3 +70,56 @@ def test_other_lease_is_read_and_mismatch_detected(engine: RapidOcrEngine) -> No
 
 def test_blank_page_has_no_lines(engine: RapidOcrEngine) -> None:
     assert engine.recognise(np.full((400, 300, 3), 255, np.uint8)) == []
+
+
+def test_recognition_batches_hold_lines_of_nearly_the_same_width() -> None:
+    from kiosk.ocr import _width_groups
+
+    crops = [np.zeros((40, w, 3), np.uint8) for w in (400, 100, 410, 1200, 105, 430, 1210)]
+    groups = _width_groups(crops)
+    assert sorted(i for g in groups for i in g) == list(range(7))
+    assert groups == [[1, 4], [0, 2, 5], [3, 6]]
+    assert len(_width_groups([np.zeros((40, 400, 3), np.uint8)] * 9)) == 2  # at most 6 a batch
+
+
+def test_read_regions_of_a_blank_page_and_empty_regions(engine: RapidOcrEngine) -> None:
+    blank = np.full((600, 400, 3), 255, np.uint8)
+    read = engine.read_regions(blank, [(0.0, 0.0, 1.0, 1.0), (0.5, 0.5, 0.5, 0.9)])
+    assert read.lines == [] and not read.turned
+
+
+def test_ocr_in_a_worker_leaves_the_interpreter_free(engine: RapidOcrEngine) -> None:
+    """The Qt event loop needs the GIL: while a page is read on a worker thread, a thread that
+    wakes every 5 ms must never wait more than 100 ms (onnxruntime and OpenCV release the GIL;
+    the Python pre/post-processing between them runs in short slices)."""
+    import time
+
+    page = render_demo_lease()
+    done = threading.Event()
+    gaps: list[float] = []
+
+    def work() -> None:
+        try:
+            engine.read_regions(page, [(0.0, 0.0, 1.0, 0.45)])
+            engine.recognise(page)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work)
+    last = time.perf_counter()
+    worker.start()
+    while not done.is_set():
+        time.sleep(0.005)
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+    worker.join()
+    assert len(gaps) > 20  # the OCR really ran alongside
+    assert max(gaps) < 0.1, f"longest stall {max(gaps) * 1000:.0f} ms"
+
+
+def test_read_regions_leaves_the_whole_page_detection_scale_alone(engine: RapidOcrEngine) -> None:
+    det = engine._get_engine()._load_det_model()
+    before = (det.limit_side_len, det.limit_type)
+    engine.read_regions(render_demo_lease(), [(0.0, 0.0, 1.0, 0.3)])
+    assert (det.limit_side_len, det.limit_type) == before == (1152, "max")
