@@ -55,6 +55,7 @@ from kiosk.delivery import (
     validate_express,
 )
 from kiosk.elicence import ELicence, ELicenceSource
+from kiosk.extractors import EXTRACTORS
 from kiosk.face import FaceProgress, FaceResult, FaceVerifier, LivenessCheck
 from kiosk.face_prompts import FacePrompter
 from kiosk.forms import known_values
@@ -608,10 +609,13 @@ class KioskService:
         t0 = time.perf_counter()
         # Find the page, correct perspective and 90° turns, and check legibility before OCR.
         capture = capture_page(image)
-        image = capture.page
-        lines = self.ocr.recognise(image)
+        # Known layouts read only their regions; the engine settles 0/180 on the lines it finds
+        # and the page it returns (possibly turned) is what the field boxes refer to.
+        known = EXTRACTORS.get(material_type)
+        regions = known.regions if known is not None else ((0.0, 0.0, 1.0, 1.0),)
+        read = self.ocr.read_regions(capture.page, regions)
         ocr_ms = (time.perf_counter() - t0) * 1000.0
-        return mc.make_page(image, lines, ocr_ms, [i.value for i in capture.issues])
+        return mc.make_page(read.page, read.lines, ocr_ms, [i.value for i in capture.issues])
 
     def _set_material(self, material_type: str, result: MaterialResult | None) -> MaterialResult | None:
         data = self.machine.data

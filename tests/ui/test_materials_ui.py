@@ -139,8 +139,24 @@ def test_e_licence_offered_before_the_scan_and_used(kiosk: Factory) -> None:
     assert all(c.match for c in lease.checks)
 
 
+def test_platform_e_licence_offered_from_the_sandbox(kiosk: Factory) -> None:
+    """The terminal's own source: signed licences from the sandbox platform, verified here."""
+    terminal, _ui, driver = kiosk()
+    assert terminal.service.elicences is not None
+    _to_materials(driver)
+    name = "elicence:lease:LF-371402-2025-000318"
+    driver.wait_until(lambda: driver.window.findChild(QPushButton, name) is not None, 20.0, "offer")
+    driver.click(name)
+    driver.wait_until(
+        lambda: driver.window.findChild(QWidget, "elicenceUsed:lease") is not None, 10.0, "e-licence used"
+    )
+    lease = terminal.service.data.materials["lease"]
+    assert lease.licence_id == "LF-371402-2025-000318" and lease.pages == ()
+
+
 def test_no_offer_without_an_e_licence_source(kiosk: Factory) -> None:
-    _terminal, _ui, driver = kiosk()
+    terminal, _ui, driver = kiosk()
+    terminal.service.elicences = None
     _to_materials(driver)
     driver.wait_until(lambda: driver.facade.bg.active() == 0, 10.0, "lookup done")
     assert driver.window.findChildren(QPushButton, QRegularExpression("^elicence:")) == []
