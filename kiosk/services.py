@@ -36,6 +36,7 @@ from devices.interfaces import (
     ReceiptPrinter,
 )
 from kiosk import logsetup, outputs, records
+from kiosk import publicity as publicity_queue
 from kiosk.config import TerminalConfig
 from kiosk.face import FaceResult, FaceVerifier
 from kiosk.forms import known_values
@@ -602,6 +603,7 @@ class KioskService:
                 publicity=publicity,
             )
             archived = self.ledger.record_approval(entry, publicity, now)
+            publicity_queue.queue_publicity(self.store, publicity, now)  # b-outbox: to the platform
         except (OSError, ValueError, StorageError) as err:
             log.error("ledger/archive record failed for case %s: %s", data.case_id, err)
             self.store.audit("ledger_failed", {"case": data.case_id, "error": type(err).__name__})
@@ -615,6 +617,17 @@ class KioskService:
                 "ms": round(archived.elapsed_ms, 1),
             },
         )
+
+    def revoke_publicity(self, case_id: str, reason: str) -> str:
+        """§8.4.4: a revoked decision stops being published: queue the revocation to the platform
+        (after the publication) and archive the withdrawn record.  Returns the revocation's job id."""
+        now = self._clock()
+        job_id, withdrawn = publicity_queue.queue_revocation(self.store, case_id, reason, now)
+        if self.ledger is not None:
+            self.ledger.record_revocation(withdrawn, now)
+        self.store.audit("publicity_revoked", {"case": case_id, "job": job_id})
+        self.drainer.kick()
+        return job_id
 
     def _wait_for_ack(self, case_id: str, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s

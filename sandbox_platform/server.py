@@ -111,6 +111,7 @@ class SandboxServer:
         """Stop and release the database."""
         self.stop()
         self.app.state.db.close()
+        self.app.state.outbox.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
