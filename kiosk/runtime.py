@@ -30,16 +30,23 @@ from devices.interfaces import DocumentPrinter
 from devices.printer.escpos_printer import EscPosReceiptPrinter
 from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.config import REPO_ROOT, Profile, TerminalConfig
-from kiosk.crypto import derive_key, load_or_create_machine_secret, load_or_create_terminal_key
+from kiosk.crypto import (
+    FieldAlgorithm,
+    derive_key,
+    load_or_create_machine_secret,
+    load_or_create_terminal_key,
+)
 from kiosk.docgen import render_lease
 from kiosk.face import FaceVerifier
 from kiosk.ocr import RapidOcrEngine
 from kiosk.outbox import OutboxDrainer
 from kiosk.platform_client import PlatformClient, PlatformError
 from kiosk.records import Ledger
+from kiosk.retention import RetentionWiper
 from kiosk.review import ReviewEngine
 from kiosk.rulesync import RuleSync, provision_root
 from kiosk.services import Devices, KioskService
+from kiosk.uploads import FieldKeyring
 from offline_cache.store import Store
 
 log = logging.getLogger(__name__)
@@ -148,6 +155,7 @@ class Terminal:
     _owned_tmp: Path | None = None
     _warm_up: threading.Thread | None = None
     syncer: PeriodicSync | None = None
+    retention: RetentionWiper | None = None  # b-outbox
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -170,6 +178,8 @@ class Terminal:
             self._warm_up.join(timeout=60)
         if self.syncer is not None:
             self.syncer.stop()
+        if self.retention is not None:
+            self.retention.stop()
         self.drainer.stop()
         self.service.close()
         for dev in (
@@ -234,7 +244,15 @@ def build_terminal(
         timeout=config.platform.timeout_s,
         signing_key=load_or_create_terminal_key(secrets_dir / "signing.pem"),
     )
-    drainer = OutboxDrainer(store, client)
+    # b-outbox: cases and attachments travel sealed with the field key agreed with the platform.
+    keyring = FieldKeyring(
+        store,
+        client,
+        machine_secret,
+        terminal_id=config.terminal_id,
+        algorithm=FieldAlgorithm(config.platform.field_algorithm),
+    )
+    drainer = OutboxDrainer(store, client, cipher=keyring.cipher)
     review = ReviewEngine()
     tuf_dir = workdir / "tuf"
     rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
@@ -264,7 +282,22 @@ def build_terminal(
     drainer.start(interval_s=config.platform.upload_interval_s)
     syncer = PeriodicSync(service, config.platform.sync_interval_s)
     syncer.start()
-    return Terminal(config, service, store, client, drainer, bench, sandbox, workdir, owned, syncer=syncer)
+    # b-outbox: personal data wiped after the retention period, at start and then on a schedule.
+    retention = RetentionWiper(store, config.retention.personal_data_days)
+    retention.start(config.retention.check_interval_s)
+    return Terminal(
+        config,
+        service,
+        store,
+        client,
+        drainer,
+        bench,
+        sandbox,
+        workdir,
+        owned,
+        syncer=syncer,
+        retention=retention,
+    )
 
 
 class PeriodicSync:

@@ -11,7 +11,6 @@ except bugs.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -44,7 +43,7 @@ from kiosk.identity import mask_id_number
 from kiosk.items import ItemPackage, load_package, search
 from kiosk.materials import CrossCheckResult, ExtractedField, FieldSpec, cross_check, extract_fields
 from kiosk.ocr import OcrEngine
-from kiosk.outbox import OutboxDrainer
+from kiosk.outbox import JOB_ATTACHMENT, OutboxDrainer
 from kiosk.pagecapture import capture_page
 from kiosk.platform_client import PlatformClient
 from kiosk.records import Ledger
@@ -52,7 +51,7 @@ from kiosk.review import Decision, Outcome, ReviewEngine, build_inputs
 from kiosk.rulesync import RuleSync, last_verified_at
 from kiosk.session import EndReason, SessionData, SessionMachine, Step
 from kiosk.warnings import WarningHit, WarningList, check_warnings, load_warning_list
-from offline_cache.store import OutboxState, StorageError, Store
+from offline_cache.store import NewAttachment, OutboxState, StorageError, Store
 
 log = logging.getLogger(__name__)
 
@@ -536,9 +535,16 @@ class KioskService:
         data.signature_png = signature_png
         self.machine.go(Step.SUBMIT)
         case_id = str(uuid.uuid4())
-        payload = self._case_payload(case_id)
+        attachments = self._case_attachments()
+        payload = self._case_payload(case_id, attachments)
         try:
-            self.store.add_case(case_id, self._item_id(), payload, self._clock().timestamp())
+            self.store.add_case(
+                case_id,
+                self._item_id(),
+                payload,
+                self._clock().timestamp(),
+                attachments=list(attachments.values()),
+            )
         except StorageError as err:
             log.error("storing case failed: %s", err)
             self._set_problem(
@@ -638,7 +644,40 @@ class KioskService:
             time.sleep(0.05)
         return False
 
-    def _case_payload(self, case_id: str) -> bytes:
+    def _case_attachments(self) -> dict[str, NewAttachment]:
+        """Material page images and the signature, uploaded in resumable chunks before the case body
+        (b-outbox); the case references them by attachment id (and the platform by SHA-256)."""
+        data = self.machine.data
+        out = {
+            f"material:{r.material_type}": NewAttachment(
+                str(uuid.uuid4()), f"material:{r.material_type}", "image/jpeg", r.image_jpeg
+            )
+            for r in data.materials.values()
+        }
+        if data.signature_png:
+            out["signature"] = NewAttachment(str(uuid.uuid4()), "signature", "image/png", data.signature_png)
+        return out
+
+    def _queue_certificate(self, case_id: str, pdf: bytes) -> None:
+        """The certificate PDF goes to the platform as a late attachment of the case (its own job), from
+        where ``GET /api/v1/cases/{case_id}/certificate`` serves it (b-outbox)."""
+        attachment = NewAttachment(str(uuid.uuid4()), "certificate", "application/pdf", pdf)
+        try:
+            self.store.add_job(
+                str(uuid.uuid4()),
+                JOB_ATTACHMENT,
+                json.dumps({"attachment_id": attachment.attachment_id}).encode("ascii"),
+                self._clock().timestamp(),
+                case_id=case_id,
+                attachment=attachment,
+            )
+        except StorageError as err:
+            log.error("queueing the certificate of case %s failed: %s", case_id, err)
+            return
+        self.drainer.kick()
+
+    def _case_payload(self, case_id: str, attachments: dict[str, NewAttachment] | None = None) -> bytes:
+        attachments = attachments or {}
         data = self.machine.data
         pkg = self.package(self._item_id())
         decision: Decision = data.decision
@@ -664,7 +703,9 @@ class KioskService:
                     },
                     "cross_checks": [{"field": c.field, "match": c.match} for c in r.checks],
                     "image_sha256": r.image_sha256,
-                    "image_jpeg_b64": base64.b64encode(r.image_jpeg).decode("ascii"),
+                    "image_attachment": attachments[f"material:{r.material_type}"].attachment_id
+                    if f"material:{r.material_type}" in attachments
+                    else None,
                 }
                 for r in data.materials.values()
             ],
@@ -681,7 +722,9 @@ class KioskService:
                 for h in data.warnings
             ],
             "decision": decision.to_record(),
-            "signature_png_b64": base64.b64encode(data.signature_png or b"").decode("ascii"),
+            "signature_attachment": attachments["signature"].attachment_id
+            if "signature" in attachments
+            else None,
         }
         return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
@@ -730,6 +773,8 @@ class KioskService:
                     verify_url=f"https://zwfw.example.gov.cn/verify/{cert_no}",
                 )
             )
+            if data.case_id:
+                self._queue_certificate(data.case_id, pdf)
             try:
                 self.devices.document_printer.print_pdf(pdf, title=cert_no)
                 cert_ok = True
