@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger(__name__)
 
@@ -682,7 +683,11 @@ def outbox_router(state: OutboxPlatform, terminal: Callable[..., Coroutine[Any, 
         caller: str = Depends(terminal),
         content_range: str | None = Header(default=None),
     ) -> UploadSession:
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect as err:  # the connection dropped mid-chunk: nothing is committed
+            log.info("sandbox: chunk of upload %s cut off; not committed", upload_id)
+            raise _problem(status.HTTP_400_BAD_REQUEST, "incomplete chunk") from err
         found = state.append(upload_id, caller, content_range, body)
         response.headers["Upload-Offset"] = str(found["offset"])
         return _session_model(found)

@@ -1,4 +1,5 @@
-"""SIGKILL the terminal mid submit-and-upload 200+ times; every acknowledged case lands exactly once."""
+"""SIGKILL the terminal mid submit-and-upload 200+ times; every acknowledged case lands exactly once,
+with its attachment (uploaded in resumable chunks before the body) and its sealed body intact."""
 
 from __future__ import annotations
 
@@ -32,4 +33,5 @@ def test_sigkill_never_loses_or_duplicates(server: SandboxServer, tmp_path: Path
     assert result.all_sent, result
     assert result.lost == 0, result
     assert result.duplicated == 0, result
+    assert result.attachments_bad == 0, result
     assert result.on_platform >= result.acknowledged
