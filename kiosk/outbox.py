@@ -12,6 +12,14 @@ original acknowledgement.
 * token refused (401/403): retried likewise (re-enrolment is staff's job);
 * request rejected (other 4xx) or conflict (409): the entry is dead-lettered
   for hall staff, the batch goes on.
+
+A case's attachments (page images, signature) are uploaded first, in resumable
+chunks (:class:`kiosk.uploads.AttachmentUploader`), then the body that references
+them; with a ``cipher`` (the field key agreed with the platform) body and
+attachments travel sealed.  After the cases come the other jobs of the store's
+``jobs`` table, each with its own idempotency key: publicity records, their
+revocations (only after the publication was sent) and late attachments such as the
+certificate PDF.  docs/uploads.md describes the protocol.
 """
 
 from __future__ import annotations
