@@ -442,6 +442,13 @@ class PlatformClient:
             raise PlatformUnavailable("publicity listing is not a list")
         return data
 
+    def sandbox_publicity(self) -> list[dict[str, Any]]:
+        """Sandbox only: every publicity record received, revoked ones included (tests)."""
+        data = self._json(self._request("GET", "/_sandbox/publicity", auth=False))
+        if not isinstance(data, list):
+            raise PlatformUnavailable("/_sandbox/publicity is not a list")
+        return data
+
     def opened_case(self, case_id: str) -> bytes:
         """Sandbox only: the case payload as the platform read it after opening the sealed fields."""
         data = self._json(self._request("GET", f"/_sandbox/cases/{_seg(case_id)}/opened", auth=False))
