@@ -18,6 +18,8 @@ left and compares:
 * ``duplicated``: ids the platform holds more than once, plus cases the platform
   has that the terminal's store does not (phantoms);
 * every local case ``sent``; ``PRAGMA integrity_check`` = ok; audit chain intact;
+* publicity jobs (one per case, queued after it with their own key) count in
+  ``lost``/``duplicated`` the same way;
 * ``attachments_bad``: platform cases whose attachment reference is not the page
   the terminal stored, or whose opened body is not the one it sealed.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import hashlib
+import json
 import multiprocessing
 import os
 import random
@@ -37,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.outbox import Backoff, OutboxDrainer
+from kiosk.outbox import JOB_PUBLICITY, Backoff, OutboxDrainer
 from kiosk.platform_client import PlatformClient
 from kiosk.uploads import AttachmentUploader, FieldKeyring
 from offline_cache.store import NewAttachment, OutboxState, Store
@@ -56,6 +59,27 @@ PRELOAD = [
 PAYLOAD = '{"id_number":"371402195203140022","name":"张桂兰","form":{"x":1}}'.encode()
 PAGE_BYTES = 40_000
 CHUNK_BYTES = 16 * 1024
+
+
+PUBLICITY_MARK = "P"  # acknowledgement lines of publicity jobs (case ids are hex UUIDs)
+
+
+def publicity_for(publicity_id: str, case_id: str) -> bytes:
+    record = {
+        "party_name": "张桂兰",
+        "party_type": "natural_person",
+        "id_type": "resident_id",
+        "id_number": "3714**********0022",
+        "upload_time": "2026-11-23T10:00:00+08:00",
+        "decision_document_name": "老年人优待证",
+        "decision_document_number": f"YDZ-{case_id[:8]}",
+        "authority": "德州市德城区民政局",
+        "permit_category": "other",
+        "content": "老年人优待证申领：准予办理",
+        "decision_date": "2026-11-23",
+        "case_id": case_id,
+    }
+    return json.dumps({"publicity_id": publicity_id, "record": record}, ensure_ascii=False).encode("utf-8")
 
 
 def page_for(case_id: str) -> bytes:
@@ -115,6 +139,11 @@ def child_main(
         page = NewAttachment(str(uuid.uuid4()), "material:page:0", "image/jpeg", page_for(case_id))
         store.add_case(case_id, ITEM_ID, PAYLOAD, time.time(), attachments=[page])
         os.write(fd, (case_id + "\n").encode("ascii"))
+        publicity_id = str(uuid.uuid4())  # its own job, its own key (as an approval queues it)
+        store.add_job(
+            publicity_id, JOB_PUBLICITY, publicity_for(publicity_id, case_id), time.time(), case_id=case_id
+        )
+        os.write(fd, (PUBLICITY_MARK + publicity_id + "\n").encode("ascii"))
         drainer.drain_once()
     drainer.drain_once(1000)
 
@@ -248,7 +277,9 @@ def _check(
 def _check_with(
     ctl: PlatformClient, db_path: Path, key: bytes, ack_path: Path, terminal_id: str, runs: int, secret: bytes
 ) -> CrashResult:
-    acknowledged = ack_path.read_text("ascii").split() if ack_path.exists() else []
+    lines = ack_path.read_text("ascii").split() if ack_path.exists() else []
+    acknowledged = [x for x in lines if not x.startswith(PUBLICITY_MARK)]
+    acknowledged_publicity = {x[len(PUBLICITY_MARK) :] for x in lines if x.startswith(PUBLICITY_MARK)}
     with Store(db_path, key=key) as store:
         integrity = str(store.pragma("integrity_check"))
         # Restart: a fresh drainer with a clock past every backoff drains what is left.
@@ -262,12 +293,16 @@ def _check_with(
             uploader=AttachmentUploader(store, ctl, keyring.cipher, chunk_bytes=CHUNK_BYTES),
         )
         for _ in range(100):
-            if store.outbox_counts()[OutboxState.PENDING] == 0:
+            if (
+                store.outbox_counts()[OutboxState.PENDING] == 0
+                and store.job_counts()[OutboxState.PENDING] == 0
+            ):
                 break
             drainer.drain_once()
-        counts = store.outbox_counts()
-        all_sent = counts[OutboxState.PENDING] == 0 and counts[OutboxState.DEAD] == 0
+        counts, job_counts = store.outbox_counts(), store.job_counts()
+        all_sent = all(c[OutboxState.PENDING] == 0 and c[OutboxState.DEAD] == 0 for c in (counts, job_counts))
         local = {r[0] for r in store.db.execute("SELECT case_id FROM cases").fetchall()}
+        local_jobs = {j.job_id for j in store.jobs(kind=JOB_PUBLICITY)}
         audit_ok = store.verify_audit()
     cases = [c for c in ctl.received_cases() if c.get("terminal_id") == terminal_id]
     received = [c["case_id"] for c in cases]
@@ -278,8 +313,13 @@ def _check_with(
         expected = hashlib.sha256(page_for(c["case_id"])).hexdigest()
         if [r.get("sha256") for r in refs] != [expected] or ctl.opened_case(c["case_id"]) != PAYLOAD:
             attachments_bad += 1
+    published = collections.Counter(
+        p["publicity_id"] for p in ctl.sandbox_publicity() if p["terminal_id"] == terminal_id
+    )
     lost = sum(1 for case_id in set(acknowledged) if seen[case_id] == 0)
+    lost += sum(1 for pid in acknowledged_publicity if published[pid] == 0)
     duplicated = sum(n - 1 for n in seen.values() if n > 1) + len(set(seen) - local)
+    duplicated += sum(n - 1 for n in published.values() if n > 1) + len(set(published) - local_jobs)
     return CrashResult(
         runs=runs,
         acknowledged=len(acknowledged),
@@ -288,6 +328,6 @@ def _check_with(
         duplicated=duplicated,
         integrity=integrity,
         audit_ok=audit_ok,
-        all_sent=all_sent and set(acknowledged) <= local,
+        all_sent=all_sent and set(acknowledged) <= local and acknowledged_publicity <= local_jobs,
         attachments_bad=attachments_bad,
     )
