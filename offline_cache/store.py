@@ -857,6 +857,14 @@ class Store:
                 (error, next_attempt_at),
             )
 
+    def requeue_job(self, job_id: str, now: float) -> None:
+        """Put a dead-lettered job back in the queue (maintenance mode)."""
+        with self._write() as db:
+            self._update_job(
+                db, job_id, "UPDATE jobs SET state = 'pending', next_attempt_at = ? WHERE job_id = ?", (now,)
+            )
+            self._append_audit(db, "job.requeued", {"job_id": job_id}, now)
+
     def mark_job_dead(self, job_id: str, error: str) -> None:
         with self._write() as db:
             self._update_job(
@@ -887,7 +895,8 @@ class Store:
         """Wipe the personal data of cases the platform acknowledged before ``sent_before``.
 
         The case payload is replaced by ``residue(case_id, payload)`` (what the hall must keep,
-        without personal data) and attachment bodies are dropped; the outbox row (state, ack), the
+        without personal data) and uploaded attachment bodies are dropped (one still waiting for its
+        upload is dropped by the first call after it went); the outbox row (state, ack), the
         jobs (publicity records hold only the published form) and the audit trail stay.
         Each case is wiped in its own transaction, with an audit row; returns the wiped case ids.
         """
@@ -912,9 +921,19 @@ class Store:
                     "UPDATE cases SET payload = ?, encoding = 'wiped', wiped_at = ? WHERE case_id = ?",
                     (residue(case_id, bytes(row[0])), now, case_id),
                 )
-                db.execute("UPDATE attachments SET body = NULL WHERE case_id = ?", (case_id,))
+                # An attachment still waiting for upload (a late certificate) keeps its body until it
+                # is uploaded; a later round drops it then.
+                db.execute(
+                    "UPDATE attachments SET body = NULL WHERE case_id = ? AND uploaded_at IS NOT NULL",
+                    (case_id,),
+                )
                 self._append_audit(db, "case.personal_data_wiped", {"case_id": case_id}, now)
             wiped.append(case_id)
+        with self._write() as db:
+            db.execute(
+                "UPDATE attachments SET body = NULL WHERE body IS NOT NULL AND uploaded_at IS NOT NULL AND "
+                "case_id IN (SELECT case_id FROM cases WHERE wiped_at IS NOT NULL)"
+            )
         return wiped
 
     def case_wiped_at(self, case_id: str) -> float | None:

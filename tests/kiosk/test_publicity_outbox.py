@@ -146,3 +146,6 @@ def test_unmasked_id_number_is_refused_and_dead_lettered(store: Store, client: P
     job = store.job(job_id)
     assert job is not None and job.state is OutboxState.DEAD and "422" in (job.last_error or "")
     assert client.published_records() == []
+    # Maintenance can put it back in the queue.
+    store.requeue_job(job_id, NOW.timestamp())
+    assert [j.job_id for j in store.pending_jobs(10, NOW.timestamp())] == [job_id]

@@ -56,6 +56,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _add(store: Store, at: float) -> str:
+    """A case whose page image went to the platform with it."""
     case_id = str(uuid.uuid4())
     page = NewAttachment(
         str(uuid.uuid4()), "material:lease", "image/jpeg", b"\xff\xd8 page of " + NAME.encode()
@@ -68,6 +69,8 @@ def test_only_acknowledged_cases_past_the_period_are_wiped(store: Store) -> None
     t0 = 1_800_000_000.0
     old, recent, pending = _add(store, t0), _add(store, t0), _add(store, t0)
     store.mark_sent(old, b'{"platform_ref":"SBX1"}', t0)
+    for a in store.case_attachments(old):
+        store.mark_attachment_uploaded(a.attachment_id, t0)
     store.mark_sent(recent, b'{"platform_ref":"SBX2"}', t0 + 2 * DAY_S)
     now = [t0 + 2.5 * DAY_S]
     wiper = RetentionWiper(store, retention_days=1.0, clock=lambda: now[0])
@@ -132,3 +135,22 @@ def test_retention_is_configured(store: Store) -> None:
         RetentionConfig(personal_data_days=0)
     with pytest.raises(ValueError):
         RetentionWiper(store, retention_days=0)
+
+
+def test_a_late_attachment_waiting_for_upload_is_wiped_once_uploaded(store: Store) -> None:
+    t0 = 1_800_000_000.0
+    case_id = _add(store, t0)
+    store.mark_sent(case_id, b"{}", t0)
+    for a in store.case_attachments(case_id):
+        store.mark_attachment_uploaded(a.attachment_id, t0)
+    cert = NewAttachment(str(uuid.uuid4()), "certificate", "application/pdf", b"%PDF " + NAME.encode())
+    store.add_job(str(uuid.uuid4()), "attachment", b"{}", t0, case_id=case_id, attachment=cert)
+    now = [t0 + 2 * DAY_S]
+    wiper = RetentionWiper(store, retention_days=1.0, clock=lambda: now[0])
+    assert wiper.run_once() == [case_id]
+    bodies = {a.name: a.body for a in store.case_attachments(case_id)}
+    assert bodies["material:lease"] is None
+    assert bodies["certificate"] is not None  # still to be uploaded: kept for now
+    store.mark_attachment_uploaded(cert.attachment_id, now[0])
+    assert wiper.run_once() == []
+    assert all(a.body is None for a in store.case_attachments(case_id))
