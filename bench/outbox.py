@@ -9,18 +9,22 @@
    ``attachments_bad`` (each case carries a page image uploaded in resumable
    chunks, body and image sealed with the agreed field key).
 
-Where a crash run's time went (profiled under load ~11 on 2 cores, before the
-changes: ~0.28 s a run, 653 in 180 s): the random kill delay (0-0.3 s from
-process start, ~0.15 s mean, part of it spent while the child was still
-starting), the forkserver child's bootstrap (fork + unpickling, ~35-50 ms), the
-child's first use of SQLCipher and OpenSSL (X25519/HKDF/AES-GCM, 20-60 ms),
-kill + join (~15 ms), and an HTTP call per run to switch the fault mode.  Now:
-the forkserver preloads only the submit/upload path and pays those first-use
-costs once (tests/crash/warm.py); the child says when its store is open and the
-kill delay (0-0.2 s) starts there (one run in ten is killed at once, during
-start-up); the fault mode changes every 3 runs; and ``--lanes`` (default 2)
-terminals run side by side, each with its own store and terminal id, so one's
-waits overlap another's work.  The sandbox is one long-lived server.
+Where a crash run's time went (profiled on 2 cores): the largest share was
+not the kill delay but multiprocessing's main-module fix-up: every forkserver
+child re-ran ``bench.outbox`` (``python -m``), whose imports pull in the sandbox
+(uvicorn, FastAPI), ~0.3 s a child; then the child's first use of SQLCipher and
+OpenSSL (X25519/HKDF/AES-GCM, 20-60 ms), the fork and unpickling (~10-50 ms),
+kill + join (~10 ms), the random kill delay (0-0.3 s from process start, part
+of it spent while the child was still starting) and an HTTP call per run to
+switch the fault mode.  Now the forkserver imports the main module and the
+submit/upload path once and pays the first-use costs once
+(tests/crash/warm.py); the child says when its store is open and the kill
+delay (0-0.2 s) starts there (one run in ten is killed at once, during
+start-up); children catch up on the queue before submitting more, so the final
+check does not drain a backlog; the fault mode changes every 3 runs; and
+``--lanes`` (default 2) terminals run side by side, each with its own store and
+terminal id, so one's waits overlap another's work.  The sandbox is one
+long-lived server.
 
 The last line of stdout is one JSON object.
 """
