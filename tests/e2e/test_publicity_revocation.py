@@ -43,8 +43,12 @@ def test_approval_published_then_revoked(kiosk: Factory) -> None:
 
     revocation = terminal.service.revoke_publicity(record.case_id, "许可决定被依法撤销")
     assert _wait(lambda: published_ids() == [])
-    sent = terminal.store.job(revocation)
-    assert sent is not None and sent.state is OutboxState.SENT
+
+    def revocation_sent() -> bool:  # the drainer records the answer just after the platform acted
+        sent = terminal.store.job(revocation)
+        return sent is not None and sent.state is OutboxState.SENT
+
+    assert _wait(revocation_sent)
     # The ledger keeps the approval and archives the revocation as a new record.
     assert terminal.service.ledger is not None and terminal.service.ledger.verify() == 2
     [revoked] = [p for p in client.sandbox_publicity() if p["publicity_id"] == job.job_id]
