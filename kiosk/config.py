@@ -99,6 +99,16 @@ class PlatformConfig(_Model):
     timeout_s: float = Field(5.0, gt=0)
     sync_interval_s: float = Field(300.0, gt=0)
     upload_interval_s: float = Field(5.0, gt=0)
+    # b-outbox: algorithm of the field cipher agreed with the platform (docs/security.md)
+    field_algorithm: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
+
+
+class RetentionConfig(_Model):
+    """Local retention of personal data (b-outbox): wiped this long after the platform acknowledged
+    the case; the ledger/archive (§8.5) keeps its masked/hashed record."""
+
+    personal_data_days: float = Field(30.0, gt=0)
+    check_interval_s: float = Field(3600.0, gt=0)  # the background wipe runs this often (and at start)
 
 
 class SessionConfig(_Model):
@@ -177,6 +187,7 @@ class TerminalConfig(_Model):
     delivery: DeliveryConfig = DeliveryConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
     face: FaceConfig = FaceConfig()
+    retention: RetentionConfig = RetentionConfig()  # b-outbox
 
     def data_path(self) -> Path:
         p = Path(self.data_dir)

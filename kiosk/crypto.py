@@ -24,8 +24,9 @@ import secrets
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -161,8 +162,23 @@ class FieldCipher:
         )
 
     def seal(self, plaintext: bytes, case_id: str) -> bytes:
-        nonce = secrets.token_bytes(NONCE_BYTES)
+        return self._seal_with(secrets.token_bytes(NONCE_BYTES), plaintext, case_id.encode("utf-8"))
+
+    def seal_deterministic(self, plaintext: bytes, case_id: str) -> bytes:
+        """Like :meth:`seal` but with a synthetic nonce (HMAC of the case id and the plaintext, as in
+        SIV): sealing the same bytes for the same case again gives the same blob, so a re-sent upload
+        after a crash is byte-identical (idempotency keys, chunk offsets and SHA-256 checks hold)."""
         aad = case_id.encode("utf-8")
+        mac = hmac.HMAC(self._nonce_key(), hashes.SHA256())
+        mac.update(len(aad).to_bytes(8, "big") + aad + plaintext)
+        return self._seal_with(mac.finalize()[:NONCE_BYTES], plaintext, aad)
+
+    def _nonce_key(self) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"hall-kiosk/siv", info=b"nonce").derive(
+            self._key
+        )
+
+    def _seal_with(self, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
         if self.algorithm is FieldAlgorithm.AES_256_GCM:
             body = AESGCM(self._key).encrypt(nonce, plaintext, aad)
         else:
@@ -189,3 +205,33 @@ class FieldCipher:
             return dec.update(body[:-TAG_BYTES]) + dec.finalize()
         except InvalidTag as err:
             raise CryptoError("sealed field does not authenticate (wrong key, case id or tampered)") from err
+
+
+# --------------------------------------------------------------------------- key agreement (b-outbox)
+
+#: HKDF salt of the field key agreed with the platform (the sandbox derives the same).
+AGREED_FIELD_KEY_SALT = b"hall-kiosk/fields/v1"
+
+
+def terminal_agreement_key(secret: bytes, *, terminal_id: str) -> X25519PrivateKey:
+    """The terminal's X25519 key for the field-key agreement, derived from the machine secret
+    (so it is never stored apart and follows the secret into a TPM, docs/security.md)."""
+    return X25519PrivateKey.from_private_bytes(derive_key(secret, "x25519", terminal_id=terminal_id))
+
+
+def agreed_field_cipher(
+    private: X25519PrivateKey, platform_public: bytes, *, terminal_id: str, algorithm: FieldAlgorithm
+) -> FieldCipher:
+    """The field cipher both ends share: HKDF-SHA256 over the X25519 secret, bound to the terminal and
+    the algorithm.  The platform opens what the terminal seals; nobody else on the path can."""
+    try:
+        shared = private.exchange(X25519PublicKey.from_public_bytes(platform_public))
+    except ValueError as err:
+        raise CryptoError("the platform's X25519 public key is unusable") from err
+    key = HKDF(
+        algorithm=hashes.SHA256(),
+        length=algorithm.key_bytes,
+        salt=AGREED_FIELD_KEY_SALT,
+        info=f"fields\x00{terminal_id}\x00{algorithm.value}".encode(),
+    ).derive(shared)
+    return FieldCipher(key, algorithm)

@@ -24,7 +24,6 @@ Values are personal data: nothing here logs them, and the reprs hide them.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import enum
 import hashlib
@@ -423,8 +422,12 @@ def from_elicence(spec: MaterialSpec, licence: ELicence, expected: Mapping[str, 
 
 
 # --------------------------------------------------------------------------- case record
-def case_record(result: MaterialResult) -> dict[str, Any]:
-    """The material as the case keeps it (the case is encrypted at rest and on upload)."""
+def case_record(result: MaterialResult, page_attachments: Sequence[str] = ()) -> dict[str, Any]:
+    """The material as the case keeps it (the case is encrypted at rest and on upload).
+
+    The page images travel as attachments of the case (resumable uploads, kiosk/uploads.py):
+    ``page_attachments[i]`` is the attachment id of page ``i``; the record names them."""
+    attachment = list(page_attachments) + [None] * (len(result.pages) - len(page_attachments))
     return {
         "type": result.material_type,
         "source": result.source.value,
@@ -443,9 +446,7 @@ def case_record(result: MaterialResult) -> dict[str, Any]:
         "unread": list(result.unread),
         "corrections": [c.to_record() for c in result.corrections],
         "cross_checks": [{"field": c.field, "match": c.match} for c in result.checks],
-        "pages": [
-            {"sha256": p.sha256, "jpeg_b64": base64.b64encode(p.jpeg).decode("ascii")} for p in result.pages
-        ],
-        "image_sha256": result.image_sha256,
-        "image_jpeg_b64": base64.b64encode(result.image_jpeg).decode("ascii"),
+        "pages": [{"sha256": p.sha256, "attachment": attachment[i]} for i, p in enumerate(result.pages)],
+        "image_sha256": result.image_sha256,  # the first page
+        "image_attachment": attachment[0] if attachment else None,
     }

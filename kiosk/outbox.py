@@ -12,10 +12,19 @@ original acknowledgement.
 * token refused (401/403): retried likewise (re-enrolment is staff's job);
 * request rejected (other 4xx) or conflict (409): the entry is dead-lettered
   for hall staff, the batch goes on.
+
+A case's attachments (page images, signature) are uploaded first, in resumable
+chunks (:class:`kiosk.uploads.AttachmentUploader`), then the body that references
+them; with a ``cipher`` (the field key agreed with the platform) body and
+attachments travel sealed.  After the cases come the other jobs of the store's
+``jobs`` table, each with its own idempotency key: publicity records, their
+revocations (only after the publication was sent) and late attachments such as the
+certificate PDF.  docs/uploads.md describes the protocol.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -23,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.crypto import FieldCipher
 from kiosk.platform_client import (
     PlatformClient,
     PlatformConflict,
@@ -30,10 +40,22 @@ from kiosk.platform_client import (
     PlatformRejected,
     PlatformUnauthorized,
     PlatformUnavailable,
+    UploadAck,
 )
-from offline_cache.store import OutboxEntry, StorageEnvironmentError, Store
+from kiosk.uploads import AttachmentUploader
+from offline_cache.store import OutboxEntry, OutboxJob, StorageEnvironmentError, Store
 
 log = logging.getLogger(__name__)
+
+#: Job kinds besides cases (the store's ``jobs`` table).  Values are stable identifiers.
+JOB_PUBLICITY = "publicity"  # POST /api/v1/publicity
+JOB_PUBLICITY_REVOKE = "publicity_revoke"  # POST /api/v1/publicity/{id}/revoke
+JOB_ATTACHMENT = "attachment"  # a late attachment of a case (the certificate PDF)
+
+
+def _earliest(*times: float | None) -> float | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 @dataclass(frozen=True)
@@ -73,6 +95,8 @@ class OutboxDrainer:
         rng: random.Random | None = None,
         batch_size: int = 20,
         on_report: Callable[[DrainReport], None] | None = None,
+        cipher: Callable[[], FieldCipher] | None = None,
+        uploader: AttachmentUploader | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -87,6 +111,11 @@ class OutboxDrainer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._resume_at = 0.0  # after a failed round the background thread pauses until then
+        #: The field cipher agreed with the platform (``FieldKeyring.cipher``): with it, case bodies and
+        #: attachments travel sealed; it raises PlatformError while the key cannot be agreed (the
+        #: entry waits).  None: payloads travel as stored (tests and tools).
+        self.cipher = cipher
+        self.uploader = uploader or AttachmentUploader(store, client, cipher or (lambda: None), clock=clock)
 
     # ------------------------------------------------------------------ one round
 
@@ -122,12 +151,102 @@ class OutboxDrainer:
             else:
                 retried += 1
                 return DrainReport(attempted, sent, retried, dead, True, outcome)
+        # Other jobs (publicity records, revocations, late attachments) after the cases.
+        try:
+            jobs = self.store.pending_jobs(max_cases, self.clock())
+        except StorageEnvironmentError as err:
+            log.error("outbox: cannot read the job queue: %s", err)
+            return DrainReport(attempted, sent, retried, dead, True, str(err))
+        for job in jobs:
+            attempted += 1
+            try:
+                outcome = self._run_job(job)
+            except StorageEnvironmentError as err:
+                log.error("outbox: cannot record the outcome of job %s: %s", job.job_id, err)
+                return DrainReport(attempted, sent, retried, dead, True, str(err))
+            if outcome == "sent":
+                sent += 1
+            elif outcome == "dead":
+                dead += 1
+            else:
+                retried += 1
+                return DrainReport(attempted, sent, retried, dead, True, outcome)
         return DrainReport(attempted, sent, retried, dead)
+
+    def _send_case(self, entry: OutboxEntry) -> UploadAck:
+        """Attachments first (resumable), then the case body referencing them, sealed when agreed."""
+        for attachment in self.store.case_attachments(entry.case_id):
+            self.uploader.upload(attachment)
+        refs = self.uploader.refs(entry.case_id)
+        if self.cipher is None:
+            return self.client.upload_case(entry.case_id, entry.item_id, entry.payload, attachments=refs)
+        cipher = self.cipher()
+        return self.client.upload_case(
+            entry.case_id,
+            entry.item_id,
+            cipher.seal_deterministic(entry.payload, entry.case_id),
+            attachments=refs,
+            encryption=cipher.algorithm.value,
+        )
+
+    def _send_job(self, job: OutboxJob) -> bytes:
+        if job.kind == JOB_PUBLICITY:
+            return self.client.post_publicity(job.job_id, job.payload)
+        if job.kind == JOB_PUBLICITY_REVOKE:
+            spec = json.loads(job.payload)
+            body = json.dumps(
+                {"reason": spec["reason"], "revoked_at": spec["revoked_at"]},
+                ensure_ascii=False,
+                sort_keys=True,
+            ).encode("utf-8")
+            return self.client.revoke_publicity(job.job_id, str(spec["publicity_id"]), body)
+        if job.kind == JOB_ATTACHMENT:
+            attachment_id = str(json.loads(job.payload)["attachment_id"])
+            attachment = self.store.attachment(attachment_id)
+            if attachment is None:
+                raise ValueError(f"job {job.job_id} names an unknown attachment")
+            self.uploader.upload(attachment)
+            return json.dumps({"attachment_id": attachment_id, "uploaded": True}).encode("ascii")
+        raise ValueError(f"unknown job kind {job.kind!r}")
+
+    def _run_job(self, job: OutboxJob) -> str:
+        """Send one job and record the outcome: 'sent', 'dead' or the retry reason."""
+        try:
+            ack = self._send_job(job)
+        except (ValueError, KeyError, TypeError) as err:  # a job this build cannot send: staff look at it
+            log.error("outbox: job %s (%s) cannot be sent: %s; dead-lettered", job.job_id, job.kind, err)
+            self.store.mark_job_dead(job.job_id, f"invalid job: {type(err).__name__}")
+            return "dead"
+        except PlatformUnauthorized as err:
+            return self._retry_job(job, f"unauthorized: HTTP {err.status}", None)
+        except PlatformRejected as err:
+            log.error("outbox: platform rejected job %s (HTTP %s); dead-lettered", job.job_id, err.status)
+            self.store.mark_job_dead(job.job_id, f"rejected: HTTP {err.status}: {err.body[:500]}")
+            return "dead"
+        except PlatformConflict as err:
+            log.error("outbox: platform reports a conflict for job %s; dead-lettered", job.job_id)
+            self.store.mark_job_dead(job.job_id, f"conflict: HTTP 409: {err.body[:500]}")
+            return "dead"
+        except PlatformUnavailable as err:
+            return self._retry_job(job, f"unavailable: {err}", err.retry_after)
+        except PlatformError as err:
+            return self._retry_job(job, f"{type(err).__name__}: {err}", None)
+        self.store.mark_job_sent(job.job_id, ack, self.clock())
+        return "sent"
+
+    def _retry_job(self, job: OutboxJob, reason: str, retry_after: float | None) -> str:
+        delay = self.backoff.delay(job.attempts, self.rng)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        self._resume_at = self.clock() + delay
+        self.store.mark_job_retry(job.job_id, reason, self._resume_at)
+        log.warning("outbox: job %s (%s) not sent (%s); next in %.1f s", job.job_id, job.kind, reason, delay)
+        return reason
 
     def _upload(self, entry: OutboxEntry) -> str:
         """Upload one entry and record the outcome: 'sent', 'dead' or the retry reason."""
         try:
-            ack = self.client.upload_case(entry.case_id, entry.item_id, entry.payload)
+            ack = self._send_case(entry)
         except PlatformUnauthorized as err:
             log.error(
                 "outbox: the platform refused the terminal's token (HTTP %s); re-enrolment needed", err.status
@@ -205,7 +324,7 @@ class OutboxDrainer:
                 wait = min(interval_s, max(0.05, self._resume_at - self.clock()))
             elif report is not None:
                 try:
-                    due = self.store.next_due_at()
+                    due = _earliest(self.store.next_due_at(), self.store.next_job_due_at())
                 except Exception:
                     log.exception("outbox: cannot read the next due time")
                     due = None

@@ -22,7 +22,7 @@ import json
 import logging
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,14 @@ class WarningListInfo:
     name: str
     version: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class UploadSessionInfo:
+    upload_id: str
+    size: int
+    offset: int  # bytes the platform has committed
+    complete: bool
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,7 @@ class PlatformClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         auth: bool = True,
+        data: bytes | None = None,
     ) -> requests.Response:
         url = self.base_url + path
         all_headers = dict(headers or {})
@@ -234,7 +243,7 @@ class PlatformClient:
             all_headers["Authorization"] = f"Bearer {self.token}"
         try:
             prepared = self._session.prepare_request(
-                requests.Request(method, url, json=json_body, headers=all_headers)
+                requests.Request(method, url, json=json_body, data=data, headers=all_headers)
             )
             if auth and self.signing_key is not None:
                 self._sign(prepared)
@@ -342,15 +351,31 @@ class PlatformClient:
 
     # ------------------------------------------------------------------ cases
 
-    def upload_case(self, case_id: str, item_id: str, payload: bytes) -> UploadAck:
-        """Upload a case once: the case id is the idempotency key, so a retry is always safe."""
-        body = {
+    def upload_case(
+        self,
+        case_id: str,
+        item_id: str,
+        payload: bytes,
+        *,
+        attachments: Sequence[Mapping[str, Any]] = (),
+        encryption: str | None = None,
+    ) -> UploadAck:
+        """Upload a case once: the case id is the idempotency key, so a retry is always safe.
+
+        ``attachments`` reference files uploaded before (``upload_attachment``) by id and SHA-256;
+        ``encryption`` names the field-cipher algorithm when ``payload`` is sealed (docs/security.md).
+        """
+        body: dict[str, Any] = {
             "case_id": case_id,
             "item_id": item_id,
             "terminal_id": self.terminal_id,
             "payload_b64": base64.b64encode(payload).decode("ascii"),
             "payload_sha256": hashlib.sha256(payload).hexdigest(),
         }
+        if attachments:
+            body["attachments"] = [dict(a) for a in attachments]
+        if encryption is not None:
+            body["encryption"] = encryption
         resp = self._request("POST", f"{API}/cases", json_body=body, headers={"Idempotency-Key": case_id})
         raw = resp.content
         try:
@@ -423,6 +448,111 @@ class PlatformClient:
         ):
             raise PlatformUnavailable("e-licence answer is not a licence list for this holder")
         return [entry for entry in data["licences"] if isinstance(entry, dict)]
+
+    # ------------------------------------------------------------------ field key, uploads, publicity (b-outbox)
+
+    def agree_field_key(self, public_key: bytes, algorithm: str) -> bytes:
+        """Send the terminal's X25519 public key; returns the platform's (raw 32 bytes)."""
+        data = self._json(
+            self._request(
+                "POST",
+                f"{API}/terminals/{_seg(self.terminal_id)}/field-key",
+                json_body={
+                    "public_key": base64.b64encode(public_key).decode("ascii"),
+                    "algorithm": algorithm,
+                },
+            )
+        )
+        try:
+            raw = base64.b64decode(str(data["platform_public_key"]), validate=True)
+        except (KeyError, TypeError, ValueError) as err:
+            raise PlatformUnavailable("field-key answer has no platform public key") from err
+        if len(raw) != 32 or data.get("algorithm") != algorithm:
+            raise PlatformUnavailable("field-key answer does not match the request")
+        return raw
+
+    def _session_of(self, resp: requests.Response) -> UploadSessionInfo:
+        data = self._json(resp)
+        try:
+            return UploadSessionInfo(
+                upload_id=str(data["upload_id"]),
+                size=int(data["size"]),
+                offset=int(data["offset"]),
+                complete=data["state"] == "complete",
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise PlatformUnavailable("unreadable upload session") from err
+
+    def create_upload(self, attachment_id: str, spec: Mapping[str, Any]) -> UploadSessionInfo:
+        """Create (or find again: the attachment id is the idempotency key) an upload session."""
+        return self._session_of(
+            self._request(
+                "POST", f"{API}/uploads", json_body=dict(spec), headers={"Idempotency-Key": attachment_id}
+            )
+        )
+
+    def upload_offset(self, upload_id: str) -> UploadSessionInfo:
+        return self._session_of(self._request("GET", f"{API}/uploads/{_seg(upload_id)}"))
+
+    def put_chunk(self, upload_id: str, start: int, chunk: bytes, total: int) -> UploadSessionInfo:
+        """Send ``chunk`` as bytes ``start..start+len-1`` of ``total``; returns the committed offset."""
+        end = start + len(chunk) - 1
+        return self._session_of(
+            self._request(
+                "PUT",
+                f"{API}/uploads/{_seg(upload_id)}",
+                data=chunk,
+                headers={
+                    "Content-Range": f"bytes {start}-{end}/{total}",
+                    "Content-Type": "application/octet-stream",
+                },
+            )
+        )
+
+    def complete_upload(self, upload_id: str) -> UploadSessionInfo:
+        return self._session_of(self._request("POST", f"{API}/uploads/{_seg(upload_id)}/complete"))
+
+    def certificate(self, case_id: str) -> bytes:
+        """The certificate PDF the platform holds for a case (PlatformRejected 404 before it has one)."""
+        return self._verified_body(self._request("GET", f"{API}/cases/{_seg(case_id)}/certificate"), None)
+
+    def post_publicity(self, key: str, body: bytes) -> bytes:
+        """Queue-side call: publish a double-publicity record (``key`` is the idempotency key)."""
+        resp = self._request(
+            "POST",
+            f"{API}/publicity",
+            data=body,
+            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+        )
+        return resp.content
+
+    def revoke_publicity(self, key: str, publicity_id: str, body: bytes) -> bytes:
+        resp = self._request(
+            "POST",
+            f"{API}/publicity/{_seg(publicity_id)}/revoke",
+            data=body,
+            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+        )
+        return resp.content
+
+    def published_records(self) -> list[dict[str, Any]]:
+        """The publicity records the platform publishes now (revoked ones are gone)."""
+        data = self._json(self._request("GET", f"{API}/publicity"))
+        if not isinstance(data, list):
+            raise PlatformUnavailable("publicity listing is not a list")
+        return data
+
+    def sandbox_publicity(self) -> list[dict[str, Any]]:
+        """Sandbox only: every publicity record received, revoked ones included (tests)."""
+        data = self._json(self._request("GET", "/_sandbox/publicity", auth=False))
+        if not isinstance(data, list):
+            raise PlatformUnavailable("/_sandbox/publicity is not a list")
+        return data
+
+    def opened_case(self, case_id: str) -> bytes:
+        """Sandbox only: the case payload as the platform read it after opening the sealed fields."""
+        data = self._json(self._request("GET", f"/_sandbox/cases/{_seg(case_id)}/opened", auth=False))
+        return base64.b64decode(str(data["payload_b64"]))
 
     # ------------------------------------------------------------------ sandbox only
 

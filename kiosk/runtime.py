@@ -36,7 +36,12 @@ from devices.printer.simulator import ReceiptPrinterSimulator
 from devices.smartcard.inprocess import InProcessReaders
 from devices.smartcard.staff_applet import StaffApplet
 from kiosk.config import REPO_ROOT, Profile, TerminalConfig
-from kiosk.crypto import derive_key, load_or_create_machine_secret, load_or_create_terminal_key
+from kiosk.crypto import (
+    FieldAlgorithm,
+    derive_key,
+    load_or_create_machine_secret,
+    load_or_create_terminal_key,
+)
 from kiosk.docgen import render_lease
 from kiosk.elicence_platform import PlatformELicenceSource, pin_elicence_key
 from kiosk.face import FaceVerifier, LivenessCheck, NoLivenessCheck
@@ -50,11 +55,13 @@ from kiosk.platform_client import PlatformClient, PlatformError
 from kiosk.provisioning import load_lookup_key, save_lookup_key
 from kiosk.qr_identity import QrIdentityVerifier
 from kiosk.records import Ledger
+from kiosk.retention import RetentionWiper
 from kiosk.review import ReviewEngine
 from kiosk.rulesync import RuleSync, provision_root
 from kiosk.services import Devices, KioskService
 from kiosk.staff_card import StaffCardAuthenticator, StaffRegistry, StaffRegistryError
 from kiosk.staff_watcher import CardReaders, StaffCardWatcher
+from kiosk.uploads import FieldKeyring
 from offline_cache.store import Store
 
 log = logging.getLogger(__name__)
@@ -188,6 +195,7 @@ class Terminal:
     syncer: PeriodicSync | None = None
     maintenance: MaintenanceService | None = None
     staff_watcher: StaffCardWatcher | None = None
+    retention: RetentionWiper | None = None  # b-outbox
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -214,6 +222,8 @@ class Terminal:
             self.maintenance.leave(LeaveReason.SHUTDOWN)
         if self.syncer is not None:
             self.syncer.stop()
+        if self.retention is not None:
+            self.retention.stop()
         self.drainer.stop()
         self.service.close()
         for dev in (
@@ -286,7 +296,15 @@ def build_terminal(
     )
     # E-licences are believed only under the pinned platform key (docs/security.md).
     elicences = PlatformELicenceSource(client, pin_elicence_key(secrets_dir / ELICENCE_KEY_FILE, None))
-    drainer = OutboxDrainer(store, client)
+    # b-outbox: cases and attachments travel sealed with the field key agreed with the platform.
+    keyring = FieldKeyring(
+        store,
+        client,
+        machine_secret,
+        terminal_id=config.terminal_id,
+        algorithm=FieldAlgorithm(config.platform.field_algorithm),
+    )
+    drainer = OutboxDrainer(store, client, cipher=keyring.cipher)
     review = ReviewEngine()
     tuf_dir = workdir / "tuf"
     rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
@@ -326,6 +344,9 @@ def build_terminal(
     watcher = _build_staff_watcher(config, maintenance, bench, secrets_dir)
     if watcher is not None:
         watcher.start()
+    # b-outbox: personal data wiped after the retention period, at start and then on a schedule.
+    retention = RetentionWiper(store, config.retention.personal_data_days)
+    retention.start(config.retention.check_interval_s)
     return Terminal(
         config,
         service,
@@ -339,6 +360,7 @@ def build_terminal(
         syncer=syncer,
         maintenance=maintenance,
         staff_watcher=watcher,
+        retention=retention,
     )
 
 

@@ -11,7 +11,6 @@ except bugs.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import json
@@ -43,6 +42,7 @@ from devices.interfaces import (
 )
 from kiosk import i18n, logsetup, outputs, records
 from kiosk import material_capture as mc
+from kiosk import publicity as publicity_queue
 from kiosk.config import TerminalConfig
 from kiosk.delivery import (
     EXPRESS_FIELDS,
@@ -69,7 +69,7 @@ from kiosk.identity import (
 from kiosk.items import ItemPackage, load_package, search
 from kiosk.material_capture import MaterialResult
 from kiosk.ocr import OcrEngine
-from kiosk.outbox import OutboxDrainer
+from kiosk.outbox import JOB_ATTACHMENT, OutboxDrainer
 from kiosk.pagecapture import capture_page
 from kiosk.platform_client import PlatformClient, PlatformError
 from kiosk.qr_identity import QrIdentity, QrIdentityVerifier, QrRefusal, QrVerification
@@ -78,7 +78,7 @@ from kiosk.review import Decision, Outcome, ReviewEngine, build_inputs
 from kiosk.rulesync import RuleSync, last_verified_at
 from kiosk.session import EndReason, SessionData, SessionMachine, Step
 from kiosk.warnings import WarningHit, WarningList, check_warnings, load_warning_list
-from offline_cache.store import OutboxState, StorageError, Store
+from offline_cache.store import NewAttachment, OutboxState, StorageError, Store
 
 if TYPE_CHECKING:
     from kiosk.maintenance import MaintenanceService
@@ -816,9 +816,16 @@ class KioskService:
         self.machine.go(Step.SUBMIT)
         case_id = str(uuid.uuid4())
         self._settle_delivery(data)
-        payload = self._case_payload(case_id)
+        attachments = self._case_attachments()
+        payload = self._case_payload(case_id, attachments)
         try:
-            self.store.add_case(case_id, self._item_id(), payload, self._clock().timestamp())
+            self.store.add_case(
+                case_id,
+                self._item_id(),
+                payload,
+                self._clock().timestamp(),
+                attachments=list(attachments.values()),
+            )
         except StorageError as err:
             log.error("storing case failed: %s", err)
             self._set_problem(
@@ -888,6 +895,7 @@ class KioskService:
                 id_type=publicity.id_type,
             )
             archived = self.ledger.record_approval(entry, publicity, now)
+            publicity_queue.queue_publicity(self.store, publicity, now)  # b-outbox: to the platform
         except (OSError, ValueError, StorageError) as err:
             log.error("ledger/archive record failed for case %s: %s", data.case_id, err)
             self.store.audit("ledger_failed", {"case": data.case_id, "error": type(err).__name__})
@@ -902,6 +910,17 @@ class KioskService:
             },
         )
 
+    def revoke_publicity(self, case_id: str, reason: str) -> str:
+        """§8.4.4: a revoked decision stops being published: queue the revocation to the platform
+        (after the publication) and archive the withdrawn record.  Returns the revocation's job id."""
+        now = self._clock()
+        job_id, withdrawn = publicity_queue.queue_revocation(self.store, case_id, reason, now)
+        if self.ledger is not None:
+            self.ledger.record_revocation(withdrawn, now)
+        self.store.audit("publicity_revoked", {"case": case_id, "job": job_id})
+        self.drainer.kick()
+        return job_id
+
     def _wait_for_ack(self, case_id: str, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -911,7 +930,40 @@ class KioskService:
             time.sleep(0.05)
         return False
 
-    def _case_payload(self, case_id: str) -> bytes:
+    def _case_attachments(self) -> dict[str, NewAttachment]:
+        """Material page images and the signature, uploaded in resumable chunks before the case body
+        (b-outbox); the case references them by attachment id (and the platform by SHA-256)."""
+        data = self.machine.data
+        out = {
+            name: NewAttachment(str(uuid.uuid4()), name, "image/jpeg", page.jpeg)
+            for r in data.materials.values()
+            for i, page in enumerate(r.pages)
+            for name in (f"material:{r.material_type}:{i}",)
+        }
+        if data.signature_png:
+            out["signature"] = NewAttachment(str(uuid.uuid4()), "signature", "image/png", data.signature_png)
+        return out
+
+    def _queue_certificate(self, case_id: str, pdf: bytes) -> None:
+        """The certificate PDF goes to the platform as a late attachment of the case (its own job), from
+        where ``GET /api/v1/cases/{case_id}/certificate`` serves it (b-outbox)."""
+        attachment = NewAttachment(str(uuid.uuid4()), "certificate", "application/pdf", pdf)
+        try:
+            self.store.add_job(
+                str(uuid.uuid4()),
+                JOB_ATTACHMENT,
+                json.dumps({"attachment_id": attachment.attachment_id}).encode("ascii"),
+                self._clock().timestamp(),
+                case_id=case_id,
+                attachment=attachment,
+            )
+        except StorageError as err:
+            log.error("queueing the certificate of case %s failed: %s", case_id, err)
+            return
+        self.drainer.kick()
+
+    def _case_payload(self, case_id: str, attachments: dict[str, NewAttachment] | None = None) -> bytes:
+        attachments = attachments or {}
         data = self.machine.data
         pkg = self.package(self._item_id())
         decision: Decision = data.decision
@@ -923,7 +975,16 @@ class KioskService:
             "submitted_at": self._clock().isoformat(),
             "applicant": applicant_fields(text),  # + document_kind, nationality (c-idcard)
             "form": data.form,
-            "materials": [mc.case_record(r) for r in data.materials.values()],
+            "materials": [
+                mc.case_record(
+                    r,
+                    [
+                        attachments[f"material:{r.material_type}:{i}"].attachment_id
+                        for i in range(len(r.pages))
+                    ],
+                )
+                for r in data.materials.values()
+            ],
             "identity_evidence": {
                 "card_read_at": data.card.read_at.isoformat(),
                 "face_score": data.face.score
@@ -941,9 +1002,11 @@ class KioskService:
                 for h in data.warnings
             ],
             "decision": decision.to_record(),
-            "signature_png_b64": base64.b64encode(data.signature_png or b"").decode("ascii"),
             "delivery": data.delivery.to_record() if data.delivery is not None else None,
             "queue_number": data.queue_number,
+            "signature_attachment": attachments["signature"].attachment_id
+            if "signature" in attachments
+            else None,
         }
         return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
@@ -1014,6 +1077,8 @@ class KioskService:
                     verify_url=f"https://zwfw.example.gov.cn/verify/{cert_no}",
                 )
             )
+            if data.case_id:
+                self._queue_certificate(data.case_id, pdf)
             try:
                 cert_job = self.devices.document_printer.print_pdf(pdf, title=cert_no)
                 cert_ok = True

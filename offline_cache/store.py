@@ -34,7 +34,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,6 +205,50 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
+class NewAttachment:
+    """A file that belongs to a case (material page image, signature, certificate PDF)."""
+
+    attachment_id: str  # a UUID: the upload session's idempotency key on the platform
+    name: str  # unique within the case, e.g. "material:lease:0", "signature", "certificate"
+    media_type: str
+    body: bytes
+
+    def __repr__(self) -> str:
+        return f"NewAttachment({self.attachment_id!r}, {self.name!r}, {len(self.body)} bytes)"
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    attachment_id: str
+    case_id: str
+    name: str
+    media_type: str
+    sha256: str  # of the body in clear
+    size: int
+    body: bytes | None  # None once the retention period wiped it
+    uploaded_at: float | None
+
+    def __repr__(self) -> str:
+        return f"StoredAttachment({self.attachment_id!r}, {self.name!r}, uploaded_at={self.uploaded_at})"
+
+
+@dataclass(frozen=True)
+class OutboxJob:
+    """An outbox entry that is not a case: a publicity record, its revocation, a late attachment."""
+
+    job_id: str  # the idempotency key
+    kind: str
+    case_id: str | None
+    after_job: str | None  # not sent before this job is
+    payload: bytes
+    created_at: float
+    state: OutboxState
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class AuditRecord:
     seq: int
     at: float
@@ -284,8 +328,47 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     _run_statements(db, _SCHEMA_1)
 
 
+# Schema 2 (b-outbox): outbox jobs of other kinds than cases (publicity records, their revocations,
+# late attachments such as the certificate), attachments uploaded in resumable chunks before the case
+# body, and the retention wipe's mark on cases.
+_SCHEMA_2 = """
+        CREATE TABLE jobs (
+            job_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            case_id TEXT,
+            after_job TEXT REFERENCES jobs (job_id),
+            payload BLOB NOT NULL,
+            created_at REAL NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            last_error TEXT,
+            sent_at REAL,
+            ack BLOB
+        );
+        CREATE INDEX jobs_due ON jobs (state, next_attempt_at);
+        CREATE TABLE attachments (
+            attachment_id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (case_id),
+            name TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            body BLOB,
+            created_at REAL NOT NULL,
+            uploaded_at REAL,
+            UNIQUE (case_id, name)
+        );
+        ALTER TABLE cases ADD COLUMN wiped_at REAL
+"""
+
+
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    _run_statements(db, _SCHEMA_2)
+
+
 #: Migration ``n`` (1-based) takes the schema from version ``n-1`` to ``n``.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1,)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migrate_1, _migrate_2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _AUDIT_HEAD_KEY = "audit.head"
@@ -512,8 +595,16 @@ class Store:
 
     # ------------------------------------------------------------------ cases and outbox
 
-    def add_case(self, case_id: str, item_id: str, payload: bytes, created_at: float) -> None:
-        """Store a case, its outbox entry and an audit row in one transaction."""
+    def add_case(
+        self,
+        case_id: str,
+        item_id: str,
+        payload: bytes,
+        created_at: float,
+        *,
+        attachments: Sequence[NewAttachment] = (),
+    ) -> None:
+        """Store a case, its attachments, its outbox entry and an audit row in one transaction."""
         with self._write() as db:
             if db.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone():
                 raise DuplicateCaseError(f"case {case_id} already exists")
@@ -525,6 +616,8 @@ class Store:
                 "INSERT INTO outbox (case_id, state, attempts, next_attempt_at) VALUES (?, 'pending', 0, ?)",
                 (case_id, created_at),
             )
+            for attachment in attachments:
+                self._insert_attachment(db, case_id, attachment, created_at)
             self._append_audit(db, "case.queued", {"case_id": case_id, "item_id": item_id}, created_at)
 
     def pending_outbox(self, limit: int, now: float) -> list[OutboxEntry]:
@@ -636,6 +729,239 @@ class Store:
             r[7],
             None if r[8] is None else bytes(r[8]),
         )
+
+    # ------------------------------------------------------------------ attachments (b-outbox)
+
+    def _insert_attachment(
+        self, db: sqlite_utils.Database, case_id: str, attachment: NewAttachment, at: float
+    ) -> None:
+        db.execute(
+            "INSERT INTO attachments (attachment_id, case_id, name, media_type, sha256, size, body, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                attachment.attachment_id,
+                case_id,
+                attachment.name,
+                attachment.media_type,
+                hashlib.sha256(attachment.body).hexdigest(),
+                len(attachment.body),
+                attachment.body,
+                at,
+            ),
+        )
+
+    _ATTACHMENT_SELECT = (
+        "SELECT attachment_id, case_id, name, media_type, sha256, size, body, uploaded_at FROM attachments"
+    )
+
+    @staticmethod
+    def _attachment(r: Any) -> StoredAttachment:
+        return StoredAttachment(
+            r[0], r[1], r[2], r[3], r[4], r[5], None if r[6] is None else bytes(r[6]), r[7]
+        )
+
+    def case_attachments(self, case_id: str) -> list[StoredAttachment]:
+        """A case's attachments in the order they were stored."""
+        with self._guard() as db:
+            rows = db.execute(
+                self._ATTACHMENT_SELECT + " WHERE case_id = ? ORDER BY rowid", (case_id,)
+            ).fetchall()
+        return [self._attachment(r) for r in rows]
+
+    def attachment(self, attachment_id: str) -> StoredAttachment | None:
+        with self._guard() as db:
+            r = db.execute(self._ATTACHMENT_SELECT + " WHERE attachment_id = ?", (attachment_id,)).fetchone()
+        return None if r is None else self._attachment(r)
+
+    def mark_attachment_uploaded(self, attachment_id: str, at: float) -> None:
+        """The platform confirmed the whole attachment (its SHA-256 checked)."""
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE attachments SET uploaded_at = ? WHERE attachment_id = ? AND uploaded_at IS NULL",
+                (at, attachment_id),
+            )
+            if cur.rowcount == 1:
+                self._append_audit(db, "attachment.uploaded", {"attachment_id": attachment_id}, at)
+
+    # ------------------------------------------------------------------ other outbox jobs (b-outbox)
+
+    def add_job(
+        self,
+        job_id: str,
+        kind: str,
+        payload: bytes,
+        created_at: float,
+        *,
+        case_id: str | None = None,
+        after_job: str | None = None,
+        attachment: NewAttachment | None = None,
+    ) -> None:
+        """Queue a job (with the attachment it uploads, if any) and an audit row in one transaction."""
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM jobs WHERE job_id = ?", (job_id,)).fetchone():
+                raise DuplicateCaseError(f"job {job_id} already exists")
+            if attachment is not None:
+                if case_id is None:
+                    raise ValueError("an attachment job needs its case id")
+                self._insert_attachment(db, case_id, attachment, created_at)
+            db.execute(
+                "INSERT INTO jobs (job_id, kind, case_id, after_job, payload, created_at, state, attempts, "
+                "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?)",
+                (job_id, kind, case_id, after_job, payload, created_at, created_at),
+            )
+            self._append_audit(
+                db, "job.queued", {"job_id": job_id, "kind": kind, "case_id": case_id}, created_at
+            )
+
+    _JOB_SELECT = (
+        "SELECT j.job_id, j.kind, j.case_id, j.after_job, j.payload, j.created_at, j.state, j.attempts, "
+        "j.next_attempt_at, j.last_error FROM jobs j"
+    )
+
+    @staticmethod
+    def _job(r: Any) -> OutboxJob:
+        return OutboxJob(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], OutboxState(r[6]), r[7], r[8], r[9])
+
+    def pending_jobs(self, limit: int, now: float) -> list[OutboxJob]:
+        """Pending jobs that are due and whose ``after_job`` (if any) was sent, oldest first."""
+        with self._guard() as db:
+            rows = db.execute(
+                self._JOB_SELECT + " WHERE j.state = 'pending' AND j.next_attempt_at <= ? AND "
+                "(j.after_job IS NULL OR EXISTS "
+                "(SELECT 1 FROM jobs p WHERE p.job_id = j.after_job AND p.state = 'sent')) "
+                "ORDER BY j.next_attempt_at, j.created_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+        return [self._job(r) for r in rows]
+
+    def job(self, job_id: str) -> OutboxJob | None:
+        with self._guard() as db:
+            r = db.execute(self._JOB_SELECT + " WHERE j.job_id = ?", (job_id,)).fetchone()
+        return None if r is None else self._job(r)
+
+    def jobs(self, *, kind: str | None = None, case_id: str | None = None) -> list[OutboxJob]:
+        """Jobs, oldest first, optionally of one kind and/or for one case."""
+        with self._guard() as db:
+            rows = db.execute(
+                self._JOB_SELECT + " WHERE (? IS NULL OR j.kind = ?) AND (? IS NULL OR j.case_id = ?) "
+                "ORDER BY j.created_at, j.rowid",
+                (kind, kind, case_id, case_id),
+            ).fetchall()
+        return [self._job(r) for r in rows]
+
+    def job_ack(self, job_id: str) -> bytes | None:
+        with self._guard() as db:
+            r = db.execute("SELECT ack FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return None if r is None or r[0] is None else bytes(r[0])
+
+    def _update_job(self, db: sqlite_utils.Database, job_id: str, sql: str, params: tuple[Any, ...]) -> None:
+        cur = db.execute(sql, (*params, job_id))
+        if cur.rowcount != 1:
+            raise UnknownRecordError(f"no job {job_id}")
+
+    def mark_job_sent(self, job_id: str, ack: bytes, at: float) -> None:
+        with self._write() as db:
+            self._update_job(
+                db,
+                job_id,
+                "UPDATE jobs SET state = 'sent', attempts = attempts + 1, sent_at = ?, ack = ?, "
+                "last_error = NULL WHERE job_id = ?",
+                (at, ack),
+            )
+            self._append_audit(db, "job.sent", {"job_id": job_id}, at)
+
+    def mark_job_retry(self, job_id: str, error: str, next_attempt_at: float) -> None:
+        with self._write() as db:
+            self._update_job(
+                db,
+                job_id,
+                "UPDATE jobs SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE job_id = ?",
+                (error, next_attempt_at),
+            )
+
+    def requeue_job(self, job_id: str, now: float) -> None:
+        """Put a dead-lettered job back in the queue (maintenance mode)."""
+        with self._write() as db:
+            self._update_job(
+                db, job_id, "UPDATE jobs SET state = 'pending', next_attempt_at = ? WHERE job_id = ?", (now,)
+            )
+            self._append_audit(db, "job.requeued", {"job_id": job_id}, now)
+
+    def mark_job_dead(self, job_id: str, error: str) -> None:
+        with self._write() as db:
+            self._update_job(
+                db,
+                job_id,
+                "UPDATE jobs SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE job_id = ?",
+                (error,),
+            )
+            self._append_audit(db, "job.dead_lettered", {"job_id": job_id}, self._clock())
+
+    def job_counts(self) -> dict[OutboxState, int]:
+        counts = dict.fromkeys(OutboxState, 0)
+        with self._guard() as db:
+            for state, n in db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state"):
+                counts[OutboxState(state)] = int(n)
+        return counts
+
+    def next_job_due_at(self) -> float | None:
+        with self._guard() as db:
+            row = db.execute("SELECT MIN(next_attempt_at) FROM jobs WHERE state = 'pending'").fetchone()
+        return None if row[0] is None else float(row[0])
+
+    # ------------------------------------------------------------------ retention (b-outbox)
+
+    def wipe_acknowledged(
+        self, sent_before: float, now: float, residue: Callable[[str, bytes], bytes]
+    ) -> list[str]:
+        """Wipe the personal data of cases the platform acknowledged before ``sent_before``.
+
+        The case payload is replaced by ``residue(case_id, payload)`` (what the hall must keep,
+        without personal data) and uploaded attachment bodies are dropped (one still waiting for its
+        upload is dropped by the first call after it went); the outbox row (state, ack), the
+        jobs (publicity records hold only the published form) and the audit trail stay.
+        Each case is wiped in its own transaction, with an audit row; returns the wiped case ids.
+        """
+        with self._guard() as db:
+            ids = [
+                r[0]
+                for r in db.execute(
+                    "SELECT c.case_id FROM cases c JOIN outbox o ON o.case_id = c.case_id "
+                    "WHERE o.state = 'sent' AND o.sent_at <= ? AND c.wiped_at IS NULL ORDER BY o.sent_at",
+                    (sent_before,),
+                ).fetchall()
+            ]
+        wiped: list[str] = []
+        for case_id in ids:
+            with self._write() as db:
+                row = db.execute(
+                    "SELECT payload FROM cases WHERE case_id = ? AND wiped_at IS NULL", (case_id,)
+                ).fetchone()
+                if row is None:
+                    continue
+                db.execute(
+                    "UPDATE cases SET payload = ?, encoding = 'wiped', wiped_at = ? WHERE case_id = ?",
+                    (residue(case_id, bytes(row[0])), now, case_id),
+                )
+                # An attachment still waiting for upload (a late certificate) keeps its body until it
+                # is uploaded; a later round drops it then.
+                db.execute(
+                    "UPDATE attachments SET body = NULL WHERE case_id = ? AND uploaded_at IS NOT NULL",
+                    (case_id,),
+                )
+                self._append_audit(db, "case.personal_data_wiped", {"case_id": case_id}, now)
+            wiped.append(case_id)
+        with self._write() as db:
+            db.execute(
+                "UPDATE attachments SET body = NULL WHERE body IS NOT NULL AND uploaded_at IS NOT NULL AND "
+                "case_id IN (SELECT case_id FROM cases WHERE wiped_at IS NOT NULL)"
+            )
+        return wiped
+
+    def case_wiped_at(self, case_id: str) -> float | None:
+        with self._guard() as db:
+            row = db.execute("SELECT wiped_at FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     # ------------------------------------------------------------------ audit trail
 

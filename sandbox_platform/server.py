@@ -112,6 +112,7 @@ class SandboxServer:
         self.stop()
         self.app.state.db.close()
         self.app.state.citizens.close()
+        self.app.state.outbox.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

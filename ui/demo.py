@@ -10,6 +10,8 @@ ESC/POS bytes (text + PNG), the certificate's first page as PNG, and
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import logging
 import os
@@ -29,8 +31,10 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWid
 
 from kiosk import logsetup
 from kiosk.config import TerminalConfig
+from kiosk.platform_client import PlatformRejected
 from kiosk.runtime import DEMO_CITIZENS, DemoCitizen, Terminal, build_terminal
 from kiosk.session import Step
+from offline_cache.store import OutboxState
 from ui.app import KioskUi, make_app
 from ui.widgets import SignaturePad
 
@@ -376,7 +380,7 @@ def run_demo(
         driver.mark_acknowledged(records)
         summary = {"sessions": [r.summary() for r in records]}
         if collect_platform is not None:
-            collect_platform.extend(terminal.client.received_cases())
+            collect_platform.extend(_platform_view(terminal))
         (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         return summary
     finally:
@@ -410,3 +414,25 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _platform_view(terminal: Terminal, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """b-outbox: the cases as the sandbox received them, with what the platform read after opening
+    the sealed fields (``opened_payload_b64``) and the publicity records it publishes for each
+    (``published``), once the outbox's other jobs (publicity, certificate) are delivered."""
+    deadline = time.monotonic() + timeout
+    while terminal.store.job_counts()[OutboxState.PENDING] and time.monotonic() < deadline:
+        terminal.drainer.kick()
+        time.sleep(0.2)
+    client = terminal.client
+    published = client.published_records()
+    cases = client.received_cases()
+    for c in cases:
+        if c.get("encryption"):
+            c["opened_payload_b64"] = base64.b64encode(client.opened_case(c["case_id"])).decode("ascii")
+        c["published"] = [p for p in published if p["record"].get("case_id") == c["case_id"]]
+        try:
+            c["certificate_sha256"] = hashlib.sha256(client.certificate(c["case_id"])).hexdigest()
+        except PlatformRejected:  # 404: no certificate for this case
+            c["certificate_sha256"] = None
+    return cases

@@ -1,4 +1,5 @@
-"""SIGKILL the terminal mid submit-and-upload 200+ times; every acknowledged case lands exactly once."""
+"""SIGKILL the terminal mid submit-and-upload 200+ times; every acknowledged case lands exactly once,
+with its attachment (uploaded in resumable chunks before the body) and its sealed body intact."""
 
 from __future__ import annotations
 
@@ -24,12 +25,15 @@ def server(tmp_path: Path) -> Iterator[SandboxServer]:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sigkill_never_loses_or_duplicates(server: SandboxServer, tmp_path: Path, seed: int) -> None:
     result = run_crashes(
-        tmp_path / f"terminal-{seed}", server.url, 110, seed=seed, terminal_id=f"CRASH{seed}"
+        tmp_path / f"terminal-{seed}", server.url, 150, seed=seed, terminal_id=f"CRASH{seed}"
     )
-    assert result.acknowledged > 100, result  # the children got far enough to submit
+    # The children got far enough to submit (they also catch up on the queue first, so fewer
+    # submissions than runs).
+    assert result.acknowledged > 60, result
     assert result.integrity == "ok"
     assert result.audit_ok
     assert result.all_sent, result
     assert result.lost == 0, result
     assert result.duplicated == 0, result
+    assert result.attachments_bad == 0, result
     assert result.on_platform >= result.acknowledged

@@ -9,6 +9,7 @@ and that no personal data reached any log line.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -82,16 +83,43 @@ def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> No
     assert len(ids) == len(set(ids))
     by_id = {c["case_id"]: c for c in demo["received"]}
     for s in sessions:
-        payload = json.loads(base64.b64decode(by_id[s["case_id"]]["payload_b64"]))
+        received = by_id[s["case_id"]]
+        # The case body travelled sealed (FieldCipher, key agreed with the platform): no ID number or
+        # name on the wire; the platform opened it and reads the fields the terminal sent.
+        wire = base64.b64decode(received["payload_b64"])
+        assert received["encryption"] == "aes-256-gcm"
+        as_sent = {k: v for k, v in received.items() if k not in ("opened_payload_b64", "published")}
+        for secret in ("371402195203140022", "37140219880721003X", "371428197911020016", "张桂兰", "李建国"):
+            assert secret.encode() not in wire and secret not in json.dumps(as_sent, ensure_ascii=False)
+        payload = json.loads(base64.b64decode(received["opened_payload_b64"]))
         assert payload["item"]["id"] == s["item"]
         assert payload["decision"]["outcome"] == s["decision"]
-        assert payload["signature_png_b64"]
+        # The signature (and page images) went ahead as attachments, referenced by id and hash.
+        refs = {r["name"]: r for r in received["attachments"]}
+        assert payload["signature_attachment"] == refs["signature"]["attachment_id"]
     business = json.loads(
-        base64.b64decode(by_id[_session(demo, "business-registration")["case_id"]]["payload_b64"])
+        base64.b64decode(by_id[_session(demo, "business-registration")["case_id"]]["opened_payload_b64"])
     )
     [lease] = business["materials"]
     assert lease["fields"]["lessee"]["value"] == "李建国"
     assert all(c["match"] for c in lease["cross_checks"])
+    assert (
+        lease["image_attachment"]
+        == {r["name"]: r for r in by_id[_session(demo, "business-registration")["case_id"]]["attachments"]}[
+            "material:lease"
+        ]["attachment_id"]
+    )
+
+
+def test_publicity_record_of_the_approval_is_published(demo: dict[str, Any]) -> None:
+    # b-outbox: the approval's double-publicity record went through the outbox to the platform.
+    by_id = {c["case_id"]: c for c in demo["received"]}
+    senior = by_id[_session(demo, "senior-card")["case_id"]]
+    [published] = senior["published"]
+    assert published["record"]["id_number"] == "3714**********0022"
+    assert published["record"]["party_name"] == "张桂兰"
+    for other in ("business-registration", "resident-pension"):
+        assert by_id[_session(demo, other)["case_id"]]["published"] == []
 
 
 def test_receipts_decoded_from_the_printer_bytes(demo: dict[str, Any]) -> None:
@@ -115,6 +143,15 @@ def test_certificate_only_for_the_approved_item(demo: dict[str, Any]) -> None:
     assert _session(demo, "business-registration")["certificate"] is None
     assert _session(demo, "resident-pension")["certificate"] is None
     assert (demo["out"] / "senior-certificate.pdf").read_bytes().startswith(b"%PDF")
+    # b-outbox: the certificate went to the platform as an attachment; it serves the same PDF.
+    by_id = {c["case_id"]: c for c in demo["received"]}
+    pdf = (demo["out"] / "senior-certificate.pdf").read_bytes()
+    assert (
+        by_id[_session(demo, "senior-card")["case_id"]]["certificate_sha256"]
+        == hashlib.sha256(pdf).hexdigest()
+    )
+    for other in ("business-registration", "resident-pension"):
+        assert by_id[_session(demo, other)["case_id"]]["certificate_sha256"] is None
 
 
 def test_summary_json_shape_and_screenshots(demo: dict[str, Any]) -> None:
