@@ -21,6 +21,8 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +94,23 @@ _STATUS_ACTIONS: dict[int, RequiredAction] = {
     11: RequiredAction.MAINTENANCE,
 }
 
+#: ``sane_strstatus`` texts (sane.h order) -> the status code scanimage would exit with.
+_STATUS_TEXTS: dict[str, int] = {
+    "Device busy": 3,
+    "Document feeder jammed": 6,
+    "Document feeder out of documents": 7,
+    "Scanner cover is open": 8,
+    "Error during device I/O": 9,
+    "Out of memory": 10,
+    "Access to resource has been denied": 11,
+}
+_FAILURE_LINE = re.compile(r"^scanimage: sane_(?:start|read): (?P<text>.+)$")
+
+#: How long scanimage may take to exit after it reported a failure.  Its SIGPIPE handler can
+#: deadlock with a backend's reader thread on the way out (seen with SANE's ``test`` backend,
+#: ~1 run in 8): the failure is known by then, so the process is killed and the status used.
+EXIT_GRACE_S = 2.0
+
 #: The ``--source`` values of the SANE test backend and most flatbed+ADF backends.
 DEFAULT_SOURCE_NAMES: Mapping[ScanSource, str] = {
     ScanSource.FLATBED: "Flatbed",
@@ -106,6 +125,14 @@ def _decode_pnm(data: bytes) -> Frame:
     if img is None:
         raise DeviceError("scanner returned an image that cannot be decoded", device=KIND)
     return np.asarray(img, dtype=np.uint8)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 class SaneScanner:
@@ -137,20 +164,69 @@ class SaneScanner:
 
     # -- discovery and status ------------------------------------------------------------
     def _run(self, args: list[str], cwd: str | None = None) -> subprocess.CompletedProcess[bytes]:
+        """Run scanimage.  A failure it reported on stderr but did not exit after (see
+        EXIT_GRACE_S) ends it with that status; no answer within ``timeout`` is DeviceTimeout."""
         try:
-            return subprocess.run(
+            proc = subprocess.Popen(
                 [self.scanimage, *args],
-                capture_output=True,
-                timeout=self.timeout,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 env=self.env,
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # killed as a group: nothing is left holding the pipes
             )
         except FileNotFoundError as err:
             raise DeviceNotFound(f"{self.scanimage} not installed (sane-utils)", device=KIND) from err
-        except subprocess.TimeoutExpired as err:
-            raise DeviceTimeout(f"scanner did not finish within {self.timeout} s", device=KIND) from err
+        out: list[bytes] = []
+        err_lines: list[bytes] = []
+        failed: list[int] = []  # the status scanimage reported on stderr, once it did
+
+        def read_stdout() -> None:
+            assert proc.stdout is not None
+            out.append(proc.stdout.read())
+
+        def read_stderr() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                err_lines.append(line)
+                m = _FAILURE_LINE.match(line.decode("utf-8", "replace").strip())
+                if m and not failed:
+                    failed.append(_STATUS_TEXTS.get(m.group("text"), 9))
+
+        readers = [threading.Thread(target=f, daemon=True) for f in (read_stdout, read_stderr)]
+        for t in readers:
+            t.start()
+        try:
+            returncode = self._wait(proc, failed)
+        finally:
+            if proc.poll() is None:
+                _kill_group(proc)
+            for t in readers:
+                t.join(timeout=EXIT_GRACE_S)
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+        return subprocess.CompletedProcess(proc.args, returncode, b"".join(out), b"".join(err_lines))
+
+    def _wait(self, proc: subprocess.Popen[bytes], failed: list[int]) -> int:
+        deadline = time.monotonic() + self.timeout
+        failed_at: float | None = None
+        while True:
+            try:
+                return proc.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                now = time.monotonic()
+                if failed and failed_at is None:
+                    failed_at = now
+                if failed_at is not None and now - failed_at > EXIT_GRACE_S:
+                    logger.warning("scanimage hung after reporting a failure: killed")
+                    _kill_group(proc)
+                    return failed[0]
+                if now > deadline:
+                    raise DeviceTimeout(
+                        f"scanner did not finish within {self.timeout} s", device=KIND
+                    ) from None
 
     def list_devices(self) -> list[tuple[str, str]]:
         """``(device name, "vendor model")`` of every scanner SANE finds."""
