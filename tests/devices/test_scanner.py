@@ -153,7 +153,7 @@ def test_a_frontend_that_hangs_after_reporting_a_failure_is_ended(
     hung = tmp_path / "scanimage-hung"
     hung.write_text(
         "#!/bin/sh\n"
-        'case "$*" in *-f*) printf "test:0\\tNoname\\tframe-test\\tvirtual device\\n"; exit 0;; esac\n'
+        'case "$1" in -f) printf "test:0\\tNoname\\tframe-test\\tvirtual device\\n"; exit 0;; esac\n'
         'echo "scanimage: sane_read: Device busy" >&2\n'
         "exec sleep 60\n"
     )
