@@ -106,7 +106,7 @@ def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> No
     assert (
         lease["image_attachment"]
         == {r["name"]: r for r in by_id[_session(demo, "business-registration")["case_id"]]["attachments"]}[
-            "material:lease"
+            "material:lease:0"
         ]["attachment_id"]
     )
 

@@ -9,7 +9,6 @@ PDFs the document printer received (pdftotext, pdfimages), and the case the plat
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 import json
@@ -88,8 +87,8 @@ def platform_case(t: Terminal, case_id: str) -> dict[str, Any]:
     t.drainer.kick()
     for _ in range(100):
         for c in t.client.received_cases():
-            if c["case_id"] == case_id:
-                payload: dict[str, Any] = json.loads(base64.b64decode(c["payload_b64"]))
+            if c["case_id"] == case_id:  # the platform's reading of the sealed case
+                payload: dict[str, Any] = json.loads(t.client.opened_case(case_id))
                 return payload
         t.drainer.kick()
         time.sleep(0.1)
