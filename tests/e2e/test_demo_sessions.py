@@ -224,6 +224,6 @@ def test_summary_has_the_delivery_choice_slips_and_commitment_form(demo: dict[st
     pension = _session(demo, "resident-pension")
     assert pension["delivery"] is None and pension["queue_number"] is None and pension["commitment"] is None
     received = {c["case_id"]: c for c in demo["received"]}
-    payload = json.loads(base64.b64decode(received[business["case_id"]]["payload_b64"]))
+    payload = json.loads(base64.b64decode(received[business["case_id"]]["opened_payload_b64"]))
     assert payload["delivery"] == {"method": "window", "address": None}
     assert payload["queue_number"] == number

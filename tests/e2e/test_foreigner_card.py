@@ -5,7 +5,6 @@ the case on the sandbox platform recording the document kind."""
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 
@@ -69,8 +68,7 @@ def test_foreigner_card_reaches_form_review_and_case(
     driver.wait_until(
         lambda: any(c["case_id"] == case_id for c in terminal.client.received_cases()), 20.0, "case upload"
     )
-    [case] = [c for c in terminal.client.received_cases() if c["case_id"] == case_id]
-    payload = json.loads(base64.b64decode(case["payload_b64"]))
+    payload = json.loads(terminal.client.opened_case(case_id))  # the platform's reading of the sealed case
     applicant = payload["applicant"]
     assert applicant["document_kind"] == DocumentKind.FOREIGNER_PERMANENT_RESIDENCE.value
     assert applicant["nationality"] == "CAN"

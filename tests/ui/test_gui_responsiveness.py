@@ -18,6 +18,9 @@ the terminal's own OCR threads is discounted as well.
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
 from kiosk.docgen import render_demo_lease
 from kiosk.runtime import DEMO_CITIZENS
@@ -32,6 +36,7 @@ from kiosk.session import Step
 from tests.conftest import Factory
 
 pytestmark = pytest.mark.slow
+MEASURE_ENV = "KIOSK_GUI_MEASURE"
 BUSINESS = DEMO_CITIZENS[1]
 MAX_GAP_S = 0.100
 
@@ -85,7 +90,26 @@ class TickMeter:
         self._tick()  # the last stretch counts too (a loop blocked to the end never ticked)
 
 
-def test_event_loop_never_stalls_while_ocr_reads_an_a4_page(kiosk: Factory) -> None:
+def test_event_loop_never_stalls_while_ocr_reads_an_a4_page() -> None:
+    """Measured in a fresh interpreter: late in the full suite, what earlier tests left in this
+    process (Qt objects, timers, threads of earlier terminals) put ~0.2 s of C++ work on the GUI
+    thread that no Python frame shows; the product's GUI is what this test is about."""
+    env = {**os.environ, MEASURE_ENV: "1", "QT_QPA_PLATFORM": "offscreen"}
+    node = f"{Path(__file__).relative_to(Path.cwd())}::test_measure_event_loop_gaps_during_ocr"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0 and "1 passed" in proc.stdout.splitlines()[-1], (
+        proc.stdout[-4000:] + proc.stderr[-2000:]
+    )
+
+
+def _measure_event_loop_gaps_during_ocr(kiosk: Factory) -> None:
     terminal, ui, driver = kiosk()
     assert terminal.bench is not None
     driver.begin(BUSINESS.item_id)
@@ -101,6 +125,13 @@ def test_event_loop_never_stalls_while_ocr_reads_an_a4_page(kiosk: Factory) -> N
     # What earlier tests in the same process left for the cyclic GC would be collected on
     # whichever thread allocates next (here: the GUI thread, ~0.2 s seen late in the full suite):
     # collect it now and keep those old objects out of the measurement.
+    # Windows earlier tests in this process left behind still get layout/paint work on this
+    # thread: close them, so what is measured is this terminal's GUI only.
+    for widget in QApplication.topLevelWidgets():
+        if widget is not ui.window and widget.window() is not ui.window:
+            widget.close()
+            widget.deleteLater()
+    QApplication.processEvents()
     gc.collect()
     gc.freeze()
     meter = TickMeter()
@@ -132,3 +163,7 @@ def test_event_loop_never_stalls_while_ocr_reads_an_a4_page(kiosk: Factory) -> N
 
     blocked.run(ocr_on_gui_thread, lambda done: QTimer.singleShot(50, done), timeout_s=120)
     assert finished and blocked.max_app_gap > 3 * MAX_GAP_S
+
+
+if os.environ.get(MEASURE_ENV) == "1":  # collected only in the child process started above
+    test_measure_event_loop_gaps_during_ocr = _measure_event_loop_gaps_during_ocr
