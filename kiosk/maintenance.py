@@ -471,36 +471,56 @@ class MaintenanceService:
         return self._outbox_view()
 
     def _outbox_view(self) -> OutboxView:
+        """Cases and the outbox's other jobs (publicity records, revocations, late certificate
+        uploads): counts per state together; a dead job shows its kind where a case shows its item."""
         store = self.kiosk.store
         dead = tuple(
             DeadLetterView(
                 d.case_id, d.item_id, d.created_at, d.attempts, logsetup.redact(d.last_error or "")
             )
             for d in store.dead_letters()
+        ) + tuple(
+            DeadLetterView(j.job_id, j.kind, j.created_at, j.attempts, logsetup.redact(j.last_error or ""))
+            for j in self._dead_jobs()
         )
-        return OutboxView(store.outbox_counts(), dead)
+        counts = dict(store.outbox_counts())
+        for state, n in store.job_counts().items():
+            counts[state] = counts.get(state, 0) + n
+        return OutboxView(counts, dead)
+
+    def _dead_jobs(self) -> list[Any]:
+        return [j for j in self.kiosk.store.jobs() if j.state is OutboxState.DEAD]
 
     def requeue(self, case_id: str) -> bool:
-        """Put one dead letter back in the queue.  False when it is not (or no longer) dead."""
+        """Put one dead letter (a case, or another job by its id) back in the queue.  False when
+        it is not (or no longer) dead."""
         staff = self._staff()
-        if not any(d.case_id == case_id for d in self.kiosk.store.dead_letters(limit=100_000)):
+        store = self.kiosk.store
+        if any(d.case_id == case_id for d in store.dead_letters(limit=100_000)):
+            store.requeue(case_id, self._clock())
+        elif any(j.job_id == case_id for j in self._dead_jobs()):
+            store.requeue_job(case_id, self._clock())
+        else:
             self._audit_as(staff, "maintenance_requeue", {"case": case_id, "requeued": False})
             return False
-        self.kiosk.store.requeue(case_id, self._clock())
         self._audit_as(staff, "maintenance_requeue", {"case": case_id, "requeued": True})
         self.kiosk.drainer.kick()
         return True
 
     def requeue_all(self) -> int:
         staff = self._staff()
-        cases = [d.case_id for d in self.kiosk.store.dead_letters(limit=100_000)]
+        store = self.kiosk.store
+        cases = [d.case_id for d in store.dead_letters(limit=100_000)]
+        jobs = [j.job_id for j in self._dead_jobs()]
         now = self._clock()
         for case_id in cases:
-            self.kiosk.store.requeue(case_id, now)
-        self._audit_as(staff, "maintenance_requeue_all", {"count": len(cases)})
-        if cases:
+            store.requeue(case_id, now)
+        for job_id in jobs:
+            store.requeue_job(job_id, now)
+        self._audit_as(staff, "maintenance_requeue_all", {"count": len(cases) + len(jobs)})
+        if cases or jobs:
             self.kiosk.drainer.kick()
-        return len(cases)
+        return len(cases) + len(jobs)
 
     # ------------------------------------------------------------------ logs
     def logs(self, lines: int | None = None) -> LogTail:

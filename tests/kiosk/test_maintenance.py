@@ -28,6 +28,7 @@ from kiosk.maintenance import (
     tail_lines,
 )
 from kiosk.ocr import RapidOcrEngine
+from kiosk.outbox import JOB_PUBLICITY
 from kiosk.runtime import DEMO_STAFF_ID, SimulatorBench, Terminal, build_terminal
 from kiosk.session import CITIZEN_STEPS, TRANSITIONS, SessionMachine, Step, TransitionError
 from offline_cache.store import OutboxState
@@ -290,6 +291,30 @@ def test_outbox_dead_letter_requeue(terminal: Terminal, bench: SimulatorBench) -
     wait_for(lambda: terminal.store.case(case_id).state is OutboxState.DEAD, 10.0, "dead again")  # type: ignore[union-attr]
     assert m.requeue_all() >= 1
     assert events(terminal)[-1][0] == "maintenance_requeue_all"
+
+
+def test_dead_publicity_job_is_shown_and_requeued(terminal: Terminal, bench: SimulatorBench) -> None:
+    """Jobs other than cases (publicity records, revocations, certificates) dead-letter too."""
+    m = _enter(terminal, bench)
+    job_id = str(uuid.uuid4())
+    # A record the platform really refuses (not a publicity record at all → HTTP 422).
+    terminal.store.add_job(job_id, JOB_PUBLICITY, b"{}", time.time())
+    terminal.drainer.kick()
+
+    def job_state() -> OutboxState:
+        return next(j.state for j in terminal.store.jobs() if j.job_id == job_id)
+
+    wait_for(lambda: job_state() is OutboxState.DEAD, 10.0, "dead job")
+    view = m.outbox()
+    dead = {d.case_id: d for d in view.dead}[job_id]
+    assert dead.item_id == JOB_PUBLICITY and "422" in dead.error
+    assert view.counts[OutboxState.DEAD] >= 1
+    assert m.requeue(job_id)
+    wait_for(
+        lambda: next(j.attempts for j in terminal.store.jobs() if j.job_id == job_id) == 2, 10.0, "retried"
+    )
+    wait_for(lambda: job_state() is OutboxState.DEAD, 10.0, "dead again")
+    assert m.requeue_all() >= 1
 
 
 def test_dead_letter_errors_are_redacted(terminal: Terminal, bench: SimulatorBench) -> None:
