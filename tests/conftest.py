@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from devices.smartcard.testbed import PcscdTestbed
 from kiosk.config import SessionConfig, TerminalConfig
 from kiosk.runtime import Terminal, build_terminal
 from ui.app import KioskUi, make_app
@@ -58,3 +59,17 @@ def kiosk(tmp_path: Path, face_verifier: Any, ocr_engine: Any) -> Iterator[Facto
         ui.close()
         terminal.close()
     QApplication.processEvents()
+
+
+@pytest.fixture(scope="module")
+def pcscd() -> Iterator[PcscdTestbed]:
+    """The real pcscd with a vsmartcard-vpcd reader in a loopback-only namespace (packaging/pcsc),
+    one per test module that asks for it."""
+    bed = PcscdTestbed()
+    bed.start()
+    try:
+        yield bed
+    finally:
+        pid = bed.pid
+        bed.stop()
+        assert not Path(f"/proc/{pid}").exists(), "pcscd survived stop-test-pcscd.sh"

@@ -6,7 +6,6 @@ import secrets
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -24,19 +23,6 @@ from devices.smartcard.testbed import PcscdTestbed
 from devices.smartcard.vcard import VPCD_PORT, VirtualCard
 
 READER0 = "Virtual PCD 00 00"
-
-
-@pytest.fixture(scope="module")
-def pcscd() -> Iterator[PcscdTestbed]:
-    bed = PcscdTestbed()
-    bed.start()
-    try:
-        yield bed
-    finally:
-        pid = bed.pid
-        bed.stop()
-        assert not Path(f"/proc/{pid}").exists(), "pcscd survived stop-test-pcscd.sh"
-        assert not bed.rundir.exists()
 
 
 @pytest.fixture

@@ -50,16 +50,6 @@ SENIOR = SscCardData(
 )
 
 
-@pytest.fixture(scope="module")
-def pcscd() -> Iterator[PcscdTestbed]:
-    bed = PcscdTestbed()
-    bed.start()
-    try:
-        yield bed
-    finally:
-        bed.stop()
-
-
 @pytest.fixture
 def readers(pcscd: PcscdTestbed) -> Iterator[PcscReaders]:
     with PcscReaders() as r:

@@ -50,16 +50,6 @@ def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def pcscd() -> Iterator[PcscdTestbed]:
-    bed = PcscdTestbed()
-    bed.start()
-    try:
-        yield bed
-    finally:
-        bed.stop()
-
-
-@pytest.fixture(scope="module")
 def terminal(pcscd: PcscdTestbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terminal]:
     tmp = tmp_path_factory.mktemp("maint-pcsc")
     registry = tmp / "staff.json"

@@ -36,16 +36,6 @@ class BankCardApplet:
         return ResponseApdu(b"", 0x6A, 0x82).to_bytes()
 
 
-@pytest.fixture(scope="module")
-def pcscd() -> Iterator[PcscdTestbed]:
-    bed = PcscdTestbed()
-    bed.start()
-    try:
-        yield bed
-    finally:
-        bed.stop()
-
-
 @pytest.fixture
 def readers(pcscd: PcscdTestbed) -> Iterator[PcscReaders]:
     with PcscReaders() as r:
