@@ -29,8 +29,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from kiosk.crypto import FieldCipher
 from kiosk.platform_client import (
@@ -56,6 +57,17 @@ JOB_ATTACHMENT = "attachment"  # a late attachment of a case (the certificate PD
 def _earliest(*times: float | None) -> float | None:
     known = [t for t in times if t is not None]
     return min(known) if known else None
+
+
+_Item = TypeVar("_Item", OutboxEntry, OutboxJob)
+
+
+@dataclass
+class _Tally:
+    attempted: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,49 +141,51 @@ class OutboxDrainer:
         return report
 
     def _drain(self, max_cases: int) -> DrainReport:
-        attempted = sent = retried = dead = 0
+        tally = _Tally()
+        # Cases first, then the other jobs (publicity records, revocations, late attachments).
+        stopped = self._drain_queue(
+            "case", self.store.pending_outbox, self._upload, lambda e: e.case_id, max_cases, tally
+        )
+        if stopped is None:
+            stopped = self._drain_queue(
+                "job", self.store.pending_jobs, self._run_job, lambda j: j.job_id, max_cases, tally
+            )
+        if stopped is None:
+            return DrainReport(tally.attempted, tally.sent, tally.retried, tally.dead)
+        return DrainReport(tally.attempted, tally.sent, tally.retried, tally.dead, True, stopped)
+
+    def _drain_queue(
+        self,
+        what: str,
+        read: Callable[[int, float], Sequence[_Item]],
+        send: Callable[[_Item], str],
+        ident: Callable[[_Item], str],
+        limit: int,
+        tally: _Tally,
+    ) -> str | None:
+        """Send what is due in one queue; the reason to stop this round, or None to go on."""
         try:
-            entries = self.store.pending_outbox(max_cases, self.clock())
+            items = read(limit, self.clock())
         except StorageEnvironmentError as err:
-            log.error("outbox: cannot read the queue: %s", err)
-            return DrainReport(stopped_early=True, error=str(err))
-        for entry in entries:
-            attempted += 1
+            log.error("outbox: cannot read the %s queue: %s", what, err)
+            return str(err)
+        for item in items:
+            tally.attempted += 1
             try:
-                outcome = self._upload(entry)
+                outcome = send(item)
             except StorageEnvironmentError as err:
                 # The upload may have gone through; the entry stays pending and the next
                 # round re-sends it with the same key, which the platform de-duplicates.
-                log.error("outbox: cannot record the outcome for case %s: %s", entry.case_id, err)
-                return DrainReport(attempted, sent, retried, dead, True, str(err))
+                log.error("outbox: cannot record the outcome of %s %s: %s", what, ident(item), err)
+                return str(err)
             if outcome == "sent":
-                sent += 1
+                tally.sent += 1
             elif outcome == "dead":
-                dead += 1
+                tally.dead += 1
             else:
-                retried += 1
-                return DrainReport(attempted, sent, retried, dead, True, outcome)
-        # Other jobs (publicity records, revocations, late attachments) after the cases.
-        try:
-            jobs = self.store.pending_jobs(max_cases, self.clock())
-        except StorageEnvironmentError as err:
-            log.error("outbox: cannot read the job queue: %s", err)
-            return DrainReport(attempted, sent, retried, dead, True, str(err))
-        for job in jobs:
-            attempted += 1
-            try:
-                outcome = self._run_job(job)
-            except StorageEnvironmentError as err:
-                log.error("outbox: cannot record the outcome of job %s: %s", job.job_id, err)
-                return DrainReport(attempted, sent, retried, dead, True, str(err))
-            if outcome == "sent":
-                sent += 1
-            elif outcome == "dead":
-                dead += 1
-            else:
-                retried += 1
-                return DrainReport(attempted, sent, retried, dead, True, outcome)
-        return DrainReport(attempted, sent, retried, dead)
+                tally.retried += 1
+                return outcome
+        return None
 
     def _send_case(self, entry: OutboxEntry) -> UploadAck:
         """Attachments first (resumable), then the case body referencing them, sealed when agreed."""
