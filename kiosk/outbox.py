@@ -62,6 +62,27 @@ def _earliest(*times: float | None) -> float | None:
 _Item = TypeVar("_Item", OutboxEntry, OutboxJob)
 
 
+def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float | None]:
+    """What a platform error means for an outbox entry: (dead-letter it?, reason recorded,
+    Retry-After).  4xx other than 401/403/409/429 are final; a 409 conflict needs staff too;
+    refused credentials, unavailability and unreadable answers are tried again later."""
+    if isinstance(err, PlatformUnauthorized):
+        log.error(
+            "outbox: the platform refused the terminal's credentials (HTTP %s); re-enrolment needed",
+            err.status,
+        )
+        return False, f"unauthorized: HTTP {err.status}", None
+    if isinstance(err, PlatformRejected):
+        log.error("outbox: platform rejected %s (HTTP %s); dead-lettered", what, err.status)
+        return True, f"rejected: HTTP {err.status}: {err.body[:500]}", None
+    if isinstance(err, PlatformConflict):
+        log.error("outbox: platform reports a conflict for %s; dead-lettered", what)
+        return True, f"conflict: HTTP 409: {err.body[:500]}", None
+    if isinstance(err, PlatformUnavailable):
+        return False, f"unavailable: {err}", err.retry_after
+    return False, f"{type(err).__name__}: {err}", None  # e.g. an unreadable answer: try later
+
+
 @dataclass
 class _Tally:
     attempted: int = 0
@@ -231,20 +252,12 @@ class OutboxDrainer:
             log.error("outbox: job %s (%s) cannot be sent: %s; dead-lettered", job.job_id, job.kind, err)
             self.store.mark_job_dead(job.job_id, f"invalid job: {type(err).__name__}")
             return "dead"
-        except PlatformUnauthorized as err:
-            return self._retry_job(job, f"unauthorized: HTTP {err.status}", None)
-        except PlatformRejected as err:
-            log.error("outbox: platform rejected job %s (HTTP %s); dead-lettered", job.job_id, err.status)
-            self.store.mark_job_dead(job.job_id, f"rejected: HTTP {err.status}: {err.body[:500]}")
-            return "dead"
-        except PlatformConflict as err:
-            log.error("outbox: platform reports a conflict for job %s; dead-lettered", job.job_id)
-            self.store.mark_job_dead(job.job_id, f"conflict: HTTP 409: {err.body[:500]}")
-            return "dead"
-        except PlatformUnavailable as err:
-            return self._retry_job(job, f"unavailable: {err}", err.retry_after)
         except PlatformError as err:
-            return self._retry_job(job, f"{type(err).__name__}: {err}", None)
+            dead, reason, retry_after = _platform_outcome(err, f"job {job.job_id}")
+            if dead:
+                self.store.mark_job_dead(job.job_id, reason)
+                return "dead"
+            return self._retry_job(job, reason, retry_after)
         self.store.mark_job_sent(job.job_id, ack, self.clock())
         return "sent"
 
@@ -261,23 +274,12 @@ class OutboxDrainer:
         """Upload one entry and record the outcome: 'sent', 'dead' or the retry reason."""
         try:
             ack = self._send_case(entry)
-        except PlatformUnauthorized as err:
-            log.error(
-                "outbox: the platform refused the terminal's token (HTTP %s); re-enrolment needed", err.status
-            )
-            return self._retry(entry, f"unauthorized: HTTP {err.status}", None)
-        except PlatformRejected as err:
-            log.error("outbox: platform rejected case %s (HTTP %s); dead-lettered", entry.case_id, err.status)
-            self.store.mark_dead(entry.case_id, f"rejected: HTTP {err.status}: {err.body[:500]}")
-            return "dead"
-        except PlatformConflict as err:
-            log.error("outbox: platform reports a conflict for case %s; dead-lettered", entry.case_id)
-            self.store.mark_dead(entry.case_id, f"conflict: HTTP 409: {err.body[:500]}")
-            return "dead"
-        except PlatformUnavailable as err:
-            return self._retry(entry, f"unavailable: {err}", err.retry_after)
-        except PlatformError as err:  # e.g. an unreadable answer: the platform's problem, try later
-            return self._retry(entry, f"{type(err).__name__}: {err}", None)
+        except PlatformError as err:
+            dead, reason, retry_after = _platform_outcome(err, f"case {entry.case_id}")
+            if dead:
+                self.store.mark_dead(entry.case_id, reason)
+                return "dead"
+            return self._retry(entry, reason, retry_after)
         self.store.mark_sent(entry.case_id, ack.raw, self.clock())
         return "sent"
 
