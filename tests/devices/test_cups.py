@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,31 +24,15 @@ from kiosk.outputs import (
     token_from_qr,
     verify_certificate_token,
 )
+from tests.cupsd import free_port, private_cupsd
 
-SCRIPT = Path(__file__).resolve().parents[2] / "packaging" / "cups" / "start-test-cupsd.sh"
 QUEUE = f"kiosk-a4-t{os.getpid()}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def cupsd() -> Iterator[tuple[str, Path]]:
-    # Not tmp_path: cupsd's filters run as user lp and pytest's temp root is 0700.
-    work = Path(tempfile.mkdtemp(prefix="kiosk-cupsd-"))
-    port = _free_port()
-    out = subprocess.run(
-        [str(SCRIPT), "start", str(work), str(port), QUEUE], capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    try:
-        yield f"127.0.0.1:{port}", work / "pdf"
-    finally:
-        subprocess.run([str(SCRIPT), "stop", str(work)], timeout=30, check=False)
-        shutil.rmtree(work, ignore_errors=True)
+    with private_cupsd(QUEUE, "kiosk-cupsd-") as server:
+        yield server
 
 
 def _wait_for_pdf(printer: CupsDocumentPrinter, pdf_dir: Path, before: set[Path], job_id: str) -> Path:
@@ -145,7 +126,7 @@ def test_stopped_queue_is_a_typed_error(cupsd: tuple[str, Path]) -> None:
 
 
 def test_no_scheduler_is_offline() -> None:
-    printer = CupsDocumentPrinter(QUEUE, f"127.0.0.1:{_free_port()}", timeout=10)
+    printer = CupsDocumentPrinter(QUEUE, f"127.0.0.1:{free_port()}", timeout=10)
     assert printer.status() is DeviceStatus.OFFLINE
     with pytest.raises(DeviceNotFound):
         printer.print_pdf(b"%PDF-1.4\n%%EOF\n", "x")

@@ -5,10 +5,7 @@ private cupsd with cups-pdf (packaging/cups/start-test-cupsd.sh) bound to 127.0.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,17 +20,11 @@ from devices.docprinter.cups import CupsDocumentPrinter
 from devices.docprinter.spool import PdfSpoolPrinter
 from kiosk.config import DevicesConfig, DocumentPrinterConfig, Profile, TerminalConfig
 from kiosk.runtime import DEMO_CITIZENS, SimulatorBench, _build_devices, build_terminal
+from tests.cupsd import free_port, private_cupsd
 from tests.kiosk.session_helpers import signature_png, to_confirm
 
-SCRIPT = Path(__file__).resolve().parents[2] / "packaging" / "cups" / "start-test-cupsd.sh"
 QUEUE = f"kiosk-cert-t{os.getpid()}"
 SENIOR = DEMO_CITIZENS[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _demo_with(printer: DocumentPrinterConfig, data_dir: Path) -> TerminalConfig:
@@ -55,7 +46,7 @@ def test_demo_keeps_the_spool_printer_without_a_private_cupsd(tmp_path: Path) ->
         plain = _build_devices(TerminalConfig(data_dir=str(tmp_path)), bench, tmp_path)
         assert isinstance(plain.document_printer, PdfSpoolPrinter)
         # A cupsd named but not there (nothing listens on the port): still the spool directory.
-        nobody = _demo_with(DocumentPrinterConfig(cups_server=f"127.0.0.1:{_free_port()}"), tmp_path)
+        nobody = _demo_with(DocumentPrinterConfig(cups_server=f"127.0.0.1:{free_port()}"), tmp_path)
         assert isinstance(_build_devices(nobody, bench, tmp_path).document_printer, PdfSpoolPrinter)
         spool = _demo_with(DocumentPrinterConfig(driver="spool", cups_server="127.0.0.1:631"), tmp_path)
         assert isinstance(_build_devices(spool, bench, tmp_path).document_printer, PdfSpoolPrinter)
@@ -65,18 +56,8 @@ def test_demo_keeps_the_spool_printer_without_a_private_cupsd(tmp_path: Path) ->
 
 @pytest.fixture(scope="module")
 def cupsd() -> Iterator[tuple[str, Path]]:
-    # Not tmp_path: cupsd's filters run as user lp and pytest's temp root is 0700.
-    work = Path(tempfile.mkdtemp(prefix="kiosk-cupsd-rt-"))
-    port = _free_port()
-    out = subprocess.run(
-        [str(SCRIPT), "start", str(work), str(port), QUEUE], capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    try:
-        yield f"127.0.0.1:{port}", work / "pdf"
-    finally:
-        subprocess.run([str(SCRIPT), "stop", str(work)], timeout=30, check=False)
-        shutil.rmtree(work, ignore_errors=True)
+    with private_cupsd(QUEUE, "kiosk-cupsd-rt-") as server:
+        yield server
 
 
 @pytest.mark.slow
