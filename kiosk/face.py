@@ -215,6 +215,48 @@ class NoLivenessCheck:
         return True
 
 
+class GateSettings(Protocol):
+    """The quality-gate thresholds both frame analysers carry (FaceVerifier, FastFrameAnalyser)."""
+
+    min_face_px: int
+    max_face_frac: float
+    centre_band: tuple[float, float, float, float]
+    min_brightness: float
+    backlight_margin: float
+    min_sharpness: float
+
+
+def box_quality(
+    g: GateSettings, grey: npt.NDArray[Any], box: FaceBox, clipped: bool, brightness: float
+) -> tuple[FaceQuality | None, float, float]:
+    """The gates that need only the face box: too small, too near, off centre, backlit, too dark,
+    blurred.  Returns (the first failing gate or None, brightness to report, sharpness); the
+    brightness is the frame's until the face itself was measured, then the face's."""
+    h, w = grey.shape
+    if min(box.width, box.height) < g.min_face_px:
+        return FaceQuality.TOO_SMALL, brightness, 0.0
+    if clipped or box.height > g.max_face_frac * h:
+        return FaceQuality.TOO_NEAR, brightness, 0.0
+    cx, cy = (box.left + box.right) / 2 / w, (box.top + box.bottom) / 2 / h
+    x0, x1, y0, y1 = g.centre_band
+    if not (x0 <= cx <= x1 and y0 <= cy <= y1):
+        return FaceQuality.OFF_CENTRE, brightness, 0.0
+    face = grey[box.top : box.bottom, box.left : box.right]
+    face_brightness = float(face.mean()) if face.size else brightness
+    if face_brightness < g.min_brightness * 2.5:
+        outside = np.ones(grey.shape, dtype=bool)
+        outside[box.top : box.bottom, box.left : box.right] = False
+        background = float(grey[outside].mean()) if outside.any() else 0.0
+        if background - face_brightness >= g.backlight_margin:
+            return FaceQuality.BACKLIT, face_brightness, 0.0
+    if face_brightness < g.min_brightness:
+        return FaceQuality.TOO_DARK, face_brightness, 0.0
+    sharpness = float(cv2.Laplacian(face, cv2.CV_64F).var()) if face.size else 0.0
+    if sharpness < g.min_sharpness:
+        return FaceQuality.BLURRED, face_brightness, sharpness
+    return None, face_brightness, sharpness
+
+
 def yaw_from_five_points(shape: Any) -> float:
     """Horizontal nose offset from the eye midline over the inter-eye distance (dlib's
     5-point model: parts 0-1 one eye, 2-3 the other, 4 the nose).  ~0 when facing the
@@ -409,31 +451,10 @@ class FaceVerifier:
             box = FaceBox(
                 max(0, rect.left()), max(0, rect.top()), min(w, rect.right()), min(h, rect.bottom())
             )
-            if min(box.width, box.height) < self.min_face_px:
-                return FrameCheck(FaceQuality.TOO_SMALL, faces=1, box=box, brightness=brightness)
             clipped = rect.left() < 0 or rect.top() < 0 or rect.right() > w or rect.bottom() > h
-            if clipped or box.height > self.max_face_frac * h:
-                return FrameCheck(FaceQuality.TOO_NEAR, faces=1, box=box, brightness=brightness)
-            cx, cy = (box.left + box.right) / 2 / w, (box.top + box.bottom) / 2 / h
-            x0, x1, y0, y1 = self.centre_band
-            if not (x0 <= cx <= x1 and y0 <= cy <= y1):
-                return FrameCheck(FaceQuality.OFF_CENTRE, faces=1, box=box, brightness=brightness)
-            face = grey[box.top : box.bottom, box.left : box.right]
-            face_brightness = float(face.mean()) if face.size else brightness
-            if face_brightness < self.min_brightness * 2.5:
-                outside = np.ones(grey.shape, dtype=bool)
-                outside[box.top : box.bottom, box.left : box.right] = False
-                background = float(grey[outside].mean()) if outside.any() else 0.0
-                if background - face_brightness >= self.backlight_margin:
-                    return FrameCheck(FaceQuality.BACKLIT, faces=1, box=box, brightness=face_brightness)
-            brightness = face_brightness
-            if brightness < self.min_brightness:
-                return FrameCheck(FaceQuality.TOO_DARK, faces=1, box=box, brightness=brightness)
-            sharpness = float(cv2.Laplacian(face, cv2.CV_64F).var()) if face.size else 0.0
-            if sharpness < self.min_sharpness:
-                return FrameCheck(
-                    FaceQuality.BLURRED, faces=1, box=box, brightness=brightness, sharpness=sharpness
-                )
+            failed, brightness, sharpness = box_quality(self, grey, box, clipped, brightness)
+            if failed is not None:
+                return FrameCheck(failed, faces=1, box=box, brightness=brightness, sharpness=sharpness)
             shape = models.shape_predictor(rgb, rect)
             if abs(yaw_from_five_points(shape)) > self.max_yaw:
                 return FrameCheck(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from kiosk.face import FaceBox, FaceQuality, FrameCheck
+from kiosk.face import FaceBox, FaceQuality, FrameCheck, box_quality
 from kiosk.liveness import MeshLandmarker, measure
 
 if TYPE_CHECKING:
@@ -160,28 +160,10 @@ class FastFrameAnalyser:
         def result(quality: FaceQuality, **kw: Any) -> FrameCheck:
             return FrameCheck(quality, faces=1, box=box, landmarks=pts, **kw)
 
-        if min(box.width, box.height) < self.min_face_px:
-            return result(FaceQuality.TOO_SMALL, brightness=brightness)
         clipped = x < 0 or y < 0 or x + bw > w or y + bh > h
-        if clipped or box.height > self.max_face_frac * h:
-            return result(FaceQuality.TOO_NEAR, brightness=brightness)
-        cx, cy = (box.left + box.right) / 2 / w, (box.top + box.bottom) / 2 / h
-        x0, x1, y0, y1 = self.centre_band
-        if not (x0 <= cx <= x1 and y0 <= cy <= y1):
-            return result(FaceQuality.OFF_CENTRE, brightness=brightness)
-        face = grey[box.top : box.bottom, box.left : box.right]
-        face_brightness = float(face.mean()) if face.size else brightness
-        if face_brightness < self.min_brightness * 2.5:
-            outside = np.ones(grey.shape, dtype=bool)
-            outside[box.top : box.bottom, box.left : box.right] = False
-            background = float(grey[outside].mean()) if outside.any() else 0.0
-            if background - face_brightness >= self.backlight_margin:
-                return result(FaceQuality.BACKLIT, brightness=face_brightness)
-        if face_brightness < self.min_brightness:
-            return result(FaceQuality.TOO_DARK, brightness=face_brightness)
-        sharpness = float(cv2.Laplacian(face, cv2.CV_64F).var()) if face.size else 0.0
-        if sharpness < self.min_sharpness:
-            return result(FaceQuality.BLURRED, brightness=face_brightness, sharpness=sharpness)
+        failed, face_brightness, sharpness = box_quality(self, grey, box, clipped, brightness)
+        if failed is not None:
+            return result(failed, brightness=face_brightness, sharpness=sharpness)
         if abs(yaw_from_keypoints(kps)) > self.max_yaw:
             return result(FaceQuality.TURNED_AWAY, brightness=face_brightness, sharpness=sharpness)
         if pts is not None and measure(pts).ear < self.closed_eye_ear:
