@@ -31,6 +31,9 @@ breakdowns); ``load`` is the machine's load average when the run started.
   *different* photos of one person, every variant combination; impostor pairs: photos of two
   people, every variant combination.  Variants of one photo are not independent samples: the
   JSON gives the independent source pairs as well.  Images and embeddings stay in memory.
+  ``target_window`` is the range of thresholds in which FAR <= 0.1 % and FRR <= 3 % both hold
+  on these pairs; ``single_descriptor`` repeats the ROC point with dlib's plain descriptor
+  instead of the mirror-averaged one the terminal uses (:meth:`kiosk.face.FaceVerifier._describe`).
 """
 
 from __future__ import annotations
@@ -283,6 +286,11 @@ def roc(verifier: FaceVerifier, threshold: float) -> dict[str, Any]:
         }
 
     at = point(threshold)
+    # the thresholds at which both targets hold on these pairs: FRR <= 3 % needs t >= the
+    # (k+1)-th largest genuine distance, FAR <= 0.1 % needs t < the (m+1)-th smallest impostor one
+    k, m_ = int(0.03 * len(same)), int(0.001 * len(diff))
+    lo, hi = sorted(same, reverse=True)[k], sorted(diff)[m_]
+    window = [round(lo, 4), round(hi, 4)] if lo < hi else None
     worst_variant = max(by_variant, key=lambda k: max(by_variant[k]))
     return {
         "far": at["far"],
@@ -301,7 +309,11 @@ def roc(verifier: FaceVerifier, threshold: float) -> dict[str, Any]:
         "genuine_max": round(max(same), 3),
         "impostor_min": round(min(diff), 3),
         "genuine_worst_variant_pair": worst_variant,
-        "roc": [point(t) for t in (0.4, 0.45, 0.5, 0.55, 0.58, 0.59, 0.6, 0.61, 0.62, 0.63, 0.64, 0.65, 0.7)],
+        "target_window": window,  # [lo, hi): FAR <= 0.1 % and FRR <= 3 % for lo <= t < hi (None: none)
+        "roc": [
+            point(t)
+            for t in sorted({0.4, 0.45, 0.5, 0.55, 0.58, 0.59, 0.6, 0.61, 0.62, 0.65, 0.7, threshold})
+        ],
     }
 
 
@@ -330,6 +342,12 @@ def main() -> None:
     out["threshold"] = threshold
     out.update(roc(verifier, threshold))
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if not args.quick:  # the same pairs with dlib's plain single descriptor, for comparison
+        single = FaceVerifier(threshold=threshold, mirror_average=False)
+        single._models = verifier._models  # the same dlib models, only the descriptor differs
+        plain = roc(single, threshold)
+        keys = ("far", "frr", "genuine_max", "impostor_min", "target_window")
+        out["single_descriptor"] = {k: plain[k] for k in keys}
     print(json.dumps(out, ensure_ascii=False))
 
 

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from ui.demo import run_demo
 
     t0 = time.perf_counter()
-    face = FaceVerifier(threshold=0.6)
+    face = FaceVerifier()
     face.load()
     ocr = RapidOcrEngine()
     ocr.load()

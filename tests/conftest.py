@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def face_verifier():  # type: ignore[no-untyped-def]
     from kiosk.face import FaceVerifier
 
-    verifier = FaceVerifier(threshold=0.6)
+    verifier = FaceVerifier()
     verifier.load()
     return verifier
 

@@ -64,6 +64,12 @@ def test_no_file_gives_the_demo_defaults(tmp_path: Path) -> None:
     assert config.data_path() == REPO_ROOT / "var"
 
 
+def test_the_face_threshold_default_is_the_verifiers() -> None:
+    from kiosk.face import DEFAULT_THRESHOLD
+
+    assert TerminalConfig().session.face_threshold == DEFAULT_THRESHOLD
+
+
 def test_file_overrides_load(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, OVERRIDES))
     assert config.terminal_id == "DZ-HALL-0042"

@@ -106,6 +106,36 @@ def test_threshold_separates_shared_pairs(verifier: FaceVerifier) -> None:
     assert max(same) < 0.57 and min(diff) > 0.65  # margin both sides
 
 
+def test_descriptor_is_the_mean_of_the_face_and_its_mirror_image(verifier: FaceVerifier) -> None:
+    """The terminal's descriptor averages the aligned face and its mirror image, so a mirrored
+    photo of a face gives (nearly) the same descriptor; dlib's plain descriptor of the mirrored
+    photo is further away."""
+    plain = FaceVerifier(mirror_average=False)
+    plain._models = verifier._models  # same models, only the descriptor differs
+    for name in ("obama_live1.jpg", "biden_live.jpg"):
+        img = live_frame(name)
+        mirrored = np.ascontiguousarray(img[:, ::-1])
+        averaged, averaged_m = emb(verifier, img), emb(verifier, mirrored)
+        single, single_m = emb(plain, img), emb(plain, mirrored)
+        assert averaged.distance(averaged_m) < 0.6 * single.distance(single_m), name  # 0.35-0.47 seen
+        mean = Embedding((single.vector + single_m.vector) / 2)
+        assert averaged.distance(mean) < 0.6 * single.distance(single_m), name  # 0.26-0.32 seen
+
+
+def test_roc_target_holds_on_the_shared_pairs(verifier: FaceVerifier) -> None:
+    """The issue's target on the pairs bench/face builds (13 shared photos x 6 variants): FAR <=
+    0.1 % and FRR <= 3 % at the terminal's threshold, and the threshold lies inside the window
+    where both hold."""
+    from bench.face import roc
+
+    result = roc(verifier, DEFAULT_THRESHOLD)
+    assert result["genuine_pairs"] >= 400 and result["impostor_pairs"] >= 2000, result
+    assert result["embedding_failed"] == [], result
+    assert result["far"] <= 0.001 and result["frr"] <= 0.03, {k: result[k] for k in ("far", "frr")}
+    lo, hi = result["target_window"]
+    assert lo <= DEFAULT_THRESHOLD < hi
+
+
 @pytest.mark.parametrize("citizen", sorted(CITIZENS))
 def test_same_person_matches_with_degraded_card(verifier: FaceVerifier, citizen: str) -> None:
     card, live_names = CITIZENS[citizen]
