@@ -155,6 +155,28 @@ class FaceResult:
     elapsed_ms: int
     reason: FaceReason
     last_quality: FaceQuality | None = None  # for prompting the citizen ("move closer", ...)
+    #: The compared frame closest to the reference, cropped to head and shoulders, as JPEG: the
+    #: case's evidence of who stood at the terminal (an attachment, sealed on the way; kept in the
+    #: session's memory only until then).  None when no frame was compared.
+    best_frame: bytes | None = field(default=None, repr=False)
+
+
+#: JPEG quality of :attr:`FaceResult.best_frame`.
+EVIDENCE_JPEG_QUALITY = 90
+
+
+def evidence_jpeg(frame: Frame, box: FaceBox) -> bytes | None:
+    """``frame`` cut to the face in ``box`` grown by 60 % of its size on each side (the head and
+    shoulders, as on an ID photo; not the room behind), JPEG-encoded.  None if it cannot be."""
+    h, w = frame.shape[:2]
+    mx, my = int(box.width * 0.6), int(box.height * 0.6)
+    crop = frame[
+        max(0, box.top - my) : min(h, box.bottom + my), max(0, box.left - mx) : min(w, box.right + mx)
+    ]
+    if crop.size == 0:
+        return None
+    ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, EVIDENCE_JPEG_QUALITY])
+    return buf.tobytes() if ok else None
 
 
 @runtime_checkable
@@ -539,6 +561,7 @@ class FaceVerifier:
             ref_future = pool.submit(self.embed_reference, reference_img)
 
         best = float("inf")
+        best_frame: tuple[Frame, FaceBox] | None = None  # the compared frame closest to the card
         used = 0
         embedded = 0
         mismatches = 0
@@ -547,7 +570,10 @@ class FaceVerifier:
         reason: FaceReason | None = None
 
         def result(why: FaceReason) -> FaceResult:
-            out = FaceResult(why is FaceReason.MATCHED, best, self.threshold, used, elapsed_ms(), why, last)
+            evidence = evidence_jpeg(*best_frame) if best_frame is not None else None
+            out = FaceResult(
+                why is FaceReason.MATCHED, best, self.threshold, used, elapsed_ms(), why, last, evidence
+            )
             logger.info(
                 "face verify: %s distance=%.3f frames=%d in %d ms", why.value, best, used, out.elapsed_ms
             )
@@ -593,7 +619,12 @@ class FaceVerifier:
                     return result(FaceReason.BAD_REFERENCE)
                 if emb is not None:  # None: dlib found no face where BlazeFace did; next frame
                     embedded += 1
-                    best = min(best, got.distance(emb))
+                    distance = got.distance(emb)
+                    if distance < best:
+                        best, best_frame = (
+                            distance,
+                            (frame.copy(), check.box),
+                        )  # a camera may reuse its buffer
                     if best <= self.threshold:
                         reason = FaceReason.MATCHED
                         break

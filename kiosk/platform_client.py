@@ -556,6 +556,13 @@ class PlatformClient:
 
     # ------------------------------------------------------------------ sandbox only
 
+    def sandbox_attachment(self, case_id: str, name: str) -> bytes:
+        """Sandbox only: a case's attachment (e.g. ``face``) as the platform stored it, opened."""
+        response = self._request(
+            "GET", f"/_sandbox/cases/{_seg(case_id)}/attachments/{_seg(name)}", auth=False
+        )
+        return response.content
+
     def received_cases(self) -> list[dict[str, Any]]:
         """Everything the sandbox platform received (``/_sandbox/cases``; tests and the demo)."""
         data = self._json(self._request("GET", "/_sandbox/cases", auth=False))

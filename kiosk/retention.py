@@ -3,7 +3,7 @@
 Once the platform acknowledged a case, the terminal keeps its personal data only for
 ``retention.personal_data_days`` (config; default 30 days, to answer questions at the window and
 re-print).  Then :class:`RetentionWiper` replaces the stored case body by its residue and drops the
-attachment bodies (page images, signature, certificate PDF; one still waiting for its upload, such
+attachment bodies (page images, signature, face frame, certificate PDF; one still waiting for its upload, such
 as a late certificate, is dropped in the first round after it went).  The residue holds no personal data:
 the case id, the terminal, the item and its package version, when it was submitted, the decision
 (outcome, reason codes, rule package, the hash of the decision inputs), the attachment ids with

@@ -931,8 +931,9 @@ class KioskService:
         return False
 
     def _case_attachments(self) -> dict[str, NewAttachment]:
-        """Material page images and the signature, uploaded in resumable chunks before the case body
-        (b-outbox); the case references them by attachment id (and the platform by SHA-256)."""
+        """Material page images, the signature and the face check's best frame, uploaded in resumable
+        chunks before the case body (b-outbox); the case references them by attachment id (and the
+        platform by SHA-256)."""
         data = self.machine.data
         out = {
             name: NewAttachment(str(uuid.uuid4()), name, "image/jpeg", page.jpeg)
@@ -942,6 +943,9 @@ class KioskService:
         }
         if data.signature_png:
             out["signature"] = NewAttachment(str(uuid.uuid4()), "signature", "image/png", data.signature_png)
+        if data.face is not None and data.face.best_frame:
+            # issue 4: the best compared frame is the case's evidence of who was at the terminal
+            out["face"] = NewAttachment(str(uuid.uuid4()), "face", "image/jpeg", data.face.best_frame)
         return out
 
     def _queue_certificate(self, case_id: str, pdf: bytes) -> None:
@@ -996,6 +1000,7 @@ class KioskService:
                 "staff_assisted": data.staff_assisted_identity,
                 "identity_source": data.identity_source,
                 "face_reference": data.face_reference,
+                "face_frame_attachment": attachments["face"].attachment_id if "face" in attachments else None,
             },
             "warnings": [
                 {"list": h.list_name, "version": h.list_version, "matched": h.matched, "stale": h.stale}

@@ -785,4 +785,15 @@ def outbox_router(state: OutboxPlatform, terminal: Callable[..., Coroutine[Any, 
             raise _problem(status.HTTP_404_NOT_FOUND, "no sealed case opened under this id")
         return {"case_id": case_id, "payload_b64": base64.b64encode(clear).decode("ascii")}
 
+    @router.get("/_sandbox/cases/{case_id}/attachments/{name}", response_class=Response, tags=["sandbox"])
+    def sandbox_attachment(case_id: str, name: str) -> Response:
+        """A case's attachment as the platform stored it after opening it (tests)."""
+        found = state.attachment(case_id, name)
+        if found is None:
+            raise _problem(status.HTTP_404_NOT_FOUND, "no complete attachment under this name")
+        meta, body = found
+        return Response(
+            body, media_type=meta["media_type"], headers={SHA256_HEADER: meta["plaintext_sha256"]}
+        )
+
     return router

@@ -10,6 +10,7 @@ PDFs the document printer received (pdftotext, pdfimages), and the case the plat
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import re
@@ -19,14 +20,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as zbar_decode
 
+from devices.camera.simulator import media_path
 from devices.printer.decoder import DecodedReceipt
 from kiosk.config import TerminalConfig
 from kiosk.delivery import DeliveryMethod
+from kiosk.face import DEFAULT_THRESHOLD, Embedding
 from kiosk.i18n import set_language
 from kiosk.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from kiosk.services import PrintResult
@@ -289,3 +294,29 @@ def test_queue_numbers_were_unique_and_in_order(terminal: Terminal) -> None:
     assert len(issued_queue_numbers) == 3
     assert issued_queue_numbers == sorted(set(issued_queue_numbers))
     assert terminal.store.get_meta(f"queue-seq:{dt.date.today():%Y%m%d}") == "3"
+
+
+# ------------------------------------------------------------------ identity evidence (issue 4)
+def test_the_case_carries_the_face_checks_best_frame(terminal: Terminal, face_verifier: Any) -> None:
+    """The case stores the face check's score, threshold and decision, and its best compared frame
+    as an attachment (sealed on the way), cut to the face: the platform gets the citizen's face."""
+    to_confirm(terminal, SENIOR)
+    assert terminal.service.choose_delivery("print_here") == {}
+    _, _, case_id = finish(terminal)
+    evidence = platform_case(terminal, case_id)["identity_evidence"]
+    assert evidence["face_matched"] is True and evidence["face_reason"] == "matched"
+    assert evidence["face_score"] <= evidence["face_threshold"] == DEFAULT_THRESHOLD
+    [received] = [c for c in terminal.client.received_cases() if c["case_id"] == case_id]
+    refs = {r["name"]: r for r in received["attachments"]}
+    assert evidence["face_frame_attachment"] == refs["face"]["attachment_id"]
+    jpeg = terminal.client.sandbox_attachment(case_id, "face")
+    assert hashlib.sha256(jpeg).hexdigest() == refs["face"]["sha256"]
+    frame = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert frame is not None and frame.shape[0] < 480 and frame.shape[1] < 640  # the face, not the room
+    # It is the citizen who stood there (senior: the obama photos), not someone else.
+    stored = face_verifier.embed_reference(frame)
+    assert isinstance(stored, Embedding)
+    same = face_verifier.embed_reference(cv2.imread(str(media_path(SENIOR.live_images[0]))))
+    other = face_verifier.embed_reference(cv2.imread(str(media_path(BUSINESS.live_images[0]))))
+    assert isinstance(same, Embedding) and isinstance(other, Embedding)
+    assert stored.distance(same) < 0.3 < DEFAULT_THRESHOLD < stored.distance(other)
