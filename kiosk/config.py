@@ -41,9 +41,15 @@ class IdCardConfig(_Model):
 
 class CameraConfig(_Model):
     driver: Literal["simulator", "opencv"] = "simulator"
-    source: str = "0"  # device index or path for driver "opencv"
+    # driver "opencv": a device index ("0" = /dev/video0) or a device path, best a stable one
+    # (/dev/v4l/by-id/usb-...-video-index0); a video file plays as a camera (bench checks)
+    source: str = "0"
     width: int = Field(640, gt=0)
     height: int = Field(480, gt=0)
+    # manual exposure in the driver's units (V4L2: 100 us); unset: the camera's automatic exposure
+    exposure: float | None = Field(None, gt=0)
+    # a live device whose image does not change for this long is reported frozen (action: reset)
+    frozen_after_s: float = Field(3.0, gt=0)
 
 
 class DocumentCameraConfig(_Model):
@@ -51,6 +57,8 @@ class DocumentCameraConfig(_Model):
     source: str = "1"
     width: int = Field(1536, gt=0)
     height: int = Field(2048, gt=0)
+    exposure: float | None = Field(None, gt=0)
+    frozen_after_s: float = Field(3.0, gt=0)
 
 
 class ReceiptPrinterConfig(_Model):

@@ -466,12 +466,20 @@ def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir
         idcard = SerialIdCardReader(
             dc.idcard.port, dc.idcard.baudrate, poll_interval=dc.idcard.poll_interval_s
         )
-        camera = OpenCvCamera(_source(dc.camera.source), dc.camera.width, dc.camera.height)
+        camera = OpenCvCamera(
+            _source(dc.camera.source),
+            dc.camera.width,
+            dc.camera.height,
+            exposure=dc.camera.exposure,
+            frozen_after_s=dc.camera.frozen_after_s,
+        )
         doc_cam = OpenCvCamera(
             _source(dc.document_camera.source),
             dc.document_camera.width,
             dc.document_camera.height,
             kind="document_camera",
+            exposure=dc.document_camera.exposure,
+            frozen_after_s=dc.document_camera.frozen_after_s,
         )
         printer = EscPosReceiptPrinter(
             dc.receipt_printer.host, dc.receipt_printer.port, dc.receipt_printer.profile

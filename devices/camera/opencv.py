@@ -2,9 +2,17 @@
 
 Sources:
 
-* ``int`` — a device index (``/dev/videoN``).  A background thread grabs
-  frames so :meth:`OpenCvCamera.read_frame` can honour its timeout even when
-  the driver blocks.
+* ``int`` — a device index (``/dev/videoN``), or a device path under ``/dev``
+  (``/dev/video2``, or a stable name such as ``/dev/v4l/by-id/usb-…-video-index0``
+  that survives a replug and keeps two cameras apart), opened with the V4L2
+  backend.  A background thread grabs frames so :meth:`OpenCvCamera.read_frame`
+  can honour its timeout even when the driver blocks.  ``exposure`` sets a manual
+  exposure (the driver's units; V4L2: 100 µs) instead of the camera's automatic
+  one.  A device whose image stops changing (a driver that hands out the same
+  buffer again, a frozen USB camera: real sensors never deliver two identical
+  frames) is reported after ``frozen_after_s`` as a :class:`DeviceError` with
+  action RESET, and the grabber stops; :meth:`OpenCvCamera.close` +
+  :meth:`OpenCvCamera.open` reopen it.
 * a video file path (``.avi``, ``.mp4``, ...) — played through
   ``cv2.VideoCapture`` at the file's frame rate, rewound (reopened) at the end
   when ``loop`` is set.
@@ -53,8 +61,20 @@ VIDEO_EXTENSIONS = frozenset({".avi", ".mp4", ".mkv", ".mov", ".mjpg", ".mjpeg",
 
 #: A device index that delivers no frame for this long is reported as stalled.
 _GRAB_FAILURES_BEFORE_LOST = 30
+#: A live device delivering the same image for this long (and at least _FROZEN_MIN_FRAMES
+#: frames) is reported as frozen.
+FROZEN_AFTER_S = 3.0
+_FROZEN_MIN_FRAMES = 5
+#: V4L2 values of ``CAP_PROP_AUTO_EXPOSURE`` (OpenCV passes them through): manual, aperture priority.
+_V4L2_EXPOSURE_MANUAL = 1
+_V4L2_EXPOSURE_AUTO = 3
 
 CameraSource = int | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+def is_device_path(source: object) -> bool:
+    """A camera device node given by path: under ``/dev`` (``/dev/video0``, ``/dev/v4l/by-id/…``)."""
+    return isinstance(source, Path) and source.parts[:2] == ("/", "dev")
 
 
 def fit_on_canvas(img: npt.NDArray[Any], width: int, height: int, fill: int = 0) -> Frame:
@@ -170,12 +190,17 @@ class _CapturePlayer:
         height: int | None,
         loop: bool,
         device: str,
+        *,
+        exposure: float | None = None,
+        frozen_after_s: float | None = None,
     ) -> None:
         self._source = source
         self._width = width
         self._height = height
         self._loop = loop
         self._device = device
+        self._exposure = exposure
+        self._frozen_after_s = frozen_after_s
         self._cond = threading.Condition()
         self._frame: Frame | None = None
         self._seq = 0
@@ -188,29 +213,53 @@ class _CapturePlayer:
         self._thread = threading.Thread(target=self._run, name=f"camera-{device}", daemon=True)
         self._thread.start()
 
+    @property
+    def is_device(self) -> bool:
+        return isinstance(self._source, int) or is_device_path(self._source)
+
     def _open_capture(self) -> cv2.VideoCapture:
         src = self._source
-        if isinstance(src, Path):
+        if not self.is_device:
+            assert isinstance(src, Path)
             if not src.is_file():
                 raise DeviceNotFound("video file is gone", device=self._device)
             cap = cv2.VideoCapture(str(src))
         else:
-            cap = cv2.VideoCapture(src)
-            if self._width is not None and self._height is not None:
-                cap.set(cv2.CAP_PROP_FRAME_WIDTH, self._width)
-                cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self._height)
+            if isinstance(src, Path) and not src.exists():
+                raise DeviceNotFound("camera device is not there", device=self._device)
+            cap = cv2.VideoCapture(src if isinstance(src, int) else str(src), cv2.CAP_V4L2)
+            if cap.isOpened():
+                self._configure(cap)
         if not cap.isOpened():
             cap.release()
             raise DeviceNotFound(f"cannot open camera source {self._describe()}", device=self._device)
         return cap
 
+    def _configure(self, cap: cv2.VideoCapture) -> None:
+        """Resolution and exposure of a live device.  A driver that refuses a setting is logged,
+        not fatal: the quality gates still judge every frame (too dark, backlit, blurred)."""
+        wanted: list[tuple[str, int, float]] = []
+        if self._width is not None and self._height is not None:
+            wanted += [("width", cv2.CAP_PROP_FRAME_WIDTH, self._width)]
+            wanted += [("height", cv2.CAP_PROP_FRAME_HEIGHT, self._height)]
+        if self._exposure is None:
+            wanted += [("auto exposure", cv2.CAP_PROP_AUTO_EXPOSURE, _V4L2_EXPOSURE_AUTO)]
+        else:
+            wanted += [("manual exposure", cv2.CAP_PROP_AUTO_EXPOSURE, _V4L2_EXPOSURE_MANUAL)]
+            wanted += [("exposure", cv2.CAP_PROP_EXPOSURE, self._exposure)]
+        for name, prop, value in wanted:
+            if not cap.set(prop, value):
+                logger.warning("camera %s: the driver refused %s = %s", self._device, name, value)
+
     def _describe(self) -> str:
-        return f"index {self._source}" if isinstance(self._source, int) else "file"
+        src = self._source
+        return f"index {src}" if isinstance(src, int) else (str(src) if self.is_device else "file")
 
     def _device_present(self) -> bool:
-        if isinstance(self._source, Path):
-            return self._source.is_file()
-        node = Path(f"/dev/video{self._source}")
+        src = self._source
+        if isinstance(src, Path):
+            return src.exists() if self.is_device else src.is_file()
+        node = Path(f"/dev/video{src}")
         return node.exists() if Path("/dev").is_dir() else True
 
     def _publish(self, frame: Frame | None, error: DeviceError | None) -> None:
@@ -225,11 +274,35 @@ class _CapturePlayer:
     def _run(self) -> None:
         failures = 0
         next_due = time.monotonic()
+        last_sig: bytes | None = None
+        same_since = 0.0
+        same_frames = 0
         while not self._stop.is_set():
             ok, img = self._cap.read()
             if ok and img is not None:
                 failures = 0
-                self._publish(np.asarray(img, dtype=np.uint8), None)
+                frame = np.asarray(img, dtype=np.uint8)
+                if self._frozen_after_s is not None:
+                    sig = frame[::7, ::7].tobytes()  # ~1/50 of the pixels: any sensor noise shows
+                    now = time.monotonic()
+                    if sig != last_sig:
+                        last_sig, same_since, same_frames = sig, now, 0
+                    else:
+                        same_frames += 1
+                        if same_frames >= _FROZEN_MIN_FRAMES and now - same_since >= self._frozen_after_s:
+                            logger.warning(
+                                "camera %s: the same image for %.1f s", self._device, now - same_since
+                            )
+                            self._publish(
+                                None,
+                                DeviceError(
+                                    f"camera image frozen (unchanged for {now - same_since:.1f} s)",
+                                    device=self._device,
+                                    action=RequiredAction.RESET,
+                                ),
+                            )
+                            return
+                self._publish(frame, None)
                 if self._period:
                     next_due += self._period
                     self._stop.wait(max(0.0, next_due - time.monotonic()))
@@ -288,7 +361,13 @@ class OpenCvCamera:
         fps: float = 15.0,
         jitter: bool = True,
         seed: int | None = None,
+        exposure: float | None = None,
+        frozen_after_s: float | None = FROZEN_AFTER_S,
     ) -> None:
+        """``exposure``: manual exposure of a device source (None: the camera's automatic
+        exposure).  ``frozen_after_s``: report a device whose image does not change for this long
+        (None: never); video files and images are never reported frozen (a still scene is not a
+        fault there)."""
         self.kind = kind
         self._source = source
         self._width = width
@@ -297,14 +376,25 @@ class OpenCvCamera:
         self._fps = fps
         self._jitter = jitter
         self._seed = seed
+        self._exposure = exposure
+        self._frozen_after_s = frozen_after_s
         self._player: _ImagePlayer | _CapturePlayer | None = None
         self._status = DeviceStatus.OFFLINE
         self._lock = threading.Lock()
 
     def _make_player(self) -> _ImagePlayer | _CapturePlayer:
         src = self._source
-        if isinstance(src, int):
-            return _CapturePlayer(src, self._width, self._height, self._loop, self.kind)
+        if isinstance(src, int) or (isinstance(src, (str, os.PathLike)) and is_device_path(Path(src))):
+            device = src if isinstance(src, int) else Path(src)
+            return _CapturePlayer(
+                device,
+                self._width,
+                self._height,
+                self._loop,
+                self.kind,
+                exposure=self._exposure,
+                frozen_after_s=self._frozen_after_s,
+            )
         if isinstance(src, (str, os.PathLike)):
             path = Path(src)
             if path.suffix.lower() in VIDEO_EXTENSIONS:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from devices.base import DeviceNotFound, DeviceStatus, DeviceTimeout, RequiredAction
+from devices.base import DeviceError, DeviceNotFound, DeviceStatus, DeviceTimeout, RequiredAction
 from devices.camera import MEDIA_DIR, OpenCvCamera
+from devices.camera.opencv import _CapturePlayer, is_device_path
 from devices.camera.simulator import (
     CARD_MEDIA,
     LIVE_MEDIA,
@@ -116,3 +118,92 @@ def test_document_camera_plays_page_at_high_resolution(tmp_path: Path) -> None:
     native.open()
     assert native.read_frame(timeout=1.0).shape == (1000, 800, 3)
     native.close()
+
+
+def _video(path: Path, frames: list[np.ndarray], fps: float = 30.0) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 480))
+    assert writer.isOpened()
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return path
+
+
+def test_a_frozen_image_is_reported_with_reset(tmp_path: Path) -> None:
+    """A source handing out the same image again (a frozen USB camera) is reported after
+    ``frozen_after_s``; the grabber stops, so the reader gets the error, not stale frames."""
+    still = cv2.imread(str(media_path("biden_live.jpg")))
+    frame = cv2.resize(still, (640, 480))
+    video = _video(tmp_path / "frozen.avi", [frame] * 30)
+    player = _CapturePlayer(video, None, None, True, "camera", frozen_after_s=0.4)
+    try:
+        with pytest.raises(DeviceError, match="frozen") as caught:
+            for _ in range(200):
+                player.read(timeout=2.0, device="camera")
+        assert caught.value.action is RequiredAction.RESET
+    finally:
+        player.close()
+
+
+def test_a_live_image_is_not_frozen(tmp_path: Path) -> None:
+    still = cv2.resize(cv2.imread(str(media_path("biden_live.jpg"))), (640, 480))
+    rng = np.random.default_rng(0)
+    noisy = [np.clip(still + rng.normal(0, 2, still.shape), 0, 255).astype(np.uint8) for _ in range(10)]
+    video = _video(tmp_path / "live.avi", noisy)
+    player = _CapturePlayer(video, None, None, True, "camera", frozen_after_s=0.2)
+    try:
+        start = time.monotonic()
+        frames = [player.read(timeout=2.0, device="camera") for _ in range(40)]  # > 1 s at 30 fps
+        assert len(frames) == 40 and time.monotonic() - start > 0.2
+    finally:
+        player.close()
+
+
+def test_the_device_camera_is_frozen_checked_but_files_are_not(tmp_path: Path) -> None:
+    assert is_device_path(Path("/dev/v4l/by-id/usb-Face_Camera-video-index0"))
+    assert not is_device_path(tmp_path / "live.avi")
+    still = cv2.resize(cv2.imread(str(media_path("biden_live.jpg"))), (640, 480))
+    cam = OpenCvCamera(str(_video(tmp_path / "still.avi", [still] * 30)), frozen_after_s=0.2)
+    cam.open()
+    try:  # a still scene in a video file is not a fault
+        assert len([cam.read_frame(timeout=2.0) for _ in range(40)]) == 40
+    finally:
+        cam.close()
+
+
+def test_device_paths_open_through_v4l2(tmp_path: Path) -> None:
+    """A path under /dev is a device (never an image or a video file): missing → not found;
+    a node V4L2 cannot open → not found, naming it."""
+    with pytest.raises(DeviceNotFound, match="not there"):
+        OpenCvCamera("/dev/v4l/by-id/usb-No_Such_Camera-video-index0").open()
+    with pytest.raises(DeviceNotFound, match="cannot open camera source /dev/null"):
+        OpenCvCamera("/dev/null").open()
+
+
+class _RecordingCapture:
+    """The settings a driver was asked for (``cv2.VideoCapture.set``); refuses ``refuse``."""
+
+    def __init__(self, refuse: set[int] = set()) -> None:  # noqa: B006 - never mutated
+        self.calls: list[tuple[int, float]] = []
+        self.refuse = refuse
+
+    def set(self, prop: int, value: float) -> bool:
+        self.calls.append((prop, value))
+        return prop not in self.refuse
+
+
+def test_resolution_and_exposure_reach_the_driver(caplog: pytest.LogCaptureFixture) -> None:
+    player = object.__new__(_CapturePlayer)  # only _configure: no device here
+    player._width, player._height, player._device, player._exposure = 640, 480, "camera", None
+    auto = _RecordingCapture()
+    player._configure(auto)  # type: ignore[arg-type]
+    assert auto.calls == [
+        (cv2.CAP_PROP_FRAME_WIDTH, 640),
+        (cv2.CAP_PROP_FRAME_HEIGHT, 480),
+        (cv2.CAP_PROP_AUTO_EXPOSURE, 3),  # V4L2 aperture priority: automatic
+    ]
+    player._exposure = 156.0
+    manual = _RecordingCapture(refuse={cv2.CAP_PROP_EXPOSURE})
+    player._configure(manual)  # type: ignore[arg-type]
+    assert manual.calls[2:] == [(cv2.CAP_PROP_AUTO_EXPOSURE, 1), (cv2.CAP_PROP_EXPOSURE, 156.0)]
+    assert "refused exposure = 156.0" in caplog.text

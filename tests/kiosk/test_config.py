@@ -195,3 +195,20 @@ def test_production_devices_follow_the_config(tmp_path: Path) -> None:
     assert devices.idcard.port == config.devices.idcard.port
     assert isinstance(devices.document_printer, CupsDocumentPrinter)
     assert devices.document_printer.queue == "kiosk-a4"
+
+
+def test_camera_settings_reach_the_camera_driver(tmp_path: Path) -> None:
+    from devices.camera.opencv import OpenCvCamera
+    from kiosk.runtime import _build_devices
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml"
+    text = example.read_text(encoding="utf-8").replace("# exposure = 156", "exposure = 156")
+    config = load_config(write(tmp_path, text))
+    assert config.devices.camera.exposure == 156 and config.devices.document_camera.exposure is None
+    devices = _build_devices(config, None, tmp_path)
+    camera = devices.camera
+    assert isinstance(camera, OpenCvCamera)
+    assert camera._source == "/dev/v4l/by-id/usb-Face_Camera-video-index0"
+    assert (camera._width, camera._height, camera._exposure, camera._frozen_after_s) == (640, 480, 156, 3.0)
+    assert isinstance(devices.document_camera, OpenCvCamera)
+    assert devices.document_camera._exposure is None
