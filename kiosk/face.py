@@ -26,14 +26,15 @@ e.g. :class:`kiosk.liveness.MeshLandmarker`).
 Per frame vs per decision: :meth:`FaceVerifier.verify` (what the terminal runs) looks at
 every frame only through the fast analyser (:mod:`kiosk.face_analysis`: BlazeFace + the
 478-point mesh, the same gates as above, ~10 ms), which is also what the liveness challenges
-read; the dlib embedding (~130 ms) runs on a worker thread, for the card photo at the start and
-for the first compliant frame seen once the liveness decision is in (a face is compared only
-when it is live).
+read; the dlib embedding (2 x ~155 ms) runs in a worker process (:mod:`kiosk.face_worker`), for
+the card photo at the start and for the first compliant frame seen once the liveness decision is
+in (a face is compared only when it is live).  A process, not a thread: dlib's descriptor call
+holds the GIL (measured: the mesh went from 7 ms to 220 ms per frame while an embedding ran in
+another thread, and the GUI stalled 92-200 ms), so only a process runs it truly beside the frame
+analysis and the GUI, on the second core.  ``embed_process=False`` embeds on a thread (and a
+dead worker process falls back to that for the check in progress).
 :meth:`FaceVerifier.check_frame` is the dlib version of the gates (kept as the reference the
-fast gates are tested against).  Note: dlib's descriptor call holds the GIL (measured: the mesh
-went from 7 ms to 220 ms per frame while an embedding ran in another thread), so the worker
-overlaps the embedding with camera waits, not with the frame analysis; a worker *process*
-would make it truly concurrent on the second core (not done).
+fast gates are tested against).
 
 Liveness: :class:`LivenessCheck` is the per-frame hook (``is_live``),
 :class:`NoLivenessCheck` accepts every frame.  Challenge liveness (blink / turn / open mouth
@@ -60,6 +61,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
+
+from kiosk.face_worker import EmbedWorker, EmbedWorkerLost, shared_worker
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -320,6 +323,7 @@ class FaceVerifier:
         eye_probe: EyeProbe | None = None,
         analyser: FrameAnalyser | None = None,
         mirror_average: bool = True,
+        embed_process: bool = True,
     ) -> None:
         self.threshold = threshold
         #: descriptor = mean of the aligned face chip's and its mirror image's descriptors
@@ -341,12 +345,46 @@ class FaceVerifier:
         self._run_lock = threading.Lock()  # dlib objects are not documented as thread-safe
         self._analyser = analyser
         self._pool: ThreadPoolExecutor | None = None
+        #: :meth:`verify` embeds in a worker process (kiosk/face_worker.py): dlib holds the GIL,
+        #: on a thread it would stall the GUI and the frame analysis.  False: on a thread.
+        self.embed_process = embed_process
+        self._worker: EmbedWorker | None = None
 
     # ------------------------------------------------------------ models
     def load(self) -> None:
-        """Load the models now (safe to call from a background thread, idempotent)."""
-        self._get_models()
+        """Load the models now (safe to call from a background thread, idempotent): the frame
+        analyser here, dlib in the worker process (here when ``embed_process`` is off or the
+        worker cannot start)."""
+        worker = self._get_worker()
+        if worker is None:
+            self._get_models()
+        else:
+            try:
+                worker.start()
+            except EmbedWorkerLost as err:
+                logger.error("face worker process did not start (%s): embedding on a thread", err)
+                self._get_models()
         self._get_analyser().load()
+
+    def _get_worker(self) -> EmbedWorker | None:
+        if not self.embed_process:
+            return None
+        with self._load_lock:
+            if self._worker is None:
+                self._worker = shared_worker(self.mirror_average)
+            return self._worker
+
+    def close(self) -> None:
+        """Stop the worker process (shared by the process's verifiers, see
+        :func:`kiosk.face_worker.shared_worker`) and thread; a later :meth:`verify` starts them
+        again."""
+        with self._load_lock:
+            worker, self._worker = self._worker, None
+            pool, self._pool = self._pool, None
+        if worker is not None:
+            worker.close()
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def _get_analyser(self) -> FrameAnalyser:
         with self._load_lock:
@@ -371,7 +409,7 @@ class FaceVerifier:
 
     @property
     def loaded(self) -> bool:
-        return self._models is not None
+        return self._models is not None or (self._worker is not None and self._worker.started)
 
     def _get_models(self) -> _Models:
         models = self._models
@@ -532,8 +570,8 @@ class FaceVerifier:
         ``DeviceError``) propagate to the caller.
 
         Work per frame is only the fast analyser (BlazeFace + mesh, ~10 ms): the quality gate
-        and the liveness challenges.  dlib runs on a worker thread, and only where it can
-        change the outcome:
+        and the liveness challenges.  dlib runs in the worker process (or on a worker thread), and
+        only where it can change the outcome:
 
         * the card photo's embedding starts at once, while the first frames are read;
         * no frame is embedded while the liveness decision is pending: a face that is not
@@ -555,10 +593,18 @@ class FaceVerifier:
             check_live.reset()
         analyser = self._get_analyser()
         pool = self._get_pool()
+        worker = self._get_worker()
         ref: Embedding | FaceQuality | None = reference_img if isinstance(reference_img, Embedding) else None
         ref_future: Future[Embedding | FaceQuality] | None = None
         if not isinstance(reference_img, Embedding):
-            ref_future = pool.submit(self.embed_reference, reference_img)
+            if worker is not None:
+                try:
+                    ref_future = worker.reference(reference_img)
+                except EmbedWorkerLost as err:
+                    logger.error("face worker lost (%s): embedding on a thread", err)
+                    worker = None
+            if ref_future is None:
+                ref_future = pool.submit(self.embed_reference, reference_img)
 
         best = float("inf")
         best_frame: tuple[Frame, FaceBox] | None = None  # the compared frame closest to the card
@@ -580,10 +626,29 @@ class FaceVerifier:
             return out
 
         def reference(wait: bool) -> Embedding | FaceQuality | None:
-            nonlocal ref
+            nonlocal ref, worker
             if ref is None and ref_future is not None and (wait or ref_future.done()):
-                ref = ref_future.result()
+                if worker is None:
+                    ref = ref_future.result()
+                else:
+                    try:
+                        ref = worker.result(ref_future)
+                    except EmbedWorkerLost as err:
+                        logger.error("face worker lost (%s): embedding on a thread", err)
+                        worker = None
+                        assert not isinstance(reference_img, Embedding)
+                        ref = pool.submit(self.embed_reference, reference_img).result()
             return ref
+
+        def embed_live(frame: Frame, box: FaceBox) -> Embedding | None:
+            nonlocal worker
+            if worker is not None:
+                try:
+                    return worker.region(frame, box)
+                except EmbedWorkerLost as err:
+                    logger.error("face worker lost (%s): embedding on a thread", err)
+                    worker = None
+            return pool.submit(self.embed_region, frame, box).result()
 
         for frame in frames:
             if time.monotonic() - start > timeout_s:
@@ -613,7 +678,7 @@ class FaceVerifier:
             if check.quality is FaceQuality.OK and check.box is not None:
                 compliant += 1
             if check.quality is FaceQuality.OK and check.box is not None and live is True:
-                emb = pool.submit(self.embed_region, frame, check.box).result()
+                emb = embed_live(frame, check.box)
                 got = reference(wait=True)
                 if not isinstance(got, Embedding):
                     return result(FaceReason.BAD_REFERENCE)

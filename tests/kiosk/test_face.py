@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,6 +161,32 @@ def test_impostor_is_refused(verifier: FaceVerifier) -> None:
     assert result.reason is FaceReason.MISMATCH
     assert result.score > result.threshold
     assert result.frames_used == verifier.mismatch_after
+
+
+def test_embeddings_run_in_the_worker_process_and_survive_its_death(verifier: FaceVerifier) -> None:
+    """verify() embeds in a child process (dlib holds the GIL); the numbers are the same as on a
+    thread.  A child killed mid-service: that check finishes on a thread, the next starts a new child."""
+    reference, _ = card_roundtrip(load("obama_card.jpg"))
+    frames = [live_frame("obama_live1.jpg")]
+    in_process = verifier.verify(reference, frames, timeout_s=10, max_frames=5)
+    worker = verifier._worker
+    assert worker is not None and worker.started
+    pid = worker.pid()
+    assert pid is not None and pid != os.getpid()
+    threaded = FaceVerifier(embed_process=False)
+    threaded._models, threaded._analyser = verifier._get_models(), verifier._get_analyser()
+    on_thread = threaded.verify(reference, frames, timeout_s=10, max_frames=5)
+    assert in_process.matched and on_thread.matched
+    assert abs(in_process.score - on_thread.score) < 1e-9
+
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.3)  # the pool notices the dead child
+    after_kill = verifier.verify(reference, frames, timeout_s=10, max_frames=5)
+    assert after_kill.matched and abs(after_kill.score - on_thread.score) < 1e-9
+    again = verifier.verify(reference, frames, timeout_s=30, max_frames=5)
+    assert again.matched
+    new_pid = verifier._worker.pid() if verifier._worker is not None else None
+    assert new_pid is not None and new_pid != pid
 
 
 def test_check_frame_quality_codes(verifier: FaceVerifier) -> None:
