@@ -441,6 +441,10 @@ _TEXTS.update(
         ),
         "card.use_qr": ("使用电子身份证二维码", "Use e-ID QR code"),
         "card.qr_hint": ("请将电子身份证二维码对准扫码口", "Hold your e-ID QR code to the scanner"),
+        "card.lift_and_place": (
+            "请拿起读卡区上的身份证，再重新放置",
+            "Please lift the ID card off the reader and place it again",
+        ),
     }
 )
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import hmac
 import json
 import logging
 import math
+import secrets
 import threading
 import time
 import uuid
@@ -224,6 +227,14 @@ class KioskService:
         self._warning_lists: dict[str, WarningList] = {}
         self._review_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
         self._cancel = threading.Event()
+        # Keyed digest of the ID number of the last card accepted; cleared once the reader has
+        # seen no card.  A card still lying there from an earlier session is not taken for this
+        # session's placement (the next citizen would get the previous one's identity).
+        self._card_key = secrets.token_bytes(32)
+        self._unlifted_card: bytes | None = None
+        self._lift_watch: threading.Thread | None = None
+        self._card_lock = threading.Lock()
+        self._closing = threading.Event()
         self.machine.subscribe(self._on_step)
         self.maintenance: MaintenanceService | None = None  # hall staff's mode (kiosk/runtime.py sets it)
 
@@ -315,6 +326,7 @@ class KioskService:
         data = self.machine.data
         deadline = time.monotonic() + self.config.session.card_timeout_s
         self._cancel.clear()
+        asked = False
         while time.monotonic() < deadline and not self._cancel.is_set():
             if self.machine.step is not Step.READ_CARD:
                 return None
@@ -324,13 +336,59 @@ class KioskService:
                 self._problem("idcard", err, retry=Step.READ_CARD, data=data)
                 return None
             if read is None:
+                self._unlifted_card = None  # the reader saw no card: whatever comes next is placed anew
+                continue
+            if self._unlifted_card is not None and self._card_digest(read) == self._unlifted_card:
+                # The card of an earlier session, never lifted since (left behind, or the session
+                # was cancelled): ask for it to be lifted and placed again; read nothing from it.
+                if not asked:
+                    asked = True
+                    self.store.audit("card_read", {"session": data.session_id, "refused": "not_lifted"})
+                    self._emit("card_not_lifted", None)
+                self._cancel.wait(0.3)
                 continue
             return self._accept_card(read)
         return None
 
+    def _card_digest(self, read: IdCardRead) -> bytes:
+        return hmac.new(self._card_key, read.text.id_number.encode("utf-8"), hashlib.sha256).digest()
+
+    @property
+    def awaiting_card_lift(self) -> bool:
+        """A card accepted earlier has not been seen lifted yet (it would not be read again)."""
+        return self._unlifted_card is not None
+
+    def _watch_card_lift(self) -> None:
+        """Once a card is accepted, watch (every 0.5 s, find-card only) until it leaves the reader,
+        so a citizen who takes the card and places it again between sessions is read at once.
+        Not while a session reads cards itself (READ_CARD); only with a reader that can tell
+        presence (``card_present``); otherwise the next READ_CARD notices the lift."""
+        present: Callable[[], bool] | None = getattr(self.devices.idcard, "card_present", None)
+        if present is None or (self._lift_watch is not None and self._lift_watch.is_alive()):
+            return
+
+        def watch() -> None:
+            while self._unlifted_card is not None and not self._closing.wait(0.5):
+                if self.machine.step is Step.READ_CARD:
+                    continue
+                watched = self._unlifted_card
+                try:
+                    lifted = not present()
+                except DeviceError:
+                    continue  # the reader's own problems surface where it is used
+                with self._card_lock:
+                    if lifted and self._unlifted_card == watched:
+                        self._unlifted_card = None
+
+        self._lift_watch = threading.Thread(target=watch, name="card-lift", daemon=True)
+        self._lift_watch.start()
+
     def _accept_card(self, read: IdCardRead) -> IdCardRead | None:
         data = self.machine.data
         data.card = read
+        with self._card_lock:
+            self._unlifted_card = self._card_digest(read)
+        self._watch_card_lift()
         logsetup.register_sensitive(*sensitive_values(read.text))
         data.card_photo = self.devices.photo_decoder.decode(read.photo_raw)
         data.identity_source, data.face_reference = "card", None
@@ -1399,4 +1457,5 @@ class KioskService:
 
     def close(self) -> None:
         self._cancel.set()
+        self._closing.set()
         self._review_pool.shutdown(wait=False, cancel_futures=True)

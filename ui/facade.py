@@ -45,6 +45,7 @@ class KioskFacade(QObject):
     idleWarning = Signal(int)  # seconds left; -1 when the warning is cleared
     bug = Signal(str)  # an unexpected error: the session was reset
     qrRefused = Signal(object)  # kiosk.qr_identity.QrVerification (a-platform)
+    cardNotLifted = Signal()  # the card of an earlier session still lies on the reader
     elicences = Signal(str, object)  # g-materials: session id, material type -> [ELicence] offered
 
     def __init__(self, service: KioskService, parent: QObject | None = None) -> None:
@@ -88,6 +89,8 @@ class KioskFacade(QObject):
             self.problem.emit(payload)
         elif kind == "qr_refused":
             self.qrRefused.emit(payload)
+        elif kind == "card_not_lifted":
+            self.cardNotLifted.emit()
 
     def on_step_entered(self, step: Step) -> None:
         """Start what the step needs (called by the window after it shows the step's screen)."""

@@ -186,6 +186,7 @@ class ReadCardScreen(Screen):
         self.qr.clicked.connect(self._use_qr)
         self.layout_.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignCenter)
         facade.qrRefused.connect(self._qr_refused)
+        facade.cardNotLifted.connect(self._not_lifted)
         self.layout_.addStretch(2)
 
     def enter(self) -> None:
@@ -199,6 +200,9 @@ class ReadCardScreen(Screen):
         self.qr.setEnabled(False)
         self.hint.setText(tr("card.qr_hint"))
         self.facade.identify_by_qr()
+
+    def _not_lifted(self) -> None:
+        self.hint.setText(tr("card.lift_and_place"))
 
     def _qr_refused(self, verification: Any) -> None:
         zh, en = verification.message()

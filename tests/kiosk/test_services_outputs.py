@@ -74,7 +74,11 @@ def finish(t: Terminal, language: str | None = None) -> tuple[PrintResult, list[
     result = t.service.print_outputs(language)  # type: ignore[arg-type]
     expected = int(result.receipt_printed) + len(result.slips_printed)
     printouts = t.bench.printer.wait_for_receipts(before + expected)[before:]
-    t.bench.idcard.remove()
+    t.bench.idcard.remove()  # the citizen takes the card: the terminal sees it go
+    deadline = time.monotonic() + 10
+    while t.service.awaiting_card_lift and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not t.service.awaiting_card_lift
     t.service.finish_result()
     t.service.rate("good")
     assert t.service.step is Step.ATTRACT

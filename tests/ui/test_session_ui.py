@@ -69,6 +69,31 @@ def test_cancel_from_the_form_wipes_and_stops_devices(kiosk: Factory) -> None:
     assert terminal.service.data.form == {}
 
 
+def test_a_card_left_on_the_reader_is_not_the_next_sessions(kiosk: Factory) -> None:
+    """The citizen cancels and leaves the card: the next session asks for it to be lifted and
+    placed again, and reads it only then."""
+    terminal, _ui, driver = kiosk()
+    assert terminal.bench is not None
+    driver.begin(BUSINESS.item_id)
+    driver.present(BUSINESS)
+    driver.wait_step(Step.FORM, timeout=30)
+    driver.click("cancel")
+    driver.wait_step(Step.ATTRACT)
+    driver.begin(SENIOR.item_id)  # the card still lies there
+
+    def hints() -> list[str]:
+        return [w.text() for w in driver.window.findChildren(QLabel, "hint") if w.isVisible()]
+
+    driver.wait_until(lambda: tr("card.lift_and_place") in hints(), 10.0, "lift-the-card hint")
+    assert "请拿起读卡区上的身份证，再重新放置" in hints()
+    assert terminal.service.data.card is None and driver.window.current_step() is Step.READ_CARD
+    terminal.bench.idcard.remove()
+    driver.wait_until(lambda: not terminal.service.awaiting_card_lift, 10.0, "reader saw no card")
+    driver.present(BUSINESS)
+    driver.wait_step(Step.FORM, timeout=30)
+    assert terminal.service.data.card is not None
+
+
 def test_form_validation_errors_shown_in_place(kiosk: Factory) -> None:
     terminal, ui, driver = kiosk()
     assert terminal.bench is not None

@@ -1,0 +1,104 @@
+"""A card still lying on the reader from an earlier session is not read into the next one.
+
+A demo-profile terminal (ID card reader simulator on a pty, GA/T 467 frames): the citizen leaves
+the card on the reader and cancels; whoever starts the next session is asked to lift the card and
+place it again, and nothing is read from it until the reader has seen no card.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.config import TerminalConfig
+from kiosk.runtime import DEMO_CITIZENS, Terminal, build_terminal
+from kiosk.session import Step
+
+pytestmark = pytest.mark.slow
+SENIOR, BUSINESS, _ = DEMO_CITIZENS
+
+
+@pytest.fixture
+def terminal(tmp_path: Path, face_verifier: Any) -> Iterator[Terminal]:
+    t = build_terminal(TerminalConfig(data_dir=str(tmp_path)), tmp_path, face=face_verifier)
+    yield t
+    t.close()
+
+
+def _start_reading(t: Terminal, item: str) -> tuple[threading.Thread, list[Any]]:
+    t.service.start()
+    t.service.choose_item(item)
+    assert t.service.step is Step.READ_CARD
+    got: list[Any] = []
+    reader = threading.Thread(target=lambda: got.append(t.service.read_card()), daemon=True)
+    reader.start()
+    return reader, got
+
+
+def test_a_card_left_on_the_reader_must_be_placed_again(terminal: Terminal) -> None:
+    t, bench = terminal, terminal.bench
+    assert bench is not None
+    events: list[str] = []
+    t.service.subscribe(lambda kind, payload: events.append(kind))
+
+    bench.idcard.insert(SENIOR.key)
+    reader, got = _start_reading(t, SENIOR.item_id)
+    reader.join(timeout=15)
+    assert got and got[0] is not None and t.service.step is Step.FACE_CHECK
+    t.service.cancel()  # the citizen walks away; the card stays on the reader
+
+    reader, got = _start_reading(t, BUSINESS.item_id)
+    time.sleep(2.0)
+    assert reader.is_alive() and t.service.step is Step.READ_CARD  # nothing read from it
+    assert t.service.data.card is None
+    assert events.count("card_not_lifted") == 1  # the screen asks once
+    bench.idcard.remove()
+    time.sleep(1.0)  # the reader sees no card
+    bench.idcard.insert(SENIOR.key)  # placed again: now it is this session's card
+    reader.join(timeout=15)
+    assert got and got[0] is not None and t.service.step is Step.FACE_CHECK
+    t.service.cancel()
+
+
+def test_another_card_is_read_at_once(terminal: Terminal) -> None:
+    t, bench = terminal, terminal.bench
+    assert bench is not None
+    bench.idcard.insert(SENIOR.key)
+    reader, got = _start_reading(t, SENIOR.item_id)
+    reader.join(timeout=15)
+    assert got and got[0] is not None
+    t.service.cancel()
+    bench.idcard.insert(BUSINESS.key)  # swapped without the reader ever seeing it empty
+    reader, got = _start_reading(t, BUSINESS.item_id)
+    reader.join(timeout=15)
+    assert got and got[0] is not None and t.service.data.card is not None
+    assert t.service.step is Step.FACE_CHECK
+    t.service.cancel()
+
+
+def test_a_card_lifted_and_placed_again_between_sessions_is_read_at_once(terminal: Terminal) -> None:
+    """The terminal watches the accepted card leave the reader (find-card polls), so the same
+    citizen starting again with the same card is not asked to lift it once more."""
+    t, bench = terminal, terminal.bench
+    assert bench is not None
+    bench.idcard.insert(SENIOR.key)
+    reader, got = _start_reading(t, SENIOR.item_id)
+    reader.join(timeout=15)
+    assert got and got[0] is not None
+    t.service.cancel()
+    assert t.service.awaiting_card_lift
+    bench.idcard.remove()  # lifted while the terminal shows the attract screen
+    deadline = time.monotonic() + 10
+    while t.service.awaiting_card_lift and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not t.service.awaiting_card_lift
+    bench.idcard.insert(SENIOR.key)
+    reader, got = _start_reading(t, SENIOR.item_id)
+    reader.join(timeout=15)
+    assert got and got[0] is not None and t.service.step is Step.FACE_CHECK
+    t.service.cancel()
