@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 from PIL import Image, ImageDraw
 
@@ -37,3 +38,11 @@ def to_confirm(t: Terminal, citizen: DemoCitizen) -> None:
         s.finish_materials()
     s.run_review()
     assert s.step is Step.CONFIRM_SIGN
+
+
+def wait_card_lifted(t: Terminal, timeout: float = 10.0) -> None:
+    """Until the terminal has seen the card leave the reader (it polls every 0.5 s)."""
+    deadline = time.monotonic() + timeout
+    while t.service.awaiting_card_lift and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not t.service.awaiting_card_lift

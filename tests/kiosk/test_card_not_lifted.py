@@ -18,6 +18,7 @@ import pytest
 from kiosk.config import TerminalConfig
 from kiosk.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from kiosk.session import Step
+from tests.kiosk.session_helpers import wait_card_lifted
 
 pytestmark = pytest.mark.slow
 SENIOR, BUSINESS, _ = DEMO_CITIZENS
@@ -40,16 +41,22 @@ def _start_reading(t: Terminal, item: str) -> tuple[threading.Thread, list[Any]]
     return reader, got
 
 
+def _session_with_card(t: Terminal, key: str, item: str) -> None:
+    """Place ``key`` on the reader and start a session of ``item`` that reads it."""
+    assert t.bench is not None
+    t.bench.idcard.insert(key)
+    reader, got = _start_reading(t, item)
+    reader.join(timeout=15)
+    assert got and got[0] is not None and t.service.step is Step.FACE_CHECK
+
+
 def test_a_card_left_on_the_reader_must_be_placed_again(terminal: Terminal) -> None:
     t, bench = terminal, terminal.bench
     assert bench is not None
     events: list[str] = []
     t.service.subscribe(lambda kind, payload: events.append(kind))
 
-    bench.idcard.insert(SENIOR.key)
-    reader, got = _start_reading(t, SENIOR.item_id)
-    reader.join(timeout=15)
-    assert got and got[0] is not None and t.service.step is Step.FACE_CHECK
+    _session_with_card(t, SENIOR.key, SENIOR.item_id)
     t.service.cancel()  # the citizen walks away; the card stays on the reader
 
     reader, got = _start_reading(t, BUSINESS.item_id)
@@ -68,16 +75,10 @@ def test_a_card_left_on_the_reader_must_be_placed_again(terminal: Terminal) -> N
 def test_another_card_is_read_at_once(terminal: Terminal) -> None:
     t, bench = terminal, terminal.bench
     assert bench is not None
-    bench.idcard.insert(SENIOR.key)
-    reader, got = _start_reading(t, SENIOR.item_id)
-    reader.join(timeout=15)
-    assert got and got[0] is not None
+    _session_with_card(t, SENIOR.key, SENIOR.item_id)
     t.service.cancel()
-    bench.idcard.insert(BUSINESS.key)  # swapped without the reader ever seeing it empty
-    reader, got = _start_reading(t, BUSINESS.item_id)
-    reader.join(timeout=15)
-    assert got and got[0] is not None and t.service.data.card is not None
-    assert t.service.step is Step.FACE_CHECK
+    _session_with_card(t, BUSINESS.key, BUSINESS.item_id)  # swapped, the reader never saw it empty
+    assert t.service.data.card is not None
     t.service.cancel()
 
 
@@ -86,19 +87,10 @@ def test_a_card_lifted_and_placed_again_between_sessions_is_read_at_once(termina
     citizen starting again with the same card is not asked to lift it once more."""
     t, bench = terminal, terminal.bench
     assert bench is not None
-    bench.idcard.insert(SENIOR.key)
-    reader, got = _start_reading(t, SENIOR.item_id)
-    reader.join(timeout=15)
-    assert got and got[0] is not None
+    _session_with_card(t, SENIOR.key, SENIOR.item_id)
     t.service.cancel()
     assert t.service.awaiting_card_lift
     bench.idcard.remove()  # lifted while the terminal shows the attract screen
-    deadline = time.monotonic() + 10
-    while t.service.awaiting_card_lift and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not t.service.awaiting_card_lift
-    bench.idcard.insert(SENIOR.key)
-    reader, got = _start_reading(t, SENIOR.item_id)
-    reader.join(timeout=15)
-    assert got and got[0] is not None and t.service.step is Step.FACE_CHECK
+    wait_card_lifted(t)
+    _session_with_card(t, SENIOR.key, SENIOR.item_id)
     t.service.cancel()

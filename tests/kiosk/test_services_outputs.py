@@ -36,7 +36,7 @@ from kiosk.i18n import set_language
 from kiosk.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from kiosk.services import PrintResult
 from kiosk.session import Step
-from tests.kiosk.session_helpers import signature_png, to_confirm
+from tests.kiosk.session_helpers import signature_png, to_confirm, wait_card_lifted
 
 pytestmark = pytest.mark.slow
 SENIOR, BUSINESS, EXPIRED = DEMO_CITIZENS
@@ -75,10 +75,7 @@ def finish(t: Terminal, language: str | None = None) -> tuple[PrintResult, list[
     expected = int(result.receipt_printed) + len(result.slips_printed)
     printouts = t.bench.printer.wait_for_receipts(before + expected)[before:]
     t.bench.idcard.remove()  # the citizen takes the card: the terminal sees it go
-    deadline = time.monotonic() + 10
-    while t.service.awaiting_card_lift and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not t.service.awaiting_card_lift
+    wait_card_lifted(t)
     t.service.finish_result()
     t.service.rate("good")
     assert t.service.step is Step.ATTRACT
