@@ -344,11 +344,12 @@ def main() -> None:
     out.update(frame_latency(verifier, analyser, 24 if args.quick else 80))
     out.update(decision_times(verifier, mesh, 5 if args.quick else 20))
     out["embed_process"] = verifier.embed_process
-    verifier.close()  # the worker process ends: its peak memory is counted below
+    worker_peak = verifier._worker.peak_rss_mb() if verifier._worker is not None else None
+    verifier.close()
     out["threshold"] = threshold
     out.update(roc(verifier, threshold))
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    worker = worker_peak or 0.0  # VmHWM of the worker process, read before it ended
     out["peak_rss_mb"] = round(parent + worker, 1)  # upper bound: both peaks as if at once
     out["peak_rss_parent_mb"] = round(parent, 1)
     out["peak_rss_worker_mb"] = round(worker, 1)

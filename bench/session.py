@@ -72,13 +72,20 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
 
+    # the dlib worker process's own peak (RUSAGE_CHILDREN would also count every forked helper,
+    # whose resident set starts as a copy of this process's)
+    worker = face._worker.peak_rss_mb() if face._worker is not None else None
+    face.close()
+    parent = peak_rss_mb()
     result = {
         "rounds": args.rounds,
         "sessions": len(session_s),
         "session_s_p50": round(statistics.median(session_s), 2),
         "step_ms_p50": {k: round(percentile(v, 50), 1) for k, v in step_ms.items()},
         "step_ms_p95": {k: round(percentile(v, 95), 1) for k, v in step_ms.items()},
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(parent + (worker or 0.0), 1),  # the terminal process + the face worker
+        "peak_rss_parent_mb": round(parent, 1),
+        "peak_rss_worker_mb": round(worker, 1) if worker is not None else None,
         "decisions": dict(sorted(decisions.items())),
     }
     print(json.dumps(result, ensure_ascii=False))

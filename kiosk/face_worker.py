@@ -22,6 +22,7 @@ import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -145,6 +146,20 @@ class EmbedWorker:
         pool = self._pool
         processes = getattr(pool, "_processes", None) or {}
         return next(iter(processes), None)
+
+    def peak_rss_mb(self) -> float | None:
+        """The running child's peak resident memory (Linux ``VmHWM``), None without a child."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+        return None
 
     def close(self) -> None:
         with self._lock:

@@ -173,6 +173,8 @@ def test_embeddings_run_in_the_worker_process_and_survive_its_death(verifier: Fa
     assert worker is not None and worker.started
     pid = worker.pid()
     assert pid is not None and pid != os.getpid()
+    peak = worker.peak_rss_mb()  # the child holds dlib's models: tens of MB at least
+    assert peak is not None and 40 < peak < 1000, peak
     threaded = FaceVerifier(embed_process=False)
     threaded._models, threaded._analyser = verifier._get_models(), verifier._get_analyser()
     on_thread = threaded.verify(reference, frames, timeout_s=10, max_frames=5)
