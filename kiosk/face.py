@@ -26,9 +26,10 @@ e.g. :class:`kiosk.liveness.MeshLandmarker`).
 Per frame vs per decision: :meth:`FaceVerifier.verify` (what the terminal runs) looks at
 every frame only through the fast analyser (:mod:`kiosk.face_analysis`: BlazeFace + the
 478-point mesh, the same gates as above, ~10 ms), which is also what the liveness challenges
-read; the dlib embedding (2 x ~155 ms) runs in a worker process (:mod:`kiosk.face_worker`), for
-the card photo at the start and for the first compliant frame seen once the liveness decision is
-in (a face is compared only when it is live).  A process, not a thread: dlib's descriptor call
+read; the dlib embedding (two ~155 ms descriptor passes, run at once) happens in two worker
+processes (:mod:`kiosk.face_worker`), for the card photo at the start and for the first compliant
+frame seen once the liveness decision is in (a face is compared only when it is live).  Processes,
+not a thread: dlib's descriptor call
 holds the GIL (measured: the mesh went from 7 ms to 220 ms per frame while an embedding ran in
 another thread, and the GUI stalled 92-200 ms), so only a process runs it truly beside the frame
 analysis and the GUI, on the second core.  ``embed_process=False`` embeds on a thread (and a
@@ -162,6 +163,20 @@ class FaceResult:
     #: case's evidence of who stood at the terminal (an attachment, sealed on the way; kept in the
     #: session's memory only until then).  None when no frame was compared.
     best_frame: bytes | None = field(default=None, repr=False)
+
+
+def face_chip(rgb: npt.NDArray[Any], shape: Any) -> npt.NDArray[np.uint8]:
+    """dlib's aligned 150x150 face chip, padding 0.25 (what ``compute_face_descriptor(img, shape)``
+    extracts itself)."""
+    import dlib
+
+    chip: npt.NDArray[np.uint8] = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
+    return chip
+
+
+def mirror(chip: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The chip mirrored left-right (contiguous, as dlib wants it)."""
+    return np.ascontiguousarray(chip[:, ::-1])
 
 
 #: JPEG quality of :attr:`FaceResult.best_frame`.
@@ -432,8 +447,19 @@ class FaceVerifier:
                 logger.info("face models loaded in %.0f ms", (time.perf_counter() - start) * 1000)
             return self._models
 
-    def _embed(self, models: _Models, rgb: npt.NDArray[Any], rect: Any) -> Embedding:
-        return self._describe(models, rgb, models.shape_predictor(rgb, rect))
+    def _embed(
+        self, models: _Models, rgb: npt.NDArray[Any], rect: Any, chip_only: bool = False
+    ) -> Embedding | npt.NDArray[np.uint8]:
+        shape = models.shape_predictor(rgb, rect)
+        if chip_only:
+            return face_chip(rgb, shape)
+        return self._describe(models, rgb, shape)
+
+    def describe_chip(self, chip: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
+        """dlib's descriptor of one aligned face chip (one ResNet pass)."""
+        models = self._get_models()
+        with self._run_lock:
+            return np.asarray(models.recogniser.compute_face_descriptor(chip), dtype=np.float64)
 
     def _describe(self, models: _Models, rgb: npt.NDArray[Any], shape: Any) -> Embedding:
         """The face descriptor for the 5-point ``shape`` in ``rgb``.
@@ -449,10 +475,8 @@ class FaceVerifier:
             return Embedding(
                 np.asarray(models.recogniser.compute_face_descriptor(rgb, shape), dtype=np.float64)
             )
-        import dlib
-
-        chip = dlib.get_face_chip(rgb, shape, size=150, padding=0.25)
-        mirrored = np.ascontiguousarray(chip[:, ::-1])
+        chip = face_chip(rgb, shape)
+        mirrored = mirror(chip)
         # two calls, not one batch of two: each call holds the GIL throughout, so between the two
         # the frame analysis and the GUI get their turn (and the batch was not faster here)
         first = np.asarray(models.recogniser.compute_face_descriptor(chip), dtype=np.float64)
@@ -466,6 +490,17 @@ class FaceVerifier:
         A card photo is tiny (102x126): it is upscaled before detecting; when the
         detector still finds nothing on a small portrait image, the whole image
         is taken as the face rectangle (ID photos are framed on the face)."""
+        found = self._reference(img_bgr, chip_only=False)
+        assert not isinstance(found, np.ndarray)
+        return found
+
+    def reference_chip(self, img_bgr: Frame) -> npt.NDArray[np.uint8] | FaceQuality:
+        """The aligned 150x150 face chip of the card photo (what :meth:`embed_reference` describes)."""
+        found = self._reference(img_bgr, chip_only=True)
+        assert not isinstance(found, Embedding)
+        return found
+
+    def _reference(self, img_bgr: Frame, chip_only: bool) -> Embedding | npt.NDArray[np.uint8] | FaceQuality:
         import dlib
 
         models = self._get_models()
@@ -482,12 +517,12 @@ class FaceVerifier:
             rects = list(models.detector(rgb, 1))
             if rects:
                 rect = max(rects, key=lambda r: r.width() * r.height())
-                return self._embed(models, rgb, rect)
+                return self._embed(models, rgb, rect, chip_only)
             contrast = float(cv2.cvtColor(img_bgr, cv2.COLOR_BGR2GRAY).std())
             if scale > 1.0 and 0.6 <= w / h <= 1.0 and contrast >= _MIN_CARD_CONTRAST:
                 logger.info("card photo: no face detected, using the whole image as the face")
                 ih, iw = rgb.shape[:2]
-                return self._embed(models, rgb, dlib.rectangle(0, 0, iw - 1, ih - 1))
+                return self._embed(models, rgb, dlib.rectangle(0, 0, iw - 1, ih - 1), chip_only)
         return FaceQuality.NO_FACE
 
     def embed_region(self, img_bgr: Frame, box: FaceBox) -> Embedding | None:
@@ -495,6 +530,19 @@ class FaceVerifier:
         crop around the box scaled so the face is ~140 px (upsample 0, ~15 ms instead of ~125 ms
         on the whole frame upsampled), then the 5-point alignment and the ResNet descriptor.
         None when dlib finds no face there."""
+        found = self._region(img_bgr, box, chip_only=False)
+        assert not isinstance(found, np.ndarray)
+        return found
+
+    def region_chip(self, img_bgr: Frame, box: FaceBox) -> npt.NDArray[np.uint8] | None:
+        """The aligned 150x150 face chip of the face in ``box`` (what :meth:`embed_region` describes)."""
+        found = self._region(img_bgr, box, chip_only=True)
+        assert not isinstance(found, Embedding)
+        return found
+
+    def _region(
+        self, img_bgr: Frame, box: FaceBox, chip_only: bool
+    ) -> Embedding | npt.NDArray[np.uint8] | None:
         models = self._get_models()
         h, w = img_bgr.shape[:2]
         mx, my = box.width // 2, box.height // 2
@@ -513,7 +561,7 @@ class FaceVerifier:
             if not rects:
                 return None
             rect = max(rects, key=lambda r: r.width() * r.height())
-            return self._embed(models, rgb, rect)
+            return self._embed(models, rgb, rect, chip_only)
 
     # ------------------------------------------------------------ frames
     def check_frame(self, img_bgr: Frame) -> FrameCheck:
