@@ -344,7 +344,7 @@ def main() -> None:
     out.update(frame_latency(verifier, analyser, 24 if args.quick else 80))
     out.update(decision_times(verifier, mesh, 5 if args.quick else 20))
     out["embed_process"] = verifier.embed_process
-    worker_peak = verifier._worker.peak_rss_mb() if verifier._worker is not None else None
+    worker_peak = verifier.worker_peak_rss_mb()
     verifier.close()
     out["threshold"] = threshold
     out.update(roc(verifier, threshold))

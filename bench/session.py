@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # the dlib worker process's own peak (RUSAGE_CHILDREN would also count every forked helper,
     # whose resident set starts as a copy of this process's)
-    worker = face._worker.peak_rss_mb() if face._worker is not None else None
+    worker = face.worker_peak_rss_mb()
     face.close()
     parent = peak_rss_mb()
     result = {

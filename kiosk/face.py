@@ -58,7 +58,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import cv2
 import numpy as np
@@ -318,6 +318,11 @@ class _Models:
     recogniser: Any
 
 
+_T = TypeVar("_T")
+#: What is done with a found face: (models, RGB image, dlib rectangle) -> embedding or chip.
+_Finish = Callable[[_Models, "npt.NDArray[Any]", Any], _T]
+
+
 class FaceVerifier:
     """1:1 face verification.  Models load lazily and thread-safely; :meth:`load` warms up."""
 
@@ -389,6 +394,10 @@ class FaceVerifier:
                 self._worker = shared_worker(self.mirror_average)
             return self._worker
 
+    def worker_peak_rss_mb(self) -> float | None:
+        """Peak resident memory of the embedding worker processes (benchmarks), None without any."""
+        return self._worker.peak_rss_mb() if self._worker is not None else None
+
     def close(self) -> None:
         """Stop the worker process (shared by the process's verifiers, see
         :func:`kiosk.face_worker.shared_worker`) and thread; a later :meth:`verify` starts them
@@ -447,13 +456,12 @@ class FaceVerifier:
                 logger.info("face models loaded in %.0f ms", (time.perf_counter() - start) * 1000)
             return self._models
 
-    def _embed(
-        self, models: _Models, rgb: npt.NDArray[Any], rect: Any, chip_only: bool = False
-    ) -> Embedding | npt.NDArray[np.uint8]:
-        shape = models.shape_predictor(rgb, rect)
-        if chip_only:
-            return face_chip(rgb, shape)
-        return self._describe(models, rgb, shape)
+    def _embed(self, models: _Models, rgb: npt.NDArray[Any], rect: Any) -> Embedding:
+        return self._describe(models, rgb, models.shape_predictor(rgb, rect))
+
+    @staticmethod
+    def _chip(models: _Models, rgb: npt.NDArray[Any], rect: Any) -> npt.NDArray[np.uint8]:
+        return face_chip(rgb, models.shape_predictor(rgb, rect))
 
     def describe_chip(self, chip: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
         """dlib's descriptor of one aligned face chip (one ResNet pass)."""
@@ -490,17 +498,14 @@ class FaceVerifier:
         A card photo is tiny (102x126): it is upscaled before detecting; when the
         detector still finds nothing on a small portrait image, the whole image
         is taken as the face rectangle (ID photos are framed on the face)."""
-        found = self._reference(img_bgr, chip_only=False)
-        assert not isinstance(found, np.ndarray)
-        return found
+        return self._reference(img_bgr, self._embed)
 
     def reference_chip(self, img_bgr: Frame) -> npt.NDArray[np.uint8] | FaceQuality:
         """The aligned 150x150 face chip of the card photo (what :meth:`embed_reference` describes)."""
-        found = self._reference(img_bgr, chip_only=True)
-        assert not isinstance(found, Embedding)
-        return found
+        return self._reference(img_bgr, self._chip)
 
-    def _reference(self, img_bgr: Frame, chip_only: bool) -> Embedding | npt.NDArray[np.uint8] | FaceQuality:
+    def _reference(self, img_bgr: Frame, finish: _Finish[_T]) -> _T | FaceQuality:
+        """Find the card photo's face; ``finish`` aligns it and describes it (or cuts the chip)."""
         import dlib
 
         models = self._get_models()
@@ -517,12 +522,12 @@ class FaceVerifier:
             rects = list(models.detector(rgb, 1))
             if rects:
                 rect = max(rects, key=lambda r: r.width() * r.height())
-                return self._embed(models, rgb, rect, chip_only)
+                return finish(models, rgb, rect)
             contrast = float(cv2.cvtColor(img_bgr, cv2.COLOR_BGR2GRAY).std())
             if scale > 1.0 and 0.6 <= w / h <= 1.0 and contrast >= _MIN_CARD_CONTRAST:
                 logger.info("card photo: no face detected, using the whole image as the face")
                 ih, iw = rgb.shape[:2]
-                return self._embed(models, rgb, dlib.rectangle(0, 0, iw - 1, ih - 1), chip_only)
+                return finish(models, rgb, dlib.rectangle(0, 0, iw - 1, ih - 1))
         return FaceQuality.NO_FACE
 
     def embed_region(self, img_bgr: Frame, box: FaceBox) -> Embedding | None:
@@ -530,19 +535,14 @@ class FaceVerifier:
         crop around the box scaled so the face is ~140 px (upsample 0, ~15 ms instead of ~125 ms
         on the whole frame upsampled), then the 5-point alignment and the ResNet descriptor.
         None when dlib finds no face there."""
-        found = self._region(img_bgr, box, chip_only=False)
-        assert not isinstance(found, np.ndarray)
-        return found
+        return self._region(img_bgr, box, self._embed)
 
     def region_chip(self, img_bgr: Frame, box: FaceBox) -> npt.NDArray[np.uint8] | None:
         """The aligned 150x150 face chip of the face in ``box`` (what :meth:`embed_region` describes)."""
-        found = self._region(img_bgr, box, chip_only=True)
-        assert not isinstance(found, Embedding)
-        return found
+        return self._region(img_bgr, box, self._chip)
 
-    def _region(
-        self, img_bgr: Frame, box: FaceBox, chip_only: bool
-    ) -> Embedding | npt.NDArray[np.uint8] | None:
+    def _region(self, img_bgr: Frame, box: FaceBox, finish: _Finish[_T]) -> _T | None:
+        """Find the face in ``box``; ``finish`` aligns it and describes it (or cuts the chip)."""
         models = self._get_models()
         h, w = img_bgr.shape[:2]
         mx, my = box.width // 2, box.height // 2
@@ -561,7 +561,7 @@ class FaceVerifier:
             if not rects:
                 return None
             rect = max(rects, key=lambda r: r.width() * r.height())
-            return self._embed(models, rgb, rect, chip_only)
+            return finish(models, rgb, rect)
 
     # ------------------------------------------------------------ frames
     def check_frame(self, img_bgr: Frame) -> FrameCheck:

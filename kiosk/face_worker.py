@@ -158,7 +158,6 @@ class EmbedWorker:
         """Submit the card photo's embedding (see :meth:`kiosk.face.FaceVerifier.embed_reference`)."""
         if not self.mirror_average:
             return self._call(_child_reference, img_bgr)
-        self._get_pool()
         return self._orchestrator.submit(self._mirror_reference, img_bgr)
 
     def _mirror_reference(self, img_bgr: Frame) -> Embedding | FaceQuality:
