@@ -30,7 +30,6 @@ import json
 import logging
 import re
 import secrets
-import sqlite3
 import threading
 import time
 import unicodedata
@@ -43,6 +42,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
+
+from sandbox_platform.db import open_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -252,14 +253,9 @@ class CitizenRegistry:
     """The platform's citizen registry and keys (its own SQLite file)."""
 
     def __init__(self, path: Path, *, seed: bool = True) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn = open_sqlite(path, _SCHEMA)
         self.lock = threading.RLock()
         with self.lock:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            for statement in _SCHEMA:
-                self._conn.execute(statement)
             self.lookup_key = self._key("lookup_key", lambda: secrets.token_bytes(32))
             raw = self._key(
                 "elicence_signing_key",

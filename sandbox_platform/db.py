@@ -8,6 +8,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,18 @@ _SCHEMA = (
 )
 
 
+def open_sqlite(path: Path, schema: Iterable[str]) -> sqlite3.Connection:
+    """One of the sandbox's SQLite files: autocommit connection shared across threads (callers
+    hold their own lock), WAL, synchronous FULL, ``schema`` applied (``CREATE ... IF NOT EXISTS``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    for statement in schema:
+        conn.execute(statement)
+    return conn
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -55,14 +68,9 @@ class PlatformDB:
     """Thread-safe wrapper over one sqlite3 connection."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn = open_sqlite(path, _SCHEMA)
         self.lock = threading.RLock()
         with self.lock:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            for statement in _SCHEMA:
-                self._conn.execute(statement)
             columns = {r[1] for r in self._conn.execute("PRAGMA table_info(terminals)")}
             if "public_key" not in columns:  # sandbox data dirs from before signed requests
                 self._conn.execute("ALTER TABLE terminals ADD COLUMN public_key TEXT")

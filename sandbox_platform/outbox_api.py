@@ -30,7 +30,6 @@ import json
 import logging
 import os
 import re
-import sqlite3
 import threading
 import time
 import uuid
@@ -48,6 +47,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import ClientDisconnect
+
+from sandbox_platform.db import open_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -246,13 +247,7 @@ class OutboxPlatform:
         self.parts.mkdir(parents=True, exist_ok=True)
         self.files.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
-        self._conn = sqlite3.connect(
-            str(self.data_dir / "outbox_api.sqlite3"), check_same_thread=False, isolation_level=None
-        )
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")
-        for statement in _SCHEMA:
-            self._conn.execute(statement)
+        self._conn = open_sqlite(self.data_dir / "outbox_api.sqlite3", _SCHEMA)
         self._x25519 = self._platform_key(self.data_dir / "field_x25519.key")
 
     def close(self) -> None:
