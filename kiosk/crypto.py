@@ -88,7 +88,7 @@ def load_or_create_machine_secret(path: Path | str) -> bytes:
         data = path.read_bytes()
     except FileNotFoundError:
         secret = secrets.token_bytes(SECRET_BYTES)
-        _write_private(path, secret)
+        write_private(path, secret)
         log.info("created the terminal's machine secret at %s", path)
         return secret
     if len(data) != SECRET_BYTES:
@@ -98,7 +98,8 @@ def load_or_create_machine_secret(path: Path | str) -> bytes:
     return data
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file, fsync, rename), readable by the owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -117,7 +118,7 @@ def load_or_create_terminal_key(path: Path | str) -> Ed25519PrivateKey:
         pem = path.read_bytes()
     except FileNotFoundError:
         key = Ed25519PrivateKey.generate()
-        _write_private(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+        write_private(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
         log.info("created the terminal's signing key at %s", path)
         return key
     if path.stat().st_mode & 0o077:

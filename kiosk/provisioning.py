@@ -9,8 +9,9 @@ start-up.  A newer key from a later enrolment replaces it (key rotation on the p
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
+
+from kiosk.crypto import write_private
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +26,7 @@ def save_lookup_key(path: Path, key: bytes) -> None:
         raise ProvisioningError("empty lookup key")
     if path.exists() and load_lookup_key(path) == key:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, key)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_private(path, key)
     log.info("stored the platform's lookup key at %s", path)
 
 

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from kiosk.config import ConfigError, load_config
-from kiosk.crypto import _write_private
+from kiosk.crypto import write_private
 from kiosk.staff_card import KEY_MIN_BYTES, StaffRegistry, StaffRegistryError
 
 KEY_BYTES = 32
@@ -50,7 +50,7 @@ def _read(path: Path) -> dict[str, dict[str, str]]:
 def _write(path: Path, staff: dict[str, dict[str, str]]) -> None:
     body = json.dumps({"version": 1, "staff": dict(sorted(staff.items()))}, indent=2) + "\n"
     StaffRegistry.from_mapping(json.loads(body))  # never write a file the terminal would refuse
-    _write_private(path, body.encode("utf-8"))
+    write_private(path, body.encode("utf-8"))
 
 
 def add(path: Path, staff_id: str, key: bytes) -> None:
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.key_out is None:
                     parser.error("--generate needs --key-out (the key for the personalisation station)")
                 key = secrets.token_bytes(KEY_BYTES)
-                _write_private(args.key_out, key.hex().encode("ascii") + b"\n")
+                write_private(args.key_out, key.hex().encode("ascii") + b"\n")
             else:
                 key = _key_from_file(args.key_file)
             add(path, args.staff_id, key)
