@@ -25,16 +25,6 @@ class Clock:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    (items / "x.json").write_bytes(b'{"id":"x","version":"1"}')
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
-
-
-@pytest.fixture
 def client(server: SandboxServer) -> Iterator[PlatformClient]:
     c = PlatformClient(server.url, "T1", timeout=2.0)
     c.enrol()

@@ -93,16 +93,6 @@ class CountingClient(PlatformClient):
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    (items / "x.json").write_bytes(b'{"id":"x","version":"1"}')
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
-
-
-@pytest.fixture
 def proxy(server: SandboxServer) -> Iterator[RecordingProxy]:
     p = RecordingProxy(server.port)
     yield p
