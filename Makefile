@@ -23,7 +23,7 @@ test: deps-test lint
 	QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest
 
 demo: deps
-	QT_QPA_PLATFORM=offscreen $(PYTHON) -m ui.demo --out "$(OUT)"
+	QT_QPA_PLATFORM=offscreen $(PYTHON) -m terminal.demo --out "$(OUT)"
 
 bench: deps-test
 	@set -e; for f in bench/*.py; do \

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     logsetup.configure(config.data_path() / "logs")
     set_language(config.ui.language)
 
-    from ui.app import has_display
+    from terminal.app import has_display
 
     if not has_display():
         print(
@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QTimer
 
-    from kiosk.runtime import build_terminal
-    from ui.app import KioskUi, make_app
+    from terminal.app import KioskUi, make_app
+    from terminal.runtime import build_terminal
 
     app = make_app()
     terminal = build_terminal(config)

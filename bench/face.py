@@ -6,11 +6,11 @@ decision_s_p50, peak_rss_mb, threshold, far, frr, genuine_pairs, impostor_pairs,
 breakdowns); ``load`` is the machine's load average when the run started.
 
 * frame latency: what the terminal does on **every** camera frame now
-  (:class:`kiosk.face_analysis.FastFrameAnalyser`: BlazeFace, the 478-point mesh and the
+  (:class:`kiosk.identity.face_analysis.FastFrameAnalyser`: BlazeFace, the 478-point mesh and the
   quality gates), on jittered 640x480 frames of the demo media; ``embed_ms_*`` is the dlib work
   done on the few frames chosen for the match (crop detection + 5-point alignment + ResNet);
   ``dlib_frame_ms_*`` is the old every-frame dlib gate, for comparison.
-* decision: :meth:`kiosk.face.FaceVerifier.verify` with :class:`ChallengeLiveness` (2 random
+* decision: :meth:`kiosk.identity.face.FaceVerifier.verify` with :class:`ChallengeLiveness` (2 random
   challenges out of blink / turn left / turn right / open mouth), against the card photo as the
   card carries it (102x126 WebP in the 1024-byte block, decoded), on a scripted sequence in which
   the person answers each challenge promptly: the frame after a challenge is asked shows the
@@ -33,9 +33,9 @@ breakdowns); ``load`` is the machine's load average when the run started.
   JSON gives the independent source pairs as well.  Images and embeddings stay in memory.
   ``target_window`` is the range of thresholds in which FAR <= 0.1 % and FRR <= 3 % both hold
   on these pairs; ``single_descriptor`` repeats the ROC point with dlib's plain descriptor
-  instead of the mirror-averaged one the terminal uses (:meth:`kiosk.face.FaceVerifier._describe`).
+  instead of the mirror-averaged one the terminal uses (:meth:`kiosk.identity.face.FaceVerifier._describe`).
 * memory: ``peak_rss_mb`` is the benchmark process's peak plus the dlib worker process's peak
-  (kiosk/face_worker.py; the decision runs embed there, like the terminal): an upper bound, as
+  (kiosk/identity/face_worker.py; the decision runs embed there, like the terminal): an upper bound, as
   the two peaks need not coincide, and the ROC part loads dlib in this process too, which the
   terminal does not.
 """
@@ -62,9 +62,9 @@ from devices.camera.face_actions import close_eyes, open_mouth, turn_head
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import media_path
 from devices.idcard.photo import SimulatorPhotoDecoder, encode_photo_block
-from kiosk.face import DEFAULT_THRESHOLD, Embedding, FaceQuality, FaceVerifier
-from kiosk.face_analysis import FastFrameAnalyser
-from kiosk.liveness import Challenge, ChallengeLiveness, MeshLandmarker
+from kiosk.identity.face import DEFAULT_THRESHOLD, Embedding, FaceQuality, FaceVerifier
+from kiosk.identity.face_analysis import FastFrameAnalyser
+from kiosk.identity.liveness import Challenge, ChallengeLiveness, MeshLandmarker
 
 FACES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "faces"
 if not FACES.is_dir():

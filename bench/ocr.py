@@ -7,11 +7,11 @@ individual business) and ID card fronts/backs rendered with the CJK font, each
 in a clean scan and in degraded document-camera captures at 1536x2048 (rotated
 90/180/270 on the plate, blurred, JPEG-compressed, unevenly lit, strongly
 perspective-warped, and a "phone photo" with all of these and sensor noise).
-Per page: :func:`kiosk.pagecapture.capture_page` (page finding, perspective,
-90-degree turns), :meth:`kiosk.ocr.RapidOcrEngine.read_regions` on the
+Per page: :func:`kiosk.documents.pagecapture.capture_page` (page finding, perspective,
+90-degree turns), :meth:`kiosk.documents.ocr.RapidOcrEngine.read_regions` on the
 extractor's regions (detection at reduced scale, the 0/180 orientation
 classifier on the widest lines, recognition from the full-resolution page),
-:func:`kiosk.extractors.run_extractor`.  Prints
+:func:`kiosk.documents.extractors.run_extractor`.  Prints
 per field type and overall field CER and exact-match rate, p50/p95 seconds per
 page (A4 pages and cards separately; ``page_s_*`` are A4 pages), peak RSS, and
 as the last line one JSON object.
@@ -33,16 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench._stats import percentile
-from kiosk.checks import uscc_check_char
-from kiosk.docgen import (
-    format_cn_date,
-    photograph,
-    render_business_licence,
-    render_id_card_back,
-    render_id_card_front,
-    render_lease,
-)
-from kiosk.extractors import (
+from kiosk.documents.extractors import (
     BUSINESS_LICENCE,
     ID_CARD_BACK,
     ID_CARD_FRONT,
@@ -50,9 +41,18 @@ from kiosk.extractors import (
     ExtractorSpec,
     run_extractor,
 )
-from kiosk.materials import normalise_text
-from kiosk.ocr import DET_PAGE_SIDE, FAST_PARAMS, RapidOcrEngine
-from kiosk.pagecapture import capture_page
+from kiosk.documents.materials import normalise_text
+from kiosk.documents.ocr import DET_PAGE_SIDE, FAST_PARAMS, RapidOcrEngine
+from kiosk.documents.pagecapture import capture_page
+from kiosk.review.checks import uscc_check_char
+from terminal.docgen import (
+    format_cn_date,
+    photograph,
+    render_business_licence,
+    render_id_card_back,
+    render_id_card_front,
+    render_lease,
+)
 
 Image = Any  # numpy BGR array
 
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     params = dict(FAST_PARAMS)
     engine: RapidOcrEngine | None = None
     if args.engine == "paddle":
-        from kiosk.ocr_paddle import PaddleOcrEngine
+        from kiosk.documents.ocr_paddle import PaddleOcrEngine
 
         engine = PaddleOcrEngine()
 

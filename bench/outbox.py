@@ -41,8 +41,8 @@ import time
 import uuid
 from pathlib import Path
 
-from kiosk.outbox import OutboxDrainer
-from kiosk.platform_client import PlatformClient
+from kiosk.cases.outbox import OutboxDrainer
+from kiosk.cases.platform_client import PlatformClient
 from offline_cache.store import OutboxState, Store
 from sandbox_platform.server import SandboxServer
 from tests.crash.harness import ITEM_ID, run_crashes

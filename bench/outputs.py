@@ -24,7 +24,8 @@ from typing import Any
 
 from devices.printer import EscPosReceiptPrinter
 from devices.printer.simulator import ReceiptPrinterSimulator
-from kiosk.outputs import (
+from kiosk.outputs.records import IdType, Ledger, PartyType, PermitCategory, PublicityRecord, ledger_entry_for
+from kiosk.outputs.render import (
     CertificateData,
     ReceiptData,
     build_certificate_pdf,
@@ -32,7 +33,6 @@ from kiosk.outputs import (
     mask_id_number,
     mask_name,
 )
-from kiosk.records import IdType, Ledger, PartyType, PermitCategory, PublicityRecord, ledger_entry_for
 
 NOW = dt.datetime(2026, 11, 23, 10, 15)
 

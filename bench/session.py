@@ -37,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     # Imported after QT_QPA_PLATFORM is set.
-    from kiosk.face import FaceVerifier
-    from kiosk.ocr import RapidOcrEngine
-    from kiosk.runtime import DEMO_CITIZENS
-    from ui.demo import run_demo
+    from kiosk.documents.ocr import RapidOcrEngine
+    from kiosk.identity.face import FaceVerifier
+    from terminal.demo import run_demo
+    from terminal.runtime import DEMO_CITIZENS
 
     t0 = time.perf_counter()
     face = FaceVerifier()

@@ -125,7 +125,7 @@ class SessionConfig(_Model):
     card_timeout_s: float = Field(60.0, gt=0)
     face_timeout_s: float = Field(15.0, gt=0)
     face_max_attempts: int = Field(3, ge=1)
-    face_threshold: float = Field(0.594, gt=0, lt=2)  # dlib distance = kiosk.face.DEFAULT_THRESHOLD
+    face_threshold: float = Field(0.594, gt=0, lt=2)  # dlib distance = kiosk.identity.face.DEFAULT_THRESHOLD
     review_budget_s: float = Field(45.0, gt=0)  # §8.3.4: decide within 45 s
     review_deadline_s: float = Field(120.0, gt=0)  # past 2 min: error → manual review
 
@@ -139,7 +139,7 @@ class SessionConfig(_Model):
 
 
 class FaceConfig(_Model):
-    """Face check (issue 4): liveness mode and prompts.  See kiosk/liveness.py for what each stops."""
+    """Face check (issue 4): liveness mode and prompts.  See kiosk/identity/liveness.py for what each stops."""
 
     # challenge: randomised actions checked on the face mesh; external: the IR/binocular camera's
     # own verdict (ExternalLivenessCheck); off: no liveness.  Unset: external in the demo profile
@@ -168,14 +168,14 @@ class UiConfig(_Model):
 class DeliveryConfig(_Model):
     """Delivery of results and window tickets (§8.3.2; h-outputs)."""
 
-    #: Areas the hall sends express deliveries to: administrative prefixes (kiosk.checks).
+    #: Areas the hall sends express deliveries to: administrative prefixes (kiosk.review.checks).
     jurisdiction: tuple[str, ...] = Field(("山东省德州市",), min_length=1)
     #: Queue ticket numbers: this prefix + a per-terminal, per-day sequence (K001, K002, ...).
     queue_prefix: str = Field("K", pattern=r"^[A-Z]{1,3}$")
 
 
 class MaintenanceConfig(_Model):
-    """Maintenance mode for hall staff (kiosk/maintenance.py, docs/operations.md)."""
+    """Maintenance mode for hall staff (kiosk/maintenance/service.py, docs/operations.md)."""
 
     # The staff registry (staff id -> per-card key): a 0600 JSON file, never this config file.
     # Empty: <data_dir>/secrets/staff.json.  Demo profile: the simulated staff card's registry.

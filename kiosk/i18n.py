@@ -242,7 +242,7 @@ _TEXTS.update(
             "证照将快递送达，请保持手机畅通",
             "The result will be sent by express; keep your phone at hand",
         ),
-        # receipts (kiosk.outputs)
+        # receipts (kiosk.outputs.render)
         "receipt.title.approve": ("办结回执", "Completion receipt"),
         "receipt.title.manual": ("受理回执", "Acceptance receipt"),
         "receipt.title.reject": ("不予受理告知", "Notice of non-acceptance"),

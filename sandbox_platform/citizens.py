@@ -2,7 +2,7 @@
 
 The terminal never sends an ID number in clear for a lookup.  It sends the **holder
 token** ``HMAC-SHA256(lookup_key, normalised ID number)`` in hex (the terminal computes it
-with ``kiosk.warnings.hash_identifier``; :func:`holder_token` here is the same function),
+with ``kiosk.review.warnings.hash_identifier``; :func:`holder_token` here is the same function),
 where the lookup key is the platform's, handed to the terminal at enrolment
 (``EnrolResponse.lookup_key``).  The platform keeps its registry indexed by holder token
 under its current key.
@@ -10,7 +10,7 @@ under its current key.
 * ``GET /api/v1/reference-photos/{holder}``: the citizen's reference photo (JPEG), 404 when
   the platform has none.
 * ``POST /api/v1/identity/qr/verify``: the QR identity token check (contract at the top of
-  ``kiosk/qr_identity.py``).  Tokens are one-time: a verified token answers ``used`` next time.
+  ``kiosk/identity/qr.py``).  Tokens are one-time: a verified token answers ``used`` next time.
 * ``GET /api/v1/elicences?holder=<token>``: the e-licences held for the citizen, each signed
   by the platform with Ed25519 over ``b"elicence/v1\\n" + canonical JSON of the licence``
   (keys sorted, no spaces, UTF-8).  The licence names its holder token, so a licence cannot be
@@ -73,12 +73,12 @@ _SCHEMA = (
 
 
 def normalise_identifier(value: str) -> str:
-    """NFKC, no whitespace, upper case: the same as ``kiosk.warnings.normalise_identifier``."""
+    """NFKC, no whitespace, upper case: the same as ``kiosk.review.warnings.normalise_identifier``."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).upper()
 
 
 def holder_token(key: bytes, id_number: str) -> str:
-    """``HMAC-SHA256(key, normalised ID number)`` in hex: ``kiosk.warnings.hash_identifier``."""
+    """``HMAC-SHA256(key, normalised ID number)`` in hex: ``kiosk.review.warnings.hash_identifier``."""
     return hmac.new(key, normalise_identifier(id_number).encode("utf-8"), hashlib.sha256).hexdigest()
 
 

@@ -1,6 +1,6 @@
 """A TUF repository for the sandbox platform: rule packages and warning lists as signed targets.
 
-The terminal (``kiosk.rulesync``) fetches them with python-tuf's ``ngclient.Updater``, which
+The terminal (``kiosk.review.sync``) fetches them with python-tuf's ``ngclient.Updater``, which
 checks signatures, versions (rollback), expiry (freeze) and target hashes/lengths (tampering).
 
 Layout served (``consistent_snapshot`` off, so file names are stable):

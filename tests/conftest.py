@@ -12,16 +12,16 @@ from PySide6.QtWidgets import QApplication
 
 from devices.smartcard.testbed import PcscdTestbed
 from kiosk.config import SessionConfig, TerminalConfig
-from kiosk.runtime import Terminal, build_terminal
-from ui.app import KioskUi, make_app
-from ui.demo import DemoDriver
+from terminal.app import KioskUi, make_app
+from terminal.demo import DemoDriver
+from terminal.runtime import Terminal, build_terminal
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(scope="session")
 def face_verifier():  # type: ignore[no-untyped-def]
-    from kiosk.face import FaceVerifier
+    from kiosk.identity.face import FaceVerifier
 
     verifier = FaceVerifier()
     verifier.load()
@@ -30,7 +30,7 @@ def face_verifier():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def ocr_engine():  # type: ignore[no-untyped-def]
-    from kiosk.ocr import RapidOcrEngine
+    from kiosk.documents.ocr import RapidOcrEngine
 
     engine = RapidOcrEngine()
     engine.load()

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.delivery import EXPRESS_FIELDS, DeliveryMethod
 from kiosk.i18n import tr
+from kiosk.outputs.delivery import EXPRESS_FIELDS, DeliveryMethod
 from ui.facade import KioskFacade
 from ui.widgets import BigButton
 

@@ -1,6 +1,6 @@
 """The UI's one door into the kiosk core.
 
-Turns :class:`kiosk.services.KioskService` events into Qt signals, runs the
+Turns :class:`kiosk.session.services.KioskService` events into Qt signals, runs the
 core's blocking step methods on the background pool, starts the work each step
 needs when the step is entered, and enforces the idle timeout.  Screens only
 call facade methods and listen to its signals.
@@ -17,8 +17,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from kiosk.services import KioskService
-from kiosk.session import EndReason, Step
+from kiosk.session.machine import EndReason, Step
+from kiosk.session.services import KioskService
 from ui.worker import Background
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,9 @@ class KioskFacade(QObject):
     stepChanged = Signal(object)  # Step
     cardRead = Signal(object)  # IdCardRead
     frame = Signal(QImage)  # live camera preview
-    facePrompt = Signal(object)  # kiosk.face_prompts.FacePrompt: quality / liveness challenge (e-face)
+    facePrompt = Signal(
+        object
+    )  # kiosk.identity.face_prompts.FacePrompt: quality / liveness challenge (e-face)
     material = Signal(object)  # MaterialResult
     decision = Signal(object)  # Decision
     submitted = Signal(object)  # SubmitResult
@@ -44,7 +46,7 @@ class KioskFacade(QObject):
     busy = Signal(str)  # i18n key of what the terminal is doing, "" when done
     idleWarning = Signal(int)  # seconds left; -1 when the warning is cleared
     bug = Signal(str)  # an unexpected error: the session was reset
-    qrRefused = Signal(object)  # kiosk.qr_identity.QrVerification (a-platform)
+    qrRefused = Signal(object)  # kiosk.identity.qr.QrVerification (a-platform)
     cardNotLifted = Signal()  # the card of an earlier session still lies on the reader
     elicences = Signal(str, object)  # g-materials: session id, material type -> [ELicence] offered
 

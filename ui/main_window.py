@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import language, set_language, tr
-from kiosk.session import CITIZEN_STEPS, Step
+from kiosk.session.machine import CITIZEN_STEPS, Step
 from ui.facade import KioskFacade
 from ui.screens import Screen, all_screens
 from ui.style import STYLE

@@ -1,7 +1,7 @@
 """The hall staff's maintenance screen: 诊断 / 耗材 / 同步 / 待上传 / 日志.
 
 Shown for :attr:`Step.MAINTENANCE` (entered with the staff card, see
-kiosk/maintenance.py).  Every call into :class:`~kiosk.maintenance.MaintenanceService`
+kiosk/maintenance/service.py).  Every call into :class:`~kiosk.maintenance.service.MaintenanceService`
 blocks (devices, network, disk, SQLite) and runs on the facade's background pool;
 results come back on the GUI thread through :class:`MaintenanceFacade`'s signals.
 Staff see counts, case ids, states, versions and error texts, never a citizen's
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import tr
-from kiosk.maintenance import (
+from kiosk.maintenance.service import (
     Consumables,
     Diagnostics,
     LeaveReason,
@@ -38,7 +38,7 @@ from kiosk.maintenance import (
     OutboxView,
     TestPrintResult,
 )
-from kiosk.session import Step
+from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
 from ui.facade import KioskFacade
 from ui.screens import Screen, _label

@@ -2,7 +2,7 @@
 thumbnails (retake, delete, add a page, confirm the pages) and, for every field the terminal
 is not sure of, the crop of where it was read with an editable value and a confirm button.
 
-Panels are passive like the screens: they show the :class:`kiosk.material_capture.MaterialResult`
+Panels are passive like the screens: they show the :class:`kiosk.documents.capture.MaterialResult`
 the core holds and call facade methods; the screen rebuilds them when the material changes.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from kiosk.elicence import ELicence
+from kiosk.documents.capture import FieldSource, MaterialField, MaterialResult
+from kiosk.documents.elicence import ELicence
 from kiosk.i18n import bilingual, tr
-from kiosk.items import MaterialSpec
-from kiosk.material_capture import FieldSource, MaterialField, MaterialResult
+from kiosk.review.items import MaterialSpec
 from ui.facade import KioskFacade
 from ui.widgets import BigButton, pixmap_from_jpeg
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import bilingual, tr
-from kiosk.session import Step
+from kiosk.session.machine import Step
 from ui.applicant import applicant_text
 from ui.delivery import DeliveryPanel
 from ui.facade import KioskFacade
@@ -251,7 +251,7 @@ class FaceScreen(Screen):
             self.status.setText(tr("face.liveness_failed"))
 
     def show_prompt(self, prompt: Any) -> None:
-        """A :class:`kiosk.face_prompts.FacePrompt`: the challenge big above the preview, the
+        """A :class:`kiosk.identity.face_prompts.FacePrompt`: the challenge big above the preview, the
         quality feedback under it."""
         self.challenge.setText(tr(prompt.challenge_key) if prompt.challenge_key else "")
         self.quality.setText(tr(prompt.quality_key) if prompt.quality_key else "")

@@ -13,7 +13,7 @@ Commands (short APDUs):
 
 Key handling: every card holds its own 32-byte key, personalised when the card is
 issued; the terminal keeps the same key per staff id in its staff registry (a
-JSON file readable only by the kiosk user; see :mod:`kiosk.staff_card`).  Keys are
+JSON file readable only by the kiosk user; see :mod:`kiosk.maintenance.staff_card`).  Keys are
 never logged, never sent to the platform and never written to the repository: tests
 make fresh random keys.
 """

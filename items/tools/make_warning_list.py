@@ -3,7 +3,7 @@
     python items/tools/make_warning_list.py dishonest_persons id_number 37140219880721003X \\
         --fresh-until 2030-12-31 --version 2025.1 > items/warning_lists/dishonest_persons.json
 
-Identifiers are HMAC'd with the demo key (kiosk.warnings.DEMO_LIST_KEY) unless --key-hex and
+Identifiers are HMAC'd with the demo key (kiosk.review.warnings.DEMO_LIST_KEY) unless --key-hex and
 --key-id are given; they never reach the output file in clear.  With --keyword the entries
 are kept in clear (business-scope keywords, not personal data).  Texts come from --texts, a
 JSON file {"description": {zh, en}, "what_follows": {zh, en}, "whom_to_ask": {zh, en}}.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from kiosk.warnings import (
+from kiosk.review.warnings import (
     DEMO_KEY_ID,
     DEMO_LIST_KEY,
     IDENTIFIER_KINDS,

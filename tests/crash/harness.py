@@ -41,18 +41,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.outbox import JOB_PUBLICITY, Backoff, OutboxDrainer
-from kiosk.platform_client import PlatformClient
-from kiosk.uploads import AttachmentUploader, FieldKeyring
+from kiosk.cases.outbox import JOB_PUBLICITY, Backoff, OutboxDrainer
+from kiosk.cases.platform_client import PlatformClient
+from kiosk.cases.uploads import AttachmentUploader, FieldKeyring
 from offline_cache.store import NewAttachment, OutboxState, Store
 
 ITEM_ID = "crash-item"
 #: What the forkserver imports once: the submit/upload path (the children never start a sandbox).
 PRELOAD = [
     "__main__",  # else every child re-imports the main module (bench.outbox pulls in the sandbox)
-    "kiosk.outbox",
-    "kiosk.platform_client",
-    "kiosk.uploads",
+    "kiosk.cases.outbox",
+    "kiosk.cases.platform_client",
+    "kiosk.cases.uploads",
     "offline_cache.store",
     "tests.crash.harness",
     "tests.crash.warm",  # first-use costs paid once in the server, not in every child

@@ -8,7 +8,7 @@ from __future__ import annotations
 import requests
 import sqlcipher3
 
-from kiosk.crypto import FieldAlgorithm, agreed_field_cipher, terminal_agreement_key
+from kiosk.cases.crypto import FieldAlgorithm, agreed_field_cipher, terminal_agreement_key
 
 
 def warm_up() -> None:

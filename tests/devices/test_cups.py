@@ -17,7 +17,7 @@ from pyzbar import pyzbar
 from devices.base import DeviceNotFound, DeviceStatus, RequiredAction
 from devices.docprinter.cups import CupsDocumentPrinter, QueueStopped
 from devices.interfaces import DocumentPrinter
-from kiosk.outputs import (
+from kiosk.outputs.render import (
     DEMO_CERT_SIGNING_KEY,
     CertificateData,
     build_certificate_pdf,

@@ -21,7 +21,7 @@ from devices.base import DeviceError, DeviceNotFound, DeviceStatus, DeviceTimeou
 from devices.interfaces import ReceiptDoc, ReceiptLine, ReceiptPrinter
 from devices.printer import EscPosReceiptPrinter, TcpTransport
 from devices.printer.simulator import ReceiptPrinterSimulator
-from kiosk.outputs import ReceiptData, build_receipt, mask_id_number, mask_name
+from kiosk.outputs.render import ReceiptData, build_receipt, mask_id_number, mask_name
 
 URL = "https://zwfw.dezhou.example.gov.cn/progress?case=DZ-20250314-0001"
 

@@ -15,7 +15,7 @@ from devices.printer import EscPosReceiptPrinter
 from devices.printer.codec import CHINESE_MODE_ON, EscPosCodec, RasterImage, render_text_raster, wrap
 from devices.printer.profiles import get_profile
 from devices.printer.simulator import ReceiptPrinterSimulator
-from kiosk.outputs import ReceiptData, build_receipt, mask_id_number, mask_name
+from kiosk.outputs.render import ReceiptData, build_receipt, mask_id_number, mask_name
 
 URL = "https://zwfw.example.gov.cn/progress/DZ-20261123-0009"
 

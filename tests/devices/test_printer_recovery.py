@@ -16,7 +16,7 @@ from devices.base import DeviceNotFound, DeviceStatus, MediaError, RequiredActio
 from devices.interfaces import ReceiptDoc
 from devices.printer import EscPosReceiptPrinter
 from devices.printer.simulator import ReceiptPrinterSimulator
-from kiosk.outputs import ReceiptData, build_receipt, mask_id_number, mask_name
+from kiosk.outputs.render import ReceiptData, build_receipt, mask_id_number, mask_name
 
 URL = "https://zwfw.example.gov.cn/progress/DZ-20261123-0007"
 

@@ -19,7 +19,7 @@ from devices.scanner import (
     ScannerJammed,
     sane_test_backend_env,
 )
-from kiosk.pagecapture import capture_page
+from kiosk.documents.pagecapture import capture_page
 
 
 @pytest.fixture

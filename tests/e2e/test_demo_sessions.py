@@ -36,7 +36,7 @@ class _Raw(logging.Handler):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, face_verifier: Any, ocr_engine: Any) -> dict[str, Any]:
-    from ui.demo import run_demo
+    from terminal.demo import run_demo
 
     out = tmp_path_factory.mktemp("demo-out")
     work = tmp_path_factory.mktemp("demo-work")

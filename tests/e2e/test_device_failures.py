@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QLabel
 
 from devices.base import RequiredAction
 from kiosk.i18n import tr
-from kiosk.runtime import DEMO_CITIZENS
-from kiosk.session import Step
+from kiosk.session.machine import Step
+from terminal.runtime import DEMO_CITIZENS
 from tests.conftest import Factory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -123,9 +123,9 @@ def test_terminal_starts_and_serves_from_cache_when_platform_is_down(kiosk: Fact
     assert len(catalogue) == 3
 
     # A second service on the same store with the platform unreachable: the cache serves.
-    from kiosk.platform_client import PlatformClient
-    from kiosk.rulesync import RuleSync
-    from kiosk.services import KioskService
+    from kiosk.cases.platform_client import PlatformClient
+    from kiosk.review.sync import RuleSync
+    from kiosk.session.services import KioskService
 
     dead_url = "http://127.0.0.1:9"
     dead = PlatformClient(dead_url, terminal.config.terminal_id, timeout=0.5)

@@ -26,13 +26,13 @@ from devices.camera.face_actions import close_eyes, open_mouth, turn_head
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import media_path
 from kiosk.config import FaceConfig, SessionConfig, TerminalConfig
-from kiosk.face import FaceReason, NoLivenessCheck
-from kiosk.face_prompts import FacePrompt
-from kiosk.liveness import ChallengeLiveness, ExternalLivenessCheck, MeshLandmarker
-from kiosk.runtime import SimulatorBench, Terminal, build_terminal
-from kiosk.session import Step
-from ui.app import KioskUi, make_app
-from ui.demo import DemoDriver
+from kiosk.identity.face import FaceReason, NoLivenessCheck
+from kiosk.identity.face_prompts import FacePrompt
+from kiosk.identity.liveness import ChallengeLiveness, ExternalLivenessCheck, MeshLandmarker
+from kiosk.session.machine import Step
+from terminal.app import KioskUi, make_app
+from terminal.demo import DemoDriver
+from terminal.runtime import SimulatorBench, Terminal, build_terminal
 from ui.screens import FaceScreen
 
 Img = npt.NDArray[np.uint8]

@@ -13,8 +13,8 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QLineEdit
 
 from devices.interfaces import DocumentKind, ForeignerIdCardText
-from kiosk.runtime import DemoCitizen
-from kiosk.session import Step
+from kiosk.session.machine import Step
+from terminal.runtime import DemoCitizen
 from tests.conftest import Factory
 from ui.screens import ConfirmSignScreen
 from ui.widgets import SignaturePad

@@ -18,11 +18,11 @@ from PySide6.QtWidgets import QLabel
 
 from devices.idcard.photo import VendorPhotoDecoder
 from kiosk.config import SessionConfig, TerminalConfig
-from kiosk.face import FaceResult
 from kiosk.i18n import tr
-from kiosk.qr_identity import QrRefusal, QrVerification
-from kiosk.runtime import DEMO_CITIZENS, Terminal, build_terminal
-from kiosk.session import Step
+from kiosk.identity.face import FaceResult
+from kiosk.identity.qr import QrRefusal, QrVerification
+from kiosk.session.machine import Step
+from terminal.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from tests.conftest import Factory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk.publicity import publicity_job
-from kiosk.runtime import DEMO_CITIZENS
+from kiosk.outputs.publicity import publicity_job
 from offline_cache.store import OutboxState
+from terminal.runtime import DEMO_CITIZENS
 from tests.conftest import Factory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

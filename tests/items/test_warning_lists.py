@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.warnings import (
+from kiosk.review.warnings import (
     DEMO_LIST_KEY,
     WarningListRejected,
     check_warnings,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.docgen import find_cjk_font
+from terminal.docgen import find_cjk_font
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -7,8 +7,8 @@ import time
 
 from PIL import Image, ImageDraw
 
-from kiosk.runtime import DemoCitizen, Terminal
-from kiosk.session import Step
+from kiosk.session.machine import Step
+from terminal.runtime import DemoCitizen, Terminal
 
 
 def signature_png() -> bytes:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from kiosk.config import TerminalConfig
-from kiosk.runtime import DEMO_CITIZENS, Terminal, build_terminal
-from kiosk.session import Step
+from kiosk.session.machine import Step
+from terminal.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from tests.kiosk.session_helpers import wait_card_lifted
 
 pytestmark = pytest.mark.slow

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from kiosk import checks
+from kiosk.review import checks
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y43", "91350100m000100y43", " 91350100M000100Y43 "])

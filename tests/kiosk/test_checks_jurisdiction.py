@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.checks import address_in_jurisdiction
+from kiosk.review.checks import address_in_jurisdiction
 
 DEZHOU_DECHENG = ("山东省德州市德城区",)
 

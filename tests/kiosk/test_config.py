@@ -65,7 +65,7 @@ def test_no_file_gives_the_demo_defaults(tmp_path: Path) -> None:
 
 
 def test_the_face_threshold_default_is_the_verifiers() -> None:
-    from kiosk.face import DEFAULT_THRESHOLD
+    from kiosk.identity.face import DEFAULT_THRESHOLD
 
     assert TerminalConfig().session.face_threshold == DEFAULT_THRESHOLD
 
@@ -187,7 +187,7 @@ def test_production_devices_follow_the_config(tmp_path: Path) -> None:
     """The example config builds hardware drivers (nothing is opened until used)."""
     from devices.docprinter.cups import CupsDocumentPrinter
     from devices.idcard.driver import SerialIdCardReader
-    from kiosk.runtime import _build_devices
+    from terminal.runtime import _build_devices
 
     config = load_config(Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml")
     devices = _build_devices(config, None, tmp_path)
@@ -199,7 +199,7 @@ def test_production_devices_follow_the_config(tmp_path: Path) -> None:
 
 def test_camera_settings_reach_the_camera_driver(tmp_path: Path) -> None:
     from devices.camera.opencv import OpenCvCamera
-    from kiosk.runtime import _build_devices
+    from terminal.runtime import _build_devices
 
     example = Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml"
     text = example.read_text(encoding="utf-8").replace("# exposure = 156", "exposure = 156")

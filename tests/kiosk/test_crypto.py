@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.crypto import (
+from kiosk.cases.crypto import (
     CryptoError,
     FieldAlgorithm,
     FieldCipher,

@@ -1,4 +1,4 @@
-"""Delivery choice values and checks (kiosk.delivery) and how item packages declare them."""
+"""Delivery choice values and checks (kiosk.outputs.delivery) and how item packages declare them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.delivery import (
+from kiosk.i18n import has_key
+from kiosk.outputs.delivery import (
     DeliveryChoice,
     DeliveryMethod,
     ExpressAddress,
@@ -16,8 +17,7 @@ from kiosk.delivery import (
     options_for,
     validate_express,
 )
-from kiosk.i18n import has_key
-from kiosk.items import PackageRejected, load_package, load_packages
+from kiosk.review.items import PackageRejected, load_package, load_packages
 
 ITEMS = Path(__file__).resolve().parents[2] / "items"
 HALL = ("山东省德州市",)

@@ -8,15 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from kiosk.checks import uscc_check_char
-from kiosk.docgen import (
-    photograph,
-    render_business_licence,
-    render_demo_lease,
-    render_id_card_back,
-    render_id_card_front,
-)
-from kiosk.extractors import (
+from kiosk.documents.extractors import (
     BUSINESS_LICENCE,
     EXTRACTORS,
     ID_CARD_BACK,
@@ -28,9 +20,17 @@ from kiosk.extractors import (
     extract_key_values,
     run_extractor,
 )
-from kiosk.materials import MaterialSpecError
-from kiosk.ocr import OcrLine, RapidOcrEngine
-from kiosk.pagecapture import capture_page
+from kiosk.documents.materials import MaterialSpecError
+from kiosk.documents.ocr import OcrLine, RapidOcrEngine
+from kiosk.documents.pagecapture import capture_page
+from kiosk.review.checks import uscc_check_char
+from terminal.docgen import (
+    photograph,
+    render_business_licence,
+    render_demo_lease,
+    render_id_card_back,
+    render_id_card_front,
+)
 
 USCC = "91371402MA3C8K2L1" + uscc_check_char("91371402MA3C8K2L1")
 BOX = ((10.0, 10.0), (200.0, 10.0), (200.0, 40.0), (10.0, 40.0))

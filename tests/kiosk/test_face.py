@@ -17,7 +17,7 @@ import pytest
 
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import SimulatedCamera, media_path
-from kiosk.face import (
+from kiosk.identity.face import (
     DEFAULT_THRESHOLD,
     Embedding,
     FaceQuality,

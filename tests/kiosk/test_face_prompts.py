@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.face import FaceProgress, FaceQuality
-from kiosk.face_prompts import FacePrompter
 from kiosk.i18n import tr
+from kiosk.identity.face import FaceProgress, FaceQuality
+from kiosk.identity.face_prompts import FacePrompter
 from kiosk.voice import EspeakVoice, Voice, VoiceUnavailable
 
 
@@ -54,7 +54,7 @@ def test_quality_problem_spoken_after_it_lasts() -> None:
 
 def test_every_quality_and_challenge_has_a_text() -> None:
     from kiosk.i18n import has_key
-    from kiosk.liveness import Challenge
+    from kiosk.identity.liveness import Challenge
 
     for q in FaceQuality:
         assert has_key(f"face.quality.{q.value}"), q

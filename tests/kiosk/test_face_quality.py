@@ -13,9 +13,9 @@ import pytest
 
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import media_path
-from kiosk.face import FaceQuality, FaceVerifier, FrameCheck
-from kiosk.face_analysis import FastFrameAnalyser
-from kiosk.liveness import MeshLandmarker
+from kiosk.identity.face import FaceQuality, FaceVerifier, FrameCheck
+from kiosk.identity.face_analysis import FastFrameAnalyser
+from kiosk.identity.liveness import MeshLandmarker
 
 FACES = Path("/work/shared/testdata/faces")
 Img = npt.NDArray[np.uint8]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from devices.idcard.sim_cards import sim_card
-from kiosk.forms import known_values
+from kiosk.session.forms import known_values
 
 
 def test_card_and_materials_become_source_keys() -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from devices.idcard.sim_cards import SIM_CARDS
-from kiosk.identity import (
+from kiosk.identity.cards import (
     IdNumberCheck,
     IdNumberReason,
     age_on,

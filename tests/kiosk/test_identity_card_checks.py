@@ -9,7 +9,7 @@ import pytest
 
 from devices.idcard.sim_cards import EXTRA_CARDS, SIM_CARDS
 from devices.interfaces import IdCardText
-from kiosk.identity import (
+from kiosk.identity.cards import (
     CARD_PROBLEM_MESSAGES,
     PROVINCE_CODES,
     CardProblem,

@@ -11,8 +11,7 @@ import pytest
 
 from devices.idcard.sim_cards import EXTRA_CARDS, SIM_CARDS
 from devices.interfaces import DocumentKind, ForeignerIdCardText
-from kiosk.forms import known_values
-from kiosk.identity import (
+from kiosk.identity.cards import (
     CardProblem,
     IdNumberReason,
     applicant_fields,
@@ -23,8 +22,9 @@ from kiosk.identity import (
     validate_card_number,
     validate_foreigner_id_number,
 )
-from kiosk.items import load_packages
-from kiosk.review import build_inputs
+from kiosk.review.engine import build_inputs
+from kiosk.review.items import load_packages
+from kiosk.session.forms import known_values
 
 TODAY = dt.date(2026, 11, 23)
 R = IdNumberReason

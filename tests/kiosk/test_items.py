@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.items import ItemPackage, PackageRejected, load_package, load_packages, search
+from kiosk.review.items import ItemPackage, PackageRejected, load_package, load_packages, search
 
 ITEMS = Path(__file__).resolve().parents[2] / "items"
 IDS = ("senior-card", "business-registration", "resident-pension")

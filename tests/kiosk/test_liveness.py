@@ -14,8 +14,15 @@ import pytest
 from devices.base import DeviceTimeout, RequiredAction
 from devices.camera.opencv import fit_on_canvas
 from devices.camera.simulator import SimulatedCamera, media_path
-from kiosk.face import Embedding, FaceBox, FaceReason, FaceVerifier, LivenessCheck, SequenceLivenessCheck
-from kiosk.liveness import (
+from kiosk.identity.face import (
+    Embedding,
+    FaceBox,
+    FaceReason,
+    FaceVerifier,
+    LivenessCheck,
+    SequenceLivenessCheck,
+)
+from kiosk.identity.liveness import (
     LEFT_EYE,
     MOUTH,
     RIGHT_EYE,

@@ -111,8 +111,8 @@ def read(path: Path) -> str:
 
 def test_configure_writes_kiosk_log_and_routes_wire_to_wire_log(tmp_path: Path) -> None:
     configure(tmp_path, level=logging.DEBUG, console=False)
-    logging.getLogger("kiosk.services").info("session started")
-    logging.getLogger("kiosk.services").debug("debug detail")
+    logging.getLogger("kiosk.session.services").info("session started")
+    logging.getLogger("kiosk.session.services").debug("debug detail")
     logging.getLogger("devices.idcard.wire").debug("tx aa aa aa 96 69 00 03 20 01 22")
     logging.getLogger("devices.printer.wire").info("rx 1b 40")
     logging.getLogger("devices.idcard").warning("reader slow")
@@ -122,7 +122,7 @@ def test_configure_writes_kiosk_log_and_routes_wire_to_wire_log(tmp_path: Path) 
     assert "session started" in kiosk_log
     assert "debug detail" in kiosk_log
     assert "reader slow" in kiosk_log
-    assert "INFO kiosk.services" in kiosk_log
+    assert "INFO kiosk.session.services" in kiosk_log
     assert "tx aa aa" not in kiosk_log
     assert "rx 1b 40" not in kiosk_log
 
@@ -136,7 +136,7 @@ def test_configure_writes_kiosk_log_and_routes_wire_to_wire_log(tmp_path: Path) 
 def test_wire_log_gets_device_debug_even_at_info(tmp_path: Path) -> None:
     configure(tmp_path, level=logging.INFO, console=False)
     logging.getLogger("devices.idcard.wire").debug("tx frame")
-    logging.getLogger("kiosk.services").debug("hidden detail")
+    logging.getLogger("kiosk.session.services").debug("hidden detail")
     assert "tx frame" in read(tmp_path / "wire.log")
     assert "hidden detail" not in read(tmp_path / "kiosk.log")
 
@@ -162,7 +162,7 @@ def test_configure_replaces_root_handlers_and_is_idempotent(tmp_path: Path) -> N
 def test_log_lines_are_redacted(tmp_path: Path) -> None:
     configure(tmp_path, level=logging.DEBUG, console=False)
     register_sensitive("李建国", "山东省德州市德城区东风中路88号")
-    log = logging.getLogger("kiosk.services")
+    log = logging.getLogger("kiosk.session.services")
     log.info("card %s for %s at %s, phone %s", BUSINESS_ID, "李建国", "山东省德州市德城区东风中路88号", PHONE)
     logging.getLogger("devices.idcard.wire").debug("text block name=李建国 id=%s", BUSINESS_ID)
 
@@ -187,7 +187,7 @@ def test_tracebacks_are_redacted(tmp_path: Path) -> None:
     try:
         parse_card()
     except ValueError:
-        logging.getLogger("kiosk.identity").exception("card parse failed")
+        logging.getLogger("kiosk.identity.cards").exception("card parse failed")
         logging.getLogger("devices.idcard.wire").debug("frame error", exc_info=True)
 
     kiosk_log = read(tmp_path / "kiosk.log")

@@ -17,9 +17,11 @@ import pytest
 
 from devices.base import DeviceStatus, RequiredAction
 from devices.smartcard.vcard import Applet
+from kiosk.cases.outbox import JOB_PUBLICITY
 from kiosk.config import MaintenanceConfig, TerminalConfig
-from kiosk.face import FaceVerifier
-from kiosk.maintenance import (
+from kiosk.documents.ocr import RapidOcrEngine
+from kiosk.identity.face import FaceVerifier
+from kiosk.maintenance.service import (
     LeaveReason,
     MaintenanceLocked,
     MaintenanceService,
@@ -27,11 +29,9 @@ from kiosk.maintenance import (
     required_action,
     tail_lines,
 )
-from kiosk.ocr import RapidOcrEngine
-from kiosk.outbox import JOB_PUBLICITY
-from kiosk.runtime import DEMO_STAFF_ID, SimulatorBench, Terminal, build_terminal
-from kiosk.session import CITIZEN_STEPS, TRANSITIONS, SessionMachine, Step, TransitionError
+from kiosk.session.machine import CITIZEN_STEPS, TRANSITIONS, SessionMachine, Step, TransitionError
 from offline_cache.store import OutboxState
+from terminal.runtime import DEMO_STAFF_ID, SimulatorBench, Terminal, build_terminal
 
 pytestmark = pytest.mark.slow
 

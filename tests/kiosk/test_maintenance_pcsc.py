@@ -20,10 +20,10 @@ from devices.smartcard.staff_applet import StaffApplet
 from devices.smartcard.testbed import PcscdTestbed
 from devices.smartcard.vcard import Applet, VirtualCard
 from kiosk.config import DevicesConfig, MaintenanceConfig, StaffCardConfig, TerminalConfig
-from kiosk.face import FaceVerifier
-from kiosk.ocr import RapidOcrEngine
-from kiosk.runtime import Terminal, build_terminal
-from kiosk.session import Step
+from kiosk.documents.ocr import RapidOcrEngine
+from kiosk.identity.face import FaceVerifier
+from kiosk.session.machine import Step
+from terminal.runtime import Terminal, build_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -152,7 +152,7 @@ def test_not_in_the_middle_of_a_citizen_session(
 
 def test_registry_file_must_be_private(tmp_path: Path) -> None:
     """A staff registry readable by others unlocks nothing (the terminal keeps serving)."""
-    from kiosk.runtime import _staff_registry
+    from terminal.runtime import _staff_registry
 
     path = tmp_path / "staff.json"
     path.write_text(json.dumps({"version": 1, "staff": {STAFF_ID: {"key": KEY.hex()}}}), encoding="utf-8")
@@ -166,7 +166,7 @@ def test_registry_file_must_be_private(tmp_path: Path) -> None:
 def test_revoking_a_card_takes_effect_at_once(
     pcscd: PcscdTestbed, terminal: Terminal, cards: list[VirtualCard]
 ) -> None:
-    from kiosk.staff_provision import add, revoke
+    from terminal.staff_provision import add, revoke
 
     registry = Path(terminal.config.maintenance.staff_registry)
     assert revoke(registry, STAFF_ID)

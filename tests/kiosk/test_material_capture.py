@@ -15,14 +15,14 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk import material_capture as mc
 from kiosk.config import TerminalConfig
-from kiosk.elicence import ELicence
-from kiosk.items import ExtractSpec, MaterialSpec, Text
-from kiosk.ocr import OcrLine
-from kiosk.runtime import SimulatorBench, Terminal, build_terminal
-from kiosk.services import KioskService
-from kiosk.session import Step
+from kiosk.documents import capture as mc
+from kiosk.documents.elicence import ELicence
+from kiosk.documents.ocr import OcrLine
+from kiosk.review.items import ExtractSpec, MaterialSpec, Text
+from kiosk.session.machine import Step
+from kiosk.session.services import KioskService
+from terminal.runtime import SimulatorBench, Terminal, build_terminal
 from tests.kiosk.lease_pages import LESSEE, PREMISES, lease_page_one, lease_page_two
 
 BUSINESS_ID = "37140219880721003X"

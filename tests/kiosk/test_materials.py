@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.docgen import find_cjk_font, format_cn_date, render_demo_lease
-from kiosk.materials import (
+from kiosk.documents.materials import (
     LEASE_FIELDS,
     FieldSpec,
     MaterialSpecError,
@@ -13,7 +12,8 @@ from kiosk.materials import (
     extract_fields,
     normalise_text,
 )
-from kiosk.ocr import OcrLine
+from kiosk.documents.ocr import OcrLine
+from terminal.docgen import find_cjk_font, format_cn_date, render_demo_lease
 
 BOX = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
 

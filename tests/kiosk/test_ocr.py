@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from devices.camera.simulator import document_camera, document_source
-from kiosk.docgen import render_demo_lease, render_lease
-from kiosk.materials import LEASE_FIELDS, cross_check, extract_fields
-from kiosk.ocr import OcrEngine, OcrLine, RapidOcrEngine
+from kiosk.documents.materials import LEASE_FIELDS, cross_check, extract_fields
+from kiosk.documents.ocr import OcrEngine, OcrLine, RapidOcrEngine
+from terminal.docgen import render_demo_lease, render_lease
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def test_blank_page_has_no_lines(engine: RapidOcrEngine) -> None:
 
 
 def test_recognition_batches_hold_lines_of_nearly_the_same_width() -> None:
-    from kiosk.ocr import _width_groups
+    from kiosk.documents.ocr import _width_groups
 
     crops = [np.zeros((40, w, 3), np.uint8) for w in (400, 100, 410, 1200, 105, 430, 1210)]
     groups = _width_groups(crops)

@@ -1,4 +1,4 @@
-"""The optional Paddle OCR engine (kiosk/ocr_paddle.py).
+"""The optional Paddle OCR engine (kiosk/documents/ocr_paddle.py).
 
 In the default install (no ``ocr-paddle`` extra) the engine must refuse clearly, never download;
 where ``make ocr-paddle`` provisioned it, it must read the demo lease like the default engine.
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.docgen import photograph, render_demo_lease
-from kiosk.extractors import LEASE, run_extractor
-from kiosk.ocr import OcrEngine, OcrError
-from kiosk.ocr_paddle import PADDLE_MODEL_DIRS, PaddleOcrEngine, paddle_params
-from kiosk.pagecapture import capture_page
+from kiosk.documents.extractors import LEASE, run_extractor
+from kiosk.documents.ocr import OcrEngine, OcrError
+from kiosk.documents.ocr_paddle import PADDLE_MODEL_DIRS, PaddleOcrEngine, paddle_params
+from kiosk.documents.pagecapture import capture_page
+from terminal.docgen import photograph, render_demo_lease
 
 PROVISIONED = (
     importlib.util.find_spec("paddle") is not None and importlib.util.find_spec("rapidocr_paddle") is not None

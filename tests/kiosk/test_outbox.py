@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.outbox import Backoff, OutboxDrainer
-from kiosk.platform_client import PlatformClient
+from kiosk.cases.outbox import Backoff, OutboxDrainer
+from kiosk.cases.platform_client import PlatformClient
 from offline_cache.store import OutboxState, Store
 from sandbox_platform.server import SandboxServer
 

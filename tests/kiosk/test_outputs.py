@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.outputs import (
+from kiosk.outputs.render import (
     CertificateData,
     ReceiptData,
     build_certificate_pdf,

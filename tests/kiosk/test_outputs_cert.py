@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from pyzbar import pyzbar
 
-from kiosk.outputs import (
+from kiosk.outputs.render import (
     DEMO_CERT_SIGNING_KEY,
     CertificateData,
     TokenError,

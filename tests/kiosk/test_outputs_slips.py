@@ -1,4 +1,4 @@
-"""Receipt parts added for delivery, queue tickets and the commitment form (kiosk.outputs)."""
+"""Receipt parts added for delivery, queue tickets and the commitment form (kiosk.outputs.render)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from kiosk.outputs import CommitmentData, ReceiptDelivery, build_commitment_pdf, queue_number, signature_ink
+from kiosk.outputs.render import (
+    CommitmentData,
+    ReceiptDelivery,
+    build_commitment_pdf,
+    queue_number,
+    signature_ink,
+)
 
 
 def test_express_details_must_arrive_masked() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kiosk.docgen import photograph, render_demo_lease
-from kiosk.pagecapture import (
+from kiosk.documents.pagecapture import (
     CaptureIssue,
     assess,
     capture_page,
@@ -15,6 +14,7 @@ from kiosk.pagecapture import (
     rotate,
     text_is_sideways,
 )
+from terminal.docgen import photograph, render_demo_lease
 
 CORNERS = ((0.12, 0.06), (0.86, 0.10), (0.95, 0.93), (0.05, 0.96))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.platform_client import (
+from kiosk.cases.platform_client import (
     PlatformClient,
     PlatformConflict,
     PlatformIntegrityError,

@@ -12,8 +12,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.crypto import load_or_create_terminal_key
-from kiosk.platform_client import PlatformClient, PlatformUnauthorized, signed_message
+from kiosk.cases.crypto import load_or_create_terminal_key
+from kiosk.cases.platform_client import PlatformClient, PlatformUnauthorized, signed_message
 from sandbox_platform.server import SandboxServer
 
 

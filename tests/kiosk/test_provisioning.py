@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from kiosk.elicence_platform import pin_elicence_key
-from kiosk.provisioning import ProvisioningError, load_lookup_key, save_lookup_key
+from kiosk.cases.lookup_key import ProvisioningError, load_lookup_key, save_lookup_key
+from kiosk.documents.elicence_platform import pin_elicence_key
 
 
 def _raw(key: Ed25519PrivateKey) -> bytes:

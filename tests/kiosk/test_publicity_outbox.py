@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk import records
-from kiosk.outbox import JOB_PUBLICITY, Backoff, OutboxDrainer
-from kiosk.platform_client import PlatformClient, PlatformRejected
-from kiosk.publicity import publicity_job, queue_publicity, queue_revocation
+from kiosk.cases.outbox import JOB_PUBLICITY, Backoff, OutboxDrainer
+from kiosk.cases.platform_client import PlatformClient, PlatformRejected
+from kiosk.outputs import records
+from kiosk.outputs.publicity import publicity_job, queue_publicity, queue_revocation
 from offline_cache.store import OutboxState, Store, UnknownRecordError
 from sandbox_platform.server import SandboxServer
 

@@ -16,8 +16,8 @@ import qrcode
 from PIL import Image
 
 from devices.barcode.qr import decode_qr
-from kiosk.platform_client import PlatformClient
-from kiosk.qr_identity import QR_VERIFY_PATH, QrIdentityVerifier, QrRefusal
+from kiosk.cases.platform_client import PlatformClient
+from kiosk.identity.qr import QR_VERIFY_PATH, QrIdentityVerifier, QrRefusal
 
 TERMINAL_TOKEN = "terminal-secret"
 SENIOR = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.records import (
+from kiosk.outputs.records import (
     FixityError,
     IdType,
     Ledger,

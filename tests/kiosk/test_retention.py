@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.cases.retention import DAY_S, RetentionWiper, residue
 from kiosk.config import RetentionConfig, TerminalConfig
-from kiosk.retention import DAY_S, RetentionWiper, residue
 from offline_cache.store import NewAttachment, OutboxState, Store
 
 NAME = "李建国"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from devices.interfaces import IdCardText
-from kiosk.items import ItemPackage, load_package, load_packages
-from kiosk.review import Decision, Outcome, ReviewEngine, build_inputs, run_golden_cases, unflatten
-from kiosk.warnings import WarningList, check_warnings, load_warning_lists
+from kiosk.review.engine import Decision, Outcome, ReviewEngine, build_inputs, run_golden_cases, unflatten
+from kiosk.review.items import ItemPackage, load_package, load_packages
+from kiosk.review.warnings import WarningList, check_warnings, load_warning_lists
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 23)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.items import (
+from kiosk.review.engine import Outcome, ReviewEngine
+from kiosk.review.items import (
     DEFAULT_MAX_OFFLINE_DAYS,
     ItemPackage,
     PackageRejected,
     load_package,
     pkg_offline_too_long,
 )
-from kiosk.review import Outcome, ReviewEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86400.0

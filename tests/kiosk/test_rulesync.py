@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.items import load_package
-from kiosk.review import ReviewEngine
-from kiosk.rulesync import (
+from kiosk.review.engine import ReviewEngine
+from kiosk.review.items import load_package
+from kiosk.review.sync import (
     LAST_SYNC_OK_META,
     RuleSync,
     SyncReport,

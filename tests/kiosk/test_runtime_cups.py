@@ -19,7 +19,7 @@ from pyzbar.pyzbar import decode as zbar_decode
 from devices.docprinter.cups import CupsDocumentPrinter
 from devices.docprinter.spool import PdfSpoolPrinter
 from kiosk.config import DevicesConfig, DocumentPrinterConfig, Profile, TerminalConfig
-from kiosk.runtime import DEMO_CITIZENS, SimulatorBench, _build_devices, build_terminal
+from terminal.runtime import DEMO_CITIZENS, SimulatorBench, _build_devices, build_terminal
 from tests.cupsd import free_port, private_cupsd
 from tests.kiosk.session_helpers import signature_png, to_confirm
 

@@ -30,12 +30,12 @@ from pyzbar.pyzbar import decode as zbar_decode
 from devices.camera.simulator import media_path
 from devices.printer.decoder import DecodedReceipt
 from kiosk.config import TerminalConfig
-from kiosk.delivery import DeliveryMethod
-from kiosk.face import DEFAULT_THRESHOLD, Embedding
 from kiosk.i18n import set_language
-from kiosk.runtime import DEMO_CITIZENS, Terminal, build_terminal
-from kiosk.services import PrintResult
-from kiosk.session import Step
+from kiosk.identity.face import DEFAULT_THRESHOLD, Embedding
+from kiosk.outputs.delivery import DeliveryMethod
+from kiosk.session.machine import Step
+from kiosk.session.services import PrintResult
+from terminal.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from tests.kiosk.session_helpers import signature_png, to_confirm, wait_card_lifted
 
 pytestmark = pytest.mark.slow

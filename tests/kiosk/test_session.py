@@ -6,7 +6,7 @@ from collections import deque
 
 import pytest
 
-from kiosk.session import (
+from kiosk.session.machine import (
     CITIZEN_STEPS,
     HAPPY_PATH,
     TRANSITIONS,

@@ -16,7 +16,7 @@ from devices.smartcard.pcsc import CardEventKind, PcscReaders
 from devices.smartcard.staff_applet import StaffApplet
 from devices.smartcard.testbed import PcscdTestbed
 from devices.smartcard.vcard import Applet, VirtualCard
-from kiosk.staff_card import (
+from kiosk.maintenance.staff_card import (
     StaffCardAuthenticator,
     StaffCardRefusal,
     StaffRegistry,

@@ -10,8 +10,8 @@ import pytest
 
 from devices.smartcard.inprocess import InProcessReaders
 from devices.smartcard.staff_applet import StaffApplet
-from kiosk.staff_card import StaffCardAuthenticator, StaffRegistry, StaffRegistryError
-from kiosk.staff_provision import add, main, revoke, staff_ids
+from kiosk.maintenance.staff_card import StaffCardAuthenticator, StaffRegistry, StaffRegistryError
+from terminal.staff_provision import add, main, revoke, staff_ids
 
 
 def test_generate_register_authenticate_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,10 +20,10 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.crypto import FieldAlgorithm
-from kiosk.outbox import JOB_ATTACHMENT, Backoff, OutboxDrainer
-from kiosk.platform_client import PlatformClient, PlatformRejected, UploadSessionInfo
-from kiosk.uploads import AttachmentUploader, FieldKeyring
+from kiosk.cases.crypto import FieldAlgorithm
+from kiosk.cases.outbox import JOB_ATTACHMENT, Backoff, OutboxDrainer
+from kiosk.cases.platform_client import PlatformClient, PlatformRejected, UploadSessionInfo
+from kiosk.cases.uploads import AttachmentUploader, FieldKeyring
 from offline_cache.store import NewAttachment, OutboxState, Store
 from sandbox_platform.server import SandboxServer
 

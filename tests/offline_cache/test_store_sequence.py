@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.crypto import derive_key
+from kiosk.cases.crypto import derive_key
 from offline_cache.store import Store
 
 KEY = derive_key(b"\x01" * 32, "store", terminal_id="T-SEQ")

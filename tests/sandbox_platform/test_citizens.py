@@ -15,11 +15,11 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from kiosk.elicence_platform import PlatformELicenceSource, canonical_licence
-from kiosk.extractors import BUSINESS_LICENCE, LEASE
-from kiosk.platform_client import PlatformClient, PlatformUnauthorized, PlatformUnavailable
-from kiosk.qr_identity import QrIdentityVerifier, QrRefusal
-from kiosk.warnings import hash_identifier
+from kiosk.cases.platform_client import PlatformClient, PlatformUnauthorized, PlatformUnavailable
+from kiosk.documents.elicence_platform import PlatformELicenceSource, canonical_licence
+from kiosk.documents.extractors import BUSINESS_LICENCE, LEASE
+from kiosk.identity.qr import QrIdentityVerifier, QrRefusal
+from kiosk.review.warnings import hash_identifier
 from sandbox_platform.citizens import MEDIA_DIR, holder_token
 from sandbox_platform.server import SandboxServer
 

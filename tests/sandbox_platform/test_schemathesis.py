@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from kiosk.platform_client import PlatformClient
+from kiosk.cases.platform_client import PlatformClient
 from sandbox_platform.__main__ import OPENAPI_PATH
 from sandbox_platform.server import SandboxServer
 

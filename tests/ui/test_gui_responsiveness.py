@@ -30,9 +30,9 @@ import pytest
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from kiosk.docgen import render_demo_lease
-from kiosk.runtime import DEMO_CITIZENS
-from kiosk.session import Step
+from kiosk.session.machine import Step
+from terminal.docgen import render_demo_lease
+from terminal.runtime import DEMO_CITIZENS
 from tests.conftest import Factory
 
 pytestmark = pytest.mark.slow
@@ -154,7 +154,7 @@ def _measure_event_loop_gaps_during_ocr(kiosk: Factory) -> None:
 def test_event_loop_never_stalls_during_the_face_check() -> None:
     """The face check (camera frames, mesh, liveness, dlib embeddings of the card photo and the
     live face) runs while the GUI keeps turning; measured in a fresh interpreter as above.  dlib
-    holds the GIL, so this needs the embeddings in the worker process (kiosk/face_worker.py)."""
+    holds the GIL, so this needs the embeddings in the worker process (kiosk/identity/face_worker.py)."""
     _run_child("test_measure_event_loop_gaps_during_face_check")
 
 

@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableWidget, QTabWidget
 
 from kiosk.i18n import set_language
-from kiosk.runtime import DEMO_STAFF_ID
-from kiosk.session import Step
+from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
+from terminal.runtime import DEMO_STAFF_ID
 from tests.conftest import Factory
 
 pytestmark = pytest.mark.slow
@@ -85,12 +85,12 @@ def test_staff_card_opens_the_screen_diagnostics_and_requeue(kiosk: Factory) -> 
     log_dir = terminal.maintenance.log_dir
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / "kiosk.log").write_text(
-        "first\nINFO kiosk.services case [id-number] queued\n", encoding="utf-8"
+        "first\nINFO kiosk.session.services case [id-number] queued\n", encoding="utf-8"
     )
     tabs.setCurrentIndex(4)
     app_log = driver.find("maintAppLog", QPlainTextEdit)
     driver.wait_until(lambda: "queued" in app_log.toPlainText(), 10.0, "logs")
-    assert app_log.toPlainText().splitlines()[-1] == "INFO kiosk.services case [id-number] queued"
+    assert app_log.toPlainText().splitlines()[-1] == "INFO kiosk.session.services case [id-number] queued"
     assert driver.find("maintWireLog", QPlainTextEdit).toPlainText() == "（无）"
 
     # Leaving returns to the attract screen.

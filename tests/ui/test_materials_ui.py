@@ -8,14 +8,14 @@ import pytest
 from PySide6.QtCore import QRegularExpression
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 
-from kiosk.elicence import ELicence
+from kiosk.documents.elicence import ELicence
 from kiosk.i18n import set_language
-from kiosk.runtime import DEMO_CITIZENS
-from kiosk.session import Step
+from kiosk.session.machine import Step
+from terminal.demo import DemoDriver
+from terminal.runtime import DEMO_CITIZENS
 from tests.conftest import Factory
 from tests.kiosk.lease_pages import LESSEE, PREMISES, lease_page_one, lease_page_two
 from tests.kiosk.test_material_capture import MemoryELicences
-from ui.demo import DemoDriver
 
 pytestmark = pytest.mark.slow
 BUSINESS = DEMO_CITIZENS[1]

@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
 from kiosk.i18n import set_language, tr
-from kiosk.runtime import DEMO_CITIZENS
-from kiosk.session import Step
+from kiosk.session.machine import Step
+from terminal.runtime import DEMO_CITIZENS
 from tests.conftest import Factory
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,262 @@
+"""Per-material extractors declared as data: labels, value regexes, normalisers, validators.
+
+An extractor spec is plain data (it can live in an item's rule package)::
+
+    {"material": "business_licence",
+     "regions": [[0, 0, 1, 1]],
+     "fields": [{"key": "uscc", "label": "统一社会信用代码", "value": "([0-9A-Z]{18})",
+                 "normaliser": "code", "validator": "uscc", "min_confidence": 0.9}, ...]}
+
+:func:`run_extractor` finds every field with :func:`kiosk.documents.materials.extract_fields`,
+validates it and marks it ``needs_confirmation`` when it is missing, its OCR
+confidence is below ``min_confidence`` or its validator fails: the screen then
+asks the citizen to confirm or correct it, showing the crop at ``box``.
+:func:`extract_key_values` is the generic ``label：value`` extractor.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.documents.materials import (
+    NORMALISERS,
+    FieldSpec,
+    MaterialSpecError,
+    extract_fields,
+    normalise_text,
+)
+from kiosk.documents.ocr import OcrLine, Point, Region
+from kiosk.identity.cards import validate_id_number
+from kiosk.review.checks import is_uscc, parse_iso_date
+
+Box = tuple[Point, Point, Point, Point]
+
+
+def _is_date(v: str) -> bool:
+    return parse_iso_date(v) is not None
+
+
+def _is_term(v: str) -> bool:
+    """``2020-01-01至长期`` / ``2020-01-01至2040-12-31`` / ``长期``."""
+    parts = [p for p in re.split(r"至|—", v) if p]
+    return bool(parts) and all(p in ("长期", "永久") or _is_date(p) for p in parts)
+
+
+def _is_money(v: str) -> bool:
+    return (
+        re.fullmatch(r"(?:人民币)?[\d,.零壹贰叁肆伍陆柒捌玖拾佰仟万亿元整]+(?:万元|元)?(?:人民币)?", v)
+        is not None
+    )
+
+
+VALIDATORS: dict[str, Callable[[str], bool]] = {
+    "none": lambda v: True,
+    "nonempty": lambda v: bool(v),
+    "uscc": is_uscc,
+    "id_number": lambda v: validate_id_number(v).ok,
+    "date": _is_date,
+    "term": _is_term,
+    "money": _is_money,
+    "cjk_name": lambda v: re.fullmatch(r"[\u4e00-\u9fff·]{2,15}", v) is not None,
+}
+
+
+class ConfirmReason(enum.Enum):
+    """Why a field needs the citizen's confirmation; values are stable identifiers."""
+
+    MISSING = "missing"
+    LOW_CONFIDENCE = "low_confidence"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    key: str
+    label: str
+    value: str = "(.+)"
+    normaliser: str = "text"
+    validator: str = "nonempty"
+    min_confidence: float = 0.85
+    required: bool = True
+
+    def __post_init__(self) -> None:
+        if self.validator not in VALIDATORS:
+            raise MaterialSpecError(f"field {self.key!r}: unknown validator {self.validator!r}")
+        if self.normaliser not in NORMALISERS:
+            raise MaterialSpecError(f"field {self.key!r}: unknown normaliser {self.normaliser!r}")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise MaterialSpecError(f"field {self.key!r}: min_confidence must be within 0..1")
+        self.spec  # compiles the regexes  # noqa: B018
+
+    @property
+    def spec(self) -> FieldSpec:
+        return FieldSpec(self.key, self.label, self.value, self.normaliser)
+
+
+@dataclass(frozen=True)
+class ExtractorSpec:
+    material: str
+    fields: tuple[FieldRule, ...]
+    #: Known-layout regions to OCR (fractions of the rectified page); the whole page by default.
+    regions: tuple[Region, ...] = ((0.0, 0.0, 1.0, 1.0),)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExtractorSpec:
+        extra = set(data) - {"material", "fields", "regions"}
+        if extra:
+            raise MaterialSpecError(f"unknown extractor keys: {sorted(extra)}")
+        fields: list[FieldRule] = []
+        allowed = {"key", "label", "value", "normaliser", "validator", "min_confidence", "required"}
+        for f in data.get("fields", []):
+            bad = set(f) - allowed
+            if bad:
+                raise MaterialSpecError(f"unknown field rule keys: {sorted(bad)}")
+            try:
+                fields.append(FieldRule(**f))
+            except TypeError as err:
+                raise MaterialSpecError(f"incomplete field rule: {err}") from err
+        regions = tuple(
+            (float(r[0]), float(r[1]), float(r[2]), float(r[3])) for r in data.get("regions", [[0, 0, 1, 1]])
+        )
+        return cls(str(data["material"]), tuple(fields), regions)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One extracted field: normalised value, OCR confidence, source box (page pixels)."""
+
+    key: str
+    value: str | None
+    confidence: float
+    box: Box | None
+    valid: bool
+    needs_confirmation: bool
+    reason: ConfirmReason | None = None
+
+    def __repr__(self) -> str:  # values may be personal data
+        n = len(self.value) if self.value is not None else 0
+        return (
+            f"Field({self.key}, <{n} chars>, confidence={self.confidence:.3f}, "
+            f"needs_confirmation={self.needs_confirmation})"
+        )
+
+
+@dataclass(frozen=True)
+class Extraction:
+    material: str
+    fields: Mapping[str, Field]
+
+    @property
+    def to_confirm(self) -> tuple[str, ...]:
+        return tuple(k for k, f in self.fields.items() if f.needs_confirmation)
+
+    def values(self) -> dict[str, str]:
+        return {k: f.value for k, f in self.fields.items() if f.value is not None}
+
+
+def run_extractor(lines: Sequence[OcrLine], spec: ExtractorSpec) -> Extraction:
+    """Extract, validate and flag every field of ``spec`` from OCR lines."""
+    found = extract_fields(lines, [r.spec for r in spec.fields])
+    out: dict[str, Field] = {}
+    for rule in spec.fields:
+        got = found.get(rule.key)
+        if got is None:
+            out[rule.key] = Field(rule.key, None, 0.0, None, False, rule.required, ConfirmReason.MISSING)
+            continue
+        valid = VALIDATORS[rule.validator](got.value)
+        reason = None
+        if not valid:
+            reason = ConfirmReason.INVALID
+        elif got.confidence < rule.min_confidence:
+            reason = ConfirmReason.LOW_CONFIDENCE
+        out[rule.key] = Field(rule.key, got.value, got.confidence, got.box, valid, reason is not None, reason)
+    return Extraction(spec.material, out)
+
+
+_KV = re.compile(r"^(?P<label>[^:：]{1,12})[:：](?P<value>.+)$")
+
+
+def extract_key_values(lines: Sequence[OcrLine], min_confidence: float = 0.85) -> list[Field]:
+    """Generic ``label：value`` form extractor: one field per line that looks like a pair.
+
+    The key is the normalised label text; nothing is validated, so only confidence flags a field."""
+    out: list[Field] = []
+    seen: set[str] = set()
+    for line in lines:
+        m = _KV.match(normalise_text(line.text))
+        if m is None:
+            continue
+        key, value = m.group("label"), m.group("value")
+        if key in seen:
+            continue
+        seen.add(key)
+        low = line.confidence < min_confidence
+        reason = ConfirmReason.LOW_CONFIDENCE if low else None
+        out.append(Field(key, value, line.confidence, line.box, True, low, reason))
+    return out
+
+
+_DATE_RE = r"(\d{4}\s*[年.\-]\s*\d{1,2}\s*[月.\-]\s*\d{1,2}\s*日?)"
+
+#: Business licence (营业执照), company and individual-business wording both.
+BUSINESS_LICENCE = ExtractorSpec(
+    "business_licence",
+    (
+        FieldRule("uscc", "统一社会信用代码", r"([0-9A-Z]{18})", "code", "uscc", 0.9),
+        FieldRule("name", "名称"),
+        FieldRule("type", "类型"),
+        FieldRule("representative", "法定代表人|经营者|负责人", validator="cjk_name"),
+        FieldRule("address", "住所|经营场所|主要经营场所"),
+        FieldRule("registered_capital", "注册资本", validator="money", required=False),
+        FieldRule("established", "成立日期|注册日期", _DATE_RE, "date", "date"),
+        FieldRule("term", "营业期限|经营期限", r"(.+)", "term", "term", required=False),
+    ),
+    regions=((0.0, 0.0, 1.0, 0.62),),
+)
+
+#: Resident ID card front (OCR fallback when the reader is unavailable).
+ID_CARD_FRONT = ExtractorSpec(
+    "id_card_front",
+    (
+        FieldRule("name", "姓名", validator="cjk_name"),
+        # PP-OCR now and then reads the printed label 性别 as 性別 (the traditional form)
+        FieldRule("sex", "性[别別]", r"^([男女])"),
+        FieldRule("nation", r"性[别別][男女]民族|民族", r"([\u4e00-\u9fff]{1,8})$"),
+        FieldRule("birth", "出生", _DATE_RE, "date", "date"),
+        FieldRule("address", "住址"),
+        FieldRule("id_number", "公民身份号码|公民身份证号码", r"(\d{17}[\dX])", "code", "id_number", 0.9),
+    ),
+)
+
+#: Resident ID card back.
+ID_CARD_BACK = ExtractorSpec(
+    "id_card_back",
+    (
+        FieldRule("authority", "签发机关"),
+        FieldRule("valid_from", "有效期限", r"(\d{4}\.\d{2}\.\d{2})", "date", "date"),
+        FieldRule("valid_until", "有效期限", r"-(\d{4}\.\d{2}\.\d{2}|长期)$", "date", "nonempty"),
+    ),
+)
+
+#: The lease (房屋租赁合同), same fields as :data:`kiosk.documents.materials.LEASE_FIELDS` plus validators;
+#: the labelled fields sit in the top 45 % of the page.
+LEASE = ExtractorSpec(
+    "lease",
+    (
+        FieldRule("lessor", r"出租方(?:\(甲方\))?"),
+        FieldRule("lessee", r"承租方(?:\(乙方\))?", validator="cjk_name"),
+        FieldRule("lessee_id", r"乙方身份证(?:号码|号)?", r"(\d{17}[\dX]|\d{15})", "code", "id_number", 0.9),
+        FieldRule("premises_address", r"房屋坐落|房屋地址|租赁房屋坐落"),
+        FieldRule("term_start", "租赁期限", r"(.+?)至", "date", "date"),
+        FieldRule("term_end", "租赁期限", r"至(.+)$", "date", "date"),
+    ),
+    regions=((0.0, 0.0, 1.0, 0.45),),
+)
+
+EXTRACTORS: dict[str, ExtractorSpec] = {
+    s.material: s for s in (BUSINESS_LICENCE, ID_CARD_FRONT, ID_CARD_BACK, LEASE)
+}

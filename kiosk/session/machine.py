@@ -1,0 +1,213 @@
+"""The citizen session as an explicit state machine (no Qt).
+
+One :class:`Step` enum, one transition table, one :meth:`SessionMachine.go`
+method.  Everything the session holds about the citizen lives in
+:class:`SessionData`, which :meth:`SessionMachine.reset` drops whole: cancel,
+idle timeout and the end of a session all go through it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Step(enum.Enum):
+    """Screens of a citizen session.  Values are stable identifiers (screens, logs, demo)."""
+
+    ATTRACT = "attract"
+    CHOOSE_ITEM = "choose_item"
+    READ_CARD = "read_card"
+    FACE_CHECK = "face_check"
+    FORM = "form"
+    MATERIALS = "materials"
+    REVIEW = "review"
+    CONFIRM_SIGN = "confirm_sign"
+    SUBMIT = "submit"
+    RESULT = "result"
+    RATING = "rating"
+    # Defined landing places for failures.
+    DEVICE_PROBLEM = "device_problem"  # retry, or continue another way (e.g. manual review)
+    STAFF_ASSIST = "staff_assist"  # identity must be checked by hall staff
+    OUT_OF_SERVICE = "out_of_service"  # the terminal cannot serve; shows the required action
+    # Hall staff, unlocked by the staff card (kiosk/maintenance/service.py); never inside a citizen's session.
+    MAINTENANCE = "maintenance"
+
+
+#: Steps in which a citizen is being served (cancel and idle timeout apply).
+CITIZEN_STEPS = frozenset(Step) - {Step.ATTRACT, Step.OUT_OF_SERVICE, Step.MAINTENANCE}
+
+#: Forward order of the happy path; the progress bar shows it.
+HAPPY_PATH: tuple[Step, ...] = (
+    Step.CHOOSE_ITEM,
+    Step.READ_CARD,
+    Step.FACE_CHECK,
+    Step.FORM,
+    Step.MATERIALS,
+    Step.REVIEW,
+    Step.CONFIRM_SIGN,
+    Step.SUBMIT,
+    Step.RESULT,
+    Step.RATING,
+)
+
+_PROBLEMS = {Step.DEVICE_PROBLEM, Step.OUT_OF_SERVICE}
+
+TRANSITIONS: dict[Step, frozenset[Step]] = {
+    Step.ATTRACT: frozenset({Step.CHOOSE_ITEM, Step.OUT_OF_SERVICE}),
+    Step.CHOOSE_ITEM: frozenset({Step.READ_CARD} | _PROBLEMS),
+    Step.READ_CARD: frozenset({Step.FACE_CHECK, Step.READ_CARD} | _PROBLEMS),
+    Step.FACE_CHECK: frozenset({Step.FORM, Step.STAFF_ASSIST, Step.FACE_CHECK} | _PROBLEMS),
+    Step.FORM: frozenset({Step.MATERIALS, Step.REVIEW} | _PROBLEMS),
+    Step.MATERIALS: frozenset({Step.REVIEW, Step.FORM, Step.MATERIALS} | _PROBLEMS),
+    Step.REVIEW: frozenset({Step.CONFIRM_SIGN, Step.FORM} | _PROBLEMS),
+    Step.CONFIRM_SIGN: frozenset({Step.SUBMIT, Step.FORM} | _PROBLEMS),
+    Step.SUBMIT: frozenset({Step.RESULT} | _PROBLEMS),
+    Step.RESULT: frozenset({Step.RATING} | _PROBLEMS),
+    Step.RATING: frozenset({Step.ATTRACT}),
+    # From a device problem the citizen retries the step that failed or goes on to manual review.
+    Step.DEVICE_PROBLEM: frozenset(set(HAPPY_PATH) | {Step.OUT_OF_SERVICE}),
+    Step.STAFF_ASSIST: frozenset({Step.FORM, Step.OUT_OF_SERVICE}),
+    Step.OUT_OF_SERVICE: frozenset({Step.ATTRACT}),
+}
+
+# Maintenance mode (d-maint): entered from the attract screen or out of service only, never in
+# the middle of a citizen's session; left to the attract screen.
+TRANSITIONS[Step.ATTRACT] |= {Step.MAINTENANCE}
+TRANSITIONS[Step.OUT_OF_SERVICE] |= {Step.MAINTENANCE}
+TRANSITIONS[Step.MAINTENANCE] = frozenset({Step.ATTRACT})
+
+
+class TransitionError(Exception):
+    """A transition the table does not allow: a bug in the caller."""
+
+
+class EndReason(enum.Enum):
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    IDLE_TIMEOUT = "idle_timeout"
+    OUT_OF_SERVICE = "out_of_service"
+    MAINTENANCE_LEFT = "maintenance_left"  # hall staff left maintenance mode
+
+
+@dataclass
+class SessionData:
+    """Everything the terminal holds about the citizen during one session.
+
+    Mutable on purpose and owned by the machine: reset() replaces it whole, so
+    nothing of one citizen survives into the next session.
+    """
+
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: float = field(default_factory=time.time)
+    item_id: str | None = None
+    card: Any = None  # devices.interfaces.IdCardRead
+    card_photo: Any = None  # decoded photo (ndarray), memory only
+    face: Any = None  # kiosk.identity.face.FaceResult
+    face_attempts: int = 0
+    staff_assisted_identity: bool = False
+    form: dict[str, str] = field(default_factory=dict)
+    materials: dict[str, Any] = field(default_factory=dict)  # type -> kiosk.session.services.MaterialResult
+    warnings: list[Any] = field(default_factory=list)
+    decision: Any = None  # kiosk.review.engine.Decision
+    signature_png: bytes | None = None
+    case_id: str | None = None
+    certificate_number: str | None = None
+    acknowledged: bool = False
+    problem: Any = None  # kiosk.session.services.Problem for DEVICE_PROBLEM/OUT_OF_SERVICE
+    rating: str | None = None
+    timings: list[tuple[str, float]] = field(default_factory=list)  # (step, ms)
+    delivery: Any = None  # kiosk.outputs.delivery.DeliveryChoice, chosen on the confirm/sign screen
+    queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)
+    # a-platform: how the identity was established and what the face was compared with
+    identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform)
+    face_reference: str | None = None  # "card_photo" | "platform_reference" (the reference used)
+    staff_assist_reason: str | None = None  # i18n key shown on the staff-assist screen
+
+    def __repr__(self) -> str:  # never print personal data
+        return f"SessionData(session_id={self.session_id[:8]}, item={self.item_id})"
+
+
+Listener = Callable[[Step, Step], None]
+
+
+class SessionMachine:
+    """The one place where the session's step changes."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.step = Step.ATTRACT
+        self.data = SessionData()
+        self._entered_at = clock()
+        self._last_activity = clock()
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def can_go(self, target: Step) -> bool:
+        return target in TRANSITIONS[self.step]
+
+    def go(self, target: Step, *, session: SessionData | None = None) -> bool:
+        """Move to ``target``.  With ``session``, only if that session is still the current one.
+
+        Work that runs on a worker thread passes the session it started in: when the
+        citizen cancelled (or timed out) meanwhile, its result must not move the next
+        citizen's session.  Returns whether the step changed."""
+        with self._lock:
+            if session is not None and session is not self.data:
+                log.info("result of an ended session dropped (wanted %s)", target.value)
+                return False
+            if target not in TRANSITIONS[self.step]:
+                raise TransitionError(f"{self.step.value} -> {target.value} is not allowed")
+            previous = self.step
+            self._record_time(previous)
+            self.step = target
+            self._entered_at = self._clock()
+            self._last_activity = self._entered_at
+        log.info("session %s: %s -> %s", self.data.session_id[:8], previous.value, target.value)
+        for listener in list(self._listeners):
+            listener(previous, target)
+        return True
+
+    def reset(self, reason: EndReason) -> SessionData:
+        """End the session: wipe everything it held and return to the attract screen."""
+        with self._lock:
+            previous = self.step
+            if previous is not Step.ATTRACT:
+                self._record_time(previous)
+            old = self.data
+            self.data = SessionData()
+            self.step = Step.ATTRACT
+            self._entered_at = self._clock()
+            self._last_activity = self._entered_at
+        log.info("session %s ended: %s", old.session_id[:8], reason.value)
+        for listener in list(self._listeners):
+            listener(previous, self.step)
+        return old
+
+    def touch(self) -> None:
+        """The citizen did something: the idle timer starts again."""
+        self._last_activity = self._clock()
+
+    def idle_seconds(self) -> float:
+        return self._clock() - self._last_activity
+
+    def idle_state(self, timeout_s: float, warning_s: float) -> tuple[bool, bool, float]:
+        """(warn, expired, seconds left) for the current step.  Only citizen steps time out."""
+        if self.step not in CITIZEN_STEPS:
+            return False, False, timeout_s
+        left = timeout_s - self.idle_seconds()
+        return left <= warning_s, left <= 0, max(0.0, left)
+
+    def _record_time(self, step: Step) -> None:
+        self.data.timings.append((step.value, (self._clock() - self._entered_at) * 1000.0))

@@ -1,0 +1,75 @@
+"""Start the terminal's UI on a built terminal."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication
+
+from terminal.runtime import Terminal
+from ui.facade import KioskFacade
+from ui.main_window import ActivityFilter, KioskWindow
+
+log = logging.getLogger(__name__)
+
+
+def has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "") in {"offscreen", "minimal", "vnc", "eglfs", "linuxfb"}:
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    families = set(QFontDatabase.families())
+    for fam in ("Noto Sans CJK SC", "Noto Sans CJK", "WenQuanYi Micro Hei"):
+        if fam in families:
+            app.setFont(QFont(fam, 14))
+            break
+    return app
+
+
+class KioskUi:
+    """The window, the facade and the activity filter of one running terminal."""
+
+    def __init__(self, app: QApplication, terminal: Terminal, fullscreen: bool) -> None:
+        self.app = app
+        self.terminal = terminal
+        self.facade = KioskFacade(terminal.service)
+        self.window = KioskWindow(self.facade)
+        self.activity = ActivityFilter(self.facade)
+        app.installEventFilter(self.activity)
+        self.window.resize(1280, 800)
+        if fullscreen:
+            self.window.showFullScreen()
+        else:
+            self.window.show()
+        if terminal.bench is not None:
+            # d-maint, demo profile only: Ctrl+Shift+M puts the simulated staff card on its reader or
+            # takes it off (a real terminal has a real reader and no such key).
+            self.staff_card_key = QShortcut(QKeySequence("Ctrl+Shift+M"), self.window)
+            self.staff_card_key.activated.connect(self.toggle_demo_staff_card)
+        # Models load after the attract screen is up, never on the GUI thread.
+        QTimer.singleShot(0, terminal.warm_up)
+
+    def toggle_demo_staff_card(self) -> None:
+        bench = self.terminal.bench
+        if bench is None:
+            return
+        if bench.staff_reader.present():
+            bench.remove_staff_card()
+        else:
+            bench.present_staff_card()
+
+    def close(self) -> None:
+        self.app.removeEventFilter(self.activity)
+        self.facade.shutdown()
+        self.window.close()
+        self.window.deleteLater()
