@@ -120,9 +120,9 @@ def test_a_holder_that_is_not_a_token_is_refused(server: SandboxServer, client: 
     assert client.token is not None
     # Signed like the client would, but with the ID number where the holder token belongs.
     for path in (f"/api/v1/reference-photos/{SENIOR_ID}", f"/api/v1/elicences?holder={SENIOR_ID}"):
-        prepared = client._session.prepare_request(requests.Request("GET", server.url + path))
-        client._sign(prepared)
-        assert client._session.send(prepared, timeout=5).status_code == 422
+        prepared = client.transport._session.prepare_request(requests.Request("GET", server.url + path))
+        client.transport._sign(prepared)
+        assert client.transport._session.send(prepared, timeout=5).status_code == 422
 
 
 def test_the_id_number_never_travels_in_clear(
