@@ -56,7 +56,7 @@ def drain_bench(work: Path, url: str, n: int) -> float:
         Store(work / "bench.db", key=secrets.token_bytes(32)) as store,
         PlatformClient(url, "BENCH") as client,
     ):
-        client.enrol()
+        client.enrol(code=client.sandbox.issue_enrolment_code(client.terminal_id))
         now = time.time()
         for _ in range(n):
             store.add_case(str(uuid.uuid4()), ITEM_ID, PAYLOAD, now)

@@ -109,6 +109,12 @@ class PlatformConfig(_Model):
     upload_interval_s: float = Field(5.0, gt=0)
     # b-outbox: algorithm of the field cipher agreed with the platform (docs/security.md)
     field_algorithm: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
+    #: One-time code the platform issued for this terminal id (first enrolment, or re-enrolment
+    #: after the terminal's key was lost); spent by the first successful enrolment.
+    enrolment_code: str | None = Field(default=None, max_length=128)
+    #: CA bundle (PEM file) every client of the platform trusts (platform API and rule sync);
+    #: None: the system's default store.
+    ca_bundle: str | None = None
 
 
 class RetentionConfig(_Model):
@@ -196,6 +202,13 @@ class TerminalConfig(_Model):
     maintenance: MaintenanceConfig = MaintenanceConfig()
     face: FaceConfig = FaceConfig()
     retention: RetentionConfig = RetentionConfig()  # b-outbox
+
+    @model_validator(mode="after")
+    def _https_outside_the_demo(self) -> TerminalConfig:
+        url = self.platform.url.strip().lower()
+        if self.profile is not Profile.DEMO and url and not url.startswith("https://"):
+            raise ValueError("platform.url must be https:// outside the demo profile")
+        return self
 
     def data_path(self) -> Path:
         p = Path(self.data_dir)

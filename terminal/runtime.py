@@ -270,11 +270,14 @@ def build_terminal(
     sandbox = None
     bench: SimulatorBench | None = None
     platform_url = config.platform.url
+    enrolment_code = config.platform.enrolment_code
     if config.profile is Profile.DEMO:
         from sandbox_platform.server import SandboxServer
 
         sandbox = SandboxServer(workdir / "sandbox", ITEMS_DIR).start()
         platform_url = sandbox.url
+        # The sandbox plays the installer's console: a fresh one-time code for this terminal.
+        enrolment_code = sandbox.enrolment_code(config.terminal_id)
         bench = SimulatorBench(sim_dir)
     if not platform_url:
         raise ValueError("platform.url is required outside the demo profile")
@@ -293,6 +296,9 @@ def build_terminal(
         timeout=config.platform.timeout_s,
         signing_key=load_or_create_terminal_key(secrets_dir / "signing.pem"),
         lookup_key=load_lookup_key(secrets_dir / LOOKUP_KEY_FILE),
+        enrolment_code=enrolment_code,
+        ca_bundle=config.platform.ca_bundle,
+        require_https=config.profile is not Profile.DEMO,
     )
     # E-licences are believed only under the pinned platform key (docs/security.md).
     elicences = PlatformELicenceSource(client, pin_elicence_key(secrets_dir / ELICENCE_KEY_FILE, None))
@@ -410,11 +416,22 @@ def _build_staff_watcher(
 
 
 LOOKUP_KEY_FILE = "lookup.key"
+#: The platform refuses signed requests whose timestamp is further than this from its clock.
+SIGNATURE_WINDOW_S = 300.0
+CLOCK_SKEW_WARN_S = 60.0
 ELICENCE_KEY_FILE = "elicence-verify.pub"
 
 
 def _keep_enrolment(client: PlatformClient, elicences: PlatformELicenceSource, secrets_dir: Path) -> None:
-    """Store the lookup key and pin the e-licence key the enrolment announced."""
+    """Store the lookup key and pin the e-licence key the enrolment announced; say when the
+    terminal's clock is off the platform's (signed requests are refused past 300 s)."""
+    skew = client.clock_skew_s
+    if skew is not None and abs(skew) > CLOCK_SKEW_WARN_S:
+        log.warning(
+            "the terminal clock is %+.0f s off the platform's: signed requests fail past %.0f s",
+            -skew,
+            SIGNATURE_WINDOW_S,
+        )
     info = client.enrolment
     if info is None:
         return

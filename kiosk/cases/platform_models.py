@@ -92,6 +92,7 @@ class WarningListInfo(_Reply):
 class AttachmentRef(BaseModel):
     attachment_id: str = Field(min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=128)
+    media_type: str = Field(min_length=1, max_length=128)
     sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the attachment in clear")
 
 

@@ -401,11 +401,13 @@ class Transport:
 
     def _sign(self, prepared: requests.PreparedRequest) -> None:
         assert self.signing_key is not None
-        timestamp = f"{time.time():.3f}"
+        timestamp = f"{time.time():.6f}"
         body = prepared.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
         message = signed_message(str(prepared.method), prepared.path_url, timestamp, body)
+        # The platform checks the signature from the headers alone, before it reads the body.
+        prepared.headers[SHA256_HEADER] = hashlib.sha256(body).hexdigest()
         prepared.headers["X-Terminal-Id"] = self.terminal_id
         prepared.headers["X-Timestamp"] = timestamp
         prepared.headers["X-Signature"] = base64.b64encode(self.signing_key.sign(message)).decode("ascii")

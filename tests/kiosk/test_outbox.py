@@ -27,7 +27,7 @@ class Clock:
 @pytest.fixture
 def client(server: SandboxServer) -> Iterator[PlatformClient]:
     c = PlatformClient(server.url, "T1", timeout=2.0)
-    c.enrol()
+    c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
 

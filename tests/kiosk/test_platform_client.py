@@ -40,7 +40,7 @@ def server(tmp_path: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def client(server: SandboxServer) -> Iterator[PlatformClient]:
     c = PlatformClient(server.url, "T1", timeout=3.0)
-    c.enrol({"model": "test"})
+    c.enrol({"model": "test"}, code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
 
@@ -50,7 +50,7 @@ def test_enrol_and_heartbeat(server: SandboxServer) -> None:
         with pytest.raises(PlatformUnauthorized) as info:
             c.heartbeat({"printer": "ready"})
         assert info.value.status == 401
-        token = c.enrol({"site": "hall 1"})
+        token = c.enrol({"site": "hall 1"}, code=c.sandbox.issue_enrolment_code(c.terminal_id))
         assert token and c.token == token
         c.heartbeat({"printer": "ready"})
 

@@ -52,7 +52,7 @@ def server(tmp_path: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def client(server: SandboxServer) -> Iterator[PlatformClient]:
     c = PlatformClient(server.url, "PUB1", timeout=2.0, signing_key=Ed25519PrivateKey.generate())
-    c.enrol()
+    c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
 

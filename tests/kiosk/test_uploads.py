@@ -103,7 +103,7 @@ def proxy(server: SandboxServer) -> Iterator[RecordingProxy]:
 def client(proxy: RecordingProxy) -> Iterator[CountingClient]:
     c = CountingClient(proxy.url, "UP1", timeout=5.0, signing_key=Ed25519PrivateKey.generate())
     c.puts = []
-    c.enrol()
+    c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
 
