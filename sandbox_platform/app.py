@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field, field_validator
 
-from sandbox_platform.auth import Authenticator, calling_terminal
+from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal, load_answer_key, public_b64
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
@@ -101,6 +101,12 @@ class EnrolResponse(BaseModel):
         default=None, max_length=128, description="base64 Ed25519 public key that signs e-licences"
     )
     elicence_key_id: str | None = Field(default=None, max_length=128)
+    platform_answer_key: str | None = Field(
+        default=None,
+        max_length=128,
+        description="base64 Ed25519 public key that signs the platform's answers (X-Platform-Signature)",
+    )
+    platform_answer_key_id: str | None = Field(default=None, max_length=128)
 
 
 class HeartbeatRequest(BaseModel):
@@ -294,6 +300,9 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     app.state.citizens = CitizenRegistry(data_dir / "citizens.sqlite3")
     # Authentication runs before any route reads a body; faults are outermost (middleware added
     # last runs first), so a "down" platform answers 503 whoever asks.
+    answer_key = load_answer_key(data_dir / "platform_answer.key")
+    answer_key_id = "answer-" + hashlib.sha256(public_b64(answer_key).encode()).hexdigest()[:12]
+    app.add_middleware(AnswerSigner, key=answer_key, key_id=answer_key_id)
     app.add_middleware(Authenticator, db=db)
     app.add_middleware(_FaultMiddleware, faults=get_faults)
 
@@ -329,7 +338,12 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         if token is None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal is revoked")
         log.info("sandbox: enrolled terminal %s (%s)", req.terminal_id, "key" if proven else "one-time code")
-        return EnrolResponse(token=token, **app.state.citizens.provisioning())
+        return EnrolResponse(
+            token=token,
+            platform_answer_key=public_b64(answer_key),
+            platform_answer_key_id=answer_key_id,
+            **app.state.citizens.provisioning(),
+        )
 
     @app.post(
         f"{API}/terminals/{{terminal_id}}/heartbeat",

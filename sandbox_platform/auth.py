@@ -24,13 +24,16 @@ import binascii
 import hashlib
 import json
 import math
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -235,3 +238,90 @@ def calling_terminal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return terminal
+
+
+# --------------------------------------------------------------------------- signed answers
+
+NONCE_HEADER = "x-request-nonce"
+ANSWER_SIGNATURE_HEADER = b"x-platform-signature"
+ANSWER_KEY_ID_HEADER = b"x-platform-key-id"
+
+
+def answer_message(method: str, path: str, nonce: str, status_code: int, body_sha256: str) -> bytes:
+    """What X-Platform-Signature covers: the request it answers (method, path with query, the
+    terminal's nonce), the status and the body's SHA-256."""
+    return f"platform-answer/v1\n{method.upper()}\n{path}\n{nonce}\n{status_code}\n{body_sha256}".encode()
+
+
+class AnswerSigner:
+    """Signs every ``/api/v1`` answer to a request that carries ``X-Request-Nonce`` with the
+    platform's answer key (announced at enrolment, pinned by the terminal)."""
+
+    def __init__(self, app: ASGIApp, key: Ed25519PrivateKey, key_id: str) -> None:
+        self.app = app
+        self.key = key
+        self.key_id = key_id.encode("ascii")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        nonce = None
+        if scope["type"] == "http" and path.startswith(API + "/"):
+            for name, value in scope.get("headers", []):
+                if name.lower() == NONCE_HEADER.encode():
+                    nonce = value.decode("latin-1")
+        if nonce is None or not 16 <= len(nonce) <= 128:
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        parts: list[bytes] = []
+
+        async def collect(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            parts.append(message.get("body", b""))
+            if message.get("more_body", False) or start is None:
+                return
+            body = b"".join(parts)
+            raw_path = (scope.get("raw_path") or path.encode()).decode("latin-1")
+            query = scope.get("query_string", b"")
+            if query:
+                raw_path += "?" + query.decode("latin-1")
+            signed = answer_message(
+                str(scope.get("method", "")),
+                raw_path,
+                nonce,
+                int(start["status"]),
+                hashlib.sha256(body).hexdigest(),
+            )
+            signature = base64.b64encode(self.key.sign(signed))
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            headers += [
+                (b"content-length", str(len(body)).encode()),
+                (ANSWER_SIGNATURE_HEADER, signature),
+                (ANSWER_KEY_ID_HEADER, self.key_id),
+            ]
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, collect)
+
+
+def load_answer_key(path: Path) -> Ed25519PrivateKey:
+    """The platform's answer-signing key (created on first use, 0600)."""
+    if path.exists():
+        return Ed25519PrivateKey.from_private_bytes(path.read_bytes())
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key.private_bytes_raw())
+    return key
+
+
+def public_b64(key: Ed25519PrivateKey) -> str:
+    return base64.b64encode(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")

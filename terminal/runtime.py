@@ -44,6 +44,7 @@ from kiosk.cases.crypto import (
 from kiosk.cases.lookup_key import load_lookup_key, save_lookup_key
 from kiosk.cases.outbox import OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient, PlatformError
+from kiosk.cases.platform_pins import ANSWER_KEY_FILE, pin_key, read_pinned_key
 from kiosk.cases.retention import RetentionWiper
 from kiosk.cases.uploads import FieldKeyring
 from kiosk.config import REPO_ROOT, Profile, TerminalConfig
@@ -299,6 +300,7 @@ def build_terminal(
         enrolment_code=enrolment_code,
         ca_bundle=config.platform.ca_bundle,
         require_https=config.profile is not Profile.DEMO,
+        platform_answer_key=read_pinned_key(secrets_dir / ANSWER_KEY_FILE),
     )
     # E-licences are believed only under the pinned platform key (docs/security.md).
     elicences = PlatformELicenceSource(client, pin_elicence_key(secrets_dir / ELICENCE_KEY_FILE, None))
@@ -435,6 +437,8 @@ def _keep_enrolment(client: PlatformClient, elicences: PlatformELicenceSource, s
     info = client.enrolment
     if info is None:
         return
+    if pin_key(secrets_dir / ANSWER_KEY_FILE, info.platform_answer_key) is None:
+        log.warning("the platform announced no answer key: its answers are trusted on TLS alone")
     if info.lookup_key is not None:
         save_lookup_key(secrets_dir / LOOKUP_KEY_FILE, info.lookup_key)
     else:

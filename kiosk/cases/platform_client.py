@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import TypeAdapter, ValidationError
 
@@ -105,6 +105,8 @@ class EnrolmentInfo:
     lookup_key_id: str | None = None
     elicence_public_key: bytes | None = None  # raw Ed25519 public key that signs e-licences
     elicence_key_id: str | None = None
+    platform_answer_key: bytes | None = None  # raw Ed25519 public key that signs the platform's answers
+    platform_answer_key_id: str | None = None
 
     @classmethod
     def from_answer(cls, answer: m.EnrolResponse) -> EnrolmentInfo:
@@ -126,6 +128,8 @@ class EnrolmentInfo:
             lookup_key_id=answer.lookup_key_id or None,
             elicence_public_key=b64("elicence_public_key", answer.elicence_public_key, 32),
             elicence_key_id=answer.elicence_key_id or None,
+            platform_answer_key=b64("platform_answer_key", answer.platform_answer_key, 32),
+            platform_answer_key_id=answer.platform_answer_key_id or None,
         )
 
 
@@ -161,6 +165,7 @@ class PlatformClient:
         ca_bundle: str | None = None,
         require_https: bool = False,
         limits: Limits | None = None,
+        platform_answer_key: bytes | None = None,
     ) -> None:
         #: With a signing key, every authenticated request is signed (X-Terminal-Id, X-Timestamp,
         #: X-Signature over method, path, timestamp and the body's SHA-256) instead of carrying the
@@ -176,6 +181,9 @@ class PlatformClient:
             limits=limits,
         )
         self.transport.token = token
+        if platform_answer_key is not None:
+            # Pinned at an earlier enrolment (or by the installer): every answer must be signed by it.
+            self.transport.answer_key = Ed25519PublicKey.from_public_bytes(platform_answer_key)
         self.base_url = self.transport.base_url
         self.terminal_id = terminal_id
         self.timeout = timeout
@@ -237,6 +245,10 @@ class PlatformClient:
         self.transport.token = answer.token
         self.enrolment_code = None  # one-time: spent
         self.enrolment = EnrolmentInfo.from_answer(answer)
+        announced = self.enrolment.platform_answer_key
+        if self.transport.answer_key is None and announced is not None:
+            # First enrolment: trust the announced key from now on (it is pinned on disk by the caller).
+            self.transport.answer_key = Ed25519PublicKey.from_public_bytes(announced)
         if self.enrolment.lookup_key is not None:
             self.lookup_key = self.enrolment.lookup_key
         log.info("terminal %s enrolled with the platform", self.terminal_id)

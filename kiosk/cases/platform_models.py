@@ -54,6 +54,8 @@ class EnrolResponse(_Reply):
     lookup_key_id: str | None = Field(default=None, max_length=128)
     elicence_public_key: str | None = Field(default=None, max_length=128)
     elicence_key_id: str | None = Field(default=None, max_length=128)
+    platform_answer_key: str | None = Field(default=None, max_length=128)
+    platform_answer_key_id: str | None = Field(default=None, max_length=128)
 
 
 class HeartbeatRequest(BaseModel):

@@ -15,6 +15,10 @@ What the terminal accepts from whoever answers in the platform's name (docs/secu
 * **JSON depth**: JSON replies nested deeper than ``max_json_depth`` are refused before parsing.
 * **Retry-After capped** at ``max_retry_after_s`` (``inf``, huge numbers and year-9999 dates give
   the cap), so a refusing platform delays a case but never parks it forever.
+* **Signed answers**: each request carries a random ``X-Request-Nonce``; once the platform's
+  answer key is pinned (:attr:`Transport.answer_key`), a 2xx ``/api/v1`` answer without a valid
+  ``X-Platform-Signature`` over method, path, nonce, status and body digest is a
+  :class:`PlatformIntegrityError`: a forged or replayed answer is never acted on.
 * **Clock skew** from the platform's ``Date`` header is kept in :attr:`Transport.clock_skew_s`
   (platform minus terminal, seconds); a refused request keeps the platform's reason
   (``Problem.detail``) on the error.
@@ -32,11 +36,13 @@ Every failure is one of the typed errors below, so callers decide by type:
 from __future__ import annotations
 
 import base64
+import binascii
 import email.utils
 import hashlib
 import json
 import logging
 import math
+import secrets
 import socket
 import threading
 import time
@@ -46,7 +52,8 @@ from typing import Any, TypeVar
 
 import requests
 import urllib3.connection
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import TypeAdapter, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -55,6 +62,8 @@ log = logging.getLogger(__name__)
 
 API = "/api/v1"
 SHA256_HEADER = "X-Content-SHA256"
+NONCE_HEADER = "X-Request-Nonce"
+ANSWER_SIGNATURE_HEADER = "X-Platform-Signature"
 _MAX_BODY_IN_ERROR = 2000
 _CHUNK = 64 * 1024
 
@@ -159,6 +168,13 @@ def json_depth_exceeds(raw: bytes, limit: int) -> bool:
         elif byte in (0x5D, 0x7D):
             depth -= 1
     return False
+
+
+def answer_message(method: str, path: str, nonce: str, status: int, body: bytes) -> bytes:
+    """What the platform's X-Platform-Signature covers: the request it answers (method, path with
+    query, the terminal's X-Request-Nonce), the status and the body's SHA-256."""
+    digest = hashlib.sha256(body).hexdigest()
+    return f"platform-answer/v1\n{method.upper()}\n{path}\n{nonce}\n{status}\n{digest}".encode()
 
 
 def signed_message(method: str, path: str, timestamp: str, body: bytes) -> bytes:
@@ -282,6 +298,9 @@ class Transport:
         self.timeout = timeout
         self.signing_key = signing_key
         self.token: str | None = None
+        #: The platform's answer key pinned at enrolment: with it, every 2xx answer under /api/v1
+        #: must carry a valid X-Platform-Signature bound to this request's nonce.
+        self.answer_key: Ed25519PublicKey | None = None
         self.limits = limits or Limits()
         #: Platform clock minus terminal clock (s), from the last answer's Date header; None before.
         self.clock_skew_s: float | None = None
@@ -310,6 +329,8 @@ class Transport:
     ) -> Reply:
         """Send, then read the whole answer within the deadline and the size cap; 2xx or an error."""
         all_headers = dict(headers or {})
+        nonce = secrets.token_hex(16)
+        all_headers[NONCE_HEADER] = nonce
         if auth and self.signing_key is None and self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
         watch = _Watch(time.monotonic() + self.timeout)
@@ -346,7 +367,25 @@ class Transport:
             _current.watch = None
         reply = Reply(method, path, resp.status_code, resp.headers, body)
         self._note_clock(reply)
-        return self._check_status(reply)
+        self._check_status(reply)
+        if self.answer_key is not None and path.startswith(API + "/"):
+            self._check_answer_signature(reply, prepared.path_url, nonce)
+        return reply
+
+    def _check_answer_signature(self, reply: Reply, sent_path: str, nonce: str) -> None:
+        assert self.answer_key is not None
+        try:
+            signature = base64.b64decode(reply.headers.get(ANSWER_SIGNATURE_HEADER, ""), validate=True)
+            self.answer_key.verify(
+                signature, answer_message(reply.method, sent_path, nonce, reply.status, reply.body)
+            )
+        except (binascii.Error, ValueError, InvalidSignature) as err:
+            log.error(
+                "platform %s %s: answer not signed by the pinned platform key", reply.method, reply.path
+            )
+            raise PlatformIntegrityError(
+                f"{reply.method} {reply.path}: answer is not signed by the pinned platform key"
+            ) from err
 
     def _read(self, resp: requests.Response, method: str, path: str) -> bytes:
         cap = self.limits.max_body_bytes

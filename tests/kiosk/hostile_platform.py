@@ -30,6 +30,7 @@ class HostileServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 outer.requests.append((self.command, self.path, body))
+                self.request_body = body
                 try:
                     outer.answer(self)
                 except (BrokenPipeError, ConnectionResetError):
