@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QTimer
 
+    from terminal import sdnotify
     from terminal.app import KioskUi, make_app
     from terminal.runtime import build_terminal
 
@@ -56,9 +57,18 @@ def main(argv: list[str] | None = None) -> int:
     ticker = QTimer()
     ticker.start(500)
     ticker.timeout.connect(lambda: None)
+    # systemd (packaging/systemd/hall-kiosk.service): ready once the window is up; the
+    # watchdog is pinged from the GUI thread, so a stuck event loop is restarted too.
+    QTimer.singleShot(0, lambda: sdnotify.notify("READY=1", "STATUS=attract screen up"))
+    watchdog = QTimer()
+    period = sdnotify.watchdog_period_s()
+    if period is not None:
+        watchdog.timeout.connect(lambda: sdnotify.notify("WATCHDOG=1"))
+        watchdog.start(int(period * 1000))
     try:
         return app.exec()
     finally:
+        sdnotify.notify("STOPPING=1")
         ui.close()
         terminal.close()
         logging.shutdown()

@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extra="${1:-runtime}"
 
-pkgs=$(grep -v '^\s*#' packaging/system-packages.txt | grep -v '^\s*$' | tr '\n' ' ')
+lists="packaging/system-packages.txt packaging/system-packages-build.txt"
+[ "$extra" = "test" ] && lists="$lists packaging/system-packages-test.txt"
+# shellcheck disable=SC2086
+pkgs=$(cat $lists | grep -v '^\s*#' | grep -v '^\s*$' | tr '\n' ' ')
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
