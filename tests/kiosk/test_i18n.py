@@ -34,6 +34,7 @@ from kiosk.i18n import (
     has_key,
     language,
     languages,
+    new_catalogue,
     set_language,
     tr,
 )
@@ -319,9 +320,31 @@ def test_a_third_language_is_a_catalogue_directory(tmp_path: Path, caplog: pytes
     assert cats.languages() == ("zh", "en", "ug")
     assert str(cats.get("ug").locale) == "ug"
     assert cats.text("common.next", "ug", {}) == "كېيىنكى"
-    assert cats.text("items.days", "ug", {"n": 2}).endswith(" ")  # the second form, by ug's rule
+    # the test catalogue's two forms differ by a trailing space only, to show ug's rule picks form 1
+    assert cats.text("items.days", "ug", {"n": 2}).endswith(" ")
+    assert not cats.text("items.days", "ug", {"n": 1}).endswith(" ")
     with caplog.at_level(logging.WARNING, logger="kiosk.i18n"):
         # not translated (a fuzzy entry does not count): the default language shows
         assert cats.text("common.back", "ug", {}) == "返回"
     assert "not translated to ug" in caplog.text
     assert i18n.languages() == ("zh", "en")  # the product's own directory is untouched
+
+
+def test_new_catalogue_starts_a_language_for_the_translator(tmp_path: Path) -> None:
+    for lang in ("zh", "en"):
+        shutil.copytree(i18n.LOCALE_DIR / lang, tmp_path / lang)
+    path = new_catalogue("mn", "mn_Mong_CN", tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert "#. zh: 请将居民身份证放在读卡区\n#. en: Place your resident ID card on the reader\n" in text
+    with pytest.raises(FileExistsError):
+        new_catalogue("mn", "mn_Mong_CN", tmp_path)
+    cats = Catalogues(tmp_path)
+    assert cats.languages() == ("zh", "en", "mn")
+    assert str(cats.get("mn").locale) == "mn_Mong_CN"
+    assert cats.get("mn").entries == {}  # nothing translated yet: every screen shows Chinese
+    assert cats.text("card.title", "mn", {}) == "请将居民身份证放在读卡区"
+    path.write_text(
+        text.replace('msgid "common.next"\nmsgstr ""', 'msgid "common.next"\nmsgstr "ᠳᠠᠷᠠᠭᠠᠬᠢ"'),
+        encoding="utf-8",
+    )
+    assert Catalogues(tmp_path).text("common.next", "mn", {}) == "ᠳᠠᠷᠠᠭᠠᠬᠢ"
