@@ -156,6 +156,25 @@ def test_every_key_the_code_passes_to_tr_is_in_every_catalogue() -> None:
         assert {k: v for k, v in used.items() if k not in entries} == {}, lang
 
 
+def test_calls_pass_exactly_the_placeholders_of_their_text() -> None:
+    """``tr("receipt.item", v=name)``: a missing argument would show ``{v}`` or fail on screen."""
+    wrong: dict[str, tuple[list[str], list[str]]] = {}
+    checked = 0
+    for path, call in _tr_calls():
+        first = call.args[0]
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str) and has_key(first.value)):
+            continue
+        if any(k.arg is None for k in call.keywords):  # tr(key, **values): not checkable here
+            continue
+        given = {str(k.arg) for k in call.keywords if k.arg != "lang"}
+        wanted = set(DEFAULT.placeholders(first.value))
+        checked += 1
+        if given != wanted:
+            wrong[f"{path.relative_to(ROOT)}:{call.lineno}"] = (sorted(wanted), sorted(given))
+    assert checked > 100
+    assert wrong == {}
+
+
 def test_keys_built_in_code_belong_to_a_catalogue_family() -> None:
     """``tr(f"step.{step.value}")``: the literal start must begin some key."""
     prefixes: dict[str, str] = {}
