@@ -20,6 +20,7 @@ import datetime as dt
 import gettext
 import logging
 import os
+import re
 import string
 import threading
 from collections.abc import Callable, Mapping
@@ -42,6 +43,7 @@ LOCALE_DIR = Path(__file__).with_name("locale")
 STRICT_ENV = "KIOSK_I18N_STRICT"
 
 Entry = str | tuple[str, ...]  # one text, or the plural forms of a plural entry
+_LANGUAGE_NAME = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]+)*")  # zh, en, ug, mn_Mong ...
 
 
 class MissingTextError(KeyError):
@@ -106,6 +108,8 @@ class Catalogues:
             with self._lock:
                 catalogue = self._loaded.get(lang)
                 if catalogue is None:
+                    if not _LANGUAGE_NAME.fullmatch(lang):
+                        raise ValueError(f"not a language name: {lang!r}")
                     path = self.path(lang)
                     if not path.is_file():
                         raise ValueError(f"no catalogue for language {lang!r} ({path})")

@@ -260,6 +260,8 @@ def test_switching_language() -> None:
 def test_an_unknown_language_is_refused_where_it_is_set() -> None:
     with pytest.raises(ValueError, match="no catalogue for language 'xx'"):
         set_language("xx")
+    with pytest.raises(ValueError, match="not a language name"):
+        set_language("../zh")
     assert language() in languages()
     assert UiConfig(language="en").language == "en"
     with pytest.raises(ValueError, match="no text catalogue for language 'ug'"):
