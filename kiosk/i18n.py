@@ -241,45 +241,6 @@ def format_date(day: dt.date, lang: Language | None = None) -> str:
     return babel_format_date(day, tr("format.date", code), locale=_locale(code))
 
 
-def new_catalogue(lang: Language, locale: str | None = None, directory: Path = LOCALE_DIR) -> Path:
-    """Start the catalogue of a new language: every key of the default catalogue, untranslated,
-    with the Chinese and English texts as comments for the translator and the plural rule of
-    ``locale`` (a CLDR name such as ``ug``, ``bo`` or ``mn_Mong_CN``; ``lang`` by default)."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.pofile import write_po
-
-    path = directory / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if path.exists():
-        raise FileExistsError(path)
-    cats = Catalogues(directory)
-    zh, en = cats.get(cats.default), cats.get("en")
-    po = Catalog(
-        locale=Locale.parse(locale or lang),
-        domain=DOMAIN,
-        project="hall-kiosk",
-        version="1",
-        msgid_bugs_address="hall-kiosk maintainers",
-        last_translator="",
-        language_team=f"{lang} translators",
-        fuzzy=False,
-    )
-    po.header_comment = f"# {lang} texts of the hall-kiosk terminal (docs/translations.md)."
-    for key, text in zh.entries.items():
-        comments = [f"zh: {text if isinstance(text, str) else ' | '.join(text)}"]
-        if isinstance(other := en.entries.get(key), str):
-            comments.append(f"en: {other}")
-        elif other is not None:
-            comments.append(f"en: {' | '.join(other)}")
-        if isinstance(text, tuple):
-            po.add((key, key), ("",) * po.num_plurals, auto_comments=comments)
-        else:
-            po.add(key, "", auto_comments=comments)
-    path.parent.mkdir(parents=True)
-    with path.open("wb") as f:
-        write_po(f, po, width=0, no_location=True)
-    return path
-
-
 __all__ = [
     "DEFAULT_LANGUAGE",
     "Catalogue",
@@ -296,15 +257,6 @@ __all__ = [
     "has_key",
     "language",
     "languages",
-    "new_catalogue",
     "set_language",
     "tr",
 ]
-
-
-if __name__ == "__main__":  # python -m kiosk.i18n new LANG [CLDR-LOCALE]
-    import sys
-
-    if len(sys.argv) not in (3, 4) or sys.argv[1] != "new":
-        sys.exit("usage: python -m kiosk.i18n new LANG [CLDR-LOCALE]   (e.g. new ug, new mn mn_Mong_CN)")
-    print(new_catalogue(sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None))

@@ -34,10 +34,10 @@ from kiosk.i18n import (
     has_key,
     language,
     languages,
-    new_catalogue,
     set_language,
     tr,
 )
+from kiosk.i18n_tools import add_text, new_catalogue
 from kiosk.identity.face import FaceQuality
 from kiosk.identity.liveness import Challenge
 from kiosk.identity.qr import QrRefusal, QrVerification
@@ -369,3 +369,17 @@ def test_new_catalogue_starts_a_language_for_the_translator(tmp_path: Path) -> N
         encoding="utf-8",
     )
     assert Catalogues(tmp_path).text("common.next", "mn", {}) == "ᠳᠠᠷᠠᠭᠠᠬᠢ"
+
+
+def test_add_text_appends_to_the_catalogues(tmp_path: Path) -> None:
+    for lang in ("zh", "en"):
+        shutil.copytree(i18n.LOCALE_DIR / lang, tmp_path / lang)
+    add_text(
+        "materials.too_many", {"zh": '最多 {max} 页，"请"删除', "en": "At most {max} pages\\n"}, tmp_path
+    )
+    cats = Catalogues(tmp_path)
+    assert cats.text("materials.too_many", "zh", {"max": 9}) == '最多 9 页，"请"删除'
+    assert cats.text("materials.too_many", "en", {"max": 9}) == "At most 9 pages\\n"
+    assert cats.text("common.next", "en", {}) == "Next"  # the rest of the file still reads
+    with pytest.raises(ValueError, match="already in the 'zh' catalogue"):
+        add_text("common.next", {"zh": "下一步", "en": "Next"}, tmp_path)
