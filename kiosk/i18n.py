@@ -4,7 +4,8 @@ One catalogue per language: ``kiosk/locale/<language>/LC_MESSAGES/kiosk.po``, wh
 message id is the key (``"card.title"``) and the translation is the text.  Simplified
 Chinese (``zh``) is the default and the reference every other catalogue must match;
 English (``en``) is the second.  A language is a catalogue directory: adding Uyghur is
-adding ``kiosk/locale/ug/LC_MESSAGES/kiosk.po`` (docs/translations.md), no code change.
+adding ``kiosk/locale/ug/LC_MESSAGES/kiosk.po`` (docs/translations.md), no code change;
+``python -m kiosk.i18n_tools`` starts a catalogue or adds a text.
 
 Plural entries (``msgid_plural``) pick their form with the catalogue's ``Plural-Forms``
 rule from the ``n`` argument: ``tr("items.days", n=3)``.  Numbers, money, sizes, durations
@@ -211,7 +212,7 @@ def format_money(amount: int | float | Decimal, lang: Language | None = None, cu
 
 
 def format_duration(delta: dt.timedelta, lang: Language | None = None) -> str:
-    """``delta`` in words, rounded to its largest unit ("3 分钟", "3 minutes")."""
+    """``delta`` in words, rounded to its largest unit ("3分钟", "3 minutes")."""
     from babel.dates import format_timedelta
 
     return format_timedelta(delta, threshold=1.0, locale=_locale(lang))
