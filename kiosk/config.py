@@ -14,7 +14,9 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kiosk.i18n import languages
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,11 +166,19 @@ class FaceConfig(_Model):
 
 
 class UiConfig(_Model):
-    language: Literal["zh", "en"] = "zh"
+    #: The language sessions start in: any catalogue under kiosk/locale (docs/translations.md).
+    language: str = "zh"
     fullscreen: bool = True
     hall_name: str = "德州市政务服务中心"
     hall_contact: str = "0534-12345"
     hall_name_en: str = "Dezhou Government Service Centre"  # English receipts (h-outputs)
+
+    @field_validator("language")
+    @classmethod
+    def _has_catalogue(cls, value: str) -> str:
+        if value not in languages():
+            raise ValueError(f"no text catalogue for language {value!r} (have: {', '.join(languages())})")
+        return value
 
 
 class DeliveryConfig(_Model):

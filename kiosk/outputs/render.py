@@ -39,26 +39,13 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from devices.interfaces import ReceiptDoc, ReceiptLine
-from kiosk.i18n import Language, tr
+from kiosk.i18n import Language, format_date, tr
 
 Decision = Literal["approve", "reject", "manual"]
 
-#: Receipt titles by decision.
-RECEIPT_TITLES: dict[str, str] = {
-    "approve": "办结回执",
-    "manual": "受理回执",
-    "reject": "不予受理告知",
-}
-RESULT_TEXT: dict[str, str] = {
-    "approve": "准予办理",
-    "manual": "已受理，转人工审核",
-    "reject": "不予受理",
-}
-REASONS_LABEL: dict[str, str] = {
-    "approve": "审核意见",
-    "manual": "转人工审核原因",
-    "reject": "不予受理理由",
-}
+#: The decisions a receipt can tell (its title, result and reasons label come from the catalogue:
+#: ``receipt.title.<decision>``, ``receipt.result.<decision>``, ``receipt.reasons.<decision>``).
+DECISIONS: tuple[Decision, ...] = ("approve", "manual", "reject")
 
 CERT_FONT = "STSong-Light"  # fallback, not embedded
 CERT_TTF_NAME = "KioskCJK"
@@ -156,7 +143,7 @@ class ReceiptData:
     certificate_number: str = ""
 
     def __post_init__(self) -> None:
-        if self.decision not in RECEIPT_TITLES:
+        if self.decision not in DECISIONS:
             raise ValueError(f"unknown decision {self.decision!r}")
         if "*" not in self.applicant_name_masked:
             raise ValueError("applicant name must be masked on a receipt")
@@ -521,10 +508,6 @@ class CommitmentData:
         return f"CommitmentData(case_id={self.case_id!r})"
 
 
-def _date_text(day: dt.date, lang: Language) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()
-
-
 def _wrap_width(text: str, font: str, size: float, width: float) -> list[str]:
     """Break ``text`` into lines no wider than ``width`` points (CJK by character, Latin by word)."""
     lines: list[str] = []
@@ -599,7 +582,7 @@ def build_commitment_pdf(data: CommitmentData) -> bytes:
         for i, original in enumerate(data.originals, start=1):
             c.drawString(left + 6 * mm, y, f"{i}. {original}")
             y -= 7 * mm
-    c.drawString(left, y, tr("commitment.deadline", lang, v=_date_text(data.deadline, lang)))
+    c.drawString(left, y, tr("commitment.deadline", lang, v=format_date(data.deadline, lang)))
     y -= 18 * mm
     c.drawString(right - 95 * mm, y, tr("commitment.signature", lang))
     sig = ImageReader(signature_ink(data.signature_png))
@@ -610,7 +593,7 @@ def build_commitment_pdf(data: CommitmentData) -> bytes:
         sig, right - 62 * mm, y - 8 * mm, sig_w * scale, sig_h * scale, mask="auto", preserveAspectRatio=True
     )
     y -= 22 * mm
-    c.drawString(right - 95 * mm, y, tr("commitment.date", lang, v=_date_text(data.signed_on, lang)))
+    c.drawString(right - 95 * mm, y, tr("commitment.date", lang, v=format_date(data.signed_on, lang)))
     c.showPage()
     c.save()
     return buf.getvalue()
