@@ -35,7 +35,8 @@ from kiosk.config import TerminalConfig
 from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
 from terminal.app import KioskUi, make_app
-from terminal.runtime import DEMO_CITIZENS, DemoCitizen, Terminal, build_terminal
+from terminal.demo_profile import DEMO_CITIZENS, DemoCitizen
+from terminal.runtime import Terminal, build_terminal
 from ui.widgets import SignaturePad
 
 log = logging.getLogger(__name__)
