@@ -205,7 +205,7 @@ class BarcodeReader(Protocol):
     def close(self) -> None: ...
 
 
-# ---------------------------------------------------------------- document scanner (f-ocr)
+# ---------------------------------------------------------------- document scanner
 class ScanSource(enum.Enum):
     """Where the scanner takes the paper from.  Values are stable identifiers."""
 

@@ -102,12 +102,12 @@ class PlatformConfig(_Model):
     timeout_s: float = Field(5.0, gt=0)
     sync_interval_s: float = Field(300.0, gt=0)
     upload_interval_s: float = Field(5.0, gt=0)
-    # b-outbox: algorithm of the field cipher agreed with the platform (docs/security.md)
+    # Algorithm of the field cipher agreed with the platform (docs/security.md)
     field_algorithm: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
 
 
 class RetentionConfig(_Model):
-    """Local retention of personal data (b-outbox): wiped this long after the platform acknowledged
+    """Local retention of personal data: wiped this long after the platform acknowledged
     the case; the ledger/archive (§8.5) keeps its masked/hashed record."""
 
     personal_data_days: float = Field(30.0, gt=0)
@@ -134,7 +134,7 @@ class SessionConfig(_Model):
 
 
 class FaceConfig(_Model):
-    """Face check (issue 4): liveness mode and prompts.  See kiosk/identity/liveness.py for what each stops."""
+    """Face check: liveness mode and prompts.  See kiosk/identity/liveness.py for what each stops."""
 
     # challenge: randomised actions checked on the face mesh; external: the IR/binocular camera's
     # own verdict (ExternalLivenessCheck); off: no liveness.  Unset: external in the demo profile
@@ -157,11 +157,11 @@ class UiConfig(_Model):
     fullscreen: bool = True
     hall_name: str = "德州市政务服务中心"
     hall_contact: str = "0534-12345"
-    hall_name_en: str = "Dezhou Government Service Centre"  # English receipts (h-outputs)
+    hall_name_en: str = "Dezhou Government Service Centre"  # English receipts
 
 
 class DeliveryConfig(_Model):
-    """Delivery of results and window tickets (§8.3.2; h-outputs)."""
+    """Delivery of results and window tickets (§8.3.2)."""
 
     #: Areas the hall sends express deliveries to: administrative prefixes (kiosk.review.checks).
     jurisdiction: tuple[str, ...] = Field(("山东省德州市",), min_length=1)

@@ -213,7 +213,7 @@ _TEXTS.update(
     }
 )
 
-# ---- h-outputs: delivery choice (confirm/sign screen), receipts in the session's language, slips
+# ---- delivery choice (confirm/sign screen), receipts in the session's language, slips
 _TEXTS.update(
     {
         "delivery.title": ("领取方式", "How to receive the result"),
@@ -312,7 +312,7 @@ _TEXTS.update(
     }
 )
 
-# --- c-idcard: the applicant's identity document on the confirm screen
+# --- the applicant's identity document on the confirm screen
 _TEXTS.update(
     {
         "applicant.label": ("申请人", "Applicant"),
@@ -326,7 +326,7 @@ _TEXTS.update(
     }
 )
 
-# ---------------------------------------------------------------- d-maint: maintenance mode (hall staff)
+# ---------------------------------------------------------------- maintenance mode (hall staff)
 _TEXTS.update(
     {
         "step.maintenance": ("维护模式", "Maintenance"),
@@ -432,7 +432,7 @@ _TEXTS.update(
     }
 )
 
-# a-platform: platform reference photo and QR identity
+# Platform reference photo and QR identity
 _TEXTS.update(
     {
         "staff.no_reference_photo": (
@@ -448,7 +448,7 @@ _TEXTS.update(
     }
 )
 
-# e-face (issue 4): the face screen's remaining quality gates and the liveness challenges
+# The face screen's remaining quality gates and the liveness challenges
 _TEXTS.update(
     {
         "face.quality.too_near": ("请离远一些", "Please move back a little"),
@@ -467,7 +467,7 @@ _TEXTS.update(
     }
 )
 
-# g-materials: multi-page materials, confirming flagged fields, e-licence reuse
+# Multi-page materials, confirming flagged fields, e-licence reuse
 _TEXTS.update(
     {
         "materials.use_elicence": ("使用电子证照", "Use the e-licence"),

@@ -418,7 +418,7 @@ if __name__ == "__main__":
 
 
 def _platform_view(terminal: Terminal, timeout: float = 20.0) -> list[dict[str, Any]]:
-    """b-outbox: the cases as the sandbox received them, with what the platform read after opening
+    """The cases as the sandbox received them, with what the platform read after opening
     the sealed fields (``opened_payload_b64``) and the publicity records it publishes for each
     (``published``), once the outbox's other jobs (publicity, certificate) are delivered."""
     deadline = time.monotonic() + timeout

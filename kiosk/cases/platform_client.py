@@ -449,7 +449,7 @@ class PlatformClient:
             raise PlatformUnavailable("e-licence answer is not a licence list for this holder")
         return [entry for entry in data["licences"] if isinstance(entry, dict)]
 
-    # ------------------------------------------------------------------ field key, uploads, publicity (b-outbox)
+    # ------------------------------------------------------------------ field key, uploads, publicity
 
     def agree_field_key(self, public_key: bytes, algorithm: str) -> bytes:
         """Send the terminal's X25519 public key; returns the platform's (raw 32 bytes)."""
