@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from devices.device_kind import DeviceContext, DeviceKind, SectionConfig
 from devices.interfaces import ReceiptPrinter
-from devices.printer.escpos_printer import EscPosReceiptPrinter
-from devices.printer.simulator import ReceiptPrinterSimulator
+
+if TYPE_CHECKING:  # the driver and simulator load when a printer is built (python-escpos is slow to import)
+    from devices.printer.escpos_printer import EscPosReceiptPrinter
+    from devices.printer.simulator import ReceiptPrinterSimulator
 
 
 class ReceiptPrinterConfig(SectionConfig):
@@ -21,15 +23,25 @@ class ReceiptPrinterConfig(SectionConfig):
 
 
 def _network(section: ReceiptPrinterConfig, ctx: DeviceContext) -> EscPosReceiptPrinter:
+    from devices.printer.escpos_printer import EscPosReceiptPrinter
+
     return EscPosReceiptPrinter(section.host, section.port, section.profile)
 
 
 def _simulate(workdir: Path) -> ReceiptPrinterSimulator:
+    from devices.printer.simulator import ReceiptPrinterSimulator
+
     return ReceiptPrinterSimulator().start()
 
 
 def _attach(sim: ReceiptPrinterSimulator, section: ReceiptPrinterConfig) -> EscPosReceiptPrinter:
+    from devices.printer.escpos_printer import EscPosReceiptPrinter
+
     return EscPosReceiptPrinter("127.0.0.1", sim.port, profile=section.profile)
+
+
+def _release(sim: ReceiptPrinterSimulator) -> None:
+    sim.stop()
 
 
 RECEIPT_PRINTER: DeviceKind[ReceiptPrinterConfig, ReceiptPrinter, ReceiptPrinterSimulator] = DeviceKind(
@@ -39,6 +51,6 @@ RECEIPT_PRINTER: DeviceKind[ReceiptPrinterConfig, ReceiptPrinter, ReceiptPrinter
     drivers={"network": _network},
     simulate=_simulate,
     attach=_attach,
-    release=ReceiptPrinterSimulator.stop,
+    release=_release,
     description="thermal receipt printer (ESC/POS over TCP)",
 )
