@@ -80,7 +80,7 @@ def pcscd() -> Iterator[PcscdTestbed]:
 # Whole directories and fixtures mark themselves, so a new test lands in the right lane.
 _LANE_DIRECTORIES = {"e2e": "e2e", "crash": "crash", "ui": "terminal"}
 _MODEL_FIXTURES = frozenset({"face_verifier", "ocr_engine"})
-_TERMINAL_FIXTURES = frozenset({"kiosk", "pcscd"})
+_TERMINAL_FIXTURES = frozenset({"kiosk"})
 
 
 def _builds_a_terminal(item: pytest.Item) -> bool:
