@@ -1,10 +1,11 @@
 """The composition root: builds a running terminal from its config (no Qt).
 
-In the demo profile every device is a simulator speaking the device's real
-wire protocol (a pty for the ID card reader, a TCP socket for the receipt
-printer, image sources for the cameras, a spool directory for the document
-printer) and a sandbox platform serves on 127.0.0.1.  The same drivers run
-against hardware in the production profile.
+Config -> devices (terminal/hardware.py, through the device registry) -> store, platform client,
+services -> background work (outbox, rule sync, staff card watcher, retention).  In the demo
+profile every device is a simulator speaking the device's real wire protocol (terminal/simulators.py)
+and a sandbox platform serves on 127.0.0.1; the same drivers run against hardware in the production
+profile.  The demo cast is terminal/demo_profile.py; the names tests and scripts import from here
+(``DEMO_CITIZENS``, ``SimulatorBench``, ...) are re-exported.
 """
 
 from __future__ import annotations
@@ -156,7 +157,15 @@ def build_terminal(
     if not platform_url:
         raise ValueError("platform.url is required outside the demo profile")
 
-    devices = build_devices(config, bench, workdir)
+    try:
+        devices = build_devices(config, bench, workdir)
+    except Exception:  # e.g. a device section the registry cannot build: leave nothing running
+        if bench is not None:
+            bench.stop()
+        if sandbox is not None:
+            sandbox.close()
+        shutil.rmtree(sim_dir, ignore_errors=True)
+        raise
     # Keys: the store is encrypted with a key derived from the machine secret (docs/security.md);
     # requests to the platform are signed with the terminal's own Ed25519 key.
     secrets_dir = workdir / "secrets"

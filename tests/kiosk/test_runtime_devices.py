@@ -105,3 +105,27 @@ def test_staff_card_driver_none_means_no_watcher(tmp_path: Path) -> None:
         build_staff_watcher(config, maintenance, None, tmp_path, device_context(config, None, tmp_path))
         is None
     )
+
+
+def test_a_device_the_registry_cannot_build_stops_the_start_and_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    import threading
+    import time
+
+    from kiosk.config import DevicesConfig, ReceiptPrinterConfig
+    from terminal.runtime import build_terminal
+
+    before = {t.ident for t in threading.enumerate()}
+    printer = ReceiptPrinterConfig.model_construct(driver="usb")  # past the schema, as a caller could
+    config = TerminalConfig(data_dir=str(tmp_path), devices=DevicesConfig(receipt_printer=printer))
+    with pytest.raises(DeviceConfigError, match=r"devices\.receipt_printer\.driver = 'usb' is unknown"):
+        build_terminal(config, tmp_path / "work")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+        if not left:
+            break
+        time.sleep(0.05)
+    assert not left, f"still running: {left}"
+    assert not list((tmp_path / "work").glob("kiosk-sim-*"))
