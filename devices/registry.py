@@ -50,9 +50,10 @@ def _kinds() -> tuple[DeviceKind[Any, Any, Any], ...]:
     from devices.docprinter.kind import DOCUMENT_PRINTER
     from devices.idcard.kind import IDCARD
     from devices.printer.kind import RECEIPT_PRINTER
+    from devices.scanner.kind import SCANNER
     from devices.smartcard.kind import STAFF_CARD
 
-    return (IDCARD, CAMERA, DOCUMENT_CAMERA, RECEIPT_PRINTER, DOCUMENT_PRINTER, BARCODE, STAFF_CARD)
+    return (IDCARD, CAMERA, DOCUMENT_CAMERA, RECEIPT_PRINTER, DOCUMENT_PRINTER, BARCODE, SCANNER, STAFF_CARD)
 
 
 #: Every device kind, in the order the terminal builds them.
