@@ -1,5 +1,5 @@
 # The two commands: `make run` (the terminal on simulators + sandbox platform) and `make test`.
-.PHONY: run test lint demo bench deps deps-test clean ocr-paddle lock package
+.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle lock package
 
 OUT ?= demo-out
 PYTHON := .venv/bin/python
@@ -21,6 +21,12 @@ lint: deps-test
 
 test: deps-test lint
 	QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest
+
+# The inner loop: unit and service tests, without whole terminals, crash loops or models (the
+# markers are set in tests/conftest.py and pyproject.toml). No lint; `make test` stays the gate.
+FAST_LANE := not (slow or e2e or terminal or models or crash)
+test-fast: deps-test
+	QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest -q -m "$(FAST_LANE)"
 
 demo: deps
 	QT_QPA_PLATFORM=offscreen $(PYTHON) -m terminal.demo --out "$(OUT)"

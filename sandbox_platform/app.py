@@ -440,7 +440,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
                 ) from err
             if req.payload_sha256 is not None and hashlib.sha256(payload).hexdigest() != req.payload_sha256:
                 raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "payload_sha256 does not match")
-            app.state.outbox.check_case(caller, req, payload)  # b-outbox: attachments, sealed fields
+            app.state.outbox.check_case(caller, req, payload)  # attachments, sealed fields
             if req.item_id not in _scan(items_dir, "id"):
                 raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown item {req.item_id!r}")
             if db.case_exists(req.case_id):
@@ -504,7 +504,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     # Signed rule packages and warning lists (TUF): a protocol of their own, outside the API contract.
     app.state.tuf = TufRepository(data_dir, items_dir)
     app.include_router(tuf_router(app.state.tuf), include_in_schema=False)
-    # b-outbox: field-key agreement, resumable attachment uploads, certificates, publicity records.
+    # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
     app.include_router(outbox_router(app.state.outbox, calling_terminal))
     return app

@@ -191,7 +191,7 @@ class _SeedCitizen:
     photo: str  # file under devices/camera/media
 
 
-#: The demo citizens (docs/TEAM-CONTRACTS.md); the registry's photo is the card photo's source.
+#: The demo citizens (their card keys as in devices/idcard/sim_cards.py); the registry's photo is the card photo's source.
 DEMO_REGISTRY = (
     _SeedCitizen("371402195203140022", "张桂兰", "obama_card.jpg"),
     _SeedCitizen("37140219880721003X", "李建国", "biden_card.jpg"),

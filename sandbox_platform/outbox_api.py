@@ -1,4 +1,4 @@
-"""Sandbox platform: field-key agreement, resumable attachment uploads, certificates, publicity (b-outbox).
+"""Sandbox platform: field-key agreement, resumable attachment uploads, certificates, publicity.
 
 Mounted by :func:`sandbox_platform.app.create_app` with one line; state lives in its own SQLite
 file (``outbox_api.sqlite3``) and directories next to the platform's store.

@@ -35,7 +35,8 @@ from kiosk.config import TerminalConfig
 from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
 from terminal.app import KioskUi, make_app
-from terminal.runtime import DEMO_CITIZENS, DemoCitizen, Terminal, build_terminal
+from terminal.demo_profile import DEMO_CITIZENS, DemoCitizen
+from terminal.runtime import Terminal, build_terminal
 from ui.widgets import SignaturePad
 
 log = logging.getLogger(__name__)
@@ -417,7 +418,7 @@ if __name__ == "__main__":
 
 
 def _platform_view(terminal: Terminal, timeout: float = 20.0) -> list[dict[str, Any]]:
-    """b-outbox: the cases as the sandbox received them, with what the platform read after opening
+    """The cases as the sandbox received them, with what the platform read after opening
     the sealed fields (``opened_payload_b64``) and the publicity records it publishes for each
     (``published``), once the outbox's other jobs (publicity, certificate) are delivered."""
     deadline = time.monotonic() + timeout

@@ -5,7 +5,7 @@ scanner) is an opaque token.  The terminal never trusts it locally: it only
 checks the form (length, no control characters) and then asks the platform.
 No answer (platform down) means no identity: refused, not guessed.
 
-Platform contract ("QR identity token check", issue 7):
+Platform contract ("QR identity token check"):
 
 ``POST /api/v1/identity/qr/verify`` (Bearer terminal token)
 request ``{"terminal_id": "<id>", "token": "<scanned text>"}``; answers 200 with either

@@ -79,7 +79,7 @@ TRANSITIONS: dict[Step, frozenset[Step]] = {
     Step.OUT_OF_SERVICE: frozenset({Step.ATTRACT}),
 }
 
-# Maintenance mode (d-maint): entered from the attract screen or out of service only, never in
+# Maintenance mode: entered from the attract screen or out of service only, never in
 # the middle of a citizen's session; left to the attract screen.
 TRANSITIONS[Step.ATTRACT] |= {Step.MAINTENANCE}
 TRANSITIONS[Step.OUT_OF_SERVICE] |= {Step.MAINTENANCE}
@@ -127,7 +127,7 @@ class SessionData:
     timings: list[tuple[str, float]] = field(default_factory=list)  # (step, ms)
     delivery: Any = None  # kiosk.outputs.delivery.DeliveryChoice, chosen on the confirm/sign screen
     queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)
-    # a-platform: how the identity was established and what the face was compared with
+    # How the identity was established and what the face was compared with
     identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform)
     face_reference: str | None = None  # "card_photo" | "platform_reference" (the reference used)
     staff_assist_reason: str | None = None  # i18n key shown on the staff-assist screen

@@ -297,7 +297,7 @@ def test_queue_numbers_were_unique_and_in_order(terminal: Terminal) -> None:
     assert terminal.store.get_meta(f"queue-seq:{dt.date.today():%Y%m%d}") == "3"
 
 
-# ------------------------------------------------------------------ identity evidence (issue 4)
+# ------------------------------------------------------------------ identity evidence
 def test_the_case_carries_the_face_checks_best_frame(terminal: Terminal, face_verifier: Any) -> None:
     """The case stores the face check's score, threshold and decision, and its best compared frame
     as an attachment (sealed on the way), cut to the face: the platform gets the citizen's face."""
