@@ -9,11 +9,21 @@ import pytest
 from kiosk.config import ConfigError, Profile, TerminalConfig, load_config
 
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml"
+
+
+def _devices() -> str:
+    """The example config's device sections (a production config must name every device)."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    sections = text.split("\n[")
+    return "".join("\n[" + s for s in sections if s.startswith("devices."))
+
+
 def _write(tmp_path: Path, url: str, profile: str = "production") -> Path:
     path = tmp_path / "terminal.toml"
     path.write_text(
         f'profile = "{profile}"\n[platform]\nurl = "{url}"\nenrolment_code = "one-time-42"\n'
-        'ca_bundle = "/etc/kiosk/platform-ca.pem"\n',
+        'ca_bundle = "/etc/kiosk/platform-ca.pem"\n' + _devices(),
         encoding="utf-8",
     )
     return path
