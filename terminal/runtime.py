@@ -306,6 +306,9 @@ def build_terminal(
     )
     drainer = OutboxDrainer(store, client, cipher=keyring.cipher)
     review = ReviewEngine()
+    ledger = Ledger(
+        workdir / "ledger", key=derive_key(machine_secret, "ledger", terminal_id=config.terminal_id)
+    )
     tuf_dir = workdir / "tuf"
     rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
     service = KioskService(
@@ -318,7 +321,7 @@ def build_terminal(
         review=review,
         drainer=drainer,
         rulesync=rulesync,
-        ledger=Ledger(workdir / "ledger"),
+        ledger=ledger,
         elicences=elicences,
         qr=QrIdentityVerifier(client),
         liveness=build_liveness(config, bench),
@@ -345,7 +348,7 @@ def build_terminal(
     if watcher is not None:
         watcher.start()
     # b-outbox: personal data wiped after the retention period, at start and then on a schedule.
-    retention = RetentionWiper(store, config.retention.personal_data_days)
+    retention = RetentionWiper(store, config.retention.personal_data_days, ledger=ledger)
     retention.start(config.retention.check_interval_s)
     return Terminal(
         config,
