@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import enum
 import os
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from kiosk.limits import CONFIG_LIMITS, parse_toml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -213,8 +214,8 @@ def load_config(path: Path | None = None) -> TerminalConfig:
     if not path.exists():
         return TerminalConfig()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raw = parse_toml(path.read_text(encoding="utf-8"), CONFIG_LIMITS, "config")
+    except (OSError, ValueError) as err:  # UnicodeDecodeError, TOMLDecodeError, LimitExceeded
         raise ConfigError(f"cannot read config {path}: {err}") from err
     try:
         return TerminalConfig.model_validate(raw)
