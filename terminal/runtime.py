@@ -328,7 +328,13 @@ def build_terminal(
         face_prompter=build_face_prompter(config),
     )
     service.load_cached()
-    maintenance = MaintenanceService(service, log_dir=config.data_path() / "logs", data_dir=workdir)
+    # Staff card + PIN; the demo's in-process staff card has no PIN yet (the PIN pad is not on screen).
+    maintenance = MaintenanceService(
+        service,
+        log_dir=config.data_path() / "logs",
+        data_dir=workdir,
+        allow_card_only=config.profile is Profile.DEMO,
+    )
     service.maintenance = maintenance
     try:
         client.enrol()
