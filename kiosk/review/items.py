@@ -376,7 +376,7 @@ def _check_graph(graph: Mapping[str, Any]) -> None:
         raise PackageRejected(f"decision tables have {rules} rules in all (limit {MAX_RULES})")
     for node in nodes:
         kind = node.get("type") if isinstance(node, Mapping) else None
-        if kind not in ALLOWED_NODE_TYPES:
+        if not isinstance(kind, str) or kind not in ALLOWED_NODE_TYPES:
             raise PackageRejected(f"JDM node type {kind!r} is not allowed")
 
 
@@ -404,10 +404,12 @@ def _check_semantics(doc: Mapping[str, Any]) -> None:
             try:
                 outcome = json.loads(rule.get(out_cols["outcome"], ""))
                 reason = json.loads(rule.get(out_cols["reason"], ""))
-            except ValueError as err:
+            except (ValueError, TypeError, AttributeError) as err:
                 raise PackageRejected(
                     f"decision table {node['id']!r}: outputs must be string literals"
                 ) from err
+            if not isinstance(outcome, str) or not isinstance(reason, str):
+                raise PackageRejected(f"decision table {node['id']!r}: outputs must be string literals")
             if outcome not in OUTCOMES:
                 raise PackageRejected(f"decision table {node['id']!r}: unknown outcome {outcome!r}")
             if reason not in reasons:
@@ -465,7 +467,10 @@ def load_package(body: bytes) -> ItemPackage:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(root)"
         raise PackageRejected(f"schema violation at {where}: {first.message}")
-    _check_semantics(doc)
+    try:
+        _check_semantics(doc)
+    except (TypeError, AttributeError, KeyError) as err:  # a shape the schema let through
+        raise PackageRejected(f"inconsistent package: {type(err).__name__}: {err}") from err
 
     decision_jdm = json.dumps(doc["review"]["decision"], ensure_ascii=False, sort_keys=True)
     try:
