@@ -69,11 +69,29 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
     raise ImageRejected("JPEG: truncated before the frame header")
 
 
+#: PNG bit depths allowed per colour type (PNG spec, table 11.1).
+_PNG_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
+
+
 def _png_size(data: bytes) -> tuple[int, int]:
-    if len(data) < 24 or data[12:16] != b"IHDR":
+    """IHDR's size, after walking every chunk: a chunk may not claim more bytes than the file has
+    (OpenCV's PNG reader allocates a chunk's announced length: 184 bytes claiming 2.8 GB did)."""
+    if len(data) < 33 or data[8:16] != b"\x00\x00\x00\x0dIHDR":
         raise ImageRejected("PNG: no IHDR")
-    width, height = struct.unpack_from(">II", data, 16)
-    return width, height
+    width, height, depth, colour = struct.unpack_from(">IIBB", data, 16)
+    if depth not in _PNG_DEPTHS.get(colour, set()) or data[26] != 0 or data[27] != 0 or data[28] > 1:
+        raise ImageRejected("PNG: invalid header fields")
+    pos = 8
+    while True:
+        if pos + 12 > len(data):
+            raise ImageRejected("PNG: truncated chunk")
+        (length,) = struct.unpack_from(">I", data, pos)
+        kind = data[pos + 4 : pos + 8]
+        if not kind.isalpha() or length > len(data) - pos - 12:
+            raise ImageRejected("PNG: chunk longer than the file")
+        pos += 12 + length
+        if kind == b"IEND":
+            return width, height
 
 
 def _webp_size(data: bytes) -> tuple[int, int]:

@@ -95,7 +95,9 @@ def test_what_opencv_alone_would_do_with_the_bomb() -> None:
         (_jpeg_declaring(0, 10), "empty"),
         (_png_declaring(1, 0), "empty"),
         (_png_declaring(30000, 1), "too large"),
-        (_encode(".png")[:30], "does not decode"),
+        (_encode(".png")[:30], "PNG"),
+        (_encode(".png")[:-12], "truncated chunk"),  # no IEND
+        (_encode(".jpg")[:-40], "does not decode"),
     ],
 )
 def test_malformed_images_are_typed_refusals(data: bytes, reason: str) -> None:
@@ -115,3 +117,21 @@ def test_frames_in_memory() -> None:
     for bad in (np.zeros((0, 0, 3), np.uint8), np.zeros((10, 20, 2), np.uint8), np.zeros((4, 4)), None):
         with pytest.raises(ImageRejected):
             check_frame(bad)
+
+
+def test_a_chunk_claiming_more_than_the_file_is_refused() -> None:
+    """Found by tests/fuzz: OpenCV's PNG reader allocated the 2.8 GB a corrupted chunk length
+    announced (184 bytes in, 2.7 GB of RSS)."""
+    png = _encode(".png")
+    bomb = png[:33] + struct.pack(">I", 0xA123F919) + b"zzzz" + png[33:]
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageRejected, match="chunk longer than the file"):
+            decode_image(bomb)
+        assert tracemalloc.get_traced_memory()[1] < 1_000_000
+    finally:
+        tracemalloc.stop()
+    bad_depth = bytearray(png)
+    bad_depth[25] = 0xC1  # colour type
+    with pytest.raises(ImageRejected, match="header"):
+        decode_image(bytes(bad_depth))
