@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from kiosk.config import ConfigError, load_config
-from kiosk.limits import PACKAGE_LIMITS, LimitExceeded, Limits, parse_json, parse_toml, shape
 from kiosk.review.engine import ReviewEngine
-from kiosk.review.items import MAX_JDM_NODES, MAX_RULES, PackageRejected, load_package
+from kiosk.review.items import PackageRejected, load_package
 from kiosk.review.warnings import WarningListRejected, load_warning_list
 
 ITEMS = Path(__file__).resolve().parents[2] / "items"
@@ -80,6 +79,9 @@ def test_fifty_thousand_rules_are_refused_quickly_and_small() -> None:
 
 
 def test_rule_node_and_size_limits_name_the_limit() -> None:
+    from kiosk.limits import PACKAGE_LIMITS
+    from kiosk.review.items import MAX_JDM_NODES, MAX_RULES
+
     assert len(_body(_with_rules(MAX_RULES + 1))) < PACKAGE_LIMITS.max_bytes  # the rule limit speaks
     with pytest.raises(PackageRejected, match=f"{MAX_RULES + 1} rules in all"):
         load_package(_body(_with_rules(MAX_RULES + 1)))
@@ -105,6 +107,8 @@ def test_rule_node_and_size_limits_name_the_limit() -> None:
 def test_engine_holds_an_unchecked_package_to_the_limits() -> None:
     """An ItemPackage not made by load_package (e.g. replaced in memory) is not compiled when
     its graph is oversized: the review goes to manual with review_error."""
+    from kiosk.review.items import MAX_JDM_NODES
+
     pkg = load_package((ITEMS / "senior-card.json").read_bytes())
     graph = json.loads(pkg.decision_jdm)
     graph["nodes"] += [{"id": f"x{i}", "type": "expressionNode", "content": {}} for i in range(MAX_JDM_NODES)]
@@ -119,6 +123,8 @@ def test_engine_holds_an_unchecked_package_to_the_limits() -> None:
 
 
 def test_parse_helpers() -> None:
+    from kiosk.limits import LimitExceeded, Limits, parse_json, parse_toml, shape
+
     small = Limits(max_bytes=100, max_depth=3, max_values=5)
     assert parse_json(b"[[1]]", small) == [[1]]
     with pytest.raises(LimitExceeded, match="deep"):
