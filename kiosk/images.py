@@ -15,6 +15,7 @@ or a wrongly shaped frame).
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -27,6 +28,8 @@ DEFAULT_MAX_PIXELS = 12_000_000
 #: The platform's reference photo (a passport-style portrait).
 REFERENCE_PHOTO_MAX_PIXELS = 4_000_000
 REFERENCE_PHOTO_MAX_BYTES = 4 * 1024 * 1024
+#: The photo on an ID card is 102x126; a decoder may scale it, never to a poster.
+CARD_PHOTO_MAX_PIXELS = 640 * 800
 #: Longest side accepted whatever the pixel count (a 1×12,000,000 strip is no photo).
 MAX_SIDE = 20_000
 
@@ -172,3 +175,26 @@ def check_frame(frame: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> npt.NDAr
         raise ImageRejected(f"frame has shape {frame.shape}")
     check_dimensions(int(frame.shape[1]), int(frame.shape[0]), max_pixels)
     return frame
+
+
+def decode_card_photo(
+    raw: bytes, decode: Callable[[bytes], Any], *, max_pixels: int = CARD_PHOTO_MAX_PIXELS
+) -> npt.NDArray[np.uint8] | None:
+    """A card's photo block through the device's decoder (``PhotoDecoder.decode``), bounded: a block
+    in a known image format (the simulator's WebP) is refused when its header declares more than
+    ``max_pixels``, before the decoder runs; whatever the decoder returns is checked with
+    :func:`check_frame`.  ``None`` when the decoder has no image or the result is refused."""
+    known = raw[:3] == b"\xff\xd8\xff" or raw[:8] == _PNG_SIGNATURE or raw[:4] == b"RIFF" or raw[:2] == b"BM"
+    if known:
+        try:
+            _, width, height = image_dimensions(raw)
+            check_dimensions(width, height, max_pixels)
+        except ImageRejected:
+            return None
+    image = decode(raw)
+    if image is None:
+        return None
+    try:
+        return check_frame(image, max_pixels=max_pixels)
+    except ImageRejected:
+        return None

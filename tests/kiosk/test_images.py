@@ -135,3 +135,28 @@ def test_a_chunk_claiming_more_than_the_file_is_refused() -> None:
     bad_depth[25] = 0xC1  # colour type
     with pytest.raises(ImageRejected, match="header"):
         decode_image(bytes(bad_depth))
+
+
+def test_card_photo_through_the_device_decoder_is_bounded() -> None:
+    from devices.idcard.photo import SimulatorPhotoDecoder
+    from devices.idcard.sim_cards import sim_card
+    from kiosk.images import decode_card_photo
+
+    decoder = SimulatorPhotoDecoder()
+    block = sim_card("senior").photo_block()
+    photo = decode_card_photo(block, decoder.decode)
+    assert photo is not None and photo.shape == (126, 102, 3)
+    # The same block declaring 16000x16000 (VP8L header) is refused before OpenCV sees it.
+    assert block[12:16] in (b"VP8 ", b"VP8L", b"VP8X")
+    big = bytearray(block)
+    if block[12:16] == b"VP8 ":
+        big[26:30] = struct.pack("<HH", 16000, 16000)
+    elif block[12:16] == b"VP8L":
+        big[21:25] = ((16000 - 1) | (16000 - 1) << 14).to_bytes(4, "little")
+    else:
+        big[24:30] = (16000 - 1).to_bytes(3, "little") * 2
+    calls: list[bytes] = []
+    assert decode_card_photo(bytes(big), lambda raw: calls.append(raw)) is None and calls == []
+    # A decoder that returns an empty frame (0x0) gives None, not an OpenCV error later.
+    assert decode_card_photo(b"WLT...", lambda raw: np.zeros((0, 0, 3), np.uint8)) is None
+    assert decode_card_photo(b"WLT...", lambda raw: None) is None
