@@ -36,9 +36,9 @@ from devices.base import DeviceError, DeviceStatus, RequiredAction
 from devices.interfaces import ReceiptDoc, ReceiptLine
 from kiosk import logsetup
 from kiosk.maintenance.access import ROLE_FUNCTIONS, Function, PinOutcome, StaffAccess
-from kiosk.maintenance.staff_card import Role, StaffCardResult
+from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult
 from kiosk.review.sync import last_verified_at
-from kiosk.session.machine import EndReason, Step, TransitionError
+from kiosk.session.machine import TRANSITIONS, EndReason, Step, TransitionError
 from offline_cache.store import OutboxState, StorageError
 
 if TYPE_CHECKING:
@@ -291,7 +291,13 @@ class MaintenanceService:
 
     def card_verified(self, result: StaffCardResult, reader: str) -> PinOutcome:
         """The staff card verified (first factor): ask for the PIN ("pin_required"), or refuse
-        (locked out, no PIN provisioned), or enter when the card alone suffices (demo only)."""
+        (locked out, no PIN provisioned, a citizen being served: no PIN pad over a citizen's
+        session), or enter when the card alone suffices (demo only)."""
+        step = self.kiosk.machine.step
+        if Step.MAINTENANCE not in TRANSITIONS[step] and result.staff_id is not None:
+            details = {"reason": "session_in_progress", "step": step.value}
+            self._audit_as(result.staff_id, "maintenance_refused", details)
+            return PinOutcome(result.staff_id, None, StaffCardRefusal.SESSION_IN_PROGRESS)
         outcome = self.access.card_verified(result, reader)
         if outcome.ok and outcome.staff_id is not None and outcome.role is not None:
             self.enter(outcome.staff_id, by_card=True, role=outcome.role)

@@ -192,6 +192,7 @@ class StaffCardRefusal(enum.Enum):
     PIN_NOT_PROVISIONED = "pin_not_provisioned"  # the registry has no PIN for this staff id
     WRONG_PIN = "wrong_pin"
     LOCKED_OUT = "locked_out"  # too many refusals: unlocking is suspended for a while
+    SESSION_IN_PROGRESS = "session_in_progress"  # a citizen is being served
 
 
 _MESSAGES: dict[StaffCardRefusal, tuple[str, str]] = {
@@ -205,6 +206,10 @@ _MESSAGES: dict[StaffCardRefusal, tuple[str, str]] = {
         "No PIN is set for this staff card; contact the administrator",
     ),
     StaffCardRefusal.WRONG_PIN: ("密码错误", "Wrong PIN"),
+    StaffCardRefusal.SESSION_IN_PROGRESS: (
+        "正在为群众办理业务，请稍后再试",
+        "A citizen is being served; try later",
+    ),
     StaffCardRefusal.LOCKED_OUT: (
         "尝试次数过多，维护功能已暂时锁定",
         "Too many attempts: maintenance is locked for a while",

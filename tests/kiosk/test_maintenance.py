@@ -373,12 +373,18 @@ def test_card_and_pin_enter_with_the_role_and_the_role_limits_functions(
 ) -> None:
     from kiosk.maintenance.access import Function
     from kiosk.maintenance.service import MaintenanceForbidden
-    from kiosk.maintenance.staff_card import Role, StaffCardResult, StaffEntry, hash_pin
+    from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult, StaffEntry, hash_pin
 
     m = maint(terminal)
     seen: list[tuple[str, object]] = []
     m.subscribe(lambda kind, payload: seen.append((kind, payload)))
     auditor = StaffEntry(secrets.token_bytes(32), hash_pin("135790"), Role.AUDITOR)
+    terminal.service.start()  # a citizen is being served: no PIN pad over the session
+    try:
+        busy = m.card_verified(StaffCardResult("A-0001", entry=auditor), "reader")
+        assert busy.refusal is StaffCardRefusal.SESSION_IN_PROGRESS and m.access.pending is None
+    finally:
+        terminal.service.cancel()
     waiting = m.card_verified(StaffCardResult("A-0001", entry=auditor), "reader")
     assert not waiting.ok and terminal.service.step is Step.ATTRACT
     assert seen[-1][0] == "pin_required"
