@@ -28,6 +28,7 @@ from devices.barcode.qr import zbar_text
 from devices.barcode.scanner import SerialBarcodeReader
 from devices.base import DeviceError, DeviceStatus
 from devices.idcard import codec
+from devices.idcard.photo import SimulatorPhotoDecoder
 from devices.idcard.sim_cards import sim_card
 from devices.idcard.textblock import parse_any_text_block
 from devices.interfaces import ReceiptDoc, ReceiptLine
@@ -35,7 +36,7 @@ from devices.printer.escpos_printer import EscPosReceiptPrinter
 from kiosk.cases.platform_client import PlatformError
 from kiosk.config import ConfigError, load_config
 from kiosk.identity.qr import QrIdentityVerifier, QrVerification
-from kiosk.images import ImageRejected, decode_image
+from kiosk.images import ImageRejected, decode_card_photo, decode_image
 from kiosk.review.items import PackageRejected, load_package
 from kiosk.review.warnings import WarningListRejected, load_warning_list
 
@@ -332,7 +333,7 @@ TOML_MUTATIONS = st.one_of(
 def _image_seeds() -> list[bytes]:
     img = np.zeros((24, 32, 3), np.uint8)
     img[4:20, 6:26] = (30, 160, 220)
-    out = []
+    out = [sim_card("senior").photo_block()]
     for ext in (".jpg", ".png", ".webp", ".bmp"):
         ok, buf = cv2.imencode(ext, img)
         assert ok
@@ -340,7 +341,12 @@ def _image_seeds() -> list[bytes]:
     return out
 
 
+_CARD_PHOTO = SimulatorPhotoDecoder()
+
+
 def run_image(data: bytes) -> None:
+    """The bounded decoder (reference photos), and a card's photo block through the device decoder."""
+    decode_card_photo(data, _CARD_PHOTO.decode)
     decode_image(data, max_pixels=4_000_000)
 
 
