@@ -328,7 +328,8 @@ def build_terminal(
         face_prompter=build_face_prompter(config),
     )
     service.load_cached()
-    # Staff card + PIN; the demo's in-process staff card has no PIN yet (the PIN pad is not on screen).
+    # Staff card + PIN (docs/security.md); only the demo's in-process staff card, whose registry entry
+    # has no PIN, unlocks with the card alone.
     maintenance = MaintenanceService(
         service,
         log_dir=config.data_path() / "logs",
