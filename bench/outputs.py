@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     result["certificate_ms"], result["certificate_max_ms"] = _time(certificate, args.n)
 
     with tempfile.TemporaryDirectory() as tmp:
-        ledger = Ledger(Path(tmp))
+        ledger = Ledger(Path(tmp), key=bytes(range(32)))
 
         def ledger_write(i: int) -> None:
             case_id = f"DZ-20261123-{i + 2:04d}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import os
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -32,6 +31,7 @@ from devices.printer.kind import ReceiptPrinterConfig
 from devices.registry import KINDS, SIMULATOR, DeviceKind, SectionConfig
 from devices.smartcard.kind import StaffCardConfig
 from kiosk.i18n import languages
+from kiosk.limits import CONFIG_LIMITS, parse_toml
 
 __all__ = [
     "REPO_ROOT",
@@ -259,8 +259,8 @@ def load_config(path: Path | None = None) -> TerminalConfig:
     if not path.exists():
         return TerminalConfig()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raw = parse_toml(path.read_text(encoding="utf-8"), CONFIG_LIMITS, "config")
+    except (OSError, ValueError) as err:  # UnicodeDecodeError, TOMLDecodeError, LimitExceeded
         raise ConfigError(f"cannot read config {path}: {err}") from err
     try:
         return TerminalConfig.model_validate(raw)

@@ -200,6 +200,9 @@ def build_terminal(
     )
     drainer = OutboxDrainer(store, client, cipher=keyring.cipher)
     review = ReviewEngine()
+    ledger = Ledger(
+        workdir / "ledger", key=derive_key(machine_secret, "ledger", terminal_id=config.terminal_id)
+    )
     tuf_dir = workdir / "tuf"
     rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
     service = KioskService(
@@ -212,14 +215,21 @@ def build_terminal(
         review=review,
         drainer=drainer,
         rulesync=rulesync,
-        ledger=Ledger(workdir / "ledger"),
+        ledger=ledger,
         elicences=elicences,
         qr=QrIdentityVerifier(client),
         liveness=build_liveness(config, bench),
         face_prompter=build_face_prompter(config),
     )
     service.load_cached()
-    maintenance = MaintenanceService(service, log_dir=config.data_path() / "logs", data_dir=workdir)
+    # Staff card + PIN (docs/security.md); only the demo's in-process staff card, whose registry entry
+    # has no PIN, unlocks with the card alone.
+    maintenance = MaintenanceService(
+        service,
+        log_dir=config.data_path() / "logs",
+        data_dir=workdir,
+        allow_card_only=config.profile is Profile.DEMO,
+    )
     service.maintenance = maintenance
     try:
         client.enrol()
@@ -241,7 +251,7 @@ def build_terminal(
     if watcher is not None:
         watcher.start()
     # Personal data wiped after the retention period, at start and then on a schedule.
-    retention = RetentionWiper(store, config.retention.personal_data_days)
+    retention = RetentionWiper(store, config.retention.personal_data_days, ledger=ledger)
     retention.start(config.retention.check_interval_s)
     return Terminal(
         config,

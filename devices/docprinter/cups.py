@@ -5,6 +5,14 @@ no C extension to build, and the same commands staff use.  The PDF goes to
 ``lp`` on stdin (never a temp file with a holder's name in it).  A queue that
 is disabled (``cupsdisable``: the printer was stopped, e.g. after a jam) or
 rejecting jobs (``cupsreject``) raises :class:`QueueStopped`, which staff clear.
+
+CUPS keeps a printed job's document file (``d<job>-001`` under its RequestRoot, the PDF with the
+holder's name and full ID number) for ``PreserveJobFiles`` (default one day) and its history
+longer.  :meth:`CupsDocumentPrinter.sweep` purges the queue's finished jobs (``cancel -a -x``,
+i.e. IPP Cancel-Jobs with purge-jobs) whenever no job of the queue is still pending: when the
+printer is built (start-up), before every new job and once a job is seen completed.  The queue
+is the terminal's own; the production cupsd.conf should also say ``PreserveJobFiles No``
+(docs/security.md).
 """
 
 from __future__ import annotations
@@ -37,12 +45,48 @@ class CupsDocumentPrinter:
 
     kind = KIND
 
-    def __init__(self, queue: str, server: str | None = None, timeout: float = 15.0) -> None:
+    def __init__(
+        self, queue: str, server: str | None = None, timeout: float = 15.0, *, sweep_at_start: bool = True
+    ) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", queue):
             raise ValueError(f"bad CUPS queue name {queue!r}")
         self.queue = queue
         self.server = server
         self.timeout = timeout
+        self._purged: set[str] = set()  # completed jobs whose files and history were purged
+        if sweep_at_start:
+            try:
+                self.sweep()
+            except DeviceError as err:
+                logger.info("CUPS sweep at start not possible: %s", err)
+
+    def _job_ids(self, *which: str) -> list[str]:
+        done = self._run(["lpstat", *which, "-o", self.queue])
+        if done.returncode != 0:
+            err = done.stderr.decode("utf-8", "replace").strip()
+            raise DeviceNotFound(f"CUPS queue {self.queue} not available: {err}", device=KIND)
+        return [
+            line.split(" ", 1)[0]
+            for line in done.stdout.decode("utf-8", "replace").splitlines()
+            if line.strip()
+        ]
+
+    def sweep(self) -> list[str]:
+        """Purge the document files and history of the queue's finished jobs (while none is pending);
+        returns the purged job ids.  Raises DeviceError when CUPS cannot be asked."""
+        if self._job_ids():  # a job still printing: its file is needed, purge next time
+            return []
+        finished = self._job_ids("-W", "completed")
+        if not finished:
+            return []
+        done = self._run(["cancel", "-a", "-x", self.queue])
+        if done.returncode != 0:
+            err = done.stderr.decode("utf-8", "replace").strip()
+            logger.warning("purging finished CUPS jobs failed: %s", err)
+            return []
+        self._purged.update(finished)
+        logger.info("purged %d finished job(s) from CUPS queue %s", len(finished), self.queue)
+        return finished
 
     def _run(self, args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
         cmd = [args[0]] + (["-h", self.server] if self.server else []) + args[1:]
@@ -90,6 +134,7 @@ class CupsDocumentPrinter:
         if not pdf.startswith(b"%PDF-"):
             raise ValueError("not a PDF document")
         self._require_ready()
+        self.sweep()
         safe_title = re.sub(r"[^A-Za-z0-9_.-]", "_", title)[:64] or "document"
         done = self._run(
             ["lp", "-d", self.queue, "-t", safe_title, "-o", "document-format=application/pdf", "-"], pdf
@@ -106,11 +151,20 @@ class CupsDocumentPrinter:
         return job_id
 
     def job_completed(self, job_id: str) -> bool:
-        """True once CUPS lists ``job_id`` among completed jobs."""
+        """True once CUPS lists ``job_id`` among completed jobs (or it was purged as one); a
+        completed job is then purged with the other finished ones."""
+        if job_id in self._purged:
+            return True
         done = self._run(["lpstat", "-W", "completed", "-o", self.queue])
-        return any(
+        completed = any(
             line.split(" ", 1)[0] == job_id for line in done.stdout.decode("utf-8", "replace").splitlines()
         )
+        if completed:
+            try:
+                self.sweep()
+            except DeviceError as err:
+                logger.info("CUPS sweep after job %s not possible: %s", job_id, err)
+        return completed
 
     def close(self) -> None:
         """Nothing held open between jobs."""

@@ -81,9 +81,23 @@ def sm4_gcm_available() -> bool:
 # --------------------------------------------------------------------------- keys
 
 
-def load_or_create_machine_secret(path: Path | str) -> bytes:
-    """The terminal's machine secret: read it, or create it (0600, atomically) at first start."""
+def ensure_private_dir(path: Path | str) -> Path:
+    """Create the directory ``path`` with mode 0700, or tighten it to 0700 when it exists with
+    group/other access (the secrets directory of an older install was 0755)."""
     path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        os.chmod(path, 0o700)
+        log.warning("%s was accessible by other users (mode %o); now 0700", path, mode & 0o777)
+    return path
+
+
+def load_or_create_machine_secret(path: Path | str) -> bytes:
+    """The terminal's machine secret: read it, or create it (0600, atomically) at first start.
+    The directory holding it (the secrets directory) is made 0700."""
+    path = Path(path)
+    ensure_private_dir(path.parent)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -99,11 +113,17 @@ def load_or_create_machine_secret(path: Path | str) -> bytes:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file, fsync, rename), readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``path`` atomically (temp file, fsync, rename), readable by the owner only.
+
+    A missing parent directory is created 0700; an existing one is left as it is (callers that own
+    the directory, such as the secrets directory, use :func:`ensure_private_dir`)."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # a leftover (perhaps with wider permissions) of an interrupted write
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
+        os.fchmod(fd, 0o600)  # whatever the umask
         os.write(fd, data)
         os.fsync(fd)
     finally:
@@ -114,6 +134,7 @@ def write_private(path: Path, data: bytes) -> None:
 def load_or_create_terminal_key(path: Path | str) -> Ed25519PrivateKey:
     """The terminal's Ed25519 signing key (PKCS#8 PEM, 0600), created at first enrolment."""
     path = Path(path)
+    ensure_private_dir(path.parent)
     try:
         pem = path.read_bytes()
     except FileNotFoundError:

@@ -8,9 +8,10 @@ as a late certificate, is dropped in the first round after it went).  The residu
 the case id, the terminal, the item and its package version, when it was submitted, the decision
 (outcome, reason codes, rule package, the hash of the decision inputs), the attachment ids with
 their SHA-256 (fixity), and when it was wiped.  What §8.5 requires the hall to keep (the applicant in
-brief, when the permit was decided and published) is in the ledger/archive (kiosk/outputs/records.py:
-masked name, hashed ID number, fixity-hashed and chained), which retention never touches, nor the
-outbox state with the platform's acknowledgement, the publicity jobs (the published form) or the
+brief, when the permit was decided and published) is in the ledger/archive (kiosk/outputs/records.py,
+fixity-hashed and chained); given the ledger, the wiper also deletes its sealed personal side files
+(masked name, keyed hash of the ID number) after the same period, and leaves the chain intact.  It
+never touches the outbox state with the platform's acknowledgement, the publicity jobs (the published form) or the
 audit trail.  Cases not yet acknowledged are never wiped.
 
 It runs once at start-up and then every ``retention.check_interval_s`` in a background thread.
@@ -23,9 +24,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offline_cache.store import StorageError, Store
+
+if TYPE_CHECKING:
+    from kiosk.outputs.records import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +67,18 @@ def residue(case_id: str, payload: bytes) -> bytes:
 class RetentionWiper:
     """Wipes personal data of acknowledged cases older than the retention period."""
 
-    def __init__(self, store: Store, retention_days: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        retention_days: float,
+        clock: Callable[[], float] = time.time,
+        *,
+        ledger: Ledger | None = None,
+    ) -> None:
         if retention_days <= 0:
             raise ValueError("retention_days must be positive")
         self.store = store
+        self.ledger = ledger
         self.retention_s = retention_days * DAY_S
         self.clock = clock
         self._stop = threading.Event()
@@ -75,6 +87,11 @@ class RetentionWiper:
     def run_once(self) -> list[str]:
         """Wipe what is due now; returns the wiped case ids (a storage failure is logged, retried later)."""
         now = self.clock()
+        if self.ledger is not None:
+            try:
+                self.ledger.wipe_personal(now - self.retention_s)
+            except OSError as err:
+                log.error("retention: ledger wipe failed, will retry: %s", err)
         try:
             wiped = self.store.wipe_acknowledged(now - self.retention_s, now, residue)
         except StorageError as err:

@@ -1,9 +1,11 @@
 """Maintenance mode for hall staff (no Qt): diagnostics, consumables, sync, outbox, logs.
 
-Staff unlock it with their staff card (:mod:`kiosk.maintenance.staff_watcher` sees the card and
-calls :meth:`MaintenanceService.enter`); it is entered only from the attract screen
-or out of service, never in the middle of a citizen's session, and left to the
-attract screen when staff press "leave", pull the card, or leave it idle.
+Staff unlock it with their staff card and PIN (:mod:`kiosk.maintenance.staff_watcher` sees the
+card and calls :meth:`MaintenanceService.card_verified`; the screen's PIN pad calls
+:meth:`MaintenanceService.submit_pin`; lockout and alarm in :mod:`kiosk.maintenance.access`); the
+staff member's role decides which functions are open (:data:`kiosk.maintenance.access.ROLE_FUNCTIONS`).
+It is entered only from the attract screen or out of service, never in the middle of a citizen's
+session, and left to the attract screen when staff press "leave", pull the card, or leave it idle.
 
 What staff see is counts, case ids, states, versions and error texts: never a
 citizen's name, ID number, address or phone.  Case payloads are not read here;
@@ -33,12 +35,13 @@ from typing import TYPE_CHECKING, Any
 from devices.base import DeviceError, DeviceStatus, RequiredAction
 from devices.interfaces import ReceiptDoc, ReceiptLine
 from kiosk import logsetup
+from kiosk.maintenance.access import ROLE_FUNCTIONS, Function, PinOutcome, StaffAccess
+from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult
 from kiosk.review.sync import last_verified_at
-from kiosk.session.machine import EndReason, Step, TransitionError
+from kiosk.session.machine import TRANSITIONS, EndReason, Step, TransitionError
 from offline_cache.store import OutboxState, StorageError
 
 if TYPE_CHECKING:
-    from kiosk.maintenance.staff_card import StaffCardResult
     from kiosk.session.services import KioskService
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,10 @@ _MEDIA_DEVICES = frozenset({"receipt_printer", "document_printer"})
 
 class MaintenanceLocked(Exception):
     """A maintenance action was asked for outside maintenance mode (a bug in the caller)."""
+
+
+class MaintenanceForbidden(MaintenanceLocked):
+    """The staff member's role does not allow this function (audited)."""
 
 
 class LeaveReason(enum.Enum):
@@ -223,13 +230,17 @@ class MaintenanceService:
         log_dir: Path,
         data_dir: Path,
         clock: Callable[[], float] = time.time,
+        access: StaffAccess | None = None,
+        allow_card_only: bool = False,
     ) -> None:
         self.kiosk = kiosk
         self.log_dir = log_dir
         self.data_dir = data_dir
         self._clock = clock
+        self.access = access or StaffAccess(kiosk.store, clock=clock, allow_card_only=allow_card_only)
         self._lock = threading.RLock()
         self._staff_id: str | None = None
+        self._role: Role | None = None
         self._by_card = False
         self._listeners: list[Callable[[str, Any], None]] = []
         self.staff_reader_status: Callable[[], DeviceStatus] | None = None  # set by the watcher
@@ -237,7 +248,8 @@ class MaintenanceService:
 
     # ------------------------------------------------------------------ events
     def subscribe(self, sink: Callable[[str, Any], None]) -> None:
-        """``sink(kind, payload)``: "entered" (staff id), "left" (LeaveReason), "refused" (StaffCardResult)."""
+        """``sink(kind, payload)``: "entered" (staff id), "left" (LeaveReason), "refused"
+        (StaffCardResult), "pin_required" (PinOutcome: the PIN pad is to be shown)."""
         self._listeners.append(sink)
 
     def _emit(self, kind: str, payload: Any) -> None:
@@ -251,7 +263,7 @@ class MaintenanceService:
         # The session left maintenance without leave() (e.g. a reset elsewhere): forget the staff.
         if old is Step.MAINTENANCE and new is not Step.MAINTENANCE:
             with self._lock:
-                staff, self._staff_id = self._staff_id, None
+                staff, self._staff_id, self._role = self._staff_id, None, None
             if staff is not None:
                 self._audit_as(staff, "maintenance_left", {"reason": "reset"})
                 self._emit("left", None)
@@ -269,33 +281,84 @@ class MaintenanceService:
     def entered_by_card(self) -> bool:
         return self._by_card
 
-    def enter(self, staff_id: str, *, by_card: bool = True) -> bool:
-        """Enter maintenance mode for verified ``staff_id``.  False (audited) mid-session."""
+    @property
+    def role(self) -> Role | None:
+        return self._role
+
+    def allowed(self) -> frozenset[Function]:
+        """The functions the staff member in maintenance mode may use (the screen shows these)."""
+        return ROLE_FUNCTIONS[self._role] if self._role is not None else frozenset()
+
+    def card_verified(self, result: StaffCardResult, reader: str) -> PinOutcome:
+        """The staff card verified (first factor): ask for the PIN ("pin_required"), or refuse
+        (locked out, no PIN provisioned, a citizen being served: no PIN pad over a citizen's
+        session), or enter when the card alone suffices (demo only)."""
+        step = self.kiosk.machine.step
+        if Step.MAINTENANCE not in TRANSITIONS[step] and result.staff_id is not None:
+            details = {"reason": "session_in_progress", "step": step.value}
+            self._audit_as(result.staff_id, "maintenance_refused", details)
+            return PinOutcome(result.staff_id, None, StaffCardRefusal.SESSION_IN_PROGRESS)
+        outcome = self.access.card_verified(result, reader)
+        if outcome.ok and outcome.staff_id is not None and outcome.role is not None:
+            self.enter(outcome.staff_id, by_card=True, role=outcome.role)
+        elif outcome.refusal is not None:
+            self._refuse(StaffCardResult(result.staff_id, outcome.refusal), reader, outcome)
+        else:
+            self.kiosk.store.audit("maintenance_pin_required", {"staff": result.staff_id, "reader": reader})
+            self._emit("pin_required", outcome)
+        return outcome
+
+    def submit_pin(self, pin: str) -> PinOutcome:
+        """The PIN for the card waiting for it (second factor); enters maintenance mode when right.
+        A wrong PIN is audited; the fifth in a row locks the staff id and raises the alarm."""
+        pending = self.access.pending
+        outcome = self.access.submit_pin(pin)
+        if outcome.ok and outcome.staff_id is not None and outcome.role is not None:
+            self.enter(outcome.staff_id, by_card=True, role=outcome.role)
+        elif outcome.refusal is not None:
+            reader = pending.reader if pending is not None else ""
+            self._refuse(StaffCardResult(outcome.staff_id, outcome.refusal), reader, outcome)
+        return outcome
+
+    def cancel_pin(self) -> bool:
+        """Forget a card waiting for its PIN (card removed, or cancel on the PIN pad)."""
+        return self.access.cancel()
+
+    def enter(self, staff_id: str, *, by_card: bool = True, role: Role = Role.TECHNICIAN) -> bool:
+        """Enter maintenance mode for verified ``staff_id`` (both factors checked by the caller:
+        :meth:`card_verified` / :meth:`submit_pin`).  False (audited) mid-session."""
         with self._lock:
             if self._staff_id is not None:
                 return self._staff_id == staff_id
             previous = self.kiosk.machine.step
             # Staff is set before the step changes: the screen may ask for diagnostics at once.
-            self._staff_id, self._by_card = staff_id, by_card
+            self._staff_id, self._by_card, self._role = staff_id, by_card, role
             try:
                 self.kiosk.machine.go(Step.MAINTENANCE)
             except TransitionError:
-                self._staff_id, self._by_card = None, False
+                self._staff_id, self._by_card, self._role = None, False, None
                 self._audit_as(
                     staff_id, "maintenance_refused", {"reason": "session_in_progress", "step": previous.value}
                 )
                 log.info("maintenance refused for %s: a citizen session is on (%s)", staff_id, previous.value)
                 return False
-        self._audit_as(staff_id, "maintenance_entered", {"from": previous.value, "by_card": by_card})
+        self._audit_as(
+            staff_id, "maintenance_entered", {"from": previous.value, "by_card": by_card, "role": role.value}
+        )
         self._emit("entered", staff_id)
         return True
 
     def refused(self, result: StaffCardResult, reader: str) -> None:
-        """A card on the staff reader did not unlock maintenance mode: audit it."""
+        """A card on the staff reader did not unlock maintenance mode: audit it (forged and unknown
+        cards count towards the lockout)."""
+        self._refuse(result, reader, self.access.card_refused(result, reader))
+
+    def _refuse(self, result: StaffCardResult, reader: str, outcome: PinOutcome) -> None:
         reason = result.refusal.value if result.refusal is not None else "unknown"
-        self.kiosk.store.audit(
-            "maintenance_refused", {"staff": result.staff_id, "reason": reason, "reader": reader}
-        )
+        details: dict[str, Any] = {"staff": result.staff_id, "reason": reason, "reader": reader}
+        if outcome.attempts_left is not None:
+            details["attempts_left"] = outcome.attempts_left
+        self.kiosk.store.audit("maintenance_refused", details)
         self._emit("refused", result)
 
     def leave(self, reason: LeaveReason = LeaveReason.STAFF) -> bool:
@@ -304,8 +367,7 @@ class MaintenanceService:
             staff = self._staff_id
             if staff is None:
                 return False
-            self._staff_id = None
-            self._by_card = False
+            self._staff_id, self._by_card, self._role = None, False, None
         self._audit_as(staff, "maintenance_left", {"reason": reason.value})
         if self.kiosk.machine.step is Step.MAINTENANCE:
             self.kiosk.machine.reset(EndReason.MAINTENANCE_LEFT)
@@ -318,11 +380,14 @@ class MaintenanceService:
             return self.leave(LeaveReason.IDLE_TIMEOUT)
         return False
 
-    def _staff(self) -> str:
-        staff = self._staff_id
-        if staff is None:
+    def _staff(self, function: Function) -> str:
+        staff, role = self._staff_id, self._role
+        if staff is None or role is None:
             raise MaintenanceLocked("not in maintenance mode")
         self.kiosk.machine.touch()
+        if function not in ROLE_FUNCTIONS[role]:
+            self._audit_as(staff, "maintenance_forbidden", {"role": role.value, "function": function.value})
+            raise MaintenanceForbidden(f"role {role.value} may not use {function.value}")
         return staff
 
     def _audit_as(self, staff: str, event: str, details: Mapping[str, Any]) -> None:
@@ -332,14 +397,14 @@ class MaintenanceService:
             log.exception("audit of %s failed", event)
             raise
 
-    def _audit(self, event: str, details: Mapping[str, Any] | None = None) -> str:
-        staff = self._staff()
+    def _audit(self, function: Function, event: str, details: Mapping[str, Any] | None = None) -> str:
+        staff = self._staff(function)
         self._audit_as(staff, event, details or {})
         return staff
 
     # ------------------------------------------------------------------ diagnostics
     def diagnostics(self) -> Diagnostics:
-        self._audit("maintenance_diagnostics")
+        self._audit(Function.DIAGNOSTICS, "maintenance_diagnostics")
         try:
             # The ID card reader reports what it last saw; opening it asks the SAM module now
             # (as try_leave_out_of_service does).  No citizen is being served in maintenance.
@@ -408,7 +473,7 @@ class MaintenanceService:
 
     # ------------------------------------------------------------------ consumables
     def consumables(self) -> Consumables:
-        self._audit("maintenance_consumables")
+        self._audit(Function.CONSUMABLES, "maintenance_consumables")
         printer = self.kiosk.devices.receipt_printer
         r_status = printer.status()
         d_status = self.kiosk.devices.document_printer.status()
@@ -423,7 +488,7 @@ class MaintenanceService:
 
     def test_print(self) -> TestPrintResult:
         """Print a test receipt (no personal data on it) and report the printer's state after."""
-        staff = self._audit("maintenance_test_print")
+        staff = self._audit(Function.TEST_PRINT, "maintenance_test_print")
         now = dt.datetime.fromtimestamp(self._clock()).astimezone()
         doc = ReceiptDoc(
             (
@@ -455,7 +520,7 @@ class MaintenanceService:
     # ------------------------------------------------------------------ sync
     def sync_now(self) -> dict[str, str]:
         """Rule packages and warning lists now (KioskService.sync) and a push of the outbox."""
-        staff = self._audit("maintenance_sync")
+        staff = self._audit(Function.SYNC, "maintenance_sync")
         try:
             result = self.kiosk.sync()
         except Exception as err:  # the sync reports failures itself; anything else is shown, not raised
@@ -467,7 +532,7 @@ class MaintenanceService:
 
     # ------------------------------------------------------------------ outbox
     def outbox(self) -> OutboxView:
-        self._audit("maintenance_outbox")
+        self._audit(Function.OUTBOX, "maintenance_outbox")
         return self._outbox_view()
 
     def _outbox_view(self) -> OutboxView:
@@ -494,7 +559,7 @@ class MaintenanceService:
     def requeue(self, case_id: str) -> bool:
         """Put one dead letter (a case, or another job by its id) back in the queue.  False when
         it is not (or no longer) dead."""
-        staff = self._staff()
+        staff = self._staff(Function.REQUEUE)
         store = self.kiosk.store
         if any(d.case_id == case_id for d in store.dead_letters(limit=100_000)):
             store.requeue(case_id, self._clock())
@@ -508,7 +573,7 @@ class MaintenanceService:
         return True
 
     def requeue_all(self) -> int:
-        staff = self._staff()
+        staff = self._staff(Function.REQUEUE)
         store = self.kiosk.store
         cases = [d.case_id for d in store.dead_letters(limit=100_000)]
         jobs = [j.job_id for j in self._dead_jobs()]
@@ -526,7 +591,7 @@ class MaintenanceService:
     def logs(self, lines: int | None = None) -> LogTail:
         """The last lines of the app log and the wire log, as written (already redacted)."""
         n = lines or self.kiosk.config.maintenance.log_lines
-        self._audit("maintenance_logs", {"lines": n})
+        self._audit(Function.LOGS, "maintenance_logs", {"lines": n})
         return LogTail(
             tuple(tail_lines(self.log_dir / "kiosk.log", n)),
             tuple(tail_lines(self.log_dir / "wire.log", n)),

@@ -6,16 +6,25 @@ staff registry holds for the staff id the card claims and compares in constant t
 A copied staff id without the key therefore does not unlock anything, and a
 recorded answer does not replay (new challenge each time).
 
-Key handling: the registry is a JSON file on the terminal,
-``{"version": 1, "staff": {"<staff id>": {"key": "<64 hex digits>"}}}``, owned by
-the kiosk user with mode 0600 (loading refuses a file readable by group/others).
-It is provisioned with the cards, never comes from the platform and never enters
-the repository; keys are never logged.  Revoking a card = removing its entry.
+Key handling: the registry is a JSON file on the terminal, owned by the kiosk user with mode
+0600 (loading refuses a file readable by group/others)::
+
+    {"version": 2, "staff": {"<staff id>": {"key": "<64 hex digits>",
+                                            "pin": "scrypt$16384$8$1$<salt hex>$<hash hex>",
+                                            "role": "operator" | "technician" | "auditor"}}}
+
+It is provisioned with the cards (``python -m terminal.staff_provision``), never comes from the
+platform and never enters the repository; keys and PINs are never logged.  Revoking a card =
+removing its entry.  The card is one factor; the PIN (scrypt-hashed, per staff id) is the second
+(seed 001 §9.3.3): :mod:`kiosk.maintenance.access` asks for it, counts refusals and locks out.
+A version 1 file (card keys only) still loads, but its entries have no PIN and therefore unlock
+nothing outside the demo profile.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import hmac
 import json
 import logging
@@ -42,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 CHALLENGE_BYTES = 16
 KEY_MIN_BYTES = 16
+#: PINs: 6 to 12 digits, hashed with scrypt (~16 MiB, tens of ms: slow for a stolen registry).
+PIN_MIN_DIGITS = 6
+PIN_MAX_DIGITS = 12
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 1 << 14, 8, 1
 #: Status words meaning "this is not a staff card".
 _NOT_STAFF_SW = frozenset({0x6A82, 0x6D00, 0x6E00, 0x6A81})
 
@@ -50,20 +63,88 @@ class StaffRegistryError(Exception):
     """The staff registry file is missing, malformed or too widely readable."""
 
 
+class Role(enum.Enum):
+    """What a staff member may do in maintenance mode (kiosk.maintenance.access.ROLE_FUNCTIONS)."""
+
+    OPERATOR = "operator"  # hall staff: consumables, test print, sync, outbox and requeue
+    TECHNICIAN = "technician"  # everything, logs included
+    AUDITOR = "auditor"  # read only: diagnostics, outbox, logs
+
+
+def pin_ok(pin: str) -> bool:
+    return pin.isascii() and pin.isdigit() and PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    """``scrypt$N$r$p$<salt hex>$<hash hex>`` of a PIN of 6 to 12 digits."""
+    if not pin_ok(pin):
+        raise StaffRegistryError(f"a PIN is {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits")
+    salt = secrets.token_bytes(16) if salt is None else salt
+    digest = hashlib.scrypt(pin.encode("ascii"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def _parse_pin_hash(value: str) -> tuple[int, int, int, bytes, bytes]:
+    parts = value.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        raise StaffRegistryError("PIN hash is not scrypt$N$r$p$salt$hash")
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt, digest = bytes.fromhex(parts[4]), bytes.fromhex(parts[5])
+    except ValueError as err:
+        raise StaffRegistryError("PIN hash has a malformed field") from err
+    # Bounded cost: a registry cannot make one check take gigabytes or minutes.
+    if not (1 << 10 <= n <= 1 << 17 and n & (n - 1) == 0 and 1 <= r <= 16 and 1 <= p <= 4):
+        raise StaffRegistryError("PIN hash parameters out of range")
+    if len(salt) < 8 or len(digest) != 32:
+        raise StaffRegistryError("PIN hash salt or digest has the wrong length")
+    return n, r, p, salt, digest
+
+
+def verify_pin(pin: str, pin_hash: str) -> bool:
+    """Constant-time check of ``pin`` against a hash from :func:`hash_pin`."""
+    n, r, p, salt, digest = _parse_pin_hash(pin_hash)
+    if not pin_ok(pin):
+        return False
+    candidate = hashlib.scrypt(
+        pin.encode("ascii"), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=256 * r * n * p
+    )
+    return hmac.compare_digest(candidate, digest)
+
+
 @dataclass(frozen=True)
+class StaffEntry:
+    key: bytes = field(repr=False)
+    pin_hash: str | None = field(default=None, repr=False)  # None: not provisioned, unlocks nothing
+    role: Role = Role.TECHNICIAN
+
+
 class StaffRegistry:
-    keys: Mapping[str, bytes] = field(repr=False)
+    """Staff id → :class:`StaffEntry` (a bare key is an entry without PIN, the version 1 form)."""
+
+    def __init__(self, entries: Mapping[str, StaffEntry | bytes]) -> None:
+        self.entries: dict[str, StaffEntry] = {
+            str(k): v if isinstance(v, StaffEntry) else StaffEntry(bytes(v)) for k, v in entries.items()
+        }
+
+    def __repr__(self) -> str:
+        return f"StaffRegistry({len(self.entries)} staff)"
 
     def key_for(self, staff_id: str) -> bytes | None:
-        return self.keys.get(staff_id)
+        entry = self.entries.get(staff_id)
+        return None if entry is None else entry.key
+
+    def entry(self, staff_id: str) -> StaffEntry | None:
+        return self.entries.get(staff_id)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> StaffRegistry:
-        if data.get("version") != 1 or not isinstance(data.get("staff"), dict):
-            raise StaffRegistryError('staff registry must be {"version": 1, "staff": {...}}')
+        version = data.get("version")
+        if version not in (1, 2) or not isinstance(data.get("staff"), dict):
+            raise StaffRegistryError('staff registry must be {"version": 2, "staff": {...}}')
         staff = data["staff"]
         assert isinstance(staff, dict)
-        keys: dict[str, bytes] = {}
+        entries: dict[str, StaffEntry] = {}
         for staff_id, entry in staff.items():
             if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
                 raise StaffRegistryError(f"staff {staff_id!r}: entry needs a hex 'key'")
@@ -73,8 +154,19 @@ class StaffRegistry:
                 raise StaffRegistryError(f"staff {staff_id!r}: key is not hex") from err
             if len(key) < KEY_MIN_BYTES:
                 raise StaffRegistryError(f"staff {staff_id!r}: key shorter than {KEY_MIN_BYTES} bytes")
-            keys[str(staff_id)] = key
-        return cls(keys)
+            pin_hash = entry.get("pin")
+            if version == 2 or pin_hash is not None:
+                if not isinstance(pin_hash, str):
+                    raise StaffRegistryError(f"staff {staff_id!r}: entry needs a PIN hash")
+                _parse_pin_hash(pin_hash)
+            try:
+                role = Role(entry.get("role", Role.TECHNICIAN.value if version == 1 else None))
+            except ValueError as err:
+                raise StaffRegistryError(
+                    f"staff {staff_id!r}: role must be one of {[r.value for r in Role]}"
+                ) from err
+            entries[str(staff_id)] = StaffEntry(key, pin_hash, role)
+        return cls(entries)
 
     @classmethod
     def load(cls, path: Path) -> StaffRegistry:
@@ -83,7 +175,7 @@ class StaffRegistry:
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise StaffRegistryError(f"{path} is readable by group/others (chmod 600 it)")
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, RecursionError) as err:
             raise StaffRegistryError(f"cannot load staff registry {path}: {err}") from err
         if not isinstance(data, dict):
             raise StaffRegistryError("staff registry must be a JSON object")
@@ -98,6 +190,10 @@ class StaffCardRefusal(enum.Enum):
     AUTH_FAILED = "auth_failed"  # challenge-response does not verify: wrong key / cloned id
     CARD_REMOVED = "card_removed"
     CARD_ERROR = "card_error"  # the card answered an unexpected error
+    PIN_NOT_PROVISIONED = "pin_not_provisioned"  # the registry has no PIN for this staff id
+    WRONG_PIN = "wrong_pin"
+    LOCKED_OUT = "locked_out"  # too many refusals: unlocking is suspended for a while
+    SESSION_IN_PROGRESS = "session_in_progress"  # a citizen is being served
 
 
 @dataclass(frozen=True)
@@ -105,6 +201,7 @@ class StaffCardResult:
     staff_id: str | None
     refusal: StaffCardRefusal | None = None
     action: RequiredAction = RequiredAction.NONE
+    entry: StaffEntry | None = field(default=None, repr=False)  # the registry entry of a verified card
 
     @property
     def ok(self) -> bool:
@@ -158,4 +255,4 @@ class StaffCardAuthenticator:
         if len(answer) != MAC_LENGTH or not hmac.compare_digest(answer, card_mac(key, challenge)):
             return _refused(StaffCardRefusal.AUTH_FAILED, RequiredAction.NONE)
         logger.info("staff card verified: %s", staff_id)
-        return StaffCardResult(staff_id)
+        return StaffCardResult(staff_id, entry=self._registry.entry(staff_id))

@@ -2,10 +2,11 @@
 
 It waits for card events on the configured PC/SC reader (pcscd through pyscard in
 production and tests; the demo's in-process reader speaks the same APDUs), checks an
-inserted card with :class:`~kiosk.maintenance.staff_card.StaffCardAuthenticator` and asks
-:class:`~kiosk.maintenance.service.MaintenanceService` to enter maintenance mode.  Removing
-the card leaves maintenance mode; so does the idle timeout (checked on every turn of
-the loop).  A refused card (not a staff card, unknown staff, wrong key) is audited.
+inserted card with :class:`~kiosk.maintenance.staff_card.StaffCardAuthenticator` and hands a
+verified card to :meth:`~kiosk.maintenance.service.MaintenanceService.card_verified`, which
+asks for the PIN (the second factor).  Removing the card leaves maintenance mode (or drops a
+PIN request); so does the idle timeout (checked on every turn of the loop).  A refused card
+(not a staff card, unknown staff, wrong key) is audited and counted towards the lockout.
 The staff registry is read for every card, so a revoked card is refused at once.
 Reader or daemon failures are logged and retried; they never reach the GUI thread.
 """
@@ -120,6 +121,8 @@ class StaffCardWatcher:
         if event.kind is CardEventKind.REMOVED:
             if self.maintenance.active and self.maintenance.entered_by_card:
                 self.maintenance.leave(LeaveReason.CARD_REMOVED)
+            else:
+                self.maintenance.cancel_pin()
             return
         if self.maintenance.active:
             return
@@ -131,6 +134,6 @@ class StaffCardWatcher:
             log.warning("staff card could not be read: %s", err)
             return
         if result.ok and result.staff_id is not None:
-            self.maintenance.enter(result.staff_id, by_card=True)
+            self.maintenance.card_verified(result, event.reader)
         else:
             self.maintenance.refused(result, event.reader)

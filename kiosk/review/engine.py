@@ -34,8 +34,9 @@ import zen
 
 from devices.interfaces import AnyIdCardText
 from kiosk.identity.cards import age_on, card_expired, card_number_ok
+from kiosk.limits import PACKAGE_LIMITS, LimitExceeded, parse_json
 from kiosk.review import checks
-from kiosk.review.items import SYSTEM_REASONS, ItemPackage, Text
+from kiosk.review.items import MAX_JDM_NODES, SYSTEM_REASONS, ItemPackage, Text
 from kiosk.review.warnings import WarningHit
 
 __all__ = [
@@ -169,8 +170,14 @@ def _canonical(obj: Any) -> bytes:
 
 
 def _table_ids(pkg: ItemPackage) -> frozenset[str]:
-    graph = json.loads(pkg.decision_jdm)
-    return frozenset(n["id"] for n in graph["nodes"] if n["type"] == "decisionTableNode")
+    """The decision table node ids; the graph is measured again before zen compiles it (an
+    ItemPackage made without :func:`kiosk.review.items.load_package` is held to the same limits):
+    LimitExceeded, which :meth:`ReviewEngine.review` turns into a manual ``review_error``."""
+    graph = parse_json(pkg.decision_jdm, PACKAGE_LIMITS, f"decision graph of {pkg.id}")
+    nodes = graph.get("nodes") if isinstance(graph, dict) else None
+    if not isinstance(nodes, list) or len(nodes) > MAX_JDM_NODES:
+        raise LimitExceeded(f"decision graph of {pkg.id} has no node list or more than {MAX_JDM_NODES} nodes")
+    return frozenset(n["id"] for n in nodes if n["type"] == "decisionTableNode")
 
 
 def _findings(trace: Mapping[str, Any], tables: frozenset[str]) -> list[dict[str, str]]:
@@ -225,7 +232,8 @@ class ReviewEngine:
         """The compiled graph and its decision table node ids."""
         cached = self._decisions.get(pkg.sha256)
         if cached is None:
-            cached = (self._engine.create_decision(pkg.decision_jdm), _table_ids(pkg))
+            tables = _table_ids(pkg)  # limits first: zen is never handed an oversized graph
+            cached = (self._engine.create_decision(pkg.decision_jdm), tables)
             self._decisions[pkg.sha256] = cached
         return cached
 

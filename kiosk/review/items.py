@@ -6,6 +6,13 @@ platform (a trust boundary), so :func:`load_package` validates everything it can
 package is used: the JSON Schema, the allowed JDM node kinds (no JavaScript), references
 between parts, reason codes, and that zen-engine accepts the graph.  Golden cases are run
 separately by :func:`kiosk.review.engine.run_golden_cases`.
+
+Limits (issue 17: a 50,000-rule package took 4.6 s and 519 MB, 100,000-deep nesting raised
+``RecursionError``): the package is at most 1 MiB, nested at most 32 levels, with at most
+100,000 JSON values (:data:`kiosk.limits.PACKAGE_LIMITS`), at most :data:`MAX_JDM_NODES` graph
+nodes, :data:`MAX_JDM_EDGES` edges, :data:`MAX_RULES` decision-table rules in all and
+:data:`MAX_GOLDEN_CASES` golden cases.  Each is refused with a :class:`PackageRejected` that
+says which limit.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 import jsonschema
 import zen
 
+from kiosk.limits import PACKAGE_LIMITS, parse_json
 from kiosk.review import checks
 
 __all__ = [
@@ -61,6 +69,11 @@ ALLOWED_NODE_TYPES = frozenset(
     {"inputNode", "outputNode", "decisionTableNode", "expressionNode", "switchNode"}
 )
 OUTCOMES = ("approve", "reject", "manual")
+#: Limits on the decision graph (the real packages use 5 nodes and 14 rules at most).
+MAX_JDM_NODES = 200
+MAX_JDM_EDGES = 1_000
+MAX_RULES = 2_000
+MAX_GOLDEN_CASES = 500
 #: The i18n keys :meth:`FormField.check` / :meth:`ItemPackage.validate_form` return.
 FORM_ERRORS = (
     "form.error.required",
@@ -349,9 +362,21 @@ def _check_graph(graph: Mapping[str, Any]) -> None:
     nodes = graph.get("nodes")
     if not isinstance(nodes, list):
         raise PackageRejected("review.decision has no node list")
+    if len(nodes) > MAX_JDM_NODES:
+        raise PackageRejected(f"decision graph has {len(nodes)} nodes (limit {MAX_JDM_NODES})")
+    edges = graph.get("edges")
+    if isinstance(edges, list) and len(edges) > MAX_JDM_EDGES:
+        raise PackageRejected(f"decision graph has {len(edges)} edges (limit {MAX_JDM_EDGES})")
+    rules = 0
+    for node in nodes:
+        content = node.get("content") if isinstance(node, Mapping) else None
+        if isinstance(content, Mapping) and isinstance(content.get("rules"), list):
+            rules += len(content["rules"])
+    if rules > MAX_RULES:
+        raise PackageRejected(f"decision tables have {rules} rules in all (limit {MAX_RULES})")
     for node in nodes:
         kind = node.get("type") if isinstance(node, Mapping) else None
-        if kind not in ALLOWED_NODE_TYPES:
+        if not isinstance(kind, str) or kind not in ALLOWED_NODE_TYPES:
             raise PackageRejected(f"JDM node type {kind!r} is not allowed")
 
 
@@ -379,10 +404,12 @@ def _check_semantics(doc: Mapping[str, Any]) -> None:
             try:
                 outcome = json.loads(rule.get(out_cols["outcome"], ""))
                 reason = json.loads(rule.get(out_cols["reason"], ""))
-            except ValueError as err:
+            except (ValueError, TypeError, AttributeError) as err:
                 raise PackageRejected(
                     f"decision table {node['id']!r}: outputs must be string literals"
                 ) from err
+            if not isinstance(outcome, str) or not isinstance(reason, str):
+                raise PackageRejected(f"decision table {node['id']!r}: outputs must be string literals")
             if outcome not in OUTCOMES:
                 raise PackageRejected(f"decision table {node['id']!r}: unknown outcome {outcome!r}")
             if reason not in reasons:
@@ -422,11 +449,16 @@ def load_package(body: bytes) -> ItemPackage:
     """Parse and validate one package; raises :class:`PackageRejected` with the cause."""
     sha256 = hashlib.sha256(body).hexdigest()
     try:
-        doc = json.loads(body)
-    except ValueError as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise PackageRejected(f"not JSON: {err}") from err
+        doc = parse_json(body, PACKAGE_LIMITS, "rule package")
+    except ValueError as err:  # UnicodeDecodeError, JSONDecodeError and LimitExceeded are ValueErrors
+        raise PackageRejected(
+            f"not JSON: {err}" if isinstance(err, json.JSONDecodeError) else str(err)
+        ) from err
     if not isinstance(doc, dict):
         raise PackageRejected("package is not a JSON object")
+    golden = doc.get("golden_cases")
+    if isinstance(golden, list) and len(golden) > MAX_GOLDEN_CASES:
+        raise PackageRejected(f"package has {len(golden)} golden cases (limit {MAX_GOLDEN_CASES})")
     review = doc.get("review")
     if isinstance(review, Mapping) and isinstance(review.get("decision"), Mapping):
         _check_graph(review["decision"])  # clearer message than the schema's enum error
@@ -435,7 +467,10 @@ def load_package(body: bytes) -> ItemPackage:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(root)"
         raise PackageRejected(f"schema violation at {where}: {first.message}")
-    _check_semantics(doc)
+    try:
+        _check_semantics(doc)
+    except (TypeError, AttributeError, KeyError) as err:  # a shape the schema let through
+        raise PackageRejected(f"inconsistent package: {type(err).__name__}: {err}") from err
 
     decision_jdm = json.dumps(doc["review"]["decision"], ensure_ascii=False, sort_keys=True)
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import re
 import unicodedata
@@ -26,6 +25,7 @@ from typing import Any
 
 import jsonschema
 
+from kiosk.limits import WARNING_LIST_LIMITS, parse_json
 from kiosk.review.items import Text
 
 __all__ = [
@@ -143,7 +143,7 @@ def _text(d: Mapping[str, str]) -> Text:
 
 def load_warning_list(body: bytes) -> WarningList:
     try:
-        doc = json.loads(body)
+        doc = parse_json(body, WARNING_LIST_LIMITS, "warning list")  # no RecursionError on deep nesting
         jsonschema.validate(doc, WARNING_LIST_SCHEMA, format_checker=jsonschema.FormatChecker())
     except (ValueError, jsonschema.ValidationError) as err:
         raise WarningListRejected(f"invalid warning list: {err}") from err

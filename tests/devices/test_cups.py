@@ -130,3 +130,38 @@ def test_no_scheduler_is_offline() -> None:
     assert printer.status() is DeviceStatus.OFFLINE
     with pytest.raises(DeviceNotFound):
         printer.print_pdf(b"%PDF-1.4\n%%EOF\n", "x")
+
+
+def _spooled_documents(pdf_dir: Path) -> list[str]:
+    """cupsd's own copies of submitted documents (``d<job>-<n>`` under its RequestRoot)."""
+    return sorted(p.name for p in (pdf_dir.parent / "spool").iterdir() if p.name.startswith("d"))
+
+
+def _completed(server: str) -> list[str]:
+    out = subprocess.run(
+        ["lpstat", "-h", server, "-W", "completed", "-o", QUEUE], capture_output=True, text=True, check=True
+    ).stdout
+    return [line.split(" ", 1)[0] for line in out.splitlines() if line.strip()]
+
+
+def test_printed_certificates_do_not_stay_in_the_cups_spool(cupsd: tuple[str, Path]) -> None:
+    """Issue 17: cupsd kept the certificate PDF (name and full ID number) after printing."""
+    server, pdf_dir = cupsd
+    printer = CupsDocumentPrinter(QUEUE, server)
+    before = set(pdf_dir.glob("*.pdf"))
+    job = printer.print_pdf(build_certificate_pdf(CERT), title=CERT.number)
+    _wait_for_pdf(printer, pdf_dir, before, job)  # job_completed saw it done, then purged it
+    assert printer.job_completed(job)
+    assert _spooled_documents(pdf_dir) == [] and _completed(server) == []
+
+    # A job finished while the terminal was down is purged by the sweep at start.
+    quiet = CupsDocumentPrinter(QUEUE, server, sweep_at_start=False)
+    before = set(pdf_dir.glob("*.pdf"))
+    job = quiet.print_pdf(build_certificate_pdf(CERT), title=CERT.number)
+    deadline = time.monotonic() + 30
+    while job not in _completed(server):
+        assert time.monotonic() < deadline, "job did not complete"
+        time.sleep(0.1)
+    assert _spooled_documents(pdf_dir)  # cupsd keeps the document by default ...
+    CupsDocumentPrinter(QUEUE, server)
+    assert _spooled_documents(pdf_dir) == [] and _completed(server) == []  # ... until the sweep

@@ -56,3 +56,36 @@ def test_unwritable_directory(tmp_path: Path) -> None:
 def test_rejects_non_pdf(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a PDF"):
         PdfSpoolPrinter(tmp_path).print_pdf(b"hello", "t")
+
+
+def test_jobs_not_taken_are_deleted_at_start_and_before_each_job(tmp_path: Path) -> None:
+    """Issue 17: a certificate (name and full ID number) stayed in the spool for ever."""
+    now = [1_000_000.0]
+    old = tmp_path / "20261123-101500-deadbeef.pdf"
+    old.write_bytes(b"%PDF-1.4 old certificate")
+    leftover = tmp_path / ".20261123-101500-cafebabe.pdf.tmp"
+    leftover.write_bytes(b"%PDF-1.4 half written")
+    other = tmp_path / "README"
+    other.write_text("not a job")
+    for path in (old, leftover, other):
+        os.utime(path, (now[0] - 3600, now[0] - 3600))
+    printer = PdfSpoolPrinter(tmp_path, max_age_s=900, clock=lambda: now[0])
+    assert not old.exists() and not leftover.exists()  # swept at start
+    assert other.exists()  # only job files are touched
+    job = printer.print_pdf(b"%PDF-1.4 new", "x")
+    fresh = tmp_path / f"{job}.pdf"
+    os.utime(fresh, (now[0], now[0]))
+    assert not printer.job_completed(job)
+    now[0] += 600
+    assert printer.sweep() == [] and fresh.exists()  # within the limit: the print server may take it
+    now[0] += 301
+    second = printer.print_pdf(b"%PDF-1.4 next", "y")  # the sweep before a job
+    assert not fresh.exists() and printer.job_completed(job)
+    assert (tmp_path / f"{second}.pdf").exists()
+    with pytest.raises(ValueError):
+        PdfSpoolPrinter(tmp_path, max_age_s=0)
+
+
+def test_sweep_of_a_missing_directory_is_harmless(tmp_path: Path) -> None:
+    printer = PdfSpoolPrinter(tmp_path / "gone")
+    assert printer.sweep() == [] and printer.status() is DeviceStatus.OFFLINE

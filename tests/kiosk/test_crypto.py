@@ -14,7 +14,9 @@ from kiosk.cases.crypto import (
     FieldCipher,
     derive_key,
     load_or_create_machine_secret,
+    load_or_create_terminal_key,
     sm4_gcm_available,
+    write_private,
 )
 
 PHOTO = b"\xff\xd8\xff\xe0 JPEG 371402195203140022 " + os.urandom(200)
@@ -74,3 +76,34 @@ def test_derived_keys_are_bound_to_purpose_and_terminal() -> None:
         )
         == b"name"
     )
+
+
+def test_secrets_directory_is_0700_and_secret_files_0600(tmp_path: Path) -> None:
+    """Issue 17: the secrets directory was created 0755."""
+    old = os.umask(0o022)
+    try:
+        secrets_dir = tmp_path / "data" / "secrets"
+        load_or_create_machine_secret(secrets_dir / "machine.key")
+        assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
+        load_or_create_terminal_key(secrets_dir / "signing.pem")
+        for name in ("machine.key", "signing.pem"):
+            assert stat.S_IMODE((secrets_dir / name).stat().st_mode) == 0o600
+        # An older install's 0755 directory is tightened at start.
+        os.chmod(secrets_dir, 0o755)
+        load_or_create_machine_secret(secrets_dir / "machine.key")
+        assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
+        # A leftover temp file with wide permissions does not widen the written file.
+        leftover = secrets_dir / "lookup.key.tmp"
+        leftover.write_bytes(b"old")
+        os.chmod(leftover, 0o644)
+        write_private(secrets_dir / "lookup.key", b"k" * 32)
+        assert stat.S_IMODE((secrets_dir / "lookup.key").stat().st_mode) == 0o600
+        # A missing parent is created 0700; an existing directory the caller named is left alone.
+        write_private(tmp_path / "new" / "key", b"x")
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+        usb = tmp_path / "usb"
+        usb.mkdir(mode=0o755)
+        write_private(usb / "S0042.key", b"x")
+        assert stat.S_IMODE(usb.stat().st_mode) == 0o755
+    finally:
+        os.umask(old)

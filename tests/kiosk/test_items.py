@@ -213,3 +213,24 @@ def test_file_name_must_match_id(tmp_path: Path) -> None:
     (tmp_path / "other-name.json").write_bytes((ITEMS / "senior-card.json").read_bytes())
     with pytest.raises(PackageRejected, match="does not match"):
         load_packages(tmp_path)
+
+
+def test_shapes_found_by_fuzzing_are_refused_not_crashes() -> None:
+    """tests/fuzz found these: a node type that is a list, a rule that is a list, an output cell
+    that is not a string (TypeError/AttributeError escaped load_package)."""
+    doc = _doc("senior-card")
+    doc["review"]["decision"]["nodes"][0]["type"] = []
+    with pytest.raises(PackageRejected):
+        load_package(_body(doc))
+    for bad_rule in ([], {"_id": "r", **{c: 1 for c in ("o1", "o2")}}):
+        doc = _doc("senior-card")
+        table = next(n for n in doc["review"]["decision"]["nodes"] if n["type"] == "decisionTableNode")
+        outputs = [o["id"] for o in table["content"]["outputs"]]
+        rule = dict(table["content"]["rules"][0])
+        if isinstance(bad_rule, dict):
+            rule.update({outputs[0]: 1})
+            table["content"]["rules"][0] = rule
+        else:
+            table["content"]["rules"][0] = bad_rule
+        with pytest.raises(PackageRejected):
+            load_package(_body(doc))

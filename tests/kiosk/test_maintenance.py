@@ -101,9 +101,10 @@ def test_staff_card_enters_and_removing_it_leaves(terminal: Terminal, bench: Sim
     bench.present_staff_card()
     wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
     assert maint(terminal).staff_id == DEMO_STAFF_ID
-    assert ("maintenance_entered", {"staff": DEMO_STAFF_ID, "from": "attract", "by_card": True}) in events(
-        terminal
-    )
+    assert (
+        "maintenance_entered",
+        {"staff": DEMO_STAFF_ID, "from": "attract", "by_card": True, "role": "technician"},
+    ) in events(terminal)
     assert terminal.staff_watcher is not None and terminal.staff_watcher.status() is DeviceStatus.READY
 
     bench.remove_staff_card()
@@ -364,3 +365,68 @@ def test_required_actions() -> None:
     assert required_action("receipt_printer", DeviceStatus.NO_MEDIA) is RequiredAction.CLEAR_BY_STAFF
     assert required_action("camera", DeviceStatus.OFFLINE) is RequiredAction.MAINTENANCE
     assert required_action("camera", DeviceStatus.READY) is RequiredAction.NONE
+
+
+# ------------------------------------------------------------------ card + PIN and roles (issue 17)
+def test_card_and_pin_enter_with_the_role_and_the_role_limits_functions(
+    terminal: Terminal, bench: SimulatorBench
+) -> None:
+    from kiosk.maintenance.access import Function
+    from kiosk.maintenance.service import MaintenanceForbidden
+    from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult, StaffEntry, hash_pin
+
+    m = maint(terminal)
+    seen: list[tuple[str, object]] = []
+    m.subscribe(lambda kind, payload: seen.append((kind, payload)))
+    auditor = StaffEntry(secrets.token_bytes(32), hash_pin("135790"), Role.AUDITOR)
+    terminal.service.start()  # a citizen is being served: no PIN pad over the session
+    try:
+        busy = m.card_verified(StaffCardResult("A-0001", entry=auditor), "reader")
+        assert busy.refusal is StaffCardRefusal.SESSION_IN_PROGRESS and m.access.pending is None
+    finally:
+        terminal.service.cancel()
+    waiting = m.card_verified(StaffCardResult("A-0001", entry=auditor), "reader")
+    assert not waiting.ok and terminal.service.step is Step.ATTRACT
+    assert seen[-1][0] == "pin_required"
+    wrong = m.submit_pin("000000")
+    assert wrong.attempts_left == 4 and not m.active
+    assert events(terminal)[-1] == (
+        "maintenance_refused",
+        {"staff": "A-0001", "reason": "wrong_pin", "reader": "reader", "attempts_left": 4},
+    )
+    assert m.submit_pin("135790").ok
+    assert terminal.service.step is Step.MAINTENANCE and m.role is Role.AUDITOR
+    assert m.allowed() == {Function.DIAGNOSTICS, Function.OUTBOX, Function.LOGS}
+    assert m.outbox().counts is not None and m.logs(2) is not None
+    for forbidden in (m.test_print, m.sync_now, m.requeue_all, m.consumables):
+        with pytest.raises(MaintenanceForbidden):
+            forbidden()
+    assert events(terminal)[-1] == (
+        "maintenance_forbidden",
+        {"staff": "A-0001", "role": "auditor", "function": "consumables"},
+    )
+    m.leave()
+    assert m.allowed() == frozenset()
+
+
+def test_five_wrong_pins_raise_the_alarm(terminal: Terminal, bench: SimulatorBench) -> None:
+    from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult, StaffEntry, hash_pin
+
+    m = maint(terminal)
+    alarms: list[dict[str, object]] = []
+    m.access.alarm_sink = alarms.append
+    try:
+        entry = StaffEntry(secrets.token_bytes(32), hash_pin("246802"), Role.OPERATOR)
+        m.card_verified(StaffCardResult("O-0009", entry=entry), "reader")
+        outcomes = [m.submit_pin("999999") for _ in range(5)]
+    finally:
+        m.access.alarm_sink = None
+    assert outcomes[-1].refusal is StaffCardRefusal.LOCKED_OUT and not m.active
+    lockouts = events(terminal, "maintenance_lockout")
+    assert lockouts[-1][1]["staff"] == "O-0009" and alarms == [lockouts[-1][1]]
+    # Locked: the right PIN is not even asked for.
+    assert (
+        m.card_verified(StaffCardResult("O-0009", entry=entry), "reader").refusal
+        is StaffCardRefusal.LOCKED_OUT
+    )
+    assert terminal.store.verify_audit()

@@ -1,7 +1,8 @@
 """Maintenance mode unlocked through the real pcscd + vsmartcard-vpcd testbed (packaging/pcsc).
 
 A whole terminal (demo devices and sandbox, real store) whose staff card reader is the
-pyscard driver on the test pcscd; the staff registry is a 0600 file as in production.
+pyscard driver on the test pcscd; the staff registry is a 0600 file as in production, provisioned
+with a PIN and a role: the card alone opens nothing, card + PIN does.
 """
 
 from __future__ import annotations
@@ -22,14 +23,18 @@ from devices.smartcard.vcard import Applet, VirtualCard
 from kiosk.config import DevicesConfig, MaintenanceConfig, StaffCardConfig, TerminalConfig
 from kiosk.documents.ocr import RapidOcrEngine
 from kiosk.identity.face import FaceVerifier
+from kiosk.maintenance.service import MaintenanceService
+from kiosk.maintenance.staff_card import Role
 from kiosk.session.machine import Step
 from terminal.runtime import Terminal, build_terminal
+from terminal.staff_provision import add
 
 pytestmark = pytest.mark.slow
 
 READER0 = "Virtual PCD 00 00"
 STAFF_ID = "S0042"
 KEY = secrets.token_bytes(32)
+PIN = "482916"
 
 
 class BankCardApplet:
@@ -53,8 +58,7 @@ def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
 def terminal(pcscd: PcscdTestbed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terminal]:
     tmp = tmp_path_factory.mktemp("maint-pcsc")
     registry = tmp / "staff.json"
-    registry.write_text(json.dumps({"version": 1, "staff": {STAFF_ID: {"key": KEY.hex()}}}), encoding="utf-8")
-    registry.chmod(0o600)
+    add(registry, STAFF_ID, KEY, pin=PIN, role=Role.TECHNICIAN)
     config = TerminalConfig(
         data_dir=str(tmp),
         devices=DevicesConfig(staff_card=StaffCardConfig(driver="pcsc", reader=READER0, poll_interval_s=0.2)),
@@ -68,6 +72,17 @@ def terminal(pcscd: PcscdTestbed, tmp_path_factory: pytest.TempPathFactory) -> I
         yield t
     finally:
         t.close()
+
+
+def maint(terminal: Terminal) -> MaintenanceService:
+    assert terminal.maintenance is not None
+    return terminal.maintenance
+
+
+def enter_pin(terminal: Terminal, pin: str = PIN) -> None:
+    """The card verified: the PIN pad's answer (what the screen's PIN pad calls)."""
+    wait_for(lambda: maint(terminal).access.pending is not None, 10.0, "the PIN request")
+    maint(terminal).submit_pin(pin)
 
 
 def refusals(terminal: Terminal) -> list[dict[str, object]]:
@@ -96,10 +111,14 @@ def test_staff_card_on_pcscd_enters_and_removal_leaves(
     pcscd: PcscdTestbed, terminal: Terminal, cards: list[VirtualCard]
 ) -> None:
     card = insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
+    wait_for(lambda: maint(terminal).access.pending is not None, 10.0, "the PIN request")
+    time.sleep(0.3)
+    assert terminal.service.step is Step.ATTRACT  # the card alone opens nothing
+    enter_pin(terminal)
     wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 10.0, "maintenance")
     assert terminal.maintenance is not None and terminal.maintenance.staff_id == STAFF_ID
     entered = [dict(r.details) for r in terminal.store.audit_records() if r.event == "maintenance_entered"]
-    assert entered == [{"staff": STAFF_ID, "from": "attract", "by_card": True}]
+    assert entered == [{"staff": STAFF_ID, "from": "attract", "by_card": True, "role": "technician"}]
     assert terminal.maintenance.outbox().counts  # staff actions work now
 
     card.remove()
@@ -126,7 +145,14 @@ def test_other_cards_are_refused_with_an_audit_entry(
     before = len(refusals(terminal))
     insert(pcscd, applet, cards)
     wait_for(lambda: len(refusals(terminal)) > before, 10.0, "refusal")
-    assert refusals(terminal)[-1] == {"staff": None, "reason": reason, "reader": READER0}
+    last = refusals(terminal)[-1]
+    assert {k: last[k] for k in ("staff", "reason", "reader")} == {
+        "staff": None,
+        "reason": reason,
+        "reader": READER0,
+    }
+    # Forged and unknown cards count towards the lockout; a bank card does not.
+    assert ("attempts_left" in last) is (reason != "not_staff_card")
     time.sleep(0.3)
     assert terminal.service.step is Step.ATTRACT
     assert terminal.maintenance is not None and not terminal.maintenance.active
@@ -140,6 +166,7 @@ def test_not_in_the_middle_of_a_citizen_session(
         before = len(refusals(terminal))
         insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
         wait_for(lambda: len(refusals(terminal)) > before, 10.0, "refusal")
+        assert maint(terminal).access.pending is None  # no PIN pad over a citizen's session
         assert refusals(terminal)[-1] == {
             "staff": STAFF_ID,
             "reason": "session_in_progress",
@@ -174,12 +201,14 @@ def test_revoking_a_card_takes_effect_at_once(
         before = len(refusals(terminal))
         card = insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
         wait_for(lambda: len(refusals(terminal)) > before, 10.0, "refusal")
-        assert refusals(terminal)[-1] == {"staff": None, "reason": "unknown_staff", "reader": READER0}
+        last = refusals(terminal)[-1]
+        assert (last["reason"], last["reader"], "attempts_left" in last) == ("unknown_staff", READER0, True)
         card.remove()
         assert terminal.staff_watcher is not None
         watcher = terminal.staff_watcher
         wait_for(lambda: watcher.status() is DeviceStatus.NO_MEDIA, 5.0, "card removed")
     finally:
-        add(registry, STAFF_ID, KEY)
+        add(registry, STAFF_ID, KEY, pin=PIN, role=Role.TECHNICIAN)
     insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
+    enter_pin(terminal)
     wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 10.0, "maintenance")

@@ -8,7 +8,6 @@ import pytest
 
 from kiosk.config import ConfigError, Profile, TerminalConfig, load_config
 
-
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml"
 
 

@@ -154,3 +154,34 @@ def test_a_late_attachment_waiting_for_upload_is_wiped_once_uploaded(store: Stor
     store.mark_attachment_uploaded(cert.attachment_id, now[0])
     assert wiper.run_once() == []
     assert all(a.body is None for a in store.case_attachments(case_id))
+
+
+def test_ledger_personal_data_is_wiped_after_the_period(store: Store, tmp_path: Path) -> None:
+    """Issue 17: the ledger was outside the retention wipe."""
+    import datetime as dt
+
+    from kiosk.outputs.records import Ledger, ledger_entry_for
+
+    ledger = Ledger(tmp_path / "ledger", key=bytes(range(32)))
+    start = time.time()
+    decided = dt.datetime.fromtimestamp(start).astimezone()
+    entry = ledger_entry_for(
+        case_id="C-1",
+        terminal_id="T1",
+        item_id="business-registration",
+        item_name="个体工商户登记",
+        party_name=NAME,
+        id_number=ID_NUMBER,
+        decision="approve",
+        decided_at=decided,
+    )
+    record = ledger.record_approval(entry, None, decided)
+    now = [start + 0.5 * DAY_S]
+    wiper = RetentionWiper(store, retention_days=1.0, clock=lambda: now[0], ledger=ledger)
+    wiper.run_once()
+    assert ledger.find(ID_NUMBER) == [record.archive_id]  # within the period: kept
+    now[0] = start + 1.5 * DAY_S
+    wiper.run_once()
+    assert ledger.find(ID_NUMBER) == [] and ledger.personal(record.archive_id) is None
+    assert not list((tmp_path / "ledger").glob("*.personal"))
+    assert ledger.verify() == 1

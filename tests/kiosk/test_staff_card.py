@@ -129,7 +129,8 @@ def test_registry_file_permissions_and_format(tmp_path: Path) -> None:
     assert registry.key_for("S0042") == KEY and registry.key_for("S0043") is None
     assert KEY.hex() not in repr(registry)
     for bad in (
-        {"version": 2, "staff": {}},
+        {"version": 3, "staff": {}},
+        {"version": 2, "staff": {"S1": {"key": KEY.hex(), "role": "operator"}}},  # version 2 needs a PIN
         {"version": 1, "staff": {"S1": {"key": "zz"}}},
         {"version": 1, "staff": {"S1": {"key": "00" * 8}}},
     ):
