@@ -59,10 +59,10 @@ def drain_bench(work: Path, url: str, n: int) -> float:
         client.enrol()
         now = time.time()
         for _ in range(n):
-            store.add_case(str(uuid.uuid4()), ITEM_ID, PAYLOAD, now)
+            store.cases.add(str(uuid.uuid4()), ITEM_ID, PAYLOAD, now)
         drainer = OutboxDrainer(store, client, batch_size=500)
         start = time.perf_counter()
-        while store.outbox_counts()[OutboxState.PENDING]:
+        while store.outbox.counts(cases=True)[OutboxState.PENDING]:
             report = drainer.drain_once()
             if report.stopped_early:
                 raise RuntimeError(f"drain stopped: {report.error}")

@@ -76,7 +76,7 @@ class RetentionWiper:
         """Wipe what is due now; returns the wiped case ids (a storage failure is logged, retried later)."""
         now = self.clock()
         try:
-            wiped = self.store.wipe_acknowledged(now - self.retention_s, now, residue)
+            wiped = self.store.cases.wipe_acknowledged(now - self.retention_s, now, residue)
         except StorageError as err:
             log.error("retention: wipe failed, will retry: %s", err)
             return []

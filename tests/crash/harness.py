@@ -17,7 +17,7 @@ left and compares:
 * ``lost``: acknowledged ids the platform does not have;
 * ``duplicated``: ids the platform holds more than once, plus cases the platform
   has that the terminal's store does not (phantoms);
-* every local case ``sent``; ``PRAGMA integrity_check`` = ok; audit chain intact;
+* every local outbox entry (cases and publicity jobs) ``acknowledged``; ``PRAGMA integrity_check`` = ok; audit chain intact;
 * publicity jobs (one per case, queued after it with their own key) count in
   ``lost``/``duplicated`` the same way;
 * ``attachments_bad``: platform cases whose attachment reference is not the page
@@ -140,15 +140,16 @@ def child_main(
         # Like a terminal between citizens, it catches up before taking more: the queue left by the
         # previous (killed) runs stays short, so kills land in uploads as often as in submissions
         # and the final check does not have to drain a backlog of hundreds.
-        if store.outbox_counts()[OutboxState.PENDING] >= MAX_BACKLOG:
+        counts = store.outbox.counts(cases=True)
+        if counts[OutboxState.PENDING] + counts[OutboxState.IN_FLIGHT] >= MAX_BACKLOG:
             drainer.drain_once()
             continue
         case_id = str(uuid.uuid4())
         page = NewAttachment(str(uuid.uuid4()), "material:page:0", "image/jpeg", page_for(case_id))
-        store.add_case(case_id, ITEM_ID, PAYLOAD, time.time(), attachments=[page])
+        store.cases.add(case_id, ITEM_ID, PAYLOAD, time.time(), attachments=[page])
         os.write(fd, (case_id + "\n").encode("ascii"))
         publicity_id = str(uuid.uuid4())  # its own job, its own key (as an approval queues it)
-        store.add_job(
+        store.outbox.add(
             publicity_id, JOB_PUBLICITY, publicity_for(publicity_id, case_id), time.time(), case_id=case_id
         )
         os.write(fd, (PUBLICITY_MARK + publicity_id + "\n").encode("ascii"))
@@ -310,17 +311,16 @@ def _check_with(
             uploader=AttachmentUploader(store, ctl, keyring.cipher, chunk_bytes=CHUNK_BYTES),
         )
         for _ in range(100):
-            if (
-                store.outbox_counts()[OutboxState.PENDING] == 0
-                and store.job_counts()[OutboxState.PENDING] == 0
-            ):
+            # Entries a killed child left in flight count as unsent: the drainer puts them back first.
+            counts = store.outbox.counts()
+            if counts[OutboxState.PENDING] == 0 and counts[OutboxState.IN_FLIGHT] == 0:
                 break
             drainer.drain_once()
-        counts, job_counts = store.outbox_counts(), store.job_counts()
-        all_sent = all(c[OutboxState.PENDING] == 0 and c[OutboxState.DEAD] == 0 for c in (counts, job_counts))
+        counts = store.outbox.counts()
+        all_sent = counts[OutboxState.ACKNOWLEDGED] == sum(counts.values())
         local = {r[0] for r in store.db.execute("SELECT case_id FROM cases").fetchall()}
-        local_jobs = {j.job_id for j in store.jobs(kind=JOB_PUBLICITY)}
-        audit_ok = store.verify_audit()
+        local_jobs = {j.job_id for j in store.outbox.entries(kind=JOB_PUBLICITY)}
+        audit_ok = store.audit_trail.verify()
     cases = [c for c in ctl.received_cases() if c.get("terminal_id") == terminal_id]
     received = [c["case_id"] for c in cases]
     seen = collections.Counter(received)
