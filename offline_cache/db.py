@@ -97,24 +97,35 @@ class Database:
                 raise classify(err) from err
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
-        """One write transaction, taken with BEGIN IMMEDIATE so lock waits happen up front."""
+    def write(self, *, durable: bool = True) -> Iterator[sqlite_utils.Database]:
+        """One write transaction, taken with BEGIN IMMEDIATE so lock waits happen up front.
+
+        ``durable=False`` commits without waiting for the disk (``synchronous=NORMAL`` for this
+        transaction: the next durable commit's sync carries it): only for changes whose loss in a
+        power cut is harmless, such as claiming outbox entries (lost, they are pending again,
+        which is what a restart does with entries in flight anyway)."""
         with self.read() as db:
             conn = db.conn
-            conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                yield db
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            else:
+                conn.execute("BEGIN IMMEDIATE")
                 try:
-                    conn.execute("COMMIT")
+                    yield db
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
+                else:
+                    try:
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous = FULL")
 
     def schema_version(self) -> int:
         with self.read() as db:

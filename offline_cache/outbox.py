@@ -201,8 +201,9 @@ class Outbox:
         return [_entry(r) for r in rows]
 
     def claim(self, limit: int, now: float) -> list[OutboxEntry]:
-        """Take what is due (as :meth:`due`) into ``in_flight``, in one transaction."""
-        with self._database.write() as db:
+        """Take what is due (as :meth:`due`) into ``in_flight``, in one transaction (not waiting
+        for the disk: an entry whose claim a power cut loses is pending, as after any restart)."""
+        with self._database.write(durable=False) as db:
             rows = db.execute(_SELECT + _DUE, (now, None, None, limit)).fetchall()
             found = [_entry(r) for r in rows]
             if found:
@@ -217,7 +218,7 @@ class Outbox:
         """Claimed entries that were not tried go back to ``pending`` (no attempt counted)."""
         if not entry_ids:
             return
-        with self._database.write() as db:
+        with self._database.write(durable=False) as db:
             db.execute(
                 "UPDATE outbox_entries SET state = 'pending' WHERE state = 'in_flight' AND entry_id IN "
                 f"({_placeholders(len(entry_ids))})",
@@ -227,7 +228,7 @@ class Outbox:
     def recover_in_flight(self) -> int:
         """Entries left in flight (the process died mid-send) go back to ``pending``; the drainer
         calls this before its first round.  Re-sending is safe: the key is the same."""
-        with self._database.write() as db:
+        with self._database.write(durable=False) as db:
             n = int(
                 db.execute("UPDATE outbox_entries SET state = 'pending' WHERE state = 'in_flight'").rowcount
             )

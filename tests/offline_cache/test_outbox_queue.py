@@ -141,3 +141,18 @@ def test_wait_acknowledged_gives_up_on_a_dead_letter_and_on_timeout(store: Store
     started = time.monotonic()
     assert not store.outbox.wait_acknowledged("c2", timeout_s=0.3)
     assert 0.25 <= time.monotonic() - started < 5.0
+
+
+def test_claims_do_not_wait_for_the_disk_but_outcomes_do(store: Store) -> None:
+    store.cases.add("c1", "x", b"p", 1.0)
+    seen: list[str] = []
+    store.db.conn.set_trace_callback(seen.append)
+    store.outbox.claim(10, 5.0)
+    claim_statements, seen[:] = list(seen), []
+    store.outbox.acknowledge("c1", b"ack", 6.0)
+    # A claim lost in a power cut leaves the entry pending (as a restart would); an acknowledgement
+    # must be on disk before anyone is told.
+    assert claim_statements[0] == "PRAGMA synchronous = NORMAL"
+    assert claim_statements[-1] == "PRAGMA synchronous = FULL"
+    assert not any("synchronous" in s for s in seen)
+    assert store.pragma("synchronous") == 2  # FULL again
