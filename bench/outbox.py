@@ -7,7 +7,8 @@
    within ``--crash-budget-s``, default 180 s; ``crash_runs`` says how many ran)
    against the sandbox in fault mode, with ``lost``, ``duplicated`` and
    ``attachments_bad`` (each case carries a page image uploaded in resumable
-   chunks, body and image sealed with the agreed field key).
+   chunks, body and image sealed with the agreed field key).  Each kill is a
+   power cut (``power_cuts``; ``power_cut_bytes``: unsynced bytes it undid).
 
 Where a crash run's time went (profiled on 2 cores): the largest share was
 not the kill delay but multiprocessing's main-module fix-up: every forkserver
@@ -111,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         "lost": crash.lost,
         "duplicated": crash.duplicated,
         "integrity_check": crash.integrity,
+        "power_cuts": crash.power_cuts,
+        "power_cut_bytes": crash.power_cut_bytes,
         "all_sent": crash.all_sent,
     }
     print(json.dumps(result))
