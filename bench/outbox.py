@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         "integrity_check": crash.integrity,
         "power_cuts": crash.power_cuts,
         "power_cut_bytes": crash.power_cut_bytes,
+        "received": crash.received,
+        "resent": crash.resent,
         "all_sent": crash.all_sent,
     }
     print(json.dumps(result))

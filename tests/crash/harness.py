@@ -29,8 +29,11 @@ parent turns the faults off, drains what is left and compares:
 * ``attachments_bad``: platform cases whose attachment reference is not the page
   the terminal stored, or whose opened body is not the one it sealed.
 
-What the platform *received* (every request, including the copies it refused or
-replayed) is not counted here: the sandbox keeps only what it accepted.
+What the platform *received* is counted too (tests/crash/counting_proxy.py sits
+between the terminals and the sandbox, which keeps only what it accepted): a second
+copy under one key with another body, or a copy sent after the terminal had
+recorded its acknowledgement, counts in ``duplicated``; ``received`` and
+``resent`` (copies after a lost answer) are reported.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from kiosk.cases.uploads import AttachmentUploader, FieldKeyring
 from kiosk.outputs import publicity, records
 from offline_cache.store import NewAttachment, OutboxState, Store
 from tests.crash import powercut
+from tests.crash.counting_proxy import CountingProxy
 
 ITEM_ID = "crash-item"
 #: What the forkserver imports once: the submit/upload path (the children never start a sandbox).
@@ -127,6 +131,9 @@ class CrashResult:
     attachments_bad: int = 0
     power_cuts: int = 0  # kills followed by the loss of every unsynced write
     power_cut_bytes: int = 0  # bytes those cuts put back as they were at the last sync
+    received: int = 0  # upload requests (cases, publicity) the platform received, copies included
+    resent: int = 0  # of which copies of an entry it had received before (lost answers)
+    duplicates: tuple[str, ...] = ()  # what the received copies show, when they show a duplicate
 
 
 def child_main(
@@ -217,11 +224,14 @@ def run_crashes(
         _start_forkserver_with(powercut.environment())
     deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
     ctl = PlatformClient(url, terminal_id, timeout=5.0)
+    proxy = CountingProxy(url)  # the terminals talk to the platform through it
     try:
         if lanes == 1:
-            lane = _lane(ctx, workdir, url, runs, seed, max_delay_s, terminal_id, deadline, ctl, power_cut)
+            lane = _lane(
+                ctx, workdir, proxy.url, runs, seed, max_delay_s, terminal_id, deadline, ctl, power_cut
+            )
             ctl.set_sandbox_faults()
-            return _check(url, *lane)
+            return _check(proxy, *lane)
         shares = [runs // lanes + (1 if k < runs % lanes else 0) for k in range(lanes)]
         with concurrent.futures.ThreadPoolExecutor(lanes) as pool:
             done = list(
@@ -229,7 +239,7 @@ def run_crashes(
                     lambda k: _lane(
                         ctx,
                         workdir / f"lane{k}",
-                        url,
+                        proxy.url,
                         shares[k],
                         seed * 1000 + k,
                         max_delay_s,
@@ -242,7 +252,7 @@ def run_crashes(
                 )
             )
         ctl.set_sandbox_faults()  # every lane stopped: the checks drain without faults
-        results = [_check(url, *lane) for lane in done]
+        results = [_check(proxy, *lane) for lane in done]
         return CrashResult(
             runs=sum(r.runs for r in results),
             acknowledged=sum(r.acknowledged for r in results),
@@ -257,10 +267,14 @@ def run_crashes(
             attachments_bad=sum(r.attachments_bad for r in results),
             power_cuts=sum(r.power_cuts for r in results),
             power_cut_bytes=sum(r.power_cut_bytes for r in results),
+            received=sum(r.received for r in results),
+            resent=sum(r.resent for r in results),
+            duplicates=tuple(d for r in results for d in r.duplicates),
         )
     finally:
         ctl.set_sandbox_faults()
         ctl.close()
+        proxy.close()
 
 
 def _lane(
@@ -333,7 +347,7 @@ def _start_forkserver_with(env: dict[str, str]) -> None:
 
 
 def _check(
-    url: str,
+    proxy: CountingProxy,
     db_path: Path,
     key: bytes,
     ack_path: Path,
@@ -343,13 +357,20 @@ def _check(
     secret: bytes,
     power_cuts: tuple[int, int] = (0, 0),
 ) -> CrashResult:
-    with PlatformClient(url, terminal_id, timeout=5.0, token=token) as ctl:
-        result = _check_with(ctl, db_path, key, ack_path, terminal_id, runs, secret)
+    with PlatformClient(proxy.url, terminal_id, timeout=5.0, token=token) as ctl:
+        result = _check_with(ctl, proxy, db_path, key, ack_path, terminal_id, runs, secret)
     return dataclasses.replace(result, power_cuts=power_cuts[0], power_cut_bytes=power_cuts[1])
 
 
 def _check_with(
-    ctl: PlatformClient, db_path: Path, key: bytes, ack_path: Path, terminal_id: str, runs: int, secret: bytes
+    ctl: PlatformClient,
+    proxy: CountingProxy,
+    db_path: Path,
+    key: bytes,
+    ack_path: Path,
+    terminal_id: str,
+    runs: int,
+    secret: bytes,
 ) -> CrashResult:
     lines = ack_path.read_text("ascii").split() if ack_path.exists() else []
     acknowledged = [x for x in lines if not x.startswith(PUBLICITY_MARK)]
@@ -376,6 +397,7 @@ def _check_with(
         all_sent = counts[OutboxState.ACKNOWLEDGED] == sum(counts.values())
         local = {r[0] for r in store.db.execute("SELECT case_id FROM cases").fetchall()}
         local_jobs = {j.job_id for j in store.outbox.entries(kind=JOB_PUBLICITY)}
+        acked_at = dict(store.db.execute("SELECT entry_id, sent_at FROM outbox_entries").fetchall())
         audit_ok = store.audit_trail.verify()
     cases = [c for c in ctl.received_cases() if c.get("terminal_id") == terminal_id]
     received = [c["case_id"] for c in cases]
@@ -393,6 +415,26 @@ def _check_with(
     lost += sum(1 for pid in acknowledged_publicity if published[pid] == 0)
     duplicated = sum(n - 1 for n in seen.values() if n > 1) + len(set(seen) - local)
     duplicated += sum(n - 1 for n in published.values() if n > 1) + len(set(published) - local_jobs)
+    # What the platform received, refused and replayed copies included: a second copy under one key
+    # with another body, or any copy sent after the terminal had recorded the acknowledgement, is a
+    # duplicate the platform's own records cannot show.  Copies re-sent before (the answer was lost,
+    # or the power cut took the record of it) are the protocol working: ``resent``.
+    received_n = resent = 0
+    duplicates: list[str] = []
+    for path, ours in (("/api/v1/cases", local), ("/api/v1/publicity", local_jobs)):
+        for entry_id, copies in proxy.received(path).items():
+            if entry_id not in ours:
+                continue
+            received_n += len(copies)
+            resent += len(copies) - 1
+            if len({c.body_sha256 for c in copies}) > 1:
+                duplicated += 1
+                duplicates.append(f"{path} {entry_id}: copies with different bodies")
+            acked = acked_at.get(entry_id)
+            late = 0 if acked is None else sum(1 for c in copies if c.at > acked)
+            if late:
+                duplicated += late
+                duplicates.append(f"{path} {entry_id}: {late} sent after the acknowledgement was recorded")
     return CrashResult(
         runs=runs,
         acknowledged=len(acknowledged),
@@ -403,4 +445,7 @@ def _check_with(
         audit_ok=audit_ok,
         all_sent=all_sent and set(acknowledged) <= local and acknowledged_publicity <= local_jobs,
         attachments_bad=attachments_bad,
+        received=received_n,
+        resent=resent,
+        duplicates=tuple(duplicates),
     )
