@@ -46,7 +46,7 @@ from kiosk.cases.platform_client import (
     PlatformUnavailable,
 )
 from kiosk.cases.uploads import AttachmentUploader
-from offline_cache.store import OutboxEntry, StorageEnvironmentError, Store
+from offline_cache.store import InvalidTransitionError, OutboxEntry, StorageEnvironmentError, Store
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float |
 
 _SENT = "sent"
 _DEAD = "dead"
+_SETTLED = "settled"
 
 
 @dataclass
@@ -204,6 +205,8 @@ class OutboxDrainer:
                 if outcome == _DEAD:
                     tally.dead += 1
                     continue
+                if outcome == _SETTLED:
+                    continue
                 tally.retried += 1
                 stopped = outcome
             self._release(entries[i + 1 :])
@@ -225,7 +228,16 @@ class OutboxDrainer:
         return f"case {entry.entry_id}" if entry.is_case else f"job {entry.entry_id} ({entry.kind})"
 
     def _send(self, entry: OutboxEntry) -> str:
-        """Send one entry and record the outcome: ``_SENT``, ``_DEAD`` or the retry reason."""
+        """Send one entry and record the outcome: ``_SENT``, ``_DEAD``, ``_SETTLED`` or the retry reason."""
+        try:
+            return self._attempt(entry)
+        except InvalidTransitionError as err:
+            # Settled meanwhile by someone else on the same store (a second drainer, a tool): the
+            # key made the second send harmless; the entry keeps the state it reached first.
+            log.warning("outbox: %s was settled meanwhile (%s)", self._name(entry), err)
+            return _SETTLED
+
+    def _attempt(self, entry: OutboxEntry) -> str:
         try:
             ack = self._send_case(entry) if entry.is_case else self._send_job(entry)
         except (ValueError, KeyError, TypeError) as err:  # a job this build cannot send: staff look at it

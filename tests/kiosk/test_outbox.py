@@ -250,3 +250,32 @@ def test_submitter_is_told_of_the_acknowledgement(store: Store, client: Platform
         assert time.monotonic() - started < 10.0
     finally:
         drainer.stop()
+
+
+class _SettledMeanwhile:
+    """The real client; while the first case is in flight, another drainer on the same store
+    records its acknowledgement first."""
+
+    def __init__(self, client: PlatformClient, store: Store, case_id: str) -> None:
+        self._client, self._store, self._case_id = client, store, case_id
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._client, name)
+
+    def upload_case(self, case_id: str, *args: object, **kwargs: object) -> object:
+        ack = self._client.upload_case(case_id, *args, **kwargs)  # type: ignore[arg-type]
+        if case_id == self._case_id:
+            self._store.outbox.acknowledge(case_id, ack.raw, 1.0)
+        return ack
+
+
+def test_an_entry_settled_meanwhile_does_not_stop_the_round(
+    store: Store, client: PlatformClient, clock: Clock
+) -> None:
+    first, second = add(store, clock), add(store, clock)
+    drainer = OutboxDrainer(store, _SettledMeanwhile(client, store, first), clock)  # type: ignore[arg-type]
+    report = drainer.drain_once(10)
+    assert (report.attempted, report.sent, report.stopped_early) == (2, 1, False)
+    assert store.cases.get(first).sent_at == 1.0  # type: ignore[union-attr]  # the first record stays
+    assert store.cases.get(second).state is OutboxState.ACKNOWLEDGED  # type: ignore[union-attr]
+    assert sorted(c["case_id"] for c in client.received_cases()) == sorted([first, second])
