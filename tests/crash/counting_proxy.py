@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import os
 import socket
-import threading
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,28 +36,43 @@ class Received:
 
 
 class CountingProxy:
-    """``with CountingProxy(upstream_url) as proxy``: point the terminal at ``proxy.url``."""
+    """``with CountingProxy(upstream_url) as proxy``: point the terminal at ``proxy.url``.
+
+    The proxy runs in a process of its own (``python -m tests.crash.counting_proxy``), so that its
+    work does not compete for the interpreter lock with a sandbox server running in the caller's
+    process; it appends one line per counted request to a log the caller reads."""
 
     def __init__(self, upstream_url: str) -> None:
-        parts = urlsplit(upstream_url)
-        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
-        self._lock = threading.Lock()
-        self._received: dict[str, dict[str, list[Received]]] = {p: defaultdict(list) for p in COUNTED}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="counting-proxy", daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._dir = tempfile.TemporaryDirectory(prefix="counting-proxy-")
+        self._log = Path(self._dir.name) / "received.tsv"
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.crash.counting_proxy", upstream_url, str(self._log)],
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        )
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline().decode("ascii").strip()
+        if not line.isdigit():
+            self._proc.kill()
+            raise RuntimeError("the counting proxy did not start")
+        self.url = f"http://127.0.0.1:{line}"
 
     def received(self, path: str) -> dict[str, list[Received]]:
         """Every request received on ``path``, by idempotency key, in arrival order."""
-        with self._lock:
-            return {k: list(v) for k, v in self._received[path].items()}
+        out: dict[str, list[Received]] = defaultdict(list)
+        text = self._log.read_text("ascii") if self._log.exists() else ""
+        for row in text.splitlines():
+            at, p, key, sha = row.split("\t")
+            if p == path:
+                out[key].append(Received(float(at), sha))
+        return dict(out)
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._proc.terminate()
+        self._proc.wait(10)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+        self._dir.cleanup()
 
     def __enter__(self) -> CountingProxy:
         return self
@@ -61,15 +80,29 @@ class CountingProxy:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+
+class _Server:
+    """The proxy itself (in its own process)."""
+
+    def __init__(self, upstream_url: str, log_path: str) -> None:
+        parts = urlsplit(upstream_url)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self._log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+
     def _record(self, path: str, key: str, body: bytes) -> None:
-        with self._lock:
-            self._received[path][key].append(Received(time.time(), hashlib.sha256(body).hexdigest()))
+        line = f"{time.time()!r}\t{path}\t{key}\t{hashlib.sha256(body).hexdigest()}\n"
+        os.write(self._log, line.encode("ascii"))  # one O_APPEND write: lines never interleave
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body are two writes: without TCP_NODELAY the second waits for the
+            # client's delayed ACK (40 ms a request).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the terminal's own logs say what it sent
@@ -111,3 +144,13 @@ class CountingProxy:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
         return Handler
+
+
+def main(argv: list[str]) -> None:
+    server = _Server(argv[0], argv[1])
+    print(server.server.server_address[1], flush=True)
+    server.server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
