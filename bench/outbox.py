@@ -7,7 +7,8 @@
    within ``--crash-budget-s``, default 180 s; ``crash_runs`` says how many ran)
    against the sandbox in fault mode, with ``lost``, ``duplicated`` and
    ``attachments_bad`` (each case carries a page image uploaded in resumable
-   chunks, body and image sealed with the agreed field key).
+   chunks, body and image sealed with the agreed field key).  Each kill is a
+   power cut (``power_cuts``; ``power_cut_bytes``: unsynced bytes it undid).
 
 Where a crash run's time went (profiled on 2 cores): the largest share was
 not the kill delay but multiprocessing's main-module fix-up: every forkserver
@@ -59,10 +60,10 @@ def drain_bench(work: Path, url: str, n: int) -> float:
         client.enrol(code=client.sandbox.issue_enrolment_code(client.terminal_id))
         now = time.time()
         for _ in range(n):
-            store.add_case(str(uuid.uuid4()), ITEM_ID, PAYLOAD, now)
+            store.cases.add(str(uuid.uuid4()), ITEM_ID, PAYLOAD, now)
         drainer = OutboxDrainer(store, client, batch_size=500)
         start = time.perf_counter()
-        while store.outbox_counts()[OutboxState.PENDING]:
+        while store.outbox.counts(cases=True)[OutboxState.PENDING]:
             report = drainer.drain_once()
             if report.stopped_early:
                 raise RuntimeError(f"drain stopped: {report.error}")
@@ -111,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         "lost": crash.lost,
         "duplicated": crash.duplicated,
         "integrity_check": crash.integrity,
+        "power_cuts": crash.power_cuts,
+        "power_cut_bytes": crash.power_cut_bytes,
+        "received": crash.received,
+        "resent": crash.resent,
         "all_sent": crash.all_sent,
     }
     print(json.dumps(result))

@@ -422,7 +422,7 @@ def _platform_view(terminal: Terminal, timeout: float = 20.0) -> list[dict[str, 
     the sealed fields (``opened_payload_b64``) and the publicity records it publishes for each
     (``published``), once the outbox's other jobs (publicity, certificate) are delivered."""
     deadline = time.monotonic() + timeout
-    while terminal.store.job_counts()[OutboxState.PENDING] and time.monotonic() < deadline:
+    while terminal.store.outbox.counts(cases=False)[OutboxState.PENDING] and time.monotonic() < deadline:
         terminal.drainer.kick()
         time.sleep(0.2)
     client = terminal.client

@@ -1,37 +1,40 @@
-"""Drain the local outbox to the platform, exactly once per case (R-UPLOAD, R-OFFLINE).
+"""Drain the one outbox to the platform, exactly once per entry (R-UPLOAD, R-OFFLINE).
 
-Cases are written to the store together with their outbox entry (one
-transaction).  :class:`OutboxDrainer` uploads due entries one by one with the
-case id as idempotency key, so re-sending after a lost answer or a crash
-between upload and ``mark_sent`` is harmless: the platform replays its
-original acknowledgement.
+Cases are written to the store together with their outbox entry (one transaction); publicity
+records, their revocations and late attachments (the certificate PDF) are entries of the same
+queue (``store.outbox``, one state machine: pending, in flight, acknowledged, dead letter).
+:class:`OutboxDrainer` claims what is due and sends each entry with its idempotency key (the case
+id for a case, the job id otherwise), so re-sending after a lost answer or a crash between upload
+and acknowledgement is harmless: the platform replays its original acknowledgement.
 
-* platform unavailable (no network, timeout, 5xx, 429): the entry is retried
-  later with exponential backoff and jitter, never sooner than the platform's
-  ``Retry-After``; the rest of the batch waits for the next round;
+One retry policy for every kind (:class:`Backoff`):
+
+* platform unavailable (no network, timeout, 5xx, 429): the entry is retried later with
+  exponential backoff and jitter, never sooner than the platform's ``Retry-After`` but never
+  later than ``Backoff.retry_after_max_s`` (a reply asking for a year, or ``inf``, does not park
+  an entry for ever); the rest of the round waits for the next one;
 * token refused (401/403): retried likewise (re-enrolment is staff's job);
-* request rejected (other 4xx) or conflict (409): the entry is dead-lettered
-  for hall staff, the batch goes on.
+* request rejected (other 4xx) or conflict (409), or a job this build cannot send: the entry is
+  dead-lettered for hall staff (who requeue it through ``store.outbox.requeue``), the round goes on.
 
-A case's attachments (page images, signature) are uploaded first, in resumable
-chunks (:class:`kiosk.cases.uploads.AttachmentUploader`), then the body that references
-them; with a ``cipher`` (the field key agreed with the platform) body and
-attachments travel sealed.  After the cases come the other jobs of the store's
-``jobs`` table, each with its own idempotency key: publicity records, their
-revocations (only after the publication was sent) and late attachments such as the
-certificate PDF.  docs/uploads.md describes the protocol.
+A case's attachments (page images, signature) are uploaded first, in resumable chunks
+(:class:`kiosk.cases.uploads.AttachmentUploader`), then the body that references them; with a
+``cipher`` (the field key agreed with the platform) body and attachments travel sealed.  Cases
+come before other jobs in a round; a revocation waits until its publication is acknowledged.
+The submitter learns of the acknowledgement from :meth:`OutboxDrainer.wait_acknowledged`, woken
+by the commit that records it.  docs/uploads.md describes the protocol.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from kiosk.cases.crypto import FieldCipher
 from kiosk.cases.platform_client import (
@@ -41,25 +44,16 @@ from kiosk.cases.platform_client import (
     PlatformRejected,
     PlatformUnauthorized,
     PlatformUnavailable,
-    UploadAck,
 )
 from kiosk.cases.uploads import AttachmentUploader
-from offline_cache.store import OutboxEntry, OutboxJob, OutboxState, StorageEnvironmentError, Store
+from offline_cache.store import InvalidTransitionError, OutboxEntry, StorageEnvironmentError, Store
 
 log = logging.getLogger(__name__)
 
-#: Job kinds besides cases (the store's ``jobs`` table).  Values are stable identifiers.
+#: Outbox entry kinds besides cases (``offline_cache.outbox.KIND_CASE``).  Values are stable identifiers.
 JOB_PUBLICITY = "publicity"  # POST /api/v1/publicity
 JOB_PUBLICITY_REVOKE = "publicity_revoke"  # POST /api/v1/publicity/{id}/revoke
 JOB_ATTACHMENT = "attachment"  # a late attachment of a case (the certificate PDF)
-
-
-def _earliest(*times: float | None) -> float | None:
-    known = [t for t in times if t is not None]
-    return min(known) if known else None
-
-
-_Item = TypeVar("_Item", OutboxEntry, OutboxJob)
 
 
 def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float | None]:
@@ -83,6 +77,11 @@ def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float |
     return False, f"{type(err).__name__}: {err}", None  # e.g. an unreadable answer: try later
 
 
+_SENT = "sent"
+_DEAD = "dead"
+_SETTLED = "settled"
+
+
 @dataclass
 class _Tally:
     attempted: int = 0
@@ -93,16 +92,29 @@ class _Tally:
 
 @dataclass(frozen=True)
 class Backoff:
-    """Delay before attempt ``n + 1`` after ``n`` failed attempts: ``base * factor**n``, capped, jittered."""
+    """The one retry policy: after ``n`` failed attempts wait ``base * factor**n`` (capped at
+    ``max_s``, jittered), or the platform's ``Retry-After`` when longer, capped at
+    ``retry_after_max_s``."""
 
     base_s: float = 5.0
     factor: float = 2.0
     max_s: float = 900.0
     jitter: float = 0.5  # the delay is drawn from [d * (1 - jitter), d]
+    retry_after_max_s: float = 3600.0
 
     def delay(self, failed_attempts: int, rng: random.Random) -> float:
         d = min(self.max_s, self.base_s * self.factor ** max(0, failed_attempts))
         return d * (1.0 - self.jitter) + rng.uniform(0.0, d * self.jitter)
+
+    def next_delay(self, failed_attempts: int, rng: random.Random, retry_after: float | None = None) -> float:
+        """Seconds until the next attempt; a ``Retry-After`` that is not a finite number of seconds
+        (``inf``, ``nan``) counts as the cap."""
+        delay = self.delay(failed_attempts, rng)
+        if retry_after is None:
+            return delay
+        if not math.isfinite(retry_after):
+            retry_after = self.retry_after_max_s
+        return max(delay, min(max(retry_after, 0.0), self.retry_after_max_s))
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,7 @@ class OutboxDrainer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._resume_at = 0.0  # after a failed round the background thread pauses until then
+        self._recover = True  # put entries left in flight back in the queue before the next claim
         #: The field cipher agreed with the platform (``FieldKeyring.cipher``): with it, case bodies and
         #: attachments travel sealed; it raises PlatformError while the key cannot be agreed (the
         #: entry waits).  None: payloads travel as stored (tests and tools).
@@ -161,72 +174,105 @@ class OutboxDrainer:
             self.on_report(report)
         return report
 
-    def _drain(self, max_cases: int) -> DrainReport:
+    def _drain(self, limit: int) -> DrainReport:
         tally = _Tally()
-        # Cases first, then the other jobs (publicity records, revocations, late attachments).
-        stopped = self._drain_queue(
-            "case", self.store.pending_outbox, self._upload, lambda e: e.case_id, max_cases, tally
-        )
-        if stopped is None:
-            stopped = self._drain_queue(
-                "job", self.store.pending_jobs, self._run_job, lambda j: j.job_id, max_cases, tally
-            )
+        outbox = self.store.outbox
+        try:
+            if self._recover:
+                # Entries a previous process (or a failed release) left in flight: their send may or
+                # may not have reached the platform; the same key makes sending them again safe.
+                outbox.recover_in_flight()
+                self._recover = False
+            entries = outbox.claim(limit, self.clock())
+        except StorageEnvironmentError as err:
+            log.error("outbox: cannot read the queue: %s", err)
+            return DrainReport(stopped_early=True, error=str(err))
+        stopped: str | None = None
+        for i, entry in enumerate(entries):
+            tally.attempted += 1
+            try:
+                outcome = self._send(entry)
+            except StorageEnvironmentError as err:
+                # The upload may have gone through; the entry stays in flight and the next round
+                # puts it back and re-sends it with the same key, which the platform de-duplicates.
+                log.error("outbox: cannot record the outcome of %s: %s", self._name(entry), err)
+                self._recover = True
+                stopped = str(err)
+            else:
+                if outcome == _SENT:
+                    tally.sent += 1
+                    continue
+                if outcome == _DEAD:
+                    tally.dead += 1
+                    continue
+                if outcome == _SETTLED:
+                    continue
+                tally.retried += 1
+                stopped = outcome
+            self._release(entries[i + 1 :])
+            break
         if stopped is None:
             return DrainReport(tally.attempted, tally.sent, tally.retried, tally.dead)
         return DrainReport(tally.attempted, tally.sent, tally.retried, tally.dead, True, stopped)
 
-    def _drain_queue(
-        self,
-        what: str,
-        read: Callable[[int, float], Sequence[_Item]],
-        send: Callable[[_Item], str],
-        ident: Callable[[_Item], str],
-        limit: int,
-        tally: _Tally,
-    ) -> str | None:
-        """Send what is due in one queue; the reason to stop this round, or None to go on."""
+    def _release(self, rest: list[OutboxEntry]) -> None:
+        """Claimed entries the round did not try go back to pending (or at the next round)."""
         try:
-            items = read(limit, self.clock())
+            self.store.outbox.release([e.entry_id for e in rest])
         except StorageEnvironmentError as err:
-            log.error("outbox: cannot read the %s queue: %s", what, err)
-            return str(err)
-        for item in items:
-            tally.attempted += 1
-            try:
-                outcome = send(item)
-            except StorageEnvironmentError as err:
-                # The upload may have gone through; the entry stays pending and the next
-                # round re-sends it with the same key, which the platform de-duplicates.
-                log.error("outbox: cannot record the outcome of %s %s: %s", what, ident(item), err)
-                return str(err)
-            if outcome == "sent":
-                tally.sent += 1
-            elif outcome == "dead":
-                tally.dead += 1
-            else:
-                tally.retried += 1
-                return outcome
-        return None
+            log.error("outbox: cannot release %d claimed entries: %s", len(rest), err)
+            self._recover = True
 
-    def _send_case(self, entry: OutboxEntry) -> UploadAck:
+    @staticmethod
+    def _name(entry: OutboxEntry) -> str:
+        return f"case {entry.entry_id}" if entry.is_case else f"job {entry.entry_id} ({entry.kind})"
+
+    def _send(self, entry: OutboxEntry) -> str:
+        """Send one entry and record the outcome: ``_SENT``, ``_DEAD``, ``_SETTLED`` or the retry reason."""
+        try:
+            return self._attempt(entry)
+        except InvalidTransitionError as err:
+            # Settled meanwhile by someone else on the same store (a second drainer, a tool): the
+            # key made the second send harmless; the entry keeps the state it reached first.
+            log.warning("outbox: %s was settled meanwhile (%s)", self._name(entry), err)
+            return _SETTLED
+
+    def _attempt(self, entry: OutboxEntry) -> str:
+        try:
+            ack = self._send_case(entry) if entry.is_case else self._send_job(entry)
+        except (ValueError, KeyError, TypeError) as err:  # a job this build cannot send: staff look at it
+            log.error("outbox: %s cannot be sent: %s; dead-lettered", self._name(entry), err)
+            self.store.outbox.dead_letter(entry.entry_id, f"invalid job: {type(err).__name__}")
+            return _DEAD
+        except PlatformError as err:
+            dead, reason, retry_after = _platform_outcome(err, self._name(entry))
+            if dead:
+                self.store.outbox.dead_letter(entry.entry_id, reason)
+                return _DEAD
+            return self._retry(entry, reason, retry_after)
+        self.store.outbox.acknowledge(entry.entry_id, ack, self.clock())
+        return _SENT
+
+    def _send_case(self, entry: OutboxEntry) -> bytes:
         """Attachments first (resumable), then the case body referencing them, sealed when agreed."""
-        for attachment in self.store.case_attachments(entry.case_id):
+        for attachment in self.store.attachments.for_case(entry.entry_id):
             self.uploader.upload(attachment)
-        refs = self.uploader.refs(entry.case_id)
+        refs = self.uploader.refs(entry.entry_id)
+        item_id = entry.item_id or ""
         if self.cipher is None:
-            return self.client.upload_case(entry.case_id, entry.item_id, entry.payload, attachments=refs)
+            return self.client.upload_case(entry.entry_id, item_id, entry.payload, attachments=refs).raw
         cipher = self.cipher()
         return self.client.upload_case(
-            entry.case_id,
-            entry.item_id,
-            cipher.seal_deterministic(entry.payload, entry.case_id),
+            entry.entry_id,
+            item_id,
+            cipher.seal_deterministic(entry.payload, entry.entry_id),
             attachments=refs,
             encryption=cipher.algorithm.value,
-        )
+        ).raw
 
-    def _send_job(self, job: OutboxJob) -> bytes:
+    def _send_job(self, job: OutboxEntry) -> bytes:
         if job.kind == JOB_PUBLICITY:
-            return self.client.post_publicity(job.job_id, job.payload)
+            return self.client.post_publicity(job.entry_id, job.payload)
         if job.kind == JOB_PUBLICITY_REVOKE:
             spec = json.loads(job.payload)
             body = json.dumps(
@@ -234,64 +280,23 @@ class OutboxDrainer:
                 ensure_ascii=False,
                 sort_keys=True,
             ).encode("utf-8")
-            return self.client.revoke_publicity(job.job_id, str(spec["publicity_id"]), body)
+            return self.client.revoke_publicity(job.entry_id, str(spec["publicity_id"]), body)
         if job.kind == JOB_ATTACHMENT:
             attachment_id = str(json.loads(job.payload)["attachment_id"])
-            attachment = self.store.attachment(attachment_id)
+            attachment = self.store.attachments.get(attachment_id)
             if attachment is None:
-                raise ValueError(f"job {job.job_id} names an unknown attachment")
+                raise ValueError(f"job {job.entry_id} names an unknown attachment")
             self.uploader.upload(attachment)
             return json.dumps({"attachment_id": attachment_id, "uploaded": True}).encode("ascii")
         raise ValueError(f"unknown job kind {job.kind!r}")
 
-    def _run_job(self, job: OutboxJob) -> str:
-        """Send one job and record the outcome: 'sent', 'dead' or the retry reason."""
-        try:
-            ack = self._send_job(job)
-        except (ValueError, KeyError, TypeError) as err:  # a job this build cannot send: staff look at it
-            log.error("outbox: job %s (%s) cannot be sent: %s; dead-lettered", job.job_id, job.kind, err)
-            self.store.mark_job_dead(job.job_id, f"invalid job: {type(err).__name__}")
-            return "dead"
-        except PlatformError as err:
-            dead, reason, retry_after = _platform_outcome(err, f"job {job.job_id}")
-            if dead:
-                self.store.mark_job_dead(job.job_id, reason)
-                return "dead"
-            return self._retry_job(job, reason, retry_after)
-        self.store.mark_job_sent(job.job_id, ack, self.clock())
-        return "sent"
-
-    def _retry_job(self, job: OutboxJob, reason: str, retry_after: float | None) -> str:
-        delay = self.backoff.delay(job.attempts, self.rng)
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        self._resume_at = self.clock() + delay
-        self.store.mark_job_retry(job.job_id, reason, self._resume_at)
-        log.warning("outbox: job %s (%s) not sent (%s); next in %.1f s", job.job_id, job.kind, reason, delay)
-        return reason
-
-    def _upload(self, entry: OutboxEntry) -> str:
-        """Upload one entry and record the outcome: 'sent', 'dead' or the retry reason."""
-        try:
-            ack = self._send_case(entry)
-        except PlatformError as err:
-            dead, reason, retry_after = _platform_outcome(err, f"case {entry.case_id}")
-            if dead:
-                self.store.mark_dead(entry.case_id, reason)
-                return "dead"
-            return self._retry(entry, reason, retry_after)
-        self.store.mark_sent(entry.case_id, ack.raw, self.clock())
-        return "sent"
-
     def _retry(self, entry: OutboxEntry, reason: str, retry_after: float | None) -> str:
-        delay = self.backoff.delay(entry.attempts, self.rng)
-        if retry_after is not None:
-            delay = max(delay, retry_after)
+        delay = self.backoff.next_delay(entry.attempts, self.rng, retry_after)
         self._resume_at = self.clock() + delay
-        self.store.mark_retry(entry.case_id, reason, self._resume_at)
+        self.store.outbox.retry(entry.entry_id, reason, self._resume_at)
         log.warning(
-            "outbox: case %s not uploaded (%s); attempt %d, next in %.1f s",
-            entry.case_id,
+            "outbox: %s not sent (%s); attempt %d, next in %.1f s",
+            self._name(entry),
             reason,
             entry.attempts + 1,
             delay,
@@ -301,14 +306,10 @@ class OutboxDrainer:
     # ------------------------------------------------------------------ background thread
 
     def wait_acknowledged(self, case_id: str, timeout_s: float) -> bool:
-        """Whether the platform acknowledged the case within ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            stored = self.store.case(case_id)
-            if stored is not None and stored.state is OutboxState.SENT:
-                return True
-            time.sleep(0.05)
-        return False
+        """Whether the platform acknowledged the case within ``timeout_s``: True at once when it
+        already had; else woken by the commit that records the acknowledgement (nothing polls).
+        False when the time ran out or the case was dead-lettered."""
+        return self.store.outbox.wait_acknowledged(case_id, timeout_s)
 
     def start(self, interval_s: float = 30.0) -> None:
         """Drain every ``interval_s`` (sooner when a retry falls due or on :meth:`kick`)."""
@@ -350,7 +351,7 @@ class OutboxDrainer:
                 wait = min(interval_s, max(0.05, self._resume_at - self.clock()))
             elif report is not None:
                 try:
-                    due = _earliest(self.store.next_due_at(), self.store.next_job_due_at())
+                    due = self.store.outbox.next_due_at()
                 except Exception:
                     log.exception("outbox: cannot read the next due time")
                     due = None

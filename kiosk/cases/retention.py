@@ -93,7 +93,7 @@ class RetentionWiper:
             except OSError as err:
                 log.error("retention: ledger wipe failed, will retry: %s", err)
         try:
-            wiped = self.store.wipe_acknowledged(now - self.retention_s, now, residue)
+            wiped = self.store.cases.wipe_acknowledged(now - self.retention_s, now, residue)
         except StorageError as err:
             log.error("retention: wipe failed, will retry: %s", err)
             return []

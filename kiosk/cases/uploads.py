@@ -64,11 +64,11 @@ class FieldKeyring:
         if self._cipher is not None:
             return self._cipher
         meta_key = f"{_META_PLATFORM_KEY}.{self.algorithm.value}"
-        known = self.store.get_meta(meta_key)
+        known = self.store.meta.get(meta_key)
         if known is None:
             mine = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
             platform = self.client.agree_field_key(mine, self.algorithm.value)
-            self.store.set_meta(meta_key, platform.hex())
+            self.store.meta.set(meta_key, platform.hex())
             log.info("field key agreed with the platform (%s)", self.algorithm.value)
         else:
             platform = bytes.fromhex(known)
@@ -131,12 +131,12 @@ class AttachmentUploader:
             offset = session.offset
         if not session.complete:
             session = self.client.complete_upload(session.upload_id)
-        self.store.mark_attachment_uploaded(attachment.attachment_id, self.clock())
+        self.store.attachments.mark_uploaded(attachment.attachment_id, self.clock())
         log.info("attachment %s of case %s uploaded", attachment.attachment_id, attachment.case_id)
 
     def refs(self, case_id: str) -> list[dict[str, Any]]:
         """How the case body references its attachments: id, name, media type, SHA-256 in clear."""
         return [
             {"attachment_id": a.attachment_id, "name": a.name, "media_type": a.media_type, "sha256": a.sha256}
-            for a in self.store.case_attachments(case_id)
+            for a in self.store.attachments.for_case(case_id)
         ]

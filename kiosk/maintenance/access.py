@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from kiosk.maintenance.staff_card import (
     Role,
@@ -37,6 +37,7 @@ from kiosk.maintenance.staff_card import (
     StaffRegistryError,
     verify_pin,
 )
+from offline_cache.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +81,6 @@ ROLE_FUNCTIONS: dict[Role, frozenset[Function]] = {
 }
 
 
-class MetaStore(Protocol):
-    """What StaffAccess needs of :class:`offline_cache.store.Store`."""
-
-    def get_meta(self, key: str) -> str | None: ...
-
-    def set_meta(self, key: str, value: str) -> None: ...
-
-    def audit(self, event: str, details: Any, *, at: float | None = None) -> int: ...
-
-
 @dataclass(frozen=True)
 class Pending:
     """A verified card waiting for its PIN."""
@@ -120,7 +111,7 @@ class StaffAccess:
 
     def __init__(
         self,
-        store: MetaStore,
+        store: Store,
         *,
         clock: Callable[[], float] = time.time,
         max_failures: int = MAX_FAILURES,
@@ -143,7 +134,7 @@ class StaffAccess:
 
     # ------------------------------------------------------------------ persisted state
     def _state(self) -> dict[str, dict[str, Any]]:
-        raw = self.store.get_meta(META_KEY)
+        raw = self.store.meta.get(META_KEY)
         try:
             state = json.loads(raw) if raw else {}
         except ValueError:
@@ -153,7 +144,7 @@ class StaffAccess:
         return {"failures": dict(state.get("failures", {})), "locked": dict(state.get("locked", {}))}
 
     def _save(self, state: dict[str, Any]) -> None:
-        self.store.set_meta(META_KEY, json.dumps(state, sort_keys=True))
+        self.store.meta.set(META_KEY, json.dumps(state, sort_keys=True))
 
     def locked_until(self, staff_id: str | None = None) -> float | None:
         """When the lock on ``staff_id`` (or on every unlock) ends; None when not locked."""
@@ -204,7 +195,7 @@ class StaffAccess:
             alarm["scope"],
             reason,
         )
-        self.store.audit("maintenance_lockout", alarm)
+        self.store.audit_trail.append("maintenance_lockout", alarm)
         if self.alarm_sink is not None:
             try:
                 self.alarm_sink(alarm)

@@ -304,7 +304,9 @@ class MaintenanceService:
         elif outcome.refusal is not None:
             self._refuse(StaffCardResult(result.staff_id, outcome.refusal), reader, outcome)
         else:
-            self.kiosk.store.audit("maintenance_pin_required", {"staff": result.staff_id, "reader": reader})
+            self.kiosk.store.audit_trail.append(
+                "maintenance_pin_required", {"staff": result.staff_id, "reader": reader}
+            )
             self._emit("pin_required", outcome)
         return outcome
 
@@ -358,7 +360,7 @@ class MaintenanceService:
         details: dict[str, Any] = {"staff": result.staff_id, "reason": reason, "reader": reader}
         if outcome.attempts_left is not None:
             details["attempts_left"] = outcome.attempts_left
-        self.kiosk.store.audit("maintenance_refused", details)
+        self.kiosk.store.audit_trail.append("maintenance_refused", details)
         self._emit("refused", result)
 
     def leave(self, reason: LeaveReason = LeaveReason.STAFF) -> bool:
@@ -392,7 +394,7 @@ class MaintenanceService:
 
     def _audit_as(self, staff: str, event: str, details: Mapping[str, Any]) -> None:
         try:
-            self.kiosk.store.audit(event, {"staff": staff, **details})
+            self.kiosk.store.audit_trail.append(event, {"staff": staff, **details})
         except StorageError:
             log.exception("audit of %s failed", event)
             raise
@@ -536,56 +538,46 @@ class MaintenanceService:
         return self._outbox_view()
 
     def _outbox_view(self) -> OutboxView:
-        """Cases and the outbox's other jobs (publicity records, revocations, late certificate
-        uploads): counts per state together; a dead job shows its kind where a case shows its item."""
-        store = self.kiosk.store
+        """The one outbox (cases, publicity records, revocations, late certificate uploads): counts
+        per state; a dead job shows its kind where a case shows its item."""
+        outbox = self.kiosk.store.outbox
         dead = tuple(
             DeadLetterView(
-                d.case_id, d.item_id, d.created_at, d.attempts, logsetup.redact(d.last_error or "")
+                d.entry_id,
+                d.item_id if d.item_id is not None else d.kind,
+                d.created_at,
+                d.attempts,
+                logsetup.redact(d.last_error or ""),
             )
-            for d in store.dead_letters()
-        ) + tuple(
-            DeadLetterView(j.job_id, j.kind, j.created_at, j.attempts, logsetup.redact(j.last_error or ""))
-            for j in self._dead_jobs()
+            for d in outbox.dead_letters()
         )
-        counts = dict(store.outbox_counts())
-        for state, n in store.job_counts().items():
-            counts[state] = counts.get(state, 0) + n
-        return OutboxView(counts, dead)
-
-    def _dead_jobs(self) -> list[Any]:
-        return [j for j in self.kiosk.store.jobs() if j.state is OutboxState.DEAD]
+        return OutboxView(outbox.counts(), dead)
 
     def requeue(self, case_id: str) -> bool:
         """Put one dead letter (a case, or another job by its id) back in the queue.  False when
         it is not (or no longer) dead."""
         staff = self._staff(Function.REQUEUE)
-        store = self.kiosk.store
-        if any(d.case_id == case_id for d in store.dead_letters(limit=100_000)):
-            store.requeue(case_id, self._clock())
-        elif any(j.job_id == case_id for j in self._dead_jobs()):
-            store.requeue_job(case_id, self._clock())
-        else:
+        outbox = self.kiosk.store.outbox
+        entry = outbox.get(case_id)
+        if entry is None or entry.state is not OutboxState.DEAD:
             self._audit_as(staff, "maintenance_requeue", {"case": case_id, "requeued": False})
             return False
+        outbox.requeue(case_id, self._clock())
         self._audit_as(staff, "maintenance_requeue", {"case": case_id, "requeued": True})
         self.kiosk.drainer.kick()
         return True
 
     def requeue_all(self) -> int:
         staff = self._staff(Function.REQUEUE)
-        store = self.kiosk.store
-        cases = [d.case_id for d in store.dead_letters(limit=100_000)]
-        jobs = [j.job_id for j in self._dead_jobs()]
+        outbox = self.kiosk.store.outbox
+        dead = [d.entry_id for d in outbox.dead_letters(limit=100_000)]
         now = self._clock()
-        for case_id in cases:
-            store.requeue(case_id, now)
-        for job_id in jobs:
-            store.requeue_job(job_id, now)
-        self._audit_as(staff, "maintenance_requeue_all", {"count": len(cases) + len(jobs)})
-        if cases or jobs:
+        for entry_id in dead:
+            outbox.requeue(entry_id, now)
+        self._audit_as(staff, "maintenance_requeue_all", {"count": len(dead)})
+        if dead:
             self.kiosk.drainer.kick()
-        return len(cases) + len(jobs)
+        return len(dead)
 
     # ------------------------------------------------------------------ logs
     def logs(self, lines: int | None = None) -> LogTail:

@@ -1,7 +1,7 @@
 """Double-publicity records through the outbox (§8.4): queued, delivered once, revocable.
 
 At approval the terminal builds a :class:`~kiosk.outputs.records.PublicityRecord`; :func:`queue_publicity`
-puts its publication form (natural persons' ID numbers masked) in the store's job queue as its own
+puts its publication form (natural persons' ID numbers masked) in the one outbox as its own
 kind, with its own idempotency key (a UUID that is also the record's ``publicity_id`` on the
 platform).  The outbox drainer delivers it to ``POST /api/v1/publicity``.  :func:`queue_revocation`
 (§8.4.4: a revoked decision stops being published) queues ``POST /api/v1/publicity/{id}/revoke``,
@@ -17,7 +17,7 @@ from typing import Any
 
 from kiosk.cases.outbox import JOB_PUBLICITY, JOB_PUBLICITY_REVOKE
 from kiosk.outputs import records
-from offline_cache.store import OutboxJob, Store, UnknownRecordError
+from offline_cache.store import OutboxEntry, Store, UnknownRecordError
 
 
 def _json(value: Any) -> bytes:
@@ -28,17 +28,17 @@ def queue_publicity(store: Store, record: records.PublicityRecord, at: dt.dateti
     """Queue the record's publication; returns its publicity id (= the job's idempotency key)."""
     publicity_id = str(uuid.uuid4())
     body = {"publicity_id": publicity_id, "record": record.to_dict()}
-    store.add_job(publicity_id, JOB_PUBLICITY, _json(body), at.timestamp(), case_id=record.case_id or None)
+    store.outbox.add(publicity_id, JOB_PUBLICITY, _json(body), at.timestamp(), case_id=record.case_id or None)
     return publicity_id
 
 
-def publicity_job(store: Store, case_id: str) -> OutboxJob | None:
+def publicity_job(store: Store, case_id: str) -> OutboxEntry | None:
     """The publication queued for a case (None when there is none)."""
-    found = store.jobs(kind=JOB_PUBLICITY, case_id=case_id)
+    found = store.outbox.entries(kind=JOB_PUBLICITY, case_id=case_id)
     return found[0] if found else None
 
 
-def record_from_job(job: OutboxJob) -> records.PublicityRecord:
+def record_from_job(job: OutboxEntry) -> records.PublicityRecord:
     """The record as it was queued (publication form: a natural person's ID number masked)."""
     d = json.loads(job.payload)["record"]
     return records.PublicityRecord(
@@ -70,8 +70,8 @@ def queue_revocation(
         raise UnknownRecordError(f"no publicity record queued for case {case_id}")
     withdrawn = records.revoke(record_from_job(job), when, reason)
     job_id = str(uuid.uuid4())
-    body = {"publicity_id": job.job_id, "reason": reason, "revoked_at": when.isoformat()}
-    store.add_job(
-        job_id, JOB_PUBLICITY_REVOKE, _json(body), when.timestamp(), case_id=case_id, after_job=job.job_id
+    body = {"publicity_id": job.entry_id, "reason": reason, "revoked_at": when.isoformat()}
+    store.outbox.add(
+        job_id, JOB_PUBLICITY_REVOKE, _json(body), when.timestamp(), case_id=case_id, after=job.entry_id
     )
     return job_id, withdrawn

@@ -79,7 +79,7 @@ class SyncReport:
 
 def last_verified_at(store: Store, item_id: str) -> float | None:
     """When the active version of ``item_id`` was last confirmed by a verified sync (epoch s)."""
-    value = store.get_meta(VERIFIED_AT_META_PREFIX + item_id)
+    value = store.meta.get(VERIFIED_AT_META_PREFIX + item_id)
     return None if value is None else float(value)
 
 
@@ -157,7 +157,7 @@ class RuleSync:
             log.warning(
                 "rule sync failed, keeping the last verified packages: %s: %s", type(err).__name__, err
             )
-            self.store.audit("rulesync_failed", {"error": type(err).__name__})
+            self.store.audit_trail.append("rulesync_failed", {"error": type(err).__name__})
             return SyncReport(ok=False, error=f"{type(err).__name__}: {err}")
 
         results: list[tuple[str, str]] = []
@@ -169,9 +169,9 @@ class RuleSync:
             try:
                 body = self._fetch(updater, path)
                 pkg = load_package(body)
-                active = self.store.active_package(pkg.id)
+                active = self.store.packages.active(pkg.id)
                 if active is not None and active.sha256 == pkg.sha256:
-                    self.store.set_meta(VERIFIED_AT_META_PREFIX + pkg.id, repr(now))
+                    self.store.meta.set(VERIFIED_AT_META_PREFIX + pkg.id, repr(now))
                     results.append((pkg.id, "unchanged"))
                     continue
                 failures = run_golden_cases(pkg, self.engine)
@@ -180,13 +180,13 @@ class RuleSync:
             except Exception as err:
                 all_ok = False
                 log.warning("package %s rejected, the last good version keeps serving: %s", name, err)
-                self.store.audit("package_rejected", {"item": name, "error": type(err).__name__})
+                self.store.audit_trail.append("package_rejected", {"item": name, "error": type(err).__name__})
                 results.append((name, f"rejected: {type(err).__name__}: {err}"))
                 continue
-            self.store.put_package(pkg.id, pkg.version, pkg.sha256, body)
-            self.store.activate(pkg.id, pkg.version)
-            self.store.set_meta(VERIFIED_AT_META_PREFIX + pkg.id, repr(now))
-            self.store.audit(
+            self.store.packages.put(pkg.id, pkg.version, pkg.sha256, body)
+            self.store.packages.activate(pkg.id, pkg.version)
+            self.store.meta.set(VERIFIED_AT_META_PREFIX + pkg.id, repr(now))
+            self.store.audit_trail.append(
                 "package_activated", {"item": pkg.id, "version": pkg.version, "sha256": pkg.sha256}
             )
             activated.append(pkg)
@@ -201,12 +201,12 @@ class RuleSync:
                 log.warning("warning list %s rejected: %s", name, err)
                 results.append((name, f"rejected: {type(err).__name__}: {err}"))
                 continue
-            self.store.put_warning_list(wl.name, wl.version, _sha256(body), body, now)
+            self.store.warning_lists.put(wl.name, wl.version, _sha256(body), body, now)
             lists.append(wl)
             results.append((wl.name, "activated"))
         if all_ok:
-            self.store.set_meta(LAST_SYNC_OK_META, repr(now))
-        self.store.audit("rulesync", {"result": dict(results)})
+            self.store.meta.set(LAST_SYNC_OK_META, repr(now))
+        self.store.audit_trail.append("rulesync", {"result": dict(results)})
         return SyncReport(
             ok=True, results=tuple(results), activated=tuple(activated), warning_lists=tuple(lists)
         )

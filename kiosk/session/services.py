@@ -268,14 +268,14 @@ class KioskService:
     # ------------------------------------------------------------------ catalogue and sync
     def load_cached(self) -> int:
         """Activate what the offline cache holds (start-up, network or not)."""
-        for stored in self.store.active_packages():
+        for stored in self.store.packages.active_all():
             try:
                 pkg = load_package(stored.body)
             except Exception:
                 log.exception("cached package %s is unusable", stored.item_id)
                 continue
             self._packages[pkg.id] = pkg
-        for blob in self.store.warning_lists():
+        for blob in self.store.warning_lists.all():
             try:
                 self._warning_lists[blob.name] = load_warning_list(blob.body)
             except Exception:
@@ -345,7 +345,9 @@ class KioskService:
                 # was cancelled): ask for it to be lifted and placed again; read nothing from it.
                 if not asked:
                     asked = True
-                    self.store.audit("card_read", {"session": data.session_id, "refused": "not_lifted"})
+                    self.store.audit_trail.append(
+                        "card_read", {"session": data.session_id, "refused": "not_lifted"}
+                    )
                     self._emit("card_not_lifted", None)
                 self._cancel.wait(0.3)
                 continue
@@ -395,7 +397,9 @@ class KioskService:
         data.card_photo = self.devices.photo_decoder.decode(read.photo_raw)
         data.identity_source, data.face_reference = "card", None
         self.machine.touch()
-        self.store.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})
+        self.store.audit_trail.append(
+            "card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)}
+        )
         self._emit("card", read)
         self.machine.go(Step.FACE_CHECK, session=data)
         return read
@@ -414,7 +418,9 @@ class KioskService:
             if data.card_photo is None:
                 data.staff_assisted_identity = True
                 data.staff_assist_reason = "staff.no_reference_photo"
-                self.store.audit("face_check", {"session": data.session_id, "reason": "no_reference_photo"})
+                self.store.audit_trail.append(
+                    "face_check", {"session": data.session_id, "reason": "no_reference_photo"}
+                )
                 self.machine.go(Step.STAFF_ASSIST, session=data)
                 return None
             data.face_reference = "platform_reference"
@@ -437,7 +443,9 @@ class KioskService:
                 # The camera keeps failing: identity is checked by staff instead (case flagged).
                 log.warning("camera failed %d times, staff-assisted identity: %s", data.face_attempts, err)
                 data.staff_assisted_identity = True
-                self.store.audit("face_check", {"session": data.session_id, "reason": "camera_failed"})
+                self.store.audit_trail.append(
+                    "face_check", {"session": data.session_id, "reason": "camera_failed"}
+                )
                 self.machine.go(Step.STAFF_ASSIST, session=data)
             else:
                 self._problem("camera", err, retry=Step.FACE_CHECK, data=data)
@@ -449,7 +457,7 @@ class KioskService:
                 log.warning("camera close failed", exc_info=True)
         data.face = result
         self.machine.touch()
-        self.store.audit(
+        self.store.audit_trail.append(
             "face_check",
             {
                 "session": data.session_id,
@@ -475,14 +483,18 @@ class KioskService:
             jpeg = self.client.reference_photo(data.card.text.id_number)
         except PlatformError as err:  # the message names only the keyed holder token, never the ID
             log.warning("reference photo lookup failed: %s", err)
-            self.store.audit("reference_photo", {"session": data.session_id, "error": type(err).__name__})
+            self.store.audit_trail.append(
+                "reference_photo", {"session": data.session_id, "error": type(err).__name__}
+            )
             return None
         image = None
         if jpeg is not None:
             image = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
             if image is None:
                 log.warning("the platform's reference photo does not decode")
-        self.store.audit("reference_photo", {"session": data.session_id, "found": image is not None})
+        self.store.audit_trail.append(
+            "reference_photo", {"session": data.session_id, "found": image is not None}
+        )
         return image
 
     # ------------------------------------------------------------------ QR identity (a-platform)
@@ -529,7 +541,7 @@ class KioskService:
 
     def _qr_refused(self, data: SessionData, verification: QrVerification) -> QrVerification:
         refusal = verification.refusal.value if verification.refusal is not None else "unknown"
-        self.store.audit("qr_identity", {"session": data.session_id, "refused": refusal})
+        self.store.audit_trail.append("qr_identity", {"session": data.session_id, "refused": refusal})
         self.machine.touch()
         self._emit("qr_refused", verification)
         return verification
@@ -557,7 +569,7 @@ class KioskService:
         data.identity_source, data.face_reference = "qr", None
         logsetup.register_sensitive(identity.name)
         self.machine.touch()
-        self.store.audit(
+        self.store.audit_trail.append(
             "card_read",
             {"session": data.session_id, "id": mask_id_number(number), "source": f"qr:{identity.source}"},
         )
@@ -765,7 +777,7 @@ class KioskService:
         spec = self.package(self._item_id()).material(material_type)
         expected = self._cross_check_expectations(spec.cross_checks)
         result = mc.from_elicence(spec, licence, expected)
-        self.store.audit(
+        self.store.audit_trail.append(
             "elicence_used", {"session": data.session_id, "material": material_type, "licence": licence_id}
         )
         return self._set_material(material_type, result)
@@ -818,7 +830,7 @@ class KioskService:
                 "staff_identity", ("身份由工作人员核验", "Identity checked by staff")
             )
         data.decision = decision
-        self.store.audit(
+        self.store.audit_trail.append(
             "review",
             {
                 "session": data.session_id,
@@ -879,7 +891,7 @@ class KioskService:
         attachments = self._case_attachments()
         payload = self._case_payload(case_id, attachments)
         try:
-            self.store.add_case(
+            self.store.cases.add(
                 case_id,
                 self._item_id(),
                 payload,
@@ -894,7 +906,7 @@ class KioskService:
             )
             return None
         data.case_id = case_id
-        self.store.audit("case_submitted", {"session": data.session_id, "case": case_id})
+        self.store.audit_trail.append("case_submitted", {"session": data.session_id, "case": case_id})
         if data.decision.outcome is Outcome.APPROVE:
             self._record_approval(data)
         self.drainer.kick()
@@ -958,9 +970,11 @@ class KioskService:
             publicity_queue.queue_publicity(self.store, publicity, now)  # b-outbox: to the platform
         except (OSError, ValueError, StorageError) as err:
             log.error("ledger/archive record failed for case %s: %s", data.case_id, err)
-            self.store.audit("ledger_failed", {"case": data.case_id, "error": type(err).__name__})
+            self.store.audit_trail.append(
+                "ledger_failed", {"case": data.case_id, "error": type(err).__name__}
+            )
             return
-        self.store.audit(
+        self.store.audit_trail.append(
             "ledger",
             {
                 "case": data.case_id,
@@ -977,7 +991,7 @@ class KioskService:
         job_id, withdrawn = publicity_queue.queue_revocation(self.store, case_id, reason, now)
         if self.ledger is not None:
             self.ledger.record_revocation(withdrawn, now)
-        self.store.audit("publicity_revoked", {"case": case_id, "job": job_id})
+        self.store.audit_trail.append("publicity_revoked", {"case": case_id, "job": job_id})
         self.drainer.kick()
         return job_id
 
@@ -1004,7 +1018,7 @@ class KioskService:
         where ``GET /api/v1/cases/{case_id}/certificate`` serves it (b-outbox)."""
         attachment = NewAttachment(str(uuid.uuid4()), "certificate", "application/pdf", pdf)
         try:
-            self.store.add_job(
+            self.store.outbox.add(
                 str(uuid.uuid4()),
                 JOB_ATTACHMENT,
                 json.dumps({"attachment_id": attachment.attachment_id}).encode("ascii"),
@@ -1167,7 +1181,7 @@ class KioskService:
             except DeviceError as err:
                 problem = problem or self._to_problem("document_printer", err, retry=None)
                 log.warning("commitment form printing failed: %s", err)
-        self.store.audit(
+        self.store.audit_trail.append(
             "outputs",
             {
                 "session": data.session_id,
@@ -1272,7 +1286,7 @@ class KioskService:
     def _next_queue_number(self) -> str:
         """Queue ticket number: unique per terminal and day, on disk before it is printed."""
         today = self._clock().strftime("%Y%m%d")
-        seq = self.store.next_sequence(f"queue-seq:{today}")
+        seq = self.store.meta.next_sequence(f"queue-seq:{today}")
         return outputs.queue_number(self.config.delivery.queue_prefix, seq)
 
     def _receipt_delivery(
@@ -1350,8 +1364,8 @@ class KioskService:
         """Coding rule: prefix + terminal + date + per-day sequence, persisted before use (never reused)."""
         today = self._clock().strftime("%Y%m%d")
         key = f"cert-seq:{today}"
-        seq = int(self.store.get_meta(key) or "0") + 1
-        self.store.set_meta(key, str(seq))  # persisted before use: never reused after a crash
+        seq = int(self.store.meta.get(key) or "0") + 1
+        self.store.meta.set(key, str(seq))  # persisted before use: never reused after a crash
         prefix = pkg.certificate.number_prefix if pkg.certificate else "Z"
         return f"{prefix}{self.config.terminal_id[-4:]}{today}{seq:04d}"
 
@@ -1361,7 +1375,9 @@ class KioskService:
     def rate(self, rating: str) -> None:
         data = self.machine.data
         data.rating = rating
-        self.store.audit("rating", {"session": data.session_id, "case": data.case_id, "rating": rating})
+        self.store.audit_trail.append(
+            "rating", {"session": data.session_id, "case": data.case_id, "rating": rating}
+        )
         self.machine.reset(EndReason.COMPLETED)
 
     def cancel(self, reason: EndReason = EndReason.CANCELLED) -> None:
@@ -1369,7 +1385,7 @@ class KioskService:
         self._cancel.set()
         old = self.machine.data
         if self.machine.step is not Step.ATTRACT:
-            self.store.audit("session_end", {"session": old.session_id, "reason": reason.value})
+            self.store.audit_trail.append("session_end", {"session": old.session_id, "reason": reason.value})
         self.machine.reset(reason)
 
     def retry(self) -> None:
@@ -1403,7 +1419,9 @@ class KioskService:
 
     def _set_problem(self, problem: Problem, data: SessionData) -> None:
         """Land in the defined state for ``problem`` found while serving session ``data``."""
-        self.store.audit("device_problem", {"device": problem.device, "action": problem.action.value})
+        self.store.audit_trail.append(
+            "device_problem", {"device": problem.device, "action": problem.action.value}
+        )
         self._emit("problem", problem)
         if problem.action is RequiredAction.MAINTENANCE and not problem.allow_manual:
             # The terminal cannot serve: whatever session is on ends (and is wiped) here.
@@ -1438,7 +1456,7 @@ class KioskService:
         except DeviceError as err:
             log.debug("still out of service: %s", err)
             return False
-        self.store.audit("back_in_service", {"device": device})
+        self.store.audit_trail.append("back_in_service", {"device": device})
         self.machine.reset(EndReason.COMPLETED)
         return True
 

@@ -1,35 +1,48 @@
-"""Crash harness: kill a terminal process with SIGKILL mid submit-and-upload, restart, check exactly-once.
+"""Crash harness: kill a terminal process mid submit-and-upload, cut its power, restart, check
+exactly-once.
 
 Each run starts a child process (``multiprocessing`` *forkserver* with only the
 submit/upload modules preloaded, so a child is up in milliseconds) that opens the
-encrypted store, then loops: ``add_case`` with a page-image attachment (one
-transaction: case + attachment + outbox entry + audit), append the case id to
-the acknowledgement file (``os.write`` after the commit returned: an id there is
-a submission the citizen was told about), drain the outbox to the sandbox
-platform: the attachment in resumable 16 KiB chunks first, then the case body,
-both sealed with the field key agreed with the platform.  The child tells the
-parent when its store is open; the parent SIGKILLs it after a random delay from
-then (one run in ten right away, to hit start-up too), under a fault mode chosen
-per run (injected 5xx with and without Retry-After, latency, responses dropped
-after processing).  At the end the parent turns the faults off, drains what is
-left and compares:
+encrypted store and runs the outbox drainer's thread as the terminal does, then
+loops through the submit path: ``store.cases.add`` with a page-image attachment
+(one transaction: case + attachment + outbox entry + audit), append the case id
+to the acknowledgement file (``os.write`` after the commit returned: an id there
+is a submission the citizen was told about), the approval's publicity record
+through ``kiosk.outputs.publicity.queue_publicity`` (its own key, its id appended
+too), a kick to the drainer and ``wait_acknowledged``; the drainer sends the
+attachment in resumable 16 KiB chunks first, then the case body, both sealed
+with the field key agreed with the platform, then the publicity record.  The
+child tells the parent when its store is open; the parent SIGKILLs it after a
+random delay from then (one run in ten right away, to hit start-up too), under a
+fault mode chosen per run (injected 5xx with and without Retry-After, latency,
+responses dropped after processing).  With ``power_cut`` (the default) the child
+runs with the shim of tests/crash/powercut.py and, once it is dead, the store and
+its WAL lose every write not yet synced, as after a power cut.  At the end the
+parent turns the faults off, drains what is left and compares:
 
 * ``lost``: acknowledged ids the platform does not have;
 * ``duplicated``: ids the platform holds more than once, plus cases the platform
   has that the terminal's store does not (phantoms);
-* every local case ``sent``; ``PRAGMA integrity_check`` = ok; audit chain intact;
-* publicity jobs (one per case, queued after it with their own key) count in
-  ``lost``/``duplicated`` the same way;
+* every local outbox entry (cases and publicity jobs) ``acknowledged``;
+  ``PRAGMA integrity_check`` = ok; audit chain intact;
+* publicity jobs count in ``lost``/``duplicated`` the same way;
 * ``attachments_bad``: platform cases whose attachment reference is not the page
   the terminal stored, or whose opened body is not the one it sealed.
+
+What the platform *received* is counted too (tests/crash/counting_proxy.py sits
+between the terminals and the sandbox, which keeps only what it accepted): a second
+copy under one key with another body, or a copy sent after the terminal had
+recorded its acknowledgement, counts in ``duplicated``; ``received`` and
+``resent`` (copies after a lost answer) are reported.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import dataclasses
+import datetime as dt
 import hashlib
-import json
 import multiprocessing
 import os
 import random
@@ -38,13 +51,17 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
 from kiosk.cases.outbox import JOB_PUBLICITY, Backoff, OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient
 from kiosk.cases.uploads import AttachmentUploader, FieldKeyring
+from kiosk.outputs import publicity, records
 from offline_cache.store import NewAttachment, OutboxState, Store
+from tests.crash import powercut
+from tests.crash.counting_proxy import CountingProxy
 
 ITEM_ID = "crash-item"
 #: What the forkserver imports once: the submit/upload path (the children never start a sandbox).
@@ -53,6 +70,7 @@ PRELOAD = [
     "kiosk.cases.outbox",
     "kiosk.cases.platform_client",
     "kiosk.cases.uploads",
+    "kiosk.outputs.publicity",
     "offline_cache.store",
     "tests.crash.harness",
     "tests.crash.warm",  # first-use costs paid once in the server, not in every child
@@ -66,22 +84,23 @@ CHUNK_BYTES = 16 * 1024
 PUBLICITY_MARK = "P"  # acknowledgement lines of publicity jobs (case ids are hex UUIDs)
 
 
-def publicity_for(publicity_id: str, case_id: str) -> bytes:
-    record = {
-        "party_name": "张桂兰",
-        "party_type": "natural_person",
-        "id_type": "resident_id",
-        "id_number": "3714**********0022",
-        "upload_time": "2026-11-23T10:00:00+08:00",
-        "decision_document_name": "老年人优待证",
-        "decision_document_number": f"YDZ-{case_id[:8]}",
-        "authority": "德州市德城区民政局",
-        "permit_category": "other",
-        "content": "老年人优待证申领：准予办理",
-        "decision_date": "2026-11-23",
-        "case_id": case_id,
-    }
-    return json.dumps({"publicity_id": publicity_id, "record": record}, ensure_ascii=False).encode("utf-8")
+def publicity_record(case_id: str) -> records.PublicityRecord:
+    """The double-publicity record an approval of the case produces (queued by the real
+    :func:`kiosk.outputs.publicity.queue_publicity`, which masks the ID number)."""
+    return records.PublicityRecord(
+        party_name="张桂兰",
+        party_type=records.PartyType.NATURAL_PERSON,
+        id_type=records.IdType.RESIDENT_ID,
+        id_number="371402195203140022",
+        upload_time=dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        decision_document_name="老年人优待证",
+        decision_document_number=f"YDZ-{case_id[:8]}",
+        authority="德州市德城区民政局",
+        permit_category=records.PermitCategory.OTHER,
+        content="老年人优待证申领：准予办理",
+        decision_date=dt.date(2026, 11, 23),
+        case_id=case_id,
+    )
 
 
 def page_for(case_id: str) -> bytes:
@@ -110,6 +129,11 @@ class CrashResult:
     audit_ok: bool
     all_sent: bool
     attachments_bad: int = 0
+    power_cuts: int = 0  # kills followed by the loss of every unsynced write
+    power_cut_bytes: int = 0  # bytes those cuts put back as they were at the last sync
+    received: int = 0  # upload requests (cases, publicity) the platform received, copies included
+    resent: int = 0  # of which copies of an entry it had received before (lost answers)
+    duplicates: tuple[str, ...] = ()  # what the received copies show, when they show a duplicate
 
 
 def child_main(
@@ -135,24 +159,31 @@ def child_main(
         uploader=AttachmentUploader(store, client, keyring.cipher, chunk_bytes=CHUNK_BYTES),
     )
     fd = os.open(ack_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    ready.send_bytes(b"r")
+    ready.send_bytes(b"p" if powercut.loaded() else b"r")
+    # As the terminal runs it: the drainer's own thread, woken by a kick after each submission,
+    # and the submitter told of the acknowledgement (or not, within its wait).
+    drainer.start(interval_s=30.0)
     for _ in range(500):
         # Like a terminal between citizens, it catches up before taking more: the queue left by the
         # previous (killed) runs stays short, so kills land in uploads as often as in submissions
         # and the final check does not have to drain a backlog of hundreds.
-        if store.outbox_counts()[OutboxState.PENDING] >= MAX_BACKLOG:
+        counts = store.outbox.counts(cases=True)
+        if counts[OutboxState.PENDING] + counts[OutboxState.IN_FLIGHT] >= MAX_BACKLOG:
             drainer.drain_once()
             continue
+        # The submit path: the case with its attachment and outbox entry in one transaction (the
+        # citizen is told once it returns), the audit row, then the approval's publicity record
+        # through kiosk.outputs.publicity (its own key), then wait for the acknowledgement.
         case_id = str(uuid.uuid4())
         page = NewAttachment(str(uuid.uuid4()), "material:page:0", "image/jpeg", page_for(case_id))
-        store.add_case(case_id, ITEM_ID, PAYLOAD, time.time(), attachments=[page])
+        store.cases.add(case_id, ITEM_ID, PAYLOAD, time.time(), attachments=[page])
         os.write(fd, (case_id + "\n").encode("ascii"))
-        publicity_id = str(uuid.uuid4())  # its own job, its own key (as an approval queues it)
-        store.add_job(
-            publicity_id, JOB_PUBLICITY, publicity_for(publicity_id, case_id), time.time(), case_id=case_id
-        )
+        store.audit_trail.append("case_submitted", {"case": case_id})
+        publicity_id = publicity.queue_publicity(store, publicity_record(case_id), dt.datetime.now(dt.UTC))
         os.write(fd, (PUBLICITY_MARK + publicity_id + "\n").encode("ascii"))
-        drainer.drain_once()
+        drainer.kick()
+        drainer.wait_acknowledged(case_id, timeout_s=3.0)
+    drainer.stop()
     drainer.drain_once(1000)
 
 
@@ -175,23 +206,32 @@ def run_crashes(
     terminal_id: str = "CRASH1",
     time_budget_s: float | None = None,
     lanes: int = 1,
+    power_cut: bool = True,
 ) -> CrashResult:
     """Run ``runs`` killed children against the sandbox at ``url`` (fewer if ``time_budget_s``
     runs out first), then drain and check.
 
     ``lanes`` > 1 runs that many independent terminals side by side (own store, own terminal id,
     own kill schedule; one child each at a time), so the waits of one overlap the work of another;
-    the results are summed."""
+    the results are summed.
+
+    ``power_cut``: each killed child runs with the power-cut shim (tests/crash/powercut.py) and,
+    once it is dead, its store and WAL lose every write not yet synced, as a power cut would."""
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_preload())
+    if power_cut:
+        _start_forkserver_with(powercut.environment())
     deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
     ctl = PlatformClient(url, terminal_id, timeout=5.0)
+    proxy = CountingProxy(url)  # the terminals talk to the platform through it
     try:
         if lanes == 1:
-            lane = _lane(ctx, workdir, url, runs, seed, max_delay_s, terminal_id, deadline, ctl)
+            lane = _lane(
+                ctx, workdir, proxy.url, runs, seed, max_delay_s, terminal_id, deadline, ctl, power_cut
+            )
             ctl.sandbox.set_faults()
-            return _check(url, *lane)
+            return _check(proxy, *lane)
         shares = [runs // lanes + (1 if k < runs % lanes else 0) for k in range(lanes)]
         with concurrent.futures.ThreadPoolExecutor(lanes) as pool:
             done = list(
@@ -199,19 +239,20 @@ def run_crashes(
                     lambda k: _lane(
                         ctx,
                         workdir / f"lane{k}",
-                        url,
+                        proxy.url,
                         shares[k],
                         seed * 1000 + k,
                         max_delay_s,
                         f"{terminal_id}-{k}",
                         deadline,
                         ctl if k == 0 else None,
+                        power_cut,
                     ),
                     range(lanes),
                 )
             )
         ctl.sandbox.set_faults()  # every lane stopped: the checks drain without faults
-        results = [_check(url, *lane) for lane in done]
+        results = [_check(proxy, *lane) for lane in done]
         return CrashResult(
             runs=sum(r.runs for r in results),
             acknowledged=sum(r.acknowledged for r in results),
@@ -224,10 +265,16 @@ def run_crashes(
             audit_ok=all(r.audit_ok for r in results),
             all_sent=all(r.all_sent for r in results),
             attachments_bad=sum(r.attachments_bad for r in results),
+            power_cuts=sum(r.power_cuts for r in results),
+            power_cut_bytes=sum(r.power_cut_bytes for r in results),
+            received=sum(r.received for r in results),
+            resent=sum(r.resent for r in results),
+            duplicates=tuple(d for r in results for d in r.duplicates),
         )
     finally:
         ctl.sandbox.set_faults()
         ctl.close()
+        proxy.close()
 
 
 def _lane(
@@ -240,9 +287,11 @@ def _lane(
     terminal_id: str,
     deadline: float | None,
     faults: PlatformClient | None,
-) -> tuple[Path, bytes, Path, str, str, int, bytes]:
+    power_cut: bool,
+) -> tuple[Path, bytes, Path, str, str, int, bytes, tuple[int, int]]:
     """One terminal killed ``runs`` times; ``faults``: the client that switches the fault mode.
     Returns what :func:`_check` needs."""
+    cuts = reverted = 0
     rng = random.Random(seed)
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / "terminal.db"
@@ -267,18 +316,38 @@ def _lane(
             proc.start()
             ours.close()
             if rng.random() >= 0.1:  # else: killed at once, during start-up
-                theirs.poll(10)  # the store is open: the submit/upload path starts now
+                if theirs.poll(10) and theirs.recv_bytes() != b"p" and power_cut:
+                    raise RuntimeError("the terminal under test runs without the power-cut shim")
                 time.sleep(rng.uniform(0.0, max_delay_s))
             if proc.pid is not None and proc.is_alive():
                 os.kill(proc.pid, signal.SIGKILL)
             proc.join(10)
             proc.close()
             theirs.close()
-    return db_path, key, ack_path, terminal_id, token, done, secret
+            if power_cut:
+                cuts += 1
+                reverted += powercut.cut(db_path)
+    return db_path, key, ack_path, terminal_id, token, done, secret, (cuts, reverted)
+
+
+def _start_forkserver_with(env: dict[str, str]) -> None:
+    """Start the forkserver (and so every child it forks) with ``env`` added, e.g. ``LD_PRELOAD``;
+    this process keeps its own environment.  A forkserver already running keeps the one it had:
+    the children say whether the shim is loaded and the lane checks it."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _check(
-    url: str,
+    proxy: CountingProxy,
     db_path: Path,
     key: bytes,
     ack_path: Path,
@@ -286,13 +355,22 @@ def _check(
     token: str,
     runs: int,
     secret: bytes,
+    power_cuts: tuple[int, int] = (0, 0),
 ) -> CrashResult:
-    with PlatformClient(url, terminal_id, timeout=5.0, token=token) as ctl:
-        return _check_with(ctl, db_path, key, ack_path, terminal_id, runs, secret)
+    with PlatformClient(proxy.url, terminal_id, timeout=5.0, token=token) as ctl:
+        result = _check_with(ctl, proxy, db_path, key, ack_path, terminal_id, runs, secret)
+    return dataclasses.replace(result, power_cuts=power_cuts[0], power_cut_bytes=power_cuts[1])
 
 
 def _check_with(
-    ctl: PlatformClient, db_path: Path, key: bytes, ack_path: Path, terminal_id: str, runs: int, secret: bytes
+    ctl: PlatformClient,
+    proxy: CountingProxy,
+    db_path: Path,
+    key: bytes,
+    ack_path: Path,
+    terminal_id: str,
+    runs: int,
+    secret: bytes,
 ) -> CrashResult:
     lines = ack_path.read_text("ascii").split() if ack_path.exists() else []
     acknowledged = [x for x in lines if not x.startswith(PUBLICITY_MARK)]
@@ -310,17 +388,17 @@ def _check_with(
             uploader=AttachmentUploader(store, ctl, keyring.cipher, chunk_bytes=CHUNK_BYTES),
         )
         for _ in range(100):
-            if (
-                store.outbox_counts()[OutboxState.PENDING] == 0
-                and store.job_counts()[OutboxState.PENDING] == 0
-            ):
+            # Entries a killed child left in flight count as unsent: the drainer puts them back first.
+            counts = store.outbox.counts()
+            if counts[OutboxState.PENDING] == 0 and counts[OutboxState.IN_FLIGHT] == 0:
                 break
             drainer.drain_once()
-        counts, job_counts = store.outbox_counts(), store.job_counts()
-        all_sent = all(c[OutboxState.PENDING] == 0 and c[OutboxState.DEAD] == 0 for c in (counts, job_counts))
+        counts = store.outbox.counts()
+        all_sent = counts[OutboxState.ACKNOWLEDGED] == sum(counts.values())
         local = {r[0] for r in store.db.execute("SELECT case_id FROM cases").fetchall()}
-        local_jobs = {j.job_id for j in store.jobs(kind=JOB_PUBLICITY)}
-        audit_ok = store.verify_audit()
+        local_jobs = {j.job_id for j in store.outbox.entries(kind=JOB_PUBLICITY)}
+        acked_at = dict(store.db.execute("SELECT entry_id, sent_at FROM outbox_entries").fetchall())
+        audit_ok = store.audit_trail.verify()
     cases = [c for c in ctl.sandbox.received_cases() if c.get("terminal_id") == terminal_id]
     received = [c["case_id"] for c in cases]
     seen = collections.Counter(received)
@@ -337,6 +415,26 @@ def _check_with(
     lost += sum(1 for pid in acknowledged_publicity if published[pid] == 0)
     duplicated = sum(n - 1 for n in seen.values() if n > 1) + len(set(seen) - local)
     duplicated += sum(n - 1 for n in published.values() if n > 1) + len(set(published) - local_jobs)
+    # What the platform received, refused and replayed copies included: a second copy under one key
+    # with another body, or any copy sent after the terminal had recorded the acknowledgement, is a
+    # duplicate the platform's own records cannot show.  Copies re-sent before (the answer was lost,
+    # or the power cut took the record of it) are the protocol working: ``resent``.
+    received_n = resent = 0
+    duplicates: list[str] = []
+    for path, ours in (("/api/v1/cases", local), ("/api/v1/publicity", local_jobs)):
+        for entry_id, copies in proxy.received(path).items():
+            if entry_id not in ours:
+                continue
+            received_n += len(copies)
+            resent += len(copies) - 1
+            if len({c.body_sha256 for c in copies}) > 1:
+                duplicated += 1
+                duplicates.append(f"{path} {entry_id}: copies with different bodies")
+            acked = acked_at.get(entry_id)
+            late = 0 if acked is None else sum(1 for c in copies if c.at > acked)
+            if late:
+                duplicated += late
+                duplicates.append(f"{path} {entry_id}: {late} sent after the acknowledgement was recorded")
     return CrashResult(
         runs=runs,
         acknowledged=len(acknowledged),
@@ -347,4 +445,7 @@ def _check_with(
         audit_ok=audit_ok,
         all_sent=all_sent and set(acknowledged) <= local and acknowledged_publicity <= local_jobs,
         attachments_bad=attachments_bad,
+        received=received_n,
+        resent=resent,
+        duplicates=tuple(duplicates),
     )

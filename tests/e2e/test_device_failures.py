@@ -46,7 +46,7 @@ def test_id_reader_unplugged_goes_out_of_service_then_serves_next_citizen(kiosk:
     record = driver.run_citizen(SENIOR)
     assert record.decision == "approve"
     assert record.receipt_printed
-    events = [r.event for r in terminal.store.audit_records()]
+    events = [r.event for r in terminal.store.audit_trail.records()]
     assert "device_problem" in events and "back_in_service" in events
 
 
@@ -106,7 +106,7 @@ def test_platform_down_at_submit_case_queued_then_delivered_once(kiosk: Factory)
     assert record.decision == "approve"
     assert record.case_id
     assert record.receipt_printed  # the citizen leaves with a receipt all the same
-    stored = terminal.store.case(record.case_id)
+    stored = terminal.store.cases.get(record.case_id)
     assert stored is not None and stored.state.value == "pending" and stored.attempts >= 1
 
     terminal.sandbox.start()

@@ -72,14 +72,14 @@ def _submit(terminal: Terminal, extra: dict[str, str] | None = None) -> dict[str
     assert service.step is Step.CONFIRM_SIGN
     result = service.submit(b"\x89PNG signature")
     assert result is not None
-    stored = terminal.store.case(result.case_id)
+    stored = terminal.store.cases.get(result.case_id)
     assert stored is not None
     payload: dict[str, Any] = json.loads(stored.payload)
     return payload
 
 
 def _audit(terminal: Terminal, event: str) -> list[dict[str, Any]]:
-    return [dict(r.details) for r in terminal.store.audit_records() if r.event == event]
+    return [dict(r.details) for r in terminal.store.audit_trail.records() if r.event == event]
 
 
 def test_undecodable_card_photo_falls_back_to_the_platform_reference(terminal: Terminal) -> None:

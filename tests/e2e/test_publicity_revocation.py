@@ -45,7 +45,7 @@ def test_approval_published_then_revoked(kiosk: Factory) -> None:
     assert _wait(lambda: published_ids() == [])
 
     def revocation_sent() -> bool:  # the drainer records the answer just after the platform acted
-        sent = terminal.store.job(revocation)
+        sent = terminal.store.outbox.get(revocation)
         return sent is not None and sent.state is OutboxState.SENT
 
     assert _wait(revocation_sent)

@@ -44,7 +44,9 @@ def wait_for(cond: Callable[[], bool], timeout: float = 5.0, what: str = "") -> 
 
 
 def events(terminal: Terminal, prefix: str = "maintenance") -> list[tuple[str, dict[str, object]]]:
-    return [(r.event, dict(r.details)) for r in terminal.store.audit_records() if r.event.startswith(prefix)]
+    return [
+        (r.event, dict(r.details)) for r in terminal.store.audit_trail.records() if r.event.startswith(prefix)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +115,7 @@ def test_staff_card_enters_and_removing_it_leaves(terminal: Terminal, bench: Sim
     assert events(terminal)[-1] == ("maintenance_left", {"staff": DEMO_STAFF_ID, "reason": "card_removed"})
     with pytest.raises(MaintenanceLocked):
         maint(terminal).outbox()
-    assert terminal.store.verify_audit()
+    assert terminal.store.audit_trail.verify()
 
 
 def test_wrong_key_and_unknown_staff_and_other_cards_are_refused(
@@ -270,11 +272,11 @@ def test_outbox_dead_letter_requeue(terminal: Terminal, bench: SimulatorBench) -
     m = _enter(terminal, bench)
     case_id = str(uuid.uuid4())
     # A case the platform really rejects (unknown item → HTTP 400): dead-lettered by the drainer.
-    terminal.store.add_case(
+    terminal.store.cases.add(
         case_id, "no-such-item", b'{"applicant": {"id_number": "371402195203140022"}}', time.time()
     )
     terminal.drainer.kick()
-    wait_for(lambda: terminal.store.case(case_id).state is OutboxState.DEAD, 10.0, "dead letter")  # type: ignore[union-attr]
+    wait_for(lambda: terminal.store.cases.get(case_id).state is OutboxState.DEAD, 10.0, "dead letter")  # type: ignore[union-attr]
     view = m.outbox()
     assert view.counts[OutboxState.DEAD] >= 1
     dead = {d.case_id: d for d in view.dead}[case_id]
@@ -286,10 +288,10 @@ def test_outbox_dead_letter_requeue(terminal: Terminal, bench: SimulatorBench) -
     assert ("maintenance_requeue", {"staff": DEMO_STAFF_ID, "case": case_id, "requeued": True}) in events(
         terminal
     )
-    assert "case.requeued" in [r.event for r in terminal.store.audit_records()]
+    assert "case.requeued" in [r.event for r in terminal.store.audit_trail.records()]
     # Requeued: the drainer tries it again (and the platform rejects it again).
-    wait_for(lambda: terminal.store.case(case_id).attempts == 2, 10.0, "second attempt")  # type: ignore[union-attr]
-    wait_for(lambda: terminal.store.case(case_id).state is OutboxState.DEAD, 10.0, "dead again")  # type: ignore[union-attr]
+    wait_for(lambda: terminal.store.cases.get(case_id).attempts == 2, 10.0, "second attempt")  # type: ignore[union-attr]
+    wait_for(lambda: terminal.store.cases.get(case_id).state is OutboxState.DEAD, 10.0, "dead again")  # type: ignore[union-attr]
     assert m.requeue_all() >= 1
     assert events(terminal)[-1][0] == "maintenance_requeue_all"
 
@@ -299,11 +301,11 @@ def test_dead_publicity_job_is_shown_and_requeued(terminal: Terminal, bench: Sim
     m = _enter(terminal, bench)
     job_id = str(uuid.uuid4())
     # A record the platform really refuses (not a publicity record at all → HTTP 422).
-    terminal.store.add_job(job_id, JOB_PUBLICITY, b"{}", time.time())
+    terminal.store.outbox.add(job_id, JOB_PUBLICITY, b"{}", time.time())
     terminal.drainer.kick()
 
     def job_state() -> OutboxState:
-        return next(j.state for j in terminal.store.jobs() if j.job_id == job_id)
+        return next(j.state for j in terminal.store.outbox.entries() if j.job_id == job_id)
 
     wait_for(lambda: job_state() is OutboxState.DEAD, 10.0, "dead job")
     view = m.outbox()
@@ -312,7 +314,9 @@ def test_dead_publicity_job_is_shown_and_requeued(terminal: Terminal, bench: Sim
     assert view.counts[OutboxState.DEAD] >= 1
     assert m.requeue(job_id)
     wait_for(
-        lambda: next(j.attempts for j in terminal.store.jobs() if j.job_id == job_id) == 2, 10.0, "retried"
+        lambda: next(j.attempts for j in terminal.store.outbox.entries() if j.job_id == job_id) == 2,
+        10.0,
+        "retried",
     )
     wait_for(lambda: job_state() is OutboxState.DEAD, 10.0, "dead again")
     assert m.requeue_all() >= 1
@@ -323,8 +327,8 @@ def test_dead_letter_errors_are_redacted(terminal: Terminal, bench: SimulatorBen
     m = _enter(terminal, bench)
     case_id = str(uuid.uuid4())
     # Not due for an hour: the drainer leaves it alone, so the error below is the only one.
-    terminal.store.add_case(case_id, "senior-card", b"{}", time.time() + 3600)
-    terminal.store.mark_dead(
+    terminal.store.cases.add(case_id, "senior-card", b"{}", time.time() + 3600)
+    terminal.store.outbox.dead_letter(
         case_id, 'rejected: HTTP 422: {"input": "371402195203140022", "phone": "13905340000"}'
     )
     dead = {d.case_id: d for d in m.outbox().dead}[case_id]
@@ -429,4 +433,4 @@ def test_five_wrong_pins_raise_the_alarm(terminal: Terminal, bench: SimulatorBen
         m.card_verified(StaffCardResult("O-0009", entry=entry), "reader").refusal
         is StaffCardRefusal.LOCKED_OUT
     )
-    assert terminal.store.verify_audit()
+    assert terminal.store.audit_trail.verify()

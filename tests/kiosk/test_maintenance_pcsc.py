@@ -86,7 +86,7 @@ def enter_pin(terminal: Terminal, pin: str = PIN) -> None:
 
 
 def refusals(terminal: Terminal) -> list[dict[str, object]]:
-    return [dict(r.details) for r in terminal.store.audit_records() if r.event == "maintenance_refused"]
+    return [dict(r.details) for r in terminal.store.audit_trail.records() if r.event == "maintenance_refused"]
 
 
 def insert(pcscd: PcscdTestbed, applet: Applet, cards: list[VirtualCard]) -> VirtualCard:
@@ -117,13 +117,15 @@ def test_staff_card_on_pcscd_enters_and_removal_leaves(
     enter_pin(terminal)
     wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 10.0, "maintenance")
     assert terminal.maintenance is not None and terminal.maintenance.staff_id == STAFF_ID
-    entered = [dict(r.details) for r in terminal.store.audit_records() if r.event == "maintenance_entered"]
+    entered = [
+        dict(r.details) for r in terminal.store.audit_trail.records() if r.event == "maintenance_entered"
+    ]
     assert entered == [{"staff": STAFF_ID, "from": "attract", "by_card": True, "role": "technician"}]
     assert terminal.maintenance.outbox().counts  # staff actions work now
 
     card.remove()
     wait_for(lambda: terminal.service.step is Step.ATTRACT, 10.0, "attract")
-    last = terminal.store.audit_records()[-1]
+    last = terminal.store.audit_trail.records()[-1]
     assert (last.event, dict(last.details)) == (
         "maintenance_left",
         {"staff": STAFF_ID, "reason": "card_removed"},

@@ -113,7 +113,7 @@ def _case(terminal: Terminal, svc: KioskService) -> dict[str, Any]:
     assert decision is not None and svc.step is Step.CONFIRM_SIGN
     result = svc.submit(b"\x89PNG signature")
     assert result is not None
-    stored = terminal.store.case(result.case_id)
+    stored = terminal.store.cases.get(result.case_id)
     assert stored is not None
     payload: dict[str, Any] = json.loads(stored.payload)
     return payload

@@ -78,8 +78,8 @@ def test_publicity_record_is_published_once_with_the_id_number_masked(
     now = [NOW.timestamp()]
     report = _drainer(store, client, now).drain_once()
     assert report.sent == 1 and report.dead == 0
-    job = store.job(publicity_id)
-    assert job is not None and job.state is OutboxState.SENT and job.kind == JOB_PUBLICITY
+    job = store.outbox.get(publicity_id)
+    assert job is not None and job.state is OutboxState.ACKNOWLEDGED and job.kind == JOB_PUBLICITY
     published = client.published_records()
     assert [p["publicity_id"] for p in published] == [publicity_id]
     rec = published[0]["record"]
@@ -124,12 +124,12 @@ def test_revocation_goes_after_the_publication_and_stops_it(store: Store, client
     assert not withdrawn.published and withdrawn.revocation_reason == "许可决定被依法撤销"
     now[0] += 3600
     # Not before its publication was sent: only publications are due.
-    assert {j.job_id for j in store.pending_jobs(10, now[0])} == {keep, revoked_id}
+    assert {j.job_id for j in store.outbox.due(10, now[0], cases=False)} == {keep, revoked_id}
     client.sandbox.set_faults()
     for _ in range(3):
         drainer.drain_once()
-    assert store.job_counts()[OutboxState.SENT] == 3
-    assert store.job(revocation) is not None
+    assert store.outbox.counts(cases=False)[OutboxState.ACKNOWLEDGED] == 3
+    assert store.outbox.get(revocation) is not None
     assert [p["publicity_id"] for p in client.published_records()] == [keep]
     assert publicity_job(store, case_id) is not None
     with pytest.raises(UnknownRecordError):
@@ -140,12 +140,12 @@ def test_unmasked_id_number_is_refused_and_dead_lettered(store: Store, client: P
     record = _record(str(uuid.uuid4()))
     body = {"publicity_id": str(uuid.uuid4()), "record": {**record.to_dict(), "id_number": record.id_number}}
     job_id = body["publicity_id"]
-    store.add_job(job_id, JOB_PUBLICITY, json.dumps(body).encode(), NOW.timestamp())
+    store.outbox.add(job_id, JOB_PUBLICITY, json.dumps(body).encode(), NOW.timestamp())
     report = _drainer(store, client, [NOW.timestamp()]).drain_once()
     assert report.dead == 1
-    job = store.job(job_id)
+    job = store.outbox.get(job_id)
     assert job is not None and job.state is OutboxState.DEAD and "422" in (job.last_error or "")
     assert client.published_records() == []
     # Maintenance can put it back in the queue.
-    store.requeue_job(job_id, NOW.timestamp())
-    assert [j.job_id for j in store.pending_jobs(10, NOW.timestamp())] == [job_id]
+    store.outbox.requeue(job_id, NOW.timestamp())
+    assert [j.job_id for j in store.outbox.due(10, NOW.timestamp(), cases=False)] == [job_id]

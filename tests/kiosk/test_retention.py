@@ -61,22 +61,22 @@ def _add(store: Store, at: float) -> str:
     page = NewAttachment(
         str(uuid.uuid4()), "material:lease", "image/jpeg", b"\xff\xd8 page of " + NAME.encode()
     )
-    store.add_case(case_id, "business-registration", _payload(case_id), at, attachments=[page])
+    store.cases.add(case_id, "business-registration", _payload(case_id), at, attachments=[page])
     return case_id
 
 
 def test_only_acknowledged_cases_past_the_period_are_wiped(store: Store) -> None:
     t0 = 1_800_000_000.0
     old, recent, pending = _add(store, t0), _add(store, t0), _add(store, t0)
-    store.mark_sent(old, b'{"platform_ref":"SBX1"}', t0)
-    for a in store.case_attachments(old):
-        store.mark_attachment_uploaded(a.attachment_id, t0)
-    store.mark_sent(recent, b'{"platform_ref":"SBX2"}', t0 + 2 * DAY_S)
+    store.outbox.acknowledge(old, b'{"platform_ref":"SBX1"}', t0)
+    for a in store.attachments.for_case(old):
+        store.attachments.mark_uploaded(a.attachment_id, t0)
+    store.outbox.acknowledge(recent, b'{"platform_ref":"SBX2"}', t0 + 2 * DAY_S)
     now = [t0 + 2.5 * DAY_S]
     wiper = RetentionWiper(store, retention_days=1.0, clock=lambda: now[0])
     assert wiper.run_once() == [old]
     assert wiper.run_once() == []  # once
-    wiped = store.case(old)
+    wiped = store.cases.get(old)
     assert wiped is not None and wiped.state is OutboxState.SENT and wiped.ack == b'{"platform_ref":"SBX1"}'
     for secret in (NAME, ID_NUMBER, "13905340000", "东风中路"):
         assert secret.encode() not in wiped.payload
@@ -89,15 +89,15 @@ def test_only_acknowledged_cases_past_the_period_are_wiped(store: Store) -> None
         "inputs_sha256": "ef" * 32,
     }
     assert kept["materials"] == [{"type": "lease", "image_sha256": "cd" * 32, "image_attachment": "a-1"}]
-    [attachment] = store.case_attachments(old)
+    [attachment] = store.attachments.for_case(old)
     assert attachment.body is None and attachment.sha256  # the fixity hash stays
-    assert store.case_wiped_at(old) == now[0]
+    assert store.cases.wiped_at(old) == now[0]
     for untouched in (recent, pending):
-        case = store.case(untouched)
+        case = store.cases.get(untouched)
         assert case is not None and NAME.encode() in case.payload
-        assert store.case_attachments(untouched)[0].body is not None
-    assert any(r.event == "case.personal_data_wiped" for r in store.audit_records())
-    assert store.verify_audit()
+        assert store.attachments.for_case(untouched)[0].body is not None
+    assert any(r.event == "case.personal_data_wiped" for r in store.audit_trail.records())
+    assert store.audit_trail.verify()
     # Later the recent one is due too; the pending one never while it is not acknowledged.
     now[0] = t0 + 10 * DAY_S
     assert wiper.run_once() == [recent]
@@ -105,22 +105,22 @@ def test_only_acknowledged_cases_past_the_period_are_wiped(store: Store) -> None
 
 def test_background_wipe_runs_at_start_and_on_schedule(store: Store) -> None:
     first = _add(store, time.time())
-    store.mark_sent(first, b"{}", time.time())
+    store.outbox.acknowledge(first, b"{}", time.time())
     wiper = RetentionWiper(store, retention_days=0.2 / DAY_S)  # 0.2 s
     time.sleep(0.3)
     wiper.start(interval_s=0.1)
     try:
         deadline = time.monotonic() + 5
-        while store.case_wiped_at(first) is None and time.monotonic() < deadline:
+        while store.cases.wiped_at(first) is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert store.case_wiped_at(first) is not None  # at start
+        assert store.cases.wiped_at(first) is not None  # at start
         second = _add(store, time.time())
-        store.mark_sent(second, b"{}", time.time())
-        assert store.case_wiped_at(second) is None
+        store.outbox.acknowledge(second, b"{}", time.time())
+        assert store.cases.wiped_at(second) is None
         deadline = time.monotonic() + 5
-        while store.case_wiped_at(second) is None and time.monotonic() < deadline:
+        while store.cases.wiped_at(second) is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert store.case_wiped_at(second) is not None  # on schedule, after its 0.2 s
+        assert store.cases.wiped_at(second) is not None  # on schedule, after its 0.2 s
     finally:
         wiper.stop()
 
@@ -140,20 +140,20 @@ def test_retention_is_configured(store: Store) -> None:
 def test_a_late_attachment_waiting_for_upload_is_wiped_once_uploaded(store: Store) -> None:
     t0 = 1_800_000_000.0
     case_id = _add(store, t0)
-    store.mark_sent(case_id, b"{}", t0)
-    for a in store.case_attachments(case_id):
-        store.mark_attachment_uploaded(a.attachment_id, t0)
+    store.outbox.acknowledge(case_id, b"{}", t0)
+    for a in store.attachments.for_case(case_id):
+        store.attachments.mark_uploaded(a.attachment_id, t0)
     cert = NewAttachment(str(uuid.uuid4()), "certificate", "application/pdf", b"%PDF " + NAME.encode())
-    store.add_job(str(uuid.uuid4()), "attachment", b"{}", t0, case_id=case_id, attachment=cert)
+    store.outbox.add(str(uuid.uuid4()), "attachment", b"{}", t0, case_id=case_id, attachment=cert)
     now = [t0 + 2 * DAY_S]
     wiper = RetentionWiper(store, retention_days=1.0, clock=lambda: now[0])
     assert wiper.run_once() == [case_id]
-    bodies = {a.name: a.body for a in store.case_attachments(case_id)}
+    bodies = {a.name: a.body for a in store.attachments.for_case(case_id)}
     assert bodies["material:lease"] is None
     assert bodies["certificate"] is not None  # still to be uploaded: kept for now
-    store.mark_attachment_uploaded(cert.attachment_id, now[0])
+    store.attachments.mark_uploaded(cert.attachment_id, now[0])
     assert wiper.run_once() == []
-    assert all(a.body is None for a in store.case_attachments(case_id))
+    assert all(a.body is None for a in store.attachments.for_case(case_id))
 
 
 def test_ledger_personal_data_is_wiped_after_the_period(store: Store, tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def env(tmp_path: Path, engine: ReviewEngine) -> Iterator[Env]:
 
 
 def _active(store: Store) -> dict[str, str]:
-    return {p.item_id: p.version for p in store.active_packages()}
+    return {p.item_id: p.version for p in store.packages.active_all()}
 
 
 def _initial(env: Env) -> SyncReport:
@@ -99,13 +99,13 @@ def test_first_sync_activates_signed_packages_and_lists(env: Env) -> None:
     report = _initial(env)
     assert report.result_map == {**dict.fromkeys(PACKAGES, "activated"), **dict.fromkeys(LISTS, "activated")}
     assert {p.id for p in report.activated} == PACKAGES
-    assert {w.name for w in env.store.warning_lists()} == LISTS
+    assert {w.name for w in env.store.warning_lists.all()} == LISTS
     # the stored bodies are the platform's files byte for byte and load as packages
-    for stored in env.store.active_packages():
+    for stored in env.store.packages.active_all():
         assert stored.body == (env.items / f"{stored.item_id}.json").read_bytes()
         assert load_package(stored.body).sha256 == stored.sha256
     assert last_verified_at(env.store, "senior-card") == env.clock[0]
-    assert env.store.get_meta(LAST_SYNC_OK_META) == repr(env.clock[0])
+    assert env.store.meta.get(LAST_SYNC_OK_META) == repr(env.clock[0])
 
     env.clock[0] += 3600
     again = env.sync.sync()
@@ -129,7 +129,7 @@ def test_new_version_is_activated(env: Env) -> None:
     assert report.ok
     assert report.result_map["senior-card"] == "activated"
     assert _active(env.store)["senior-card"] == "1.1.0"
-    assert env.store.package_versions("senior-card") == ["1.0.0", "1.1.0"]
+    assert env.store.packages.versions("senior-card") == ["1.0.0", "1.1.0"]
 
 
 def test_failed_golden_case_is_not_activated_and_old_version_keeps_serving(env: Env) -> None:
@@ -142,7 +142,7 @@ def test_failed_golden_case_is_not_activated_and_old_version_keeps_serving(env: 
     assert report.result_map["senior-card"].startswith("rejected: ValueError: 1 golden case(s) failed")
     assert _active(env.store)["senior-card"] == "1.0.0"
     assert last_verified_at(env.store, "senior-card") == verified  # not re-verified
-    assert env.store.get_meta(LAST_SYNC_OK_META) != repr(env.clock[0])
+    assert env.store.meta.get(LAST_SYNC_OK_META) != repr(env.clock[0])
 
 
 def test_rollback_replayed_old_timestamp_is_rejected(env: Env) -> None:
@@ -197,7 +197,7 @@ def test_tampered_target_is_rejected_and_last_good_keeps_serving(env: Env) -> No
     assert "Mismatch" in report.result_map["senior-card"]
     assert report.result_map["resident-pension"] == "unchanged"
     assert _active(env.store)["senior-card"] == "1.0.0"
-    assert load_package(env.store.active_package("senior-card").body).catalogue.fee_yuan == 0  # type: ignore[union-attr]
+    assert load_package(env.store.packages.active("senior-card").body).catalogue.fee_yuan == 0  # type: ignore[union-attr]
 
 
 def test_platform_down_keeps_last_good(env: Env) -> None:
@@ -222,6 +222,6 @@ def test_untrusted_root_is_refused(env: Env, tmp_path: Path) -> None:
         report = RuleSync(store, env.server.url, meta, tmp_path / "other_terminal" / "targets").sync()
         assert not report.ok
         assert report.error is not None and "UnsignedMetadataError" in report.error
-        assert store.active_packages() == []
+        assert store.packages.active_all() == []
     finally:
         store.close()

@@ -294,7 +294,7 @@ def test_english_session_gets_english_receipt_and_slips(terminal: Terminal) -> N
 def test_queue_numbers_were_unique_and_in_order(terminal: Terminal) -> None:
     assert len(issued_queue_numbers) == 3
     assert issued_queue_numbers == sorted(set(issued_queue_numbers))
-    assert terminal.store.get_meta(f"queue-seq:{dt.date.today():%Y%m%d}") == "3"
+    assert terminal.store.meta.get(f"queue-seq:{dt.date.today():%Y%m%d}") == "3"
 
 
 # ------------------------------------------------------------------ identity evidence

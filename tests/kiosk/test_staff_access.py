@@ -47,7 +47,7 @@ def _verified(staff_id: str = "S0042", entry: StaffEntry = ENTRY) -> StaffCardRe
 
 
 def _events(store: Store, name: str) -> list[dict[str, Any]]:
-    return [dict(r.details) for r in store.audit_records() if r.event == name]
+    return [dict(r.details) for r in store.audit_trail.records() if r.event == name]
 
 
 def test_the_card_alone_opens_nothing_the_pin_does(store: Store) -> None:

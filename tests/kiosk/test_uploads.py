@@ -122,7 +122,7 @@ def _image(n: int) -> bytes:
 def _case(store: Store, *bodies: tuple[str, bytes]) -> tuple[str, list[NewAttachment]]:
     case_id = str(uuid.uuid4())
     attachments = [NewAttachment(str(uuid.uuid4()), name, "image/jpeg", body) for name, body in bodies]
-    store.add_case(case_id, "x", PAYLOAD, 1.0, attachments=attachments)
+    store.cases.add(case_id, "x", PAYLOAD, 1.0, attachments=attachments)
     return case_id, attachments
 
 
@@ -142,7 +142,7 @@ def test_case_and_attachments_arrive_sealed_and_the_platform_reads_them(
     assert drainer.drain_once().sent == 1
     # 600,000 bytes + seal overhead in 256 KiB chunks: 3 PUTs; the signature in 1.
     assert client.puts == [0, 262144, 524288, 0]
-    for a in store.case_attachments(case_id):
+    for a in store.attachments.for_case(case_id):
         assert a.uploaded_at is not None
     # The platform opened the sealed case and the sealed files: the same fields, the same bytes.
     assert server.app.state.outbox.opened_case(case_id) == PAYLOAD
@@ -167,7 +167,7 @@ def test_upload_resumes_after_a_crash_and_a_connection_dropped_mid_chunk(
     page = _image(700_000)
     case_id, (attachment,) = _case(store, ("material:lease:0", page))
     uploader = AttachmentUploader(store, client, chunk_bytes=200_000)
-    stored = store.attachment(attachment.attachment_id)
+    stored = store.attachments.get(attachment.attachment_id)
     assert stored is not None
     wire, encryption = uploader.wire_bytes(stored)
     assert encryption == "none" and wire == page
@@ -198,7 +198,7 @@ def test_upload_resumes_after_a_crash_and_a_connection_dropped_mid_chunk(
     assert client.puts == [200_000, 400_000, 600_000]
     got = server.app.state.outbox.attachment(case_id, "material:lease:0")
     assert got is not None and got[1] == page
-    again = store.attachment(attachment.attachment_id)
+    again = store.attachments.get(attachment.attachment_id)
     assert again is not None and again.uploaded_at is not None
 
 
@@ -294,8 +294,8 @@ def test_late_attachment_job_and_certificate_download(store: Store, client: Coun
     attachment = NewAttachment(str(uuid.uuid4()), "certificate", "application/pdf", pdf)
     job_id = str(uuid.uuid4())
     payload = json.dumps({"attachment_id": attachment.attachment_id}).encode()
-    store.add_job(job_id, JOB_ATTACHMENT, payload, 2.0, case_id=case_id, attachment=attachment)
+    store.outbox.add(job_id, JOB_ATTACHMENT, payload, 2.0, case_id=case_id, attachment=attachment)
     assert drainer.drain_once().sent == 1
-    job = store.job(job_id)
+    job = store.outbox.get(job_id)
     assert job is not None and job.state is OutboxState.SENT
     assert client.certificate(case_id) == pdf

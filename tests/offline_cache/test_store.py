@@ -41,19 +41,27 @@ def test_pragmas_and_schema_version(store: Store) -> None:
     assert store.pragma("journal_mode") == "wal"
     assert store.pragma("synchronous") == 2  # FULL
     assert store.pragma("foreign_keys") == 1
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     conn = raw(store.path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"packages", "active_packages", "warning_lists", "cases", "outbox", "audit", "meta"} <= tables
+    assert {
+        "packages",
+        "active_packages",
+        "warning_lists",
+        "cases",
+        "outbox_entries",
+        "audit",
+        "meta",
+    } <= tables
 
 
 def test_reopen_keeps_data_and_does_not_remigrate(tmp_path: Path) -> None:
     path = tmp_path / "k.sqlite3"
     with Store(path) as s:
-        s.set_meta("terminal.token", "abc")
+        s.meta.set("terminal.token", "abc")
     with Store(path) as s:
-        assert s.get_meta("terminal.token") == "abc"
+        assert s.meta.get("terminal.token") == "abc"
         assert s.schema_version() == SCHEMA_VERSION
 
 
@@ -81,27 +89,27 @@ def test_not_a_database_is_environment_fault(tmp_path: Path) -> None:
 
 def test_packages_keep_history_and_activate_atomically(store: Store) -> None:
     body1, body2 = b'{"id":"x","version":"1"}', b'{"id":"x","version":"2"}'
-    store.put_package("x", "1", hashlib.sha256(body1).hexdigest(), body1)
-    assert store.active_package("x") is None
-    store.activate("x", "1")
-    store.put_package("x", "2", hashlib.sha256(body2).hexdigest(), body2)
-    active = store.active_package("x")
+    store.packages.put("x", "1", hashlib.sha256(body1).hexdigest(), body1)
+    assert store.packages.active("x") is None
+    store.packages.activate("x", "1")
+    store.packages.put("x", "2", hashlib.sha256(body2).hexdigest(), body2)
+    active = store.packages.active("x")
     assert active is not None and active.version == "1" and active.body == body1
-    store.activate("x", "2")
-    active = store.active_package("x")
+    store.packages.activate("x", "2")
+    active = store.packages.active("x")
     assert active is not None and active.version == "2" and active.body == body2
-    assert store.package_versions("x") == ["1", "2"]
-    assert [p.item_id for p in store.active_packages()] == ["x"]
+    assert store.packages.versions("x") == ["1", "2"]
+    assert [p.item_id for p in store.packages.active_all()] == ["x"]
     with pytest.raises(UnknownRecordError):
-        store.activate("x", "3")
-    assert store.active_package("x").version == "2"  # type: ignore[union-attr]
+        store.packages.activate("x", "3")
+    assert store.packages.active("x").version == "2"  # type: ignore[union-attr]
 
 
 def test_warning_list_replaced(store: Store) -> None:
-    assert store.warning_list("dishonest") is None
-    store.put_warning_list("dishonest", "1", "aa", b"[1]", fetched_at=5.0)
-    store.put_warning_list("dishonest", "2", "bb", b"[2]", fetched_at=6.0)
-    got = store.warning_list("dishonest")
+    assert store.warning_lists.get("dishonest") is None
+    store.warning_lists.put("dishonest", "1", "aa", b"[1]", fetched_at=5.0)
+    store.warning_lists.put("dishonest", "2", "bb", b"[2]", fetched_at=6.0)
+    got = store.warning_lists.get("dishonest")
     assert got is not None and (got.version, got.body, got.fetched_at) == ("2", b"[2]", 6.0)
 
 
@@ -109,8 +117,8 @@ def test_warning_list_replaced(store: Store) -> None:
 
 
 def test_add_case_writes_case_and_outbox_together(store: Store) -> None:
-    store.add_case("c1", "senior-card", b"\x00payload", created_at=100.0)
-    case = store.case("c1")
+    store.cases.add("c1", "senior-card", b"\x00payload", created_at=100.0)
+    case = store.cases.get("c1")
     assert case is not None
     assert (case.item_id, case.payload, case.state, case.attempts) == (
         "senior-card",
@@ -118,76 +126,89 @@ def test_add_case_writes_case_and_outbox_together(store: Store) -> None:
         OutboxState.PENDING,
         0,
     )
-    assert [e.case_id for e in store.pending_outbox(10, now=100.0)] == ["c1"]
-    assert store.pending_outbox(10, now=99.0) == []
-    assert store.outbox_counts() == {OutboxState.PENDING: 1, OutboxState.SENT: 0, OutboxState.DEAD: 0}
+    assert [e.case_id for e in store.outbox.due(10, now=100.0, cases=True)] == ["c1"]
+    assert store.outbox.due(10, now=99.0, cases=True) == []
+    assert store.outbox.counts(cases=True) == {
+        OutboxState.PENDING: 1,
+        OutboxState.IN_FLIGHT: 0,
+        OutboxState.ACKNOWLEDGED: 0,
+        OutboxState.DEAD: 0,
+    }
     with pytest.raises(DuplicateCaseError):
-        store.add_case("c1", "senior-card", b"other", created_at=101.0)
-    assert store.case("c1").payload == b"\x00payload"  # type: ignore[union-attr]
+        store.cases.add("c1", "senior-card", b"other", created_at=101.0)
+    assert store.cases.get("c1").payload == b"\x00payload"  # type: ignore[union-attr]
 
 
 def test_add_case_is_atomic_when_the_outbox_insert_fails(store: Store) -> None:
     # Make the second statement of the transaction (the outbox insert) fail for real.
     conn = raw(store.path)
     conn.execute(
-        "CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'outbox broken'); END"
+        "CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox_entries BEGIN SELECT RAISE(ABORT, 'outbox broken'); END"
     )
     conn.close()
     with pytest.raises(StorageBugError, match="outbox broken"):
-        store.add_case("c1", "senior-card", b"p", created_at=1.0)
-    assert store.case("c1") is None
+        store.cases.add("c1", "senior-card", b"p", created_at=1.0)
+    assert store.cases.get("c1") is None
     conn = raw(store.path)
     assert conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
     assert conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
     conn.close()
-    assert store.verify_audit()
+    assert store.audit_trail.verify()
 
 
 def test_outbox_transitions(store: Store) -> None:
     for i, t in enumerate((10.0, 11.0, 12.0)):
-        store.add_case(f"c{i}", "x", b"p", created_at=t)
-    store.mark_retry("c0", "HTTP 500", next_attempt_at=50.0)
-    due = store.pending_outbox(10, now=20.0)
+        store.cases.add(f"c{i}", "x", b"p", created_at=t)
+    store.outbox.retry("c0", "HTTP 500", next_attempt_at=50.0)
+    due = store.outbox.due(10, now=20.0)
     assert [e.case_id for e in due] == ["c1", "c2"]
-    assert [e.case_id for e in store.pending_outbox(1, now=20.0)] == ["c1"]
-    assert [e.case_id for e in store.pending_outbox(10, now=60.0)] == ["c1", "c2", "c0"]
-    store.mark_sent("c1", b'{"ack":1}', at=21.0)
-    store.mark_dead("c2", "HTTP 400")
-    c0, c1, c2 = store.case("c0"), store.case("c1"), store.case("c2")
+    assert [e.case_id for e in store.outbox.due(1, now=20.0)] == ["c1"]
+    assert [e.case_id for e in store.outbox.due(10, now=60.0)] == ["c1", "c2", "c0"]
+    store.outbox.acknowledge("c1", b'{"ack":1}', at=21.0)
+    store.outbox.dead_letter("c2", "HTTP 400")
+    c0, c1, c2 = store.cases.get("c0"), store.cases.get("c1"), store.cases.get("c2")
     assert c0 is not None and (c0.state, c0.attempts, c0.last_error) == (OutboxState.PENDING, 1, "HTTP 500")
-    assert c1 is not None and (c1.state, c1.ack, c1.sent_at) == (OutboxState.SENT, b'{"ack":1}', 21.0)
+    assert c1 is not None and (c1.state, c1.ack, c1.sent_at) == (OutboxState.ACKNOWLEDGED, b'{"ack":1}', 21.0)
     assert c2 is not None and (c2.state, c2.last_error) == (OutboxState.DEAD, "HTTP 400")
-    assert store.outbox_counts() == {OutboxState.PENDING: 1, OutboxState.SENT: 1, OutboxState.DEAD: 1}
-    assert [e.case_id for e in store.pending_outbox(10, now=1e9)] == ["c0"]
-    assert store.next_due_at() == 50.0
-    store.requeue("c2", now=70.0)
-    assert [e.case_id for e in store.pending_outbox(10, now=1e9)] == ["c0", "c2"]
+    assert store.outbox.counts(cases=True) == {
+        OutboxState.PENDING: 1,
+        OutboxState.IN_FLIGHT: 0,
+        OutboxState.ACKNOWLEDGED: 1,
+        OutboxState.DEAD: 1,
+    }
+    assert [e.case_id for e in store.outbox.due(10, now=1e9)] == ["c0"]
+    assert store.outbox.next_due_at(cases=True) == 50.0
+    store.outbox.requeue("c2", now=70.0)
+    assert [e.case_id for e in store.outbox.due(10, now=1e9)] == ["c0", "c2"]
     with pytest.raises(UnknownRecordError):
-        store.mark_sent("nope", b"", at=1.0)
+        store.outbox.acknowledge("nope", b"", at=1.0)
 
 
 def test_foreign_keys_enforced(store: Store) -> None:
-    with pytest.raises(StorageBugError, match="FOREIGN KEY"), store._write() as db:
-        db.execute("INSERT INTO outbox (case_id, state, next_attempt_at) VALUES ('ghost', 'pending', 0)")
+    with pytest.raises(StorageBugError, match="FOREIGN KEY"), store._database.write() as db:
+        db.execute(
+            "INSERT INTO outbox_entries (entry_id, kind, case_id, payload, created_at, state, next_attempt_at, "
+            "after_entry) VALUES ('j', 'publicity', NULL, x'00', 0, 'pending', 0, 'ghost')"
+        )
 
 
 # ------------------------------------------------------------------ audit
 
 
 def test_audit_chain_verifies_and_detects_edits(store: Store) -> None:
-    store.audit("session.started", {"step": "idcard"})
-    store.add_case("c1", "x", b"p", created_at=2.0)
-    store.audit("session.ended", {"result": "ok", "n": 3})
-    records = store.audit_records()
+    store.audit_trail.append("session.started", {"step": "idcard"})
+    store.cases.add("c1", "x", b"p", created_at=2.0)
+    store.audit_trail.append("session.ended", {"result": "ok", "n": 3})
+    records = store.audit_trail.records()
     assert [r.event for r in records] == ["session.started", "case.queued", "session.ended"]
     assert records[0].prev_hash == "0" * 64
     assert all(records[i].prev_hash == records[i - 1].hash for i in range(1, 3))
-    assert store.verify_audit()
+    assert store.audit_trail.verify()
 
     conn = raw(store.path)
     conn.execute("""UPDATE audit SET details = '{"result":"forged","n":3}' WHERE seq = 3""")
     conn.close()
-    assert not store.verify_audit()
+    assert not store.audit_trail.verify()
 
 
 def test_audit_detects_deleted_tail_and_middle_rows(tmp_path: Path) -> None:
@@ -195,20 +216,20 @@ def test_audit_detects_deleted_tail_and_middle_rows(tmp_path: Path) -> None:
         path = tmp_path / f"{victim[-1]}.sqlite3"
         with Store(path) as s:
             for i in range(3):
-                s.audit("e", {"i": i})
-            assert s.verify_audit()
+                s.audit_trail.append("e", {"i": i})
+            assert s.audit_trail.verify()
             conn = raw(path)
             conn.execute(f"DELETE FROM audit WHERE {victim}")
             conn.close()
-            assert not s.verify_audit()
+            assert not s.audit_trail.verify()
 
 
 def test_audit_detects_rehashed_row_without_chain(store: Store) -> None:
     # Editing a row and recomputing its own hash breaks the link to the next row.
-    from offline_cache.store import _audit_hash
+    from offline_cache.store import audit_hash
 
-    store.audit("a", {"v": 1})
-    store.audit("b", {"v": 2})
+    store.audit_trail.append("a", {"v": 1})
+    store.audit_trail.append("b", {"v": 2})
     conn = raw(store.path)
     seq, at, event, _details, prev = conn.execute(
         "SELECT seq, at, event, details, prev_hash FROM audit WHERE seq = 1"
@@ -216,10 +237,10 @@ def test_audit_detects_rehashed_row_without_chain(store: Store) -> None:
     forged = '{"v":9}'
     conn.execute(
         "UPDATE audit SET details = ?, hash = ? WHERE seq = 1",
-        (forged, _audit_hash(prev, seq, at, event, forged)),
+        (forged, audit_hash(prev, seq, at, event, forged)),
     )
     conn.close()
-    assert not store.verify_audit()
+    assert not store.audit_trail.verify()
 
 
 # ------------------------------------------------------------------ environment faults
@@ -231,7 +252,7 @@ def test_disk_full_is_environment_error(store: Store) -> None:
     conn.execute(f"PRAGMA max_page_count = {pages}")
     with pytest.raises(StorageEnvironmentError) as info:
         for i in range(50):
-            store.add_case(f"c{i}", "x", b"z" * 20_000, created_at=float(i))
+            store.cases.add(f"c{i}", "x", b"z" * 20_000, created_at=float(i))
     assert info.value.fault is EnvironmentFault.DISK_FULL
     assert "full" in str(info.value)
     assert isinstance(info.value, StorageError)
@@ -240,7 +261,7 @@ def test_disk_full_is_environment_error(store: Store) -> None:
 def test_read_only_is_environment_error(store: Store) -> None:
     store.db.conn.execute("PRAGMA query_only = ON")
     with pytest.raises(StorageEnvironmentError) as info:
-        store.set_meta("k", "v")
+        store.meta.set("k", "v")
     assert info.value.fault is EnvironmentFault.READ_ONLY
     assert "read-only" in str(info.value)
 
@@ -250,17 +271,17 @@ def test_locked_by_another_process_is_environment_error(store: Store) -> None:
     other.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(StorageEnvironmentError) as info:
-            store.add_case("c1", "x", b"p", created_at=1.0)
+            store.cases.add("c1", "x", b"p", created_at=1.0)
         assert info.value.fault is EnvironmentFault.LOCKED
     finally:
         other.execute("ROLLBACK")
         other.close()
-    store.add_case("c1", "x", b"p", created_at=1.0)  # works again once the lock is gone
-    assert store.case("c1") is not None
+    store.cases.add("c1", "x", b"p", created_at=1.0)  # works again once the lock is gone
+    assert store.cases.get("c1") is not None
 
 
 def test_sql_mistake_is_a_bug(store: Store) -> None:
-    with pytest.raises(StorageBugError), store._guard() as db:
+    with pytest.raises(StorageBugError), store._database.read() as db:
         db.execute("SELECT * FROM no_such_table")
 
 
@@ -270,8 +291,8 @@ def test_store_shared_between_threads(store: Store) -> None:
     def worker(n: int) -> None:
         try:
             for i in range(20):
-                store.add_case(f"t{n}-{i}", "x", b"p", created_at=float(i))
-                store.audit("tick", {"n": n, "i": i})
+                store.cases.add(f"t{n}-{i}", "x", b"p", created_at=float(i))
+                store.audit_trail.append("tick", {"n": n, "i": i})
         except BaseException as err:  # pragma: no cover - reported below
             errors.append(err)
 
@@ -281,5 +302,5 @@ def test_store_shared_between_threads(store: Store) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert store.outbox_counts()[OutboxState.PENDING] == 80
-    assert store.verify_audit()
+    assert store.outbox.counts(cases=True)[OutboxState.PENDING] == 80
+    assert store.audit_trail.verify()

@@ -30,15 +30,15 @@ def test_encrypted_file_has_no_personal_data_in_clear(tmp_path: Path) -> None:
     path = tmp_path / "terminal.db"
     key = secrets.token_bytes(32)
     with Store(path, key=key) as s:
-        s.add_case("c1", "senior-card", _payload(), 1000.0)
-        s.set_meta("note", NAME)
+        s.cases.add("c1", "senior-card", _payload(), 1000.0)
+        s.meta.set("note", NAME)
         disk = _disk_bytes(path)
-        assert s.case("c1") is not None
+        assert s.cases.get("c1") is not None
     disk += _disk_bytes(path)
     for needle in (ID_NUMBER.encode(), NAME.encode("utf-8"), b"senior-card", b"SQLite format 3"):
         assert needle not in disk
     with Store(path, key=key) as s:
-        case = s.case("c1")
+        case = s.cases.get("c1")
         assert case is not None and case.payload == _payload()
         assert s.pragma("integrity_check") == "ok"
 
@@ -47,14 +47,14 @@ def test_plain_store_does_hold_it_in_clear(tmp_path: Path) -> None:
     # The check above can fail: without a key the same bytes are on disk.
     path = tmp_path / "plain.db"
     with Store(path) as s:
-        s.add_case("c1", "senior-card", _payload(), 1000.0)
+        s.cases.add("c1", "senior-card", _payload(), 1000.0)
     assert ID_NUMBER.encode() in _disk_bytes(path)
 
 
 def test_wrong_key_fails_to_open(tmp_path: Path) -> None:
     path = tmp_path / "terminal.db"
     with Store(path, key=secrets.token_bytes(32)) as s:
-        s.add_case("c1", "senior-card", _payload(), 1000.0)
+        s.cases.add("c1", "senior-card", _payload(), 1000.0)
     with pytest.raises(StorageEnvironmentError) as info:
         Store(path, key=secrets.token_bytes(32))
     assert info.value.fault is EnvironmentFault.WRONG_KEY

@@ -21,7 +21,7 @@ _CRASHING_ISSUER = """
 import os, signal, sys
 from offline_cache.store import Store
 store = Store(sys.argv[1], key=bytes.fromhex(sys.argv[2]))
-print(store.next_sequence(sys.argv[3]), flush=True)
+print(store.meta.next_sequence(sys.argv[3]), flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -46,8 +46,8 @@ def test_numbers_handed_out_before_a_crash_are_never_reused(tmp_path: Path) -> N
     issued = [_issue_and_crash(db, counter) for _ in range(3)]
     assert issued == [1, 2, 3]
     with Store(db, key=KEY) as store:  # the terminal restarts
-        assert store.next_sequence(counter) == 4
-        assert store.next_sequence("queue-seq:20261124") == 1  # a new day starts again at 1
+        assert store.meta.next_sequence(counter) == 4
+        assert store.meta.next_sequence("queue-seq:20261124") == 1  # a new day starts again at 1
 
 
 def test_concurrent_callers_never_get_the_same_number(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_concurrent_callers_never_get_the_same_number(tmp_path: Path) -> None:
 
     def take() -> None:
         for _ in range(25):
-            n = store.next_sequence("queue-seq:x")
+            n = store.meta.next_sequence("queue-seq:x")
             with lock:
                 got.append(n)
 
@@ -72,4 +72,4 @@ def test_concurrent_callers_never_get_the_same_number(tmp_path: Path) -> None:
 
 def test_the_audit_head_is_not_a_counter(tmp_path: Path) -> None:
     with Store(tmp_path / "terminal.db") as store, pytest.raises(ValueError):
-        store.next_sequence("audit.head")
+        store.meta.next_sequence("audit.head")

@@ -58,10 +58,10 @@ def test_staff_card_opens_the_screen_diagnostics_and_requeue(kiosk: Factory) -> 
 
     # 待上传: a case the platform really rejects becomes a dead letter in the real store.
     case_id = str(uuid.uuid4())
-    terminal.store.add_case(case_id, "no-such-item", b'{"form": {}}', time.time())
+    terminal.store.cases.add(case_id, "no-such-item", b'{"form": {}}', time.time())
     terminal.drainer.kick()
     driver.wait_until(
-        lambda: terminal.store.case(case_id).state is OutboxState.DEAD,  # type: ignore[union-attr]
+        lambda: terminal.store.cases.get(case_id).state is OutboxState.DEAD,  # type: ignore[union-attr]
         15.0,
         "dead letter",
     )
@@ -76,8 +76,8 @@ def test_staff_card_opens_the_screen_diagnostics_and_requeue(kiosk: Factory) -> 
 
     driver.click(f"maintRequeue:{case_id}")
     driver.wait_until(lambda: not any(r[0] == case_id for r in cells(dead)), 10.0, "requeued")
-    assert terminal.store.case(case_id).state is OutboxState.PENDING  # type: ignore[union-attr]
-    audit = [(r.event, dict(r.details)) for r in terminal.store.audit_records()]
+    assert terminal.store.cases.get(case_id).state is OutboxState.PENDING  # type: ignore[union-attr]
+    audit = [(r.event, dict(r.details)) for r in terminal.store.audit_trail.records()]
     assert ("maintenance_requeue", {"staff": DEMO_STAFF_ID, "case": case_id, "requeued": True}) in audit
 
     # 日志: the last lines, shown as written (already redacted by logsetup).
@@ -98,7 +98,7 @@ def test_staff_card_opens_the_screen_diagnostics_and_requeue(kiosk: Factory) -> 
     driver.wait_step(Step.ATTRACT, timeout=10)
     assert terminal.maintenance is not None and not terminal.maintenance.active
     assert ("maintenance_left", {"staff": DEMO_STAFF_ID, "reason": "staff"}) in [
-        (r.event, dict(r.details)) for r in terminal.store.audit_records()
+        (r.event, dict(r.details)) for r in terminal.store.audit_trail.records()
     ]
     bench.remove_staff_card()
 

@@ -39,7 +39,7 @@ def test_idle_timeout_warns_then_wipes_the_session(kiosk: Factory) -> None:
     data = terminal.service.data
     assert data.session_id != session_id
     assert data.card is None and data.item_id is None and data.form == {}
-    events = [(r.event, r.details.get("reason")) for r in terminal.store.audit_records()]
+    events = [(r.event, r.details.get("reason")) for r in terminal.store.audit_trail.records()]
     assert ("session_end", "idle_timeout") in events
 
 
