@@ -60,7 +60,10 @@ from kiosk.maintenance.staff_watcher import CardReaders, StaffCardWatcher
 from kiosk.outputs.records import Ledger
 from kiosk.review.engine import ReviewEngine
 from kiosk.review.sync import RuleSync, provision_root
-from kiosk.session.services import Devices, KioskService
+from kiosk.session.assembly import build_session
+from kiosk.session.catalogue import Catalogue
+from kiosk.session.coordinator import SessionCoordinator
+from kiosk.session.values import Devices
 from offline_cache.store import Store
 from terminal.docgen import render_lease
 
@@ -183,7 +186,7 @@ class SimulatorBench:
 @dataclass
 class Terminal:
     config: TerminalConfig
-    service: KioskService
+    session: SessionCoordinator
     store: Store
     client: PlatformClient
     drainer: OutboxDrainer
@@ -201,7 +204,7 @@ class Terminal:
         """Load the models in the background once the attract screen is up."""
 
         def load() -> None:
-            for name, model in (("face", self.service.face), ("ocr", self.service.ocr)):
+            for name, model in (("face", self.session.face.verifier), ("ocr", self.session.materials.ocr)):
                 try:
                     getattr(model, "load", lambda: None)()
                 except Exception:
@@ -225,21 +228,21 @@ class Terminal:
         if self.retention is not None:
             self.retention.stop()
         self.drainer.stop()
-        self.service.close()
+        self.session.close()
         for dev in (
-            self.service.devices.idcard,
-            self.service.devices.camera,
-            self.service.devices.document_camera,
-            self.service.devices.receipt_printer,
-            self.service.devices.document_printer,
+            self.session.devices.idcard,
+            self.session.devices.camera,
+            self.session.devices.document_camera,
+            self.session.devices.receipt_printer,
+            self.session.devices.document_printer,
         ):
             try:
                 dev.close()
             except Exception:
                 log.exception("closing %s failed", getattr(dev, "kind", dev))
-        if self.service.devices.barcode is not None:
+        if self.session.devices.barcode is not None:
             try:
-                self.service.devices.barcode.close()
+                self.session.devices.barcode.close()
             except Exception:
                 log.exception("closing the barcode scanner failed")
         if self.bench is not None:
@@ -308,7 +311,7 @@ def build_terminal(
     review = ReviewEngine()
     tuf_dir = workdir / "tuf"
     rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
-    service = KioskService(
+    session = build_session(
         config,
         devices,
         store,
@@ -324,9 +327,10 @@ def build_terminal(
         liveness=build_liveness(config, bench),
         face_prompter=build_face_prompter(config),
     )
-    service.load_cached()
-    maintenance = MaintenanceService(service, log_dir=config.data_path() / "logs", data_dir=workdir)
-    service.maintenance = maintenance
+    maintenance = MaintenanceService(
+        session, client=client, drainer=drainer, log_dir=config.data_path() / "logs", data_dir=workdir
+    )
+    session.maintenance = maintenance
     try:
         client.enrol()
         _keep_enrolment(client, elicences, secrets_dir)
@@ -337,9 +341,9 @@ def build_terminal(
     except (PlatformError, OSError) as err:
         log.warning("platform unreachable at start-up, serving from the cache: %s", err)
     else:
-        log.info("sync: %s", service.sync())
+        log.info("sync: %s", session.catalogue.sync())
     drainer.start(interval_s=config.platform.upload_interval_s)
-    syncer = PeriodicSync(service, config.platform.sync_interval_s)
+    syncer = PeriodicSync(session.catalogue, config.platform.sync_interval_s)
     syncer.start()
     watcher = _build_staff_watcher(config, maintenance, bench, secrets_dir)
     if watcher is not None:
@@ -349,7 +353,7 @@ def build_terminal(
     retention.start(config.retention.check_interval_s)
     return Terminal(
         config,
-        service,
+        session,
         store,
         client,
         drainer,
@@ -428,8 +432,8 @@ def _keep_enrolment(client: PlatformClient, elicences: PlatformELicenceSource, s
 class PeriodicSync:
     """Rule sync in the background on a schedule; a failed sync never blocks a citizen."""
 
-    def __init__(self, service: KioskService, interval_s: float) -> None:
-        self.service = service
+    def __init__(self, catalogue: Catalogue, interval_s: float) -> None:
+        self.catalogue = catalogue
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -441,7 +445,7 @@ class PeriodicSync:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                self.service.sync()
+                self.catalogue.sync()
             except Exception:  # the next round tries again
                 log.exception("scheduled rule sync failed")
 

@@ -17,8 +17,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from kiosk.session import events as ev
+from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.machine import EndReason, Step
-from kiosk.session.services import KioskService
 from ui.worker import Background
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class KioskFacade(QObject):
     cardNotLifted = Signal()  # the card of an earlier session still lies on the reader
     elicences = Signal(str, object)  # g-materials: session id, material type -> [ELicence] offered
 
-    def __init__(self, service: KioskService, parent: QObject | None = None) -> None:
+    def __init__(self, service: SessionCoordinator, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.bg = Background()
@@ -67,47 +68,47 @@ class KioskFacade(QObject):
         self._oos.start()
 
     # ------------------------------------------------------------------ events from the core
-    def _on_event(self, kind: str, payload: Any) -> None:  # any thread
-        if kind == "step":
-            self.stepChanged.emit(payload)
-        elif kind == "frame":
+    def _on_event(self, event: ev.SessionEvent) -> None:  # any thread
+        if isinstance(event, ev.StepChanged):
+            self.stepChanged.emit(event.step)
+        elif isinstance(event, ev.CameraFrame):
             now = time.monotonic()
             if now - self._last_frame_emit >= 0.08:
                 self._last_frame_emit = now
-                self.frame.emit(frame_to_qimage(payload))
-        elif kind == "face_prompt":
-            self.facePrompt.emit(payload)
-        elif kind == "card":
-            self.cardRead.emit(payload)
-        elif kind == "material":
-            self.material.emit(payload)
-        elif kind == "decision":
-            self.decision.emit(payload)
-        elif kind == "submitted":
-            self.submitted.emit(payload)
-        elif kind == "printed":
-            self.printed.emit(payload)
-        elif kind == "problem":
-            self.problem.emit(payload)
-        elif kind == "qr_refused":
-            self.qrRefused.emit(payload)
-        elif kind == "card_not_lifted":
+                self.frame.emit(frame_to_qimage(event.frame))
+        elif isinstance(event, ev.FaceGuidance):
+            self.facePrompt.emit(event.prompt)
+        elif isinstance(event, ev.CardAccepted):
+            self.cardRead.emit(event.read)
+        elif isinstance(event, ev.MaterialUpdated):
+            self.material.emit(event.result)
+        elif isinstance(event, ev.ReviewDecided):
+            self.decision.emit(event.decision)
+        elif isinstance(event, ev.CaseSubmitted):
+            self.submitted.emit(event.result)
+        elif isinstance(event, ev.OutputsPrinted):
+            self.printed.emit(event.result)
+        elif isinstance(event, ev.ProblemRaised):
+            self.problem.emit(event.problem)
+        elif isinstance(event, ev.QrRefused):
+            self.qrRefused.emit(event.verification)
+        elif isinstance(event, ev.CardNotLifted):
             self.cardNotLifted.emit()
 
     def on_step_entered(self, step: Step) -> None:
         """Start what the step needs (called by the window after it shows the step's screen)."""
         if step is Step.READ_CARD:
-            self._run(self.service.read_card)
+            self._run(self.service.card.read)
         elif step is Step.FACE_CHECK:
-            self._run(self.service.check_face)
+            self._run(self.service.face.check)
         elif step is Step.MATERIALS:
             self.request_elicences()
         elif step is Step.REVIEW:
             self.busy.emit("review.running")
-            self._run(self.service.run_review)
+            self._run(self.service.review.run)
         elif step is Step.RESULT:
             self.busy.emit("result.printing")
-            self._run(self.service.print_outputs)
+            self._run(self.service.outputs.print)
 
     # ------------------------------------------------------------------ commands from screens
     def touch(self) -> None:
@@ -123,72 +124,72 @@ class KioskFacade(QObject):
         self._guard(lambda: self.service.choose_item(item_id))
 
     def form_fields(self) -> list[Any]:
-        return self.service.form_fields()
+        return self.service.form.fields()
 
     def submit_form(self, values: Mapping[str, str]) -> dict[str, str]:
-        return self.service.submit_form(values)
+        return self.service.form.submit(values)
 
     def capture_material(self, material_type: str) -> None:
         self.busy.emit("materials.recognising")
-        self._run(lambda: self.service.capture_material(material_type))
+        self._run(lambda: self.service.materials.capture(material_type))
 
     def finish_materials(self) -> None:
-        self._guard(self.service.finish_materials)
+        self._guard(self.service.materials.finish)
 
     # g-materials: pages, confirmation of flagged fields, e-licences
     def retake_page(self, material_type: str, index: int) -> None:
         self.busy.emit("materials.recognising")
-        self._run(lambda: self.service.retake_page(material_type, index))
+        self._run(lambda: self.service.materials.retake_page(material_type, index))
 
     def delete_page(self, material_type: str, index: int) -> None:
-        self._guard(lambda: self.service.delete_page(material_type, index))
+        self._guard(lambda: self.service.materials.delete_page(material_type, index))
 
     def confirm_pages(self, material_type: str) -> None:
-        self._guard(lambda: self.service.confirm_pages(material_type))
+        self._guard(lambda: self.service.materials.confirm_pages(material_type))
 
     def confirm_field(self, material_type: str, key: str, value: str) -> dict[str, str]:
         """In memory only: field key -> i18n error key, {} when accepted."""
-        return self.service.confirm_field(material_type, key, value)
+        return self.service.materials.confirm_field(material_type, key, value)
 
     def pending_materials(self) -> dict[str, tuple[str, ...]]:
-        return self.service.pending_materials()
+        return self.service.materials.pending()
 
     def request_elicences(self) -> None:
         """Look up the citizen's e-licences in the background; ``elicences`` delivers them with the
         session they belong to (a late answer must not show up in the next citizen's session)."""
         session_id = self.service.data.session_id
         self.bg.run(
-            self.service.elicence_offers,
+            self.service.materials.elicence_offers,
             on_success=lambda offers: self.elicences.emit(session_id, offers),
             on_failure=self._on_bug,
         )
 
     def use_elicence(self, material_type: str, licence_id: str) -> None:
         # writes the audit trail: not on the GUI thread
-        self._run(lambda: self.service.use_elicence(material_type, licence_id))
+        self._run(lambda: self.service.materials.use_elicence(material_type, licence_id))
 
     def back_to_form(self) -> None:
         self._guard(self.service.back_to_form)
 
     def submit(self, signature_png: bytes) -> None:
         self.busy.emit("submit.running")
-        self._run(lambda: self.service.submit(signature_png))
+        self._run(lambda: self.service.submission.submit(signature_png))
 
     # h-outputs: the delivery choice (pure checks in the core, no I/O: fine on the GUI thread)
     def delivery_options(self) -> tuple[tuple[Any, ...], Any]:
-        return self.service.delivery_options()
+        return self.service.outputs.delivery_options()
 
     def express_prefill(self) -> dict[str, str]:
-        return self.service.express_prefill()
+        return self.service.outputs.express_prefill()
 
     def choose_delivery(self, method: Any, express: Mapping[str, str] | None = None) -> dict[str, str]:
-        return self.service.choose_delivery(method, express)
+        return self.service.outputs.choose_delivery(method, express)
 
     def finish_result(self) -> None:
         self._guard(self.service.finish_result)
 
     def rate(self, rating: str) -> None:
-        self._run(lambda: self.service.rate(rating))  # writes the audit trail: not on the GUI thread
+        self._run(lambda: self.service.rating.rate(rating))  # writes the audit trail: not on the GUI thread
 
     def cancel(self) -> None:
         self.service.cancel_wait()
@@ -201,11 +202,11 @@ class KioskFacade(QObject):
         self._guard(self.service.continue_to_manual)
 
     def staff_confirmed_identity(self) -> None:
-        self._guard(self.service.staff_confirmed_identity)
+        self._guard(self.service.card.confirm_by_staff)
 
     def identify_by_qr(self) -> None:
         """Wait for an e-ID QR code on the scanner instead of the card (the card still works)."""
-        self._run(self.service.identify_by_qr)
+        self._run(self.service.card.identify_by_qr)
 
     # ------------------------------------------------------------------ plumbing
     def _run(self, fn: Any) -> None:

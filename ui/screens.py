@@ -132,7 +132,7 @@ class ChooseItemScreen(Screen):
     def _fill(self) -> None:
         _clear_layout(self.list_box)
         svc = self.facade.service
-        items = svc.search_items(self.search.text()) if self.search.text() else svc.catalogue()
+        items = svc.catalogue.search(self.search.text()) if self.search.text() else svc.catalogue.items()
         for pkg in items:
             b = BigButton(bilingual(pkg.name_zh, pkg.name_en), role="item")
             b.setObjectName(f"item:{pkg.id}")
@@ -152,7 +152,7 @@ class ChooseItemScreen(Screen):
         if self.selected is None:
             self.detail.setText("")
             return
-        pkg = self.facade.service.package(self.selected)
+        pkg = self.facade.service.catalogue.package(self.selected)
         days = pkg.catalogue.time_limit_days
         limit = tr("items.on_the_spot") if days == 0 else tr("items.days", n=days)
         mats = "、".join(bilingual(m.name.zh, m.name.en) for m in pkg.materials) or tr("items.no_materials")
@@ -193,7 +193,7 @@ class ReadCardScreen(Screen):
         self.title.setText(tr("card.title"))
         self.hint.setText(tr("attract.hint"))
         self.qr.setText(tr("card.use_qr"))
-        self.qr.setVisible(self.facade.service.qr_available)
+        self.qr.setVisible(self.facade.service.card.qr_available)
         self.qr.setEnabled(True)
 
     def _use_qr(self) -> None:
@@ -386,7 +386,7 @@ class MaterialsScreen(Screen):
         svc = self.facade.service
         if svc.data.item_id is None:
             return
-        pkg = svc.package(svc.data.item_id)
+        pkg = svc.catalogue.package(svc.data.item_id)
         offers = self._offers[1] if self._offers[0] == svc.data.session_id else {}
         panels, complete = material_panels(self.facade, pkg.materials, svc.data.materials, offers)
         for panel in panels:

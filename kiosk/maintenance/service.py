@@ -38,8 +38,10 @@ from kiosk.session.machine import EndReason, Step, TransitionError
 from offline_cache.store import OutboxState, StorageError
 
 if TYPE_CHECKING:
+    from kiosk.cases.outbox import OutboxDrainer
+    from kiosk.cases.platform_client import PlatformClient
     from kiosk.maintenance.staff_card import StaffCardResult
-    from kiosk.session.services import KioskService
+    from kiosk.session.coordinator import SessionCoordinator
 
 log = logging.getLogger(__name__)
 
@@ -214,17 +216,21 @@ def tail_lines(path: Path, n: int, block: int = 65536) -> list[str]:
 
 # --------------------------------------------------------------------------- service
 class MaintenanceService:
-    """Maintenance mode over a running :class:`~kiosk.session.services.KioskService`."""
+    """Maintenance mode over a running :class:`~kiosk.session.coordinator.SessionCoordinator`."""
 
     def __init__(
         self,
-        kiosk: KioskService,
+        kiosk: SessionCoordinator,
         *,
+        client: PlatformClient,
+        drainer: OutboxDrainer,
         log_dir: Path,
         data_dir: Path,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.kiosk = kiosk
+        self.client = client
+        self.drainer = drainer
         self.log_dir = log_dir
         self.data_dir = data_dir
         self._clock = clock
@@ -358,12 +364,12 @@ class MaintenanceService:
         devices = tuple(DeviceDiagnosis(n, s, required_action(n, s)) for n, s in statuses.items())
         models = tuple(
             ModelDiagnosis(name, bool(getattr(model, "loaded", False)))
-            for name, model in (("face", self.kiosk.face), ("ocr", self.kiosk.ocr))
+            for name, model in (("face", self.kiosk.face.verifier), ("ocr", self.kiosk.materials.ocr))
         )
         usage = shutil.disk_usage(self.data_dir)
         now = self._clock()
         packages = []
-        for pkg in self.kiosk.catalogue():
+        for pkg in self.kiosk.catalogue.items():
             verified = last_verified_at(self.kiosk.store, pkg.id)
             packages.append(
                 PackageDiagnosis(
@@ -401,7 +407,7 @@ class MaintenanceService:
 
         t0 = time.perf_counter()
         try:
-            self.kiosk.client.heartbeat(statuses)
+            self.client.heartbeat(statuses)
         except PlatformError as err:
             return PlatformDiagnosis(False, None, logsetup.redact(str(err)))
         return PlatformDiagnosis(True, (time.perf_counter() - t0) * 1000.0, None)
@@ -457,11 +463,11 @@ class MaintenanceService:
         """Rule packages and warning lists now (KioskService.sync) and a push of the outbox."""
         staff = self._audit("maintenance_sync")
         try:
-            result = self.kiosk.sync()
+            result = self.kiosk.catalogue.sync()
         except Exception as err:  # the sync reports failures itself; anything else is shown, not raised
             log.exception("sync from maintenance failed")
             result = {"error": type(err).__name__}
-        self.kiosk.drainer.kick()
+        self.drainer.kick()
         self._audit_as(staff, "maintenance_sync_done", {"ok": "error" not in result})
         return result
 
@@ -504,7 +510,7 @@ class MaintenanceService:
             self._audit_as(staff, "maintenance_requeue", {"case": case_id, "requeued": False})
             return False
         self._audit_as(staff, "maintenance_requeue", {"case": case_id, "requeued": True})
-        self.kiosk.drainer.kick()
+        self.drainer.kick()
         return True
 
     def requeue_all(self) -> int:
@@ -519,7 +525,7 @@ class MaintenanceService:
             store.requeue_job(job_id, now)
         self._audit_as(staff, "maintenance_requeue_all", {"count": len(cases) + len(jobs)})
         if cases or jobs:
-            self.kiosk.drainer.kick()
+            self.drainer.kick()
         return len(cases) + len(jobs)
 
     # ------------------------------------------------------------------ logs

@@ -79,7 +79,7 @@ TRANSITIONS: dict[Step, frozenset[Step]] = {
     Step.OUT_OF_SERVICE: frozenset({Step.ATTRACT}),
 }
 
-# Maintenance mode (d-maint): entered from the attract screen or out of service only, never in
+# Maintenance mode: entered from the attract screen or out of service only, never in
 # the middle of a citizen's session; left to the attract screen.
 TRANSITIONS[Step.ATTRACT] |= {Step.MAINTENANCE}
 TRANSITIONS[Step.OUT_OF_SERVICE] |= {Step.MAINTENANCE}
@@ -115,19 +115,19 @@ class SessionData:
     face_attempts: int = 0
     staff_assisted_identity: bool = False
     form: dict[str, str] = field(default_factory=dict)
-    materials: dict[str, Any] = field(default_factory=dict)  # type -> kiosk.session.services.MaterialResult
+    materials: dict[str, Any] = field(default_factory=dict)  # type -> kiosk.documents.capture.MaterialResult
     warnings: list[Any] = field(default_factory=list)
     decision: Any = None  # kiosk.review.engine.Decision
     signature_png: bytes | None = None
     case_id: str | None = None
     certificate_number: str | None = None
     acknowledged: bool = False
-    problem: Any = None  # kiosk.session.services.Problem for DEVICE_PROBLEM/OUT_OF_SERVICE
+    problem: Any = None  # kiosk.session.values.Problem for DEVICE_PROBLEM/OUT_OF_SERVICE
     rating: str | None = None
     timings: list[tuple[str, float]] = field(default_factory=list)  # (step, ms)
     delivery: Any = None  # kiosk.outputs.delivery.DeliveryChoice, chosen on the confirm/sign screen
     queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)
-    # a-platform: how the identity was established and what the face was compared with
+    # How the identity was established and what the face was compared with
     identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform)
     face_reference: str | None = None  # "card_photo" | "platform_reference" (the reference used)
     staff_assist_reason: str | None = None  # i18n key shown on the staff-assist screen

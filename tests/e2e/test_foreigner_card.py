@@ -36,7 +36,7 @@ def test_foreigner_card_reaches_form_review_and_case(
     driver.wait_step(Step.FACE_CHECK, Step.FORM, timeout=15)
     assert driver.wait_step(Step.FORM, Step.STAFF_ASSIST, Step.DEVICE_PROBLEM, timeout=60) is Step.FORM
 
-    data = terminal.service.data
+    data = terminal.session.data
     assert isinstance(data.card.text, ForeignerIdCardText)
     assert data.face is not None and data.face.matched  # against the card's own photo block
     name = driver.find("field:name", QLineEdit)
@@ -45,7 +45,7 @@ def test_foreigner_card_reaches_form_review_and_case(
     assert name.text() == "史密斯" and name.isReadOnly()
     assert number.text() == "CAN371480010112" and number.isReadOnly()
     assert address.text() == "" and not address.isReadOnly()  # no address on this card: typed in
-    known = terminal.service._known_values()
+    known = terminal.session.form.known_values()
     assert known["idcard.nationality"] == "CAN"
     assert known["idcard.english_name"] == "SMITH, JOHN ALEXANDER"
 

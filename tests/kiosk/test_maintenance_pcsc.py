@@ -96,14 +96,14 @@ def test_staff_card_on_pcscd_enters_and_removal_leaves(
     pcscd: PcscdTestbed, terminal: Terminal, cards: list[VirtualCard]
 ) -> None:
     card = insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 10.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 10.0, "maintenance")
     assert terminal.maintenance is not None and terminal.maintenance.staff_id == STAFF_ID
     entered = [dict(r.details) for r in terminal.store.audit_records() if r.event == "maintenance_entered"]
     assert entered == [{"staff": STAFF_ID, "from": "attract", "by_card": True}]
     assert terminal.maintenance.outbox().counts  # staff actions work now
 
     card.remove()
-    wait_for(lambda: terminal.service.step is Step.ATTRACT, 10.0, "attract")
+    wait_for(lambda: terminal.session.step is Step.ATTRACT, 10.0, "attract")
     last = terminal.store.audit_records()[-1]
     assert (last.event, dict(last.details)) == (
         "maintenance_left",
@@ -128,14 +128,14 @@ def test_other_cards_are_refused_with_an_audit_entry(
     wait_for(lambda: len(refusals(terminal)) > before, 10.0, "refusal")
     assert refusals(terminal)[-1] == {"staff": None, "reason": reason, "reader": READER0}
     time.sleep(0.3)
-    assert terminal.service.step is Step.ATTRACT
+    assert terminal.session.step is Step.ATTRACT
     assert terminal.maintenance is not None and not terminal.maintenance.active
 
 
 def test_not_in_the_middle_of_a_citizen_session(
     pcscd: PcscdTestbed, terminal: Terminal, cards: list[VirtualCard]
 ) -> None:
-    terminal.service.start()
+    terminal.session.start()
     try:
         before = len(refusals(terminal))
         insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
@@ -145,9 +145,9 @@ def test_not_in_the_middle_of_a_citizen_session(
             "reason": "session_in_progress",
             "step": "choose_item",
         }
-        assert terminal.service.step is Step.CHOOSE_ITEM
+        assert terminal.session.step is Step.CHOOSE_ITEM
     finally:
-        terminal.service.cancel()
+        terminal.session.cancel()
 
 
 def test_registry_file_must_be_private(tmp_path: Path) -> None:
@@ -182,4 +182,4 @@ def test_revoking_a_card_takes_effect_at_once(
     finally:
         add(registry, STAFF_ID, KEY)
     insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 10.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 10.0, "maintenance")
