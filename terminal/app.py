@@ -52,7 +52,7 @@ class KioskUi:
         else:
             self.window.show()
         if terminal.bench is not None:
-            # d-maint, demo profile only: Ctrl+Shift+M puts the simulated staff card on its reader or
+            # Demo profile only: Ctrl+Shift+M puts the simulated staff card on its reader or
             # takes it off (a real terminal has a real reader and no such key).
             self.staff_card_key = QShortcut(QKeySequence("Ctrl+Shift+M"), self.window)
             self.staff_card_key.activated.connect(self.toggle_demo_staff_card)

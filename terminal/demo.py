@@ -284,8 +284,8 @@ class DemoDriver:
             for (s, t1), (_s2, t2) in zip(self._entered, self._entered[1:], strict=False)
         ]
         if self._decision is not None:
-            rec.decision = self._decision.outcome.value
-            rec.reasons = list(self._decision.reason_texts_en)
+            rec.decision = self._decision.outcome
+            rec.reasons = [en for _zh, en in self._decision.reasons]
         if self._submitted is not None:
             rec.case_id = self._submitted.case_id
         rec.receipt_printed = bool(self._printed is not None and self._printed.receipt_printed)
@@ -417,7 +417,7 @@ if __name__ == "__main__":
 
 
 def _platform_view(terminal: Terminal, timeout: float = 20.0) -> list[dict[str, Any]]:
-    """b-outbox: the cases as the sandbox received them, with what the platform read after opening
+    """The cases as the sandbox received them, with what the platform read after opening
     the sealed fields (``opened_payload_b64``) and the publicity records it publishes for each
     (``published``), once the outbox's other jobs (publicity, certificate) are delivered."""
     deadline = time.monotonic() + timeout

@@ -460,7 +460,7 @@ class MaintenanceService:
 
     # ------------------------------------------------------------------ sync
     def sync_now(self) -> dict[str, str]:
-        """Rule packages and warning lists now (KioskService.sync) and a push of the outbox."""
+        """Rule packages and warning lists now (the catalogue's verified sync) and a push of the outbox."""
         staff = self._audit("maintenance_sync")
         try:
             result = self.kiosk.catalogue.sync()

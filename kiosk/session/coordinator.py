@@ -105,8 +105,16 @@ class SessionCoordinator:
             logsetup.clear_sensitive()
             self.materials.forget()  # the last citizen's e-licences go with their session
         data = self.machine.data
-        reason = data.staff_assist_reason if new is Step.STAFF_ASSIST else None
-        self.ctx.publish(StepChanged(old, new, data.session_id, reason))
+        self.ctx.publish(
+            StepChanged(
+                old,
+                new,
+                data.session_id,
+                data.item_id,
+                staff_assist_reason=data.staff_assist_reason if new is Step.STAFF_ASSIST else None,
+                problem=data.problem if new in {Step.DEVICE_PROBLEM, Step.OUT_OF_SERVICE} else None,
+            )
+        )
 
     # ------------------------------------------------------------------ moves between steps
     def start(self) -> None:

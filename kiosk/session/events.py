@@ -34,8 +34,11 @@ class StepChanged:
     previous: Step
     step: Step
     session_id: str
+    item_id: str | None = None  # the item chosen in this session
     #: On entering the staff-assist step: the i18n key of why staff must check the identity.
     staff_assist_reason: str | None = None
+    #: On entering DEVICE_PROBLEM or OUT_OF_SERVICE: what failed and what clears it.
+    problem: Problem | None = None
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> No
 
 
 def test_publicity_record_of_the_approval_is_published(demo: dict[str, Any]) -> None:
-    # b-outbox: the approval's double-publicity record went through the outbox to the platform.
+    # The approval's double-publicity record went through the outbox to the platform.
     by_id = {c["case_id"]: c for c in demo["received"]}
     senior = by_id[_session(demo, "senior-card")["case_id"]]
     [published] = senior["published"]
@@ -147,7 +147,7 @@ def test_certificate_only_for_the_approved_item(demo: dict[str, Any]) -> None:
     assert _session(demo, "business-registration")["certificate"] is None
     assert _session(demo, "resident-pension")["certificate"] is None
     assert (demo["out"] / "senior-certificate.pdf").read_bytes().startswith(b"%PDF")
-    # b-outbox: the certificate went to the platform as an attachment; it serves the same PDF.
+    # The certificate went to the platform as an attachment; it serves the same PDF.
     by_id = {c["case_id"]: c for c in demo["received"]}
     pdf = (demo["out"] / "senior-certificate.pdf").read_bytes()
     assert (

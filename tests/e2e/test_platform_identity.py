@@ -85,7 +85,7 @@ def _audit(terminal: Terminal, event: str) -> list[dict[str, Any]]:
 
 def test_undecodable_card_photo_falls_back_to_the_platform_reference(terminal: Terminal) -> None:
     service = terminal.session
-    service.devices.photo_decoder = VendorPhotoDecoder(None)  # production without the vendor library
+    service.card.photo_decoder = VendorPhotoDecoder(None)  # production without the vendor library
     _present_card(terminal, SENIOR.key, SENIOR.live_images, SENIOR.item_id)
     assert service.data.card_photo is None
 
@@ -102,7 +102,7 @@ def test_undecodable_card_photo_falls_back_to_the_platform_reference(terminal: T
 
 
 def test_platform_reference_still_catches_an_impostor(terminal: Terminal) -> None:
-    terminal.session.devices.photo_decoder = VendorPhotoDecoder(None)
+    terminal.session.card.photo_decoder = VendorPhotoDecoder(None)
     # The business citizen's card, but Obama in front of the camera.
     _present_card(terminal, BUSINESS.key, SENIOR.live_images, BUSINESS.item_id)
     result = terminal.session.face.check()
@@ -112,7 +112,7 @@ def test_platform_reference_still_catches_an_impostor(terminal: Terminal) -> Non
 
 
 def test_no_card_photo_and_no_platform_photo_goes_to_staff_with_the_reason(terminal: Terminal) -> None:
-    terminal.session.devices.photo_decoder = VendorPhotoDecoder(None)
+    terminal.session.card.photo_decoder = VendorPhotoDecoder(None)
     # A valid card whose holder the platform's registry has no photo of.
     _present_card(terminal, "fingerprint", SENIOR.live_images, SENIOR.item_id)
     assert terminal.session.face.check() is None
@@ -126,7 +126,7 @@ def test_no_card_photo_and_no_platform_photo_goes_to_staff_with_the_reason(termi
 
 
 def test_platform_down_and_no_card_photo_goes_to_staff(terminal: Terminal) -> None:
-    terminal.session.devices.photo_decoder = VendorPhotoDecoder(None)
+    terminal.session.card.photo_decoder = VendorPhotoDecoder(None)
     _present_card(terminal, SENIOR.key, SENIOR.live_images, SENIOR.item_id)
     terminal.sandbox.stop()
     assert terminal.session.face.check() is None

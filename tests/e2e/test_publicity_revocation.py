@@ -1,4 +1,4 @@
-"""b-outbox: an approval's publicity record reaches the platform through the outbox; revoking the
+"""An approval's publicity record reaches the platform through the outbox; revoking the
 decision (§8.4.4) queues the revocation, archives it, and the platform stops publishing it."""
 
 from __future__ import annotations
