@@ -162,6 +162,8 @@ class KioskFacade(QObject):
             self.qrRefused.emit(event.verification.message())
         elif isinstance(event, ev.CardNotLifted):
             self.cardNotLifted.emit()
+        elif isinstance(event, ev.StaffCardRefused) and self.maintenance is not None:
+            self.maintenance.refused.emit(event.refusal)
 
     def _step_changed(self, event: ev.StepChanged) -> None:
         view = self._view

@@ -37,11 +37,6 @@ class MaintenanceFacade(QObject):
         super().__init__(facade)
         self.facade = facade
         self.service = service
-        service.subscribe(self._on_event)
-
-    def _on_event(self, kind: str, payload: Any) -> None:  # watcher thread
-        if kind == "refused" and payload.refusal is not None:
-            self.refused.emit(payload.refusal.value)
 
     def _run(self, fn: Callable[[], Any], done: Any) -> None:
         self.facade.bg.run(fn, on_success=done.emit, on_failure=self._failed)

@@ -34,6 +34,7 @@ from devices.base import DeviceError, DeviceStatus, RequiredAction
 from devices.interfaces import ReceiptDoc, ReceiptLine
 from kiosk import logsetup
 from kiosk.review.sync import last_verified_at
+from kiosk.session.events import MaintenanceEntered, MaintenanceLeft, SessionEvent, StaffCardRefused
 from kiosk.session.machine import EndReason, Step, TransitionError
 from offline_cache.store import OutboxState, StorageError
 
@@ -237,21 +238,13 @@ class MaintenanceService:
         self._lock = threading.RLock()
         self._staff_id: str | None = None
         self._by_card = False
-        self._listeners: list[Callable[[str, Any], None]] = []
         self.staff_reader_status: Callable[[], DeviceStatus] | None = None  # set by the watcher
         kiosk.machine.subscribe(self._on_step)
 
     # ------------------------------------------------------------------ events
-    def subscribe(self, sink: Callable[[str, Any], None]) -> None:
-        """``sink(kind, payload)``: "entered" (staff id), "left" (LeaveReason), "refused" (StaffCardResult)."""
-        self._listeners.append(sink)
-
-    def _emit(self, kind: str, payload: Any) -> None:
-        for sink in list(self._listeners):
-            try:
-                sink(kind, payload)
-            except Exception:
-                log.exception("maintenance listener failed for %s", kind)
+    def _publish(self, event: SessionEvent) -> None:
+        """On the session's event bus: the UI facade hears maintenance through the same door."""
+        self.kiosk.ctx.publish(event)
 
     def _on_step(self, old: Step, new: Step) -> None:
         # The session left maintenance without leave() (e.g. a reset elsewhere): forget the staff.
@@ -260,7 +253,7 @@ class MaintenanceService:
                 staff, self._staff_id = self._staff_id, None
             if staff is not None:
                 self._audit_as(staff, "maintenance_left", {"reason": "reset"})
-                self._emit("left", None)
+                self._publish(MaintenanceLeft(None))
 
     # ------------------------------------------------------------------ entering and leaving
     @property
@@ -293,7 +286,7 @@ class MaintenanceService:
                 log.info("maintenance refused for %s: a citizen session is on (%s)", staff_id, previous.value)
                 return False
         self._audit_as(staff_id, "maintenance_entered", {"from": previous.value, "by_card": by_card})
-        self._emit("entered", staff_id)
+        self._publish(MaintenanceEntered(staff_id))
         return True
 
     def refused(self, result: StaffCardResult, reader: str) -> None:
@@ -302,7 +295,8 @@ class MaintenanceService:
         self.kiosk.store.audit(
             "maintenance_refused", {"staff": result.staff_id, "reason": reason, "reader": reader}
         )
-        self._emit("refused", result)
+        if result.refusal is not None:
+            self._publish(StaffCardRefused(result.refusal.value, reader))
 
     def leave(self, reason: LeaveReason = LeaveReason.STAFF) -> bool:
         """Leave maintenance mode to the attract screen.  False when it was not on."""
@@ -315,7 +309,7 @@ class MaintenanceService:
         self._audit_as(staff, "maintenance_left", {"reason": reason.value})
         if self.kiosk.machine.step is Step.MAINTENANCE:
             self.kiosk.machine.reset(EndReason.MAINTENANCE_LEFT)
-        self._emit("left", reason)
+        self._publish(MaintenanceLeft(reason.value))
         return True
 
     def check_idle(self, timeout_s: float) -> bool:

@@ -111,6 +111,28 @@ class ProblemRaised:
     problem: Problem
 
 
+@dataclass(frozen=True)
+class MaintenanceEntered:
+    """Hall staff entered maintenance mode (kiosk/maintenance/service.py)."""
+
+    staff_id: str
+
+
+@dataclass(frozen=True)
+class MaintenanceLeft:
+    """Maintenance mode ended; ``reason`` is a LeaveReason value, None after a reset elsewhere."""
+
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class StaffCardRefused:
+    """A card on the staff reader did not unlock maintenance (``refusal``: StaffCardRefusal value)."""
+
+    refusal: str
+    reader: str
+
+
 SessionEvent = (
     StepChanged
     | CardAccepted
@@ -124,6 +146,9 @@ SessionEvent = (
     | CaseSubmitted
     | OutputsPrinted
     | ProblemRaised
+    | MaintenanceEntered
+    | MaintenanceLeft
+    | StaffCardRefused
 )
 EventSink = Callable[[SessionEvent], None]
 

@@ -11,7 +11,6 @@ import uuid
 from kiosk.config import TerminalConfig
 from kiosk.documents import capture as mc
 from kiosk.identity.cards import applicant_fields
-from kiosk.review.engine import Decision
 from kiosk.review.items import ItemPackage
 from kiosk.session.machine import SessionData
 from offline_cache.store import NewAttachment
@@ -44,14 +43,14 @@ def case_payload(
     attachments: dict[str, NewAttachment] | None = None,
 ) -> bytes:
     attachments = attachments or {}
-    decision: Decision = data.decision
+    decision = data.require_decision()
     face = data.face
     body = {
         "case_id": case_id,
         "terminal_id": config.terminal_id,
         "item": {"id": pkg.id, "version": pkg.version, "sha256": pkg.sha256},
         "submitted_at": submitted_at.isoformat(),
-        "applicant": applicant_fields(data.card.text),  # + document_kind, nationality
+        "applicant": applicant_fields(data.require_card().text),  # + document_kind, nationality
         "form": data.form,
         "materials": [
             mc.case_record(
@@ -61,7 +60,7 @@ def case_payload(
             for r in data.materials.values()
         ],
         "identity_evidence": {
-            "card_read_at": data.card.read_at.isoformat(),
+            "card_read_at": data.require_card().read_at.isoformat(),
             "face_score": face.score if face is not None and math.isfinite(face.score) else None,
             "face_threshold": face.threshold if face is not None else None,
             "face_matched": face.matched if face is not None else None,

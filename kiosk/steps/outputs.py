@@ -77,8 +77,8 @@ class OutputsStep:
         data = self.ctx.data
         values = dict.fromkeys(EXPRESS_FIELDS, "")
         if data.card is not None:
-            values["recipient"] = data.card.text.name
-            values["address"] = card_address(data.card.text)
+            values["recipient"] = data.require_card().text.name
+            values["address"] = card_address(data.require_card().text)
         for spec in self.ctx.package(data).form:
             if spec.type == "phone" and data.form.get(spec.key):
                 values["mobile"] = data.form[spec.key]
@@ -124,7 +124,7 @@ class OutputsStep:
             fallback = fallback or next((m for m in offered if m is not DeliveryMethod.EXPRESS), None)
             if fallback is not None:
                 data.delivery = DeliveryChoice(fallback)
-        decision: Decision = data.decision
+        decision = data.require_decision()
         to_window = decision.outcome is Outcome.MANUAL or (
             data.delivery is not None and data.delivery.method is DeliveryMethod.WINDOW
         )
@@ -138,7 +138,7 @@ class OutputsStep:
         ctx = self.ctx
         data = ctx.data
         pkg = ctx.package(data)
-        decision: Decision = data.decision
+        decision = data.require_decision()
         lang: i18n.Language = language or i18n.language()
         now = ctx.clock()
         choice: DeliveryChoice | None = data.delivery
@@ -201,7 +201,7 @@ class OutputsStep:
         problems: list[Problem],
     ) -> bool:
         ui = self.ctx.config.ui
-        text = data.card.text
+        text = data.require_card().text
         pickup_zh, pickup_en = _PICKUP[decision.outcome]
         receipt = outputs.build_receipt(
             outputs.ReceiptData(
@@ -235,7 +235,7 @@ class OutputsStep:
     ) -> str | None:
         cert = pkg.certificate
         assert cert is not None
-        text = data.card.text
+        text = data.require_card().text
         pdf = outputs.build_certificate_pdf(
             outputs.CertificateData(
                 title=cert.title_zh,
@@ -275,8 +275,8 @@ class OutputsStep:
                 originals=tuple(i18n.bilingual(o.zh, o.en, lang) for o in commitment.originals),
                 item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
                 case_id=data.case_id or "",
-                applicant_name=data.card.text.name,
-                id_number_masked=outputs.mask_id_number(data.card.text.id_number),
+                applicant_name=data.require_card().text.name,
+                id_number_masked=outputs.mask_id_number(data.require_card().text.id_number),
                 deadline=now.date() + dt.timedelta(days=commitment.deadline_days),
                 signed_on=now.date(),
                 signature_png=data.signature_png,

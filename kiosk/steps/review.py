@@ -67,7 +67,7 @@ class ReviewStep:
     def _review_now(self, pkg: ItemPackage, data: SessionData) -> Decision:
         ctx = self.ctx
         today = ctx.clock().date()
-        text = data.card.text
+        text = data.require_card().text
         identifiers = {"id_number": text.id_number, "name": text.name}
         for key in ("business_name", "business_scope"):
             if key in data.form:

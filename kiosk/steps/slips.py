@@ -58,7 +58,7 @@ def window_slips(
                         hall_name=hall,
                         item_name=item_name,
                         case_id=data.case_id or "",
-                        applicant_name_masked=outputs.mask_name(data.card.text.name),
+                        applicant_name_masked=outputs.mask_name(data.require_card().text.name),
                         certificate_number=cert_no or "",
                         queue_number=data.queue_number or "",
                         progress_url=progress_url(data.case_id),

@@ -65,7 +65,7 @@ class SubmitStep:
             return None
         data.case_id = case_id
         ctx.audit("case_submitted", {"session": data.session_id, "case": case_id})
-        if data.decision.outcome is Outcome.APPROVE:
+        if data.require_decision().outcome is Outcome.APPROVE:
             self._record_approval(data)
         self.drainer.kick()
         acknowledged = self.drainer.wait_acknowledged(case_id, timeout_s=ACK_WAIT_S)
@@ -83,7 +83,7 @@ class SubmitStep:
         ctx = self.ctx
         pkg = ctx.package(data)
         now = ctx.clock()
-        text = data.card.text
+        text = data.require_card().text
         try:
             if pkg.certificate is not None:
                 data.certificate_number = self.numbering.next_certificate(pkg)
