@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
@@ -34,7 +35,7 @@ from ui.worker import Background
 log = logging.getLogger(__name__)
 
 
-def frame_to_qimage(frame: np.ndarray) -> QImage:
+def frame_to_qimage(frame: npt.NDArray[np.uint8]) -> QImage:
     """BGR uint8 → QImage (a deep copy, safe to hand across threads)."""
     rgb = np.ascontiguousarray(frame[:, :, ::-1])
     h, w = rgb.shape[:2]
@@ -264,14 +265,21 @@ class KioskFacade(QObject):
         self.run(self._session.card.identify_by_qr)
 
     # ------------------------------------------------------------------ plumbing
-    def run(self, fn: Callable[[], Any], on_success: Callable[[Any], None] | None = None) -> None:
-        """``fn`` on the background pool, ``on_success`` with its result on the GUI thread; a bug it
-        raises resets the session."""
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None] | None = None,
+        *,
+        clears_busy: bool = True,
+    ) -> None:
+        """``fn`` on the background pool, ``on_success`` with its result on the GUI thread (then the
+        busy line is cleared, unless ``clears_busy`` is False); a bug it raises resets the session."""
 
         def done(result: Any) -> None:
             if on_success is not None:
                 on_success(result)
-            self.busy.emit("")
+            if clears_busy:
+                self.busy.emit("")
 
         self.bg.run(fn, on_success=done, on_failure=self._on_bug)
 

@@ -45,6 +45,7 @@ class MaterialsFacade:
         facade.run(
             lambda: present.offers_view(self.step.elicence_offers()),
             on_success=lambda offers: facade.elicences.emit(session_id, offers),
+            clears_busy=False,  # a capture may be under way
         )
 
     def use_elicence(self, material_type: str, licence_id: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
 
 from devices.interfaces import ForeignerIdCardText, IdCardRead
 from kiosk.documents.capture import FieldSource, MaterialResult
@@ -138,7 +137,7 @@ def printed_view(result: PrintResult) -> PrintedView:
     )
 
 
-def problem_view(problem: Problem | Any) -> ProblemView:
+def problem_view(problem: Problem) -> ProblemView:
     return ProblemView(
         title_key=problem.title_key,
         detail_key=problem.detail_key,

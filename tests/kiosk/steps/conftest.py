@@ -45,7 +45,8 @@ class Recorder:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def _stock(store: Store) -> None:
+def stock(store: Store) -> None:
+    """The repository's items and warning lists, as a verified sync would have left them."""
     for path in sorted(ITEMS.glob("*.json")):
         body = path.read_bytes()
         doc = json.loads(body)
@@ -64,7 +65,7 @@ def _stock(store: Store) -> None:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "terminal.db")
-    _stock(s)
+    stock(s)
     yield s
     s.close()
 
