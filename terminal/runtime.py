@@ -198,7 +198,7 @@ class Terminal:
     syncer: PeriodicSync | None = None
     maintenance: MaintenanceService | None = None
     staff_watcher: StaffCardWatcher | None = None
-    retention: RetentionWiper | None = None
+    retention: RetentionWiper | None = None  # b-outbox
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -299,7 +299,7 @@ def build_terminal(
     )
     # E-licences are believed only under the pinned platform key (docs/security.md).
     elicences = PlatformELicenceSource(client, pin_elicence_key(secrets_dir / ELICENCE_KEY_FILE, None))
-    # Cases and attachments travel sealed with the field key agreed with the platform.
+    # b-outbox: cases and attachments travel sealed with the field key agreed with the platform.
     keyring = FieldKeyring(
         store,
         client,
@@ -348,7 +348,7 @@ def build_terminal(
     watcher = _build_staff_watcher(config, maintenance, bench, secrets_dir)
     if watcher is not None:
         watcher.start()
-    # Personal data wiped after the retention period, at start and then on a schedule.
+    # b-outbox: personal data wiped after the retention period, at start and then on a schedule.
     retention = RetentionWiper(store, config.retention.personal_data_days)
     retention.start(config.retention.check_interval_s)
     return Terminal(

@@ -111,7 +111,7 @@ class SessionCoordinator:
                 new,
                 data.session_id,
                 data.item_id,
-                staff_assist_reason=data.staff_assist_reason if new is Step.STAFF_ASSIST else None,
+                staff_assist_reason=data.identity.staff_assist_reason if new is Step.STAFF_ASSIST else None,
                 problem=data.problem if new in {Step.DEVICE_PROBLEM, Step.OUT_OF_SERVICE} else None,
             )
         )
@@ -159,8 +159,10 @@ class SessionCoordinator:
         """From DEVICE_PROBLEM: go on without the failed device; the case goes to manual review."""
         data = self.machine.data
         data.problem = None
-        data.staff_assisted_identity = data.staff_assisted_identity or data.face is None
-        self.machine.go(Step.FORM if data.card is not None else Step.READ_CARD)
+        data.identity.staff_assisted_identity = (
+            data.identity.staff_assisted_identity or data.identity.face is None
+        )
+        self.machine.go(Step.FORM if data.identity.card is not None else Step.READ_CARD)
 
     def try_leave_out_of_service(self) -> bool:
         """Back to the attract screen once the device that failed answers again.

@@ -122,13 +122,13 @@ class CardStep:
     def _accept_card(self, read: IdCardRead) -> IdCardRead:
         ctx = self.ctx
         data = ctx.data
-        data.card = read
+        data.identity.card = read
         with self._card_lock:
             self._unlifted_card = self._card_digest(read)
         self._watch_card_lift()
         logsetup.register_sensitive(*sensitive_values(read.text))
-        data.card_photo = self.photo_decoder.decode(read.photo_raw)
-        data.identity_source, data.face_reference = "card", None
+        data.identity.card_photo = self.photo_decoder.decode(read.photo_raw)
+        data.identity.identity_source, data.identity.face_reference = "card", None
         ctx.touch()
         ctx.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})
         ctx.publish(CardAccepted(read, "card"))
@@ -204,9 +204,9 @@ class CardStep:
             valid_until=None,
         )
         card = IdCardRead(text=text, photo_raw=b"", read_at=ctx.clock())
-        data.card = card
-        data.card_photo = None
-        data.identity_source, data.face_reference = "qr", None
+        data.identity.card = card
+        data.identity.card_photo = None
+        data.identity.identity_source, data.identity.face_reference = "qr", None
         logsetup.register_sensitive(identity.name)
         ctx.touch()
         ctx.audit(
@@ -219,7 +219,7 @@ class CardStep:
     # ------------------------------------------------------------------ staff
     def confirm_by_staff(self) -> None:
         """Hall staff checked the identity in person: the case goes on, flagged for manual review."""
-        self.ctx.data.staff_assisted_identity = True
+        self.ctx.data.identity.staff_assisted_identity = True
         self.ctx.go(Step.FORM)
 
     def close(self) -> None:
@@ -229,7 +229,7 @@ class CardStep:
 def complete_qr_identity(data: SessionData, pkg: ItemPackage, values: Mapping[str, str]) -> None:
     """The address a QR identity lacks, as the citizen typed it, joins the identity (case, outputs)."""
     typed = next((values.get(f.key, "").strip() for f in pkg.form if f.source == "idcard.address"), "")
-    card = data.card
+    card = data.identity.card
     if typed and card is not None and isinstance(card.text, IdCardText) and not card.text.address:
         logsetup.register_sensitive(typed)
-        data.card = dataclasses.replace(card, text=dataclasses.replace(card.text, address=typed))
+        data.identity.card = dataclasses.replace(card, text=dataclasses.replace(card.text, address=typed))

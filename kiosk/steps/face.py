@@ -52,25 +52,25 @@ class FaceStep:
         ctx = self.ctx
         data = ctx.data
         cfg = ctx.config.session
-        if data.card_photo is None:
+        if data.identity.card_photo is None:
             # No decodable card photo (no decoder, decode failure, QR identity): the platform's
             # reference photo of the holder; without one, hall staff check the identity.
-            data.card_photo = self._platform_reference_photo(data)
-            if data.card_photo is None:
-                data.staff_assisted_identity = True
-                data.staff_assist_reason = "staff.no_reference_photo"
+            data.identity.card_photo = self._platform_reference_photo(data)
+            if data.identity.card_photo is None:
+                data.identity.staff_assisted_identity = True
+                data.identity.staff_assist_reason = "staff.no_reference_photo"
                 ctx.audit("face_check", {"session": data.session_id, "reason": "no_reference_photo"})
                 ctx.go(Step.STAFF_ASSIST, session=data)
                 return None
-            data.face_reference = "platform_reference"
-        elif data.face_reference is None:
-            data.face_reference = "card_photo"
-        data.face_attempts += 1
+            data.identity.face_reference = "platform_reference"
+        elif data.identity.face_reference is None:
+            data.identity.face_reference = "card_photo"
+        data.identity.face_attempts += 1
         ctx.cancelled.clear()
         try:
             self.camera.open()
             result = self.verifier.verify(
-                data.card_photo,
+                data.identity.card_photo,
                 self._camera_frames(),
                 timeout_s=cfg.face_timeout_s,
                 max_frames=60 if self.liveness is None else int(cfg.face_timeout_s * 30),
@@ -78,10 +78,12 @@ class FaceStep:
                 on_progress=self._progress,
             )
         except DeviceError as err:
-            if data.face_attempts >= cfg.face_max_attempts:
+            if data.identity.face_attempts >= cfg.face_max_attempts:
                 # The camera keeps failing: identity is checked by staff instead (case flagged).
-                log.warning("camera failed %d times, staff-assisted identity: %s", data.face_attempts, err)
-                data.staff_assisted_identity = True
+                log.warning(
+                    "camera failed %d times, staff-assisted identity: %s", data.identity.face_attempts, err
+                )
+                data.identity.staff_assisted_identity = True
                 ctx.audit("face_check", {"session": data.session_id, "reason": "camera_failed"})
                 ctx.go(Step.STAFF_ASSIST, session=data)
             else:
@@ -92,7 +94,7 @@ class FaceStep:
                 self.camera.close()
             except DeviceError:
                 log.warning("camera close failed", exc_info=True)
-        data.face = result
+        data.identity.face = result
         ctx.touch()
         ctx.audit(
             "face_check",
@@ -103,11 +105,11 @@ class FaceStep:
                 "reason": result.reason.value,
             },
         )
-        ctx.publish(FaceChecked(result, data.face_attempts))
+        ctx.publish(FaceChecked(result, data.identity.face_attempts))
         if result.matched:
             ctx.go(Step.FORM, session=data)
-        elif data.face_attempts >= cfg.face_max_attempts:
-            data.staff_assisted_identity = True
+        elif data.identity.face_attempts >= cfg.face_max_attempts:
+            data.identity.staff_assisted_identity = True
             ctx.go(Step.STAFF_ASSIST, session=data)
         else:
             ctx.go(Step.FACE_CHECK, session=data)
@@ -115,10 +117,10 @@ class FaceStep:
 
     def _platform_reference_photo(self, data: SessionData) -> Any:
         """The platform's reference photo of the holder, decoded to BGR; None when there is none."""
-        if data.card is None:
+        if data.identity.card is None:
             return None
         try:
-            jpeg = self.references.reference_photo(data.card.text.id_number)
+            jpeg = self.references.reference_photo(data.identity.card.text.id_number)
         except PlatformError as err:  # the message names only the keyed holder token, never the ID
             log.warning("reference photo lookup failed: %s", err)
             self.ctx.audit("reference_photo", {"session": data.session_id, "error": type(err).__name__})

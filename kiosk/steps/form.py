@@ -18,8 +18,8 @@ def _card_source(source: str | None) -> bool:
 
 def session_known_values(ctx: SessionContext, data: SessionData) -> dict[str, str]:
     """Source key → value for what the card and the extracted materials of ``data`` say."""
-    materials = {t: {k: f.value for k, f in r.fields.items()} for t, r in data.materials.items()}
-    card = data.card.text if data.card is not None else None
+    materials = {t: {k: f.value for k, f in r.fields.items()} for t, r in data.application.materials.items()}
+    card = data.identity.card.text if data.identity.card is not None else None
     return known_values(card, materials, ctx.clock().date())
 
 
@@ -34,13 +34,13 @@ class FormStep:
         known = session_known_values(self.ctx, data)
         fields: list[FormField] = []
         for spec in pkg.form:
-            current = data.form.get(spec.key)
+            current = data.application.form.get(spec.key)
             value = current if current is not None else known.get(spec.source or "", spec.default or "")
             readonly = spec.readonly
             if (
                 readonly
                 and not value
-                and (data.identity_source == "qr" or (current is None and _card_source(spec.source)))
+                and (data.identity.identity_source == "qr" or (current is None and _card_source(spec.source)))
             ):
                 # what the identity should fill but cannot (the address: not in a QR identity,
                 # not on a foreigner's card): the citizen types it
@@ -70,8 +70,8 @@ class FormStep:
         self.ctx.touch()
         if errors:
             return errors
-        data.form = dict(values)
-        if data.identity_source == "qr":
+        data.application.form = dict(values)
+        if data.identity.identity_source == "qr":
             complete_qr_identity(data, pkg, values)
         self.ctx.go(Step.MATERIALS if pkg.materials else Step.REVIEW)
         return {}

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def pending_materials(data: SessionData) -> dict[str, tuple[str, ...]]:
     """Material type → what the citizen must still do: "pages" and/or flagged field keys."""
     pending: dict[str, tuple[str, ...]] = {}
-    for mtype, result in data.materials.items():
+    for mtype, result in data.application.materials.items():
         todo = (() if result.pages_confirmed else ("pages",)) + result.pending_fields
         if todo:
             pending[mtype] = todo
@@ -59,7 +59,7 @@ class MaterialsStep:
         data = self.ctx.data
         spec = self.ctx.package(data).material(material_type)
         expected = self._expectations(data, spec.cross_checks)
-        current = data.materials.get(material_type)
+        current = data.application.materials.get(material_type)
         return self._set(data, material_type, mc.add_page(spec, current, page, expected))
 
     def retake_page(self, material_type: str, index: int) -> MaterialResult | None:
@@ -104,12 +104,12 @@ class MaterialsStep:
 
         Looked up once per session; {} without an e-licence source, a card, or when offline."""
         data = self.ctx.data
-        if self.elicences is None or data.card is None or data.item_id is None:
+        if self.elicences is None or data.identity.card is None or data.item_id is None:
             return {}
         cached = self._elicence_cache
         if cached is None or cached[0] != data.session_id:
             try:
-                found = self.elicences.for_holder(data.card.text.id_number)
+                found = self.elicences.for_holder(data.identity.card.text.id_number)
             except Exception:  # a lookup must never block the citizen: scan the paper instead
                 log.exception("e-licence lookup failed")
                 found = []
@@ -142,9 +142,11 @@ class MaterialsStep:
             self.ctx.touch()
             return False
         pkg = self.ctx.package(data)
-        for mtype, result in list(data.materials.items()):  # the form may have changed meanwhile
+        for mtype, result in list(data.application.materials.items()):  # the form may have changed meanwhile
             spec = pkg.material(mtype)
-            data.materials[mtype] = mc.recheck(result, self._expectations(data, spec.cross_checks))
+            data.application.materials[mtype] = mc.recheck(
+                result, self._expectations(data, spec.cross_checks)
+            )
         self.ctx.go(Step.REVIEW)
         return True
 
@@ -181,9 +183,9 @@ class MaterialsStep:
         self, data: SessionData, material_type: str, result: MaterialResult | None
     ) -> MaterialResult | None:
         if result is None:
-            data.materials.pop(material_type, None)
+            data.application.materials.pop(material_type, None)
         else:
-            data.materials[material_type] = result
+            data.application.materials[material_type] = result
         self.ctx.touch()
         self.ctx.publish(MaterialUpdated(material_type, result, data.session_id))
         return result
@@ -192,7 +194,7 @@ class MaterialsStep:
         self, data: SessionData, material_type: str
     ) -> tuple[Any, MaterialResult, dict[str, str]]:
         spec = self.ctx.package(data).material(material_type)
-        current = data.materials.get(material_type)
+        current = data.application.materials.get(material_type)
         if current is None:
             raise KeyError(f"no {material_type} captured")
         return spec, current, self._expectations(data, spec.cross_checks)
@@ -202,7 +204,7 @@ class MaterialsStep:
         expected: dict[str, str] = {}
         for cc in specs:
             if cc.against.startswith("form."):
-                value = data.form.get(cc.against.removeprefix("form."), "")
+                value = data.application.form.get(cc.against.removeprefix("form."), "")
             else:
                 value = known.get(cc.against, "")
             expected[cc.field] = value

@@ -65,7 +65,7 @@ class OutputsStep:
         Empty when the item declares none (receipt only) or the decision delivers nothing."""
         data = self.ctx.data
         declared = self.ctx.package(data).outputs.delivery
-        decision: Decision | None = data.decision
+        decision: Decision | None = data.application.decision
         if declared is None or decision is None:
             return (), None
         allowed = [DeliveryMethod(m) for m in declared.options]
@@ -76,15 +76,15 @@ class OutputsStep:
         typed in the form.  The citizen edits it; the postal code is theirs to give."""
         data = self.ctx.data
         values = dict.fromkeys(EXPRESS_FIELDS, "")
-        if data.card is not None:
-            values["recipient"] = data.require_card().text.name
-            values["address"] = card_address(data.require_card().text)
+        if data.identity.card is not None:
+            values["recipient"] = data.identity.require_card().text.name
+            values["address"] = card_address(data.identity.require_card().text)
         for spec in self.ctx.package(data).form:
-            if spec.type == "phone" and data.form.get(spec.key):
-                values["mobile"] = data.form[spec.key]
+            if spec.type == "phone" and data.application.form.get(spec.key):
+                values["mobile"] = data.application.form[spec.key]
                 break
-        if data.delivery is not None and data.delivery.address is not None:
-            values.update(data.delivery.address.to_record())
+        if data.case.delivery is not None and data.case.delivery.address is not None:
+            values.update(data.case.delivery.address.to_record())
         return values
 
     def choose_delivery(
@@ -110,26 +110,26 @@ class OutputsStep:
             if errors:
                 return errors
             address = ExpressAddress(**values)
-        self.ctx.data.delivery = DeliveryChoice(chosen, address)
+        self.ctx.data.case.delivery = DeliveryChoice(chosen, address)
         return {}
 
     def settle_delivery(self, data: SessionData) -> None:
         """Before the case is written: the default delivery when the citizen left it, and a queue
         number when the outcome sends the citizen to a window (recorded in the case)."""
         offered, default = self.delivery_options()
-        if data.delivery is not None and data.delivery.method not in offered:
-            data.delivery = None  # chosen for an earlier decision (back to the form and again)
-        if data.delivery is None and offered:
+        if data.case.delivery is not None and data.case.delivery.method not in offered:
+            data.case.delivery = None  # chosen for an earlier decision (back to the form and again)
+        if data.case.delivery is None and offered:
             fallback = default if default is not DeliveryMethod.EXPRESS else None
             fallback = fallback or next((m for m in offered if m is not DeliveryMethod.EXPRESS), None)
             if fallback is not None:
-                data.delivery = DeliveryChoice(fallback)
-        decision = data.require_decision()
+                data.case.delivery = DeliveryChoice(fallback)
+        decision = data.application.require_decision()
         to_window = decision.outcome is Outcome.MANUAL or (
-            data.delivery is not None and data.delivery.method is DeliveryMethod.WINDOW
+            data.case.delivery is not None and data.case.delivery.method is DeliveryMethod.WINDOW
         )
-        if to_window and decision.outcome is not Outcome.REJECT and data.queue_number is None:
-            data.queue_number = self.numbering.next_queue()
+        if to_window and decision.outcome is not Outcome.REJECT and data.case.queue_number is None:
+            data.case.queue_number = self.numbering.next_queue()
 
     # ------------------------------------------------------------------ printing
     def print(self, language: i18n.Language | None = None) -> PrintResult:
@@ -138,13 +138,13 @@ class OutputsStep:
         ctx = self.ctx
         data = ctx.data
         pkg = ctx.package(data)
-        decision = data.require_decision()
+        decision = data.application.require_decision()
         lang: i18n.Language = language or i18n.language()
         now = ctx.clock()
-        choice: DeliveryChoice | None = data.delivery
+        choice: DeliveryChoice | None = data.case.delivery
         cert_no: str | None = None
         if decision.outcome is Outcome.APPROVE and pkg.certificate is not None:
-            cert_no = data.certificate_number or self.numbering.next_certificate(pkg)
+            cert_no = data.case.certificate_number or self.numbering.next_certificate(pkg)
         problems: list[Problem] = []
         receipt_ok = self._print_receipt(data, pkg, decision, cert_no, lang, now, problems)
         slips: list[str] = []
@@ -170,7 +170,7 @@ class OutputsStep:
                 "certificate": cert_job is not None,
                 "delivery": choice.method.value if choice is not None else None,
                 "slips": slips,
-                "queue_number": data.queue_number,
+                "queue_number": data.case.queue_number,
                 "commitment": commitment_job is not None,
                 "language": lang,
             },
@@ -181,7 +181,7 @@ class OutputsStep:
             cert_no,
             problems[0] if problems else None,
             delivery=choice.method.value if choice is not None else None,
-            queue_number=data.queue_number,
+            queue_number=data.case.queue_number,
             slips_printed=tuple(slips),
             commitment_printed=commitment_job is not None,
             certificate_job=cert_job,
@@ -201,24 +201,24 @@ class OutputsStep:
         problems: list[Problem],
     ) -> bool:
         ui = self.ctx.config.ui
-        text = data.require_card().text
+        text = data.identity.require_card().text
         pickup_zh, pickup_en = _PICKUP[decision.outcome]
         receipt = outputs.build_receipt(
             outputs.ReceiptData(
                 hall_name=ui.hall_name if lang == "zh" else ui.hall_name_en,
                 item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
-                case_id=data.case_id or "",
+                case_id=data.case.case_id or "",
                 decision=decision.outcome.value,
                 reasons=decision.reason_texts_zh if lang == "zh" else decision.reason_texts_en,
                 applicant_name_masked=outputs.mask_name(text.name),
                 id_number_masked=outputs.mask_id_number(text.id_number),
                 submitted_at=now,
                 pickup_text=pickup_zh if lang == "zh" else pickup_en,
-                progress_url=progress_url(data.case_id),
+                progress_url=progress_url(data.case.case_id),
                 contact_line=i18n.tr("receipt.contact", lang, v=ui.hall_contact),
                 language=lang,
-                delivery=receipt_delivery(data.delivery, decision),
-                queue_number=data.queue_number or "",
+                delivery=receipt_delivery(data.case.delivery, decision),
+                queue_number=data.case.queue_number or "",
                 certificate_number=cert_no or "",
             )
         )
@@ -235,7 +235,7 @@ class OutputsStep:
     ) -> str | None:
         cert = pkg.certificate
         assert cert is not None
-        text = data.require_card().text
+        text = data.identity.require_card().text
         pdf = outputs.build_certificate_pdf(
             outputs.CertificateData(
                 title=cert.title_zh,
@@ -247,8 +247,8 @@ class OutputsStep:
                 verify_url=f"https://zwfw.example.gov.cn/verify/{cert_no}",
             )
         )
-        if data.case_id:
-            self._queue_certificate(data.case_id, pdf)
+        if data.case.case_id:
+            self._queue_certificate(data.case.case_id, pdf)
         try:
             return self.document_printer.print_pdf(pdf, title=cert_no)
         except DeviceError as err:
@@ -266,7 +266,11 @@ class OutputsStep:
         problems: list[Problem],
     ) -> str | None:
         commitment = pkg.outputs.commitment
-        if commitment is None or decision.outcome.value not in commitment.outcomes or not data.signature_png:
+        if (
+            commitment is None
+            or decision.outcome.value not in commitment.outcomes
+            or not data.case.signature_png
+        ):
             return None
         pdf = outputs.build_commitment_pdf(
             outputs.CommitmentData(
@@ -274,18 +278,18 @@ class OutputsStep:
                 text=i18n.bilingual(commitment.text.zh, commitment.text.en, lang),
                 originals=tuple(i18n.bilingual(o.zh, o.en, lang) for o in commitment.originals),
                 item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
-                case_id=data.case_id or "",
-                applicant_name=data.require_card().text.name,
-                id_number_masked=outputs.mask_id_number(data.require_card().text.id_number),
+                case_id=data.case.case_id or "",
+                applicant_name=data.identity.require_card().text.name,
+                id_number_masked=outputs.mask_id_number(data.identity.require_card().text.id_number),
                 deadline=now.date() + dt.timedelta(days=commitment.deadline_days),
                 signed_on=now.date(),
-                signature_png=data.signature_png,
+                signature_png=data.case.signature_png,
                 authority=pkg.catalogue.department.zh,
                 language=lang,
             )
         )
         try:
-            return self.document_printer.print_pdf(pdf, title=f"commitment-{(data.case_id or '')[:8]}")
+            return self.document_printer.print_pdf(pdf, title=f"commitment-{(data.case.case_id or '')[:8]}")
         except DeviceError as err:
             problems.append(Problem.from_device("document_printer", err, None))
             log.warning("commitment form printing failed: %s", err)

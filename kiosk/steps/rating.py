@@ -12,6 +12,6 @@ class RatingStep:
 
     def rate(self, rating: str) -> None:
         data = self.ctx.data
-        data.rating = rating
-        self.ctx.audit("rating", {"session": data.session_id, "case": data.case_id, "rating": rating})
+        data.case.rating = rating
+        self.ctx.audit("rating", {"session": data.session_id, "case": data.case.case_id, "rating": rating})
         self.ctx.machine.reset(EndReason.COMPLETED)

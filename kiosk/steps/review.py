@@ -45,11 +45,11 @@ class ReviewStep:
         except Exception:
             log.exception("review failed for %s", pkg.id)
             decision = self._fallback(pkg, "review_error", t0)
-        if data.staff_assisted_identity and decision.outcome is Outcome.APPROVE:
+        if data.identity.staff_assisted_identity and decision.outcome is Outcome.APPROVE:
             decision = decision.transferred(
                 "staff_identity", ("身份由工作人员核验", "Identity checked by staff")
             )
-        data.decision = decision
+        data.application.decision = decision
         ctx.audit(
             "review",
             {
@@ -60,27 +60,29 @@ class ReviewStep:
                 "ms": round(decision.elapsed_ms, 2),
             },
         )
-        ctx.publish(ReviewDecided(decision, tuple(data.warnings)))
+        ctx.publish(ReviewDecided(decision, tuple(data.application.warnings)))
         ctx.go(Step.CONFIRM_SIGN, session=data)
         return decision
 
     def _review_now(self, pkg: ItemPackage, data: SessionData) -> Decision:
         ctx = self.ctx
         today = ctx.clock().date()
-        text = data.require_card().text
+        text = data.identity.require_card().text
         identifiers = {"id_number": text.id_number, "name": text.name}
         for key in ("business_name", "business_scope"):
-            if key in data.form:
-                identifiers[key] = data.form[key]
+            if key in data.application.form:
+                identifiers[key] = data.application.form[key]
         lists = ctx.catalogue.warning_lists(pkg.warning_lists)
         hits: list[WarningHit] = check_warnings(lists, identifiers, today=today, expected=pkg.warning_lists)
-        data.warnings = hits
-        materials = {t: {k: f.value for k, f in r.fields.items()} for t, r in data.materials.items()}
-        checks = {f"{t}.{c.field}": c.match for t, r in data.materials.items() for c in r.checks}
+        data.application.warnings = hits
+        materials = {
+            t: {k: f.value for k, f in r.fields.items()} for t, r in data.application.materials.items()
+        }
+        checks = {f"{t}.{c.field}": c.match for t, r in data.application.materials.items() for c in r.checks}
         inputs = build_inputs(
             pkg,
             card=text,
-            form=data.form,
+            form=data.application.form,
             materials=materials,
             cross_checks=checks,
             warning_hits=hits,

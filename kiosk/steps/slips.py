@@ -45,7 +45,7 @@ def window_slips(
     now: dt.datetime,
 ) -> list[tuple[str, Any]]:
     """("pickup", doc) for a window pick-up and ("queue", doc) when a queue number was issued."""
-    choice: DeliveryChoice | None = data.delivery
+    choice: DeliveryChoice | None = data.case.delivery
     hall = config.ui.hall_name if lang == "zh" else config.ui.hall_name_en
     item_name = i18n.bilingual(pkg.name_zh, pkg.name_en, lang)
     slips: list[tuple[str, Any]] = []
@@ -57,17 +57,17 @@ def window_slips(
                     outputs.PickupSlipData(
                         hall_name=hall,
                         item_name=item_name,
-                        case_id=data.case_id or "",
-                        applicant_name_masked=outputs.mask_name(data.require_card().text.name),
+                        case_id=data.case.case_id or "",
+                        applicant_name_masked=outputs.mask_name(data.identity.require_card().text.name),
                         certificate_number=cert_no or "",
-                        queue_number=data.queue_number or "",
-                        progress_url=progress_url(data.case_id),
+                        queue_number=data.case.queue_number or "",
+                        progress_url=progress_url(data.case.case_id),
                         language=lang,
                     )
                 ),
             )
         )
-    if data.queue_number:
+    if data.case.queue_number:
         kind: Literal["pickup", "review"] = "review" if decision.outcome is Outcome.MANUAL else "pickup"
         slips.append(
             (
@@ -75,10 +75,10 @@ def window_slips(
                 outputs.build_queue_ticket(
                     outputs.QueueTicketData(
                         hall_name=hall,
-                        number=data.queue_number,
+                        number=data.case.queue_number,
                         kind=kind,
                         item_name=item_name,
-                        case_id=data.case_id or "",
+                        case_id=data.case.case_id or "",
                         terminal_id=config.terminal_id,
                         issued_at=now,
                         language=lang,

@@ -48,7 +48,7 @@ class SubmitStep:
         """Build the case, store it with its outbox entry in one transaction, start the upload."""
         ctx = self.ctx
         data = ctx.data
-        data.signature_png = signature_png
+        data.case.signature_png = signature_png
         ctx.go(Step.SUBMIT)
         pkg = ctx.package(data)
         case_id = str(uuid.uuid4())
@@ -63,13 +63,13 @@ class SubmitStep:
             log.error("storing case failed: %s", err)
             ctx.storage_problem(data)
             return None
-        data.case_id = case_id
+        data.case.case_id = case_id
         ctx.audit("case_submitted", {"session": data.session_id, "case": case_id})
-        if data.require_decision().outcome is Outcome.APPROVE:
+        if data.application.require_decision().outcome is Outcome.APPROVE:
             self._record_approval(data)
         self.drainer.kick()
         acknowledged = self.drainer.wait_acknowledged(case_id, timeout_s=ACK_WAIT_S)
-        data.acknowledged = acknowledged
+        data.case.acknowledged = acknowledged
         result = SubmitResult(case_id=case_id, acknowledged=acknowledged, queued=not acknowledged)
         ctx.publish(CaseSubmitted(result))
         ctx.go(Step.RESULT, session=data)
@@ -83,17 +83,17 @@ class SubmitStep:
         ctx = self.ctx
         pkg = ctx.package(data)
         now = ctx.clock()
-        text = data.require_card().text
+        text = data.identity.require_card().text
         try:
             if pkg.certificate is not None:
-                data.certificate_number = self.numbering.next_certificate(pkg)
+                data.case.certificate_number = self.numbering.next_certificate(pkg)
             if self.ledger is None:
                 return
             doc_name = pkg.certificate.title_zh if pkg.certificate is not None else pkg.name_zh
             authority = (
                 pkg.certificate.authority.zh if pkg.certificate is not None else ctx.config.ui.hall_name
             )
-            number = data.certificate_number or (data.case_id or "")
+            number = data.case.certificate_number or (data.case.case_id or "")
             publicity = records.PublicityRecord(
                 party_name=text.name,
                 party_type=records.PartyType.NATURAL_PERSON,
@@ -110,10 +110,10 @@ class SubmitStep:
                 permit_category=records.PermitCategory.OTHER,
                 content=f"{pkg.name_zh}：准予办理",
                 decision_date=now.date(),
-                case_id=data.case_id or "",
+                case_id=data.case.case_id or "",
             )
             entry = records.ledger_entry_for(
-                case_id=data.case_id or "",
+                case_id=data.case.case_id or "",
                 terminal_id=ctx.config.terminal_id,
                 item_id=pkg.id,
                 item_name=pkg.name_zh,
@@ -121,20 +121,20 @@ class SubmitStep:
                 id_number=text.id_number,
                 decision="approve",
                 decided_at=now,
-                certificate_number=data.certificate_number or "",
+                certificate_number=data.case.certificate_number or "",
                 publicity=publicity,
                 id_type=publicity.id_type,
             )
             archived = self.ledger.record_approval(entry, publicity, now)
             publicity_queue.queue_publicity(ctx.store, publicity, now)  # to the platform, via the outbox
         except (OSError, ValueError, StorageError) as err:
-            log.error("ledger/archive record failed for case %s: %s", data.case_id, err)
-            ctx.audit("ledger_failed", {"case": data.case_id, "error": type(err).__name__})
+            log.error("ledger/archive record failed for case %s: %s", data.case.case_id, err)
+            ctx.audit("ledger_failed", {"case": data.case.case_id, "error": type(err).__name__})
             return
         ctx.audit(
             "ledger",
             {
-                "case": data.case_id,
+                "case": data.case.case_id,
                 "archive": archived.archive_id,
                 "fixity": archived.fixity,
                 "ms": round(archived.elapsed_ms, 1),

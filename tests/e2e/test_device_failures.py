@@ -87,10 +87,10 @@ def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
     assert problem.device == "camera" and problem.allow_manual
     driver.click("problemManual")
     driver.wait_step(Step.FORM)
-    assert terminal.session.data.staff_assisted_identity
+    assert terminal.session.data.identity.staff_assisted_identity
     driver.click("formNext")
     driver.wait_step(Step.CONFIRM_SIGN, timeout=30)
-    decision = terminal.session.data.decision
+    decision = terminal.session.data.application.decision
     assert decision.outcome.value == "manual"
     assert "staff_identity" in decision.reasons
     record_json = json.dumps(decision.to_record(), ensure_ascii=False)

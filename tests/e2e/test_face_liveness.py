@@ -159,7 +159,7 @@ def test_challenges_answered_pass_and_the_session_goes_on(
     assert result is not None and result.matched and result.reason is FaceReason.MATCHED, result
     assert len(person.asked) == challenges and len(set(person.asked)) == challenges
     assert terminal.session.step is Step.FORM
-    assert terminal.session.data.face.score <= terminal.session.data.face.threshold
+    assert terminal.session.data.identity.face.score <= terminal.session.data.identity.face.threshold
 
 
 def test_still_photo_fails_then_retry_then_staff(terminal_factory: Any) -> None:
@@ -176,12 +176,12 @@ def test_still_photo_fails_then_retry_then_staff(terminal_factory: Any) -> None:
     assert first is not None and first.reason is FaceReason.LIVENESS_FAILED and not first.matched
     assert math.isinf(first.score)  # a face that is not live is never compared
     assert any(p.challenge_key for p in prompts)  # it was asked
-    assert svc.step is Step.FACE_CHECK and not svc.data.staff_assisted_identity
+    assert svc.step is Step.FACE_CHECK and not svc.data.identity.staff_assisted_identity
     second = svc.face.check()
     assert second is not None and second.reason is FaceReason.LIVENESS_FAILED
-    assert svc.step is Step.STAFF_ASSIST and svc.data.staff_assisted_identity
+    assert svc.step is Step.STAFF_ASSIST and svc.data.identity.staff_assisted_identity
     svc.card.confirm_by_staff()
-    assert svc.step is Step.FORM and svc.data.face.reason is FaceReason.LIVENESS_FAILED
+    assert svc.step is Step.FORM and svc.data.identity.face.reason is FaceReason.LIVENESS_FAILED
 
 
 def test_first_challenge_only_then_timeout_fails(terminal_factory: Any, mesh: MeshLandmarker) -> None:

@@ -87,12 +87,12 @@ def test_undecodable_card_photo_falls_back_to_the_platform_reference(terminal: T
     service = terminal.session
     service.card.photo_decoder = VendorPhotoDecoder(None)  # production without the vendor library
     _present_card(terminal, SENIOR.key, SENIOR.live_images, SENIOR.item_id)
-    assert service.data.card_photo is None
+    assert service.data.identity.card_photo is None
 
     result = service.face.check()
     assert isinstance(result, FaceResult) and result.matched
     assert service.step is Step.FORM
-    assert service.data.face_reference == "platform_reference"
+    assert service.data.identity.face_reference == "platform_reference"
     assert _audit(terminal, "reference_photo")[-1]["found"] is True
 
     evidence = _submit(terminal)["identity_evidence"]
@@ -107,7 +107,7 @@ def test_platform_reference_still_catches_an_impostor(terminal: Terminal) -> Non
     _present_card(terminal, BUSINESS.key, SENIOR.live_images, BUSINESS.item_id)
     result = terminal.session.face.check()
     assert result is not None and not result.matched
-    assert terminal.session.data.face_reference == "platform_reference"
+    assert terminal.session.data.identity.face_reference == "platform_reference"
     assert terminal.session.step is Step.FACE_CHECK  # tries again (then staff after the last attempt)
 
 
@@ -118,8 +118,8 @@ def test_no_card_photo_and_no_platform_photo_goes_to_staff_with_the_reason(termi
     assert terminal.session.face.check() is None
     data = terminal.session.data
     assert terminal.session.step is Step.STAFF_ASSIST
-    assert data.staff_assisted_identity and data.face_reference is None
-    assert data.staff_assist_reason == "staff.no_reference_photo"
+    assert data.identity.staff_assisted_identity and data.identity.face_reference is None
+    assert data.identity.staff_assist_reason == "staff.no_reference_photo"
     assert tr("staff.no_reference_photo", "en").startswith("The card photo cannot be read")
     assert _audit(terminal, "reference_photo")[-1]["found"] is False
     assert _audit(terminal, "face_check")[-1]["reason"] == "no_reference_photo"
@@ -138,7 +138,7 @@ def test_decodable_card_photo_is_used_without_asking_the_platform(terminal: Term
     _present_card(terminal, SENIOR.key, SENIOR.live_images, SENIOR.item_id)
     result = terminal.session.face.check()
     assert result is not None and result.matched
-    assert terminal.session.data.face_reference == "card_photo"
+    assert terminal.session.data.identity.face_reference == "card_photo"
     assert _audit(terminal, "reference_photo") == []
 
 
@@ -156,14 +156,14 @@ def test_identity_by_qr_code_then_face_against_the_reference_photo(terminal: Ter
     verification = service.card.identify_by_qr(timeout_s=5.0)
     assert verification is not None and verification.ok
     assert service.step is Step.FACE_CHECK
-    assert service.data.identity_source == "qr"
-    assert service.data.card.text.id_number == SENIOR_ID
-    assert service.data.card.text.birth_date.isoformat() == "1952-03-14"
-    assert service.data.card.text.sex == "2"
+    assert service.data.identity.identity_source == "qr"
+    assert service.data.identity.card.text.id_number == SENIOR_ID
+    assert service.data.identity.card.text.birth_date.isoformat() == "1952-03-14"
+    assert service.data.identity.card.text.sex == "2"
 
     result = service.face.check()
     assert result is not None and result.matched
-    assert service.data.face_reference == "platform_reference"
+    assert service.data.identity.face_reference == "platform_reference"
     fields = {f.key: f for f in service.form.fields()}
     assert fields["name"].value == "张桂兰" and fields["name"].readonly
     assert fields["address"].value == "" and not fields["address"].readonly  # typed by the citizen
@@ -219,7 +219,7 @@ def test_read_card_screen_offers_the_qr_code(kiosk: Factory) -> None:
     driver.click("useQr")
     bench.scanner.scan(token)
     driver.wait_step(Step.FORM, timeout=60)
-    assert terminal.session.data.identity_source == "qr"
+    assert terminal.session.data.identity.identity_source == "qr"
 
     terminal.session.cancel()
     driver.wait_step(Step.ATTRACT)

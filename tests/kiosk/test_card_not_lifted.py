@@ -62,7 +62,7 @@ def test_a_card_left_on_the_reader_must_be_placed_again(terminal: Terminal) -> N
     reader, got = _start_reading(t, BUSINESS.item_id)
     time.sleep(2.0)
     assert reader.is_alive() and t.session.step is Step.READ_CARD  # nothing read from it
-    assert t.session.data.card is None
+    assert t.session.data.identity.card is None
     assert events.count("CardNotLifted") == 1  # the screen asks once
     bench.idcard.remove()
     time.sleep(1.0)  # the reader sees no card
@@ -78,7 +78,7 @@ def test_another_card_is_read_at_once(terminal: Terminal) -> None:
     _session_with_card(t, SENIOR.key, SENIOR.item_id)
     t.session.cancel()
     _session_with_card(t, BUSINESS.key, BUSINESS.item_id)  # swapped, the reader never saw it empty
-    assert t.session.data.card is not None
+    assert t.session.data.identity.card is not None
     t.session.cancel()
 
 

@@ -150,7 +150,7 @@ def test_two_page_lease_flagged_field_corrected_before_review(
     # The citizen corrects it on screen; an invalid correction is refused in place.
     assert svc.materials.confirm_field("lease", "term_end", "2027年13月32日") == {"term_end": "form.invalid"}
     assert svc.materials.confirm_field("lease", "term_end", "2027年12月31日") == {}
-    fixed = svc.data.materials["lease"]
+    fixed = svc.data.application.materials["lease"]
     assert fixed.fields["term_end"].value == "2027-12-31"
     assert fixed.fields["term_end"].source is mc.FieldSource.CITIZEN
     assert [c.to_record() for c in fixed.corrections] == [
@@ -213,9 +213,9 @@ def test_retake_and_delete_pages_read_the_fields_again(terminal: Terminal) -> No
     assert after_delete.unread == ("term_end",) and "term_end" not in after_delete.fields
     # the citizen says the material has no such field: settled, recorded, not invented
     assert svc.materials.confirm_field("lease", "term_end", "") == {}
-    assert svc.data.materials["lease"].corrections[-1].to_record()["corrected"] is None
+    assert svc.data.application.materials["lease"].corrections[-1].to_record()["corrected"] is None
     assert svc.materials.delete_page("lease", 0) is None
-    assert "lease" not in svc.data.materials
+    assert "lease" not in svc.data.application.materials
     with pytest.raises(KeyError):
         svc.materials.delete_page("lease", 0)
 

@@ -181,7 +181,7 @@ def test_express_refuses_each_bad_field_then_prints_the_masked_address(terminal:
         "address": "delivery.error.address_outside",
         "postal_code": "delivery.error.postal_code",
     }
-    assert s.data.delivery is None
+    assert s.data.case.delivery is None
     assert s.outputs.choose_delivery("express", {**EXPRESS, "address": "山东省德州市德城区"}) == {
         "address": "delivery.error.address_incomplete"
     }
@@ -209,7 +209,7 @@ def test_manual_review_gets_a_queue_ticket_and_the_commitment_form(
 ) -> None:
     to_confirm(terminal, BUSINESS)
     s = terminal.session
-    assert s.data.decision.outcome.value == "manual"
+    assert s.data.application.decision.outcome.value == "manual"
     offered, default = s.outputs.delivery_options()
     assert offered == (DeliveryMethod.WINDOW, DeliveryMethod.EXPRESS) and default is DeliveryMethod.WINDOW
     assert s.outputs.choose_delivery("print_here") == {"method": "delivery.error.choice"}

@@ -131,7 +131,7 @@ def _measure_event_loop_gaps_during_ocr(kiosk: Factory) -> None:
     elapsed = time.perf_counter() - started
     gc.unfreeze()
     assert results and results[0] is not None, "the capture did not finish"
-    result = terminal.session.data.materials["lease"]
+    result = terminal.session.data.application.materials["lease"]
     assert result.ocr_ms > 300 and len(result.pages) == 1  # the OCR really ran on the page
     assert meter.max_app_gap < MAX_GAP_S, (
         f"GUI stalled {meter.max_app_gap * 1000:.0f} ms during OCR (raw {meter.max_gap * 1000:.0f} ms); "
@@ -205,7 +205,7 @@ def _measure_event_loop_gaps_during_face_check(kiosk: Factory) -> None:
     elapsed = time.perf_counter() - started
     gc.unfreeze()
     assert terminal.session.step is Step.FORM, terminal.session.step
-    face = terminal.session.data.face
+    face = terminal.session.data.identity.face
     assert face is not None and face.matched  # the embeddings really ran
     assert frames  # the preview was shown
     assert meter.max_app_gap < FACE_MAX_GAP_S, (

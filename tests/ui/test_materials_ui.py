@@ -98,7 +98,7 @@ def test_two_pages_retake_delete_and_a_flagged_field_corrected_on_screen(kiosk: 
 
     driver.click("materialsNext")
     driver.wait_step(Step.CONFIRM_SIGN, timeout=120)
-    lease = terminal.session.data.materials["lease"]
+    lease = terminal.session.data.application.materials["lease"]
     assert lease.values() == {"lessee": LESSEE, "premises_address": PREMISES, "term_end": "2027-12-31"}
     assert [(c.field, c.original, c.corrected) for c in lease.corrections] == [
         ("term_end", "2027-13-31", "2027-12-31")
@@ -134,7 +134,7 @@ def test_e_licence_offered_before_the_scan_and_used(kiosk: Factory) -> None:
     assert driver.window.findChildren(QLineEdit, QRegularExpression("^fieldEdit:")) == []
     driver.click("materialsNext")
     driver.wait_step(Step.CONFIRM_SIGN, timeout=120)
-    lease = terminal.session.data.materials["lease"]
+    lease = terminal.session.data.application.materials["lease"]
     assert lease.licence_id == "EL-LEASE-0001" and lease.pages == ()
     assert all(c.match for c in lease.checks)
 
@@ -150,7 +150,7 @@ def test_platform_e_licence_offered_from_the_sandbox(kiosk: Factory) -> None:
     driver.wait_until(
         lambda: driver.window.findChild(QWidget, "elicenceUsed:lease") is not None, 10.0, "e-licence used"
     )
-    lease = terminal.session.data.materials["lease"]
+    lease = terminal.session.data.application.materials["lease"]
     assert lease.licence_id == "LF-371402-2025-000318" and lease.pages == ()
 
 

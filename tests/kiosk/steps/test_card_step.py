@@ -17,7 +17,7 @@ from kiosk.session.events import CardAccepted, CardNotLifted
 from kiosk.session.machine import EndReason, Step
 from kiosk.steps.card import CardStep
 from offline_cache.store import Store
-from tests.kiosk.steps.conftest import Recorder, make_ctx, walk_to
+from tests.kiosk.steps.helpers import Recorder, make_ctx, walk_to
 
 
 @pytest.fixture
@@ -44,8 +44,8 @@ def test_a_card_read_moves_to_the_face_check_and_is_audited_masked(
     read = card.read()
     assert read is not None and read.text.id_number == "371402195203140022"
     assert ctx.machine.step is Step.FACE_CHECK
-    assert ctx.data.card is read and ctx.data.identity_source == "card"
-    assert ctx.data.card_photo is not None  # decoded for the face check
+    assert ctx.data.identity.card is read and ctx.data.identity.identity_source == "card"
+    assert ctx.data.identity.card_photo is not None  # decoded for the face check
     accepted = recorder.of(CardAccepted)
     assert len(accepted) == 1 and accepted[0].source == "card"  # type: ignore[attr-defined]
     audit = [r for r in ctx.store.audit_records() if r.event == "card_read"]
@@ -66,7 +66,7 @@ def test_a_card_left_from_the_last_session_is_not_read_again(
     worker = threading.Thread(target=lambda: got.append(card.read()), daemon=True)
     worker.start()
     worker.join(timeout=1.5)
-    assert worker.is_alive() and ctx.data.card is None  # nothing read from the old card
+    assert worker.is_alive() and ctx.data.identity.card is None  # nothing read from the old card
     assert len(recorder.of(CardNotLifted)) == 1  # asked once to lift and place it again
     sim.remove()
     deadline = time.monotonic() + 5.0
@@ -91,7 +91,7 @@ def test_nothing_placed_times_out_on_the_same_step(store: Store, sim: IdCardSimu
     finally:
         reader.close()
     assert time.monotonic() - started < 3.0
-    assert ctx.machine.step is Step.READ_CARD and ctx.data.card is None
+    assert ctx.machine.step is Step.READ_CARD and ctx.data.identity.card is None
     assert not recorder.of(CardAccepted)
 
 
@@ -105,9 +105,9 @@ def test_a_cancelled_wait_returns_promptly(ctx: SessionContext, card: CardStep) 
 
 def test_staff_confirm_the_identity_and_the_case_is_flagged(ctx: SessionContext, card: CardStep) -> None:
     walk_to(ctx, Step.STAFF_ASSIST, "senior-card")
-    assert not ctx.data.staff_assisted_identity
+    assert not ctx.data.identity.staff_assisted_identity
     card.confirm_by_staff()
-    assert ctx.machine.step is Step.FORM and ctx.data.staff_assisted_identity
+    assert ctx.machine.step is Step.FORM and ctx.data.identity.staff_assisted_identity
 
 
 def test_no_qr_identity_without_a_scanner(ctx: SessionContext, card: CardStep) -> None:

@@ -19,7 +19,7 @@ from kiosk.session.context import SessionContext
 from kiosk.session.events import CameraFrame, FaceChecked, FaceGuidance
 from kiosk.session.machine import Step
 from kiosk.steps.face import FaceStep
-from tests.kiosk.steps.conftest import NOW, Recorder, walk_to
+from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def platform(ctx: SessionContext) -> Iterator[PlatformClient]:
 def _with_card(ctx: SessionContext, *, photo: bool = True) -> None:
     walk_to(ctx, Step.FACE_CHECK, "senior-card")
     card = sim_card("senior")
-    ctx.data.card = IdCardRead(text=card.text, photo_raw=card.photo_block(), read_at=NOW)
-    ctx.data.card_photo = SimulatorPhotoDecoder().decode(card.photo_block()) if photo else None
+    ctx.data.identity.card = IdCardRead(text=card.text, photo_raw=card.photo_block(), read_at=NOW)
+    ctx.data.identity.card_photo = SimulatorPhotoDecoder().decode(card.photo_block()) if photo else None
 
 
 def test_the_card_holder_passes_and_the_session_goes_to_the_form(
@@ -44,8 +44,8 @@ def test_the_card_holder_passes_and_the_session_goes_to_the_form(
     _with_card(ctx)
     result = step.check()
     assert result is not None and result.matched, result
-    assert ctx.machine.step is Step.FORM and ctx.data.face is result
-    assert ctx.data.face_reference == "card_photo"
+    assert ctx.machine.step is Step.FORM and ctx.data.identity.face is result
+    assert ctx.data.identity.face_reference == "card_photo"
     assert recorder.of(CameraFrame) and recorder.of(FaceGuidance)  # the preview and the prompts
     [checked] = recorder.of(FaceChecked)
     assert checked.result is result and checked.attempts == 1  # type: ignore[attr-defined]
@@ -68,7 +68,7 @@ def test_a_camera_that_keeps_failing_hands_the_identity_to_staff(
         ctx.data.problem = None
         ctx.go(Step.FACE_CHECK)
         assert step.check() is None
-    assert ctx.machine.step is Step.STAFF_ASSIST and ctx.data.staff_assisted_identity
+    assert ctx.machine.step is Step.STAFF_ASSIST and ctx.data.identity.staff_assisted_identity
     assert any(r.details.get("reason") == "camera_failed" for r in ctx.store.audit_records())
 
 
@@ -80,7 +80,7 @@ def test_no_card_photo_and_no_platform_reference_means_staff(
     _with_card(ctx, photo=False)
     assert step.check() is None
     assert ctx.machine.step is Step.STAFF_ASSIST
-    assert ctx.data.staff_assist_reason == "staff.no_reference_photo"
-    assert ctx.data.face_attempts == 0  # the camera was never asked
+    assert ctx.data.identity.staff_assist_reason == "staff.no_reference_photo"
+    assert ctx.data.identity.face_attempts == 0  # the camera was never asked
     looked_up = [r.details for r in ctx.store.audit_records() if r.event == "reference_photo"]
     assert looked_up and "error" in looked_up[0]  # the platform could not be asked

@@ -12,12 +12,12 @@ from kiosk.session.events import ReviewDecided
 from kiosk.session.machine import Step
 from kiosk.steps.form import FormStep
 from kiosk.steps.review import ReviewStep
-from tests.kiosk.steps.conftest import NOW, Recorder, walk_to
+from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
 
 
 def _with_card(ctx: SessionContext, key: str, item_id: str) -> None:
     walk_to(ctx, Step.FORM, item_id)
-    ctx.data.card = IdCardRead(text=sim_card(key).text, photo_raw=b"", read_at=NOW)
+    ctx.data.identity.card = IdCardRead(text=sim_card(key).text, photo_raw=b"", read_at=NOW)
 
 
 def _fill(form: FormStep, **extra: str) -> dict[str, str]:
@@ -49,10 +49,10 @@ def test_a_refused_form_stays_and_a_valid_one_goes_on(ctx: SessionContext) -> No
     assert {"business_name", "business_scope"} <= required
     errors = form.submit(_fill(form, **{**BUSINESS, "business_name": "", "phone": "12"}))
     assert {"business_name", "phone"} <= set(errors) and ctx.machine.step is Step.FORM
-    assert ctx.data.form == {}  # nothing kept from a refused form
+    assert ctx.data.application.form == {}  # nothing kept from a refused form
     assert form.submit(_fill(form, **BUSINESS)) == {}
     assert ctx.machine.step is Step.MATERIALS  # the lease is still to scan
-    assert ctx.data.form["business_name"] == BUSINESS["business_name"]
+    assert ctx.data.application.form["business_name"] == BUSINESS["business_name"]
 
 
 def _review(ctx: SessionContext, recorder: Recorder, *, staff: bool = False) -> Outcome:
@@ -60,13 +60,13 @@ def _review(ctx: SessionContext, recorder: Recorder, *, staff: bool = False) -> 
     form = FormStep(ctx)
     assert form.submit(_fill(form, phone="13905340000")) == {}
     assert ctx.machine.step is Step.REVIEW
-    ctx.data.staff_assisted_identity = staff
+    ctx.data.identity.staff_assisted_identity = staff
     step = ReviewStep(ctx)
     try:
         decision = step.run()
     finally:
         step.close()
-    assert ctx.machine.step is Step.CONFIRM_SIGN and ctx.data.decision is decision
+    assert ctx.machine.step is Step.CONFIRM_SIGN and ctx.data.application.decision is decision
     published = recorder.of(ReviewDecided)
     assert len(published) == 1 and published[0].decision is decision  # type: ignore[attr-defined]
     audit = [r for r in ctx.store.audit_records() if r.event == "review"]
@@ -82,7 +82,7 @@ def test_an_identity_checked_by_staff_is_never_approved_by_the_terminal(
     ctx: SessionContext, recorder: Recorder
 ) -> None:
     assert _review(ctx, recorder, staff=True) is Outcome.MANUAL
-    assert "staff_identity" in ctx.data.decision.reasons
+    assert "staff_identity" in ctx.data.application.decision.reasons
 
 
 def test_a_package_no_verified_sync_confirmed_goes_to_manual_review(
@@ -90,4 +90,4 @@ def test_a_package_no_verified_sync_confirmed_goes_to_manual_review(
 ) -> None:
     ctx.store.delete_meta(VERIFIED_AT_META_PREFIX + "senior-card")
     assert _review(ctx, recorder) is Outcome.MANUAL
-    assert ctx.data.decision.reasons == ("package_stale",)
+    assert ctx.data.application.decision.reasons == ("package_stale",)

@@ -26,7 +26,7 @@ from kiosk.steps.numbers import Numbering
 from kiosk.steps.outputs import OutputsStep
 from kiosk.steps.review import ReviewStep
 from kiosk.steps.submit import SubmitStep
-from tests.kiosk.steps.conftest import NOW, Recorder, walk_to
+from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
 
 SIGNATURE = b"\x89PNG signature"
 
@@ -58,7 +58,7 @@ def parts(ctx: SessionContext, tmp_path: Path) -> Iterator[Parts]:
 def _to_confirm(ctx: SessionContext) -> None:
     """The senior citizen's session, reviewed and waiting on the confirm/sign screen."""
     walk_to(ctx, Step.FORM, "senior-card")
-    ctx.data.card = IdCardRead(text=sim_card("senior").text, photo_raw=b"", read_at=NOW)
+    ctx.data.identity.card = IdCardRead(text=sim_card("senior").text, photo_raw=b"", read_at=NOW)
     form = FormStep(ctx)
     assert form.submit({f.key: f.value for f in form.fields()}) == {}
     review = ReviewStep(ctx)
@@ -75,7 +75,7 @@ def test_the_case_is_stored_with_its_outbox_entry_and_stays_queued(
     _to_confirm(ctx)
     result = parts.submission.submit(SIGNATURE)
     assert result is not None and result.queued and not result.acknowledged
-    assert ctx.machine.step is Step.RESULT and ctx.data.case_id == result.case_id
+    assert ctx.machine.step is Step.RESULT and ctx.data.case.case_id == result.case_id
     assert [e.result for e in recorder.of(CaseSubmitted)] == [result]  # type: ignore[attr-defined]
     stored = ctx.store.case(result.case_id)
     assert stored is not None
@@ -84,7 +84,7 @@ def test_the_case_is_stored_with_its_outbox_entry_and_stays_queued(
     assert payload["delivery"]["method"] == "print_here"  # the package's default, settled on submit
     assert payload["signature_attachment"] is not None
     # an approval gets its certificate number when the case is stored, unique per day
-    assert ctx.data.certificate_number == f"LNYD{ctx.config.terminal_id[-4:]}{NOW:%Y%m%d}0001"
+    assert ctx.data.case.certificate_number == f"LNYD{ctx.config.terminal_id[-4:]}{NOW:%Y%m%d}0001"
 
 
 def test_the_receipt_and_certificate_are_printed(
@@ -95,7 +95,7 @@ def test_the_receipt_and_certificate_are_printed(
     assert submitted is not None
     printed = parts.outputs.print("en")
     assert printed.receipt_printed and printed.certificate_printed and printed.problem is None
-    assert printed.certificate_number == ctx.data.certificate_number
+    assert printed.certificate_number == ctx.data.case.certificate_number
     receipts = parts.printer.wait_for_receipts(1, timeout=10.0)
     assert submitted.case_id in receipts[0].text.replace("\n", "")
     assert "371402195203140022" not in receipts[0].text  # the receipt masks the ID number
@@ -107,7 +107,7 @@ def test_an_unplugged_printer_is_a_problem_not_a_crash(ctx: SessionContext, part
     _to_confirm(ctx)
     assert parts.outputs.choose_delivery("window") == {}
     assert parts.submission.submit(SIGNATURE) is not None
-    assert ctx.data.queue_number  # a window pick-up gets a queue number before printing
+    assert ctx.data.case.queue_number  # a window pick-up gets a queue number before printing
     parts.printer.unplug()
     printed = parts.outputs.print("zh")
     assert not printed.receipt_printed and printed.slips_printed == ()
@@ -121,7 +121,7 @@ def test_express_delivery_is_checked_against_the_jurisdiction(ctx: SessionContex
     prefill = parts.outputs.express_prefill()
     assert prefill["recipient"] == "张桂兰"
     errors = parts.outputs.choose_delivery("express", {**prefill, "mobile": "", "postal_code": ""})
-    assert {"mobile", "postal_code"} <= set(errors) and ctx.data.delivery is None
+    assert {"mobile", "postal_code"} <= set(errors) and ctx.data.case.delivery is None
     assert parts.outputs.choose_delivery("teleport") == {"method": "delivery.error.choice"}
 
 
