@@ -1,5 +1,5 @@
 # The two commands: `make run` (the terminal on simulators + sandbox platform) and `make test`.
-.PHONY: run test lint demo bench deps deps-test clean ocr-paddle
+.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle lock package
 
 OUT ?= demo-out
 PYTHON := .venv/bin/python
@@ -21,6 +21,12 @@ lint: deps-test
 
 test: deps-test lint
 	QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest
+
+# The inner loop: unit and service tests, without whole terminals, crash loops or models (the
+# markers are set in tests/conftest.py and pyproject.toml). No lint; `make test` stays the gate.
+FAST_LANE := not (slow or e2e or terminal or models or crash)
+test-fast: deps-test
+	QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest -q -m "$(FAST_LANE)"
 
 demo: deps
 	QT_QPA_PLATFORM=offscreen $(PYTHON) -m terminal.demo --out "$(OUT)"
@@ -44,3 +50,16 @@ ocr-paddle: deps-test
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache demo-out var
+
+# Regenerate the lock files from pyproject.toml (pip-tools in a venv of its own).
+lock:
+	test -x .venv-tools/bin/pip-compile || { python3 -m venv .venv-tools && .venv-tools/bin/pip install -q pip-tools; }
+	.venv-tools/bin/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links \
+	  --annotation-style=line -o packaging/requirements.lock pyproject.toml
+	.venv-tools/bin/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links \
+	  --annotation-style=line --extra test -o packaging/requirements-test.lock pyproject.toml
+
+# The Debian package (dh-virtualenv; needs the build packages of debian/control) in dist/.
+package:
+	dpkg-buildpackage -b -us -uc -j2
+	mkdir -p dist && mv ../hall-kiosk_*.deb ../hall-kiosk_*.buildinfo ../hall-kiosk_*.changes dist/

@@ -1,68 +1,8 @@
 """Entry point: ``python main.py`` starts the terminal (demo profile unless configured)."""
 
-from __future__ import annotations
-
-import argparse
-import logging
 import sys
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Government service hall self-service terminal")
-    parser.add_argument(
-        "--config", help="terminal config (TOML); default: $KIOSK_CONFIG or var/terminal.toml"
-    )
-    parser.add_argument("--windowed", action="store_true", help="do not go full-screen")
-    args = parser.parse_args(argv)
-
-    from pathlib import Path
-
-    from kiosk import logsetup
-    from kiosk.config import ConfigError, load_config
-    from kiosk.i18n import set_language
-
-    try:
-        config = load_config(Path(args.config) if args.config else None)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    logsetup.configure(config.data_path() / "logs")
-    set_language(config.ui.language)
-
-    from terminal.app import has_display
-
-    if not has_display():
-        print(
-            "No display found (DISPLAY/WAYLAND_DISPLAY unset). The terminal needs a screen;\n"
-            "to see it work headless, run `make demo` (scripted sessions, screenshots in demo-out/).",
-            file=sys.stderr,
-        )
-        return 3
-
-    import signal
-
-    from PySide6.QtCore import QTimer
-
-    from terminal.app import KioskUi, make_app
-    from terminal.runtime import build_terminal
-
-    app = make_app()
-    terminal = build_terminal(config)
-    ui = KioskUi(app, terminal, fullscreen=config.ui.fullscreen and not args.windowed)
-    # SIGTERM (systemd stop) and Ctrl-C end the event loop, so shutdown runs and the
-    # store, devices and sandbox close cleanly.  The timer lets Python see the signal.
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    ticker = QTimer()
-    ticker.start(500)
-    ticker.timeout.connect(lambda: None)
-    try:
-        return app.exec()
-    finally:
-        ui.close()
-        terminal.close()
-        logging.shutdown()
-
+from terminal.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -56,7 +56,7 @@ from terminal.docgen import (
 
 Image = Any  # numpy BGR array
 
-#: Accuracy targets (issue 5): field character error rate on clean and on degraded captures.
+#: Accuracy targets: field character error rate on clean and on degraded captures.
 CER_CLEAN_MAX = 0.005
 CER_DEGRADED_MAX = 0.03
 

@@ -56,7 +56,7 @@ def drain_bench(work: Path, url: str, n: int) -> float:
         Store(work / "bench.db", key=secrets.token_bytes(32)) as store,
         PlatformClient(url, "BENCH") as client,
     ):
-        client.enrol()
+        client.enrol(code=client.sandbox.issue_enrolment_code(client.terminal_id))
         now = time.time()
         for _ in range(n):
             store.add_case(str(uuid.uuid4()), ITEM_ID, PAYLOAD, now)
@@ -67,7 +67,7 @@ def drain_bench(work: Path, url: str, n: int) -> float:
             if report.stopped_early:
                 raise RuntimeError(f"drain stopped: {report.error}")
         elapsed = time.perf_counter() - start
-        received = sum(1 for c in client.received_cases() if c.get("terminal_id") == "BENCH")
+        received = sum(1 for c in client.sandbox.received_cases() if c.get("terminal_id") == "BENCH")
         if received != n:
             raise RuntimeError(f"platform holds {received} cases, expected {n}")
         return elapsed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypeAlias, runtime_checkable
 
@@ -17,6 +18,8 @@ from devices.base import DeviceStatus
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from devices.smartcard.pcsc import CardEvent, PcscCardConnection
 
     Frame = npt.NDArray[np.uint8]
 
@@ -202,7 +205,7 @@ class BarcodeReader(Protocol):
     def close(self) -> None: ...
 
 
-# ---------------------------------------------------------------- document scanner (f-ocr)
+# ---------------------------------------------------------------- document scanner
 class ScanSource(enum.Enum):
     """Where the scanner takes the paper from.  Values are stable identifiers."""
 
@@ -227,3 +230,30 @@ class DocumentScanner(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- smart card readers (staff card)
+@runtime_checkable
+class SmartCardReaders(Protocol):
+    """PC/SC readers as the staff card watcher uses them: card events and connections."""
+
+    def status(self) -> DeviceStatus: ...
+
+    def wait_for_event(self, timeout: float, reader: str | None = None) -> CardEvent | None:
+        """The next card inserted/removed event on ``reader`` (any reader: ``None``)."""
+        ...
+
+    def connect(self, reader: str) -> PcscCardConnection: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SmartCardReader:
+    """Where the staff put their card: ``open`` gives the PC/SC readers (opened again after a
+    failure), ``reader`` names the one to watch (``None``: any reader)."""
+
+    kind: ClassVar[str] = "staff_card"
+
+    open: Callable[[], SmartCardReaders]
+    reader: str | None

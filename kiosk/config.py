@@ -12,9 +12,52 @@ import enum
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from devices.barcode.kind import BarcodeConfig
+from devices.camera.kind import CameraConfig, DocumentCameraConfig
+from devices.docprinter.kind import DocumentPrinterConfig
+from devices.idcard.kind import IdCardConfig
+from devices.printer.kind import ReceiptPrinterConfig
+from devices.registry import KINDS, SIMULATOR, DeviceKind, SectionConfig
+from devices.smartcard.kind import StaffCardConfig
+from kiosk.i18n import languages
+
+__all__ = [
+    "REPO_ROOT",
+    "BarcodeConfig",
+    "CameraConfig",
+    "ConfigError",
+    "DeliveryConfig",
+    "DevicesConfig",
+    "DocumentCameraConfig",
+    "DocumentPrinterConfig",
+    "FaceConfig",
+    "IdCardConfig",
+    "MaintenanceConfig",
+    "PlatformConfig",
+    "Profile",
+    "ReceiptPrinterConfig",
+    "RetentionConfig",
+    "SessionConfig",
+    "StaffCardConfig",
+    "TerminalConfig",
+    "UiConfig",
+    "default_config_path",
+    "load_config",
+]
+
+C = TypeVar("C", bound=SectionConfig)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,74 +75,35 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class IdCardConfig(_Model):
-    driver: Literal["simulator", "serial"] = "simulator"
-    port: str = ""  # /dev/serial/by-id/... for driver "serial"
-    baudrate: int = Field(115200, gt=0)
-    poll_interval_s: float = Field(0.2, gt=0)
+# ------------------------------------------------------------------ devices
+# Each device kind declares its own section in its package (devices/<package>/kind.py); the
+# [devices] table has one section per kind of the registry (devices/registry.py).
 
 
-class CameraConfig(_Model):
-    driver: Literal["simulator", "opencv"] = "simulator"
-    # driver "opencv": a device index ("0" = /dev/video0) or a device path, best a stable one
-    # (/dev/v4l/by-id/usb-...-video-index0); a video file plays as a camera (bench checks)
-    source: str = "0"
-    width: int = Field(640, gt=0)
-    height: int = Field(480, gt=0)
-    # manual exposure in the driver's units (V4L2: 100 us); unset: the camera's automatic exposure
-    exposure: float | None = Field(None, gt=0)
-    # a live device whose image does not change for this long is reported frozen (action: reset)
-    frozen_after_s: float = Field(3.0, gt=0)
+class _DevicesBase(_Model):
+    """``[devices]``: one section per device kind of :data:`devices.registry.KINDS`."""
+
+    def section(self, kind: DeviceKind[C, Any, Any]) -> C:
+        """The ``[devices.<kind>]`` section (its defaults when the file has none)."""
+        value = getattr(self, kind.name)
+        if not isinstance(value, kind.config):
+            raise TypeError(f"devices.{kind.name} is not a {kind.config.__name__}")
+        return value
+
+    def configured(self, kind: DeviceKind[Any, Any, Any]) -> bool:
+        """Whether the section was given (in the file or by the caller), not left to defaults."""
+        return kind.name in self.model_fields_set
 
 
-class DocumentCameraConfig(_Model):
-    driver: Literal["simulator", "opencv"] = "simulator"
-    source: str = "1"
-    width: int = Field(1536, gt=0)
-    height: int = Field(2048, gt=0)
-    exposure: float | None = Field(None, gt=0)
-    frozen_after_s: float = Field(3.0, gt=0)
-
-
-class ReceiptPrinterConfig(_Model):
-    driver: Literal["simulator", "network"] = "simulator"
-    host: str = "127.0.0.1"
-    port: int = Field(9100, gt=0, lt=65536)
-    profile: str = "generic-80mm"
-
-
-class DocumentPrinterConfig(_Model):
-    #: "auto": CUPS in the production profile; in the demo profile CUPS only when ``cups_server``
-    #: names a cupsd whose queue answers (a private test cupsd), else the spool directory.
-    #: "simulator"/"spool": PDFs into the spool directory.  "cups": always CUPS.
-    driver: Literal["auto", "simulator", "spool", "cups"] = "auto"
-    spool_dir: str = ""  # driver "spool": defaults to <data_dir>/spool
-    cups_queue: str = "kiosk-a4"  # driver "cups": the certificate/A4 printer's queue
-    cups_server: str = ""  # driver "cups": host[:port]; empty = the local cupsd
-
-
-class BarcodeConfig(_Model):
-    driver: Literal["simulator", "serial", "none"] = "simulator"
-    port: str = ""
-    baudrate: int = Field(9600, gt=0)
-
-
-class StaffCardConfig(_Model):
-    """The PC/SC reader the hall staff put their staff card on (maintenance mode, d-maint)."""
-
-    driver: Literal["simulator", "pcsc", "none"] = "simulator"
-    reader: str = ""  # driver "pcsc": the PC/SC reader name (pcsc_scan lists them); "" = any reader
-    poll_interval_s: float = Field(0.5, gt=0)
-
-
-class DevicesConfig(_Model):
-    idcard: IdCardConfig = IdCardConfig()
-    camera: CameraConfig = CameraConfig()
-    document_camera: DocumentCameraConfig = DocumentCameraConfig()
-    receipt_printer: ReceiptPrinterConfig = ReceiptPrinterConfig()
-    document_printer: DocumentPrinterConfig = DocumentPrinterConfig()
-    barcode: BarcodeConfig = BarcodeConfig()
-    staff_card: StaffCardConfig = StaffCardConfig()
+if TYPE_CHECKING:
+    DevicesConfig = _DevicesBase
+else:
+    DevicesConfig = create_model(
+        "DevicesConfig",
+        __base__=_DevicesBase,
+        __doc__=_DevicesBase.__doc__,
+        **{k.name: (k.config, k.config()) for k in KINDS},
+    )
 
 
 class PlatformConfig(_Model):
@@ -107,12 +111,18 @@ class PlatformConfig(_Model):
     timeout_s: float = Field(5.0, gt=0)
     sync_interval_s: float = Field(300.0, gt=0)
     upload_interval_s: float = Field(5.0, gt=0)
-    # b-outbox: algorithm of the field cipher agreed with the platform (docs/security.md)
+    # Algorithm of the field cipher agreed with the platform (docs/security.md)
     field_algorithm: Literal["aes-256-gcm", "sm4-gcm"] = "aes-256-gcm"
+    #: One-time code the platform issued for this terminal id (first enrolment, or re-enrolment
+    #: after the terminal's key was lost); spent by the first successful enrolment.
+    enrolment_code: str | None = Field(default=None, max_length=128)
+    #: CA bundle (PEM file) every client of the platform trusts (platform API and rule sync);
+    #: None: the system's default store.
+    ca_bundle: str | None = None
 
 
 class RetentionConfig(_Model):
-    """Local retention of personal data (b-outbox): wiped this long after the platform acknowledged
+    """Local retention of personal data: wiped this long after the platform acknowledged
     the case; the ledger/archive (§8.5) keeps its masked/hashed record."""
 
     personal_data_days: float = Field(30.0, gt=0)
@@ -139,7 +149,7 @@ class SessionConfig(_Model):
 
 
 class FaceConfig(_Model):
-    """Face check (issue 4): liveness mode and prompts.  See kiosk/identity/liveness.py for what each stops."""
+    """Face check: liveness mode and prompts.  See kiosk/identity/liveness.py for what each stops."""
 
     # challenge: randomised actions checked on the face mesh; external: the IR/binocular camera's
     # own verdict (ExternalLivenessCheck); off: no liveness.  Unset: external in the demo profile
@@ -158,15 +168,23 @@ class FaceConfig(_Model):
 
 
 class UiConfig(_Model):
-    language: Literal["zh", "en"] = "zh"
+    #: The language sessions start in: any catalogue under kiosk/locale (docs/translations.md).
+    language: str = "zh"
     fullscreen: bool = True
     hall_name: str = "德州市政务服务中心"
     hall_contact: str = "0534-12345"
-    hall_name_en: str = "Dezhou Government Service Centre"  # English receipts (h-outputs)
+    hall_name_en: str = "Dezhou Government Service Centre"  # English receipts
+
+    @field_validator("language")
+    @classmethod
+    def _has_catalogue(cls, value: str) -> str:
+        if value not in languages():
+            raise ValueError(f"no text catalogue for language {value!r} (have: {', '.join(languages())})")
+        return value
 
 
 class DeliveryConfig(_Model):
-    """Delivery of results and window tickets (§8.3.2; h-outputs)."""
+    """Delivery of results and window tickets (§8.3.2)."""
 
     #: Areas the hall sends express deliveries to: administrative prefixes (kiosk.review.checks).
     jurisdiction: tuple[str, ...] = Field(("山东省德州市",), min_length=1)
@@ -195,7 +213,35 @@ class TerminalConfig(_Model):
     delivery: DeliveryConfig = DeliveryConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
     face: FaceConfig = FaceConfig()
-    retention: RetentionConfig = RetentionConfig()  # b-outbox
+    retention: RetentionConfig = RetentionConfig()
+
+    @model_validator(mode="after")
+    def _production_devices_are_explicit(self) -> TerminalConfig:
+        """In production every required device is configured and none is simulated: a missing
+        section would otherwise become a simulator's defaults (printer 127.0.0.1:9100, camera 0)."""
+        if self.profile is not Profile.PRODUCTION:
+            return self
+        missing = [f"[devices.{k.name}]" for k in KINDS if k.required and not self.devices.configured(k)]
+        if missing:
+            raise ValueError(
+                f"the production profile needs {', '.join(missing)} (each with its driver; "
+                "docs/terminal.example.toml)"
+            )
+        simulated = [
+            f"devices.{k.name}.driver"
+            for k in KINDS
+            if self.devices.configured(k) and self.devices.section(k).driver == SIMULATOR
+        ]
+        if simulated:
+            raise ValueError(f"{', '.join(simulated)}: 'simulator' is for the demo profile only")
+        return self
+
+    @model_validator(mode="after")
+    def _https_outside_the_demo(self) -> TerminalConfig:
+        url = self.platform.url.strip().lower()
+        if self.profile is not Profile.DEMO and url and not url.startswith("https://"):
+            raise ValueError("platform.url must be https:// outside the demo profile")
+        return self
 
     def data_path(self) -> Path:
         p = Path(self.data_dir)
@@ -219,5 +265,8 @@ def load_config(path: Path | None = None) -> TerminalConfig:
     try:
         return TerminalConfig.model_validate(raw)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in err.errors()
+        )
         raise ConfigError(f"invalid config {path}: {problems}") from err

@@ -195,7 +195,7 @@ class StoredCase:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A dead-lettered case as hall staff see it: no payload (maintenance mode, d-maint)."""
+    """A dead-lettered case as hall staff see it: no payload (maintenance mode)."""
 
     case_id: str
     item_id: str
@@ -328,7 +328,7 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     _run_statements(db, _SCHEMA_1)
 
 
-# Schema 2 (b-outbox): outbox jobs of other kinds than cases (publicity records, their revocations,
+# Schema 2: outbox jobs of other kinds than cases (publicity records, their revocations,
 # late attachments such as the certificate), attachments uploaded in resumable chunks before the case
 # body, and the retention wipe's mark on cases.
 _SCHEMA_2 = """
@@ -730,7 +730,7 @@ class Store:
             None if r[8] is None else bytes(r[8]),
         )
 
-    # ------------------------------------------------------------------ attachments (b-outbox)
+    # ------------------------------------------------------------------ attachments
 
     def _insert_attachment(
         self, db: sqlite_utils.Database, case_id: str, attachment: NewAttachment, at: float
@@ -783,7 +783,7 @@ class Store:
             if cur.rowcount == 1:
                 self._append_audit(db, "attachment.uploaded", {"attachment_id": attachment_id}, at)
 
-    # ------------------------------------------------------------------ other outbox jobs (b-outbox)
+    # ------------------------------------------------------------------ other outbox jobs
 
     def add_job(
         self,
@@ -909,7 +909,7 @@ class Store:
             row = db.execute("SELECT MIN(next_attempt_at) FROM jobs WHERE state = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
-    # ------------------------------------------------------------------ retention (b-outbox)
+    # ------------------------------------------------------------------ retention
 
     def wipe_acknowledged(
         self, sent_before: float, now: float, residue: Callable[[str, bytes], bytes]
@@ -1048,7 +1048,7 @@ class Store:
 
         Read and write happen in one committed write transaction (``synchronous=FULL``): a number
         returned here is on disk before the caller uses it, so it is never handed out twice,
-        not even after a crash (h-outputs: queue tickets)."""
+        not even after a crash (queue tickets)."""
         if key == _AUDIT_HEAD_KEY:
             raise ValueError("the audit head is maintained by the store")
         with self._write() as db:

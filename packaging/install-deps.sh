@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 extra="${1:-runtime}"
 
-pkgs=$(grep -v '^\s*#' packaging/system-packages.txt | grep -v '^\s*$' | tr '\n' ' ')
+lists="packaging/system-packages.txt packaging/system-packages-build.txt"
+[ "$extra" = "test" ] && lists="$lists packaging/system-packages-test.txt"
+# shellcheck disable=SC2086
+pkgs=$(cat $lists | grep -v '^\s*#' | grep -v '^\s*$' | tr '\n' ' ')
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -28,9 +31,14 @@ fi
 [ -n "$PY" ] || { echo "Python 3.11 or newer is required" >&2; exit 1; }
 
 stamp=".venv/.installed-$extra"
+# The lock files pin every package a terminal installs (make lock regenerates them).
+lock="packaging/requirements.lock"
+[ "$extra" = "test" ] && lock="packaging/requirements-test.lock"
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r "$lock"
+  # the project itself (editable); its dependencies are already satisfied by the lock
   if [ "$extra" = "test" ]; then .venv/bin/pip install -q -e ".[test]"; else .venv/bin/pip install -q -e .; fi
   # mediapipe's metadata asks for opencv-contrib-python (clashes with the headless OpenCV and
   # PySide6) and jax; the modules it really imports are in pyproject.toml.

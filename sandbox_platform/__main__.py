@@ -1,7 +1,8 @@
 """``python -m sandbox_platform --port 8765 --data DIR --items DIR``
 
-``python -m sandbox_platform --write-openapi sandbox_platform/openapi.json`` regenerates
-the checked-in OpenAPI document.
+``python -m sandbox_platform --write-openapi PATH`` writes the OpenAPI document the sandbox serves
+(to compare with the contract, docs/platform-api/openapi.json, which is written by hand and which
+tests/sandbox_platform/test_contract.py holds the sandbox to).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from pathlib import Path
 from sandbox_platform.app import create_app
 from sandbox_platform.server import SandboxServer
 
-OPENAPI_PATH = Path(__file__).with_name("openapi.json")
-
 
 def openapi_document() -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
@@ -25,6 +24,7 @@ def openapi_document() -> dict[str, object]:
         doc = app.openapi()
         app.state.db.close()
         app.state.citizens.close()
+        app.state.outbox.close()
     return doc
 
 

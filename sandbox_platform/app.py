@@ -29,14 +29,13 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal, load_answer_key, public_b64
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
@@ -66,6 +65,7 @@ class EnrolRequest(BaseModel):
         description="The terminal's Ed25519 public key (base64 of the 32 raw bytes); once enrolled "
         "with one, the terminal's requests must be signed (X-Terminal-Id, X-Timestamp, X-Signature)",
     )
+    enrolment_code: str | None = Field(default=None, max_length=128)
 
     @field_validator("public_key")
     @classmethod
@@ -78,59 +78,87 @@ class EnrolRequest(BaseModel):
         return value
 
 
+class EnrolmentCodeRequest(BaseModel):
+    terminal_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    ttl_s: float = Field(default=86400.0, gt=0, le=30 * 86400)
+
+
+class EnrolmentCode(BaseModel):
+    terminal_id: str
+    code: str
+
+
 class EnrolResponse(BaseModel):
-    token: str
+    token: str = Field(min_length=1, max_length=256)
     # Citizen lookups (sandbox_platform/citizens.py): the key for holder tokens and the e-licence key.
     lookup_key: str | None = Field(
-        default=None, description="base64 HMAC key for holder tokens (HMAC-SHA256 of the ID number)"
+        default=None,
+        max_length=128,
+        description="base64 HMAC key for holder tokens (HMAC-SHA256 of the ID number)",
     )
-    lookup_key_id: str | None = None
+    lookup_key_id: str | None = Field(default=None, max_length=128)
     elicence_public_key: str | None = Field(
-        default=None, description="base64 Ed25519 public key that signs e-licences"
+        default=None, max_length=128, description="base64 Ed25519 public key that signs e-licences"
     )
-    elicence_key_id: str | None = None
+    elicence_key_id: str | None = Field(default=None, max_length=128)
+    platform_answer_key: str | None = Field(
+        default=None,
+        max_length=128,
+        description="base64 Ed25519 public key that signs the platform's answers (X-Platform-Signature)",
+    )
+    platform_answer_key_id: str | None = Field(default=None, max_length=128)
 
 
 class HeartbeatRequest(BaseModel):
     device_status: dict[str, Any]
 
 
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
 class PackageInfo(BaseModel):
-    item_id: str
-    version: str
-    sha256: str
+    item_id: str = Field(min_length=1, max_length=128)
+    version: str = Field(min_length=1, max_length=64)
+    sha256: str = Field(pattern=SHA256_PATTERN)
 
 
 class WarningListInfo(BaseModel):
-    name: str
-    version: str
-    sha256: str
+    name: str = Field(min_length=1, max_length=128)
+    version: str = Field(min_length=1, max_length=64)
+    sha256: str = Field(pattern=SHA256_PATTERN)
+
+
+class AttachmentRef(BaseModel):
+    attachment_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=128)
+    media_type: str = Field(min_length=1, max_length=128)
+    sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the attachment in clear")
 
 
 class CaseUpload(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
     case_id: str = Field(min_length=1, max_length=64)
     item_id: str = Field(min_length=1, max_length=128)
     terminal_id: str = Field(min_length=1, max_length=64)
     payload_b64: str
     payload_sha256: str | None = None
+    attachments: list[AttachmentRef] | None = None
+    encryption: Literal["aes-256-gcm", "sm4-gcm"] | None = None
 
 
 class CaseReceipt(BaseModel):
-    case_id: str
-    platform_ref: str
+    case_id: str = Field(min_length=1, max_length=64)
+    platform_ref: str = Field(min_length=1, max_length=64)
     received_at: float
-    status: str
+    status: str = Field(max_length=32)
 
 
 class CaseStatus(BaseModel):
-    case_id: str
-    item_id: str
-    terminal_id: str
-    platform_ref: str
+    case_id: str = Field(min_length=1, max_length=64)
+    item_id: str = Field(min_length=1, max_length=128)
+    terminal_id: str = Field(min_length=1, max_length=64)
+    platform_ref: str = Field(min_length=1, max_length=64)
     received_at: float
-    status: str
+    status: str = Field(max_length=32)
 
 
 class Faults(BaseModel):
@@ -243,72 +271,8 @@ async def _plain(send: Send, code: int, body: bytes, extra: list[tuple[bytes, by
 
 # --------------------------------------------------------------------------- auth
 
-_bearer = HTTPBearer(auto_error=False)
-
-
-#: How far a signed request's X-Timestamp may be from the platform's clock.
-SIGNATURE_MAX_SKEW_S = 300.0
-
-
-def signed_message(method: str, path: str, timestamp: str, body: bytes) -> bytes:
-    """What X-Signature covers: method, path (with query), timestamp and the body's SHA-256."""
-    return f"{method.upper()}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}".encode()
-
-
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-async def _terminal_from_signature(request: Request, db: PlatformDB, terminal_id: str) -> str:
-    known = db.terminal_key(terminal_id)
-    if known is None or known[1]:
-        raise _unauthorized("unknown or revoked terminal")
-    public_key, _ = known
-    if public_key is None:
-        raise _unauthorized("terminal enrolled without a public key")
-    timestamp = request.headers.get("X-Timestamp", "")
-    try:
-        skew = abs(time.time() - float(timestamp))
-    except ValueError as err:
-        raise _unauthorized("bad X-Timestamp") from err
-    if skew > SIGNATURE_MAX_SKEW_S:
-        raise _unauthorized("X-Timestamp too far from the platform's clock")
-    path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-    if request.url.query:
-        path += "?" + request.url.query
-    message = signed_message(request.method, path, timestamp, await request.body())
-    try:
-        signature = base64.b64decode(request.headers.get("X-Signature", ""), validate=True)
-        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key)).verify(signature, message)
-    except (binascii.Error, ValueError, InvalidSignature) as err:
-        raise _unauthorized("bad request signature") from err
-    return terminal_id
-
-
-async def _terminal_from_token(
-    request: Request,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    db: PlatformDB = request.app.state.db
-    signed_by = request.headers.get("X-Terminal-Id")
-    if signed_by is not None:
-        return await _terminal_from_signature(request, db, signed_by)
-    terminal = None if creds is None else db.terminal_for_token(creds.credentials)
-    if terminal is not None:
-        known = db.terminal_key(terminal)
-        if known is not None and known[0] is not None:
-            raise _unauthorized("this terminal must sign its requests")
-    if terminal is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or unknown bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return terminal
-
-
-#: The terminal the bearer token belongs to.
-Terminal = Annotated[str, Depends(_terminal_from_token)]
+#: The terminal the middleware authenticated (sandbox_platform/auth.py).
+Terminal = Annotated[str, Depends(calling_terminal)]
 
 
 # --------------------------------------------------------------------------- app
@@ -334,19 +298,52 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     )
     app.state.db = db
     app.state.citizens = CitizenRegistry(data_dir / "citizens.sqlite3")
+    # Authentication runs before any route reads a body; faults are outermost (middleware added
+    # last runs first), so a "down" platform answers 503 whoever asks.
+    answer_key = load_answer_key(data_dir / "platform_answer.key")
+    answer_key_id = "answer-" + hashlib.sha256(public_b64(answer_key).encode()).hexdigest()[:12]
+    app.add_middleware(AnswerSigner, key=answer_key, key_id=answer_key_id)
+    app.add_middleware(Authenticator, db=db)
     app.add_middleware(_FaultMiddleware, faults=get_faults)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> Health:
         return Health(status="ok")
 
-    @app.post(f"{API}/terminals/enrol", response_model=EnrolResponse, tags=["terminals"])
-    def enrol(req: EnrolRequest) -> EnrolResponse:
-        token = db.enrol(req.terminal_id, req.public_info, req.public_key)
+    @app.post(
+        f"{API}/terminals/enrol",
+        response_model=EnrolResponse,
+        responses={
+            401: {
+                "model": Problem,
+                "description": "No valid one-time code and not signed with the enrolled key",
+            },
+            403: {"model": Problem, "description": "The terminal is revoked"},
+        },
+        tags=["terminals"],
+    )
+    def enrol(req: EnrolRequest, request: Request) -> EnrolResponse:
+        proven = getattr(request.state, "terminal", None) == req.terminal_id
+        with db.lock:
+            known = db.terminal_key(req.terminal_id)
+            if known is not None and known[1]:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal is revoked")
+            if not proven and not (req.enrolment_code and db.use_code(req.terminal_id, req.enrolment_code)):
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    "enrolment needs a valid one-time code issued for this terminal id, or (to re-enrol) "
+                    "a request signed with the enrolled key",
+                )
+            token = db.enrol(req.terminal_id, req.public_info, req.public_key)
         if token is None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal is revoked")
-        log.info("sandbox: enrolled terminal %s", req.terminal_id)
-        return EnrolResponse(token=token, **app.state.citizens.provisioning())
+        log.info("sandbox: enrolled terminal %s (%s)", req.terminal_id, "key" if proven else "one-time code")
+        return EnrolResponse(
+            token=token,
+            platform_answer_key=public_b64(answer_key),
+            platform_answer_key_id=answer_key_id,
+            **app.state.citizens.provisioning(),
+        )
 
     @app.post(
         f"{API}/terminals/{{terminal_id}}/heartbeat",
@@ -420,8 +417,10 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
             key = str(uuid.UUID(idempotency_key))
         except ValueError as err:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
-        request = req.model_dump(mode="json")
+        request = req.model_dump(mode="json", exclude_none=True)
         request_sha = hashlib.sha256(canonical_json(request).encode("utf-8")).hexdigest()
+        if req.terminal_id != caller:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal_id does not match the token")
         with db.lock:
             earlier = db.case_by_key(key)
             if earlier is not None:
@@ -433,8 +432,6 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
                 response.status_code = status.HTTP_200_OK
                 response.headers["Idempotent-Replayed"] = "true"
                 return CaseReceipt(**earlier.response)
-            if req.terminal_id != caller:
-                raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal_id does not match the token")
             try:
                 payload = base64.b64decode(req.payload_b64, validate=True)
             except (binascii.Error, ValueError) as err:
@@ -443,7 +440,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
                 ) from err
             if req.payload_sha256 is not None and hashlib.sha256(payload).hexdigest() != req.payload_sha256:
                 raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "payload_sha256 does not match")
-            app.state.outbox.check_case(caller, req, payload)  # b-outbox: attachments, sealed fields
+            app.state.outbox.check_case(caller, req, payload)  # attachments, sealed fields
             if req.item_id not in _scan(items_dir, "id"):
                 raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unknown item {req.item_id!r}")
             if db.case_exists(req.case_id):
@@ -463,7 +460,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     @app.get(f"{API}/cases/{{case_id}}", response_model=CaseStatus, tags=["cases"])
     def case_status(case_id: str, caller: Terminal) -> CaseStatus:
         found = db.case(case_id)
-        if found is None:
+        if found is None or found["terminal_id"] != caller:  # another terminal's case does not exist for it
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
         return CaseStatus(**found)
 
@@ -487,6 +484,11 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         log.info("sandbox: revoked terminal %s", terminal_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
+    @app.post("/_sandbox/enrolment-codes", response_model=EnrolmentCode, tags=["sandbox"])
+    def sandbox_enrolment_code(req: EnrolmentCodeRequest) -> EnrolmentCode:
+        """The platform's installer console: a one-time enrolment code for one terminal id."""
+        return EnrolmentCode(terminal_id=req.terminal_id, code=db.issue_code(req.terminal_id, req.ttl_s))
+
     @app.get("/_sandbox/faults", response_model=Faults, tags=["sandbox"])
     def get_fault_mode() -> Faults:
         return get_faults()
@@ -498,11 +500,11 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         log.info("sandbox: fault mode %s", faults.model_dump())
         return faults
 
-    app.include_router(citizens_router(app.state.citizens, _terminal_from_token))
-    # Signed rule packages and warning lists (TUF, issue 6); kept out of the checked-in openapi.json.
+    app.include_router(citizens_router(app.state.citizens, calling_terminal))
+    # Signed rule packages and warning lists (TUF): a protocol of their own, outside the API contract.
     app.state.tuf = TufRepository(data_dir, items_dir)
     app.include_router(tuf_router(app.state.tuf), include_in_schema=False)
-    # b-outbox: field-key agreement, resumable attachment uploads, certificates, publicity records.
+    # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
-    app.include_router(outbox_router(app.state.outbox, _terminal_from_token))
+    app.include_router(outbox_router(app.state.outbox, calling_terminal))
     return app

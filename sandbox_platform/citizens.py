@@ -115,11 +115,11 @@ class QrVerifyRequest(BaseModel):
 
 class QrValid(BaseModel):
     valid: Literal[True]
-    token_id: str
+    token_id: str = Field(max_length=128)
     source: Literal["e-id", "app"]
-    id_number: str
-    name: str
-    expires_at: str = Field(description="ISO 8601, UTC")
+    id_number: str = Field(max_length=32)
+    name: str = Field(max_length=128)
+    expires_at: str = Field(max_length=64, description="ISO 8601, UTC")
 
 
 class QrInvalid(BaseModel):
@@ -162,7 +162,7 @@ class SignedELicence(BaseModel):
 
 class ELicenceList(BaseModel):
     holder: str
-    licences: list[SignedELicence]
+    licences: list[SignedELicence] = Field(max_length=1000)
 
 
 class ELicenceSeed(BaseModel):
@@ -191,7 +191,7 @@ class _SeedCitizen:
     photo: str  # file under devices/camera/media
 
 
-#: The demo citizens (docs/TEAM-CONTRACTS.md); the registry's photo is the card photo's source.
+#: The demo citizens (their card keys as in devices/idcard/sim_cards.py); the registry's photo is the card photo's source.
 DEMO_REGISTRY = (
     _SeedCitizen("371402195203140022", "张桂兰", "obama_card.jpg"),
     _SeedCitizen("37140219880721003X", "李建国", "biden_card.jpg"),

@@ -35,6 +35,13 @@ _SCHEMA = (
         received_at REAL NOT NULL,
         status TEXT NOT NULL
     )""",
+    """CREATE TABLE IF NOT EXISTS enrolment_codes (
+        code_sha256 TEXT PRIMARY KEY,
+        terminal_id TEXT NOT NULL,
+        issued_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        used_at REAL
+    )""",
 )
 
 
@@ -103,6 +110,27 @@ class PlatformDB:
                 (terminal_id, token_digest(token), canonical_json(public_info), time.time(), public_key),
             )
         return token
+
+    def issue_code(self, terminal_id: str, ttl_s: float = 86400.0) -> str:
+        """A one-time enrolment code for ``terminal_id`` (only its digest is kept)."""
+        code = secrets.token_urlsafe(18)
+        now = time.time()
+        with self.lock:
+            self._conn.execute(
+                "INSERT INTO enrolment_codes (code_sha256, terminal_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
+                (token_digest(code), terminal_id, now, now + ttl_s),
+            )
+        return code
+
+    def use_code(self, terminal_id: str, code: str) -> bool:
+        """Spend ``code`` for ``terminal_id``: True once, if it was issued for that id and is still valid."""
+        with self.lock:
+            cur = self._conn.execute(
+                "UPDATE enrolment_codes SET used_at = ? WHERE code_sha256 = ? AND terminal_id = ? "
+                "AND used_at IS NULL AND expires_at > ?",
+                (time.time(), token_digest(code), terminal_id, time.time()),
+            )
+        return cur.rowcount == 1
 
     def terminal_for_token(self, token: str) -> str | None:
         """The terminal a bearer token belongs to (None if unknown or revoked)."""

@@ -1,4 +1,4 @@
-"""Sandbox platform: field-key agreement, resumable attachment uploads, certificates, publicity (b-outbox).
+"""Sandbox platform: field-key agreement, resumable attachment uploads, certificates, publicity.
 
 Mounted by :func:`sandbox_platform.app.create_app` with one line; state lives in its own SQLite
 file (``outbox_api.sqlite3``) and directories next to the platform's store.
@@ -33,9 +33,9 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -126,7 +126,7 @@ class FieldKeyRequest(BaseModel):
 
 
 class FieldKeyResponse(BaseModel):
-    platform_public_key: str
+    platform_public_key: str = Field(max_length=64)
     algorithm: FieldAlgorithm
     scheme: str = "x25519-hkdf-sha256-v1"
 
@@ -148,12 +148,12 @@ class UploadCreate(BaseModel):
 
 
 class UploadSession(BaseModel):
-    upload_id: str
-    case_id: str
-    name: str
-    size: int
-    offset: int = Field(description="Bytes committed so far; the next chunk starts here")
-    state: str = Field(description="open | complete")
+    upload_id: str = Field(min_length=1, max_length=64)
+    case_id: str = Field(max_length=64)
+    name: str = Field(max_length=128)
+    size: int = Field(ge=0)
+    offset: int = Field(ge=0, description="Bytes committed so far; the next chunk starts here")
+    state: Literal["open", "complete"]
 
 
 class PublicityRecordIn(BaseModel):
@@ -186,8 +186,8 @@ class PublicityRevoke(BaseModel):
 
 
 class PublicityAck(BaseModel):
-    publicity_id: str
-    status: str = Field(description="published | revoked")
+    publicity_id: str = Field(min_length=1, max_length=64)
+    status: Literal["published", "revoked"]
     at: float
 
 
@@ -457,26 +457,22 @@ class OutboxPlatform:
 
     def check_case(self, caller: str, case: Any, payload: bytes) -> None:
         """Attachments referenced by the case must be complete; a sealed payload must open."""
-        extra = case.model_extra or {}
-        refs = extra.get("attachments") or []
-        if not isinstance(refs, list):
-            raise _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "attachments must be a list")
+        refs = case.attachments or []
         with self.lock:
             for ref in refs:
-                upload_id = ref.get("attachment_id") if isinstance(ref, dict) else None
-                found = None if not isinstance(upload_id, str) else self._session(upload_id)
+                found = self._session(ref.attachment_id)
                 if (
                     found is None
                     or found["terminal_id"] != caller
                     or found["case_id"] != case.case_id
                     or found["state"] != "complete"
-                    or found["plaintext_sha256"] != ref.get("sha256")
+                    or found["plaintext_sha256"] != ref.sha256
                 ):
                     raise _problem(
                         status.HTTP_422_UNPROCESSABLE_CONTENT,
                         "the case references an attachment that was not uploaded completely",
                     )
-        algorithm = extra.get("encryption")
+        algorithm = case.encryption
         if algorithm is None:
             return
         try:
@@ -614,7 +610,7 @@ _KEY_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def outbox_router(state: OutboxPlatform, terminal: Callable[..., Coroutine[Any, Any, str]]) -> APIRouter:
+def outbox_router(state: OutboxPlatform, terminal: Callable[..., str]) -> APIRouter:
     """The routes; ``terminal`` is the platform's authentication dependency (the calling terminal)."""
     router = APIRouter()
 
@@ -707,7 +703,7 @@ def outbox_router(state: OutboxPlatform, terminal: Callable[..., Coroutine[Any, 
     )
     def get_certificate(case_id: str, caller: str = Depends(terminal)) -> Response:
         found = state.attachment(case_id, "certificate")
-        if found is None:
+        if found is None or found[0]["terminal_id"] != caller:  # only the terminal that uploaded it
             raise _problem(status.HTTP_404_NOT_FOUND, "no certificate for this case")
         meta, body = found
         return Response(

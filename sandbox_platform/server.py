@@ -91,6 +91,12 @@ class SandboxServer:
         log.info("sandbox platform listening on %s", self.url)
         return self
 
+    def enrolment_code(self, terminal_id: str, ttl_s: float = 86400.0) -> str:
+        """A one-time enrolment code for ``terminal_id`` (what the platform's installer console
+        hands out; the demo profile asks for one at start)."""
+        code: str = self.app.state.db.issue_code(terminal_id, ttl_s)
+        return code
+
     def stop(self, timeout_s: float = 10.0) -> None:
         if self._server is not None:
             self._server.should_exit = True

@@ -35,7 +35,8 @@ from kiosk.config import TerminalConfig
 from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
 from terminal.app import KioskUi, make_app
-from terminal.runtime import DEMO_CITIZENS, DemoCitizen, Terminal, build_terminal
+from terminal.demo_profile import DEMO_CITIZENS, DemoCitizen
+from terminal.runtime import Terminal, build_terminal
 from ui.widgets import SignaturePad
 
 log = logging.getLogger(__name__)
@@ -345,7 +346,7 @@ class DemoDriver:
         deadline = time.monotonic() + timeout
         received: set[str] = set()
         while time.monotonic() < deadline:
-            received = {c["case_id"] for c in self.terminal.client.received_cases()}
+            received = {c["case_id"] for c in self.terminal.client.sandbox.received_cases()}
             if wanted <= received:
                 break
             self.terminal.drainer.kick()
@@ -426,10 +427,12 @@ def _platform_view(terminal: Terminal, timeout: float = 20.0) -> list[dict[str, 
         time.sleep(0.2)
     client = terminal.client
     published = client.published_records()
-    cases = client.received_cases()
+    cases = client.sandbox.received_cases()
     for c in cases:
         if c.get("encryption"):
-            c["opened_payload_b64"] = base64.b64encode(client.opened_case(c["case_id"])).decode("ascii")
+            c["opened_payload_b64"] = base64.b64encode(client.sandbox.opened_case(c["case_id"])).decode(
+                "ascii"
+            )
         c["published"] = [p for p in published if p["record"].get("case_id") == c["case_id"]]
         try:
             c["certificate_sha256"] = hashlib.sha256(client.certificate(c["case_id"])).hexdigest()

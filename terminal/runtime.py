@@ -1,40 +1,23 @@
 """The composition root: builds a running terminal from its config (no Qt).
 
-In the demo profile every device is a simulator speaking the device's real
-wire protocol (a pty for the ID card reader, a TCP socket for the receipt
-printer, image sources for the cameras, a spool directory for the document
-printer) and a sandbox platform serves on 127.0.0.1.  The same drivers run
-against hardware in the production profile.
+Config -> devices (terminal/hardware.py, through the device registry) -> store, platform client,
+services -> background work (outbox, rule sync, staff card watcher, retention).  In the demo
+profile every device is a simulator speaking the device's real wire protocol (terminal/simulators.py)
+and a sandbox platform serves on 127.0.0.1; the same drivers run against hardware in the production
+profile.  The demo cast is terminal/demo_profile.py; the names tests and scripts import from here
+(``DEMO_CITIZENS``, ``SimulatorBench``, ...) are re-exported.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import secrets
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devices.barcode.scanner import SerialBarcodeReader
-from devices.barcode.simulator import BarcodeScannerSimulator
-from devices.base import DeviceError
-from devices.camera.opencv import OpenCvCamera
-from devices.camera.simulator import SimulatedCamera, document_camera, document_source, media_path
-from devices.docprinter.cups import CupsDocumentPrinter
-from devices.docprinter.spool import PdfSpoolPrinter
-from devices.idcard.driver import SerialIdCardReader
-from devices.idcard.photo import SimulatorPhotoDecoder
-from devices.idcard.simulator import IdCardSimulator
-from devices.interfaces import BarcodeReader, DocumentPrinter
-from devices.printer.escpos_printer import EscPosReceiptPrinter
-from devices.printer.simulator import ReceiptPrinterSimulator
-from devices.smartcard.inprocess import InProcessReaders
-from devices.smartcard.staff_applet import StaffApplet
 from kiosk.cases.crypto import (
     FieldAlgorithm,
     derive_key,
@@ -44,6 +27,7 @@ from kiosk.cases.crypto import (
 from kiosk.cases.lookup_key import load_lookup_key, save_lookup_key
 from kiosk.cases.outbox import OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient, PlatformError
+from kiosk.cases.platform_pins import ANSWER_KEY_FILE, pin_key, read_pinned_key
 from kiosk.cases.retention import RetentionWiper
 from kiosk.cases.uploads import FieldKeyring
 from kiosk.config import REPO_ROOT, Profile, TerminalConfig
@@ -55,132 +39,41 @@ from kiosk.identity.face_prompts import FacePrompter
 from kiosk.identity.liveness import ChallengeLiveness, ExternalLivenessCheck
 from kiosk.identity.qr import QrIdentityVerifier
 from kiosk.maintenance.service import LeaveReason, MaintenanceService
-from kiosk.maintenance.staff_card import StaffCardAuthenticator, StaffRegistry, StaffRegistryError
-from kiosk.maintenance.staff_watcher import CardReaders, StaffCardWatcher
+from kiosk.maintenance.staff_watcher import StaffCardWatcher
 from kiosk.outputs.records import Ledger
 from kiosk.review.engine import ReviewEngine
 from kiosk.review.sync import RuleSync, provision_root
 from kiosk.session.assembly import build_session
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.coordinator import SessionCoordinator
-from kiosk.session.values import Devices
 from offline_cache.store import Store
-from terminal.docgen import render_lease
+from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
+from terminal.hardware import build_devices, close_devices, device_context
+from terminal.simulators import SimulatorBench
+from terminal.staff import build_staff_watcher, staff_registry
+
+__all__ = [
+    "DEMO_CITIZENS",
+    "DEMO_STAFF_ID",
+    "ITEMS_DIR",
+    "DemoCitizen",
+    "PeriodicSync",
+    "SimulatorBench",
+    "Terminal",
+    "_build_devices",
+    "_staff_registry",
+    "build_face_prompter",
+    "build_liveness",
+    "build_terminal",
+]
+
+#: Kept under these names for the callers that import them from here.
+_build_devices = build_devices
+_staff_registry = staff_registry
 
 log = logging.getLogger(__name__)
 
 ITEMS_DIR = REPO_ROOT / "items"
-#: The demo profile's staff card (its key is made fresh for every run; never a real staff id).
-DEMO_STAFF_ID = "DEMO-STAFF-01"
-
-
-@dataclass(frozen=True)
-class DemoCitizen:
-    """A scripted citizen of the demo profile: which card, which face, which item."""
-
-    key: str  # simulated card key (devices.idcard.sim_cards)
-    item_id: str
-    live_images: tuple[str, ...]  # media file names the face camera plays
-    form: dict[str, str] = field(default_factory=dict)  # what the citizen types
-    lease: dict[str, Any] | None = None  # lease document placed under the document camera
-
-
-DEMO_CITIZENS: tuple[DemoCitizen, ...] = (
-    DemoCitizen("senior", "senior-card", ("obama_live1.jpg", "obama_live2.jpg")),
-    DemoCitizen(
-        "business",
-        "business-registration",
-        ("biden_live.jpg",),
-        form={
-            "business_name": "德城区建国便利店",
-            "business_scope": "日用百货零售",
-            "premises_address": "山东省德州市德城区新华路26号",
-            "phone": "13905340000",
-        },
-        lease={
-            "lessor": "德州市德城区新华物业管理有限公司",
-            "lessee": "李建国",
-            "lessee_id": "37140219880721003X",
-            "premises_address": "山东省德州市德城区新华路26号",
-            "term_start": dt.date(2025, 1, 1),
-            "term_end": dt.date(2027, 12, 31),
-        },
-    ),
-    DemoCitizen("expired", "resident-pension", ("kit_live.jpg",)),
-)
-
-
-class SimulatorBench:
-    """The demo profile's simulated hardware, with the handles a script or test needs."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.idcard = IdCardSimulator().start()
-        # Like /dev/serial/by-id: a stable name that follows the device across re-plugging.
-        self.idcard_port = workdir / "dev" / "ttyIDCARD"
-        self.idcard_port.parent.mkdir(parents=True, exist_ok=True)
-        self.idcard_port.symlink_to(self.idcard.port)
-        self.printer = ReceiptPrinterSimulator().start()
-        # The QR/barcode scanner on a pty (e-ID QR codes: scanner.scan(token)).
-        self.scanner = BarcodeScannerSimulator()
-        self._camera_dir = workdir / "camera"
-        self.camera = SimulatedCamera(self._camera_dir, [media_path("obama_live1.jpg")])
-        self._doc_dir = workdir / "document_camera"
-        self.spool_dir = workdir / "spool"
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
-        self.place_blank_page()
-        # The staff card reader (no pcscd in the demo): an in-process PC/SC reader whose card runs
-        # the same staff applet as the vpcd virtual card; the key lives only in this process.
-        self.staff_reader = InProcessReaders()
-        self.staff_key = secrets.token_bytes(32)
-        # Simulates the IR/binocular face camera's OWN liveness result (what such a camera reports
-        # through ExternalLivenessCheck), not a liveness check of the played photos: True = it sees
-        # a live person, False = it reports an attack, None = no verdict yet.
-        self.ir_liveness: bool | None = True
-
-    def present_staff_card(self, staff_id: str = DEMO_STAFF_ID, key: bytes | None = None) -> None:
-        """Put a staff card on the staff reader (``key``: another key, e.g. a cloned card)."""
-        self.staff_reader.insert(StaffApplet(staff_id, self.staff_key if key is None else key))
-
-    def remove_staff_card(self) -> None:
-        self.staff_reader.remove()
-
-    def ir_liveness_verdict(self) -> bool | None:
-        """The simulated IR camera's verdict (the demo's ``face.liveness = "external"`` source)."""
-        return self.ir_liveness
-
-    def replug_idcard(self) -> None:
-        """The reader comes back (after ``idcard.unplug()``): a new module behind the same name."""
-        self.idcard.stop()
-        self.idcard = IdCardSimulator().start()
-        tmp = self.idcard_port.with_suffix(".new")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(self.idcard.port)
-        tmp.replace(self.idcard_port)
-
-    def present_face(self, images: Sequence[str]) -> None:
-        """Put a person in front of the face camera (media file names or paths)."""
-        paths = [Path(p) if Path(p).is_absolute() else media_path(p) for p in images]
-        shutil.rmtree(self.camera.frames_dir, ignore_errors=True)
-        self.camera = SimulatedCamera(self._camera_dir, paths)
-
-    def place_document(self, page_bgr: Any) -> Path:
-        return document_source(page_bgr, self._doc_dir, "page.png")
-
-    def place_lease(self, **fields: Any) -> Path:
-        return self.place_document(render_lease(**fields))
-
-    def place_blank_page(self) -> Path:
-        import numpy as np
-
-        return self.place_document(np.full((2048, 1536, 3), 250, dtype=np.uint8))
-
-    def stop(self) -> None:
-        for stop in (self.idcard.stop, self.printer.stop, self.scanner.unplug):
-            try:
-                stop()
-            except Exception:
-                log.exception("stopping a simulator failed")
 
 
 @dataclass
@@ -198,7 +91,7 @@ class Terminal:
     syncer: PeriodicSync | None = None
     maintenance: MaintenanceService | None = None
     staff_watcher: StaffCardWatcher | None = None
-    retention: RetentionWiper | None = None  # b-outbox
+    retention: RetentionWiper | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -229,22 +122,7 @@ class Terminal:
             self.retention.stop()
         self.drainer.stop()
         self.session.close()
-        for dev in (
-            self.session.devices.idcard,
-            self.session.devices.camera,
-            self.session.devices.document_camera,
-            self.session.devices.receipt_printer,
-            self.session.devices.document_printer,
-        ):
-            try:
-                dev.close()
-            except Exception:
-                log.exception("closing %s failed", getattr(dev, "kind", dev))
-        if self.session.devices.barcode is not None:
-            try:
-                self.session.devices.barcode.close()
-            except Exception:
-                log.exception("closing the barcode scanner failed")
+        close_devices(self.session.devices)
         if self.bench is not None:
             self.bench.stop()
         if self.sandbox is not None:
@@ -273,16 +151,27 @@ def build_terminal(
     sandbox = None
     bench: SimulatorBench | None = None
     platform_url = config.platform.url
+    enrolment_code = config.platform.enrolment_code
     if config.profile is Profile.DEMO:
         from sandbox_platform.server import SandboxServer
 
         sandbox = SandboxServer(workdir / "sandbox", ITEMS_DIR).start()
         platform_url = sandbox.url
+        # The sandbox plays the installer's console: a fresh one-time code for this terminal.
+        enrolment_code = sandbox.enrolment_code(config.terminal_id)
         bench = SimulatorBench(sim_dir)
     if not platform_url:
         raise ValueError("platform.url is required outside the demo profile")
 
-    devices = _build_devices(config, bench, workdir)
+    try:
+        devices = build_devices(config, bench, workdir)
+    except Exception:  # e.g. a device section the registry cannot build: leave nothing running
+        if bench is not None:
+            bench.stop()
+        if sandbox is not None:
+            sandbox.close()
+        shutil.rmtree(sim_dir, ignore_errors=True)
+        raise
     # Keys: the store is encrypted with a key derived from the machine secret (docs/security.md);
     # requests to the platform are signed with the terminal's own Ed25519 key.
     secrets_dir = workdir / "secrets"
@@ -296,10 +185,14 @@ def build_terminal(
         timeout=config.platform.timeout_s,
         signing_key=load_or_create_terminal_key(secrets_dir / "signing.pem"),
         lookup_key=load_lookup_key(secrets_dir / LOOKUP_KEY_FILE),
+        enrolment_code=enrolment_code,
+        ca_bundle=config.platform.ca_bundle,
+        require_https=config.profile is not Profile.DEMO,
+        platform_answer_key=read_pinned_key(secrets_dir / ANSWER_KEY_FILE),
     )
     # E-licences are believed only under the pinned platform key (docs/security.md).
     elicences = PlatformELicenceSource(client, pin_elicence_key(secrets_dir / ELICENCE_KEY_FILE, None))
-    # b-outbox: cases and attachments travel sealed with the field key agreed with the platform.
+    # Cases and attachments travel sealed with the field key agreed with the platform.
     keyring = FieldKeyring(
         store,
         client,
@@ -345,10 +238,12 @@ def build_terminal(
     drainer.start(interval_s=config.platform.upload_interval_s)
     syncer = PeriodicSync(session.catalogue, config.platform.sync_interval_s)
     syncer.start()
-    watcher = _build_staff_watcher(config, maintenance, bench, secrets_dir)
+    watcher = build_staff_watcher(
+        config, maintenance, bench, secrets_dir, device_context(config, bench, workdir)
+    )
     if watcher is not None:
         watcher.start()
-    # b-outbox: personal data wiped after the retention period, at start and then on a schedule.
+    # Personal data wiped after the retention period, at start and then on a schedule.
     retention = RetentionWiper(store, config.retention.personal_data_days)
     retention.start(config.retention.check_interval_s)
     return Terminal(
@@ -368,60 +263,28 @@ def build_terminal(
     )
 
 
-def _staff_registry(config: TerminalConfig, bench: SimulatorBench | None, secrets_dir: Path) -> StaffRegistry:
-    """The staff registry (docs/operations.md): a 0600 file, or the demo's simulated staff card."""
-    if config.maintenance.staff_registry:
-        path = Path(config.maintenance.staff_registry)
-    elif bench is not None:
-        return StaffRegistry({DEMO_STAFF_ID: bench.staff_key})
-    else:
-        path = secrets_dir / "staff.json"
-    try:
-        return StaffRegistry.load(path)
-    except StaffRegistryError as err:
-        # The terminal keeps serving citizens; only maintenance mode cannot be unlocked.
-        log.error("maintenance mode cannot be unlocked: %s", err)
-        return StaffRegistry({})
-
-
-def _build_staff_watcher(
-    config: TerminalConfig, maintenance: MaintenanceService, bench: SimulatorBench | None, secrets_dir: Path
-) -> StaffCardWatcher | None:
-    sc = config.devices.staff_card
-    readers: Callable[[], CardReaders]
-    if sc.driver == "pcsc":
-        from devices.smartcard.pcsc import PcscReaders
-
-        readers, reader = PcscReaders, sc.reader or None
-    elif sc.driver == "simulator" and bench is not None:
-        staff_reader = bench.staff_reader
-        readers, reader = (lambda: staff_reader), staff_reader.name
-    else:
-        if sc.driver == "simulator":
-            log.warning(
-                "devices.staff_card.driver = simulator outside the demo profile: no staff card reader"
-            )
-        return None
-    _staff_registry(config, bench, secrets_dir)  # say at start-up when the registry is unusable
-    return StaffCardWatcher(
-        maintenance,
-        readers,
-        lambda: StaffCardAuthenticator(_staff_registry(config, bench, secrets_dir)),
-        reader=reader,
-        idle_timeout_s=config.maintenance.idle_timeout_s,
-        poll_s=sc.poll_interval_s,
-    )
-
-
 LOOKUP_KEY_FILE = "lookup.key"
+#: The platform refuses signed requests whose timestamp is further than this from its clock.
+SIGNATURE_WINDOW_S = 300.0
+CLOCK_SKEW_WARN_S = 60.0
 ELICENCE_KEY_FILE = "elicence-verify.pub"
 
 
 def _keep_enrolment(client: PlatformClient, elicences: PlatformELicenceSource, secrets_dir: Path) -> None:
-    """Store the lookup key and pin the e-licence key the enrolment announced."""
+    """Store the lookup key and pin the e-licence key the enrolment announced; say when the
+    terminal's clock is off the platform's (signed requests are refused past 300 s)."""
+    skew = client.clock_skew_s
+    if skew is not None and abs(skew) > CLOCK_SKEW_WARN_S:
+        log.warning(
+            "the terminal clock is %+.0f s off the platform's: signed requests fail past %.0f s",
+            -skew,
+            SIGNATURE_WINDOW_S,
+        )
     info = client.enrolment
     if info is None:
         return
+    if pin_key(secrets_dir / ANSWER_KEY_FILE, info.platform_answer_key) is None:
+        log.warning("the platform announced no answer key: its answers are trusted on TLS alone")
     if info.lookup_key is not None:
         save_lookup_key(secrets_dir / LOOKUP_KEY_FILE, info.lookup_key)
     else:
@@ -455,93 +318,6 @@ class PeriodicSync:
             self._thread.join(timeout=30)
 
 
-def _build_devices(config: TerminalConfig, bench: SimulatorBench | None, workdir: Path) -> Devices:
-    dc = config.devices
-    if bench is not None:
-        # the stable name (like /dev/serial/by-id), not the simulator's own: it follows a re-plug
-        idcard = SerialIdCardReader(
-            str(bench.idcard_port), dc.idcard.baudrate, poll_interval=dc.idcard.poll_interval_s
-        )
-        camera = bench.camera.camera()
-        doc_cam = document_camera(bench.workdir / "document_camera" / "page.png")
-        printer = EscPosReceiptPrinter("127.0.0.1", bench.printer.port, profile=dc.receipt_printer.profile)
-        spool = bench.spool_dir
-    else:
-        idcard = SerialIdCardReader(
-            dc.idcard.port, dc.idcard.baudrate, poll_interval=dc.idcard.poll_interval_s
-        )
-        camera = OpenCvCamera(
-            _source(dc.camera.source),
-            dc.camera.width,
-            dc.camera.height,
-            exposure=dc.camera.exposure,
-            frozen_after_s=dc.camera.frozen_after_s,
-        )
-        doc_cam = OpenCvCamera(
-            _source(dc.document_camera.source),
-            dc.document_camera.width,
-            dc.document_camera.height,
-            kind="document_camera",
-            exposure=dc.document_camera.exposure,
-            frozen_after_s=dc.document_camera.frozen_after_s,
-        )
-        printer = EscPosReceiptPrinter(
-            dc.receipt_printer.host, dc.receipt_printer.port, dc.receipt_printer.profile
-        )
-        spool = Path(dc.document_printer.spool_dir) if dc.document_printer.spool_dir else workdir / "spool"
-    document_printer: DocumentPrinter
-    cups = _cups_printer(config, demo=bench is not None)
-    document_printer = cups if cups is not None else PdfSpoolPrinter(spool)
-    return Devices(
-        idcard=idcard,
-        camera=camera,
-        document_camera=doc_cam,
-        receipt_printer=printer,
-        document_printer=document_printer,
-        photo_decoder=SimulatorPhotoDecoder(),
-        barcode=_barcode(config, bench),
-    )
-
-
-def _cups_printer(config: TerminalConfig, *, demo: bool) -> CupsDocumentPrinter | None:
-    """The CUPS certificate printer the config asks for, or ``None`` for the spool directory.
-
-    Driver "cups": always.  Driver "auto": in the production profile always; in the demo profile
-    only when ``cups_server`` names a cupsd whose queue answers (a private test cupsd, e.g.
-    packaging/cups/start-test-cupsd.sh), so the demo keeps its spool directory otherwise."""
-    dp = config.devices.document_printer
-    if dp.driver in ("simulator", "spool"):
-        return None
-    printer = CupsDocumentPrinter(dp.cups_queue, dp.cups_server or None)
-    if dp.driver == "cups" or config.profile is Profile.PRODUCTION:
-        return printer
-    if not dp.cups_server:
-        return None
-    try:
-        printer.queue_state()
-    except DeviceError as err:
-        log.info("no private cupsd for the demo (%s): certificates go to the spool directory", err)
-        return None
-    log.info("demo certificates print through the CUPS queue %s at %s", dp.cups_queue, dp.cups_server)
-    return printer
-
-
-def _barcode(config: TerminalConfig, bench: SimulatorBench | None) -> BarcodeReader | None:
-    """The QR/barcode scanner (e-ID QR identity); None when there is none or it cannot be opened."""
-    bc = config.devices.barcode
-    if bc.driver == "none":
-        return None
-    port = bench.scanner.port if bench is not None else bc.port
-    if not port:
-        log.warning("devices.barcode: no port configured; QR identity is off")
-        return None
-    try:
-        return SerialBarcodeReader(port, bc.baudrate)
-    except DeviceError as err:  # the card still works without it
-        log.warning("barcode scanner unavailable, QR identity is off: %s", err)
-        return None
-
-
 def build_liveness(config: TerminalConfig, bench: SimulatorBench | None) -> LivenessCheck:
     """The face check's liveness from ``[face] liveness`` (kiosk/config.py FaceConfig)."""
     mode = config.face.liveness_mode(config.profile)
@@ -572,7 +348,3 @@ def build_face_prompter(config: TerminalConfig) -> FacePrompter:
         log.warning("spoken prompts off: %s", err)
         return FacePrompter()
     return FacePrompter(voice, lambda key: tr(key, "zh"))
-
-
-def _source(value: str) -> int | str:
-    return int(value) if value.isdigit() else value

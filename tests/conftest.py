@@ -17,6 +17,8 @@ from terminal.demo import DemoDriver
 from terminal.runtime import Terminal, build_terminal
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# a text key no catalogue holds fails the test instead of showing the key (kiosk/i18n.py)
+os.environ.setdefault("KIOSK_I18N_STRICT", "1")
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +75,36 @@ def pcscd() -> Iterator[PcscdTestbed]:
         pid = bed.pid
         bed.stop()
         assert not Path(f"/proc/{pid}").exists(), "pcscd survived stop-test-pcscd.sh"
+
+
+# ------------------------------------------------------------------ test lanes
+# `make test` runs everything; `make test-fast` leaves out the markers below (README "Tests").
+# Whole directories and fixtures mark themselves, so a new test lands in the right lane.
+_LANE_DIRECTORIES = {"e2e": "e2e", "crash": "crash", "ui": "terminal"}
+_MODEL_FIXTURES = frozenset({"face_verifier", "ocr_engine"})
+_TERMINAL_FIXTURES = frozenset({"kiosk"})
+
+
+def _builds_a_terminal(item: pytest.Item) -> bool:
+    """The test or one of its fixtures calls ``build_terminal`` (a whole terminal: simulators,
+    sandbox platform, store, background threads)."""
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    if info is not None:
+        functions += [d.func for defs in info.name2fixturedefs.values() for d in defs]
+    codes = [getattr(f, "__code__", None) for f in functions]
+    return any(code is not None and "build_terminal" in code.co_names for code in codes)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        parts = Path(item.path).resolve().relative_to(tests_dir).parts
+        lane = _LANE_DIRECTORIES.get(parts[0]) if len(parts) > 1 else None
+        if lane is not None:
+            item.add_marker(lane)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & _MODEL_FIXTURES:
+            item.add_marker("models")
+        if fixtures & _TERMINAL_FIXTURES or _builds_a_terminal(item):
+            item.add_marker("terminal")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.steps.materials import MaterialsStep
+from kiosk.session.steps.materials import MaterialsStep
 from ui import present
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 Scanners in serial (or USB-CDC) mode send each code as one line terminated by
 CR or CR LF (some models: LF), UTF-8.  The driver is a line splitter composed
-with a serial :class:`~devices.base.Transport` (engineer A's
+with a serial :class:`~devices.base.Transport` (the ID card reader's
 :class:`devices.idcard.serial_transport.SerialTransport`).
 """
 

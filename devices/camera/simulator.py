@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Live-camera photos of the demo citizens (keys as in docs/TEAM-CONTRACTS.md).
+#: Live-camera photos of the demo citizens (keys as in devices/idcard/sim_cards.py).
 LIVE_MEDIA: dict[str, tuple[str, ...]] = {
     "senior": ("obama_live1.jpg", "obama_live2.jpg"),
     "business": ("biden_live.jpg",),

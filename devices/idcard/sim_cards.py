@@ -1,4 +1,4 @@
-"""The simulated ID cards of the three demo citizens (docs/TEAM-CONTRACTS.md).
+"""The simulated ID cards of the three demo citizens (terminal/demo_profile.py).
 
 Card photos are the camera engineer's copies under ``devices/camera/media/``.
 """

@@ -208,7 +208,7 @@ class FieldCipher:
             raise CryptoError("sealed field does not authenticate (wrong key, case id or tampered)") from err
 
 
-# --------------------------------------------------------------------------- key agreement (b-outbox)
+# --------------------------------------------------------------------------- key agreement
 
 #: HKDF salt of the field key agreed with the platform (the sandbox derives the same).
 AGREED_FIELD_KEY_SALT = b"hall-kiosk/fields/v1"

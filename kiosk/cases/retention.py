@@ -1,4 +1,4 @@
-"""Retention: personal data leaves the terminal after the platform has the case (R-SEC, issue 7).
+"""Retention: personal data leaves the terminal after the platform has the case (R-SEC).
 
 Once the platform acknowledged a case, the terminal keeps its personal data only for
 ``retention.personal_data_days`` (config; default 30 days, to answer questions at the window and

@@ -1,11 +1,11 @@
 """Electronic licences (电子证照) the platform already holds for a citizen.
 
 Before asking for a scan, the terminal offers what the platform holds
-electronically for this citizen (issue 5).  A reused e-licence needs no OCR:
+electronically for this citizen.  A reused e-licence needs no OCR:
 its fields come signed from the platform, and the terminal checks the signature
 before it believes them.
 
-The lookup itself is a platform call (issue 7); the rest of the terminal sees
+The lookup itself is a platform call; the rest of the terminal sees
 only :class:`ELicenceSource`, so the materials step does not care whether the
 licences come from the sandbox, the real platform or nowhere (offline: an empty
 list, never an error that blocks the citizen).

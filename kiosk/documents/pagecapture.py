@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from kiosk.i18n import tr
+
 if TYPE_CHECKING:
     import numpy.typing as npt
 
@@ -45,19 +47,14 @@ class CaptureIssue(enum.Enum):
     TOO_DARK = "too_dark"
 
     @property
+    def prompt_key(self) -> str:
+        """The catalogue key of the guidance for the screen and voice (kiosk/i18n.py)."""
+        return f"materials.capture_issue.{self.value}"
+
+    @property
     def prompt(self) -> tuple[str, str]:
-        """(Chinese, English) guidance for the screen and voice."""
-        return _PROMPTS[self]
-
-
-_PROMPTS: dict[CaptureIssue, tuple[str, str]] = {
-    CaptureIssue.NO_PAGE: ("请将材料平放在拍摄区域内", "Place the page flat in the capture area"),
-    CaptureIssue.TOO_SMALL: ("请将材料放近一些或展开", "Move the page closer or unfold it"),
-    CaptureIssue.TILTED: ("请将材料摆正", "Straighten the page"),
-    CaptureIssue.BLURRED: ("图像模糊，请保持材料静止", "Image blurred: keep the page still"),
-    CaptureIssue.GLARE: ("有反光，请调整材料位置", "Glare: move the page out of the reflection"),
-    CaptureIssue.TOO_DARK: ("光线太暗", "Too dark"),
-}
+        """(Chinese, English) text of :attr:`prompt_key`."""
+        return (tr(self.prompt_key, "zh"), tr(self.prompt_key, "en"))
 
 
 @dataclass(frozen=True)

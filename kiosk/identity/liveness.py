@@ -75,14 +75,6 @@ class Challenge(enum.Enum):
     OPEN_MOUTH = "open_mouth"
 
 
-CHALLENGE_PROMPTS: dict[Challenge, str] = {
-    Challenge.BLINK: "请眨眨眼 / Please blink",
-    Challenge.TURN_LEFT: "请向左转头 / Please turn your head to the left",
-    Challenge.TURN_RIGHT: "请向右转头 / Please turn your head to the right",
-    Challenge.OPEN_MOUTH: "请张嘴 / Please open your mouth",
-}
-
-
 @dataclass(frozen=True)
 class FaceMeasures:
     ear: float

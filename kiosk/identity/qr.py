@@ -5,7 +5,7 @@ scanner) is an opaque token.  The terminal never trusts it locally: it only
 checks the form (length, no control characters) and then asks the platform.
 No answer (platform down) means no identity: refused, not guessed.
 
-Platform contract ("QR identity token check", issue 7):
+Platform contract ("QR identity token check"):
 
 ``POST /api/v1/identity/qr/verify`` (Bearer terminal token)
 request ``{"terminal_id": "<id>", "token": "<scanned text>"}``; answers 200 with either
@@ -38,6 +38,7 @@ from kiosk.cases.platform_client import (
     PlatformUnauthorized,
     PlatformUnavailable,
 )
+from kiosk.i18n import tr
 from kiosk.identity.cards import validate_id_number
 
 logger = logging.getLogger(__name__)
@@ -70,22 +71,6 @@ _REASONS = {
     "malformed": QrRefusal.MALFORMED,
 }
 
-_MESSAGES: dict[QrRefusal, tuple[str, str]] = {
-    QrRefusal.MALFORMED: ("无法识别的二维码", "This QR code is not an identity code"),
-    QrRefusal.EXPIRED: (
-        "二维码已过期，请刷新后重新出示",
-        "QR code expired, please refresh it and show it again",
-    ),
-    QrRefusal.REVOKED: ("二维码已失效", "QR code revoked"),
-    QrRefusal.ALREADY_USED: ("二维码已使用，请刷新", "QR code already used, please refresh it"),
-    QrRefusal.UNKNOWN: ("二维码无效", "QR code not valid"),
-    QrRefusal.PLATFORM_UNAVAILABLE: (
-        "暂时无法核验二维码，请使用身份证",
-        "Cannot verify the QR code now, please use your ID card",
-    ),
-    QrRefusal.INVALID_ANSWER: ("二维码核验失败，请使用身份证", "QR check failed, please use your ID card"),
-}
-
 
 @dataclass(frozen=True)
 class QrIdentity:
@@ -108,10 +93,14 @@ class QrVerification:
     def ok(self) -> bool:
         return self.identity is not None
 
+    @property
+    def message_key(self) -> str:
+        """The catalogue key of what the screen says (kiosk/i18n.py)."""
+        return "qr.verified" if self.refusal is None else f"qr.refused.{self.refusal.value}"
+
     def message(self) -> tuple[str, str]:
-        if self.refusal is None:
-            return ("身份已核验", "Identity verified")
-        return _MESSAGES[self.refusal]
+        """(Chinese, English) text of :attr:`message_key`."""
+        return (tr(self.message_key, "zh"), tr(self.message_key, "en"))
 
 
 def token_fingerprint(token: str) -> str:

@@ -36,6 +36,7 @@ from devices.smartcard.staff_applet import (
     read_staff_id_apdu,
     select_apdu,
 )
+from kiosk.i18n import tr
 
 logger = logging.getLogger(__name__)
 
@@ -99,15 +100,6 @@ class StaffCardRefusal(enum.Enum):
     CARD_ERROR = "card_error"  # the card answered an unexpected error
 
 
-_MESSAGES: dict[StaffCardRefusal, tuple[str, str]] = {
-    StaffCardRefusal.NOT_STAFF_CARD: ("这不是工作人员卡", "This is not a staff card"),
-    StaffCardRefusal.UNKNOWN_STAFF: ("工作人员卡未登记或已注销", "Staff card not registered or revoked"),
-    StaffCardRefusal.AUTH_FAILED: ("工作人员卡认证失败", "Staff card authentication failed"),
-    StaffCardRefusal.CARD_REMOVED: ("卡片已移开，请重新放置", "Card removed, please place it again"),
-    StaffCardRefusal.CARD_ERROR: ("读卡失败，请重试", "Card read failed, please try again"),
-}
-
-
 @dataclass(frozen=True)
 class StaffCardResult:
     staff_id: str | None
@@ -118,11 +110,14 @@ class StaffCardResult:
     def ok(self) -> bool:
         return self.staff_id is not None and self.refusal is None
 
+    @property
+    def message_key(self) -> str:
+        """The catalogue key of the message for the screen (kiosk/i18n.py)."""
+        return "maint.staff_confirmed" if self.refusal is None else f"maint.refused.{self.refusal.value}"
+
     def message(self) -> tuple[str, str]:
-        """(Chinese, English) message for the screen."""
-        if self.refusal is None:
-            return ("工作人员身份已确认", "Staff identity confirmed")
-        return _MESSAGES[self.refusal]
+        """(Chinese, English) text of :attr:`message_key`."""
+        return (tr(self.message_key, "zh"), tr(self.message_key, "en"))
 
 
 def _refused(refusal: StaffCardRefusal, action: RequiredAction = RequiredAction.RETRY) -> StaffCardResult:

@@ -1,4 +1,4 @@
-"""Double-publicity records through the outbox (§8.4; issue 8): queued, delivered once, revocable.
+"""Double-publicity records through the outbox (§8.4): queued, delivered once, revocable.
 
 At approval the terminal builds a :class:`~kiosk.outputs.records.PublicityRecord`; :func:`queue_publicity`
 puts its publication form (natural persons' ID numbers masked) in the store's job queue as its own

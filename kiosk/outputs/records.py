@@ -44,7 +44,7 @@ class IdType(enum.Enum):
     """证件类型."""
 
     RESIDENT_ID = "resident_id"  # 居民身份证
-    FOREIGNER_PERMANENT_RESIDENCE = "foreigner_permanent_residence"  # 外国人永久居留身份证 (c-idcard)
+    FOREIGNER_PERMANENT_RESIDENCE = "foreigner_permanent_residence"  # 外国人永久居留身份证
     USCC = "uscc"  # 统一社会信用代码
 
 

@@ -1,7 +1,7 @@
 """Service item rule packages: parse, validate and search.
 
 A package is one JSON document (``items/<item_id>.json``) described in
-``docs/rule-package.md`` and ``docs/rule-package.schema.json``.  Packages arrive from the
+``docs/rule-package.md`` and ``kiosk/review/rule-package.schema.json``.  Packages arrive from the
 platform (a trust boundary), so :func:`load_package` validates everything it can before a
 package is used: the JSON Schema, the allowed JDM node kinds (no JavaScript), references
 between parts, reason codes, and that zen-engine accepts the graph.  Golden cases are run
@@ -56,7 +56,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "rule-package.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent / "rule-package.schema.json"
 ALLOWED_NODE_TYPES = frozenset(
     {"inputNode", "outputNode", "decisionTableNode", "expressionNode", "switchNode"}
 )

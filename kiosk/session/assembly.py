@@ -17,16 +17,16 @@ from kiosk.review.sync import RuleSync
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.context import Clock, SessionContext, local_now
 from kiosk.session.coordinator import SessionCoordinator, Steps
+from kiosk.session.steps.card import CardStep
+from kiosk.session.steps.face import FaceStep
+from kiosk.session.steps.form import FormStep
+from kiosk.session.steps.materials import MaterialsStep
+from kiosk.session.steps.numbers import Numbering
+from kiosk.session.steps.outputs import OutputsStep
+from kiosk.session.steps.rating import RatingStep
+from kiosk.session.steps.review import ReviewStep
+from kiosk.session.steps.submit import SubmitStep
 from kiosk.session.values import Devices
-from kiosk.steps.card import CardStep
-from kiosk.steps.face import FaceStep
-from kiosk.steps.form import FormStep
-from kiosk.steps.materials import MaterialsStep
-from kiosk.steps.numbers import Numbering
-from kiosk.steps.outputs import OutputsStep
-from kiosk.steps.rating import RatingStep
-from kiosk.steps.review import ReviewStep
-from kiosk.steps.submit import SubmitStep
 from offline_cache.store import Store
 
 

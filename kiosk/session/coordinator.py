@@ -3,7 +3,7 @@
 :class:`SessionCoordinator` owns the :class:`~kiosk.session.machine.SessionMachine` (through the
 shared :class:`~kiosk.session.context.SessionContext`), the moves between steps that belong to no
 step (start, cancel, retry, continue to manual review, back to the form, out of service), and
-the step services themselves (:mod:`kiosk.steps`).  The step methods block (device I/O, models,
+the step services themselves (:mod:`kiosk.session.steps`).  The step methods block (device I/O, models,
 network) and are meant to run on a worker thread; the UI facade turns the events they publish
 (:mod:`kiosk.session.events`) into Qt signals.  Every device, model or platform failure becomes a
 :class:`~kiosk.session.values.Problem` with the required action, and the session moves to a
@@ -24,15 +24,15 @@ from kiosk.session.catalogue import Catalogue
 from kiosk.session.context import SessionContext
 from kiosk.session.events import EventSink, StepChanged
 from kiosk.session.machine import EndReason, SessionData, SessionMachine, Step
+from kiosk.session.steps.card import CardStep
+from kiosk.session.steps.face import FaceStep
+from kiosk.session.steps.form import FormStep
+from kiosk.session.steps.materials import MaterialsStep
+from kiosk.session.steps.outputs import OutputsStep
+from kiosk.session.steps.rating import RatingStep
+from kiosk.session.steps.review import ReviewStep
+from kiosk.session.steps.submit import SubmitStep
 from kiosk.session.values import Devices, Problem
-from kiosk.steps.card import CardStep
-from kiosk.steps.face import FaceStep
-from kiosk.steps.form import FormStep
-from kiosk.steps.materials import MaterialsStep
-from kiosk.steps.outputs import OutputsStep
-from kiosk.steps.rating import RatingStep
-from kiosk.steps.review import ReviewStep
-from kiosk.steps.submit import SubmitStep
 from offline_cache.store import Store
 
 if TYPE_CHECKING:

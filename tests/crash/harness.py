@@ -190,7 +190,7 @@ def run_crashes(
     try:
         if lanes == 1:
             lane = _lane(ctx, workdir, url, runs, seed, max_delay_s, terminal_id, deadline, ctl)
-            ctl.set_sandbox_faults()
+            ctl.sandbox.set_faults()
             return _check(url, *lane)
         shares = [runs // lanes + (1 if k < runs % lanes else 0) for k in range(lanes)]
         with concurrent.futures.ThreadPoolExecutor(lanes) as pool:
@@ -210,7 +210,7 @@ def run_crashes(
                     range(lanes),
                 )
             )
-        ctl.set_sandbox_faults()  # every lane stopped: the checks drain without faults
+        ctl.sandbox.set_faults()  # every lane stopped: the checks drain without faults
         results = [_check(url, *lane) for lane in done]
         return CrashResult(
             runs=sum(r.runs for r in results),
@@ -226,7 +226,7 @@ def run_crashes(
             attachments_bad=sum(r.attachments_bad for r in results),
         )
     finally:
-        ctl.set_sandbox_faults()
+        ctl.sandbox.set_faults()
         ctl.close()
 
 
@@ -250,14 +250,14 @@ def _lane(
     key = rng.randbytes(32)
     secret = rng.randbytes(32)
     with PlatformClient(url, terminal_id, timeout=5.0) as ctl:
-        token = ctl.enrol()
+        token = ctl.enrol(code=ctl.sandbox.issue_enrolment_code(ctl.terminal_id))
         done = 0
         for i in range(runs):
             if deadline is not None and time.monotonic() > deadline:
                 break
             done += 1
             if faults is not None and i % RUNS_PER_FAULT_MODE == 0:
-                faults.set_sandbox_faults(**FAULT_MODES[(i // RUNS_PER_FAULT_MODE) % len(FAULT_MODES)])
+                faults.sandbox.set_faults(**FAULT_MODES[(i // RUNS_PER_FAULT_MODE) % len(FAULT_MODES)])
             theirs, ours = ctx.Pipe(duplex=False)
             proc = ctx.Process(
                 target=child_main,
@@ -321,17 +321,17 @@ def _check_with(
         local = {r[0] for r in store.db.execute("SELECT case_id FROM cases").fetchall()}
         local_jobs = {j.job_id for j in store.jobs(kind=JOB_PUBLICITY)}
         audit_ok = store.verify_audit()
-    cases = [c for c in ctl.received_cases() if c.get("terminal_id") == terminal_id]
+    cases = [c for c in ctl.sandbox.received_cases() if c.get("terminal_id") == terminal_id]
     received = [c["case_id"] for c in cases]
     seen = collections.Counter(received)
     attachments_bad = 0
     for c in cases:
         refs = c.get("attachments") or []
         expected = hashlib.sha256(page_for(c["case_id"])).hexdigest()
-        if [r.get("sha256") for r in refs] != [expected] or ctl.opened_case(c["case_id"]) != PAYLOAD:
+        if [r.get("sha256") for r in refs] != [expected] or ctl.sandbox.opened_case(c["case_id"]) != PAYLOAD:
             attachments_bad += 1
     published = collections.Counter(
-        p["publicity_id"] for p in ctl.sandbox_publicity() if p["terminal_id"] == terminal_id
+        p["publicity_id"] for p in ctl.sandbox.publicity() if p["terminal_id"] == terminal_id
     )
     lost = sum(1 for case_id in set(acknowledged) if seen[case_id] == 0)
     lost += sum(1 for pid in acknowledged_publicity if published[pid] == 0)

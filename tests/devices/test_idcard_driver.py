@@ -31,7 +31,7 @@ from devices.interfaces import IdCardReader, PhotoDecoder
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_FACES = Path("/work/shared/testdata/faces")
-# Card photo sources per the team contract; used until devices/camera/media/ is populated.
+# The demo citizens' card photo sources; used until devices/camera/media/ is populated.
 SHARED_PHOTOS = {
     "obama_card.jpg": "tests_test_images_obama.jpg",
     "biden_card.jpg": "tests_test_images_biden.jpg",

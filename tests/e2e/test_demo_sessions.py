@@ -97,7 +97,7 @@ def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> No
         # The signature (and page images) went ahead as attachments, referenced by id and hash.
         refs = {r["name"]: r for r in received["attachments"]}
         assert payload["signature_attachment"] == refs["signature"]["attachment_id"]
-        # issue 4: the face check's best frame went too; score and threshold in the identity evidence
+        # The face check's best frame went too; score and threshold in the identity evidence
         evidence = payload["identity_evidence"]
         assert evidence["face_frame_attachment"] == refs["face"]["attachment_id"]
         assert evidence["face_matched"] is True and evidence["face_score"] <= evidence["face_threshold"]

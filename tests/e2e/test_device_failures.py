@@ -71,7 +71,7 @@ def test_printer_unplugged_at_submit_case_still_filed_and_next_citizen_served(ki
 
     driver.mark_acknowledged([record, second, third])
     assert record.acknowledged and second.acknowledged and third.acknowledged
-    received = [c["case_id"] for c in terminal.client.received_cases()]
+    received = [c["case_id"] for c in terminal.client.sandbox.received_cases()]
     assert sorted(received) == sorted([record.case_id, second.case_id, third.case_id])
 
 
@@ -112,7 +112,7 @@ def test_platform_down_at_submit_case_queued_then_delivered_once(kiosk: Factory)
     terminal.sandbox.start()
     driver.mark_acknowledged([record], timeout=30)
     assert record.acknowledged
-    received = [c["case_id"] for c in terminal.client.received_cases()]
+    received = [c["case_id"] for c in terminal.client.sandbox.received_cases()]
     assert received.count(record.case_id) == 1
 
 

@@ -66,9 +66,13 @@ def test_foreigner_card_reaches_form_review_and_case(
     driver.wait_step(Step.RESULT, timeout=30)
     case_id = data.case.case_id
     driver.wait_until(
-        lambda: any(c["case_id"] == case_id for c in terminal.client.received_cases()), 20.0, "case upload"
+        lambda: any(c["case_id"] == case_id for c in terminal.client.sandbox.received_cases()),
+        20.0,
+        "case upload",
     )
-    payload = json.loads(terminal.client.opened_case(case_id))  # the platform's reading of the sealed case
+    payload = json.loads(
+        terminal.client.sandbox.opened_case(case_id)
+    )  # the platform's reading of the sealed case
     applicant = payload["applicant"]
     assert applicant["document_kind"] == DocumentKind.FOREIGNER_PERMANENT_RESIDENCE.value
     assert applicant["nationality"] == "CAN"

@@ -51,5 +51,5 @@ def test_approval_published_then_revoked(kiosk: Factory) -> None:
     assert _wait(revocation_sent)
     # The ledger keeps the approval and archives the revocation as a new record.
     assert terminal.session.submission.ledger is not None and terminal.session.submission.ledger.verify() == 2
-    [revoked] = [p for p in client.sandbox_publicity() if p["publicity_id"] == job.job_id]
+    [revoked] = [p for p in client.sandbox.publicity() if p["publicity_id"] == job.job_id]
     assert revoked["revoked_at"] and revoked["revocation_reason"] == "许可决定被依法撤销"

@@ -30,6 +30,18 @@ driver = "network"
 host = "10.0.0.7"
 port = 9101
 
+[devices.camera]
+driver = "opencv"
+
+[devices.document_camera]
+driver = "opencv"
+
+[devices.document_printer]
+driver = "cups"
+
+[devices.staff_card]
+driver = "none"
+
 [platform]
 url = "https://platform.example.gov.cn/api"
 timeout_s = 2.5
@@ -87,7 +99,8 @@ def test_file_overrides_load(tmp_path: Path) -> None:
     assert config.ui.language == "en"
     assert config.ui.fullscreen is False
     # Keys not in the file keep their defaults.
-    assert config.devices.camera == TerminalConfig().devices.camera
+    assert config.devices.camera.source == TerminalConfig().devices.camera.source == "0"
+    assert config.devices.barcode == TerminalConfig().devices.barcode  # optional: not configured
     assert config.session.face_max_attempts == 3
     assert config.ui.hall_name == TerminalConfig().ui.hall_name
 
@@ -126,6 +139,52 @@ def test_wrong_value_is_an_error_naming_the_key(tmp_path: Path, text: str, key: 
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as info:
         load_config(path)
     assert str(path) in str(info.value)
+
+
+def _without_section(name: str) -> str:
+    """OVERRIDES without its ``[devices.<name>]`` table."""
+    lines, out, skipping = OVERRIDES.splitlines(keepends=True), [], False
+    for line in lines:
+        if line.startswith("["):
+            skipping = line.strip() == f"[devices.{name}]"
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("section", ["idcard", "camera", "document_camera", "receipt_printer", "staff_card"])
+def test_production_without_a_required_device_section_is_an_error(tmp_path: Path, section: str) -> None:
+    """No silent defaults (a printer at 127.0.0.1:9100, camera 0) for hardware the file forgot."""
+    text = _without_section(section)
+    assert f"[devices.{section}]" not in text
+    with pytest.raises(ConfigError, match=rf"production profile needs \[devices\.{section}\]"):
+        load_config(write(tmp_path, text))
+
+
+def test_production_needs_no_barcode_section(tmp_path: Path) -> None:
+    assert "[devices.barcode]" not in OVERRIDES
+    assert load_config(write(tmp_path, OVERRIDES)).profile is Profile.PRODUCTION
+
+
+def test_the_simulator_driver_is_refused_in_production(tmp_path: Path) -> None:
+    text = OVERRIDES.replace('[devices.staff_card]\ndriver = "none"', '[devices.staff_card]\nreader = ""')
+    with pytest.raises(ConfigError, match=r"devices\.staff_card\.driver: 'simulator' is for the demo"):
+        load_config(write(tmp_path, text))
+
+
+def test_a_serial_reader_needs_a_port(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"devices\.idcard: .*needs a port"):
+        load_config(write(tmp_path, '[devices.idcard]\ndriver = "serial"\n'))
+
+
+def test_every_registered_device_kind_has_a_section() -> None:
+    from devices.registry import KINDS
+
+    defaults = TerminalConfig().devices
+    for kind in KINDS:
+        section = defaults.section(kind)
+        assert isinstance(section, kind.config)
+        assert section.driver in kind.driver_names()
 
 
 def test_invalid_toml_is_an_error(tmp_path: Path) -> None:
@@ -187,10 +246,10 @@ def test_production_devices_follow_the_config(tmp_path: Path) -> None:
     """The example config builds hardware drivers (nothing is opened until used)."""
     from devices.docprinter.cups import CupsDocumentPrinter
     from devices.idcard.driver import SerialIdCardReader
-    from terminal.runtime import _build_devices
+    from terminal.hardware import build_devices
 
     config = load_config(Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml")
-    devices = _build_devices(config, None, tmp_path)
+    devices = build_devices(config, None, tmp_path)
     assert isinstance(devices.idcard, SerialIdCardReader)
     assert devices.idcard.port == config.devices.idcard.port
     assert isinstance(devices.document_printer, CupsDocumentPrinter)
@@ -199,13 +258,13 @@ def test_production_devices_follow_the_config(tmp_path: Path) -> None:
 
 def test_camera_settings_reach_the_camera_driver(tmp_path: Path) -> None:
     from devices.camera.opencv import OpenCvCamera
-    from terminal.runtime import _build_devices
+    from terminal.hardware import build_devices
 
     example = Path(__file__).resolve().parents[2] / "docs" / "terminal.example.toml"
     text = example.read_text(encoding="utf-8").replace("# exposure = 156", "exposure = 156")
     config = load_config(write(tmp_path, text))
     assert config.devices.camera.exposure == 156 and config.devices.document_camera.exposure is None
-    devices = _build_devices(config, None, tmp_path)
+    devices = build_devices(config, None, tmp_path)
     camera = devices.camera
     assert isinstance(camera, OpenCvCamera)
     assert camera._source == "/dev/v4l/by-id/usb-Face_Camera-video-index0"

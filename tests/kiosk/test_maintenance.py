@@ -232,11 +232,11 @@ def test_diagnostics(terminal: Terminal, bench: SimulatorBench) -> None:
     assert events(terminal)[-1] == ("maintenance_diagnostics", {"staff": DEMO_STAFF_ID})
 
     # The platform goes away: diagnostics say so, with the error.
-    terminal.client.set_sandbox_faults(down=True)
+    terminal.client.sandbox.set_faults(down=True)
     try:
         down = m.diagnostics().platform
     finally:
-        terminal.client.set_sandbox_faults(down=False)
+        terminal.client.sandbox.set_faults(down=False)
     assert not down.reachable and down.latency_ms is None and "HTTP 503" in (down.error or "")
 
 

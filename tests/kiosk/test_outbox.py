@@ -27,7 +27,7 @@ class Clock:
 @pytest.fixture
 def client(server: SandboxServer) -> Iterator[PlatformClient]:
     c = PlatformClient(server.url, "T1", timeout=2.0)
-    c.enrol()
+    c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
 
@@ -68,7 +68,7 @@ def test_drain_uploads_exactly_once(
     assert drainer.drain_once(10).attempted == 0
     store.requeue(ids[0], clock())
     assert drainer.drain_once(10).sent == 1
-    received = client.received_cases()
+    received = client.sandbox.received_cases()
     assert sorted(c["case_id"] for c in received) == sorted(ids)
     case = store.case(ids[0])
     assert case is not None and case.ack is not None and b"SBX" in case.ack
@@ -79,21 +79,21 @@ def test_lost_answer_is_retried_with_same_key(
     store: Store, client: PlatformClient, drainer: OutboxDrainer, clock: Clock
 ) -> None:
     case_id = add(store, clock)
-    client.set_sandbox_faults(drop_after_processing=True)
+    client.sandbox.set_faults(drop_after_processing=True)
     report = drainer.drain_once(10)
     assert (report.sent, report.retried, report.stopped_early) == (0, 1, True)
-    assert len(client.received_cases()) == 1  # the platform did process it
+    assert len(client.sandbox.received_cases()) == 1  # the platform did process it
     entry = store.case(case_id)
     assert entry is not None and entry.state is OutboxState.PENDING and entry.attempts == 1
 
     # Still dropping: the retry is processed again as a replay, the answer lost again.
     clock.t += 1000
     assert drainer.drain_once(10).retried == 1
-    client.set_sandbox_faults()
+    client.sandbox.set_faults()
     clock.t += 1000
     report = drainer.drain_once(10)
     assert report.sent == 1
-    received = client.received_cases()
+    received = client.sandbox.received_cases()
     assert len(received) == 1 and received[0]["case_id"] == case_id
     entry = store.case(case_id)
     assert entry is not None and entry.state is OutboxState.SENT and entry.ack is not None
@@ -104,7 +104,7 @@ def test_server_errors_back_off_exponentially(
     store: Store, client: PlatformClient, drainer: OutboxDrainer, clock: Clock
 ) -> None:
     case_id = add(store, clock)
-    client.set_sandbox_faults(error_rate=1.0, error_status=500)
+    client.sandbox.set_faults(error_rate=1.0, error_status=500)
     delays = []
     for _ in range(4):
         before = clock()
@@ -122,14 +122,14 @@ def test_server_errors_back_off_exponentially(
         assert 10 * 2**n / 2 <= d <= 10 * 2**n, delays
     assert delays[3] > delays[0]
     assert store.case(case_id).attempts == 4  # type: ignore[union-attr]
-    assert len(client.received_cases()) == 0
+    assert len(client.sandbox.received_cases()) == 0
 
 
 def test_retry_after_is_honoured(
     store: Store, client: PlatformClient, drainer: OutboxDrainer, clock: Clock
 ) -> None:
     case_id = add(store, clock)
-    client.set_sandbox_faults(error_rate=1.0, error_status=503, retry_after_s=120)
+    client.sandbox.set_faults(error_rate=1.0, error_status=503, retry_after_s=120)
     drainer.drain_once(10)
     assert store.pending_outbox(10, clock() + 119) == []
     assert [e.case_id for e in store.pending_outbox(10, clock() + 120)] == [case_id]
@@ -148,7 +148,7 @@ def test_rejection_dead_letters_and_batch_goes_on(
     assert dead.last_error is not None and "HTTP 400" in dead.last_error and "unknown item" in dead.last_error
     assert store.case(good).state is OutboxState.SENT  # type: ignore[union-attr]
     assert drainer.drain_once(10).attempted == 0  # dead entries are not retried
-    assert [c["case_id"] for c in client.received_cases()] == [good]
+    assert [c["case_id"] for c in client.sandbox.received_cases()] == [good]
 
 
 def test_unauthorized_is_retried_not_dead(store: Store, server: SandboxServer, clock: Clock) -> None:
@@ -175,7 +175,7 @@ def test_platform_down_then_back(
     server.start()
     clock.t += 10_000
     assert drainer.drain_once(10).sent == 2
-    assert sorted(c["case_id"] for c in client.received_cases()) == sorted([first, second])
+    assert sorted(c["case_id"] for c in client.sandbox.received_cases()) == sorted([first, second])
 
 
 def test_background_thread_kick(store: Store, client: PlatformClient) -> None:
@@ -193,4 +193,4 @@ def test_background_thread_kick(store: Store, client: PlatformClient) -> None:
     finally:
         drainer.stop()
     assert not drainer.running
-    assert len(client.received_cases()) == 1
+    assert len(client.sandbox.received_cases()) == 1

@@ -40,7 +40,7 @@ def server(tmp_path: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def client(server: SandboxServer) -> Iterator[PlatformClient]:
     c = PlatformClient(server.url, "T1", timeout=3.0)
-    c.enrol({"model": "test"})
+    c.enrol({"model": "test"}, code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
 
@@ -50,7 +50,7 @@ def test_enrol_and_heartbeat(server: SandboxServer) -> None:
         with pytest.raises(PlatformUnauthorized) as info:
             c.heartbeat({"printer": "ready"})
         assert info.value.status == 401
-        token = c.enrol({"site": "hall 1"})
+        token = c.enrol({"site": "hall 1"}, code=c.sandbox.issue_enrolment_code(c.terminal_id))
         assert token and c.token == token
         c.heartbeat({"printer": "ready"})
 
@@ -106,7 +106,7 @@ def test_upload_ack_and_replay(client: PlatformClient) -> None:
     assert first.case_id == case_id and first.platform_ref.startswith("SBX") and not first.replayed
     again = client.upload_case(case_id, "x", b"\x01\x02 payload")
     assert again.replayed and again.platform_ref == first.platform_ref and again.raw == first.raw
-    assert len(client.received_cases()) == 1
+    assert len(client.sandbox.received_cases()) == 1
     assert client.case_status(case_id)["platform_ref"] == first.platform_ref
 
 
@@ -120,23 +120,23 @@ def test_error_mapping(client: PlatformClient, server: SandboxServer) -> None:
         client.upload_case(str(uuid.uuid4()), "no-such-item", b"p")
     assert unknown.value.status == 400
 
-    client.set_sandbox_faults(error_rate=1.0, error_status=429, retry_after_s=12)
+    client.sandbox.set_faults(error_rate=1.0, error_status=429, retry_after_s=12)
     with pytest.raises(PlatformUnavailable) as limited:
         client.list_packages()
     assert limited.value.status == 429 and limited.value.retry_after == 12.0
-    client.set_sandbox_faults(error_rate=1.0, error_status=500)
+    client.sandbox.set_faults(error_rate=1.0, error_status=500)
     with pytest.raises(PlatformUnavailable) as failed:
         client.list_packages()
     assert failed.value.status == 500 and failed.value.retry_after is None
-    client.set_sandbox_faults(error_rate=1.0, error_status=409)
+    client.sandbox.set_faults(error_rate=1.0, error_status=409)
     with pytest.raises(PlatformConflict):
         client.list_packages()
-    client.set_sandbox_faults(latency_ms=1500)
-    client.timeout = 0.3
-    with pytest.raises(PlatformUnavailable, match="timed out"):
+    client.sandbox.set_faults(latency_ms=1500)
+    client.transport.timeout = 0.3
+    with pytest.raises(PlatformUnavailable, match=r"timed out|within"):
         client.list_packages()
-    client.timeout = 3.0
-    client.set_sandbox_faults()
+    client.transport.timeout = 3.0
+    client.sandbox.set_faults()
     assert client.list_packages()
 
 

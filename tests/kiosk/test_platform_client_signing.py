@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import stat
 import time
 import uuid
@@ -33,7 +34,7 @@ def test_signed_requests_work_and_bearer_alone_does_not(
     server: SandboxServer, key: Ed25519PrivateKey
 ) -> None:
     with PlatformClient(server.url, "S1", signing_key=key) as client:
-        token = client.enrol()
+        token = client.enrol(code=client.sandbox.issue_enrolment_code(client.terminal_id))
         case_id = str(uuid.uuid4())
         ack = client.upload_case(case_id, "x", b"payload")
         assert ack.case_id == case_id
@@ -48,7 +49,7 @@ def test_wrong_key_unknown_terminal_and_tampering_are_refused(
     server: SandboxServer, key: Ed25519PrivateKey
 ) -> None:
     with PlatformClient(server.url, "S1", signing_key=key) as client:
-        client.enrol()
+        client.enrol(code=client.sandbox.issue_enrolment_code(client.terminal_id))
     with (
         PlatformClient(server.url, "S1", signing_key=Ed25519PrivateKey.generate()) as other,
         pytest.raises(PlatformUnauthorized),
@@ -62,12 +63,13 @@ def test_wrong_key_unknown_terminal_and_tampering_are_refused(
     # A valid signature over another body, a stale timestamp: refused.
     ts = f"{time.time():.3f}"
     sig = base64.b64encode(key.sign(signed_message("GET", "/api/v1/packages", ts, b""))).decode()
-    headers = {"X-Terminal-Id": "S1", "X-Timestamp": ts, "X-Signature": sig}
+    empty = hashlib.sha256(b"").hexdigest()
+    headers = {"X-Terminal-Id": "S1", "X-Timestamp": ts, "X-Signature": sig, "X-Content-SHA256": empty}
     assert requests.get(server.url + "/api/v1/packages", headers=headers, timeout=5).status_code == 200
     assert requests.get(server.url + "/api/v1/warning-lists", headers=headers, timeout=5).status_code == 401
     stale = "1000.000"
     sig = base64.b64encode(key.sign(signed_message("GET", "/api/v1/packages", stale, b""))).decode()
-    headers = {"X-Terminal-Id": "S1", "X-Timestamp": stale, "X-Signature": sig}
+    headers = {"X-Terminal-Id": "S1", "X-Timestamp": stale, "X-Signature": sig, "X-Content-SHA256": empty}
     assert requests.get(server.url + "/api/v1/packages", headers=headers, timeout=5).status_code == 401
 
 
@@ -75,11 +77,11 @@ def test_revoked_terminal_is_refused_and_cannot_re_enrol(
     server: SandboxServer, key: Ed25519PrivateKey
 ) -> None:
     with PlatformClient(server.url, "S1", signing_key=key) as client:
-        client.enrol()
+        client.enrol(code=client.sandbox.issue_enrolment_code(client.terminal_id))
         client.list_packages()
         assert requests.post(server.url + "/_sandbox/terminals/S1/revoke", timeout=5).status_code == 204
         with pytest.raises(PlatformUnauthorized):
             client.upload_case(str(uuid.uuid4()), "x", b"payload")
         with pytest.raises(PlatformUnauthorized):
-            client.enrol()
+            client.enrol(code=client.sandbox.issue_enrolment_code(client.terminal_id))
     assert requests.post(server.url + "/_sandbox/terminals/NOBODY/revoke", timeout=5).status_code == 404

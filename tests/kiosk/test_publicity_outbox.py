@@ -52,7 +52,7 @@ def server(tmp_path: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def client(server: SandboxServer) -> Iterator[PlatformClient]:
     c = PlatformClient(server.url, "PUB1", timeout=2.0, signing_key=Ed25519PrivateKey.generate())
-    c.enrol()
+    c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
 
@@ -104,9 +104,9 @@ def test_lost_answer_is_replayed_not_duplicated(
     publicity_id = queue_publicity(store, _record(str(uuid.uuid4())), NOW)
     now = [NOW.timestamp()]
     drainer = _drainer(store, client, now)
-    client.set_sandbox_faults(drop_after_processing=True)
+    client.sandbox.set_faults(drop_after_processing=True)
     assert drainer.drain_once().retried == 1
-    client.set_sandbox_faults()
+    client.sandbox.set_faults()
     now[0] += 3600
     assert drainer.drain_once().sent == 1
     assert [p["publicity_id"] for p in client.published_records()] == [publicity_id]
@@ -118,14 +118,14 @@ def test_revocation_goes_after_the_publication_and_stops_it(store: Store, client
     revoked_id = queue_publicity(store, _record(case_id), NOW)
     now = [NOW.timestamp()]
     drainer = _drainer(store, client, now)
-    client.set_sandbox_faults(down=True)
+    client.sandbox.set_faults(down=True)
     assert drainer.drain_once().retried == 1
     revocation, withdrawn = queue_revocation(store, case_id, "许可决定被依法撤销", NOW)
     assert not withdrawn.published and withdrawn.revocation_reason == "许可决定被依法撤销"
     now[0] += 3600
     # Not before its publication was sent: only publications are due.
     assert {j.job_id for j in store.pending_jobs(10, now[0])} == {keep, revoked_id}
-    client.set_sandbox_faults()
+    client.sandbox.set_faults()
     for _ in range(3):
         drainer.drain_once()
     assert store.job_counts()[OutboxState.SENT] == 3

@@ -18,8 +18,11 @@ from pyzbar.pyzbar import decode as zbar_decode
 
 from devices.docprinter.cups import CupsDocumentPrinter
 from devices.docprinter.spool import PdfSpoolPrinter
-from kiosk.config import DevicesConfig, DocumentPrinterConfig, Profile, TerminalConfig
-from terminal.runtime import DEMO_CITIZENS, SimulatorBench, _build_devices, build_terminal
+from kiosk.config import REPO_ROOT, DevicesConfig, DocumentPrinterConfig, Profile, TerminalConfig, load_config
+from terminal.demo_profile import DEMO_CITIZENS
+from terminal.hardware import build_devices as _build_devices
+from terminal.runtime import build_terminal
+from terminal.simulators import SimulatorBench
 from tests.cupsd import free_port, private_cupsd
 from tests.kiosk.session_helpers import signature_png, to_confirm
 
@@ -31,8 +34,12 @@ def _demo_with(printer: DocumentPrinterConfig, data_dir: Path) -> TerminalConfig
     return TerminalConfig(data_dir=str(data_dir), devices=DevicesConfig(document_printer=printer))
 
 
-def test_production_defaults_print_certificates_through_cups(tmp_path: Path) -> None:
-    config = TerminalConfig(profile=Profile.PRODUCTION, data_dir=str(tmp_path))
+def test_production_auto_prints_certificates_through_cups(tmp_path: Path) -> None:
+    example = load_config(REPO_ROOT / "docs" / "terminal.example.toml")
+    assert example.profile is Profile.PRODUCTION
+    config = example.model_copy(
+        update={"devices": example.devices.model_copy(update={"document_printer": DocumentPrinterConfig()})}
+    )
     assert config.devices.document_printer.driver == "auto"
     devices = _build_devices(config, None, tmp_path)
     assert isinstance(devices.document_printer, CupsDocumentPrinter)

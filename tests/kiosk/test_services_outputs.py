@@ -92,9 +92,9 @@ def qr_codes(t: Terminal, printout: DecodedReceipt) -> list[str]:
 def platform_case(t: Terminal, case_id: str) -> dict[str, Any]:
     t.drainer.kick()
     for _ in range(100):
-        for c in t.client.received_cases():
+        for c in t.client.sandbox.received_cases():
             if c["case_id"] == case_id:  # the platform's reading of the sealed case
-                payload: dict[str, Any] = json.loads(t.client.opened_case(case_id))
+                payload: dict[str, Any] = json.loads(t.client.sandbox.opened_case(case_id))
                 return payload
         t.drainer.kick()
         time.sleep(0.1)
@@ -297,7 +297,7 @@ def test_queue_numbers_were_unique_and_in_order(terminal: Terminal) -> None:
     assert terminal.store.get_meta(f"queue-seq:{dt.date.today():%Y%m%d}") == "3"
 
 
-# ------------------------------------------------------------------ identity evidence (issue 4)
+# ------------------------------------------------------------------ identity evidence
 def test_the_case_carries_the_face_checks_best_frame(terminal: Terminal, face_verifier: Any) -> None:
     """The case stores the face check's score, threshold and decision, and its best compared frame
     as an attachment (sealed on the way), cut to the face: the platform gets the citizen's face."""
@@ -307,10 +307,10 @@ def test_the_case_carries_the_face_checks_best_frame(terminal: Terminal, face_ve
     evidence = platform_case(terminal, case_id)["identity_evidence"]
     assert evidence["face_matched"] is True and evidence["face_reason"] == "matched"
     assert evidence["face_score"] <= evidence["face_threshold"] == DEFAULT_THRESHOLD
-    [received] = [c for c in terminal.client.received_cases() if c["case_id"] == case_id]
+    [received] = [c for c in terminal.client.sandbox.received_cases() if c["case_id"] == case_id]
     refs = {r["name"]: r for r in received["attachments"]}
     assert evidence["face_frame_attachment"] == refs["face"]["attachment_id"]
-    jpeg = terminal.client.sandbox_attachment(case_id, "face")
+    jpeg = terminal.client.sandbox.attachment(case_id, "face")
     assert hashlib.sha256(jpeg).hexdigest() == refs["face"]["sha256"]
     frame = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert frame is not None and frame.shape[0] < 480 and frame.shape[1] < 640  # the face, not the room

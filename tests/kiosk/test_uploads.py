@@ -103,7 +103,7 @@ def proxy(server: SandboxServer) -> Iterator[RecordingProxy]:
 def client(proxy: RecordingProxy) -> Iterator[CountingClient]:
     c = CountingClient(proxy.url, "UP1", timeout=5.0, signing_key=Ed25519PrivateKey.generate())
     c.puts = []
-    c.enrol()
+    c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
 
@@ -150,7 +150,7 @@ def test_case_and_attachments_arrive_sealed_and_the_platform_reads_them(
     assert got is not None and got[1] == page
     got = server.app.state.outbox.attachment(case_id, "signature")
     assert got is not None and got[1] == signature
-    received = next(c for c in client.received_cases() if c["case_id"] == case_id)
+    received = next(c for c in client.sandbox.received_cases() if c["case_id"] == case_id)
     assert received["encryption"] == algorithm.value
     assert [r["attachment_id"] for r in received["attachments"]] == [a.attachment_id for a in attachments]
     # Nothing personal in clear on the wire (raw, base64 or JSON-escaped), though it was sent.
@@ -212,7 +212,7 @@ def _raw_put(
         data=chunk,
         headers={"Content-Range": f"bytes {start}-{start + len(chunk) - 1}/{total}"},
     ).prepare()
-    client._sign(req)
+    client.transport._sign(req)
     head = f"PUT {req.path_url} HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(
         f"{k}: {v}\r\n" for k, v in req.headers.items()
     )

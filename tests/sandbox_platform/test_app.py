@@ -38,7 +38,9 @@ def server(tmp_path: Path, items_dir: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def token(server: SandboxServer) -> str:
     r = requests.post(
-        f"{server.url}/api/v1/terminals/enrol", json={"terminal_id": "T1", "public_info": {}}, timeout=5
+        f"{server.url}/api/v1/terminals/enrol",
+        json={"terminal_id": "T1", "public_info": {}, "enrolment_code": server.enrolment_code("T1")},
+        timeout=5,
     )
     assert r.status_code == 200
     return str(r.json()["token"])
@@ -173,7 +175,11 @@ def test_server_restarts_on_same_port_and_keeps_data(tmp_path: Path, items_dir: 
     try:
         port = srv.port
         assert port != 0
-        r = requests.post(f"{srv.url}/api/v1/terminals/enrol", json={"terminal_id": "T1"}, timeout=5)
+        r = requests.post(
+            f"{srv.url}/api/v1/terminals/enrol",
+            json={"terminal_id": "T1", "enrolment_code": srv.enrolment_code("T1")},
+            timeout=5,
+        )
         token = r.json()["token"]
         srv.stop()
         with pytest.raises(requests.ConnectionError):

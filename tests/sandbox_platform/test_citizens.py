@@ -41,7 +41,7 @@ def server(tmp_path: Path) -> Iterator[SandboxServer]:
 @pytest.fixture
 def client(server: SandboxServer) -> Iterator[PlatformClient]:
     with PlatformClient(server.url, "T1", signing_key=Ed25519PrivateKey.generate()) as c:
-        c.enrol()
+        c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
         yield c
 
 
@@ -120,9 +120,9 @@ def test_a_holder_that_is_not_a_token_is_refused(server: SandboxServer, client: 
     assert client.token is not None
     # Signed like the client would, but with the ID number where the holder token belongs.
     for path in (f"/api/v1/reference-photos/{SENIOR_ID}", f"/api/v1/elicences?holder={SENIOR_ID}"):
-        prepared = client._session.prepare_request(requests.Request("GET", server.url + path))
-        client._sign(prepared)
-        assert client._session.send(prepared, timeout=5).status_code == 422
+        prepared = client.transport._session.prepare_request(requests.Request("GET", server.url + path))
+        client.transport._sign(prepared)
+        assert client.transport._session.send(prepared, timeout=5).status_code == 422
 
 
 def test_the_id_number_never_travels_in_clear(
@@ -161,13 +161,13 @@ def test_unknown_and_revoked_terminals_are_refused(server: SandboxServer, client
         client.verify_qr_token(token)
     # The refused check did not spend the token: another terminal can still use it.
     with PlatformClient(server.url, "T2", signing_key=Ed25519PrivateKey.generate()) as other:
-        other.enrol()
+        other.enrol(code=other.sandbox.issue_enrolment_code(other.terminal_id))
         assert other.verify_qr_token(token)["valid"] is True
 
 
 def test_qr_check_for_another_terminal_id_is_forbidden(server: SandboxServer) -> None:
     with PlatformClient(server.url, "B1") as bearer:  # enrolled without a key: bearer token
-        token = bearer.enrol()
+        token = bearer.enrol(code=bearer.sandbox.issue_enrolment_code(bearer.terminal_id))
     resp = requests.post(
         server.url + "/api/v1/identity/qr/verify",
         json={"terminal_id": "SOMEONE-ELSE", "token": _issue(server, SENIOR_ID)["token"]},
@@ -329,14 +329,14 @@ def test_registry_keys_survive_a_restart(tmp_path: Path) -> None:
     first = SandboxServer(tmp_path / "platform", items).start()
     try:
         with PlatformClient(first.url, "R1", signing_key=Ed25519PrivateKey.generate()) as c:
-            c.enrol()
+            c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
             before = c.enrolment
     finally:
         first.close()
     second = SandboxServer(tmp_path / "platform", items).start()
     try:
         with PlatformClient(second.url, "R1", signing_key=Ed25519PrivateKey.generate()) as c:
-            c.enrol()
+            c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
             assert c.enrolment == before
             assert c.reference_photo(SENIOR_ID) is not None  # seeding twice did not break anything
     finally:

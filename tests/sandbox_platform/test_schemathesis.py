@@ -1,4 +1,4 @@
-"""Property-based tests of the sandbox's checked-in OpenAPI document with schemathesis.
+"""Property-based tests of the sandbox against the platform contract (docs/platform-api) with schemathesis.
 
 Runs against the real server on 127.0.0.1 (stateless, a bounded number of examples
 per operation); the ``/_sandbox`` test hooks are excluded (they switch faults on).
@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from kiosk.cases.platform_client import PlatformClient
-from sandbox_platform.__main__ import OPENAPI_PATH
 from sandbox_platform.server import SandboxServer
+from tests.contract.schema_compare import CONTRACT_PATH as OPENAPI_PATH
 
 _CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -38,7 +38,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SandboxS
     (items / "warning_lists" / "w.json").write_text('{"name":"w","version":"1","entries":[]}')
     server = SandboxServer(tmp / "platform", items).start()
     with PlatformClient(server.url, "ST1") as client:
-        token = client.enrol()
+        token = client.enrol(code=client.sandbox.issue_enrolment_code(client.terminal_id))
     yield server, token
     server.close()
 

@@ -15,9 +15,9 @@ from devices.idcard.simulator import IdCardSimulator
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CardAccepted, CardNotLifted
 from kiosk.session.machine import EndReason, Step
-from kiosk.steps.card import CardStep
+from kiosk.session.steps.card import CardStep
 from offline_cache.store import Store
-from tests.kiosk.steps.helpers import Recorder, make_ctx, walk_to
+from tests.kiosk.session.steps.helpers import Recorder, make_ctx, walk_to
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from kiosk.identity.face import NoLivenessCheck
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CameraFrame, FaceChecked, FaceGuidance
 from kiosk.session.machine import Step
-from kiosk.steps.face import FaceStep
-from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
+from kiosk.session.steps.face import FaceStep
+from tests.kiosk.session.steps.helpers import NOW, Recorder, walk_to
 
 
 @pytest.fixture

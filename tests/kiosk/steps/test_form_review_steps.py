@@ -10,9 +10,9 @@ from kiosk.review.sync import VERIFIED_AT_META_PREFIX
 from kiosk.session.context import SessionContext
 from kiosk.session.events import ReviewDecided
 from kiosk.session.machine import Step
-from kiosk.steps.form import FormStep
-from kiosk.steps.review import ReviewStep
-from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
+from kiosk.session.steps.form import FormStep
+from kiosk.session.steps.review import ReviewStep
+from tests.kiosk.session.steps.helpers import NOW, Recorder, walk_to
 
 
 def _with_card(ctx: SessionContext, key: str, item_id: str) -> None:

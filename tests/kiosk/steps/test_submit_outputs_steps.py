@@ -21,12 +21,12 @@ from kiosk.cases.platform_client import PlatformClient
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CaseSubmitted, OutputsPrinted
 from kiosk.session.machine import Step
-from kiosk.steps.form import FormStep
-from kiosk.steps.numbers import Numbering
-from kiosk.steps.outputs import OutputsStep
-from kiosk.steps.review import ReviewStep
-from kiosk.steps.submit import SubmitStep
-from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
+from kiosk.session.steps.form import FormStep
+from kiosk.session.steps.numbers import Numbering
+from kiosk.session.steps.outputs import OutputsStep
+from kiosk.session.steps.review import ReviewStep
+from kiosk.session.steps.submit import SubmitStep
+from tests.kiosk.session.steps.helpers import NOW, Recorder, walk_to
 
 SIGNATURE = b"\x89PNG signature"
 

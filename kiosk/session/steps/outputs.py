@@ -29,9 +29,9 @@ from kiosk.review.items import ItemPackage
 from kiosk.session.context import SessionContext
 from kiosk.session.events import OutputsPrinted
 from kiosk.session.machine import SessionData
+from kiosk.session.steps.numbers import Numbering
+from kiosk.session.steps.slips import progress_url, receipt_delivery, window_slips
 from kiosk.session.values import PrintResult, Problem
-from kiosk.steps.numbers import Numbering
-from kiosk.steps.slips import progress_url, receipt_delivery, window_slips
 from offline_cache.store import NewAttachment, StorageError
 
 log = logging.getLogger(__name__)

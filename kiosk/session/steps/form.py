@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from kiosk.session.context import SessionContext
 from kiosk.session.forms import known_values
 from kiosk.session.machine import SessionData, Step
+from kiosk.session.steps.card import complete_qr_identity
 from kiosk.session.values import FormField
-from kiosk.steps.card import complete_qr_identity
 
 
 def _card_source(source: str | None) -> bool:

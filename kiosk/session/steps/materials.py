@@ -20,7 +20,7 @@ from kiosk.documents.pagecapture import capture_page
 from kiosk.session.context import SessionContext
 from kiosk.session.events import MaterialUpdated
 from kiosk.session.machine import SessionData, Step
-from kiosk.steps.form import session_known_values
+from kiosk.session.steps.form import session_known_values
 
 log = logging.getLogger(__name__)
 

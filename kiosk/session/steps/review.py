@@ -14,7 +14,7 @@ from kiosk.review.warnings import WarningHit, check_warnings
 from kiosk.session.context import SessionContext
 from kiosk.session.events import ReviewDecided
 from kiosk.session.machine import SessionData, Step
-from kiosk.steps.materials import pending_materials
+from kiosk.session.steps.materials import pending_materials
 
 log = logging.getLogger(__name__)
 

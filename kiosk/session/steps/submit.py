@@ -16,10 +16,10 @@ from kiosk.review.engine import Outcome
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CaseSubmitted
 from kiosk.session.machine import SessionData, Step
+from kiosk.session.steps.case_record import case_attachments, case_payload
+from kiosk.session.steps.numbers import Numbering
+from kiosk.session.steps.outputs import OutputsStep
 from kiosk.session.values import SubmitResult
-from kiosk.steps.case_record import case_attachments, case_payload
-from kiosk.steps.numbers import Numbering
-from kiosk.steps.outputs import OutputsStep
 from offline_cache.store import StorageError
 
 log = logging.getLogger(__name__)
