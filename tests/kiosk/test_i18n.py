@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from kiosk.session.services import Devices
 
 from devices.base import DeviceStatus, RequiredAction
 from devices.interfaces import DocumentKind
@@ -48,6 +47,7 @@ from kiosk.outputs.delivery import DeliveryMethod
 from kiosk.outputs.render import DECISIONS
 from kiosk.review.engine import Outcome
 from kiosk.session.machine import Step
+from kiosk.session.values import Devices
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
