@@ -28,7 +28,7 @@ from kiosk.session.assembly import build_session
 from kiosk.session.values import Devices
 from offline_cache.store import Store
 from terminal.app import make_app
-from tests.kiosk.session.steps.helpers import stock
+from tests.kiosk.steps.helpers import stock
 from ui.facade import KioskFacade
 from ui.viewmodels import ApplicantView, ItemView, SessionView, Step
 

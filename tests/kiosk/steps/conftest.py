@@ -10,7 +10,7 @@ import pytest
 
 from kiosk.session.context import SessionContext
 from offline_cache.store import Store
-from tests.kiosk.session.steps.helpers import Recorder, make_ctx, stock
+from tests.kiosk.steps.helpers import Recorder, make_ctx, stock
 
 
 @pytest.fixture

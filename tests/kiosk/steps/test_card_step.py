@@ -17,7 +17,7 @@ from kiosk.session.events import CardAccepted, CardNotLifted
 from kiosk.session.machine import EndReason, Step
 from kiosk.session.steps.card import CardStep
 from offline_cache.store import Store
-from tests.kiosk.session.steps.helpers import Recorder, make_ctx, walk_to
+from tests.kiosk.steps.helpers import Recorder, make_ctx, walk_to
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from kiosk.session.context import SessionContext
 from kiosk.session.events import CameraFrame, FaceChecked, FaceGuidance
 from kiosk.session.machine import Step
 from kiosk.session.steps.face import FaceStep
-from tests.kiosk.session.steps.helpers import NOW, Recorder, walk_to
+from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from kiosk.session.events import ReviewDecided
 from kiosk.session.machine import Step
 from kiosk.session.steps.form import FormStep
 from kiosk.session.steps.review import ReviewStep
-from tests.kiosk.session.steps.helpers import NOW, Recorder, walk_to
+from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
 
 
 def _with_card(ctx: SessionContext, key: str, item_id: str) -> None:

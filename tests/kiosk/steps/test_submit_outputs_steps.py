@@ -26,7 +26,7 @@ from kiosk.session.steps.numbers import Numbering
 from kiosk.session.steps.outputs import OutputsStep
 from kiosk.session.steps.review import ReviewStep
 from kiosk.session.steps.submit import SubmitStep
-from tests.kiosk.session.steps.helpers import NOW, Recorder, walk_to
+from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
 
 SIGNATURE = b"\x89PNG signature"
 
