@@ -4,7 +4,7 @@ Loads the three rule packages and turns each into a **100-rule item**
 (:func:`with_generated_rules`: a second decision table of ``--rules`` generated rows, age bands
 and form/material flags, next to the item's own table, so every review evaluates the item's
 rules plus 100 more; the generated rows do not fire for the demo citizens and the golden cases
-still pass).  Builds each demo citizen's raw data the way ``kiosk.session.services`` does (card text
+still pass).  Builds each demo citizen's raw data the way the step services (kiosk/session/steps/) do (card text
 from the simulated card, the form as the demo fills it, the lease's extracted fields and
 cross-checks for business registration, the warning lists from ``items/warning_lists``), then
 times a full review over ``--n`` evaluations, round-robin over the citizens: warning-list
@@ -101,7 +101,7 @@ def with_generated_rules(body: bytes, n_rules: int) -> ItemPackage:
 
 
 def _known_values(text: IdCardText, materials: dict[str, dict[str, str]], today: dt.date) -> dict[str, str]:
-    """What the terminal knows to prefill the form (kiosk.session.services ``_known_values``)."""
+    """What the terminal knows to prefill the form (kiosk.session.steps.form ``session_known_values``)."""
     known = {
         "idcard.name": text.name,
         "idcard.id_number": text.id_number,
@@ -165,7 +165,7 @@ def build_case(
 def full_review(
     engine: ReviewEngine, case: Case, warning_lists: dict[str, WarningList], today: dt.date
 ) -> Decision:
-    """What kiosk.session.services does at review time, minus OCR: warnings, inputs, rules, aggregation."""
+    """What kiosk.session.steps.review does at review time, minus OCR: warnings, inputs, rules, aggregation."""
     identifiers = {"id_number": case.text.id_number, "name": case.text.name}
     for key in ("business_name", "business_scope"):
         if key in case.form:

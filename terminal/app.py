@@ -42,7 +42,7 @@ class KioskUi:
     def __init__(self, app: QApplication, terminal: Terminal, fullscreen: bool) -> None:
         self.app = app
         self.terminal = terminal
-        self.facade = KioskFacade(terminal.service)
+        self.facade = KioskFacade(terminal.session)
         self.window = KioskWindow(self.facade)
         self.activity = ActivityFilter(self.facade)
         app.installEventFilter(self.activity)

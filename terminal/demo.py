@@ -285,8 +285,8 @@ class DemoDriver:
             for (s, t1), (_s2, t2) in zip(self._entered, self._entered[1:], strict=False)
         ]
         if self._decision is not None:
-            rec.decision = self._decision.outcome.value
-            rec.reasons = list(self._decision.reason_texts_en)
+            rec.decision = self._decision.outcome
+            rec.reasons = [en for _zh, en in self._decision.reasons]
         if self._submitted is not None:
             rec.case_id = self._submitted.case_id
         rec.receipt_printed = bool(self._printed is not None and self._printed.receipt_printed)

@@ -2,7 +2,7 @@
 
 Every kind of :data:`devices.registry.KINDS` is built from its ``[devices.<kind>]`` section by
 the driver the section names; ``"simulator"`` connects the kind's real driver to the demo
-bench's simulator.  The kinds whose names are fields of :class:`kiosk.session.services.Devices`
+bench's simulator.  The kinds whose names are fields of :class:`kiosk.session.values.Devices`
 are handed to the core; the staff card reader goes to the staff card watcher.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from devices.idcard.kind import IDCARD, photo_decoder
 from devices.registry import KINDS, NONE, DeviceContext, DeviceKind, SectionConfig
 from kiosk.config import Profile, TerminalConfig
-from kiosk.session.services import Devices
+from kiosk.session.values import Devices
 from terminal.simulators import SimulatorBench
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,9 @@ from kiosk.maintenance.staff_watcher import StaffCardWatcher
 from kiosk.outputs.records import Ledger
 from kiosk.review.engine import ReviewEngine
 from kiosk.review.sync import RuleSync, provision_root
-from kiosk.session.services import KioskService
+from kiosk.session.assembly import build_session
+from kiosk.session.catalogue import Catalogue
+from kiosk.session.coordinator import SessionCoordinator
 from offline_cache.store import Store
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
 from terminal.hardware import build_devices, close_devices, device_context
@@ -77,7 +79,7 @@ ITEMS_DIR = REPO_ROOT / "items"
 @dataclass
 class Terminal:
     config: TerminalConfig
-    service: KioskService
+    session: SessionCoordinator
     store: Store
     client: PlatformClient
     drainer: OutboxDrainer
@@ -95,7 +97,7 @@ class Terminal:
         """Load the models in the background once the attract screen is up."""
 
         def load() -> None:
-            for name, model in (("face", self.service.face), ("ocr", self.service.ocr)):
+            for name, model in (("face", self.session.face.verifier), ("ocr", self.session.materials.ocr)):
                 try:
                     getattr(model, "load", lambda: None)()
                 except Exception:
@@ -119,8 +121,8 @@ class Terminal:
         if self.retention is not None:
             self.retention.stop()
         self.drainer.stop()
-        self.service.close()
-        close_devices(self.service.devices)
+        self.session.close()
+        close_devices(self.session.devices)
         if self.bench is not None:
             self.bench.stop()
         if self.sandbox is not None:
@@ -205,7 +207,7 @@ def build_terminal(
     )
     tuf_dir = workdir / "tuf"
     rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
-    service = KioskService(
+    session = build_session(
         config,
         devices,
         store,
@@ -221,16 +223,17 @@ def build_terminal(
         liveness=build_liveness(config, bench),
         face_prompter=build_face_prompter(config),
     )
-    service.load_cached()
     # Staff card + PIN (docs/security.md); only the demo's in-process staff card, whose registry entry
     # has no PIN, unlocks with the card alone.
     maintenance = MaintenanceService(
-        service,
+        session,
+        client=client,
+        drainer=drainer,
         log_dir=config.data_path() / "logs",
         data_dir=workdir,
         allow_card_only=config.profile is Profile.DEMO,
     )
-    service.maintenance = maintenance
+    session.maintenance = maintenance
     try:
         client.enrol()
         _keep_enrolment(client, elicences, secrets_dir)
@@ -241,9 +244,9 @@ def build_terminal(
     except (PlatformError, OSError) as err:
         log.warning("platform unreachable at start-up, serving from the cache: %s", err)
     else:
-        log.info("sync: %s", service.sync())
+        log.info("sync: %s", session.catalogue.sync())
     drainer.start(interval_s=config.platform.upload_interval_s)
-    syncer = PeriodicSync(service, config.platform.sync_interval_s)
+    syncer = PeriodicSync(session.catalogue, config.platform.sync_interval_s)
     syncer.start()
     watcher = build_staff_watcher(
         config, maintenance, bench, secrets_dir, device_context(config, bench, workdir)
@@ -255,7 +258,7 @@ def build_terminal(
     retention.start(config.retention.check_interval_s)
     return Terminal(
         config,
-        service,
+        session,
         store,
         client,
         drainer,
@@ -302,8 +305,8 @@ def _keep_enrolment(client: PlatformClient, elicences: PlatformELicenceSource, s
 class PeriodicSync:
     """Rule sync in the background on a schedule; a failed sync never blocks a citizen."""
 
-    def __init__(self, service: KioskService, interval_s: float) -> None:
-        self.service = service
+    def __init__(self, catalogue: Catalogue, interval_s: float) -> None:
+        self.catalogue = catalogue
         self.interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -315,7 +318,7 @@ class PeriodicSync:
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                self.service.sync()
+                self.catalogue.sync()
             except Exception:  # the next round tries again
                 log.exception("scheduled rule sync failed")
 

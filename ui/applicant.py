@@ -6,22 +6,19 @@ every other document of the holder carries) beside the Chinese name, and the nat
 
 from __future__ import annotations
 
-from typing import Any
-
-from devices.interfaces import ForeignerIdCardText
 from kiosk.i18n import tr
+from ui.viewmodels import ApplicantView
 
 
-def applicant_text(card: Any) -> str:
-    """One line for ``card`` (a ``devices.interfaces.IdCardRead`` or ``None``: empty line)."""
-    if card is None:
+def applicant_text(applicant: ApplicantView | None) -> str:
+    """One line for ``applicant`` (``None``: empty line)."""
+    if applicant is None:
         return ""
-    text = card.text
-    document = tr(f"applicant.document.{text.kind.value}")
-    if isinstance(text, ForeignerIdCardText):
-        names = f"{text.chinese_name} " if text.chinese_name else ""
+    document = tr(f"applicant.document.{applicant.document_kind}")
+    if applicant.foreigner:
+        names = f"{applicant.chinese_name} " if applicant.chinese_name else ""
         return (
-            f"{tr('applicant.label')}：{names}{text.english_name}　"
-            f"{tr('applicant.nationality')}：{text.nationality}　{document}"
+            f"{tr('applicant.label')}：{names}{applicant.english_name}　"
+            f"{tr('applicant.nationality')}：{applicant.nationality}　{document}"
         )
-    return f"{tr('applicant.label')}：{text.name}　{document}"
+    return f"{tr('applicant.label')}：{applicant.name}　{document}"

@@ -1,6 +1,6 @@
 """The delivery choice on the confirm/sign screen (§8.3.2): print here, window, or express.
 
-Shows only the methods the item and the decision allow (``KioskService.delivery_options``),
+Shows only the methods the item and the decision allow (:meth:`ui.facade.KioskFacade.delivery`),
 preselects the package's default, and for express delivery an address form pre-filled from
 what the terminal knows (card name and address, the phone typed in the form), editable, with a
 message under each field the service refuses.
@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import tr
-from kiosk.outputs.delivery import EXPRESS_FIELDS, DeliveryMethod
 from ui.facade import KioskFacade
+from ui.viewmodels import DELIVERY_METHODS, EXPRESS_FIELDS
 from ui.widgets import BigButton
 
 
@@ -31,8 +31,8 @@ class DeliveryPanel(QWidget):
         self.setObjectName("deliveryPanel")
         self.facade = facade
         self._session: str | None = None
-        self.offered: tuple[DeliveryMethod, ...] = ()
-        self.selected: DeliveryMethod | None = None
+        self.offered: tuple[str, ...] = ()
+        self.selected: str | None = None
         self._last_errors: dict[str, str] = {}
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -42,10 +42,10 @@ class DeliveryPanel(QWidget):
         self.choice_error = QLabel("")
         self.choice_error.setObjectName("fieldError")
         choices = QHBoxLayout()
-        self.buttons: dict[DeliveryMethod, BigButton] = {}
-        for method in DeliveryMethod:
+        self.buttons: dict[str, BigButton] = {}
+        for method in DELIVERY_METHODS:
             button = BigButton(role="secondary")
-            button.setObjectName(f"delivery:{method.value}")
+            button.setObjectName(f"delivery:{method}")
             button.setCheckable(True)
             button.clicked.connect(lambda _c=False, m=method: self.select(m))
             choices.addWidget(button)
@@ -83,37 +83,38 @@ class DeliveryPanel(QWidget):
 
     def load(self) -> None:
         """Refresh from the core; a language switch within the same session keeps what was typed."""
-        data = self.facade.service.data
+        view = self.facade.view
         self.heading.setText(tr("delivery.title"))
         for method, button in self.buttons.items():
-            button.setText(tr(f"delivery.{method.value}"))
+            button.setText(tr(f"delivery.{method}"))
         for key, label in self.labels.items():
             label.setText(tr(f"delivery.{key}"))
-        if data.session_id == self._session:
+        if view.session_id == self._session:
             self._show_errors(self._last_errors)
             return
-        self._session = data.session_id
+        self._session = view.session_id
         self._last_errors = {}
-        self.offered, default = self.facade.delivery_options()
+        delivery = self.facade.delivery()
+        self.offered, default = delivery.offered, delivery.default
         for method, button in self.buttons.items():
             button.setVisible(method in self.offered)
-        for key, value in self.facade.express_prefill().items():
+        for key, value in delivery.prefill.items():
             self.edits[key].setText(value)
         self.setVisible(bool(self.offered))
         self.selected = None
-        if data.delivery is not None and data.delivery.method in self.offered:
-            default = data.delivery.method
+        if view.delivery is not None and view.delivery in self.offered:
+            default = view.delivery
         self.select(default)
         self._show_errors({})
 
-    def select(self, method: DeliveryMethod | None) -> None:
+    def select(self, method: str | None) -> None:
         self.facade.touch()
         self.selected = method
         for m, button in self.buttons.items():
             button.setChecked(m is method)
-        self.express.setVisible(method is DeliveryMethod.EXPRESS)
+        self.express.setVisible(method == "express")
         self.choice_error.setText("")
-        self._reveal(self.express if method is DeliveryMethod.EXPRESS else None)
+        self._reveal(self.express if method == "express" else None)
 
     def apply(self) -> bool:
         """Hand the choice to the core; False (messages shown in place) when it is refused."""

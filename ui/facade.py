@@ -1,30 +1,41 @@
 """The UI's one door into the kiosk core.
 
-Turns :class:`kiosk.session.services.KioskService` events into Qt signals, runs the
-core's blocking step methods on the background pool, starts the work each step
-needs when the step is entered, and enforces the idle timeout.  Screens only
-call facade methods and listen to its signals.
+Turns the core's typed events (:mod:`kiosk.session.events`) into Qt signals carrying immutable
+view-models (:mod:`ui.viewmodels`), keeps the current :class:`~ui.viewmodels.SessionView` the
+screens read, runs the core's blocking step methods on the background pool, starts the work each
+step needs when the step is entered, and enforces the idle timeout.  Screens only call facade
+methods and listen to its signals; maintenance goes through :attr:`KioskFacade.maintenance`, the
+materials step through :attr:`KioskFacade.materials`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from kiosk.identity.face import FaceReason
+from kiosk.session import events as ev
+from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.machine import EndReason, Step
-from kiosk.session.services import KioskService
+from ui import present
+from ui.facade_maintenance import MaintenanceFacade
+from ui.facade_materials import MaterialsFacade
+from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
 from ui.worker import Background
 
 log = logging.getLogger(__name__)
 
 
-def frame_to_qimage(frame: np.ndarray) -> QImage:
+def frame_to_qimage(frame: npt.NDArray[np.uint8]) -> QImage:
     """BGR uint8 → QImage (a deep copy, safe to hand across threads)."""
     rgb = np.ascontiguousarray(frame[:, :, ::-1])
     h, w = rgb.shape[:2]
@@ -32,31 +43,35 @@ def frame_to_qimage(frame: np.ndarray) -> QImage:
 
 
 class KioskFacade(QObject):
-    stepChanged = Signal(object)  # Step
-    cardRead = Signal(object)  # IdCardRead
+    stepChanged = Signal(object)  # Step (the view is current when it is emitted)
+    cardRead = Signal(object)  # ApplicantView
     frame = Signal(QImage)  # live camera preview
-    facePrompt = Signal(
-        object
-    )  # kiosk.identity.face_prompts.FacePrompt: quality / liveness challenge (e-face)
-    material = Signal(object)  # MaterialResult
-    decision = Signal(object)  # Decision
-    submitted = Signal(object)  # SubmitResult
-    printed = Signal(object)  # PrintResult
-    problem = Signal(object)  # Problem
+    facePrompt = Signal(object)  # FacePromptView: quality / liveness challenge
+    material = Signal(object)  # MaterialView, or None when a material was dropped
+    decision = Signal(object)  # DecisionView
+    submitted = Signal(object)  # SubmittedView
+    printed = Signal(object)  # PrintedView
+    problem = Signal(object)  # ProblemView
     busy = Signal(str)  # i18n key of what the terminal is doing, "" when done
     idleWarning = Signal(int)  # seconds left; -1 when the warning is cleared
     bug = Signal(str)  # an unexpected error: the session was reset
-    qrRefused = Signal(object)  # kiosk.identity.qr.QrVerification (a-platform)
+    qrRefused = Signal(object)  # (zh, en) message of why the QR code was refused
     cardNotLifted = Signal()  # the card of an earlier session still lies on the reader
-    elicences = Signal(str, object)  # g-materials: session id, material type -> [ELicence] offered
+    elicences = Signal(str, object)  # session id, material type -> (LicenceOffer, ...)
+    _event = Signal(object)  # core event, delivered on the GUI thread
 
-    def __init__(self, service: KioskService, parent: QObject | None = None) -> None:
+    def __init__(self, session: SessionCoordinator, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.service = service
+        self._session = session
         self.bg = Background()
+        self._view = SessionView(session_id=session.data.session_id, step=session.step)
         self._last_frame_emit = 0.0
         self._warned = False
-        service.subscribe(self._on_event)
+        self.materials = MaterialsFacade(self, session.materials)
+        self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
+        self._event.connect(self._apply)
+        self.elicences.connect(self._offers_found)
+        session.subscribe(self._on_event)
         self._idle = QTimer(self)
         self._idle.setInterval(500)
         self._idle.timeout.connect(self._check_idle)
@@ -66,152 +81,210 @@ class KioskFacade(QObject):
         self._oos.timeout.connect(self._check_out_of_service)
         self._oos.start()
 
+    # ------------------------------------------------------------------ what screens read
+    @property
+    def view(self) -> SessionView:
+        """The session as last published (GUI thread)."""
+        return self._view
+
+    @property
+    def hall_name(self) -> str:
+        return self._session.config.ui.hall_name
+
+    @property
+    def qr_available(self) -> bool:
+        return self._session.card.qr_available
+
+    def items(self, query: str = "") -> tuple[ItemView, ...]:
+        catalogue = self._session.catalogue
+        found = catalogue.search(query) if query else catalogue.items()
+        return tuple(present.item_view(p) for p in found)
+
     # ------------------------------------------------------------------ events from the core
-    def _on_event(self, kind: str, payload: Any) -> None:  # any thread
-        if kind == "step":
-            self.stepChanged.emit(payload)
-        elif kind == "frame":
+    def _on_event(self, event: ev.SessionEvent) -> None:  # any thread
+        if isinstance(event, ev.CameraFrame):
             now = time.monotonic()
             if now - self._last_frame_emit >= 0.08:
                 self._last_frame_emit = now
-                self.frame.emit(frame_to_qimage(payload))
-        elif kind == "face_prompt":
-            self.facePrompt.emit(payload)
-        elif kind == "card":
-            self.cardRead.emit(payload)
-        elif kind == "material":
-            self.material.emit(payload)
-        elif kind == "decision":
-            self.decision.emit(payload)
-        elif kind == "submitted":
-            self.submitted.emit(payload)
-        elif kind == "printed":
-            self.printed.emit(payload)
-        elif kind == "problem":
-            self.problem.emit(payload)
-        elif kind == "qr_refused":
-            self.qrRefused.emit(payload)
-        elif kind == "card_not_lifted":
+                self.frame.emit(frame_to_qimage(event.frame))
+        else:
+            self._event.emit(event)
+
+    def _set_view(self, **changes: Any) -> None:
+        """Replace the current view with ``changes`` applied (GUI thread)."""
+        self._view = dataclasses.replace(self._view, **changes)
+
+    def _offers_found(self, session_id: str, offers: Any) -> None:
+        if session_id == self._view.session_id:
+            self._set_view(offers=offers)
+
+    def _apply(self, event: ev.SessionEvent) -> None:  # GUI thread
+        if isinstance(event, ev.StepChanged):
+            self._step_changed(event)
+        elif isinstance(event, ev.CardAccepted):
+            applicant = present.applicant_view(event.read)
+            self._set_view(applicant=applicant)
+            self.cardRead.emit(applicant)
+        elif isinstance(event, ev.FaceGuidance):
+            self.facePrompt.emit(present.prompt_view(event.prompt))
+        elif isinstance(event, ev.FaceChecked):
+            status = None
+            if event.result.reason is FaceReason.LIVENESS_FAILED:
+                status = "liveness_failed"
+            elif not event.result.matched:
+                status = "not_matched"
+            self._set_view(face_status=status)
+        elif isinstance(event, ev.MaterialUpdated):
+            if event.session_id != self._view.session_id:
+                return  # a late result of an ended session
+            mats = dict(self._view.materials)
+            material = present.material_view(event.result) if event.result is not None else None
+            if material is None:
+                mats.pop(event.material_type, None)
+            else:
+                mats[event.material_type] = material
+            self._set_view(materials=MappingProxyType(mats))
+            self.material.emit(material)
+        elif isinstance(event, ev.ReviewDecided):
+            decision = present.decision_view(event.decision, event.warnings)
+            self._set_view(decision=decision)
+            self.decision.emit(decision)
+        elif isinstance(event, ev.CaseSubmitted):
+            submitted = present.submitted_view(event.result)
+            self._set_view(submitted=submitted)
+            self.submitted.emit(submitted)
+        elif isinstance(event, ev.OutputsPrinted):
+            printed = present.printed_view(event.result)
+            self._set_view(printed=printed)
+            self.printed.emit(printed)
+        elif isinstance(event, ev.ProblemRaised):
+            self.problem.emit(present.problem_view(event.problem))
+        elif isinstance(event, ev.QrRefused):
+            self.qrRefused.emit(event.verification.message())
+        elif isinstance(event, ev.CardNotLifted):
             self.cardNotLifted.emit()
+        elif isinstance(event, ev.StaffCardRefused) and self.maintenance is not None:
+            self.maintenance.refused.emit(event.refusal)
+
+    def _step_changed(self, event: ev.StepChanged) -> None:
+        view = self._view
+        if event.session_id != view.session_id:
+            view = SessionView(session_id=event.session_id)
+        item = view.item
+        if event.item_id is not None and (item is None or item.id != event.item_id):
+            item = present.item_view(self._session.catalogue.package(event.item_id))
+        self._view = dataclasses.replace(
+            view,
+            step=event.step,
+            item=item,
+            staff_assist_reason=event.staff_assist_reason or view.staff_assist_reason,
+            problem=present.problem_view(event.problem) if event.problem is not None else None,
+        )
+        self.stepChanged.emit(event.step)
 
     def on_step_entered(self, step: Step) -> None:
         """Start what the step needs (called by the window after it shows the step's screen)."""
+        s = self._session
         if step is Step.READ_CARD:
-            self._run(self.service.read_card)
+            self.run(s.card.read)
         elif step is Step.FACE_CHECK:
-            self._run(self.service.check_face)
+            self.run(s.face.check)
         elif step is Step.MATERIALS:
-            self.request_elicences()
+            self.materials.request_elicences()
         elif step is Step.REVIEW:
             self.busy.emit("review.running")
-            self._run(self.service.run_review)
+            self.run(s.review.run)
         elif step is Step.RESULT:
             self.busy.emit("result.printing")
-            self._run(self.service.print_outputs)
+            self.run(s.outputs.print)
 
     # ------------------------------------------------------------------ commands from screens
     def touch(self) -> None:
-        self.service.machine.touch()
+        self._session.machine.touch()
         if self._warned:
             self._warned = False
             self.idleWarning.emit(-1)
 
     def start(self) -> None:
-        self._guard(self.service.start)
+        self.guard(self._session.start)
 
     def choose_item(self, item_id: str) -> None:
-        self._guard(lambda: self.service.choose_item(item_id))
+        self.guard(lambda: self._session.choose_item(item_id))
 
-    def form_fields(self) -> list[Any]:
-        return self.service.form_fields()
+    def form_fields(self) -> tuple[FieldView, ...]:
+        return present.field_views(self._session.form.fields())
 
     def submit_form(self, values: Mapping[str, str]) -> dict[str, str]:
-        return self.service.submit_form(values)
-
-    def capture_material(self, material_type: str) -> None:
-        self.busy.emit("materials.recognising")
-        self._run(lambda: self.service.capture_material(material_type))
-
-    def finish_materials(self) -> None:
-        self._guard(self.service.finish_materials)
-
-    # g-materials: pages, confirmation of flagged fields, e-licences
-    def retake_page(self, material_type: str, index: int) -> None:
-        self.busy.emit("materials.recognising")
-        self._run(lambda: self.service.retake_page(material_type, index))
-
-    def delete_page(self, material_type: str, index: int) -> None:
-        self._guard(lambda: self.service.delete_page(material_type, index))
-
-    def confirm_pages(self, material_type: str) -> None:
-        self._guard(lambda: self.service.confirm_pages(material_type))
-
-    def confirm_field(self, material_type: str, key: str, value: str) -> dict[str, str]:
-        """In memory only: field key -> i18n error key, {} when accepted."""
-        return self.service.confirm_field(material_type, key, value)
-
-    def pending_materials(self) -> dict[str, tuple[str, ...]]:
-        return self.service.pending_materials()
-
-    def request_elicences(self) -> None:
-        """Look up the citizen's e-licences in the background; ``elicences`` delivers them with the
-        session they belong to (a late answer must not show up in the next citizen's session)."""
-        session_id = self.service.data.session_id
-        self.bg.run(
-            self.service.elicence_offers,
-            on_success=lambda offers: self.elicences.emit(session_id, offers),
-            on_failure=self._on_bug,
-        )
-
-    def use_elicence(self, material_type: str, licence_id: str) -> None:
-        # writes the audit trail: not on the GUI thread
-        self._run(lambda: self.service.use_elicence(material_type, licence_id))
+        return self._session.form.submit(values)
 
     def back_to_form(self) -> None:
-        self._guard(self.service.back_to_form)
+        self.guard(self._session.back_to_form)
 
     def submit(self, signature_png: bytes) -> None:
         self.busy.emit("submit.running")
-        self._run(lambda: self.service.submit(signature_png))
+        self.run(lambda: self._session.submission.submit(signature_png))
 
-    # h-outputs: the delivery choice (pure checks in the core, no I/O: fine on the GUI thread)
-    def delivery_options(self) -> tuple[tuple[Any, ...], Any]:
-        return self.service.delivery_options()
+    def delivery(self) -> DeliveryView:
+        """The delivery methods offered for this decision, the preselected one, the express prefill
+        (pure checks in the core, no I/O: fine on the GUI thread)."""
+        outputs = self._session.outputs
+        offered, default = outputs.delivery_options()
+        return DeliveryView(
+            offered=tuple(m.value for m in offered),
+            default=default.value if default is not None else None,
+            prefill=outputs.express_prefill(),
+        )
 
-    def express_prefill(self) -> dict[str, str]:
-        return self.service.express_prefill()
-
-    def choose_delivery(self, method: Any, express: Mapping[str, str] | None = None) -> dict[str, str]:
-        return self.service.choose_delivery(method, express)
+    def choose_delivery(self, method: str, express: Mapping[str, str] | None = None) -> dict[str, str]:
+        errors = self._session.outputs.choose_delivery(method, express)
+        if not errors:
+            self._set_view(delivery=method)
+        return errors
 
     def finish_result(self) -> None:
-        self._guard(self.service.finish_result)
+        self.guard(self._session.finish_result)
 
     def rate(self, rating: str) -> None:
-        self._run(lambda: self.service.rate(rating))  # writes the audit trail: not on the GUI thread
+        self.run(lambda: self._session.rating.rate(rating))  # writes the audit trail: not on the GUI thread
 
     def cancel(self) -> None:
-        self.service.cancel_wait()
-        self._run(lambda: self.service.cancel(EndReason.CANCELLED))
+        self._session.cancel_wait()
+        self.run(lambda: self._session.cancel(EndReason.CANCELLED))
 
     def retry(self) -> None:
-        self._guard(self.service.retry)
+        self.guard(self._session.retry)
 
     def continue_to_manual(self) -> None:
-        self._guard(self.service.continue_to_manual)
+        self.guard(self._session.continue_to_manual)
 
     def staff_confirmed_identity(self) -> None:
-        self._guard(self.service.staff_confirmed_identity)
+        self.guard(self._session.card.confirm_by_staff)
 
     def identify_by_qr(self) -> None:
         """Wait for an e-ID QR code on the scanner instead of the card (the card still works)."""
-        self._run(self.service.identify_by_qr)
+        self.run(self._session.card.identify_by_qr)
 
     # ------------------------------------------------------------------ plumbing
-    def _run(self, fn: Any) -> None:
-        self.bg.run(fn, on_success=lambda _r: self.busy.emit(""), on_failure=self._on_bug)
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None] | None = None,
+        *,
+        clears_busy: bool = True,
+    ) -> None:
+        """``fn`` on the background pool, ``on_success`` with its result on the GUI thread (then the
+        busy line is cleared, unless ``clears_busy`` is False); a bug it raises resets the session."""
 
-    def _guard(self, fn: Any) -> None:
+        def done(result: Any) -> None:
+            if on_success is not None:
+                on_success(result)
+            if clears_busy:
+                self.busy.emit("")
+
+        self.bg.run(fn, on_success=done, on_failure=self._on_bug)
+
+    def guard(self, fn: Callable[[], Any]) -> None:
+        """``fn`` here (GUI thread, no blocking work); a bug it raises resets the session."""
         try:
             fn()
         except Exception as err:
@@ -221,21 +294,21 @@ class KioskFacade(QObject):
         """A bug, not a known failure: log it, wipe the session, keep serving."""
         log.error("unexpected error; session reset", exc_info=err)
         self.busy.emit("")
-        self.service.cancel_wait()
+        self._session.cancel_wait()
         try:
-            self.service.cancel(EndReason.CANCELLED)
+            self._session.cancel(EndReason.CANCELLED)
         except Exception:
             log.exception("reset after error failed")
         self.bug.emit(type(err).__name__)
 
     def _check_idle(self) -> None:
-        cfg = self.service.config.session
-        warn, expired, left = self.service.machine.idle_state(cfg.idle_timeout_s, cfg.idle_warning_s)
+        cfg = self._session.config.session
+        warn, expired, left = self._session.machine.idle_state(cfg.idle_timeout_s, cfg.idle_warning_s)
         if expired:
             self._warned = False
             self.idleWarning.emit(-1)
-            self.service.cancel_wait()
-            self._run(lambda: self.service.cancel(EndReason.IDLE_TIMEOUT))
+            self._session.cancel_wait()
+            self.run(lambda: self._session.cancel(EndReason.IDLE_TIMEOUT))
         elif warn:
             self._warned = True
             self.idleWarning.emit(int(left + 0.999))
@@ -244,11 +317,11 @@ class KioskFacade(QObject):
             self.idleWarning.emit(-1)
 
     def _check_out_of_service(self) -> None:
-        if self.service.step is Step.OUT_OF_SERVICE:
-            self.bg.run(self.service.try_leave_out_of_service, on_failure=self._on_bug)
+        if self._session.step is Step.OUT_OF_SERVICE:
+            self.bg.run(self._session.try_leave_out_of_service, on_failure=self._on_bug)
 
     def shutdown(self) -> None:
         self._idle.stop()
         self._oos.stop()
-        self.service.cancel_wait()
+        self._session.cancel_wait()
         self.bg.wait(3000)

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import language, set_language, tr
-from kiosk.session.machine import CITIZEN_STEPS, Step
 from ui.facade import KioskFacade
 from ui.screens import Screen, all_screens
 from ui.style import STYLE
+from ui.viewmodels import CITIZEN_STEPS, Step
 from ui.widgets import StepBar
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class KioskWindow(QMainWindow):
         header.setObjectName("header")
         hl = QHBoxLayout(header)
         hl.setContentsMargins(24, 10, 24, 10)
-        self.hall = QLabel(facade.service.config.ui.hall_name)
+        self.hall = QLabel(facade.hall_name)
         self.lang = QPushButton()
         self.lang.setObjectName("language")
         self.lang.clicked.connect(self.toggle_language)
@@ -79,7 +79,7 @@ class KioskWindow(QMainWindow):
         facade.busy.connect(lambda key: self.status.setText(tr(key) if key else ""))
         facade.bug.connect(lambda _name: self.status.setText(tr("problem.title")))
         self._retranslate_chrome()
-        self.show_step(facade.service.step)
+        self.show_step(facade.view.step)
 
     def show_step(self, step: Step) -> None:
         screen = self.screens.get(step)
@@ -89,7 +89,7 @@ class KioskWindow(QMainWindow):
         screen.enter()
         self.stack.setCurrentWidget(screen)
         self.steps.set_step(step)
-        self.steps.setVisible(step is not Step.MAINTENANCE)  # d-maint: no citizen progress there
+        self.steps.setVisible(step is not Step.MAINTENANCE)  # no citizen progress there
         self.cancel.setVisible(step in CITIZEN_STEPS)
         self.facade.on_step_entered(step)
 

@@ -1,9 +1,9 @@
 """The hall staff's maintenance screen: 诊断 / 耗材 / 同步 / 待上传 / 日志.
 
 Shown for :attr:`Step.MAINTENANCE` (entered with the staff card, see
-kiosk/maintenance/service.py).  Every call into :class:`~kiosk.maintenance.service.MaintenanceService`
-blocks (devices, network, disk, SQLite) and runs on the facade's background pool;
-results come back on the GUI thread through :class:`MaintenanceFacade`'s signals.
+kiosk/maintenance/service.py).  Every maintenance action goes through the facade's
+:attr:`~ui.facade.KioskFacade.maintenance` part and runs on its background pool;
+results come back on the GUI thread as its signals.
 Staff see counts, case ids, states, versions and error texts, never a citizen's
 personal data.
 """
@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -29,81 +28,14 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import tr
-from kiosk.maintenance.service import (
-    Consumables,
-    Diagnostics,
-    LeaveReason,
-    LogTail,
-    MaintenanceService,
-    OutboxView,
-    TestPrintResult,
-)
-from kiosk.session.machine import Step
-from offline_cache.store import OutboxState
 from ui.facade import KioskFacade
-from ui.screens import Screen, _label
+from ui.screens.base import Screen, label
+from ui.viewmodels import Consumables, Diagnostics, LogTail, OutboxState, OutboxView, Step, TestPrintResult
 from ui.widgets import BigButton, Title
 
 log = logging.getLogger(__name__)
 
 TABS = ("diagnostics", "consumables", "sync", "outbox", "logs")
-
-
-class MaintenanceFacade(QObject):
-    """Maintenance calls on the background pool; results as signals on the GUI thread."""
-
-    diagnostics = Signal(object)  # Diagnostics
-    consumables = Signal(object)  # Consumables
-    printed = Signal(object)  # TestPrintResult
-    synced = Signal(object)  # dict[str, str]
-    outbox = Signal(object)  # OutboxView
-    logs = Signal(object)  # LogTail
-    failed = Signal(str)  # error text for the screen
-    refused = Signal(str)  # StaffCardRefusal value: a card on the staff reader did not unlock
-
-    def __init__(self, facade: KioskFacade, service: MaintenanceService) -> None:
-        super().__init__(facade)
-        self.facade = facade
-        self.service = service
-        service.subscribe(self._on_event)
-
-    def _on_event(self, kind: str, payload: Any) -> None:  # watcher thread
-        if kind == "refused" and payload.refusal is not None:
-            self.refused.emit(payload.refusal.value)
-
-    def _run(self, fn: Callable[[], Any], done: Any) -> None:
-        self.facade.bg.run(fn, on_success=done.emit, on_failure=self._failed)
-
-    def _failed(self, err: BaseException) -> None:
-        log.error("maintenance action failed", exc_info=err)
-        self.failed.emit(f"{type(err).__name__}: {err}")
-
-    def refresh_diagnostics(self) -> None:
-        self._run(self.service.diagnostics, self.diagnostics)
-
-    def refresh_consumables(self) -> None:
-        self._run(self.service.consumables, self.consumables)
-
-    def test_print(self) -> None:
-        self._run(self.service.test_print, self.printed)
-
-    def sync_now(self) -> None:
-        self._run(self.service.sync_now, self.synced)
-
-    def refresh_outbox(self) -> None:
-        self._run(self.service.outbox, self.outbox)
-
-    def requeue(self, case_id: str) -> None:
-        self._run(lambda: (self.service.requeue(case_id), self.service.outbox())[1], self.outbox)
-
-    def requeue_all(self) -> None:
-        self._run(lambda: (self.service.requeue_all(), self.service.outbox())[1], self.outbox)
-
-    def refresh_logs(self) -> None:
-        self._run(self.service.logs, self.logs)
-
-    def leave(self) -> None:
-        self.facade.bg.run(lambda: self.service.leave(LeaveReason.STAFF), on_failure=self._failed)
 
 
 def _size(n: int) -> str:
@@ -148,20 +80,19 @@ class MaintenanceScreen(Screen):
         super().__init__(facade)
         self.layout_.setContentsMargins(24, 12, 24, 12)
         self.layout_.setSpacing(10)
-        service = facade.service.maintenance
-        self.m: MaintenanceFacade | None = MaintenanceFacade(facade, service) if service is not None else None
+        self.m = facade.maintenance
         self._data: dict[str, Any] = {}
 
         top = QHBoxLayout()
         self.title = Title()
-        self.staff = _label(name="hint")
+        self.staff = label(name="hint")
         self.leave = BigButton(role="secondary")
         self.leave.setObjectName("maintLeave")
         top.addWidget(self.title, 1)
         top.addWidget(self.staff)
         top.addWidget(self.leave)
         self.layout_.addLayout(top)
-        self.message = _label(name="hint")
+        self.message = label(name="hint")
         self.layout_.addWidget(self.message)
 
         self.tabs = QTabWidget()
@@ -218,7 +149,7 @@ class MaintenanceScreen(Screen):
         lay = self._page("consumables")
         self.cons = _table(3, "maintConsumables")
         lay.addWidget(self.cons, 1)
-        self.print_result = _label(name="hint")
+        self.print_result = label(name="hint")
         lay.addWidget(self.print_result)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -232,7 +163,7 @@ class MaintenanceScreen(Screen):
 
     def _build_sync(self) -> None:
         lay = self._page("sync")
-        self.sync_hint = _label(name="hint")
+        self.sync_hint = label(name="hint")
         lay.addWidget(self.sync_hint)
         self.sync_table = _table(2, "maintSync")
         lay.addWidget(self.sync_table, 1)
@@ -248,7 +179,7 @@ class MaintenanceScreen(Screen):
 
     def _build_outbox(self) -> None:
         lay = self._page("outbox")
-        self.counts = _label()
+        self.counts = label()
         self.counts.setObjectName("maintOutboxCounts")
         lay.addWidget(self.counts)
         self.dead = _table(5, "maintDeadLetters")
@@ -268,10 +199,10 @@ class MaintenanceScreen(Screen):
 
     def _build_logs(self) -> None:
         lay = self._page("logs")
-        self.app_log_title = _label(name="hint")
+        self.app_log_title = label(name="hint")
         self.app_log = QPlainTextEdit()
         self.app_log.setObjectName("maintAppLog")
-        self.wire_log_title = _label(name="hint")
+        self.wire_log_title = label(name="hint")
         self.wire_log = QPlainTextEdit()
         self.wire_log.setObjectName("maintWireLog")
         for w in (self.app_log, self.wire_log):
@@ -309,7 +240,7 @@ class MaintenanceScreen(Screen):
         if self.m is None:
             self.message.setText(tr("maint.unavailable"))
             return
-        if self.facade.service.step is not Step.MAINTENANCE:
+        if self.facade.view.step is not Step.MAINTENANCE:
             return
         key = self.current_tab()
         self.message.setText(tr("maint.working"))
@@ -358,7 +289,7 @@ class MaintenanceScreen(Screen):
     # ------------------------------------------------------------------ rendering
     def _retranslate(self) -> None:
         self.title.setText(tr("maint.title"))
-        staff = self.facade.service.maintenance.staff_id if self.facade.service.maintenance else None
+        staff = self.m.staff_id if self.m is not None else None
         self.staff.setText(tr("maint.staff", staff=staff or "—"))
         self.leave.setText(tr("maint.leave"))
         for i, key in enumerate(TABS):

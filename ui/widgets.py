@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from kiosk.i18n import tr
-from kiosk.session.machine import HAPPY_PATH, Step
+from ui.viewmodels import HAPPY_PATH, Step
 
 
 class BigButton(QPushButton):

@@ -38,11 +38,20 @@ from kiosk import logsetup
 from kiosk.maintenance.access import ROLE_FUNCTIONS, Function, PinOutcome, StaffAccess
 from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult
 from kiosk.review.sync import last_verified_at
+from kiosk.session.events import (
+    MaintenanceEntered,
+    MaintenanceLeft,
+    SessionEvent,
+    StaffCardRefused,
+    StaffPinRequired,
+)
 from kiosk.session.machine import TRANSITIONS, EndReason, Step, TransitionError
 from offline_cache.store import OutboxState, StorageError
 
 if TYPE_CHECKING:
-    from kiosk.session.services import KioskService
+    from kiosk.cases.outbox import OutboxDrainer
+    from kiosk.cases.platform_client import PlatformClient
+    from kiosk.session.coordinator import SessionCoordinator
 
 log = logging.getLogger(__name__)
 
@@ -221,12 +230,14 @@ def tail_lines(path: Path, n: int, block: int = 65536) -> list[str]:
 
 # --------------------------------------------------------------------------- service
 class MaintenanceService:
-    """Maintenance mode over a running :class:`~kiosk.session.services.KioskService`."""
+    """Maintenance mode over a running :class:`~kiosk.session.coordinator.SessionCoordinator`."""
 
     def __init__(
         self,
-        kiosk: KioskService,
+        kiosk: SessionCoordinator,
         *,
+        client: PlatformClient,
+        drainer: OutboxDrainer,
         log_dir: Path,
         data_dir: Path,
         clock: Callable[[], float] = time.time,
@@ -234,6 +245,8 @@ class MaintenanceService:
         allow_card_only: bool = False,
     ) -> None:
         self.kiosk = kiosk
+        self.client = client
+        self.drainer = drainer
         self.log_dir = log_dir
         self.data_dir = data_dir
         self._clock = clock
@@ -242,22 +255,13 @@ class MaintenanceService:
         self._staff_id: str | None = None
         self._role: Role | None = None
         self._by_card = False
-        self._listeners: list[Callable[[str, Any], None]] = []
         self.staff_reader_status: Callable[[], DeviceStatus] | None = None  # set by the watcher
         kiosk.machine.subscribe(self._on_step)
 
     # ------------------------------------------------------------------ events
-    def subscribe(self, sink: Callable[[str, Any], None]) -> None:
-        """``sink(kind, payload)``: "entered" (staff id), "left" (LeaveReason), "refused"
-        (StaffCardResult), "pin_required" (PinOutcome: the PIN pad is to be shown)."""
-        self._listeners.append(sink)
-
-    def _emit(self, kind: str, payload: Any) -> None:
-        for sink in list(self._listeners):
-            try:
-                sink(kind, payload)
-            except Exception:
-                log.exception("maintenance listener failed for %s", kind)
+    def _publish(self, event: SessionEvent) -> None:
+        """On the session's event bus: the UI facade hears maintenance through the same door."""
+        self.kiosk.ctx.publish(event)
 
     def _on_step(self, old: Step, new: Step) -> None:
         # The session left maintenance without leave() (e.g. a reset elsewhere): forget the staff.
@@ -266,7 +270,7 @@ class MaintenanceService:
                 staff, self._staff_id, self._role = self._staff_id, None, None
             if staff is not None:
                 self._audit_as(staff, "maintenance_left", {"reason": "reset"})
-                self._emit("left", None)
+                self._publish(MaintenanceLeft(None))
 
     # ------------------------------------------------------------------ entering and leaving
     @property
@@ -307,7 +311,7 @@ class MaintenanceService:
             self.kiosk.store.audit_trail.append(
                 "maintenance_pin_required", {"staff": result.staff_id, "reader": reader}
             )
-            self._emit("pin_required", outcome)
+            self._publish(StaffPinRequired(result.staff_id, reader, outcome.attempts_left))
         return outcome
 
     def submit_pin(self, pin: str) -> PinOutcome:
@@ -347,7 +351,7 @@ class MaintenanceService:
         self._audit_as(
             staff_id, "maintenance_entered", {"from": previous.value, "by_card": by_card, "role": role.value}
         )
-        self._emit("entered", staff_id)
+        self._publish(MaintenanceEntered(staff_id))
         return True
 
     def refused(self, result: StaffCardResult, reader: str) -> None:
@@ -361,7 +365,8 @@ class MaintenanceService:
         if outcome.attempts_left is not None:
             details["attempts_left"] = outcome.attempts_left
         self.kiosk.store.audit_trail.append("maintenance_refused", details)
-        self._emit("refused", result)
+        if result.refusal is not None:
+            self._publish(StaffCardRefused(result.refusal.value, reader))
 
     def leave(self, reason: LeaveReason = LeaveReason.STAFF) -> bool:
         """Leave maintenance mode to the attract screen.  False when it was not on."""
@@ -373,7 +378,7 @@ class MaintenanceService:
         self._audit_as(staff, "maintenance_left", {"reason": reason.value})
         if self.kiosk.machine.step is Step.MAINTENANCE:
             self.kiosk.machine.reset(EndReason.MAINTENANCE_LEFT)
-        self._emit("left", reason)
+        self._publish(MaintenanceLeft(reason.value))
         return True
 
     def check_idle(self, timeout_s: float) -> bool:
@@ -425,12 +430,12 @@ class MaintenanceService:
         devices = tuple(DeviceDiagnosis(n, s, required_action(n, s)) for n, s in statuses.items())
         models = tuple(
             ModelDiagnosis(name, bool(getattr(model, "loaded", False)))
-            for name, model in (("face", self.kiosk.face), ("ocr", self.kiosk.ocr))
+            for name, model in (("face", self.kiosk.face.verifier), ("ocr", self.kiosk.materials.ocr))
         )
         usage = shutil.disk_usage(self.data_dir)
         now = self._clock()
         packages = []
-        for pkg in self.kiosk.catalogue():
+        for pkg in self.kiosk.catalogue.items():
             verified = last_verified_at(self.kiosk.store, pkg.id)
             packages.append(
                 PackageDiagnosis(
@@ -468,7 +473,7 @@ class MaintenanceService:
 
         t0 = time.perf_counter()
         try:
-            self.kiosk.client.heartbeat(statuses)
+            self.client.heartbeat(statuses)
         except PlatformError as err:
             return PlatformDiagnosis(False, None, logsetup.redact(str(err)))
         return PlatformDiagnosis(True, (time.perf_counter() - t0) * 1000.0, None)
@@ -521,14 +526,14 @@ class MaintenanceService:
 
     # ------------------------------------------------------------------ sync
     def sync_now(self) -> dict[str, str]:
-        """Rule packages and warning lists now (KioskService.sync) and a push of the outbox."""
+        """Rule packages and warning lists now (the catalogue's verified sync) and a push of the outbox."""
         staff = self._audit(Function.SYNC, "maintenance_sync")
         try:
-            result = self.kiosk.sync()
+            result = self.kiosk.catalogue.sync()
         except Exception as err:  # the sync reports failures itself; anything else is shown, not raised
             log.exception("sync from maintenance failed")
             result = {"error": type(err).__name__}
-        self.kiosk.drainer.kick()
+        self.drainer.kick()
         self._audit_as(staff, "maintenance_sync_done", {"ok": "error" not in result})
         return result
 
@@ -564,7 +569,7 @@ class MaintenanceService:
             return False
         outbox.requeue(case_id, self._clock())
         self._audit_as(staff, "maintenance_requeue", {"case": case_id, "requeued": True})
-        self.kiosk.drainer.kick()
+        self.drainer.kick()
         return True
 
     def requeue_all(self) -> int:
@@ -576,7 +581,7 @@ class MaintenanceService:
             outbox.requeue(entry_id, now)
         self._audit_as(staff, "maintenance_requeue_all", {"count": len(dead)})
         if dead:
-            self.kiosk.drainer.kick()
+            self.drainer.kick()
         return len(dead)
 
     # ------------------------------------------------------------------ logs

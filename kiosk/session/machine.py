@@ -15,7 +15,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from devices.interfaces import IdCardRead
+    from kiosk.documents.capture import MaterialResult
+    from kiosk.identity.face import FaceResult
+    from kiosk.outputs.delivery import DeliveryChoice
+    from kiosk.review.engine import Decision
+    from kiosk.review.warnings import WarningHit
+    from kiosk.session.values import Problem
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +108,59 @@ class EndReason(enum.Enum):
 
 
 @dataclass
+class Identity:
+    """Who the citizen is and how that was established: the card, face and staff-assist steps' slice."""
+
+    card: IdCardRead | None = None
+    card_photo: Any = None  # decoded photo (ndarray), memory only
+    face: FaceResult | None = None
+    face_attempts: int = 0
+    staff_assisted_identity: bool = False
+    identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform)
+    face_reference: str | None = None  # "card_photo" | "platform_reference" (the reference used)
+    staff_assist_reason: str | None = None  # i18n key shown on the staff-assist screen
+
+    def require_card(self) -> IdCardRead:
+        """The identity the steps after the card step work with (its absence there is a bug)."""
+        if self.card is None:
+            raise RuntimeError("no identity in this session yet")
+        return self.card
+
+
+@dataclass
+class Application:
+    """What the citizen applies with and what the review made of it: the form, materials and review
+    steps' slice."""
+
+    form: dict[str, str] = field(default_factory=dict)
+    materials: dict[str, MaterialResult] = field(default_factory=dict)  # by material type
+    warnings: list[WarningHit] = field(default_factory=list)
+    decision: Decision | None = None
+
+    def require_decision(self) -> Decision:
+        """The review's decision the steps after the review work with (its absence there is a bug)."""
+        if self.decision is None:
+            raise RuntimeError("no decision in this session yet")
+        return self.decision
+
+
+@dataclass
+class Case:
+    """The submitted case and what came out of it: the submit, result and rating steps' slice."""
+
+    signature_png: bytes | None = None
+    case_id: str | None = None
+    certificate_number: str | None = None
+    acknowledged: bool = False
+    delivery: DeliveryChoice | None = None  # chosen on the confirm/sign screen
+    queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)
+    rating: str | None = None
+
+
+@dataclass
 class SessionData:
-    """Everything the terminal holds about the citizen during one session.
+    """Everything the terminal holds about the citizen during one session, in one slice per part
+    of the session (:class:`Identity`, :class:`Application`, :class:`Case`).
 
     Mutable on purpose and owned by the machine: reset() replaces it whole, so
     nothing of one citizen survives into the next session.
@@ -109,28 +169,11 @@ class SessionData:
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: float = field(default_factory=time.time)
     item_id: str | None = None
-    card: Any = None  # devices.interfaces.IdCardRead
-    card_photo: Any = None  # decoded photo (ndarray), memory only
-    face: Any = None  # kiosk.identity.face.FaceResult
-    face_attempts: int = 0
-    staff_assisted_identity: bool = False
-    form: dict[str, str] = field(default_factory=dict)
-    materials: dict[str, Any] = field(default_factory=dict)  # type -> kiosk.session.services.MaterialResult
-    warnings: list[Any] = field(default_factory=list)
-    decision: Any = None  # kiosk.review.engine.Decision
-    signature_png: bytes | None = None
-    case_id: str | None = None
-    certificate_number: str | None = None
-    acknowledged: bool = False
-    problem: Any = None  # kiosk.session.services.Problem for DEVICE_PROBLEM/OUT_OF_SERVICE
-    rating: str | None = None
+    identity: Identity = field(default_factory=Identity)
+    application: Application = field(default_factory=Application)
+    case: Case = field(default_factory=Case)
+    problem: Problem | None = None  # for DEVICE_PROBLEM/OUT_OF_SERVICE
     timings: list[tuple[str, float]] = field(default_factory=list)  # (step, ms)
-    delivery: Any = None  # kiosk.outputs.delivery.DeliveryChoice, chosen on the confirm/sign screen
-    queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)
-    # How the identity was established and what the face was compared with
-    identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform)
-    face_reference: str | None = None  # "card_photo" | "platform_reference" (the reference used)
-    staff_assist_reason: str | None = None  # i18n key shown on the staff-assist screen
 
     def __repr__(self) -> str:  # never print personal data
         return f"SessionData(session_id={self.session_id[:8]}, item={self.item_id})"

@@ -31,10 +31,10 @@ def test_id_reader_unplugged_goes_out_of_service_then_serves_next_citizen(kiosk:
 
     terminal.bench.idcard.unplug()
     driver.wait_step(Step.OUT_OF_SERVICE, timeout=10)
-    problem = terminal.service.data.problem
+    problem = terminal.session.data.problem
     assert problem.device == "idcard"
     assert problem.action is RequiredAction.MAINTENANCE
-    assert terminal.service.data.item_id is None  # the citizen's session was wiped
+    assert terminal.session.data.item_id is None  # the citizen's session was wiped
     shown = " ".join(w.text() for w in ui.window.findChildren(QLabel) if w.isVisible())
     assert tr("oos.title") in shown and tr("action.maintenance") in shown
 
@@ -83,14 +83,14 @@ def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
     driver.begin(SENIOR.item_id)
     bench.idcard.insert(SENIOR.key)
     driver.wait_step(Step.DEVICE_PROBLEM, timeout=20)
-    problem = terminal.service.data.problem
+    problem = terminal.session.data.problem
     assert problem.device == "camera" and problem.allow_manual
     driver.click("problemManual")
     driver.wait_step(Step.FORM)
-    assert terminal.service.data.staff_assisted_identity
+    assert terminal.session.data.identity.staff_assisted_identity
     driver.click("formNext")
     driver.wait_step(Step.CONFIRM_SIGN, timeout=30)
-    decision = terminal.service.data.decision
+    decision = terminal.session.data.application.decision
     assert decision.outcome.value == "manual"
     assert "staff_identity" in decision.reasons
     record_json = json.dumps(decision.to_record(), ensure_ascii=False)
@@ -119,30 +119,31 @@ def test_platform_down_at_submit_case_queued_then_delivered_once(kiosk: Factory)
 def test_terminal_starts_and_serves_from_cache_when_platform_is_down(kiosk: Factory, tmp_path: Path) -> None:
     terminal, _ui, _driver = kiosk()
     assert terminal.sandbox is not None
-    catalogue = [p.id for p in terminal.service.catalogue()]
+    catalogue = [p.id for p in terminal.session.catalogue.items()]
     assert len(catalogue) == 3
 
     # A second service on the same store with the platform unreachable: the cache serves.
     from kiosk.cases.platform_client import PlatformClient
     from kiosk.review.sync import RuleSync
-    from kiosk.session.services import KioskService
+    from kiosk.session.assembly import build_session
 
     dead_url = "http://127.0.0.1:9"
     dead = PlatformClient(dead_url, terminal.config.terminal_id, timeout=0.5)
-    offline = KioskService(
+    offline = build_session(
         terminal.config,
-        terminal.service.devices,
+        terminal.session.devices,
         terminal.store,
         dead,
-        terminal.service.face,
-        terminal.service.ocr,
+        terminal.session.face.verifier,
+        terminal.session.materials.ocr,
         rulesync=RuleSync(terminal.store, dead_url, tmp_path / "work" / "tuf" / "metadata", tmp_path / "t2"),
+        load_cached=False,
     )
     try:
-        assert offline.load_cached() == 3
-        report = offline.sync()
+        assert offline.catalogue.load_cached() == 3
+        report = offline.catalogue.sync()
         assert "error" in report
-        assert [p.id for p in offline.catalogue()] == catalogue
+        assert [p.id for p in offline.catalogue.items()] == catalogue
     finally:
         offline.close()
         dead.close()

@@ -1,4 +1,4 @@
-"""Liveness switched on in the terminal: the face step through KioskService and the face screen.
+"""Liveness switched on in the terminal: the face step through the session's face service and the face screen.
 
 The citizen in front of the (simulated) camera is scripted: a test person watches the prompts
 the service publishes and shows the camera what a person answering them would look like (real
@@ -29,6 +29,7 @@ from kiosk.config import FaceConfig, SessionConfig, TerminalConfig
 from kiosk.identity.face import FaceReason, NoLivenessCheck
 from kiosk.identity.face_prompts import FacePrompt
 from kiosk.identity.liveness import ChallengeLiveness, ExternalLivenessCheck, MeshLandmarker
+from kiosk.session.events import FaceGuidance
 from kiosk.session.machine import Step
 from terminal.app import KioskUi, make_app
 from terminal.demo import DemoDriver
@@ -68,11 +69,11 @@ class ScriptedPerson:
         self._showing: str | None = "?"
         self._n = 0
 
-    def on_event(self, kind: str, payload: Any) -> None:
-        if kind != "face_prompt":
+    def on_event(self, event: Any) -> None:
+        if not isinstance(event, FaceGuidance):
             return
-        self.prompts.append(payload)
-        key = payload.challenge_key
+        self.prompts.append(event.prompt)
+        key = event.prompt.challenge_key
         if key == self._showing:
             return
         self._showing = key
@@ -121,13 +122,13 @@ def terminal_factory(tmp_path: Path, face_verifier: Any, ocr_engine: Any) -> Ite
 
 
 def to_face_step(terminal: Terminal) -> None:
-    svc, bench = terminal.service, terminal.bench
+    svc, bench = terminal.session, terminal.bench
     assert bench is not None
     svc.start()
     svc.choose_item(ITEM)
     bench.present_face(["biden_live.jpg"])
     bench.idcard.insert("business")
-    assert svc.read_card() is not None
+    assert svc.card.read() is not None
     assert svc.step is Step.FACE_CHECK
 
 
@@ -137,12 +138,12 @@ def test_config_picks_the_liveness_of_each_profile(terminal_factory: Any) -> Non
 
     assert FaceConfig().liveness_mode(Profile.PRODUCTION) == "challenge"
     challenge = terminal_factory(FaceConfig(liveness="challenge", challenges=3))
-    assert isinstance(challenge.service.liveness, ChallengeLiveness)
-    assert challenge.service.liveness.n_challenges == 3
+    assert isinstance(challenge.session.face.liveness, ChallengeLiveness)
+    assert challenge.session.face.liveness.n_challenges == 3
     demo = terminal_factory(FaceConfig())
-    assert isinstance(demo.service.liveness, ExternalLivenessCheck)
+    assert isinstance(demo.session.face.liveness, ExternalLivenessCheck)
     off = terminal_factory(FaceConfig(liveness="off"))
-    assert isinstance(off.service.liveness, NoLivenessCheck)
+    assert isinstance(off.session.face.liveness, NoLivenessCheck)
 
 
 @pytest.mark.parametrize("challenges", [2, 3])
@@ -153,12 +154,12 @@ def test_challenges_answered_pass_and_the_session_goes_on(
     to_face_step(terminal)
     assert terminal.bench is not None
     person = ScriptedPerson(terminal.bench, mesh)
-    terminal.service.subscribe(person.on_event)
-    result = terminal.service.check_face()
+    terminal.session.subscribe(person.on_event)
+    result = terminal.session.face.check()
     assert result is not None and result.matched and result.reason is FaceReason.MATCHED, result
     assert len(person.asked) == challenges and len(set(person.asked)) == challenges
-    assert terminal.service.step is Step.FORM
-    assert terminal.service.data.face.score <= terminal.service.data.face.threshold
+    assert terminal.session.step is Step.FORM
+    assert terminal.session.data.identity.face.score <= terminal.session.data.identity.face.threshold
 
 
 def test_still_photo_fails_then_retry_then_staff(terminal_factory: Any) -> None:
@@ -168,19 +169,19 @@ def test_still_photo_fails_then_retry_then_staff(terminal_factory: Any) -> None:
         FaceConfig(liveness="challenge", challenge_timeout_s=1.0), face_max_attempts=2
     )
     to_face_step(terminal)
-    svc = terminal.service
+    svc = terminal.session
     prompts: list[FacePrompt] = []
-    svc.subscribe(lambda kind, p: prompts.append(p) if kind == "face_prompt" else None)
-    first = svc.check_face()
+    svc.subscribe(lambda e: prompts.append(e.prompt) if isinstance(e, FaceGuidance) else None)
+    first = svc.face.check()
     assert first is not None and first.reason is FaceReason.LIVENESS_FAILED and not first.matched
     assert math.isinf(first.score)  # a face that is not live is never compared
     assert any(p.challenge_key for p in prompts)  # it was asked
-    assert svc.step is Step.FACE_CHECK and not svc.data.staff_assisted_identity
-    second = svc.check_face()
+    assert svc.step is Step.FACE_CHECK and not svc.data.identity.staff_assisted_identity
+    second = svc.face.check()
     assert second is not None and second.reason is FaceReason.LIVENESS_FAILED
-    assert svc.step is Step.STAFF_ASSIST and svc.data.staff_assisted_identity
-    svc.staff_confirmed_identity()
-    assert svc.step is Step.FORM and svc.data.face.reason is FaceReason.LIVENESS_FAILED
+    assert svc.step is Step.STAFF_ASSIST and svc.data.identity.staff_assisted_identity
+    svc.card.confirm_by_staff()
+    assert svc.step is Step.FORM and svc.data.identity.face.reason is FaceReason.LIVENESS_FAILED
 
 
 def test_first_challenge_only_then_timeout_fails(terminal_factory: Any, mesh: MeshLandmarker) -> None:
@@ -188,11 +189,11 @@ def test_first_challenge_only_then_timeout_fails(terminal_factory: Any, mesh: Me
     to_face_step(terminal)
     assert terminal.bench is not None
     person = ScriptedPerson(terminal.bench, mesh, answers=1)
-    terminal.service.subscribe(person.on_event)
-    result = terminal.service.check_face()
+    terminal.session.subscribe(person.on_event)
+    result = terminal.session.face.check()
     assert result is not None and result.reason is FaceReason.LIVENESS_FAILED, result
     assert len(person.asked) == 2  # the second challenge was asked and never answered
-    assert terminal.service.step is Step.FACE_CHECK  # retry (1 of 3 attempts)
+    assert terminal.session.step is Step.FACE_CHECK  # retry (1 of 3 attempts)
 
 
 def test_demo_profile_uses_the_simulated_ir_verdict(terminal_factory: Any) -> None:
@@ -201,13 +202,13 @@ def test_demo_profile_uses_the_simulated_ir_verdict(terminal_factory: Any) -> No
     to_face_step(terminal)
     assert terminal.bench is not None
     terminal.bench.ir_liveness = False  # the IR camera reports an attack
-    result = terminal.service.check_face()
+    result = terminal.session.face.check()
     assert result is not None and result.reason is FaceReason.LIVENESS_FAILED
-    assert terminal.service.step is Step.FACE_CHECK
+    assert terminal.session.step is Step.FACE_CHECK
     terminal.bench.ir_liveness = True
-    result = terminal.service.check_face()
+    result = terminal.session.face.check()
     assert result is not None and result.matched and result.frames_used == 1, result
-    assert terminal.service.step is Step.FORM
+    assert terminal.session.step is Step.FORM
 
 
 def test_face_screen_shows_the_challenges_offscreen(
@@ -221,7 +222,7 @@ def test_face_screen_shows_the_challenges_offscreen(
         driver = DemoDriver(ui, terminal, tmp_path / "shots")
         assert terminal.bench is not None
         person = ScriptedPerson(terminal.bench, mesh)
-        terminal.service.subscribe(person.on_event)
+        terminal.session.subscribe(person.on_event)
         screen = next(s for s in ui.window.findChildren(FaceScreen))
         shown: list[tuple[str, str]] = []
         ui.facade.facePrompt.connect(

@@ -36,16 +36,16 @@ def test_foreigner_card_reaches_form_review_and_case(
     driver.wait_step(Step.FACE_CHECK, Step.FORM, timeout=15)
     assert driver.wait_step(Step.FORM, Step.STAFF_ASSIST, Step.DEVICE_PROBLEM, timeout=60) is Step.FORM
 
-    data = terminal.service.data
-    assert isinstance(data.card.text, ForeignerIdCardText)
-    assert data.face is not None and data.face.matched  # against the card's own photo block
+    data = terminal.session.data
+    assert isinstance(data.identity.card.text, ForeignerIdCardText)
+    assert data.identity.face is not None and data.identity.face.matched  # against the card's own photo block
     name = driver.find("field:name", QLineEdit)
     number = driver.find("field:id_number", QLineEdit)
     address = driver.find("field:address", QLineEdit)
     assert name.text() == "史密斯" and name.isReadOnly()
     assert number.text() == "CAN371480010112" and number.isReadOnly()
     assert address.text() == "" and not address.isReadOnly()  # no address on this card: typed in
-    known = terminal.service._known_values()
+    known = terminal.session.form.known_values()
     assert known["idcard.nationality"] == "CAN"
     assert known["idcard.english_name"] == "SMITH, JOHN ALEXANDER"
 
@@ -53,7 +53,7 @@ def test_foreigner_card_reaches_form_review_and_case(
     address.insert(ADDRESS)  # what an input method commits
     driver.click("formNext")
     driver.wait_step(Step.CONFIRM_SIGN, timeout=60)
-    decision = data.decision
+    decision = data.application.decision
     assert decision is not None and decision.outcome.value == "approve", decision.reasons
     confirm = ui.window.findChild(ConfirmSignScreen)
     assert confirm is not None
@@ -64,7 +64,7 @@ def test_foreigner_card_reaches_form_review_and_case(
     pad.add_stroke([QPoint(60 + 12 * i, 120 + (25 if i % 2 else -25)) for i in range(30)])
     driver.click("signSubmit")
     driver.wait_step(Step.RESULT, timeout=30)
-    case_id = data.case_id
+    case_id = data.case.case_id
     driver.wait_until(
         lambda: any(c["case_id"] == case_id for c in terminal.client.sandbox.received_cases()),
         20.0,

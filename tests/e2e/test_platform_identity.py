@@ -21,6 +21,7 @@ from kiosk.config import SessionConfig, TerminalConfig
 from kiosk.i18n import tr
 from kiosk.identity.face import FaceResult
 from kiosk.identity.qr import QrRefusal, QrVerification
+from kiosk.session.events import QrRefused
 from kiosk.session.machine import Step
 from terminal.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from tests.conftest import Factory
@@ -43,12 +44,12 @@ def terminal(tmp_path: Path, face_verifier: Any) -> Iterator[Terminal]:
 def _present_card(terminal: Terminal, card: str, live: tuple[str, ...], item: str) -> None:
     bench = terminal.bench
     assert bench is not None
-    service = terminal.service
+    service = terminal.session
     service.start()
     service.choose_item(item)
     bench.present_face(live)
     bench.idcard.insert(card)
-    assert service.read_card() is not None
+    assert service.card.read() is not None
     assert service.step is Step.FACE_CHECK
 
 
@@ -63,14 +64,14 @@ def _issue_qr(terminal: Terminal, id_number: str, name: str) -> str:
 
 def _submit(terminal: Terminal, extra: dict[str, str] | None = None) -> dict[str, Any]:
     """From the form to a stored case (senior-card: no materials); the case payload as stored."""
-    service = terminal.service
-    values = {f.key: f.value for f in service.form_fields()}
+    service = terminal.session
+    values = {f.key: f.value for f in service.form.fields()}
     values.update(extra or {})
-    assert service.submit_form(values) == {}
+    assert service.form.submit(values) == {}
     assert service.step is Step.REVIEW
-    service.run_review()
+    service.review.run()
     assert service.step is Step.CONFIRM_SIGN
-    result = service.submit(b"\x89PNG signature")
+    result = service.submission.submit(b"\x89PNG signature")
     assert result is not None
     stored = terminal.store.cases.get(result.case_id)
     assert stored is not None
@@ -83,15 +84,15 @@ def _audit(terminal: Terminal, event: str) -> list[dict[str, Any]]:
 
 
 def test_undecodable_card_photo_falls_back_to_the_platform_reference(terminal: Terminal) -> None:
-    service = terminal.service
-    service.devices.photo_decoder = VendorPhotoDecoder(None)  # production without the vendor library
+    service = terminal.session
+    service.card.photo_decoder = VendorPhotoDecoder(None)  # production without the vendor library
     _present_card(terminal, SENIOR.key, SENIOR.live_images, SENIOR.item_id)
-    assert service.data.card_photo is None
+    assert service.data.identity.card_photo is None
 
-    result = service.check_face()
+    result = service.face.check()
     assert isinstance(result, FaceResult) and result.matched
     assert service.step is Step.FORM
-    assert service.data.face_reference == "platform_reference"
+    assert service.data.identity.face_reference == "platform_reference"
     assert _audit(terminal, "reference_photo")[-1]["found"] is True
 
     evidence = _submit(terminal)["identity_evidence"]
@@ -101,69 +102,69 @@ def test_undecodable_card_photo_falls_back_to_the_platform_reference(terminal: T
 
 
 def test_platform_reference_still_catches_an_impostor(terminal: Terminal) -> None:
-    terminal.service.devices.photo_decoder = VendorPhotoDecoder(None)
+    terminal.session.card.photo_decoder = VendorPhotoDecoder(None)
     # The business citizen's card, but Obama in front of the camera.
     _present_card(terminal, BUSINESS.key, SENIOR.live_images, BUSINESS.item_id)
-    result = terminal.service.check_face()
+    result = terminal.session.face.check()
     assert result is not None and not result.matched
-    assert terminal.service.data.face_reference == "platform_reference"
-    assert terminal.service.step is Step.FACE_CHECK  # tries again (then staff after the last attempt)
+    assert terminal.session.data.identity.face_reference == "platform_reference"
+    assert terminal.session.step is Step.FACE_CHECK  # tries again (then staff after the last attempt)
 
 
 def test_no_card_photo_and_no_platform_photo_goes_to_staff_with_the_reason(terminal: Terminal) -> None:
-    terminal.service.devices.photo_decoder = VendorPhotoDecoder(None)
+    terminal.session.card.photo_decoder = VendorPhotoDecoder(None)
     # A valid card whose holder the platform's registry has no photo of.
     _present_card(terminal, "fingerprint", SENIOR.live_images, SENIOR.item_id)
-    assert terminal.service.check_face() is None
-    data = terminal.service.data
-    assert terminal.service.step is Step.STAFF_ASSIST
-    assert data.staff_assisted_identity and data.face_reference is None
-    assert data.staff_assist_reason == "staff.no_reference_photo"
+    assert terminal.session.face.check() is None
+    data = terminal.session.data
+    assert terminal.session.step is Step.STAFF_ASSIST
+    assert data.identity.staff_assisted_identity and data.identity.face_reference is None
+    assert data.identity.staff_assist_reason == "staff.no_reference_photo"
     assert tr("staff.no_reference_photo", "en").startswith("The card photo cannot be read")
     assert _audit(terminal, "reference_photo")[-1]["found"] is False
     assert _audit(terminal, "face_check")[-1]["reason"] == "no_reference_photo"
 
 
 def test_platform_down_and_no_card_photo_goes_to_staff(terminal: Terminal) -> None:
-    terminal.service.devices.photo_decoder = VendorPhotoDecoder(None)
+    terminal.session.card.photo_decoder = VendorPhotoDecoder(None)
     _present_card(terminal, SENIOR.key, SENIOR.live_images, SENIOR.item_id)
     terminal.sandbox.stop()
-    assert terminal.service.check_face() is None
-    assert terminal.service.step is Step.STAFF_ASSIST
+    assert terminal.session.face.check() is None
+    assert terminal.session.step is Step.STAFF_ASSIST
     assert _audit(terminal, "reference_photo")[-1]["error"] == "PlatformUnavailable"
 
 
 def test_decodable_card_photo_is_used_without_asking_the_platform(terminal: Terminal) -> None:
     _present_card(terminal, SENIOR.key, SENIOR.live_images, SENIOR.item_id)
-    result = terminal.service.check_face()
+    result = terminal.session.face.check()
     assert result is not None and result.matched
-    assert terminal.service.data.face_reference == "card_photo"
+    assert terminal.session.data.identity.face_reference == "card_photo"
     assert _audit(terminal, "reference_photo") == []
 
 
 def test_identity_by_qr_code_then_face_against_the_reference_photo(terminal: Terminal) -> None:
-    service, bench = terminal.service, terminal.bench
-    assert bench is not None and service.qr_available
+    service, bench = terminal.session, terminal.bench
+    assert bench is not None and service.card.qr_available
     refused: list[Any] = []
-    service.subscribe(lambda kind, payload: refused.append(payload) if kind == "qr_refused" else None)
+    service.subscribe(lambda e: refused.append(e.verification) if isinstance(e, QrRefused) else None)
     token = _issue_qr(terminal, SENIOR_ID, "张桂兰")
 
     service.start()
     service.choose_item(SENIOR.item_id)
     bench.present_face(SENIOR.live_images)
     bench.scanner.scan(token)
-    verification = service.identify_by_qr(timeout_s=5.0)
+    verification = service.card.identify_by_qr(timeout_s=5.0)
     assert verification is not None and verification.ok
     assert service.step is Step.FACE_CHECK
-    assert service.data.identity_source == "qr"
-    assert service.data.card.text.id_number == SENIOR_ID
-    assert service.data.card.text.birth_date.isoformat() == "1952-03-14"
-    assert service.data.card.text.sex == "2"
+    assert service.data.identity.identity_source == "qr"
+    assert service.data.identity.card.text.id_number == SENIOR_ID
+    assert service.data.identity.card.text.birth_date.isoformat() == "1952-03-14"
+    assert service.data.identity.card.text.sex == "2"
 
-    result = service.check_face()
+    result = service.face.check()
     assert result is not None and result.matched
-    assert service.data.face_reference == "platform_reference"
-    fields = {f.key: f for f in service.form_fields()}
+    assert service.data.identity.face_reference == "platform_reference"
+    fields = {f.key: f for f in service.form.fields()}
     assert fields["name"].value == "张桂兰" and fields["name"].readonly
     assert fields["address"].value == "" and not fields["address"].readonly  # typed by the citizen
     payload = _submit(terminal, {"address": "山东省德州市德城区新湖大街1号"})
@@ -177,7 +178,7 @@ def test_identity_by_qr_code_then_face_against_the_reference_photo(terminal: Ter
     service.start()
     service.choose_item(SENIOR.item_id)
     bench.scanner.scan(token)
-    again = service.identify_by_qr(timeout_s=5.0)
+    again = service.card.identify_by_qr(timeout_s=5.0)
     assert again is not None and again.refusal is QrRefusal.ALREADY_USED
     assert service.step is Step.READ_CARD
     assert [v.refusal for v in refused] == [QrRefusal.ALREADY_USED]
@@ -185,17 +186,17 @@ def test_identity_by_qr_code_then_face_against_the_reference_photo(terminal: Ter
 
 
 def test_qr_wait_times_out_quietly_without_a_code(terminal: Terminal) -> None:
-    service = terminal.service
+    service = terminal.session
     service.start()
     service.choose_item(SENIOR.item_id)
     t0 = time.monotonic()
-    assert service.identify_by_qr(timeout_s=1.0) is None
+    assert service.card.identify_by_qr(timeout_s=1.0) is None
     assert time.monotonic() - t0 < 5
     assert service.step is Step.READ_CARD
 
 
 def test_elicence_source_is_built_from_the_platform_and_keys_are_kept(terminal: Terminal) -> None:
-    source = terminal.service.elicences
+    source = terminal.session.materials.elicences
     assert source is not None
     licences = source.for_holder(BUSINESS_ID)
     assert sorted(lic.material_type for lic in licences) == ["business_licence", "lease"]
@@ -218,9 +219,9 @@ def test_read_card_screen_offers_the_qr_code(kiosk: Factory) -> None:
     driver.click("useQr")
     bench.scanner.scan(token)
     driver.wait_step(Step.FORM, timeout=60)
-    assert terminal.service.data.identity_source == "qr"
+    assert terminal.session.data.identity.identity_source == "qr"
 
-    terminal.service.cancel()
+    terminal.session.cancel()
     driver.wait_step(Step.ATTRACT)
     driver.begin(SENIOR.item_id)
     driver.click("useQr")

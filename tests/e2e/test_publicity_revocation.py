@@ -41,7 +41,7 @@ def test_approval_published_then_revoked(kiosk: Factory) -> None:
 
     assert _wait(lambda: published_ids() == [job.job_id])
 
-    revocation = terminal.service.revoke_publicity(record.case_id, "许可决定被依法撤销")
+    revocation = terminal.session.submission.revoke_publicity(record.case_id, "许可决定被依法撤销")
     assert _wait(lambda: published_ids() == [])
 
     def revocation_sent() -> bool:  # the drainer records the answer just after the platform acted
@@ -50,6 +50,6 @@ def test_approval_published_then_revoked(kiosk: Factory) -> None:
 
     assert _wait(revocation_sent)
     # The ledger keeps the approval and archives the revocation as a new record.
-    assert terminal.service.ledger is not None and terminal.service.ledger.verify() == 2
+    assert terminal.session.submission.ledger is not None and terminal.session.submission.ledger.verify() == 2
     [revoked] = [p for p in client.sandbox.publicity() if p["publicity_id"] == job.job_id]
     assert revoked["revoked_at"] and revoked["revocation_reason"] == "许可决定被依法撤销"

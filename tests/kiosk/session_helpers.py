@@ -21,28 +21,28 @@ def signature_png() -> bytes:
 
 def to_confirm(t: Terminal, citizen: DemoCitizen) -> None:
     """Card, face, form (and no material): the session waits on the confirm/sign screen."""
-    s, bench = t.service, t.bench
+    s, bench = t.session, t.bench
     assert bench is not None
     s.start()
     s.choose_item(citizen.item_id)
     bench.present_face(citizen.live_images)
     bench.idcard.insert(citizen.key)
-    assert s.read_card() is not None
+    assert s.card.read() is not None
     while s.step is Step.FACE_CHECK:
-        s.check_face()
+        s.face.check()
     assert s.step is Step.FORM
-    values = {f.key: f.value for f in s.form_fields()}
+    values = {f.key: f.value for f in s.form.fields()}
     values.update(citizen.form)
-    assert s.submit_form(values) == {}
+    assert s.form.submit(values) == {}
     if s.step is Step.MATERIALS:
-        s.finish_materials()
-    s.run_review()
+        s.materials.finish()
+    s.review.run()
     assert s.step is Step.CONFIRM_SIGN
 
 
 def wait_card_lifted(t: Terminal, timeout: float = 10.0) -> None:
     """Until the terminal has seen the card leave the reader (it polls every 0.5 s)."""
     deadline = time.monotonic() + timeout
-    while t.service.awaiting_card_lift and time.monotonic() < deadline:
+    while t.session.card.awaiting_lift and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not t.service.awaiting_card_lift
+    assert not t.session.card.awaiting_lift

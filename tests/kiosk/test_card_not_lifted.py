@@ -32,11 +32,11 @@ def terminal(tmp_path: Path, face_verifier: Any) -> Iterator[Terminal]:
 
 
 def _start_reading(t: Terminal, item: str) -> tuple[threading.Thread, list[Any]]:
-    t.service.start()
-    t.service.choose_item(item)
-    assert t.service.step is Step.READ_CARD
+    t.session.start()
+    t.session.choose_item(item)
+    assert t.session.step is Step.READ_CARD
     got: list[Any] = []
-    reader = threading.Thread(target=lambda: got.append(t.service.read_card()), daemon=True)
+    reader = threading.Thread(target=lambda: got.append(t.session.card.read()), daemon=True)
     reader.start()
     return reader, got
 
@@ -47,39 +47,39 @@ def _session_with_card(t: Terminal, key: str, item: str) -> None:
     t.bench.idcard.insert(key)
     reader, got = _start_reading(t, item)
     reader.join(timeout=15)
-    assert got and got[0] is not None and t.service.step is Step.FACE_CHECK
+    assert got and got[0] is not None and t.session.step is Step.FACE_CHECK
 
 
 def test_a_card_left_on_the_reader_must_be_placed_again(terminal: Terminal) -> None:
     t, bench = terminal, terminal.bench
     assert bench is not None
     events: list[str] = []
-    t.service.subscribe(lambda kind, payload: events.append(kind))
+    t.session.subscribe(lambda e: events.append(type(e).__name__))
 
     _session_with_card(t, SENIOR.key, SENIOR.item_id)
-    t.service.cancel()  # the citizen walks away; the card stays on the reader
+    t.session.cancel()  # the citizen walks away; the card stays on the reader
 
     reader, got = _start_reading(t, BUSINESS.item_id)
     time.sleep(2.0)
-    assert reader.is_alive() and t.service.step is Step.READ_CARD  # nothing read from it
-    assert t.service.data.card is None
-    assert events.count("card_not_lifted") == 1  # the screen asks once
+    assert reader.is_alive() and t.session.step is Step.READ_CARD  # nothing read from it
+    assert t.session.data.identity.card is None
+    assert events.count("CardNotLifted") == 1  # the screen asks once
     bench.idcard.remove()
     time.sleep(1.0)  # the reader sees no card
     bench.idcard.insert(SENIOR.key)  # placed again: now it is this session's card
     reader.join(timeout=15)
-    assert got and got[0] is not None and t.service.step is Step.FACE_CHECK
-    t.service.cancel()
+    assert got and got[0] is not None and t.session.step is Step.FACE_CHECK
+    t.session.cancel()
 
 
 def test_another_card_is_read_at_once(terminal: Terminal) -> None:
     t, bench = terminal, terminal.bench
     assert bench is not None
     _session_with_card(t, SENIOR.key, SENIOR.item_id)
-    t.service.cancel()
+    t.session.cancel()
     _session_with_card(t, BUSINESS.key, BUSINESS.item_id)  # swapped, the reader never saw it empty
-    assert t.service.data.card is not None
-    t.service.cancel()
+    assert t.session.data.identity.card is not None
+    t.session.cancel()
 
 
 def test_a_card_lifted_and_placed_again_between_sessions_is_read_at_once(terminal: Terminal) -> None:
@@ -88,9 +88,9 @@ def test_a_card_lifted_and_placed_again_between_sessions_is_read_at_once(termina
     t, bench = terminal, terminal.bench
     assert bench is not None
     _session_with_card(t, SENIOR.key, SENIOR.item_id)
-    t.service.cancel()
-    assert t.service.awaiting_card_lift
+    t.session.cancel()
+    assert t.session.card.awaiting_lift
     bench.idcard.remove()  # lifted while the terminal shows the attract screen
     wait_card_lifted(t)
     _session_with_card(t, SENIOR.key, SENIOR.item_id)
-    t.service.cancel()
+    t.session.cancel()

@@ -47,7 +47,7 @@ from kiosk.outputs.delivery import DeliveryMethod
 from kiosk.outputs.render import DECISIONS
 from kiosk.review.engine import Outcome
 from kiosk.session.machine import Step
-from kiosk.session.services import Devices
+from kiosk.session.values import Devices
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

@@ -69,8 +69,8 @@ def bench(terminal: Terminal) -> Iterator[SimulatorBench]:
     watcher = terminal.staff_watcher
     wait_for(lambda: watcher.status() is DeviceStatus.NO_MEDIA, 5.0, "card removed")
     maint(terminal).leave()
-    if terminal.service.step is not Step.ATTRACT:
-        terminal.service.cancel()
+    if terminal.session.step is not Step.ATTRACT:
+        terminal.session.cancel()
     terminal.bench.printer.refill()
 
 
@@ -99,9 +99,9 @@ def test_maintenance_is_reachable_only_from_attract_and_out_of_service() -> None
 
 # ------------------------------------------------------------------ unlock and leave
 def test_staff_card_enters_and_removing_it_leaves(terminal: Terminal, bench: SimulatorBench) -> None:
-    assert terminal.service.step is Step.ATTRACT
+    assert terminal.session.step is Step.ATTRACT
     bench.present_staff_card()
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 5.0, "maintenance")
     assert maint(terminal).staff_id == DEMO_STAFF_ID
     assert (
         "maintenance_entered",
@@ -110,7 +110,7 @@ def test_staff_card_enters_and_removing_it_leaves(terminal: Terminal, bench: Sim
     assert terminal.staff_watcher is not None and terminal.staff_watcher.status() is DeviceStatus.READY
 
     bench.remove_staff_card()
-    wait_for(lambda: terminal.service.step is Step.ATTRACT, 5.0, "attract")
+    wait_for(lambda: terminal.session.step is Step.ATTRACT, 5.0, "attract")
     assert not maint(terminal).active
     assert events(terminal)[-1] == ("maintenance_left", {"staff": DEMO_STAFF_ID, "reason": "card_removed"})
     with pytest.raises(MaintenanceLocked):
@@ -140,7 +140,7 @@ def test_wrong_key_and_unknown_staff_and_other_cards_are_refused(
         event, details = events(terminal)[-1]
         assert (event, details["reason"], details["staff"]) == ("maintenance_refused", reason, None)
         time.sleep(0.3)  # the watcher must not enter anyway
-        assert terminal.service.step is Step.ATTRACT and not maint(terminal).active
+        assert terminal.session.step is Step.ATTRACT and not maint(terminal).active
         bench.remove_staff_card()
         wait_for(
             lambda: (
@@ -155,9 +155,9 @@ def _insert(bench: SimulatorBench, applet: Applet) -> None:
 
 
 def test_not_entered_in_the_middle_of_a_session(terminal: Terminal, bench: SimulatorBench) -> None:
-    terminal.service.start()
-    assert terminal.service.step is Step.CHOOSE_ITEM
-    session_id = terminal.service.data.session_id
+    terminal.session.start()
+    assert terminal.session.step is Step.CHOOSE_ITEM
+    session_id = terminal.session.data.session_id
     before = len(events(terminal))
     bench.present_staff_card()
     wait_for(lambda: len(events(terminal)) > before, 5.0, "refusal")
@@ -165,32 +165,32 @@ def test_not_entered_in_the_middle_of_a_session(terminal: Terminal, bench: Simul
         "maintenance_refused",
         {"staff": DEMO_STAFF_ID, "reason": "session_in_progress", "step": "choose_item"},
     )
-    assert terminal.service.step is Step.CHOOSE_ITEM and terminal.service.data.session_id == session_id
+    assert terminal.session.step is Step.CHOOSE_ITEM and terminal.session.data.session_id == session_id
     assert not maint(terminal).active
-    terminal.service.cancel()
+    terminal.session.cancel()
     # Card out and in again once the citizen has gone: now it unlocks.
     bench.remove_staff_card()
     time.sleep(0.3)
     bench.present_staff_card()
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 5.0, "maintenance")
 
 
 def test_entered_from_out_of_service_and_left_to_attract(terminal: Terminal, bench: SimulatorBench) -> None:
-    terminal.service.machine.go(Step.OUT_OF_SERVICE)
+    terminal.session.machine.go(Step.OUT_OF_SERVICE)
     bench.present_staff_card()
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 5.0, "maintenance")
     assert maint(terminal).leave(LeaveReason.STAFF)
-    assert terminal.service.step is Step.ATTRACT
+    assert terminal.session.step is Step.ATTRACT
     assert events(terminal)[-1] == ("maintenance_left", {"staff": DEMO_STAFF_ID, "reason": "staff"})
 
 
 def test_idle_timeout_leaves(terminal: Terminal, bench: SimulatorBench) -> None:
     bench.present_staff_card()
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 5.0, "maintenance")
     assert terminal.staff_watcher is not None
     terminal.staff_watcher.idle_timeout_s = 0.5
     try:
-        wait_for(lambda: terminal.service.step is Step.ATTRACT, 5.0, "idle timeout")
+        wait_for(lambda: terminal.session.step is Step.ATTRACT, 5.0, "idle timeout")
     finally:
         terminal.staff_watcher.idle_timeout_s = 600
     assert events(terminal)[-1] == ("maintenance_left", {"staff": DEMO_STAFF_ID, "reason": "idle_timeout"})
@@ -199,7 +199,7 @@ def test_idle_timeout_leaves(terminal: Terminal, bench: SimulatorBench) -> None:
 # ------------------------------------------------------------------ what staff do
 def _enter(terminal: Terminal, bench: SimulatorBench) -> MaintenanceService:
     bench.present_staff_card()
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 5.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 5.0, "maintenance")
     return maint(terminal)
 
 

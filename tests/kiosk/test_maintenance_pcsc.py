@@ -113,9 +113,9 @@ def test_staff_card_on_pcscd_enters_and_removal_leaves(
     card = insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
     wait_for(lambda: maint(terminal).access.pending is not None, 10.0, "the PIN request")
     time.sleep(0.3)
-    assert terminal.service.step is Step.ATTRACT  # the card alone opens nothing
+    assert terminal.session.step is Step.ATTRACT  # the card alone opens nothing
     enter_pin(terminal)
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 10.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 10.0, "maintenance")
     assert terminal.maintenance is not None and terminal.maintenance.staff_id == STAFF_ID
     entered = [
         dict(r.details) for r in terminal.store.audit_trail.records() if r.event == "maintenance_entered"
@@ -124,7 +124,7 @@ def test_staff_card_on_pcscd_enters_and_removal_leaves(
     assert terminal.maintenance.outbox().counts  # staff actions work now
 
     card.remove()
-    wait_for(lambda: terminal.service.step is Step.ATTRACT, 10.0, "attract")
+    wait_for(lambda: terminal.session.step is Step.ATTRACT, 10.0, "attract")
     last = terminal.store.audit_trail.records()[-1]
     assert (last.event, dict(last.details)) == (
         "maintenance_left",
@@ -156,14 +156,14 @@ def test_other_cards_are_refused_with_an_audit_entry(
     # Forged and unknown cards count towards the lockout; a bank card does not.
     assert ("attempts_left" in last) is (reason != "not_staff_card")
     time.sleep(0.3)
-    assert terminal.service.step is Step.ATTRACT
+    assert terminal.session.step is Step.ATTRACT
     assert terminal.maintenance is not None and not terminal.maintenance.active
 
 
 def test_not_in_the_middle_of_a_citizen_session(
     pcscd: PcscdTestbed, terminal: Terminal, cards: list[VirtualCard]
 ) -> None:
-    terminal.service.start()
+    terminal.session.start()
     try:
         before = len(refusals(terminal))
         insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
@@ -174,9 +174,9 @@ def test_not_in_the_middle_of_a_citizen_session(
             "reason": "session_in_progress",
             "step": "choose_item",
         }
-        assert terminal.service.step is Step.CHOOSE_ITEM
+        assert terminal.session.step is Step.CHOOSE_ITEM
     finally:
-        terminal.service.cancel()
+        terminal.session.cancel()
 
 
 def test_registry_file_must_be_private(tmp_path: Path) -> None:
@@ -213,4 +213,4 @@ def test_revoking_a_card_takes_effect_at_once(
         add(registry, STAFF_ID, KEY, pin=PIN, role=Role.TECHNICIAN)
     insert(pcscd, StaffApplet(STAFF_ID, KEY), cards)
     enter_pin(terminal)
-    wait_for(lambda: terminal.service.step is Step.MAINTENANCE, 10.0, "maintenance")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 10.0, "maintenance")

@@ -20,8 +20,9 @@ from kiosk.documents import capture as mc
 from kiosk.documents.elicence import ELicence
 from kiosk.documents.ocr import OcrLine
 from kiosk.review.items import ExtractSpec, MaterialSpec, Text
+from kiosk.session.assembly import build_session
+from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.machine import Step
-from kiosk.session.services import KioskService
 from terminal.runtime import SimulatorBench, Terminal, build_terminal
 from tests.kiosk.lease_pages import LESSEE, PREMISES, lease_page_one, lease_page_two
 
@@ -67,39 +68,37 @@ def terminal(tmp_path: Path, face_verifier: Any, ocr_engine: Any) -> Iterator[Te
     t.close()
 
 
-def _service(terminal: Terminal, elicences: Any = None) -> KioskService:
+def _service(terminal: Terminal, elicences: Any = None) -> SessionCoordinator:
     """A service over the terminal's real parts, with an e-licence source when given."""
-    base = terminal.service
-    svc = KioskService(
+    base = terminal.session
+    return build_session(
         terminal.config,
         base.devices,
         terminal.store,
         terminal.client,
-        base.face,
-        base.ocr,
-        review=base.review_engine,
+        base.face.verifier,
+        base.materials.ocr,
+        review=base.review.engine,
         drainer=terminal.drainer,
         elicences=elicences,
     )
-    svc.load_cached()
-    return svc
 
 
-def _to_materials(svc: KioskService, bench: SimulatorBench) -> None:
+def _to_materials(svc: SessionCoordinator, bench: SimulatorBench) -> None:
     svc.start()
     svc.choose_item("business-registration")
     bench.idcard.insert("business")
-    assert svc.read_card() is not None
-    svc.staff_confirmed_identity()  # identity checked by staff: skips the face model, same form step
-    values = {f.key: f.value for f in svc.form_fields()}
+    assert svc.card.read() is not None
+    svc.card.confirm_by_staff()  # identity checked by staff: skips the face model, same form step
+    values = {f.key: f.value for f in svc.form.fields()}
     values.update(FORM)
-    assert svc.submit_form(values) == {}
+    assert svc.form.submit(values) == {}
     assert svc.step is Step.MATERIALS
 
 
-def _capture(svc: KioskService, bench: SimulatorBench, page: Any) -> mc.MaterialResult:
+def _capture(svc: SessionCoordinator, bench: SimulatorBench, page: Any) -> mc.MaterialResult:
     bench.place_document(page)
-    result = svc.capture_material("lease")
+    result = svc.materials.capture("lease")
     assert result is not None
     return result
 
@@ -108,10 +107,10 @@ def _decode(jpeg: bytes) -> Any:
     return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
 
 
-def _case(terminal: Terminal, svc: KioskService) -> dict[str, Any]:
-    decision = svc.run_review()
+def _case(terminal: Terminal, svc: SessionCoordinator) -> dict[str, Any]:
+    decision = svc.review.run()
     assert decision is not None and svc.step is Step.CONFIRM_SIGN
-    result = svc.submit(b"\x89PNG signature")
+    result = svc.submission.submit(b"\x89PNG signature")
     assert result is not None
     stored = terminal.store.cases.get(result.case_id)
     assert stored is not None
@@ -132,10 +131,10 @@ def test_two_page_lease_flagged_field_corrected_before_review(
     assert len(first.pages) == 1
     assert first.values() == {"lessee": LESSEE, "premises_address": PREMISES}
     assert first.unread == ("term_end",)  # the term is on page 2
-    assert svc.pending_materials() == {"lease": ("pages", "term_end")}
-    assert svc.finish_materials() is False and svc.step is Step.MATERIALS
+    assert svc.materials.pending() == {"lease": ("pages", "term_end")}
+    assert svc.materials.finish() is False and svc.step is Step.MATERIALS
     with pytest.raises(RuntimeError, match="not confirmed"):
-        svc.run_review()
+        svc.review.run()
 
     # Page 2 carries an impossible date: read over both pages, flagged, with its crop.
     both = _capture(svc, bench, lease_page_two("2025年1月1日至2027年13月31日"))
@@ -146,12 +145,12 @@ def test_two_page_lease_flagged_field_corrected_before_review(
     crop = _decode(term.crop_jpeg)
     assert crop is not None and 20 < crop.shape[0] < 200 and crop.shape[1] < both.pages[1].image.shape[1]
     assert not both.fields["lessee"].needs_confirmation and both.fields["lessee"].page == 0
-    assert svc.pending_materials() == {"lease": ("pages", "term_end")}
+    assert svc.materials.pending() == {"lease": ("pages", "term_end")}
 
     # The citizen corrects it on screen; an invalid correction is refused in place.
-    assert svc.confirm_field("lease", "term_end", "2027年13月32日") == {"term_end": "form.invalid"}
-    assert svc.confirm_field("lease", "term_end", "2027年12月31日") == {}
-    fixed = svc.data.materials["lease"]
+    assert svc.materials.confirm_field("lease", "term_end", "2027年13月32日") == {"term_end": "form.invalid"}
+    assert svc.materials.confirm_field("lease", "term_end", "2027年12月31日") == {}
+    fixed = svc.data.application.materials["lease"]
     assert fixed.fields["term_end"].value == "2027-12-31"
     assert fixed.fields["term_end"].source is mc.FieldSource.CITIZEN
     assert [c.to_record() for c in fixed.corrections] == [
@@ -163,10 +162,10 @@ def test_two_page_lease_flagged_field_corrected_before_review(
             "reason": "invalid",
         }
     ]
-    assert svc.pending_materials() == {"lease": ("pages",)}
-    assert svc.finish_materials() is False
-    svc.confirm_pages("lease")
-    assert svc.finish_materials() is True and svc.step is Step.REVIEW
+    assert svc.materials.pending() == {"lease": ("pages",)}
+    assert svc.materials.finish() is False
+    svc.materials.confirm_pages("lease")
+    assert svc.materials.finish() is True and svc.step is Step.REVIEW
 
     case = _case(terminal, svc)
     [lease] = case["materials"]
@@ -197,10 +196,10 @@ def test_retake_and_delete_pages_read_the_fields_again(terminal: Terminal) -> No
     _to_materials(svc, bench)
     _capture(svc, bench, lease_page_one())
     bad = _capture(svc, bench, lease_page_two("2025年1月1日至2027年13月31日"))
-    svc.confirm_pages("lease")
+    svc.materials.confirm_pages("lease")
 
     bench.place_document(lease_page_two())
-    retaken = svc.retake_page("lease", 1)
+    retaken = svc.materials.retake_page("lease", 1)
     assert retaken is not None and len(retaken.pages) == 2
     assert retaken.pages[0].sha256 == bad.pages[0].sha256 and retaken.pages[1].sha256 != bad.pages[1].sha256
     assert (
@@ -209,16 +208,16 @@ def test_retake_and_delete_pages_read_the_fields_again(terminal: Terminal) -> No
     assert not retaken.pages_confirmed  # other pages: the citizen looks at them again
     assert _decode(retaken.pages[1].thumb_jpeg).shape[0] == 240
 
-    after_delete = svc.delete_page("lease", 1)
+    after_delete = svc.materials.delete_page("lease", 1)
     assert after_delete is not None and len(after_delete.pages) == 1
     assert after_delete.unread == ("term_end",) and "term_end" not in after_delete.fields
     # the citizen says the material has no such field: settled, recorded, not invented
-    assert svc.confirm_field("lease", "term_end", "") == {}
-    assert svc.data.materials["lease"].corrections[-1].to_record()["corrected"] is None
-    assert svc.delete_page("lease", 0) is None
-    assert "lease" not in svc.data.materials
+    assert svc.materials.confirm_field("lease", "term_end", "") == {}
+    assert svc.data.application.materials["lease"].corrections[-1].to_record()["corrected"] is None
+    assert svc.materials.delete_page("lease", 0) is None
+    assert "lease" not in svc.data.application.materials
     with pytest.raises(KeyError):
-        svc.delete_page("lease", 0)
+        svc.materials.delete_page("lease", 0)
 
 
 def test_elicence_offered_used_without_ocr_and_recorded(terminal: Terminal) -> None:
@@ -230,16 +229,16 @@ def test_elicence_offered_used_without_ocr_and_recorded(terminal: Terminal) -> N
     svc = _service(terminal, elicences=source)
     _to_materials(svc, terminal.bench)
 
-    offers = svc.elicence_offers()
+    offers = svc.materials.elicence_offers()
     assert list(offers) == ["lease"] and [lic.licence_id for lic in offers["lease"]] == ["EL-LEASE-0001"]
-    assert svc.elicence_offers() == offers and source.calls == 1  # looked up once per session
+    assert svc.materials.elicence_offers() == offers and source.calls == 1  # looked up once per session
 
-    result = svc.use_elicence("lease", "EL-LEASE-0001")
+    result = svc.materials.use_elicence("lease", "EL-LEASE-0001")
     assert result is not None and result.pages == () and result.licence_id == "EL-LEASE-0001"
     assert result.values() == {"lessee": LESSEE, "premises_address": PREMISES, "term_end": "2027-12-31"}
     assert all(f.source is mc.FieldSource.ELICENCE and not f.pending for f in result.fields.values())
-    assert svc.pending_materials() == {}
-    assert svc.finish_materials() is True
+    assert svc.materials.pending() == {}
+    assert svc.materials.finish() is True
 
     case = _case(terminal, svc)
     [lease] = case["materials"]
@@ -256,12 +255,12 @@ def test_elicence_fields_are_cross_checked_like_ocr_fields(terminal: Terminal) -
     source = MemoryELicences({BUSINESS_ID: [_lease_licence(premises="山东省德州市德城区东风中路88号")]})
     svc = _service(terminal, elicences=source)
     _to_materials(svc, terminal.bench)
-    assert "lease" in svc.elicence_offers()
-    result = svc.use_elicence("lease", "EL-LEASE-0001")
+    assert "lease" in svc.materials.elicence_offers()
+    result = svc.materials.use_elicence("lease", "EL-LEASE-0001")
     assert result is not None
     assert {c.field: c.match for c in result.checks} == {"lessee": True, "premises_address": False}
-    assert svc.finish_materials() is True
-    decision = svc.run_review()
+    assert svc.materials.finish() is True
+    decision = svc.review.run()
     assert decision.outcome.value != "approve"
 
 
@@ -269,14 +268,14 @@ def test_no_offer_without_a_source_or_for_another_holder(terminal: Terminal) -> 
     assert terminal.bench is not None
     plain = _service(terminal)
     _to_materials(plain, terminal.bench)
-    assert plain.elicence_offers() == {}
+    assert plain.materials.elicence_offers() == {}
     plain.cancel()
     terminal.bench.idcard.remove()
     svc = _service(terminal, elicences=MemoryELicences({"371402195203140022": [_lease_licence()]}))
     _to_materials(svc, terminal.bench)
-    assert svc.elicence_offers() == {}
+    assert svc.materials.elicence_offers() == {}
     with pytest.raises(KeyError):
-        svc.use_elicence("lease", "EL-LEASE-0001")
+        svc.materials.use_elicence("lease", "EL-LEASE-0001")
 
 
 # --------------------------------------------------------------------------- pure functions

@@ -75,12 +75,12 @@ def test_demo_terminal_prints_the_certificate_through_a_private_cupsd(
     config = _demo_with(DocumentPrinterConfig(cups_server=server, cups_queue=QUEUE), tmp_path)
     terminal = build_terminal(config, tmp_path / "work", face=face_verifier)
     try:
-        printer = terminal.service.devices.document_printer
+        printer = terminal.session.devices.document_printer
         assert isinstance(printer, CupsDocumentPrinter) and printer.server == server
         to_confirm(terminal, SENIOR)
-        assert terminal.service.choose_delivery("print_here") == {}
-        assert terminal.service.submit(signature_png()) is not None
-        result = terminal.service.print_outputs("zh")
+        assert terminal.session.outputs.choose_delivery("print_here") == {}
+        assert terminal.session.submission.submit(signature_png()) is not None
+        result = terminal.session.outputs.print("zh")
         assert result.certificate_printed and result.certificate_job is not None
         assert result.certificate_job.startswith(f"{QUEUE}-")
         deadline = time.monotonic() + 30

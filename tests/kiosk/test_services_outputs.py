@@ -34,7 +34,7 @@ from kiosk.i18n import set_language
 from kiosk.identity.face import DEFAULT_THRESHOLD, Embedding
 from kiosk.outputs.delivery import DeliveryMethod
 from kiosk.session.machine import Step
-from kiosk.session.services import PrintResult
+from kiosk.session.values import PrintResult
 from terminal.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from tests.kiosk.session_helpers import signature_png, to_confirm, wait_card_lifted
 
@@ -69,16 +69,16 @@ def finish(t: Terminal, language: str | None = None) -> tuple[PrintResult, list[
     """Sign, submit, print; the new printouts as the printer simulator decoded them; the case id."""
     assert t.bench is not None
     before = len(t.bench.printer.receipts)
-    submitted = t.service.submit(signature_png())
+    submitted = t.session.submission.submit(signature_png())
     assert submitted is not None
-    result = t.service.print_outputs(language)  # type: ignore[arg-type]
+    result = t.session.outputs.print(language)  # type: ignore[arg-type]
     expected = int(result.receipt_printed) + len(result.slips_printed)
     printouts = t.bench.printer.wait_for_receipts(before + expected)[before:]
     t.bench.idcard.remove()  # the citizen takes the card: the terminal sees it go
     wait_card_lifted(t)
-    t.service.finish_result()
-    t.service.rate("good")
-    assert t.service.step is Step.ATTRACT
+    t.session.finish_result()
+    t.session.rating.rate("good")
+    assert t.session.step is Step.ATTRACT
     return result, printouts, submitted.case_id
 
 
@@ -115,10 +115,10 @@ def pdftext(path: Path) -> str:
 # ------------------------------------------------------------------ approve
 def test_approved_print_here_prints_the_certificate(terminal: Terminal) -> None:
     to_confirm(terminal, SENIOR)
-    offered, default = terminal.service.delivery_options()
+    offered, default = terminal.session.outputs.delivery_options()
     assert offered == (DeliveryMethod.PRINT_HERE, DeliveryMethod.WINDOW, DeliveryMethod.EXPRESS)
     assert default is DeliveryMethod.PRINT_HERE
-    assert terminal.service.choose_delivery("print_here") == {}
+    assert terminal.session.outputs.choose_delivery("print_here") == {}
     result, printouts, case_id = finish(terminal)
 
     assert result.delivery == "print_here" and result.certificate_printed
@@ -140,7 +140,7 @@ def test_approved_window_prints_pickup_slip_and_queue_ticket_not_the_certificate
     assert terminal.bench is not None
     spool_before = set(terminal.bench.spool_dir.glob("*.pdf"))
     to_confirm(terminal, SENIOR)
-    assert terminal.service.choose_delivery(DeliveryMethod.WINDOW) == {}
+    assert terminal.session.outputs.choose_delivery(DeliveryMethod.WINDOW) == {}
     result, printouts, case_id = finish(terminal)
 
     assert result.delivery == "window" and not result.certificate_printed
@@ -166,12 +166,12 @@ def test_approved_window_prints_pickup_slip_and_queue_ticket_not_the_certificate
 
 def test_express_refuses_each_bad_field_then_prints_the_masked_address(terminal: Terminal) -> None:
     to_confirm(terminal, SENIOR)
-    s = terminal.service
-    prefill = s.express_prefill()
+    s = terminal.session
+    prefill = s.outputs.express_prefill()
     assert prefill["recipient"] == "张桂兰"
     assert prefill["address"] == "山东省德州市德城区新湖大街1号"  # from the card, editable
     assert prefill["postal_code"] == ""
-    errors = s.choose_delivery(
+    errors = s.outputs.choose_delivery(
         "express",
         {"recipient": " ", "mobile": "12345", "address": "北京市朝阳区建国路1号", "postal_code": "2530"},
     )
@@ -181,11 +181,11 @@ def test_express_refuses_each_bad_field_then_prints_the_masked_address(terminal:
         "address": "delivery.error.address_outside",
         "postal_code": "delivery.error.postal_code",
     }
-    assert s.data.delivery is None
-    assert s.choose_delivery("express", {**EXPRESS, "address": "山东省德州市德城区"}) == {
+    assert s.data.case.delivery is None
+    assert s.outputs.choose_delivery("express", {**EXPRESS, "address": "山东省德州市德城区"}) == {
         "address": "delivery.error.address_incomplete"
     }
-    assert s.choose_delivery("express", EXPRESS) == {}
+    assert s.outputs.choose_delivery("express", EXPRESS) == {}
     result, printouts, case_id = finish(terminal)
 
     assert result.delivery == "express" and not result.certificate_printed
@@ -208,12 +208,12 @@ def test_manual_review_gets_a_queue_ticket_and_the_commitment_form(
     terminal: Terminal, tmp_path: Path
 ) -> None:
     to_confirm(terminal, BUSINESS)
-    s = terminal.service
-    assert s.data.decision.outcome.value == "manual"
-    offered, default = s.delivery_options()
+    s = terminal.session
+    assert s.data.application.decision.outcome.value == "manual"
+    offered, default = s.outputs.delivery_options()
     assert offered == (DeliveryMethod.WINDOW, DeliveryMethod.EXPRESS) and default is DeliveryMethod.WINDOW
-    assert s.choose_delivery("print_here") == {"method": "delivery.error.choice"}
-    assert s.express_prefill()["mobile"] == "13905340000"  # typed in the form
+    assert s.outputs.choose_delivery("print_here") == {"method": "delivery.error.choice"}
+    assert s.outputs.express_prefill()["mobile"] == "13905340000"  # typed in the form
     signature = signature_png()
     result, printouts, case_id = finish(terminal)  # the default (window) stays chosen
 
@@ -257,8 +257,8 @@ def test_reject_offers_no_delivery_and_prints_only_the_receipt(terminal: Termina
     assert terminal.bench is not None
     spool_before = set(terminal.bench.spool_dir.glob("*.pdf"))
     to_confirm(terminal, EXPIRED)
-    assert terminal.service.delivery_options() == ((), None)
-    assert terminal.service.choose_delivery("window") == {"method": "delivery.error.choice"}
+    assert terminal.session.outputs.delivery_options() == ((), None)
+    assert terminal.session.outputs.choose_delivery("window") == {"method": "delivery.error.choice"}
     result, printouts, case_id = finish(terminal)
     assert result.delivery is None and result.queue_number is None
     assert not result.commitment_printed and not result.certificate_printed
@@ -272,7 +272,7 @@ def test_reject_offers_no_delivery_and_prints_only_the_receipt(terminal: Termina
 def test_english_session_gets_english_receipt_and_slips(terminal: Terminal) -> None:
     to_confirm(terminal, SENIOR)
     set_language("en")  # the citizen switched the screen to English
-    assert terminal.service.choose_delivery("window") == {}
+    assert terminal.session.outputs.choose_delivery("window") == {}
     result, printouts, case_id = finish(terminal)
     receipt, pickup, ticket = printouts
     text = " ".join(receipt.text.splitlines())  # long English lines wrap at spaces on 48 columns
@@ -302,7 +302,7 @@ def test_the_case_carries_the_face_checks_best_frame(terminal: Terminal, face_ve
     """The case stores the face check's score, threshold and decision, and its best compared frame
     as an attachment (sealed on the way), cut to the face: the platform gets the citizen's face."""
     to_confirm(terminal, SENIOR)
-    assert terminal.service.choose_delivery("print_here") == {}
+    assert terminal.session.outputs.choose_delivery("print_here") == {}
     _, _, case_id = finish(terminal)
     evidence = platform_case(terminal, case_id)["identity_evidence"]
     assert evidence["face_matched"] is True and evidence["face_reason"] == "matched"

@@ -123,8 +123,8 @@ def test_reset_from_any_citizen_step_wipes_the_session(step: Step) -> None:
         machine.go(Step.DEVICE_PROBLEM)
     data = machine.data
     data.item_id = "senior-card"
-    data.card = object()
-    data.form["phone"] = "13905340000"
+    data.identity.card = object()
+    data.application.form["phone"] = "13905340000"
     old_id = data.session_id
 
     old = machine.reset(EndReason.CANCELLED)
@@ -133,15 +133,15 @@ def test_reset_from_any_citizen_step_wipes_the_session(step: Step) -> None:
     assert old is data
     assert old.session_id == old_id
     assert old.item_id == "senior-card"
-    assert old.form == {"phone": "13905340000"}
+    assert old.application.form == {"phone": "13905340000"}
     new = machine.data
     assert new is not old
     assert new.session_id != old_id
     assert new.item_id is None
-    assert new.card is None
-    assert new.form == {}
-    assert new.materials == {}
-    assert new.decision is None
+    assert new.identity.card is None
+    assert new.application.form == {}
+    assert new.application.materials == {}
+    assert new.application.decision is None
     assert new.timings == []
 
 

@@ -127,11 +127,11 @@ def _measure_event_loop_gaps_during_ocr(kiosk: Factory) -> None:
         ui.facade.material.connect(lambda r: (results.append(r), done()))
 
     started = time.perf_counter()
-    meter.run(lambda: ui.facade.capture_material("lease"), on_material, timeout_s=180)
+    meter.run(lambda: ui.facade.materials.capture("lease"), on_material, timeout_s=180)
     elapsed = time.perf_counter() - started
     gc.unfreeze()
     assert results and results[0] is not None, "the capture did not finish"
-    result = terminal.service.data.materials["lease"]
+    result = terminal.session.data.application.materials["lease"]
     assert result.ocr_ms > 300 and len(result.pages) == 1  # the OCR really ran on the page
     assert meter.max_app_gap < MAX_GAP_S, (
         f"GUI stalled {meter.max_app_gap * 1000:.0f} ms during OCR (raw {meter.max_gap * 1000:.0f} ms); "
@@ -144,7 +144,7 @@ def _measure_event_loop_gaps_during_ocr(kiosk: Factory) -> None:
     finished: list[bool] = []
 
     def ocr_on_gui_thread() -> None:
-        terminal.service.ocr.recognise(page)
+        terminal.session.materials.ocr.recognise(page)
         finished.append(True)
 
     blocked.run(ocr_on_gui_thread, lambda done: QTimer.singleShot(50, done), timeout_s=120)
@@ -204,8 +204,8 @@ def _measure_event_loop_gaps_during_face_check(kiosk: Factory) -> None:
     meter.run(lambda: threading.Thread(target=driver.present, args=(senior,)).start(), on_form, timeout_s=120)
     elapsed = time.perf_counter() - started
     gc.unfreeze()
-    assert terminal.service.step is Step.FORM, terminal.service.step
-    face = terminal.service.data.face
+    assert terminal.session.step is Step.FORM, terminal.session.step
+    face = terminal.session.data.identity.face
     assert face is not None and face.matched  # the embeddings really ran
     assert frames  # the preview was shown
     assert meter.max_app_gap < FACE_MAX_GAP_S, (

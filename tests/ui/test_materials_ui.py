@@ -98,7 +98,7 @@ def test_two_pages_retake_delete_and_a_flagged_field_corrected_on_screen(kiosk: 
 
     driver.click("materialsNext")
     driver.wait_step(Step.CONFIRM_SIGN, timeout=120)
-    lease = terminal.service.data.materials["lease"]
+    lease = terminal.session.data.application.materials["lease"]
     assert lease.values() == {"lessee": LESSEE, "premises_address": PREMISES, "term_end": "2027-12-31"}
     assert [(c.field, c.original, c.corrected) for c in lease.corrections] == [
         ("term_end", "2027-13-31", "2027-12-31")
@@ -116,7 +116,7 @@ def test_e_licence_offered_before_the_scan_and_used(kiosk: Factory) -> None:
         "2025-01-05",
         {"lessee": LESSEE, "premises_address": PREMISES, "term_end": "2027-12-31"},
     )
-    terminal.service.elicences = MemoryELicences({"37140219880721003X": [licence]})
+    terminal.session.materials.elicences = MemoryELicences({"37140219880721003X": [licence]})
     _to_materials(driver)
     driver.wait_until(
         lambda: driver.window.findChild(QPushButton, "elicence:lease:EL-LEASE-0001") is not None,
@@ -134,7 +134,7 @@ def test_e_licence_offered_before_the_scan_and_used(kiosk: Factory) -> None:
     assert driver.window.findChildren(QLineEdit, QRegularExpression("^fieldEdit:")) == []
     driver.click("materialsNext")
     driver.wait_step(Step.CONFIRM_SIGN, timeout=120)
-    lease = terminal.service.data.materials["lease"]
+    lease = terminal.session.data.application.materials["lease"]
     assert lease.licence_id == "EL-LEASE-0001" and lease.pages == ()
     assert all(c.match for c in lease.checks)
 
@@ -142,7 +142,7 @@ def test_e_licence_offered_before_the_scan_and_used(kiosk: Factory) -> None:
 def test_platform_e_licence_offered_from_the_sandbox(kiosk: Factory) -> None:
     """The terminal's own source: signed licences from the sandbox platform, verified here."""
     terminal, _ui, driver = kiosk()
-    assert terminal.service.elicences is not None
+    assert terminal.session.materials.elicences is not None
     _to_materials(driver)
     name = "elicence:lease:LF-371402-2025-000318"
     driver.wait_until(lambda: driver.window.findChild(QPushButton, name) is not None, 20.0, "offer")
@@ -150,13 +150,13 @@ def test_platform_e_licence_offered_from_the_sandbox(kiosk: Factory) -> None:
     driver.wait_until(
         lambda: driver.window.findChild(QWidget, "elicenceUsed:lease") is not None, 10.0, "e-licence used"
     )
-    lease = terminal.service.data.materials["lease"]
+    lease = terminal.session.data.application.materials["lease"]
     assert lease.licence_id == "LF-371402-2025-000318" and lease.pages == ()
 
 
 def test_no_offer_without_an_e_licence_source(kiosk: Factory) -> None:
     terminal, _ui, driver = kiosk()
-    terminal.service.elicences = None
+    terminal.session.materials.elicences = None
     _to_materials(driver)
     driver.wait_until(lambda: driver.facade.bg.active() == 0, 10.0, "lookup done")
     assert driver.window.findChildren(QPushButton, QRegularExpression("^elicence:")) == []

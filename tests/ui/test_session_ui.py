@@ -28,17 +28,17 @@ def test_idle_timeout_warns_then_wipes_the_session(kiosk: Factory) -> None:
     driver.begin(SENIOR.item_id)
     driver.present(SENIOR)
     driver.wait_step(Step.FORM, timeout=30)
-    assert terminal.service.data.card is not None
-    session_id = terminal.service.data.session_id
+    assert terminal.session.data.identity.card is not None
+    session_id = terminal.session.data.session_id
 
     banner = ui.window.idle_banner
     driver.wait_until(banner.isVisible, 5.0, "idle warning")
     assert "秒后将退出" in banner.text()
     driver.wait_step(Step.ATTRACT, timeout=5)
     assert not banner.isVisible()
-    data = terminal.service.data
+    data = terminal.session.data
     assert data.session_id != session_id
-    assert data.card is None and data.item_id is None and data.form == {}
+    assert data.identity.card is None and data.item_id is None and data.application.form == {}
     events = [(r.event, r.details.get("reason")) for r in terminal.store.audit_trail.records()]
     assert ("session_end", "idle_timeout") in events
 
@@ -62,11 +62,11 @@ def test_cancel_from_the_form_wipes_and_stops_devices(kiosk: Factory) -> None:
     assert name.text() == "李建国" and name.isReadOnly()
     driver.click("cancel")
     driver.wait_step(Step.ATTRACT)
-    assert terminal.service.data.card is None
+    assert terminal.session.data.identity.card is None
     terminal.bench.idcard.remove()  # the citizen takes the card along
     # The next citizen starts clean.
     driver.begin(BUSINESS.item_id)
-    assert terminal.service.data.form == {}
+    assert terminal.session.data.application.form == {}
 
 
 def test_a_card_left_on_the_reader_is_not_the_next_sessions(kiosk: Factory) -> None:
@@ -86,12 +86,12 @@ def test_a_card_left_on_the_reader_is_not_the_next_sessions(kiosk: Factory) -> N
 
     driver.wait_until(lambda: tr("card.lift_and_place") in hints(), 10.0, "lift-the-card hint")
     assert "请拿起读卡区上的身份证，再重新放置" in hints()
-    assert terminal.service.data.card is None and driver.window.current_step() is Step.READ_CARD
+    assert terminal.session.data.identity.card is None and driver.window.current_step() is Step.READ_CARD
     terminal.bench.idcard.remove()
-    driver.wait_until(lambda: not terminal.service.awaiting_card_lift, 10.0, "reader saw no card")
+    driver.wait_until(lambda: not terminal.session.card.awaiting_lift, 10.0, "reader saw no card")
     driver.present(BUSINESS)
     driver.wait_step(Step.FORM, timeout=30)
-    assert terminal.service.data.card is not None
+    assert terminal.session.data.identity.card is not None
 
 
 def test_form_validation_errors_shown_in_place(kiosk: Factory) -> None:
@@ -116,7 +116,7 @@ def test_language_switch_to_english_and_back(kiosk: Factory) -> None:
     driver.click("start")
     driver.wait_step(Step.CHOOSE_ITEM)
     button = driver.find(f"item:{SENIOR.item_id}")
-    assert button.text() == terminal.service.package(SENIOR.item_id).name_en
+    assert button.text() == terminal.session.catalogue.package(SENIOR.item_id).name_en
     driver.click("language")
     assert driver.find(f"item:{SENIOR.item_id}").text() == "老年人优待证申领"
 

@@ -1,0 +1,71 @@
+"""The items this terminal offers and the warning lists they check: what the offline cache holds,
+replaced by what each verified rule sync activates."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from kiosk.review.items import ItemPackage, load_package, search
+from kiosk.review.sync import RuleSync
+from kiosk.review.warnings import WarningList, load_warning_list
+from offline_cache.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Catalogue:
+    def __init__(self, store: Store, rulesync: RuleSync | None = None) -> None:
+        self.store = store
+        self.rulesync = rulesync
+        self._packages: dict[str, ItemPackage] = {}
+        self._warning_lists: dict[str, WarningList] = {}
+
+    def load_cached(self) -> int:
+        """Activate what the offline cache holds (start-up, network or not)."""
+        for stored in self.store.packages.active_all():
+            try:
+                pkg = load_package(stored.body)
+            except Exception:
+                log.exception("cached package %s is unusable", stored.item_id)
+                continue
+            self._packages[pkg.id] = pkg
+        for blob in self.store.warning_lists.all():
+            try:
+                self._warning_lists[blob.name] = load_warning_list(blob.body)
+            except Exception:
+                log.exception("cached warning list %s is unusable", blob.name)
+        return len(self._packages)
+
+    def sync(self) -> dict[str, str]:
+        """TUF-verified sync of packages and warning lists (kiosk/review/sync.py).
+
+        A package activates only if its golden cases pass; a failed sync (network,
+        signatures, rollback, expiry) keeps the last verified versions serving.  Returns
+        item id / list name → "activated" | "unchanged" | "rejected: ...", or {"error": ...}."""
+        if self.rulesync is None:
+            raise RuntimeError("no rule sync configured")
+        report = self.rulesync.sync()
+        for pkg in report.activated:
+            self._packages[pkg.id] = pkg
+        for wl in report.warning_lists:
+            self._warning_lists[wl.name] = wl
+        if not report.ok:
+            return {"error": report.error or "sync failed"}
+        return report.result_map
+
+    def items(self) -> list[ItemPackage]:
+        return sorted(self._packages.values(), key=lambda p: p.id)
+
+    def search(self, query: str) -> list[ItemPackage]:
+        return list(search(self.items(), query))
+
+    def package(self, item_id: str) -> ItemPackage:
+        return self._packages[item_id]
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._packages
+
+    def warning_lists(self, names: Iterable[str]) -> list[WarningList]:
+        """The loaded warning lists among ``names`` (a list not loaded is reported stale by the check)."""
+        return [self._warning_lists[n] for n in names if n in self._warning_lists]

@@ -1,0 +1,84 @@
+"""The case as the platform receives it: the JSON body and its attachments (material pages, the
+signature, the face check's best frame), referenced by attachment id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import uuid
+
+from kiosk.config import TerminalConfig
+from kiosk.documents import capture as mc
+from kiosk.identity.cards import applicant_fields
+from kiosk.review.items import ItemPackage
+from kiosk.session.machine import SessionData
+from offline_cache.store import NewAttachment
+
+
+def case_attachments(data: SessionData) -> dict[str, NewAttachment]:
+    """Material page images, the signature and the face check's best frame, uploaded in resumable
+    chunks before the case body; the case references them by attachment id (and the platform by
+    SHA-256)."""
+    out = {
+        name: NewAttachment(str(uuid.uuid4()), name, "image/jpeg", page.jpeg)
+        for r in data.application.materials.values()
+        for i, page in enumerate(r.pages)
+        for name in (f"material:{r.material_type}:{i}",)
+    }
+    if data.case.signature_png:
+        out["signature"] = NewAttachment(str(uuid.uuid4()), "signature", "image/png", data.case.signature_png)
+    if data.identity.face is not None and data.identity.face.best_frame:
+        # the best compared frame is the case's evidence of who was at the terminal
+        out["face"] = NewAttachment(str(uuid.uuid4()), "face", "image/jpeg", data.identity.face.best_frame)
+    return out
+
+
+def case_payload(
+    config: TerminalConfig,
+    data: SessionData,
+    pkg: ItemPackage,
+    case_id: str,
+    submitted_at: dt.datetime,
+    attachments: dict[str, NewAttachment] | None = None,
+) -> bytes:
+    attachments = attachments or {}
+    decision = data.application.require_decision()
+    face = data.identity.face
+    body = {
+        "case_id": case_id,
+        "terminal_id": config.terminal_id,
+        "item": {"id": pkg.id, "version": pkg.version, "sha256": pkg.sha256},
+        "submitted_at": submitted_at.isoformat(),
+        "applicant": applicant_fields(data.identity.require_card().text),  # + document_kind, nationality
+        "form": data.application.form,
+        "materials": [
+            mc.case_record(
+                r,
+                [attachments[f"material:{r.material_type}:{i}"].attachment_id for i in range(len(r.pages))],
+            )
+            for r in data.application.materials.values()
+        ],
+        "identity_evidence": {
+            "card_read_at": data.identity.require_card().read_at.isoformat(),
+            "face_score": face.score if face is not None and math.isfinite(face.score) else None,
+            "face_threshold": face.threshold if face is not None else None,
+            "face_matched": face.matched if face is not None else None,
+            "face_reason": face.reason.value if face is not None else None,
+            "staff_assisted": data.identity.staff_assisted_identity,
+            "identity_source": data.identity.identity_source,
+            "face_reference": data.identity.face_reference,
+            "face_frame_attachment": attachments["face"].attachment_id if "face" in attachments else None,
+        },
+        "warnings": [
+            {"list": h.list_name, "version": h.list_version, "matched": h.matched, "stale": h.stale}
+            for h in data.application.warnings
+        ],
+        "decision": decision.to_record(),
+        "delivery": data.case.delivery.to_record() if data.case.delivery is not None else None,
+        "queue_number": data.case.queue_number,
+        "signature_attachment": attachments["signature"].attachment_id
+        if "signature" in attachments
+        else None,
+    }
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -1,0 +1,314 @@
+"""The result step: the delivery choice, then the receipt (every outcome, in the session's
+language), the window slips, the certificate when approved and printed here, and the commitment
+form where the item has one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+
+from devices.base import DeviceError
+from devices.interfaces import DocumentPrinter, ReceiptPrinter
+from kiosk import i18n, logsetup
+from kiosk.cases.outbox import JOB_ATTACHMENT, OutboxDrainer
+from kiosk.identity.cards import card_address
+from kiosk.outputs import render as outputs
+from kiosk.outputs.delivery import (
+    EXPRESS_FIELDS,
+    DeliveryChoice,
+    DeliveryMethod,
+    ExpressAddress,
+    options_for,
+    validate_express,
+)
+from kiosk.review.engine import Decision, Outcome
+from kiosk.review.items import ItemPackage
+from kiosk.session.context import SessionContext
+from kiosk.session.events import OutputsPrinted
+from kiosk.session.machine import SessionData
+from kiosk.session.steps.numbers import Numbering
+from kiosk.session.steps.slips import progress_url, receipt_delivery, window_slips
+from kiosk.session.values import PrintResult, Problem
+from offline_cache.store import NewAttachment, StorageError
+
+log = logging.getLogger(__name__)
+
+_PICKUP = {
+    Outcome.APPROVE: ("本机打印，请取走证照", "Printed here: take your certificate"),
+    Outcome.MANUAL: ("审核通过后窗口领取或邮寄", "At the window or by post once approved"),
+    Outcome.REJECT: ("无", "None"),
+}
+
+
+class OutputsStep:
+    def __init__(
+        self,
+        ctx: SessionContext,
+        receipt_printer: ReceiptPrinter,
+        document_printer: DocumentPrinter,
+        drainer: OutboxDrainer,
+        numbering: Numbering,
+    ) -> None:
+        self.ctx = ctx
+        self.receipt_printer = receipt_printer
+        self.document_printer = document_printer
+        self.drainer = drainer
+        self.numbering = numbering
+
+    # ------------------------------------------------------------------ delivery choice
+    def delivery_options(self) -> tuple[tuple[DeliveryMethod, ...], DeliveryMethod | None]:
+        """The delivery methods to offer for the current decision, and the one preselected.
+
+        Empty when the item declares none (receipt only) or the decision delivers nothing."""
+        data = self.ctx.data
+        declared = self.ctx.package(data).outputs.delivery
+        decision: Decision | None = data.application.decision
+        if declared is None or decision is None:
+            return (), None
+        allowed = [DeliveryMethod(m) for m in declared.options]
+        return options_for(allowed, DeliveryMethod(declared.default), decision.outcome.value)
+
+    def express_prefill(self) -> dict[str, str]:
+        """What the terminal knows for the express form: the card's name and address, the phone
+        typed in the form.  The citizen edits it; the postal code is theirs to give."""
+        data = self.ctx.data
+        values = dict.fromkeys(EXPRESS_FIELDS, "")
+        if data.identity.card is not None:
+            values["recipient"] = data.identity.require_card().text.name
+            values["address"] = card_address(data.identity.require_card().text)
+        for spec in self.ctx.package(data).form:
+            if spec.type == "phone" and data.application.form.get(spec.key):
+                values["mobile"] = data.application.form[spec.key]
+                break
+        if data.case.delivery is not None and data.case.delivery.address is not None:
+            values.update(data.case.delivery.address.to_record())
+        return values
+
+    def choose_delivery(
+        self, method: DeliveryMethod | str, express: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
+        """Record the citizen's choice; field → i18n error key when it cannot be accepted.
+
+        ``express`` carries the address fields (:data:`kiosk.outputs.delivery.EXPRESS_FIELDS`) for
+        :attr:`DeliveryMethod.EXPRESS`; they are validated against the hall's jurisdiction."""
+        offered, _default = self.delivery_options()
+        try:
+            chosen = DeliveryMethod(method)
+        except ValueError:
+            return {"method": "delivery.error.choice"}
+        if chosen not in offered:
+            return {"method": "delivery.error.choice"}
+        self.ctx.touch()
+        address: ExpressAddress | None = None
+        if chosen is DeliveryMethod.EXPRESS:
+            values = {k: (express or {}).get(k, "").strip() for k in EXPRESS_FIELDS}
+            logsetup.register_sensitive(values["recipient"], values["address"])
+            errors = validate_express(values, self.ctx.config.delivery.jurisdiction)
+            if errors:
+                return errors
+            address = ExpressAddress(**values)
+        self.ctx.data.case.delivery = DeliveryChoice(chosen, address)
+        return {}
+
+    def settle_delivery(self, data: SessionData) -> None:
+        """Before the case is written: the default delivery when the citizen left it, and a queue
+        number when the outcome sends the citizen to a window (recorded in the case)."""
+        offered, default = self.delivery_options()
+        if data.case.delivery is not None and data.case.delivery.method not in offered:
+            data.case.delivery = None  # chosen for an earlier decision (back to the form and again)
+        if data.case.delivery is None and offered:
+            fallback = default if default is not DeliveryMethod.EXPRESS else None
+            fallback = fallback or next((m for m in offered if m is not DeliveryMethod.EXPRESS), None)
+            if fallback is not None:
+                data.case.delivery = DeliveryChoice(fallback)
+        decision = data.application.require_decision()
+        to_window = decision.outcome is Outcome.MANUAL or (
+            data.case.delivery is not None and data.case.delivery.method is DeliveryMethod.WINDOW
+        )
+        if to_window and decision.outcome is not Outcome.REJECT and data.case.queue_number is None:
+            data.case.queue_number = self.numbering.next_queue()
+
+    # ------------------------------------------------------------------ printing
+    def print(self, language: i18n.Language | None = None) -> PrintResult:
+        """The receipt for every outcome (in the session's language), the window slips, the
+        certificate when approved and printed here, and the commitment form where the item has one."""
+        ctx = self.ctx
+        data = ctx.data
+        pkg = ctx.package(data)
+        decision = data.application.require_decision()
+        lang: i18n.Language = language or i18n.language()
+        now = ctx.clock()
+        choice: DeliveryChoice | None = data.case.delivery
+        cert_no: str | None = None
+        if decision.outcome is Outcome.APPROVE and pkg.certificate is not None:
+            cert_no = data.case.certificate_number or self.numbering.next_certificate(pkg)
+        problems: list[Problem] = []
+        receipt_ok = self._print_receipt(data, pkg, decision, cert_no, lang, now, problems)
+        slips: list[str] = []
+        if receipt_ok:
+            for kind, doc in window_slips(ctx.config, data, pkg, decision, cert_no, lang, now):
+                try:
+                    self.receipt_printer.print_receipt(doc)
+                    slips.append(kind)
+                except DeviceError as err:
+                    problems.append(Problem.from_device("receipt_printer", err, None))
+                    log.warning("%s slip printing failed: %s", kind, err)
+                    break
+        prints_here = choice is None or choice.method is DeliveryMethod.PRINT_HERE
+        cert_job = None
+        if cert_no is not None and prints_here:
+            cert_job = self._print_certificate(data, pkg, cert_no, now, problems)
+        commitment_job = self._print_commitment(data, pkg, decision, lang, now, problems)
+        ctx.audit(
+            "outputs",
+            {
+                "session": data.session_id,
+                "receipt": receipt_ok,
+                "certificate": cert_job is not None,
+                "delivery": choice.method.value if choice is not None else None,
+                "slips": slips,
+                "queue_number": data.case.queue_number,
+                "commitment": commitment_job is not None,
+                "language": lang,
+            },
+        )
+        result = PrintResult(
+            receipt_ok,
+            cert_job is not None,
+            cert_no,
+            problems[0] if problems else None,
+            delivery=choice.method.value if choice is not None else None,
+            queue_number=data.case.queue_number,
+            slips_printed=tuple(slips),
+            commitment_printed=commitment_job is not None,
+            certificate_job=cert_job,
+            commitment_job=commitment_job,
+        )
+        ctx.publish(OutputsPrinted(result))
+        return result
+
+    def _print_receipt(
+        self,
+        data: SessionData,
+        pkg: ItemPackage,
+        decision: Decision,
+        cert_no: str | None,
+        lang: i18n.Language,
+        now: dt.datetime,
+        problems: list[Problem],
+    ) -> bool:
+        ui = self.ctx.config.ui
+        text = data.identity.require_card().text
+        pickup_zh, pickup_en = _PICKUP[decision.outcome]
+        receipt = outputs.build_receipt(
+            outputs.ReceiptData(
+                hall_name=ui.hall_name if lang == "zh" else ui.hall_name_en,
+                item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
+                case_id=data.case.case_id or "",
+                decision=decision.outcome.value,
+                reasons=decision.reason_texts_zh if lang == "zh" else decision.reason_texts_en,
+                applicant_name_masked=outputs.mask_name(text.name),
+                id_number_masked=outputs.mask_id_number(text.id_number),
+                submitted_at=now,
+                pickup_text=pickup_zh if lang == "zh" else pickup_en,
+                progress_url=progress_url(data.case.case_id),
+                contact_line=i18n.tr("receipt.contact", lang, v=ui.hall_contact),
+                language=lang,
+                delivery=receipt_delivery(data.case.delivery, decision),
+                queue_number=data.case.queue_number or "",
+                certificate_number=cert_no or "",
+            )
+        )
+        try:
+            self.receipt_printer.print_receipt(receipt)
+        except DeviceError as err:
+            problems.append(Problem.from_device("receipt_printer", err, None))
+            log.warning("receipt printing failed: %s", err)
+            return False
+        return True
+
+    def _print_certificate(
+        self, data: SessionData, pkg: ItemPackage, cert_no: str, now: dt.datetime, problems: list[Problem]
+    ) -> str | None:
+        cert = pkg.certificate
+        assert cert is not None
+        text = data.identity.require_card().text
+        pdf = outputs.build_certificate_pdf(
+            outputs.CertificateData(
+                title=cert.title_zh,
+                number=cert_no,
+                holder_name=text.name,
+                id_number=text.id_number,
+                issue_date=now.date(),
+                authority=cert.authority.zh,
+                verify_url=f"https://zwfw.example.gov.cn/verify/{cert_no}",
+            )
+        )
+        if data.case.case_id:
+            self._queue_certificate(data.case.case_id, pdf)
+        try:
+            return self.document_printer.print_pdf(pdf, title=cert_no)
+        except DeviceError as err:
+            problems.append(Problem.from_device("document_printer", err, None))
+            log.warning("certificate printing failed: %s", err)
+            return None
+
+    def _print_commitment(
+        self,
+        data: SessionData,
+        pkg: ItemPackage,
+        decision: Decision,
+        lang: i18n.Language,
+        now: dt.datetime,
+        problems: list[Problem],
+    ) -> str | None:
+        commitment = pkg.outputs.commitment
+        if (
+            commitment is None
+            or decision.outcome.value not in commitment.outcomes
+            or not data.case.signature_png
+        ):
+            return None
+        pdf = outputs.build_commitment_pdf(
+            outputs.CommitmentData(
+                title=i18n.bilingual(commitment.title.zh, commitment.title.en, lang),
+                text=i18n.bilingual(commitment.text.zh, commitment.text.en, lang),
+                originals=tuple(i18n.bilingual(o.zh, o.en, lang) for o in commitment.originals),
+                item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
+                case_id=data.case.case_id or "",
+                applicant_name=data.identity.require_card().text.name,
+                id_number_masked=outputs.mask_id_number(data.identity.require_card().text.id_number),
+                deadline=now.date() + dt.timedelta(days=commitment.deadline_days),
+                signed_on=now.date(),
+                signature_png=data.case.signature_png,
+                authority=pkg.catalogue.department.zh,
+                language=lang,
+            )
+        )
+        try:
+            return self.document_printer.print_pdf(pdf, title=f"commitment-{(data.case.case_id or '')[:8]}")
+        except DeviceError as err:
+            problems.append(Problem.from_device("document_printer", err, None))
+            log.warning("commitment form printing failed: %s", err)
+            return None
+
+    def _queue_certificate(self, case_id: str, pdf: bytes) -> None:
+        """The certificate PDF goes to the platform as a late attachment of the case (its own job), from
+        where ``GET /api/v1/cases/{case_id}/certificate`` serves it."""
+        attachment = NewAttachment(str(uuid.uuid4()), "certificate", "application/pdf", pdf)
+        try:
+            self.ctx.store.outbox.add(
+                str(uuid.uuid4()),
+                JOB_ATTACHMENT,
+                json.dumps({"attachment_id": attachment.attachment_id}).encode("ascii"),
+                self.ctx.clock().timestamp(),
+                case_id=case_id,
+                attachment=attachment,
+            )
+        except StorageError as err:
+            log.error("queueing the certificate of case %s failed: %s", case_id, err)
+            return
+        self.drainer.kick()

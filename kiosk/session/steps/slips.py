@@ -1,0 +1,89 @@
+"""The receipt's delivery block and the window slips (pick-up slip, queue ticket) of a session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from kiosk import i18n
+from kiosk.config import TerminalConfig
+from kiosk.outputs import render as outputs
+from kiosk.outputs.delivery import DeliveryChoice, DeliveryMethod, mask_address, mask_mobile
+from kiosk.review.engine import Decision, Outcome
+from kiosk.review.items import ItemPackage
+from kiosk.session.machine import SessionData
+
+
+def progress_url(case_id: str | None) -> str:
+    return f"https://zwfw.example.gov.cn/progress/{case_id}"
+
+
+def receipt_delivery(choice: DeliveryChoice | None, decision: Decision) -> outputs.ReceiptDelivery | None:
+    if choice is None:
+        return None
+    after_review = decision.outcome is not Outcome.APPROVE
+    if choice.address is None:
+        return outputs.ReceiptDelivery(choice.method.value, after_review=after_review)
+    a = choice.address
+    return outputs.ReceiptDelivery(
+        choice.method.value,
+        after_review=after_review,
+        recipient_masked=outputs.mask_name(a.recipient),
+        mobile_masked=mask_mobile(a.mobile),
+        address_masked=mask_address(a.address),
+        postal_code=a.postal_code,
+    )
+
+
+def window_slips(
+    config: TerminalConfig,
+    data: SessionData,
+    pkg: ItemPackage,
+    decision: Decision,
+    cert_no: str | None,
+    lang: i18n.Language,
+    now: dt.datetime,
+) -> list[tuple[str, Any]]:
+    """("pickup", doc) for a window pick-up and ("queue", doc) when a queue number was issued."""
+    choice: DeliveryChoice | None = data.case.delivery
+    hall = config.ui.hall_name if lang == "zh" else config.ui.hall_name_en
+    item_name = i18n.bilingual(pkg.name_zh, pkg.name_en, lang)
+    slips: list[tuple[str, Any]] = []
+    if choice is not None and choice.method is DeliveryMethod.WINDOW:
+        slips.append(
+            (
+                "pickup",
+                outputs.build_pickup_slip(
+                    outputs.PickupSlipData(
+                        hall_name=hall,
+                        item_name=item_name,
+                        case_id=data.case.case_id or "",
+                        applicant_name_masked=outputs.mask_name(data.identity.require_card().text.name),
+                        certificate_number=cert_no or "",
+                        queue_number=data.case.queue_number or "",
+                        progress_url=progress_url(data.case.case_id),
+                        language=lang,
+                    )
+                ),
+            )
+        )
+    if data.case.queue_number:
+        kind: Literal["pickup", "review"] = "review" if decision.outcome is Outcome.MANUAL else "pickup"
+        slips.append(
+            (
+                "queue",
+                outputs.build_queue_ticket(
+                    outputs.QueueTicketData(
+                        hall_name=hall,
+                        number=data.case.queue_number,
+                        kind=kind,
+                        item_name=item_name,
+                        case_id=data.case.case_id or "",
+                        terminal_id=config.terminal_id,
+                        issued_at=now,
+                        language=lang,
+                    )
+                ),
+            )
+        )
+    return slips
