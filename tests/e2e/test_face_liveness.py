@@ -4,7 +4,7 @@ The citizen in front of the (simulated) camera is scripted: a test person watche
 the service publishes and shows the camera what a person answering them would look like (real
 photo frames with the head turned, the eyes painted shut or the mouth opened:
 devices/camera/face_actions.py).  Everything else is the terminal's own path: the OpenCvCamera
-playing the frame directory, BlazeFace + face mesh per frame, ChallengeLiveness, the dlib match
+playing the frame directory, BlazeFace + face mesh per frame, ChallengeLiveness, the SFace match
 against the card photo, the session machine, the screen.
 """
 
