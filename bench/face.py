@@ -1,7 +1,7 @@
 """Face pipeline benchmark: per-frame latency, time to decision, memory, ROC points.
 
 Run: ``.venv/bin/python -m bench.face`` (``--quick`` for fewer runs and only the "photo" live
-variant).  Pinned to 2 cores when the OS allows.  The last stdout line is one JSON object; ``load``
+variant; ``--no-roc`` for latency, decision and memory only).  Pinned to 2 cores when the OS allows.  The last stdout line is one JSON object; ``load``
 is the machine's load average when the run started.
 
 * frame latency: what the terminal does on **every** camera frame
@@ -590,6 +590,7 @@ def rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs, only the 'photo' live variant")
+    parser.add_argument("--no-roc", action="store_true", help="latency, decision and memory only")
     args = parser.parse_args()
     load_avg = os.getloadavg()
     cores = pin_two_cores()
@@ -619,11 +620,12 @@ def main() -> None:
     out["worker_rss_mb"] = 0.0
     out["peak_rss_parent_mb"], out["peak_rss_worker_mb"] = out["peak_rss_mb"], 0.0  # earlier keys
     out["threshold"] = threshold
-    t0 = time.perf_counter()
-    live = ("photo",) if args.quick else tuple(LIVE_VARIANTS)
-    out.update(roc(verifier, analyser, threshold, live_variants=live))
-    out["roc_s"] = round(time.perf_counter() - t0, 1)
-    out["peak_rss_roc_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if not args.no_roc:
+        t0 = time.perf_counter()
+        live = ("photo",) if args.quick else tuple(LIVE_VARIANTS)
+        out.update(roc(verifier, analyser, threshold, live_variants=live))
+        out["roc_s"] = round(time.perf_counter() - t0, 1)
+        out["peak_rss_roc_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     verifier.close()
     print(json.dumps(out, ensure_ascii=False))
 
