@@ -546,6 +546,13 @@ def roc(
     rep_pp = point(photo_vs_photo(report), threshold)
     ch = point(card_vs_live(choose), threshold)
     ids = {e.photo.identity for e in embedded}
+
+    def only_live(variant: str) -> list[Embedded]:
+        return [
+            Embedded(e.photo, e.card, {variant: e.live[variant]} if variant in e.live else {}) for e in report
+        ]
+
+    by_variant = {v: point(card_vs_live(only_live(v)), threshold) for v in live_variants}
     out: dict[str, Any] = {
         "far": all_cl["far"],
         "frr": all_cl["frr"],
@@ -571,6 +578,8 @@ def roc(
         "east_asian_frr": ea["frr"],
         "east_asian_far_ci95_upper": ea["far_ci95_upper_source_pairs"],
         "east_asian": ea,
+        "report_frr_by_live_variant": {v: p["frr"] for v, p in by_variant.items()},
+        "report_far_by_live_variant": {v: p["far"] for v, p in by_variant.items()},
         "report_single_frame": rep_single,
         "report_photo_vs_photo": rep_pp,
         "independent_impostor_pairs_needed_for_far_0.1pct": required_impostor_pairs(),

@@ -82,8 +82,10 @@ class FrameCheck:
 
 @dataclass(frozen=True)
 class FaceResult:
-    """Outcome of a verification.  ``score`` is the best (smallest) Euclidean distance seen,
-    ``math.inf`` when no frame was usable; matched iff ``score <= threshold``."""
+    """Outcome of a verification.  ``score`` is the smallest cosine distance seen between the card
+    photo's embedding and the mean embedding of a window of live frames
+    (:meth:`kiosk.identity.face.FaceVerifier.verify`), ``math.inf`` when no frame was compared;
+    matched iff ``score <= threshold``."""
 
     matched: bool
     score: float
