@@ -1,56 +1,66 @@
 """Face pipeline benchmark: per-frame latency, time to decision, memory, ROC points.
 
-Run: ``.venv/bin/python -m bench.face`` (``--quick`` for fewer runs).  Pinned to 2 cores when the
-OS allows.  The last stdout line is one JSON object (keys: frame_ms_p50, frame_ms_p95,
-decision_s_p50, peak_rss_mb, threshold, far, frr, genuine_pairs, impostor_pairs, plus
-breakdowns); ``load`` is the machine's load average when the run started.
+Run: ``.venv/bin/python -m bench.face`` (``--quick`` for fewer runs and only the "photo" live
+variant; ``--no-roc`` for latency, decision and memory only).  Pinned to 2 cores when the OS allows.  The last stdout line is one JSON object; ``load``
+is the machine's load average when the run started.
 
-* frame latency: what the terminal does on **every** camera frame now
+* frame latency: what the terminal does on **every** camera frame
   (:class:`kiosk.identity.face_analysis.FastFrameAnalyser`: BlazeFace, the 478-point mesh and the
-  quality gates), on jittered 640x480 frames of the demo media; ``embed_ms_*`` is the dlib work
-  done on the few frames chosen for the match (crop detection + 5-point alignment + ResNet);
-  ``dlib_frame_ms_*`` is the old every-frame dlib gate, for comparison.
+  quality gates), on jittered 640x480 frames of the demo media; ``embed_ms_*`` is the embedding
+  done on the few frames chosen for the match (YuNet on a crop around the face + SFace);
+  ``check_frame_ms_*`` is :meth:`kiosk.identity.face.FaceVerifier.check_frame` (YuNet over the
+  whole frame, gates, embedding), for comparison.
 * decision: :meth:`kiosk.identity.face.FaceVerifier.verify` with :class:`ChallengeLiveness` (2 random
   challenges out of blink / turn left / turn right / open mouth), against the card photo as the
   card carries it (102x126 WebP in the 1024-byte block, decoded), on a scripted sequence in which
-  the person answers each challenge promptly: the frame after a challenge is asked shows the
-  action (real photo frames turned / eyes painted shut / mouth opened:
-  devices/camera/face_actions.py).  Frames are fed as fast as they are processed; the clock
-  runs from the first frame (already compliant) to the returned decision, and includes the
-  card photo's embedding.  ``decision_frames_p50`` is the frames the sequence needed: at a
-  camera's 15 frames/s the person's own movements take at least that many / 15 seconds
-  (``decision_s_at_15fps_p50``), whatever the computer does.  ``decision_match_only_s_p50`` is
-  the same with liveness decided on the first frame (an IR camera's verdict);
-  ``decision_ref_ready_s_p50`` the challenge decision when the card photo's embedding is already
-  done (e.g. computed while the citizen turns from the card reader to the camera);
-  ``decision_paced_15fps_s_p50`` the challenge decision with the frames arriving at 15 frames/s
-  as from a camera (5 runs).
-* ROC: every pair of the single-face photos in shared/testdata/faces (identities.tsv; the
-  two-people and partial-face files are left out), each photo also in augmented variants
-  (card format, dim and bright light, low resolution, dim card format).  Genuine pairs: two
-  *different* photos of one person, every variant combination; impostor pairs: photos of two
-  people, every variant combination.  Variants of one photo are not independent samples: the
-  JSON gives the independent source pairs as well.  Images and embeddings stay in memory.
-  ``target_window`` is the range of thresholds in which FAR <= 0.1 % and FRR <= 3 % both hold
-  on these pairs; ``single_descriptor`` repeats the ROC point with dlib's plain descriptor
-  instead of the mirror-averaged one the terminal uses (:meth:`kiosk.identity.face.FaceVerifier._describe`).
-* memory: ``peak_rss_mb`` is the benchmark process's peak plus the dlib worker process's peak
-  (kiosk/identity/face_worker.py; the decision runs embed there, like the terminal): an upper bound, as
-  the two peaks need not coincide, and the ROC part loads dlib in this process too, which the
-  terminal does not.
+  the person answers each challenge promptly (devices/camera/face_actions.py).  Frames are fed as
+  fast as they are processed; the clock runs from the first frame to the returned decision and
+  includes the card photo's embedding and the ``live_frames`` (3) embeddings averaged for the
+  comparison.  ``decision_frames_p50`` is the frames the sequence needed (at a camera's 15
+  frames/s the person's own movements take at least that many / 15 seconds,
+  ``decision_s_at_15fps_p50``); ``decision_match_only_s_p50``: liveness decided on the first frame
+  (an IR camera's verdict); ``decision_ref_ready_s_p50``: the card photo's embedding already done;
+  ``decision_paced_15fps_s_p50``: frames arriving at 15 frames/s (5 runs).
+* ROC: the photos of shared/testdata/faces-east-asian (47 identities, 46 East Asian) and
+  shared/testdata/faces (5 people), **split by identity** (:func:`split_of`: SHA-256 of the
+  identity, first byte even = ``choose``, odd = ``report``).  The threshold is chosen on the choose
+  half only (``threshold_chosen_on_choose_set``: FAR <= 0.1 % counted on source-photo pairs); the
+  ``report_*`` and ``east_asian_*`` figures are on the other half, which nothing was tuned on.
+  Protocol (the terminal's decision): photo A's card-format variants (the 102x126 WebP card block,
+  also of a dimmed photo) through the card-photo path against photo B (B != A) shown to the
+  camera: B in each live variant (as photographed, dim, bright, low resolution) framed as
+  ``LIVE_FRAMES`` 640x480 camera frames (face centred at ~170 px, small random head movement,
+  sensor noise), each through the frame analyser's quality gates, the compliant ones embedded on
+  the gate's box and averaged, as :meth:`FaceVerifier.verify` does.  Genuine: A and B of one
+  identity; impostor: of two.  ``report_photo_vs_photo``: two photos through the photo path;
+  ``report_single_frame``: one live frame instead of the average.  FAR comes with its one-sided
+  95 % Clopper-Pearson upper bound over the variant pairs (``far_ci95_upper`` in each point:
+  variants of one photo are not independent, so it is optimistic), over source-photo pairs
+  (``*_source_pairs``: a photo pair counts as accepted if any of its variant pairs is; the
+  headline ``*_far_ci95_upper`` keys) and over pairs of people (``*_identity_pairs``: the most
+  cautious).  ``far``/``frr``/``genuine_pairs``/``impostor_pairs``/``far_ci95_upper`` at top level
+  are on both halves together.  Images and embeddings stay in memory.
+* memory: ``peak_rss_mb`` is this process's peak resident memory after the decisions (models,
+  frame analysis, decision runs; the terminal's face pipeline), ``baseline_rss_mb`` the same
+  process before any face model loaded (Python, NumPy, OpenCV, MediaPipe imported), and
+  ``face_pipeline_rss_mb`` the difference; ``worker_rss_mb`` is 0: the embedder runs in the
+  terminal's own process (OpenCV releases the GIL), there is no worker process any more.
+  ``peak_rss_roc_mb``: the peak after the ROC part (the material's images are in memory then).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import os
 import random
 import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from itertools import combinations
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +136,7 @@ def frame_latency(verifier: FaceVerifier, analyser: FastFrameAnalyser, n: int) -
     out: dict[str, Any] = {}
     out.update(ms(fast, "frame_ms"))
     out.update(ms(emb, "embed_ms"))
-    out.update(ms(old, "dlib_frame_ms"))
+    out.update(ms(old, "check_frame_ms"))
     return out
 
 
@@ -230,104 +240,373 @@ def decision_times(verifier: FaceVerifier, mesh: MeshLandmarker, runs: int) -> d
     }
 
 
-VARIANTS: dict[str, Callable[[Any], Any | None]] = {
+# ------------------------------------------------------------------ ROC material and protocol
+EAST_ASIAN = FACES.parent / "faces-east-asian"
+#: Identities of the East Asian set that are not East Asian (SOURCE.md).
+NOT_EAST_ASIAN = frozenset({"Steve_Park"})
+#: Frames per live sample: the terminal averages this many compliant frames per comparison.
+LIVE_FRAMES = 3
+
+
+def dim(img: Any) -> Any:
+    return np.clip(img.astype(np.float32) * 0.45, 0, 255).astype(np.uint8)
+
+
+def bright(img: Any) -> Any:
+    return np.clip(img.astype(np.float32) * 1.35 + 25, 0, 255).astype(np.uint8)
+
+
+def lowres(img: Any) -> Any:
+    small = cv2.resize(img, None, fx=1 / 3, fy=1 / 3, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 35])
+    assert ok
+    dec = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return cv2.resize(dec, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+#: What the camera side can look like (applied to the photo before it is framed as a camera frame).
+LIVE_VARIANTS: dict[str, Callable[[Any], Any]] = {
     "photo": lambda img: img,
+    "dim": dim,
+    "bright": bright,
+    "lowres": lowres,
+}
+#: What the card side can look like: the card's 102x126 WebP block (<= 1024 bytes), decoded.
+CARD_VARIANTS: dict[str, Callable[[Any], Any | None]] = {
     "card": card_format,
-    "dim": lambda img: np.clip(img.astype(np.float32) * 0.45, 0, 255).astype(np.uint8),
-    "bright": lambda img: np.clip(img.astype(np.float32) * 1.35 + 25, 0, 255).astype(np.uint8),
-    "lowres": lambda img: cv2.resize(
-        cv2.imdecode(
-            cv2.imencode(".jpg", cv2.resize(img, None, fx=1 / 3, fy=1 / 3), [cv2.IMWRITE_JPEG_QUALITY, 35])[
-                1
-            ],
-            cv2.IMREAD_COLOR,
-        ),
-        None,
-        fx=3,
-        fy=3,
-        interpolation=cv2.INTER_LINEAR,
-    ),
     "card_dim": lambda img: card_format(np.clip(img.astype(np.float32) * 0.55, 0, 255).astype(np.uint8)),
 }
 
 
-def roc(verifier: FaceVerifier, threshold: float) -> dict[str, Any]:
-    rows = [line.split("\t") for line in (FACES / "identities.tsv").read_text().splitlines()[1:] if line]
-    usable = [(r[0], r[1]) for r in rows if not r[1].startswith("(") and "partial" not in r[0]]
-    # (identity, source photo, variant, embedding)
-    embs: list[tuple[str, str, str, Embedding]] = []
-    failed: list[str] = []
-    for name, ident in usable:
-        img = load(FACES / name)
-        for vname, make in VARIANTS.items():
-            variant = make(img)
-            e = verifier.embed_reference(variant) if variant is not None else FaceQuality.NO_FACE
-            if isinstance(e, Embedding):
-                embs.append((ident, name, vname, e))
-            else:
-                failed.append(f"{name}:{vname}")
-    same: list[float] = []
-    diff: list[float] = []
-    by_variant: dict[str, list[float]] = {}
-    for (ia, pa, va, ea), (ib, pb, vb, eb) in combinations(embs, 2):
-        if pa == pb:
-            continue  # two variants of one photo: not a test of recognition
-        d = ea.distance(eb)
-        if ia == ib:
-            same.append(d)
-            by_variant.setdefault("+".join(sorted((va, vb))), []).append(d)
+@dataclass(frozen=True)
+class Photo:
+    identity: str
+    path: Path
+    east_asian: bool
+
+    @property
+    def split(self) -> str:
+        return split_of(self.identity)
+
+
+def split_of(identity: str) -> str:
+    """The fixed split by identity: ``choose`` (the threshold is chosen on it) when the first byte
+    of SHA-256(identity) is even, ``report`` (the figures are reported on it) when odd."""
+    return "choose" if hashlib.sha256(identity.encode()).digest()[0] % 2 == 0 else "report"
+
+
+def material() -> list[Photo]:
+    """Every single-face photo with its identity: shared/testdata/faces-east-asian (47 identities)
+    and shared/testdata/faces (5 people; the two-people and partial-face files left out)."""
+    photos: list[Photo] = []
+    ea_rows = (EAST_ASIAN / "identities.tsv").read_text().splitlines()[1:]
+    for line in ea_rows:
+        if line.strip():
+            ident, name = line.split("\t")[:2]
+            photos.append(Photo(ident, EAST_ASIAN / name, ident not in NOT_EAST_ASIAN))
+    for line in (FACES / "identities.tsv").read_text().splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) >= 2 and not parts[1].startswith("(") and "partial" not in parts[0]:
+            photos.append(Photo(parts[1], FACES / parts[0], False))
+    return photos
+
+
+def frame_photo(img: Any, centre: tuple[float, float], face_w: float, rng: Any) -> Any:
+    """``img`` as a 640x480 camera frame: the face (centre, width) put in the middle at ~170 px
+    wide (the person standing in the oval), with a small random head movement (rotation +-2 deg,
+    scale +-3 %, shift +-4 px) and sensor noise, so the frames of one sample differ as a
+    camera's consecutive frames do."""
+    s = min(2.5, 170.0 / max(face_w, 1.0)) * rng.uniform(0.97, 1.03)
+    m = cv2.getRotationMatrix2D(centre, rng.uniform(-2, 2), s)
+    m[0, 2] += 320 - centre[0] + rng.uniform(-4, 4)
+    m[1, 2] += 240 - centre[1] + rng.uniform(-4, 4)
+    frame = cv2.warpAffine(img, m, (640, 480), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    noise = rng.normal(0, 2.5, frame.shape)
+    return np.clip(frame.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+@dataclass
+class Embedded:
+    """One photo's embeddings: card variants, live samples (mean of the compliant frames, and
+    the first frame alone), the photo itself (photo-vs-photo protocol)."""
+
+    photo: Photo
+    card: dict[str, Embedding] = field(default_factory=dict)
+    live: dict[str, Embedding] = field(default_factory=dict)
+    live_single: dict[str, Embedding] = field(default_factory=dict)
+    plain: Embedding | None = None
+    refused: list[str] = field(default_factory=list)  # variants that gave no embedding, and why
+
+
+def embed_photo(
+    verifier: FaceVerifier,
+    analyser: FastFrameAnalyser,
+    photo: Photo,
+    live_variants: tuple[str, ...],
+    card_variants: tuple[str, ...],
+    frames: int = LIVE_FRAMES,
+) -> Embedded:
+    """The photo through the terminal's own paths: the card variants through
+    :meth:`FaceVerifier.embed_reference` (the card photo path), each live variant as ``frames``
+    camera frames through the frame analyser's quality gates and :meth:`FaceVerifier.embed_region`
+    on the gate's box (the live path), averaged like :meth:`FaceVerifier.verify` does."""
+    img = load(photo.path)
+    out = Embedded(photo)
+    plain = verifier.embed_reference(img)
+    out.plain = plain if isinstance(plain, Embedding) else None
+    for name in card_variants:
+        card = CARD_VARIANTS[name](img)
+        e = verifier.embed_reference(card) if card is not None else FaceQuality.NO_FACE
+        if isinstance(e, Embedding):
+            out.card[name] = e
         else:
-            diff.append(d)
-    sources = {(ident, name) for name, ident in usable}
-    src_same = sum(1 for a, b in combinations(sorted(sources), 2) if a[0] == b[0])
-    src_diff = sum(1 for a, b in combinations(sorted(sources), 2) if a[0] != b[0])
+            out.refused.append(f"{name}:{'no_card_block' if card is None else e.value}")
+    # where the person stands: the face nearest the photo's centre (LFW centres on its subject)
+    faces = verifier.embedder.detect(img)
+    if len(faces) == 0:
+        out.refused.extend(f"{v}:no_face" for v in live_variants)
+        return out
+    h, w = img.shape[:2]
+    face = min(faces, key=lambda f: (f[0] + f[2] / 2 - w / 2) ** 2 + (f[1] + f[3] / 2 - h / 2) ** 2)
+    centre = (float(face[0] + face[2] / 2), float(face[1] + face[3] / 2))
+    seed = int.from_bytes(hashlib.sha256(str(photo.path.name).encode()).digest()[:4], "big")
+    for name in live_variants:
+        source = LIVE_VARIANTS[name](img)
+        rng = np.random.default_rng(seed)
+        got: list[Embedding] = []
+        last = "no_face"
+        for _ in range(frames):
+            frame = frame_photo(source, centre, float(face[2]), rng)
+            check = analyser.analyse(frame)
+            last = check.quality.value
+            if check.quality is FaceQuality.OK and check.box is not None:
+                found = verifier.embed_region(frame, check.box)
+                if found is not None:
+                    got.append(found)
+        if got:
+            out.live[name] = Embedding.mean(got)
+            out.live_single[name] = got[0]
+        else:
+            out.refused.append(f"{name}:{last}")
+    return out
 
-    def point(t: float) -> dict[str, float]:
-        return {
-            "threshold": t,
-            "far": round(sum(d <= t for d in diff) / len(diff), 5),
-            "frr": round(sum(d > t for d in same) / len(same), 5),
-        }
 
-    at = point(threshold)
-    # the thresholds at which both targets hold on these pairs: FRR <= 3 % needs t >= the
-    # (k+1)-th largest genuine distance, FAR <= 0.1 % needs t < the (m+1)-th smallest impostor one
-    k, m_ = int(0.03 * len(same)), int(0.001 * len(diff))
-    lo, hi = sorted(same, reverse=True)[k], sorted(diff)[m_]
-    window = [round(lo, 4), round(hi, 4)] if lo < hi else None
-    worst_variant = max(by_variant, key=lambda k: max(by_variant[k]))
+def embed_all(
+    verifier: FaceVerifier,
+    analyser: FastFrameAnalyser,
+    photos: list[Photo],
+    live_variants: tuple[str, ...] = tuple(LIVE_VARIANTS),
+    card_variants: tuple[str, ...] = tuple(CARD_VARIANTS),
+    frames: int = LIVE_FRAMES,
+) -> list[Embedded]:
+    return [embed_photo(verifier, analyser, p, live_variants, card_variants, frames) for p in photos]
+
+
+@dataclass
+class Scores:
+    """Distances of genuine and impostor pairs, with the source photos and identities of each."""
+
+    genuine: list[float] = field(default_factory=list)
+    impostor: list[float] = field(default_factory=list)
+    impostor_sources: list[tuple[str, str]] = field(default_factory=list)  # (photo a, photo b)
+    impostor_identities: list[tuple[str, str]] = field(default_factory=list)
+
+
+def card_vs_live(embedded: list[Embedded], single_frame: bool = False) -> Scores:
+    """Every card variant of photo A against every live sample of another photo B (the
+    terminal's decision: the card against the camera)."""
+    out = Scores()
+    for a in embedded:
+        for b in embedded:
+            if a is b:
+                continue  # a photo against itself is not a test of recognition
+            lives = b.live_single if single_frame else b.live
+            for ce in a.card.values():
+                for le in lives.values():
+                    d = ce.distance(le)
+                    if a.photo.identity == b.photo.identity:
+                        out.genuine.append(d)
+                    else:
+                        out.impostor.append(d)
+                        out.impostor_sources.append((a.photo.path.name, b.photo.path.name))
+                        out.impostor_identities.append(tuple(sorted((a.photo.identity, b.photo.identity))))  # type: ignore[arg-type]
+    return out
+
+
+def photo_vs_photo(embedded: list[Embedded]) -> Scores:
+    """Every unordered pair of two different photos, both through the photo path."""
+    out = Scores()
+    for i, a in enumerate(embedded):
+        for b in embedded[i + 1 :]:
+            if a.plain is None or b.plain is None:
+                continue
+            d = a.plain.distance(b.plain)
+            if a.photo.identity == b.photo.identity:
+                out.genuine.append(d)
+            else:
+                out.impostor.append(d)
+                out.impostor_sources.append((a.photo.path.name, b.photo.path.name))
+                out.impostor_identities.append(tuple(sorted((a.photo.identity, b.photo.identity))))  # type: ignore[arg-type]
+    return out
+
+
+def clopper_pearson_upper(k: int, n: int, confidence: float = 0.95) -> float:
+    """One-sided upper confidence bound of a binomial rate with ``k`` events in ``n`` trials
+    (Clopper-Pearson, exact; for k = 0 it is 1 - (1 - confidence)^(1/n), ~3/n: the rule of three)."""
+    if n <= 0:
+        return 1.0
+    if k >= n:
+        return 1.0
+    alpha = 1.0 - confidence
+
+    def cdf(p: float) -> float:  # P(X <= k) for X ~ Binomial(n, p)
+        total = 0.0
+        log_p, log_q = math.log(p), math.log1p(-p)
+        for i in range(k + 1):
+            log_c = math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+            total += math.exp(log_c + i * log_p + (n - i) * log_q)
+        return total
+
+    lo, hi = k / n, 1.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if mid <= 0.0 or cdf(mid) > alpha:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def point(scores: Scores, t: float) -> dict[str, Any]:
+    """FAR and FRR at threshold ``t`` (a match when distance <= t) with FAR's 95 % upper bounds:
+    over the variant pairs (not independent), over source-photo pairs (a photo pair counts as
+    accepted when any of its variant pairs is) and over identity pairs (the same, per pair of
+    people: the most cautious)."""
+    accepted = [i for i, d in enumerate(scores.impostor) if d <= t]
+    sources = set(scores.impostor_sources)
+    identities = set(scores.impostor_identities)
+    acc_sources = {scores.impostor_sources[i] for i in accepted}
+    acc_identities = {scores.impostor_identities[i] for i in accepted}
+    n_gen, n_imp = len(scores.genuine), len(scores.impostor)
     return {
-        "far": at["far"],
-        "frr": at["frr"],
-        "genuine_pairs": len(same),
-        "impostor_pairs": len(diff),
-        "far_resolution": round(1 / len(diff), 6),
-        "far_upper95_if_zero": round(3 / len(diff), 5),  # rule of three, if the pairs were independent
-        "genuine_source_pairs": src_same,
-        "impostor_source_pairs": src_diff,
-        "far_upper95_if_zero_independent_sources": round(3 / src_diff, 4),
-        "photos": len(usable),
-        "variants": list(VARIANTS),
-        "embeddings": len(embs),
-        "embedding_failed": failed,
-        "genuine_max": round(max(same), 3),
-        "impostor_min": round(min(diff), 3),
-        "genuine_worst_variant_pair": worst_variant,
-        "target_window": window,  # [lo, hi): FAR <= 0.1 % and FRR <= 3 % for lo <= t < hi (None: none)
-        "roc": [
-            point(t)
-            for t in sorted({0.4, 0.45, 0.5, 0.55, 0.58, 0.59, 0.6, 0.61, 0.62, 0.65, 0.7, threshold})
-        ],
+        "threshold": round(t, 4),
+        "far": round(len(accepted) / n_imp, 6) if n_imp else None,
+        "frr": round(sum(d > t for d in scores.genuine) / n_gen, 5) if n_gen else None,
+        "genuine_pairs": n_gen,
+        "impostor_pairs": n_imp,
+        "false_accepts": len(accepted),
+        "far_ci95_upper": round(clopper_pearson_upper(len(accepted), n_imp), 6),
+        "impostor_source_pairs": len(sources),
+        "source_pairs_accepted": len(acc_sources),
+        "far_ci95_upper_source_pairs": round(clopper_pearson_upper(len(acc_sources), len(sources)), 6),
+        "impostor_identity_pairs": len(identities),
+        "identity_pairs_accepted": len(acc_identities),
+        "far_ci95_upper_identity_pairs": round(
+            clopper_pearson_upper(len(acc_identities), len(identities)), 5
+        ),
     }
+
+
+def choose_threshold(scores: Scores, far_target: float = 0.001) -> float:
+    """The largest threshold whose FAR on ``scores`` stays within ``far_target``, counted on
+    source-photo pairs (a photo pair with any accepted variant pair counts as accepted): just
+    below the distance of the first impostor pair that would take FAR past the target."""
+    by_source: dict[tuple[str, str], float] = {}
+    for d, src in zip(scores.impostor, scores.impostor_sources, strict=True):
+        by_source[src] = min(d, by_source.get(src, math.inf))
+    closest = sorted(by_source.values())
+    allowed = int(far_target * len(closest))
+    return float(np.nextafter(closest[allowed], -np.inf))
+
+
+def required_impostor_pairs(far: float = 0.001, confidence: float = 0.95) -> int:
+    """Independent impostor pairs needed for an upper bound below ``far`` with none accepted."""
+    return math.ceil(math.log(1 - confidence) / math.log(1 - far))
+
+
+def roc(
+    verifier: FaceVerifier,
+    analyser: FastFrameAnalyser,
+    threshold: float,
+    *,
+    live_variants: tuple[str, ...] = tuple(LIVE_VARIANTS),
+    card_variants: tuple[str, ...] = tuple(CARD_VARIANTS),
+    embedded: list[Embedded] | None = None,
+) -> dict[str, Any]:
+    """The ROC figures on the material (see the module docstring).  ``embedded``: reuse embeddings."""
+    if embedded is None:
+        embedded = embed_all(verifier, analyser, material(), live_variants, card_variants)
+    choose = [e for e in embedded if e.photo.split == "choose"]
+    report = [e for e in embedded if e.photo.split == "report"]
+    chosen = choose_threshold(card_vs_live(choose))
+    all_cl = point(card_vs_live(embedded), threshold)
+    rep = point(card_vs_live(report), threshold)
+    ea = point(card_vs_live([e for e in report if e.photo.east_asian]), threshold)
+    rep_single = point(card_vs_live(report, single_frame=True), threshold)
+    rep_pp = point(photo_vs_photo(report), threshold)
+    ch = point(card_vs_live(choose), threshold)
+    ids = {e.photo.identity for e in embedded}
+
+    def only_live(variant: str) -> list[Embedded]:
+        return [
+            Embedded(e.photo, e.card, {variant: e.live[variant]} if variant in e.live else {}) for e in report
+        ]
+
+    by_variant = {v: point(card_vs_live(only_live(v)), threshold) for v in live_variants}
+    out: dict[str, Any] = {
+        "far": all_cl["far"],
+        "frr": all_cl["frr"],
+        "genuine_pairs": all_cl["genuine_pairs"],
+        "impostor_pairs": all_cl["impostor_pairs"],
+        "far_ci95_upper": all_cl["far_ci95_upper_source_pairs"],
+        "identities": len(ids),
+        "identities_east_asian": len({e.photo.identity for e in embedded if e.photo.east_asian}),
+        "photos": len(embedded),
+        "live_variants": list(live_variants),
+        "card_variants": list(card_variants),
+        "live_frames_per_sample": LIVE_FRAMES,
+        "split": "sha256(identity)[0] even: choose, odd: report",
+        "choose_identities": len({e.photo.identity for e in choose}),
+        "report_identities": len({e.photo.identity for e in report}),
+        "threshold_chosen_on_choose_set": round(chosen, 4),
+        "chosen_on": ch,
+        "report_far": rep["far"],
+        "report_frr": rep["frr"],
+        "report_far_ci95_upper": rep["far_ci95_upper_source_pairs"],
+        "report": rep,
+        "east_asian_far": ea["far"],
+        "east_asian_frr": ea["frr"],
+        "east_asian_far_ci95_upper": ea["far_ci95_upper_source_pairs"],
+        "east_asian": ea,
+        "report_frr_by_live_variant": {v: p["frr"] for v, p in by_variant.items()},
+        "report_far_by_live_variant": {v: p["far"] for v, p in by_variant.items()},
+        "report_single_frame": rep_single,
+        "report_photo_vs_photo": rep_pp,
+        "independent_impostor_pairs_needed_for_far_0.1pct": required_impostor_pairs(),
+        "embedding_refused": sorted(f"{e.photo.path.name}:{r}" for e in embedded for r in e.refused),
+    }
+    return out
+
+
+def rss_mb() -> float:
+    """This process's current resident memory (Linux ``VmRSS``), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer frames and decision runs")
+    parser.add_argument("--quick", action="store_true", help="fewer runs, only the 'photo' live variant")
+    parser.add_argument("--no-roc", action="store_true", help="latency, decision and memory only")
     args = parser.parse_args()
     load_avg = os.getloadavg()
     cores = pin_two_cores()
     threshold = DEFAULT_THRESHOLD
+    import mediapipe  # noqa: F401  (imported before the baseline: the terminal imports it anyway)
+
+    baseline = rss_mb()
     verifier = FaceVerifier(threshold=threshold)
     t0 = time.perf_counter()
     verifier.load()
@@ -343,22 +622,20 @@ def main() -> None:
     }
     out.update(frame_latency(verifier, analyser, 24 if args.quick else 80))
     out.update(decision_times(verifier, mesh, 5 if args.quick else 20))
-    out["embed_process"] = verifier.embed_process
-    worker_peak = verifier.worker_peak_rss_mb()
-    verifier.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = round(peak, 1)
+    out["baseline_rss_mb"] = round(baseline, 1)
+    out["face_pipeline_rss_mb"] = round(peak - baseline, 1)
+    out["worker_rss_mb"] = 0.0
+    out["peak_rss_parent_mb"], out["peak_rss_worker_mb"] = out["peak_rss_mb"], 0.0  # earlier keys
     out["threshold"] = threshold
-    out.update(roc(verifier, threshold))
-    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker = worker_peak or 0.0  # VmHWM of the worker process, read before it ended
-    out["peak_rss_mb"] = round(parent + worker, 1)  # upper bound: both peaks as if at once
-    out["peak_rss_parent_mb"] = round(parent, 1)
-    out["peak_rss_worker_mb"] = round(worker, 1)
-    if not args.quick:  # the same pairs with dlib's plain single descriptor, for comparison
-        single = FaceVerifier(threshold=threshold, mirror_average=False)
-        single._models = verifier._models  # the same dlib models, only the descriptor differs
-        plain = roc(single, threshold)
-        keys = ("far", "frr", "genuine_max", "impostor_min", "target_window")
-        out["single_descriptor"] = {k: plain[k] for k in keys}
+    if not args.no_roc:
+        t0 = time.perf_counter()
+        live = ("photo",) if args.quick else tuple(LIVE_VARIANTS)
+        out.update(roc(verifier, analyser, threshold, live_variants=live))
+        out["roc_s"] = round(time.perf_counter() - t0, 1)
+        out["peak_rss_roc_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    verifier.close()
     print(json.dumps(out, ensure_ascii=False))
 
 

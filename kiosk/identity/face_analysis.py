@@ -1,22 +1,22 @@
-"""Fast per-frame analysis for the face check: BlazeFace + face mesh, no dlib.
+"""Fast per-frame analysis for the face check: BlazeFace + face mesh, no embedding.
 
 The terminal's face check looks at every camera frame, but only to (a) tell the
 citizen what to fix (the quality gates) and (b) follow the liveness challenges.
-Neither needs dlib: :class:`FastFrameAnalyser` runs MediaPipe's BlazeFace
+Neither needs the face embedder: :class:`FastFrameAnalyser` runs MediaPipe's BlazeFace
 short-range detector (~2.5 ms on 640x480: face count, box and six key points)
 and, on a single face, the 478-point face mesh (~10 ms per image; the
-per-image mode is used so a frame's result never depends on earlier frames), and derives every gate of :meth:`kiosk.identity.face.FaceVerifier.check_frame`
-from them.  The dlib embedding (~130 ms) runs only on the few frames chosen for
-the 1:1 match (see :meth:`kiosk.identity.face.FaceVerifier.verify`).
+per-image mode is used so a frame's result never depends on earlier frames), and derives every
+gate of :meth:`kiosk.identity.face.FaceVerifier.check_frame` from them.  The embedding (YuNet +
+SFace, kiosk/identity/face_embedder.py) runs only on the few frames chosen for the 1:1 match
+(see :meth:`kiosk.identity.face.FaceVerifier.verify`).
 
-Gate definitions (same order and thresholds as the dlib gates, so the screen
-says the same things): too dark overall, no face, several faces, too small (box
-side below ``min_face_px``), too near (box taller than ``max_face_frac`` of the
-frame, or cut by its border), off centre, backlit, too dark (face), blurred
-(Laplacian variance over the face), turned away (BlazeFace nose key point off
-the eye midline over the inter-eye distance, like dlib's 5 points; the nose
-*tip* moves more than dlib's nose base, so the limit is 0.35 instead of 0.28:
-the demo citizens' slightly turned live photos measure up to 0.27), eyes closed (mesh eye aspect ratio below ``closed_eye_ear``).
+Gate definitions (same order and thresholds as :meth:`~kiosk.identity.face.FaceVerifier.check_frame`,
+so the screen says the same things): too dark overall, no face, several faces, too small (box
+side below ``min_face_px``), too near (box taller than ``max_face_frac`` of the frame, or cut by
+its border), off centre, backlit, too dark (face), blurred (Laplacian variance over the face),
+turned away (BlazeFace nose-tip key point off the eye midline over the inter-eye distance, limit
+0.35: the demo citizens' slightly turned live photos measure up to 0.27), eyes closed (mesh eye
+aspect ratio below ``closed_eye_ear``).  A frame that is not an image is "no face".
 
 Frames and landmarks stay in memory; nothing is logged.
 """
@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from kiosk.identity.face import FaceBox, FaceQuality, FrameCheck, box_quality
+from kiosk.identity.face_embedder import as_bgr, usable_image
+from kiosk.identity.face_types import FaceBox, FaceQuality, FrameCheck, box_quality
 from kiosk.identity.liveness import MeshLandmarker, measure
 
 if TYPE_CHECKING:
@@ -133,6 +134,11 @@ class FastFrameAnalyser:
         self.mesh.load()
 
     def analyse(self, img_bgr: Frame) -> FrameCheck:
+        """The quality verdict of one frame; a frame that is not an image (0x0, empty, not 8-bit)
+        is :data:`FaceQuality.NO_FACE`, not an OpenCV error."""
+        if not usable_image(img_bgr):
+            return FrameCheck(FaceQuality.NO_FACE)
+        img_bgr = as_bgr(img_bgr)
         grey = cv2.cvtColor(img_bgr, cv2.COLOR_BGR2GRAY)
         brightness = float(grey.mean())
         if brightness < self.min_brightness / 2:

@@ -1,5 +1,5 @@
 """Every quality gate fires on a constructed frame, in both implementations: FaceVerifier.check_frame
-(dlib HOG + 5 points, real models) and the terminal's per-frame FastFrameAnalyser (BlazeFace + mesh)."""
+(YuNet over the whole frame, real models) and the terminal's per-frame FastFrameAnalyser (BlazeFace + mesh)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,89 @@
+"""The face check's accuracy on faces it was not tuned on (issue 19): the reporting half of the
+identities, card-format photo against live camera frames, through the terminal's own paths.
+
+The embeddings of the material are computed once per run (module fixture); the reporting half
+only, one live variant (as photographed) and one card variant, to keep this under a minute:
+``bench/face`` runs every variant and both halves.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.face import (
+    EAST_ASIAN,
+    Embedded,
+    card_vs_live,
+    choose_threshold,
+    clopper_pearson_upper,
+    embed_all,
+    material,
+    photo_vs_photo,
+    point,
+    required_impostor_pairs,
+    split_of,
+)
+from kiosk.identity.face import DEFAULT_THRESHOLD, FaceVerifier
+from kiosk.identity.face_analysis import FastFrameAnalyser
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def report_set() -> list[Embedded]:
+    verifier = FaceVerifier()
+    verifier.load()
+    analyser = verifier._get_analyser()
+    assert isinstance(analyser, FastFrameAnalyser)
+    photos = [p for p in material() if p.split == "report"]
+    return embed_all(verifier, analyser, photos, live_variants=("photo",), card_variants=("card",))
+
+
+def test_the_split_is_by_identity_and_fixed() -> None:
+    photos = material()
+    assert len({p.identity for p in photos}) == 52 and len(photos) >= 220
+    assert sum(p.path.is_relative_to(EAST_ASIAN) for p in photos) == 209
+    halves = {p.identity: p.split for p in photos}
+    assert set(halves.values()) == {"choose", "report"}
+    assert all(p.split == halves[p.identity] for p in photos)  # no identity on both sides
+    assert split_of("Jackie_Chan") == split_of("Jackie_Chan")
+    assert 15 <= sum(v == "report" for v in halves.values()) <= 37
+
+
+def test_far_and_frr_on_the_reporting_half_card_against_camera(report_set: list[Embedded]) -> None:
+    """At the terminal's threshold, on identities the threshold was not chosen on: FAR <= 0.1 %
+    over the variant pairs, and no pair of people accepted more than once in a thousand."""
+    scores = card_vs_live(report_set)
+    at = point(scores, DEFAULT_THRESHOLD)
+    assert at["impostor_pairs"] >= 10_000 and at["genuine_pairs"] >= 300, at
+    assert at["far"] <= 0.001, at
+    # FRR is above the 3 % target on this material (10.3 % here, docs/face-check.md): a
+    # regression bound, not the target
+    assert at["frr"] <= 0.12, at
+    assert at["far_ci95_upper_source_pairs"] >= at["far"]
+
+
+def test_east_asian_faces_on_their_own(report_set: list[Embedded]) -> None:
+    east = [e for e in report_set if e.photo.east_asian]
+    at = point(card_vs_live(east), DEFAULT_THRESHOLD)
+    assert at["far"] <= 0.001 and at["frr"] <= 0.12, at
+
+
+def test_photo_against_photo(report_set: list[Embedded]) -> None:
+    at = point(photo_vs_photo(report_set), DEFAULT_THRESHOLD)
+    assert at["far"] <= 0.001 and at["frr"] <= 0.05, at
+
+
+def test_threshold_choice_and_confidence_bound() -> None:
+    """choose_threshold stays under the first impostor source pair that would pass the FAR target;
+    the Clopper-Pearson bound is the rule of three for none accepted."""
+    from bench.face import Scores
+
+    s = Scores(
+        genuine=[0.1, 0.2], impostor=[0.5, 0.7, 0.9], impostor_sources=[("a", "b"), ("a", "c"), ("b", "c")]
+    )
+    t = choose_threshold(s, far_target=0.0)
+    assert t < 0.5 and point(s, t)["false_accepts"] == 0
+    assert abs(clopper_pearson_upper(0, 3000) - 3 / 3000) < 0.0001
+    assert clopper_pearson_upper(5, 1000) > 0.005
+    assert required_impostor_pairs() == 2995
