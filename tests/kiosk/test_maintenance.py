@@ -378,20 +378,21 @@ def test_card_and_pin_enter_with_the_role_and_the_role_limits_functions(
     from kiosk.maintenance.access import Function
     from kiosk.maintenance.service import MaintenanceForbidden
     from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult, StaffEntry, hash_pin
+    from kiosk.session.events import StaffPinRequired
 
     m = maint(terminal)
-    seen: list[tuple[str, object]] = []
-    m.subscribe(lambda kind, payload: seen.append((kind, payload)))
+    seen: list[object] = []
+    terminal.session.subscribe(seen.append)
     auditor = StaffEntry(secrets.token_bytes(32), hash_pin("135790"), Role.AUDITOR)
-    terminal.service.start()  # a citizen is being served: no PIN pad over the session
+    terminal.session.start()  # a citizen is being served: no PIN pad over the session
     try:
         busy = m.card_verified(StaffCardResult("A-0001", entry=auditor), "reader")
         assert busy.refusal is StaffCardRefusal.SESSION_IN_PROGRESS and m.access.pending is None
     finally:
-        terminal.service.cancel()
+        terminal.session.cancel()
     waiting = m.card_verified(StaffCardResult("A-0001", entry=auditor), "reader")
-    assert not waiting.ok and terminal.service.step is Step.ATTRACT
-    assert seen[-1][0] == "pin_required"
+    assert not waiting.ok and terminal.session.step is Step.ATTRACT
+    assert seen[-1] == StaffPinRequired("A-0001", "reader", 5)  # the PIN pad, five tries left
     wrong = m.submit_pin("000000")
     assert wrong.attempts_left == 4 and not m.active
     assert events(terminal)[-1] == (
@@ -399,7 +400,7 @@ def test_card_and_pin_enter_with_the_role_and_the_role_limits_functions(
         {"staff": "A-0001", "reason": "wrong_pin", "reader": "reader", "attempts_left": 4},
     )
     assert m.submit_pin("135790").ok
-    assert terminal.service.step is Step.MAINTENANCE and m.role is Role.AUDITOR
+    assert terminal.session.step is Step.MAINTENANCE and m.role is Role.AUDITOR
     assert m.allowed() == {Function.DIAGNOSTICS, Function.OUTBOX, Function.LOGS}
     assert m.outbox().counts is not None and m.logs(2) is not None
     for forbidden in (m.test_print, m.sync_now, m.requeue_all, m.consumables):
