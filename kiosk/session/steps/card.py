@@ -21,6 +21,7 @@ from devices.interfaces import BarcodeReader, IdCardRead, IdCardReader, IdCardTe
 from kiosk import logsetup
 from kiosk.identity.cards import birth_date_from_id, mask_id_number, sensitive_values
 from kiosk.identity.qr import QrIdentity, QrIdentityVerifier, QrRefusal, QrVerification
+from kiosk.images import decode_card_photo
 from kiosk.review.items import ItemPackage
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CardAccepted, CardNotLifted, QrRefused
@@ -127,7 +128,8 @@ class CardStep:
             self._unlifted_card = self._card_digest(read)
         self._watch_card_lift()
         logsetup.register_sensitive(*sensitive_values(read.text))
-        data.identity.card_photo = self.photo_decoder.decode(read.photo_raw)
+        # bounded: a photo block declaring a huge image is refused before the decoder runs
+        data.identity.card_photo = decode_card_photo(read.photo_raw, self.photo_decoder.decode)
         data.identity.identity_source, data.identity.face_reference = "card", None
         ctx.touch()
         ctx.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})

@@ -8,14 +8,12 @@ import math
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-import cv2
-import numpy as np
-
 from devices.base import DeviceError
 from devices.interfaces import Camera
 from kiosk.cases.platform_client import PlatformError
 from kiosk.identity.face import FaceProgress, FaceResult, FaceVerifier, LivenessCheck
 from kiosk.identity.face_prompts import FacePrompter
+from kiosk.images import REFERENCE_PHOTO_MAX_BYTES, REFERENCE_PHOTO_MAX_PIXELS, ImageRejected, decode_image
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CameraFrame, FaceChecked, FaceGuidance
 from kiosk.session.machine import SessionData, Step
@@ -127,9 +125,14 @@ class FaceStep:
             return None
         image = None
         if jpeg is not None:
-            image = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
-            if image is None:
-                log.warning("the platform's reference photo does not decode")
+            # Bounded: the declared size is checked before decoding (a tiny file declaring
+            # 20000x20000 pixels would otherwise decode to over a gigabyte).
+            try:
+                image = decode_image(
+                    jpeg, max_pixels=REFERENCE_PHOTO_MAX_PIXELS, max_bytes=REFERENCE_PHOTO_MAX_BYTES
+                )
+            except ImageRejected as err:
+                log.warning("the platform's reference photo is refused: %s", err)
         self.ctx.audit("reference_photo", {"session": data.session_id, "found": image is not None})
         return image
 

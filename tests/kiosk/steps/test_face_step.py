@@ -84,3 +84,56 @@ def test_no_card_photo_and_no_platform_reference_means_staff(
     assert ctx.data.identity.face_attempts == 0  # the camera was never asked
     looked_up = [r.details for r in ctx.store.audit_trail.records() if r.event == "reference_photo"]
     assert looked_up and "error" in looked_up[0]  # the platform could not be asked
+
+
+class _Photos:
+    """The platform's reference-photo answer (a unit boundary: the platform path is tested in
+    tests/e2e/test_platform_identity.py); here it answers with whatever a hostile platform sends."""
+
+    def __init__(self, jpeg: bytes) -> None:
+        self.jpeg = jpeg
+
+    def reference_photo(self, id_number: str) -> bytes | None:
+        return self.jpeg
+
+
+def _jpeg_declaring(width: int, height: int) -> bytes:
+    import struct
+
+    import cv2
+    import numpy as np
+
+    _ok, buf = cv2.imencode(".jpg", np.zeros((8, 8, 3), np.uint8))
+    real = buf.tobytes()
+    i = real.index(b"\xff\xc0")
+    return real[: i + 5] + struct.pack(">HH", height, width) + real[i + 9 :]
+
+
+def test_a_reference_photo_bomb_is_refused_not_decoded(
+    ctx: SessionContext, tmp_path: Path, face_verifier: Any
+) -> None:
+    """Issue 17: a few hundred bytes declaring 20000x20000 pixels would decode to 1.2 GB."""
+    import resource
+
+    camera = SimulatedCamera(tmp_path / "cam", [media_path("obama_live1.jpg")])
+    bomb = _jpeg_declaring(20000, 20000)
+    assert len(bomb) < 1000
+    step = FaceStep(ctx, camera.camera(), face_verifier, _Photos(bomb))
+    _with_card(ctx, photo=False)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert step.check() is None
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 200
+    assert ctx.machine.step is Step.STAFF_ASSIST  # no usable reference: a person checks
+    assert ctx.data.identity.staff_assist_reason == "staff.no_reference_photo"
+    looked_up = [r.details for r in ctx.store.audit_trail.records() if r.event == "reference_photo"]
+    assert looked_up[-1]["found"] is False
+
+
+def test_a_card_photo_block_declaring_a_huge_image_is_not_decoded() -> None:
+    from kiosk.images import decode_card_photo
+
+    calls: list[bytes] = []
+    bomb = _jpeg_declaring(16000, 16000)
+    assert decode_card_photo(bomb, lambda raw: calls.append(raw)) is None
+    assert calls == []  # refused from the header: the device's decoder never ran
