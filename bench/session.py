@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
 
-    # the dlib worker process's own peak (RUSAGE_CHILDREN would also count every forked helper,
-    # whose resident set starts as a copy of this process's)
+    # the face check's worker processes' own peak, if it has any (it has none since SFace runs on a
+    # thread: None); RUSAGE_CHILDREN would also count every forked helper as a copy of this process
     worker = face.worker_peak_rss_mb()
     face.close()
     parent = peak_rss_mb()

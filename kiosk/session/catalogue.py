@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from kiosk.review.items import ItemPackage, load_package, search
+from kiosk.review.items import ItemPackage, load_package
+from kiosk.review.search import search
 from kiosk.review.sync import RuleSync
 from kiosk.review.warnings import WarningList, load_warning_list
 from offline_cache.store import Store

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from kiosk.review.items import ItemPackage, PackageRejected, load_package, load_packages, search
+from kiosk.review.items import ItemPackage, PackageRejected, load_package, load_packages
+from kiosk.review.search import search
 
 ITEMS = Path(__file__).resolve().parents[2] / "items"
 IDS = ("senior-card", "business-registration", "resident-pension")

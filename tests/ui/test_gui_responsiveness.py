@@ -39,9 +39,8 @@ pytestmark = pytest.mark.slow
 MEASURE_ENV = "KIOSK_GUI_MEASURE"
 BUSINESS = DEMO_CITIZENS[1]
 MAX_GAP_S = 0.100
-#: The face check's limit: dlib's descriptor holds the GIL for ~90-155 ms a pass, so with the
-#: embeddings on a thread (``FaceVerifier(embed_process=False)``) every run here had gaps of
-#: 92-200 ms; with the worker process the longest gap was 19-27 ms.
+#: The face check's limit: the face embeddings (YuNet + SFace in OpenCV, which releases the GIL)
+#: run on a thread beside the GUI; a pass that held the GIL would show here as gaps of 90 ms and more.
 FACE_MAX_GAP_S = 0.060
 
 
@@ -152,9 +151,8 @@ def _measure_event_loop_gaps_during_ocr(kiosk: Factory) -> None:
 
 
 def test_event_loop_never_stalls_during_the_face_check() -> None:
-    """The face check (camera frames, mesh, liveness, dlib embeddings of the card photo and the
-    live face) runs while the GUI keeps turning; measured in a fresh interpreter as above.  dlib
-    holds the GIL, so this needs the embeddings in the worker process (kiosk/identity/face_worker.py)."""
+    """The face check (camera frames, mesh, liveness, embeddings of the card photo and the live
+    face) runs while the GUI keeps turning; measured in a fresh interpreter as above."""
     _run_child("test_measure_event_loop_gaps_during_face_check")
 
 
