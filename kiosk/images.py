@@ -1,4 +1,4 @@
-"""Bounded decoding of images that come from outside the terminal (issue 17: decompression bombs).
+"""Bounded decoding of images that come from outside the terminal (decompression bombs).
 
 A 300-byte JPEG may declare 20000×20000 pixels, which OpenCV decodes into 1.2 GB.  Images the
 terminal did not make itself (the platform's reference photo, a card photo, anything a peer

@@ -1,4 +1,4 @@
-"""Bounded parsing of structured documents that cross a trust boundary (issue 17).
+"""Bounded parsing of structured documents that cross a trust boundary.
 
 ``json.loads`` and ``tomllib`` recurse once per nesting level: 100,000 nested ``[`` raise
 ``RecursionError``, which is no ``ValueError`` and slipped past every parser's error handling.

@@ -10,7 +10,7 @@
   into ``ledger.jsonl`` (each line carries the previous line's hash), after GB/T 18894's idea of an
   immutable electronic record.  §8.5.2 allows 20 s; the write time is measured and returned.
 
-Personal data in the ledger (issue 17): the archived record itself holds none.  The applicant in
+Personal data in the ledger: the archived record itself holds none.  The applicant in
 brief (masked name and a **keyed** HMAC-SHA256 of the ID number, the key derived from the machine
 secret) goes into a sealed side file ``<archive id>.personal`` (AES-256-GCM under a key derived from
 the same ledger key, the archive id as associated data); the record carries only an HMAC over it

@@ -7,7 +7,7 @@ package is used: the JSON Schema, the allowed JDM node kinds (no JavaScript), re
 between parts, reason codes, and that zen-engine accepts the graph.  Golden cases are run
 separately by :func:`kiosk.review.engine.run_golden_cases`.
 
-Limits (issue 17: a 50,000-rule package took 4.6 s and 519 MB, 100,000-deep nesting raised
+Limits (a 50,000-rule package took 4.6 s and 519 MB, 100,000-deep nesting raised
 ``RecursionError``): the package is at most 1 MiB, nested at most 32 levels, with at most
 100,000 JSON values (:data:`kiosk.limits.PACKAGE_LIMITS`), at most :data:`MAX_JDM_NODES` graph
 nodes, :data:`MAX_JDM_EDGES` edges, :data:`MAX_RULES` decision-table rules in all and
