@@ -490,6 +490,7 @@ _TEXTS.update(
         "materials.reason.low_confidence": ("识别不够清晰", "not read clearly"),
         "materials.reason.invalid": ("格式可能有误", "looks invalid"),
         "materials.reason.missing": ("未能识别", "not found"),
+        "materials.reason.truncated": ("可能未识别完整（换行部分）", "may be cut off (a wrapped line)"),
         "materials.to_confirm": ("待确认", "to confirm"),
         "materials.corrected": ("已更正", "corrected"),
         "materials.pending": (
