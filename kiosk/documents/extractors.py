@@ -202,7 +202,7 @@ def run_extractor(lines: Sequence[OcrLine], spec: ExtractorSpec) -> Extraction:
             reason = ConfirmReason.TRUNCATED
         elif not valid:
             reason = ConfirmReason.INVALID
-        elif got.confidence < rule.min_confidence:
+        elif got.confidence < rule.min_confidence or got.partial_label:
             reason = ConfirmReason.LOW_CONFIDENCE
         out[rule.key] = Field(rule.key, got.value, got.confidence, got.box, valid, reason is not None, reason)
     _check_birth_against_number(out)

@@ -22,9 +22,10 @@ its label, beside a big title that comes first in reading order), and long value
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kiosk.documents.ocr import OcrLine, Point
@@ -155,8 +156,14 @@ def _same_row(first: Token, t: Token) -> bool:
     return overlap >= 0.5 * min(first.h, t.h)
 
 
-def layout(tokens: Sequence[Token]) -> list[list[Segment]]:
-    """Rows top to bottom, each a list of segments left to right."""
+def layout(tokens: Sequence[Token], labels: Sequence[re.Pattern[str]] = ()) -> list[list[Segment]]:
+    """Rows top to bottom, each a list of segments left to right.
+
+    A row is cut into segments at gaps wider than :data:`COLUMN_GAP` character heights, and also
+    at any gap (of half a character height or more) that spans a *column start*: the left edge of
+    a token that begins with one of ``labels`` after a gap, on any row.  Two-column layouts whose
+    columns stand close (a 2019 licence: a long name runs up to the next column's 注册资本) are
+    cut there."""
     rows: list[list[Token]] = []
     for t in sorted(tokens, key=lambda t: ((t.y0 + t.y1) / 2, t.order)):
         for row in reversed(rows[-3:]):
@@ -165,18 +172,38 @@ def layout(tokens: Sequence[Token]) -> list[list[Segment]]:
                 break
         else:
             rows.append([t])
+    for row in rows:
+        row.sort(key=lambda t: (t.x0, t.order))
+    starts = _column_starts(rows, labels)
     out: list[list[Segment]] = []
     for r, row in enumerate(rows):
-        row.sort(key=lambda t: (t.x0, t.order))
         segs: list[Segment] = [Segment([row[0]], r)]
         for t in row[1:]:
             prev = segs[-1].tokens[-1]
-            if t.x0 - prev.x1 > COLUMN_GAP * max(prev.h, t.h):
+            h = max(prev.h, t.h)
+            gap = t.x0 - prev.x1
+            at_column = gap >= 0.5 * h and any(prev.x1 < c + h and t.x0 >= c - h for c in starts)
+            if gap > COLUMN_GAP * h or at_column:
                 segs.append(Segment([t], r))
             else:
                 segs[-1].tokens.append(t)
         out.append(segs)
     return out
+
+
+def _column_starts(rows: list[list[Token]], labels: Sequence[re.Pattern[str]]) -> list[float]:
+    """Left edges of tokens that start with a label and stand apart from the token before them
+    (or start their row), apart from the leftmost column."""
+    xs: list[float] = []
+    for row in rows:
+        for k, t in enumerate(row):
+            apart = k == 0 or t.x0 - row[k - 1].x1 >= t.h
+            if apart and any(p.match(t.text) for p in labels):
+                xs.append(t.x0)
+    if not xs:
+        return []
+    left = min(xs)
+    return [x for x in xs if x > left + 4 * min(t.h for row in rows for t in row)]
 
 
 @dataclass(frozen=True)
@@ -188,6 +215,7 @@ class Found:
     tokens: tuple[Token, ...]
     lines: int
     truncated: bool
+    partial_label: bool = False
 
     @property
     def confidence(self) -> float:
@@ -209,8 +237,8 @@ class Page:
     """The laid-out tokens of one page, with the labels of a material's fields."""
 
     def __init__(self, lines: Sequence[OcrLine], labels: Sequence[str]) -> None:
-        self.rows = layout(tokens_from_lines(lines))
         self._labels = [re.compile(rf"(?:{lab})[:：]?") for lab in labels]
+        self.rows = layout(tokens_from_lines(lines), self._labels)
 
     def _label_at(self, seg: Segment, offset: int) -> int | None:
         """End offset of the longest known label starting at ``offset`` of ``seg``."""
@@ -269,26 +297,34 @@ class Page:
                     out.append(other)
         return out
 
-    def continuation(self, value_x0: float, label_x0: float, last: Segment, used: set[int]) -> Segment | None:
-        """The segment that continues a value whose last line is ``last``: on the next row,
-        starting at the value's or the label's left edge, close below, not a labelled row."""
+    def continuation(
+        self, value_x0: float, label_x0: float, last: Segment, used: set[int]
+    ) -> tuple[Segment, bool] | None:
+        """The segment that may continue a value whose last line is ``last``: on the next row,
+        starting at the value's or the label's left edge, close below, not a labelled row; and
+        whether it is *indented* under the value (its own column, nothing in the label column
+        beside it), which makes it a continuation whether or not ``last`` is full."""
         if last.row + 1 >= len(self.rows):
             return None
         h = last.h
-        for other in self.rows[last.row + 1]:
+        row = self.rows[last.row + 1]
+        for other in row:
             if id(other) in used:
                 continue
             if other.y0 - last.y1 > CONTINUATION_GAP * h:
                 return None
-            aligned = (
-                abs(other.x0 - value_x0) <= ALIGN_SLACK * h or abs(other.x0 - label_x0) <= ALIGN_SLACK * h
-            )
-            if not aligned:
-                continue
-            # a token left of the value in the label column: the next field's label, not a wrap
-            if abs(other.x0 - value_x0) > ALIGN_SLACK * h and other.x0 < value_x0 and self._labelled(other):
+            under_value = abs(other.x0 - value_x0) <= ALIGN_SLACK * h
+            at_margin = abs(other.x0 - label_x0) <= ALIGN_SLACK * h
+            if not (under_value or at_margin):
+                continue  # another column's text
+            if self._labelled(other):
                 return None
-            return None if self._labelled(other) else other
+            own_column = value_x0 - label_x0 > ALIGN_SLACK * h and under_value
+            beside = any(
+                s is not other and label_x0 - ALIGN_SLACK * h <= s.x0 < value_x0 - h and s.x1 <= other.x0
+                for s in row
+            )
+            return other, own_column and not beside
         return None
 
     def column_right(self, value_x0: float, label_x0: float, h: float) -> float:
@@ -305,40 +341,72 @@ class Page:
         return right
 
 
-def find_value(page: Page, label: str, accept: object, *, multiline: bool = False) -> Found | None:
+_TWO_CHARS = re.compile(r"^[\u4e00-\u9fff]{2}$")
+
+
+def partial_labels(label: str) -> str:
+    """The characters of the two-character alternatives of ``label`` (``名称`` -> 名, 称): what is
+    left of a widely spaced label when the detector missed one of its two characters."""
+    return "".join(alt for alt in label.split("|") if _TWO_CHARS.match(alt))
+
+
+def find_value(
+    page: Page, label: str, accept: Callable[[str], bool], *, multiline: bool = False
+) -> Found | None:
     """Find the value of the field labelled ``label`` on ``page``; ``accept(raw)`` tells whether
-    a candidate text holds the value (the field's value regex).  First acceptable label wins."""
-    assert callable(accept)
+    a candidate text holds the value (the field's value regex).  The first label with an
+    acceptable value wins; when the whole label is nowhere, a segment that starts with one
+    character of a two-character label is tried (the result is marked ``partial_label``)."""
     for seg, start, end in page.find_labels(label):
-        rest, toks = page.rest_of(seg, end)
-        if rest and accept(rest):
-            first, value_x0 = seg, seg.x_at(end)
-        else:
-            for cand in page.beside_or_below(seg, start, end):
-                r, t = page.rest_of(cand, 0)
-                if r and accept(r):
-                    rest, toks, first, value_x0 = r, t, cand, cand.x0
-                    break
-            else:
-                continue
-        label_x0 = seg.x_at(start)
-        if not multiline:
-            return Found(rest, toks, 1, False)
-        h = max(t.h for t in toks)
-        right = max(page.column_right(value_x0, label_x0, h), max(t.x1 for t in toks))
-
-        def full(line: tuple[Token, ...], h: float = h, right: float = right) -> bool:
-            return max(t.x1 for t in line) >= right - FULL_LINE_SLACK * h
-
-        parts, tokens, last, last_toks = [rest], list(toks), first, toks
-        used = {id(first), id(seg)}
-        while full(last_toks) and (nxt := page.continuation(value_x0, label_x0, last, used)) is not None:
-            used.add(id(nxt))
-            r, t = page.rest_of(nxt, 0)
-            if not r:
-                break
-            parts.append(r)
-            tokens.extend(t)
-            last, last_toks = nxt, t
-        return Found("".join(parts), tuple(tokens), len(parts), full(last_toks))
+        got = _value_at(page, seg, start, end, accept, multiline)
+        if got is not None:
+            return got
+    chars = partial_labels(label)
+    if not chars:
+        return None
+    for row in page.rows:
+        for seg in row:
+            if seg.text[0] in chars:
+                got = _value_at(page, seg, 0, 1, accept, multiline)
+                if got is not None:
+                    return dataclasses.replace(got, partial_label=True)
     return None
+
+
+def _value_at(
+    page: Page, seg: Segment, start: int, end: int, accept: Callable[[str], bool], multiline: bool
+) -> Found | None:
+    rest, toks = page.rest_of(seg, end)
+    if rest and accept(rest):
+        first, value_x0 = seg, seg.x_at(end)
+    else:
+        for cand in page.beside_or_below(seg, start, end):
+            r, t = page.rest_of(cand, 0)
+            if r and accept(r):
+                rest, toks, first, value_x0 = r, t, cand, cand.x0
+                break
+        else:
+            return None
+    label_x0 = seg.x_at(start)
+    if not multiline:
+        return Found(rest, toks, 1, False)
+    h = max(t.h for t in toks)
+    right = max(page.column_right(value_x0, label_x0, h), max(t.x1 for t in toks))
+
+    def full(line: tuple[Token, ...]) -> bool:
+        return max(t.x1 for t in line) >= right - FULL_LINE_SLACK * h
+
+    parts, tokens, last, last_toks = [rest], list(toks), first, toks
+    used = {id(first), id(seg)}
+    while (cont := page.continuation(value_x0, label_x0, last, used)) is not None:
+        nxt, indented = cont
+        if not (indented or full(last_toks)):
+            break
+        used.add(id(nxt))
+        r, t = page.rest_of(nxt, 0)
+        if not r:
+            break
+        parts.append(r)
+        tokens.extend(t)
+        last, last_toks = nxt, t
+    return Found("".join(parts), tuple(tokens), len(parts), full(last_toks))

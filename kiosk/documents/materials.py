@@ -141,6 +141,8 @@ class ExtractedField:
     #: a multi-line value whose last line reaches the edge of its column: a continuation may have
     #: been missed, so the value must not be taken as complete
     truncated: bool = False
+    #: found beside only part of its label (one character of a spaced two-character label)
+    partial_label: bool = False
 
     def __repr__(self) -> str:  # values may be personal data
         return (
@@ -192,7 +194,9 @@ def extract_fields(lines: Sequence[OcrLine], field_specs: Sequence[FieldSpec]) -
         value = _value_of(spec, got.raw)
         if value is None:
             continue
-        found[spec.key] = ExtractedField(value, got.confidence, got.box, got.lines, got.truncated)
+        found[spec.key] = ExtractedField(
+            value, got.confidence, got.box, got.lines, got.truncated, got.partial_label
+        )
     return found
 
 
