@@ -67,6 +67,14 @@ def _is_money(v: str) -> bool:
     return _MONEY.fullmatch(v) is not None
 
 
+#: 企业类型 as printed on licences: a closed vocabulary, optionally with its bracketed detail
+#: (``有限责任公司(自然人投资或控股)``) and branch suffix; NFKC'd text (half-width brackets).
+_COMPANY_TYPE = re.compile(
+    r"(?:其他)?(?:(?:有限责任|股份有限)公司|个人独资企业|(?:普通|有限|特殊普通)?合伙企业|个体工商户|农民专业合作社"
+    r"|全民所有制|集体所有制|股份合作制|(?:外商投资|外国\(地区\))企业|非公司企业法人)(?:分公司)?"
+    r"(?:\([^()]{1,40}\))?(?:分公司)?"
+)
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "none": lambda v: True,
     "nonempty": lambda v: bool(v),
@@ -75,6 +83,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "date": _is_date,
     "term": _is_term,
     "money": _is_money,
+    "company_type": lambda v: _COMPANY_TYPE.fullmatch(v) is not None,
     # a person's name: 2-6 characters, or longer with the middle dot of transliterated names
     "cjk_name": lambda v: (
         re.fullmatch(r"[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff]{1,10}(?:·[\u4e00-\u9fff]{1,10})+", v) is not None
@@ -257,7 +266,7 @@ BUSINESS_LICENCE = ExtractorSpec(
     (
         FieldRule("uscc", "统一社会信用代码", r"([0-9A-Z]{18})", "uscc", "uscc", 0.9),
         FieldRule("name", "名称", multiline=True),
-        FieldRule("type", "类型"),
+        FieldRule("type", "类型", validator="company_type"),
         FieldRule("representative", "法定代表人|经营者|负责人", validator="cjk_name"),
         FieldRule("address", "住所|经营场所|主要经营场所", multiline=True),
         FieldRule("registered_capital", "注册资本", validator="money", required=False),

@@ -182,7 +182,8 @@ def layout(tokens: Sequence[Token], labels: Sequence[re.Pattern[str]] = ()) -> l
             prev = segs[-1].tokens[-1]
             h = max(prev.h, t.h)
             gap = t.x0 - prev.x1
-            at_column = gap >= 0.5 * h and any(prev.x1 < c + h and t.x0 >= c - h for c in starts)
+            # the column start lies in the gap (the token before does not itself start there)
+            at_column = gap >= 0.5 * h and any(prev.x1 <= c + 0.25 * h and t.x0 >= c - h for c in starts)
             if gap > COLUMN_GAP * h or at_column:
                 segs.append(Segment([t], r))
             else:
@@ -356,10 +357,15 @@ def find_value(
     """Find the value of the field labelled ``label`` on ``page``; ``accept(raw)`` tells whether
     a candidate text holds the value (the field's value regex).  The first label with an
     acceptable value wins; when the whole label is nowhere, a segment that starts with one
-    character of a two-character label is tried (the result is marked ``partial_label``)."""
+    character of a two-character label is tried (the result is marked ``partial_label``, as is a
+    value that starts with its label's last character again, read twice from overlapping boxes)."""
     for seg, start, end in page.find_labels(label):
         got = _value_at(page, seg, start, end, accept, multiline)
         if got is not None:
+            label_text = seg.text[start:end].rstrip(":：")
+            if got.raw[:1] == label_text[-1:] and _TWO_CHARS.match(label_text):
+                # the label's last character read twice (类型型...): an overlapping box
+                got = dataclasses.replace(got, partial_label=True)
             return got
     chars = partial_labels(label)
     if not chars:

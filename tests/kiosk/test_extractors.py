@@ -472,3 +472,23 @@ def test_rendered_lease_with_wrapped_address(engine: RapidOcrEngine) -> None:
         assert out.values()["premises_address"] == address
         assert out.fields["premises_address"].valid
         assert out.values()["term_end"] == "2027-12-31"
+
+
+@pytest.mark.parametrize(
+    ("printed", "ok"),
+    [("有限责任公司(自然人投资或控股)", True), ("有限责任公司（自然人独资）", True), ("其他有限责任公司", True),
+     ("股份有限公司(上市、自然人投资或控股)", True), ("个体工商户", True), ("普通合伙企业", True),
+     ("有限责任公司分公司(自然人独资)", True), ("型有限责任公司(自然人投资或控股)", False),
+     ("有限责任公司(自然人投资或控股", False), ("杭州欧克液压科技有限公司", False)],
+)  # fmt: skip
+def test_company_type_is_a_closed_vocabulary(printed: str, ok: bool) -> None:
+    """A label character read twice (``类型型有限…``) or a neighbour's text is not a company type."""
+    out = run_extractor([_at("类型", 100, 100), _at(printed, 300, 100)], BUSINESS_LICENCE)
+    assert out.fields["type"].valid is ok and out.fields["type"].needs_confirmation is not ok
+
+
+def test_label_character_read_twice_is_flagged() -> None:
+    lines = [_at("名", 100, 100), _at("称称杭州欧克液压科技有限公司", 200, 100),
+             _at("依法须经批准的项目，经相关部门批准后方可开展经营活动", 100, 140)]  # fmt: skip
+    out = run_extractor(lines, BUSINESS_LICENCE)
+    assert out.fields["name"].needs_confirmation and out.fields["name"].reason is ConfirmReason.LOW_CONFIDENCE
