@@ -129,6 +129,7 @@ def render_business_licence_2019(
         (int(1100 * s), [("注册资本", registered_capital), ("成立日期", format_cn_date(established)),
                          ("营业期限", term), ("住所", address)]),
     )  # fmt: skip
+    bottom = 0
     for x, rows in columns:
         y = int(600 * s)
         col_right = x + int(800 * s)
@@ -139,8 +140,10 @@ def render_business_licence_2019(
                 draw.text((vx, y), ln, font=field, fill=ink)
                 y += int(52 * s)
             y += int(40 * s)
+        if x == columns[0][0]:
+            bottom = y
     scope = "经营范围：建材、五金交电、日用百货零售；室内装饰工程施工。（依法须经批准的项目，经相关部门批准后方可开展经营活动）"
-    y = int(900 * s)
+    y = max(int(900 * s), bottom + int(20 * s))
     for ln in _wrap(scope, small, int(800 * s)):
         draw.text((int(170 * s), y), ln, font=small, fill=ink)
         y += int(44 * s)

@@ -46,7 +46,16 @@ _USCC_CONFUSABLES = str.maketrans(
     {"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "|": "1", "Z": "2", "S": "5"}
 )
 _SPACES = re.compile(r"\s+")
-_DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
+#: A date: ``2027年12月31日`` (the 日 required: a date cut before it, e.g. at a line break, is not a
+#: date), or ``2027.12.31`` / ``2027-12-31`` / ``2027/12/31``.
+_DATE = re.compile(
+    r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|[./-]\s*(\d{1,2})\s*[./-]\s*(\d{1,2})(?!\d))"
+)
+
+
+def _iso(m: re.Match[str]) -> str:
+    month, day = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+    return f"{int(m.group(1)):04d}-{int(month):02d}-{int(day):02d}"
 
 
 class MaterialSpecError(ValueError):
@@ -74,9 +83,9 @@ def normalise_text(text: str, kind: str = "text") -> str:
     elif kind == "date":
         m = _DATE.search(out)
         if m:
-            out = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+            out = _iso(m)
     elif kind == "term":
-        out = _DATE.sub(lambda m: f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}", out)
+        out = _DATE.sub(_iso, out)
     elif kind != "text":
         raise MaterialSpecError(f"unknown normaliser {kind!r}")
     return out

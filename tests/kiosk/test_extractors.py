@@ -492,3 +492,16 @@ def test_label_character_read_twice_is_flagged() -> None:
              _at("依法须经批准的项目，经相关部门批准后方可开展经营活动", 100, 140)]  # fmt: skip
     out = run_extractor(lines, BUSINESS_LICENCE)
     assert out.fields["name"].needs_confirmation and out.fields["name"].reason is ConfirmReason.LOW_CONFIDENCE
+
+
+def test_a_date_cut_before_its_day_character_is_not_a_date() -> None:
+    """营业期限 wrapped after 2034年11月3: the 0日 on the next line missed, the date must not
+    come back as 2034-11-03."""
+    lines = [_at("营业期限", 100, 100), _at("2014年12月01日至2034年11月3", 300, 100), _at("0日", 400, 140)]
+    out = run_extractor(lines, BUSINESS_LICENCE)
+    assert out.fields["term"].value != "2014-12-01至2034-11-03"
+    assert not out.fields["term"].valid and out.fields["term"].needs_confirmation
+    whole = run_extractor(
+        [_at("营业期限", 100, 100), _at("2014年12月01日至2034年11月30日", 300, 100)], BUSINESS_LICENCE
+    )
+    assert whole.fields["term"].value == "2014-12-01至2034-11-30" and whole.fields["term"].valid
