@@ -16,9 +16,11 @@ One :class:`MaterialResult` per material type lives in the session
 * :func:`from_elicence` fills a material from a verified e-licence: no OCR, nothing to confirm,
   the source is the licence id.
 
-The validator and confidence threshold of a field come from the extractor of the same material
-in :data:`kiosk.documents.extractors.EXTRACTORS` (the rule package names labels, regexes and normalisers);
-a material unknown there gets ``nonempty`` and :data:`DEFAULT_MIN_CONFIDENCE`.
+The validator, confidence threshold and multi-line flag of a field are the rule package's when it
+sets them, else those of the extractor of the same material in
+:data:`kiosk.documents.extractors.EXTRACTORS`, else ``nonempty``, :data:`DEFAULT_MIN_CONFIDENCE` and
+single-line (:func:`field_rules`).  Each page is laid out on its own; a field comes from the first
+page that has it.
 Values are personal data: nothing here logs them, and the reprs hide them.
 """
 
