@@ -323,6 +323,8 @@ HOUSEHOLD_REGISTER = ExtractorSpec(
     (
         FieldRule("relation", "户主或与户主关系"),
         FieldRule("name", "姓名", validator="cjk_name"),
+        # printed beside 姓名 and often empty: known, so it ends the name instead of joining it
+        FieldRule("former_name", "曾用名", required=False),
         FieldRule("sex", "性[别別]", r"^([男女])"),
         FieldRule("nation", "民族", r"^([\u4e00-\u9fff]{1,8})"),
         FieldRule("birth", "出生日期", _DATE_RE, "date", "date"),

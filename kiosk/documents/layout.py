@@ -60,6 +60,9 @@ class Token:
     x1: float
     y1: float
     order: int  # index of the OCR line it came from
+    #: the line's first character stood apart from the rest (``所 浙江省…``: a spaced label's
+    #: last character boxed with the value)
+    head_gap: bool = False
 
     @property
     def h(self) -> float:
@@ -89,7 +92,8 @@ def tokens_from_lines(lines: Sequence[OcrLine]) -> list[Token]:
             for k, ch in enumerate(text):
                 out.append(Token(ch, line.confidence, x0, y0 + k * step, x1, y0 + (k + 1) * step, i))
         else:
-            out.append(Token(text, line.confidence, x0, y0, x1, y1, i))
+            head_gap = re.match(r"^\s*\S\s+\S", unicodedata.normalize("NFKC", line.text)) is not None
+            out.append(Token(text, line.confidence, x0, y0, x1, y1, i, head_gap))
     return out
 
 
@@ -239,6 +243,7 @@ class Page:
 
     def __init__(self, lines: Sequence[OcrLine], labels: Sequence[str]) -> None:
         self._labels = [re.compile(rf"(?:{lab})[:：]?") for lab in labels]
+        self._partial = "".join(partial_labels(lab) for lab in labels)
         self.rows = layout(tokens_from_lines(lines), self._labels)
 
     def _label_at(self, seg: Segment, offset: int) -> int | None:
@@ -250,7 +255,13 @@ class Page:
         return max(ends) if ends else None
 
     def _labelled(self, seg: Segment) -> bool:
-        return self._label_at(seg, 0) is not None or _GENERIC_LABEL.match(seg.text) is not None
+        """Whether ``seg`` starts a field of its own: a known label, ``某某：``, or a lone character
+        of a spaced two-character label (``型`` of 类　型 whose 类 the detector missed)."""
+        head = seg.tokens[0]
+        lone = head.text[0] in self._partial and (
+            (len(head.text) == 1 and len(seg.tokens) > 1) or head.head_gap
+        )
+        return lone or self._label_at(seg, 0) is not None or _GENERIC_LABEL.match(seg.text) is not None
 
     def find_labels(self, label: str) -> list[tuple[Segment, int, int]]:
         """Every place ``label`` matches at a token start: (segment, start, end offsets), top to bottom."""
