@@ -254,14 +254,17 @@ class Page:
         ]
         return max(ends) if ends else None
 
-    def _labelled(self, seg: Segment) -> bool:
-        """Whether ``seg`` starts a field of its own: a known label, ``某某：``, or a lone character
-        of a spaced two-character label (``型`` of 类　型 whose 类 the detector missed)."""
+    def _labelled(self, seg: Segment, *, generic: bool = True) -> bool:
+        """Whether ``seg`` starts a field of its own: a known label, ``某某：`` (unless not
+        ``generic``), or a lone character of a spaced two-character label (``型`` of 类　型 whose
+        类 the detector missed)."""
         head = seg.tokens[0]
         lone = head.text[0] in self._partial and (
             (len(head.text) == 1 and len(seg.tokens) > 1) or head.head_gap
         )
-        return lone or self._label_at(seg, 0) is not None or _GENERIC_LABEL.match(seg.text) is not None
+        if lone or self._label_at(seg, 0) is not None:
+            return True
+        return generic and _GENERIC_LABEL.match(seg.text) is not None
 
     def find_labels(self, label: str) -> list[tuple[Segment, int, int]]:
         """Every place ``label`` matches at a token start: (segment, start, end offsets), top to bottom."""
@@ -340,15 +343,17 @@ class Page:
         return None
 
     def column_right(self, value_x0: float, label_x0: float, h: float) -> float:
-        """Right edge of the value's column: the widest unlabelled line starting at the value's
-        left edge or at the label's margin."""
+        """Right edge of the value's column: the widest line starting at the value's left edge or
+        at the label's margin that is not another field of the material (a field's row may reach
+        beyond the column, as the ID number runs under the photo; running text such as
+        ``经营范围：…`` fills the column)."""
         right = 0.0
         for row in self.rows:
             for seg in row:
                 starts_here = (
                     abs(seg.x0 - value_x0) <= ALIGN_SLACK * h or abs(seg.x0 - label_x0) <= ALIGN_SLACK * h
                 )
-                if starts_here and not self._labelled(seg):
+                if starts_here and not self._labelled(seg, generic=False):
                     right = max(right, seg.x1)
         return right
 
