@@ -95,11 +95,15 @@ def render_lease(
     term_end: dt.date,
     size: tuple[int, int] = (1536, 2048),
     monthly_rent: str = "2500",
+    hanging_indent: bool = False,
+    field_px: int = 40,
 ) -> npt.NDArray[np.uint8]:
     """Render one page of a housing lease contract; returns a BGR uint8 array of ``size`` (w, h).
 
     Labelled fields are each on their own line, e.g. ``承租方（乙方）：李建国``,
     ``房屋坐落：山东省德州市德城区新华路26号``, ``租赁期限：2025年1月1日至2027年12月31日``.
+    A field too long for the line wraps to the margin, or under its value with ``hanging_indent``
+    (``field_px``: the fields' character height at 1536 px page width).
     """
     width, height = size
     scale = width / 1536
@@ -109,7 +113,7 @@ def render_lease(
     text_w = width - 2 * margin
 
     title_font = _font(int(72 * scale))
-    field_font = _font(int(40 * scale))
+    field_font = _font(int(field_px * scale))
     body_font = _font(int(34 * scale))
     small_font = _font(int(28 * scale))
     ink = (20, 20, 20)
@@ -132,8 +136,21 @@ def render_lease(
     ]
     line_h = int(68 * scale)
     for text in fields:
-        draw.text((margin, y), text, font=field_font, fill=ink)
-        y += line_h
+        label, value = text.split("：", 1)
+        if draw.textlength(text, font=field_font) <= text_w:
+            draw.text((margin, y), text, font=field_font, fill=ink)
+            y += line_h
+            continue
+        head = label + "："
+        indent = int(draw.textlength(head, font=field_font)) if hanging_indent else 0
+        first_w = text_w - int(draw.textlength(head, font=field_font))
+        first = _wrap(value, field_font, first_w)[0]
+        draw.text((margin, y), head + first, font=field_font, fill=ink)
+        y += int(line_h * 0.8)
+        for ln in _wrap(value[len(first) :], field_font, text_w - indent):
+            draw.text((margin + indent, y), ln, font=field_font, fill=ink)
+            y += int(line_h * 0.8)
+        y += line_h - int(line_h * 0.8)
     y += int(30 * scale)
 
     body = [
@@ -319,8 +336,10 @@ def render_id_card_front(
     id_number: str,
     photo_bgr: npt.NDArray[np.uint8] | None = None,
     size: tuple[int, int] = _CARD_SIZE,
+    wrap_chars: int | None = None,
 ) -> npt.NDArray[np.uint8]:
-    """Front of a resident ID card (simulated): 姓名/性别/民族/出生/住址/公民身份号码 and a photo box."""
+    """Front of a resident ID card (simulated): 姓名/性别/民族/出生/住址/公民身份号码 and a photo box.
+    The address wraps at the column's width, or every ``wrap_chars`` characters (11 on real cards)."""
     width, height = size
     s = width / 856
     img = Image.new("RGB", (width, height), (236, 242, 246))
@@ -344,7 +363,12 @@ def render_id_card_front(
     draw.text((x0, int(250 * s)), "住址", font=label_font, fill=lab)
     y = int(246 * s)
     addr_font = _font(int(28 * s))
-    for ln in _wrap(address, addr_font, int(430 * s)):
+    addr_lines = (
+        [address[i : i + wrap_chars] for i in range(0, len(address), wrap_chars)]
+        if wrap_chars
+        else _wrap(address, addr_font, int(430 * s))
+    )
+    for ln in addr_lines:
         draw.text((xv, y), ln, font=addr_font, fill=ink)
         y += int(42 * s)
     draw.text((x0, int(440 * s)), "公民身份号码", font=label_font, fill=lab)

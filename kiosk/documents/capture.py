@@ -16,9 +16,11 @@ One :class:`MaterialResult` per material type lives in the session
 * :func:`from_elicence` fills a material from a verified e-licence: no OCR, nothing to confirm,
   the source is the licence id.
 
-The validator and confidence threshold of a field come from the extractor of the same material
-in :data:`kiosk.documents.extractors.EXTRACTORS` (the rule package names labels, regexes and normalisers);
-a material unknown there gets ``nonempty`` and :data:`DEFAULT_MIN_CONFIDENCE`.
+The validator, confidence threshold and multi-line flag of a field are the rule package's when it
+sets them, else those of the extractor of the same material in
+:data:`kiosk.documents.extractors.EXTRACTORS`, else ``nonempty``, :data:`DEFAULT_MIN_CONFIDENCE` and
+single-line (:func:`field_rules`).  Each page is laid out on its own; a field comes from the first
+page that has it.
 Values are personal data: nothing here logs them, and the reprs hide them.
 """
 
@@ -173,20 +175,32 @@ class MaterialResult:
 
 # --------------------------------------------------------------------------- rules
 def field_rules(spec: MaterialSpec) -> dict[str, FieldRule]:
-    """The package's fields of ``spec`` with the validator and threshold of the known extractor."""
+    """The package's fields of ``spec``: the validator, confidence threshold and multi-line flag
+    the package sets, else those of the known extractor's field of the same key, else
+    ``nonempty``, :data:`DEFAULT_MIN_CONFIDENCE` and single-line."""
     known = EXTRACTORS.get(spec.type)
     by_key = {r.key: r for r in known.fields} if known is not None else {}
     rules: dict[str, FieldRule] = {}
     for e in spec.extract:
         base = by_key.get(e.key)
+        validator = e.validator or (base.validator if base is not None else "nonempty")
+        if validator not in VALIDATORS:
+            validator = "nonempty"
+        min_conf = e.min_confidence
+        if min_conf is None:
+            min_conf = base.min_confidence if base is not None else DEFAULT_MIN_CONFIDENCE
+        multiline = (
+            e.multiline if e.multiline is not None else (base.multiline if base is not None else False)
+        )
         rules[e.key] = FieldRule(
             e.key,
             e.label_regex,
             e.value_regex,
             e.normaliser,
-            validator=base.validator if base is not None else "nonempty",
-            min_confidence=base.min_confidence if base is not None else DEFAULT_MIN_CONFIDENCE,
+            validator=validator,
+            min_confidence=min_conf,
             required=True,
+            multiline=multiline,
         )
     return rules
 
@@ -225,13 +239,6 @@ def crop_jpeg(page: Frame, box: Box, pad: int = _CROP_PAD) -> bytes:
     return buf.tobytes() if ok else b""
 
 
-def _page_of(pages: Sequence[MaterialPage], box: Box) -> int | None:
-    for i, page in enumerate(pages):
-        if any(line.box == box for line in page.lines):
-            return i
-    return None
-
-
 def _checks(fields: Mapping[str, MaterialField], expected: Mapping[str, str]) -> tuple[CrossCheckResult, ...]:
     as_extracted = {k: ExtractedField(f.value, f.confidence, f.box or _NO_BOX) for k, f in fields.items()}
     return tuple(cross_check(as_extracted, expected))
@@ -249,16 +256,21 @@ def read_pages(
     if not pages:
         raise ValueError("a scanned material needs at least one page")
     rules = field_rules(spec)
-    lines = [line for page in pages for line in page.lines]
-    extraction = run_extractor(lines, ExtractorSpec(spec.type, tuple(rules.values())))
+    extractor = ExtractorSpec(spec.type, tuple(rules.values()))
+    # each page is laid out on its own (boxes of different pages share coordinates); a field
+    # comes from the first page that has it
+    per_page = [run_extractor(list(p.lines), extractor) for p in pages]
     fields: dict[str, MaterialField] = {}
     unread: list[str] = []
-    for key, f in extraction.fields.items():
-        if f.value is None or f.box is None:
+    for key in rules:
+        page, f = next(
+            ((i, ex.fields[key]) for i, ex in enumerate(per_page) if ex.fields[key].value is not None),
+            (None, per_page[0].fields[key]),
+        )
+        if f.value is None or f.box is None or page is None:
             unread.append(key)
             continue
-        page = _page_of(pages, f.box)
-        crop = crop_jpeg(pages[page].image, f.box) if f.needs_confirmation and page is not None else b""
+        crop = crop_jpeg(pages[page].image, f.box) if f.needs_confirmation else b""
         fields[key] = MaterialField(
             key=key,
             value=f.value,

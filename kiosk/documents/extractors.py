@@ -16,8 +16,10 @@ asks the citizen to confirm or correct it, showing the crop at ``box``.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,12 +48,32 @@ def _is_term(v: str) -> bool:
     return bool(parts) and all(p in ("长期", "永久") or _is_date(p) for p in parts)
 
 
-def _is_money(v: str) -> bool:
-    return (
-        re.fullmatch(r"(?:人民币)?[\d,.零壹贰叁肆伍陆柒捌玖拾佰仟万亿元整]+(?:万元|元)?(?:人民币)?", v)
-        is not None
-    )
+_CURRENCY = r"(?:人民币|美元|港元|港币|欧元|日元)"
+_AMOUNT = r"(?:\d[\d,]*(?:\.\d+)?|[零〇壹贰贰叁肆伍陆柒捌玖拾佰仟万亿一二三四五六七八九十百千两]+)"
+_MONEY = re.compile(
+    rf"(?:{_CURRENCY}[:：]?)?{_AMOUNT}(?:万|亿)?{_CURRENCY}?元?(?:整)?(?:{_CURRENCY}|\({_CURRENCY}\))?(?:整)?"
+)
 
+
+def _is_money(v: str) -> bool:
+    """An amount as printed on licences and contracts: ``200万元``, ``贰佰万元（人民币）``,
+    ``人民币贰佰万元整``, ``(人民币)200万元``, ``188万元整``, ``100万美元`` (NFKC'd, no spaces)."""
+    v = unicodedata.normalize("NFKC", v).replace(" ", "")
+    v = re.sub(rf"^\({_CURRENCY}\)", "", v)  # a leading bracketed currency
+    if not v or not re.search(r"[\d零〇壹贰叁肆伍陆柒捌玖拾佰仟一二三四五六七八九十百千两]", v):
+        return False
+    if not re.search(r"元|万|亿", v):
+        return False
+    return _MONEY.fullmatch(v) is not None
+
+
+#: 企业类型 as printed on licences: a closed vocabulary, optionally with its bracketed detail
+#: (``有限责任公司(自然人投资或控股)``) and branch suffix; NFKC'd text (half-width brackets).
+_COMPANY_TYPE = re.compile(
+    r"(?:其他)?(?:(?:有限责任|股份有限)公司|个人独资企业|(?:普通|有限|特殊普通)?合伙企业|个体工商户|农民专业合作社"
+    r"|全民所有制|集体所有制|股份合作制|(?:外商投资|外国\(地区\))企业|非公司企业法人)(?:分公司)?"
+    r"(?:\([^()]{1,40}\))?(?:分公司)?"
+)
 
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "none": lambda v: True,
@@ -61,7 +83,11 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "date": _is_date,
     "term": _is_term,
     "money": _is_money,
-    "cjk_name": lambda v: re.fullmatch(r"[\u4e00-\u9fff·]{2,15}", v) is not None,
+    "company_type": lambda v: _COMPANY_TYPE.fullmatch(v) is not None,
+    # a person's name: 2-6 characters, or longer with the middle dot of transliterated names
+    "cjk_name": lambda v: (
+        re.fullmatch(r"[\u4e00-\u9fff]{2,6}|[\u4e00-\u9fff]{1,10}(?:·[\u4e00-\u9fff]{1,10})+", v) is not None
+    ),
 }
 
 
@@ -71,6 +97,8 @@ class ConfirmReason(enum.Enum):
     MISSING = "missing"
     LOW_CONFIDENCE = "low_confidence"
     INVALID = "invalid"
+    #: a multi-line value whose continuation may have been missed (its last line fills its column)
+    TRUNCATED = "truncated"
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,7 @@ class FieldRule:
     validator: str = "nonempty"
     min_confidence: float = 0.85
     required: bool = True
+    multiline: bool = False
 
     def __post_init__(self) -> None:
         if self.validator not in VALIDATORS:
@@ -94,7 +123,7 @@ class FieldRule:
 
     @property
     def spec(self) -> FieldSpec:
-        return FieldSpec(self.key, self.label, self.value, self.normaliser)
+        return FieldSpec(self.key, self.label, self.value, self.normaliser, self.multiline)
 
 
 @dataclass(frozen=True)
@@ -110,7 +139,16 @@ class ExtractorSpec:
         if extra:
             raise MaterialSpecError(f"unknown extractor keys: {sorted(extra)}")
         fields: list[FieldRule] = []
-        allowed = {"key", "label", "value", "normaliser", "validator", "min_confidence", "required"}
+        allowed = {
+            "key",
+            "label",
+            "value",
+            "normaliser",
+            "validator",
+            "min_confidence",
+            "required",
+            "multiline",
+        }
         for f in data.get("fields", []):
             bad = set(f) - allowed
             if bad:
@@ -167,14 +205,34 @@ def run_extractor(lines: Sequence[OcrLine], spec: ExtractorSpec) -> Extraction:
         if got is None:
             out[rule.key] = Field(rule.key, None, 0.0, None, False, rule.required, ConfirmReason.MISSING)
             continue
-        valid = VALIDATORS[rule.validator](got.value)
+        valid = VALIDATORS[rule.validator](got.value) and not got.truncated
         reason = None
-        if not valid:
+        if got.truncated:
+            reason = ConfirmReason.TRUNCATED
+        elif not valid:
             reason = ConfirmReason.INVALID
-        elif got.confidence < rule.min_confidence:
+        elif got.confidence < rule.min_confidence or got.partial_label:
             reason = ConfirmReason.LOW_CONFIDENCE
         out[rule.key] = Field(rule.key, got.value, got.confidence, got.box, valid, reason is not None, reason)
+    _check_birth_against_number(out)
     return Extraction(spec.material, out)
+
+
+def _check_birth_against_number(fields: dict[str, Field]) -> None:
+    """An ID number carries its holder's birth date (digits 7-14): a printed birth date that
+    disagrees with it marks both fields invalid (one of them is misread, or the card is forged)."""
+    birth, number = fields.get("birth"), fields.get("id_number")
+    if birth is None or number is None or birth.value is None or number.value is None:
+        return
+    if len(number.value) != 18 or not number.value[:17].isdigit():
+        return
+    digits = number.value[6:14]
+    if birth.value.replace("-", "") == digits:
+        return
+    for f in (birth, number):
+        fields[f.key] = dataclasses.replace(
+            f, valid=False, needs_confirmation=True, reason=ConfirmReason.INVALID
+        )
 
 
 _KV = re.compile(r"^(?P<label>[^:：]{1,12})[:：](?P<value>.+)$")
@@ -206,16 +264,18 @@ _DATE_RE = r"(\d{4}\s*[年.\-]\s*\d{1,2}\s*[月.\-]\s*\d{1,2}\s*日?)"
 BUSINESS_LICENCE = ExtractorSpec(
     "business_licence",
     (
-        FieldRule("uscc", "统一社会信用代码", r"([0-9A-Z]{18})", "code", "uscc", 0.9),
-        FieldRule("name", "名称"),
-        FieldRule("type", "类型"),
+        FieldRule("uscc", "统一社会信用代码", r"([0-9A-Z]{18})", "uscc", "uscc", 0.9),
+        FieldRule("name", "名称", multiline=True),
+        FieldRule("type", "类型", validator="company_type"),
         FieldRule("representative", "法定代表人|经营者|负责人", validator="cjk_name"),
-        FieldRule("address", "住所|经营场所|主要经营场所"),
+        FieldRule("address", "住所|经营场所|主要经营场所", multiline=True),
         FieldRule("registered_capital", "注册资本", validator="money", required=False),
         FieldRule("established", "成立日期|注册日期", _DATE_RE, "date", "date"),
         FieldRule("term", "营业期限|经营期限", r"(.+)", "term", "term", required=False),
     ),
-    regions=((0.0, 0.0, 1.0, 0.62),),
+    # the whole field block of portrait and landscape layouts (a landscape 2016 licence's address
+    # row ends at 62 % of the height)
+    regions=((0.0, 0.0, 1.0, 0.8),),
 )
 
 #: Resident ID card front (OCR fallback when the reader is unavailable).
@@ -227,7 +287,7 @@ ID_CARD_FRONT = ExtractorSpec(
         FieldRule("sex", "性[别別]", r"^([男女])"),
         FieldRule("nation", r"性[别別][男女]民族|民族", r"([\u4e00-\u9fff]{1,8})$"),
         FieldRule("birth", "出生", _DATE_RE, "date", "date"),
-        FieldRule("address", "住址"),
+        FieldRule("address", "住址", multiline=True),
         FieldRule("id_number", "公民身份号码|公民身份证号码", r"(\d{17}[\dX])", "code", "id_number", 0.9),
     ),
 )
@@ -250,13 +310,31 @@ LEASE = ExtractorSpec(
         FieldRule("lessor", r"出租方(?:\(甲方\))?"),
         FieldRule("lessee", r"承租方(?:\(乙方\))?", validator="cjk_name"),
         FieldRule("lessee_id", r"乙方身份证(?:号码|号)?", r"(\d{17}[\dX]|\d{15})", "code", "id_number", 0.9),
-        FieldRule("premises_address", r"房屋坐落|房屋地址|租赁房屋坐落"),
+        FieldRule("premises_address", r"房屋坐落|房屋地址|租赁房屋坐落", multiline=True),
         FieldRule("term_start", "租赁期限", r"(.+?)至", "date", "date"),
         FieldRule("term_end", "租赁期限", r"至(.+)$", "date", "date"),
     ),
     regions=((0.0, 0.0, 1.0, 0.45),),
 )
 
+#: A 常住人口登记卡 page of the 居民户口簿 (household register): a ruled table of spaced labels.
+HOUSEHOLD_REGISTER = ExtractorSpec(
+    "household_register",
+    (
+        FieldRule("relation", "户主或与户主关系"),
+        FieldRule("name", "姓名", validator="cjk_name"),
+        # printed beside 姓名 and often empty: known, so it ends the name instead of joining it
+        FieldRule("former_name", "曾用名", required=False),
+        FieldRule("sex", "性[别別]", r"^([男女])"),
+        FieldRule("nation", "民族", r"^([\u4e00-\u9fff]{1,8})"),
+        FieldRule("birth", "出生日期", _DATE_RE, "date", "date"),
+        FieldRule("native_place", "籍贯", required=False),
+        FieldRule("id_number", "公民身份号码", r"(\d{17}[\dX])", "code", "id_number", 0.9),
+        FieldRule("address", "住址", multiline=True),
+    ),
+    regions=((0.0, 0.0, 1.0, 0.7),),
+)
+
 EXTRACTORS: dict[str, ExtractorSpec] = {
-    s.material: s for s in (BUSINESS_LICENCE, ID_CARD_FRONT, ID_CARD_BACK, LEASE)
+    s.material: s for s in (BUSINESS_LICENCE, ID_CARD_FRONT, ID_CARD_BACK, LEASE, HOUSEHOLD_REGISTER)
 }

@@ -4,10 +4,11 @@ A material (e.g. the lease 房屋租赁合同) names its fields in the item pack
 
     {"key": "lessee", "label": "承租方(?:\\(乙方\\))?", "value": "(.+)", "normaliser": "text"}
 
-:func:`extract_fields` finds, for each field, the OCR line that starts with the
-label (after :func:`normalise_text`, so full-width ``（）：`` match ``():``), takes
-what follows it (or the next line when the label stands alone) and applies the
-value regex (group 1, or the named group ``value``, or the whole match).
+:func:`extract_fields` finds each field's label on the page by layout
+(:mod:`kiosk.documents.layout`: after :func:`normalise_text`, so full-width ``（）：`` match
+``():`` and spaced-out label characters match the label), takes the value right of it or below
+it (joining the wrapped lines of a ``multiline`` field) and applies the value regex (group 1, or
+the named group ``value``, or the whole match).
 :func:`cross_check` compares extracted values with what the kiosk already knows
 (ID card name, form fields).
 """
@@ -20,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.documents.layout import Page, find_value
 from kiosk.documents.ocr import OcrLine, Point
 
 #: Characters OCR confuses in code-like fields (ID numbers, licence numbers): letter -> digit.
@@ -38,8 +40,22 @@ _CODE_CONFUSABLES = str.maketrans(
         "B": "8",
     }
 )
+#: The same for unified social credit codes (GB 32100), whose alphabet has no I, O, S, V or Z but
+#: does use B, D and Q: only the letters it lacks are mapped.
+_USCC_CONFUSABLES = str.maketrans(
+    {"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "|": "1", "Z": "2", "S": "5"}
+)
 _SPACES = re.compile(r"\s+")
-_DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?")
+#: A date: ``2027年12月31日`` (the 日 required: a date cut before it, e.g. at a line break, is not a
+#: date), or ``2027.12.31`` / ``2027-12-31`` / ``2027/12/31``.
+_DATE = re.compile(
+    r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|[./-]\s*(\d{1,2})\s*[./-]\s*(\d{1,2})(?!\d))"
+)
+
+
+def _iso(m: re.Match[str]) -> str:
+    month, day = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+    return f"{int(m.group(1)):04d}-{int(month):02d}-{int(day):02d}"
 
 
 class MaterialSpecError(ValueError):
@@ -53,6 +69,7 @@ def normalise_text(text: str, kind: str = "text") -> str:
       e.g. ``（乙方）：`` -> ``(乙方):``) and all whitespace removed;
     * ``code``: upper case, and letters OCR confuses with digits mapped to digits
       (O->0, l/I->1, ...), except a final ``X`` (ID-number check character);
+    * ``uscc``: upper case, and only the letters a credit code never uses mapped to digits;
     * ``date``: ``2027年12月31日`` -> ``2027-12-31`` (unchanged when no date is found);
     * ``term``: every date in the text to ISO (``2019年5月8日至长期`` -> ``2019-05-08至长期``).
     """
@@ -61,12 +78,14 @@ def normalise_text(text: str, kind: str = "text") -> str:
         out = out.translate(_CODE_CONFUSABLES).upper()
         if out.endswith("x"):
             out = out[:-1] + "X"
+    elif kind == "uscc":
+        out = out.translate(_USCC_CONFUSABLES).upper()
     elif kind == "date":
         m = _DATE.search(out)
         if m:
-            out = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+            out = _iso(m)
     elif kind == "term":
-        out = _DATE.sub(lambda m: f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}", out)
+        out = _DATE.sub(_iso, out)
     elif kind != "text":
         raise MaterialSpecError(f"unknown normaliser {kind!r}")
     return out
@@ -75,6 +94,7 @@ def normalise_text(text: str, kind: str = "text") -> str:
 NORMALISERS: dict[str, Callable[[str], str]] = {
     "text": lambda s: normalise_text(s, "text"),
     "code": lambda s: normalise_text(s, "code"),
+    "uscc": lambda s: normalise_text(s, "uscc"),
     "date": lambda s: normalise_text(s, "date"),
     "term": lambda s: normalise_text(s, "term"),
 }
@@ -82,12 +102,14 @@ NORMALISERS: dict[str, Callable[[str], str]] = {
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """How to find one field: ``label`` and ``value`` are regexes on normalised text."""
+    """How to find one field: ``label`` and ``value`` are regexes on normalised text;
+    a ``multiline`` value may wrap onto the lines below (an address)."""
 
     key: str
     label: str
     value: str = "(.+)"
     normaliser: str = "text"
+    multiline: bool = False
 
     def __post_init__(self) -> None:
         if self.normaliser not in NORMALISERS:
@@ -101,12 +123,20 @@ class FieldSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FieldSpec:
         """From plain data (an item package); unknown keys are an error."""
-        allowed = {"key", "label", "value", "normaliser"}
+        allowed = {"key", "label", "value", "normaliser", "multiline"}
         extra = set(data) - allowed
         if extra:
             raise MaterialSpecError(f"unknown field spec keys: {sorted(extra)}")
         try:
-            return cls(**{k: str(v) for k, v in data.items()})
+            return cls(
+                str(data["key"]),
+                str(data["label"]),
+                str(data.get("value", "(.+)")),
+                str(data.get("normaliser", "text")),
+                bool(data.get("multiline", False)),
+            )
+        except KeyError as err:
+            raise MaterialSpecError(f"incomplete field spec: missing {err}") from err
         except TypeError as err:
             raise MaterialSpecError(f"incomplete field spec: {err}") from err
 
@@ -114,11 +144,20 @@ class FieldSpec:
 @dataclass(frozen=True)
 class ExtractedField:
     value: str  # normalised
-    confidence: float  # the OCR line's confidence
-    box: tuple[Point, Point, Point, Point]
+    confidence: float  # the lowest confidence of the OCR lines the value came from
+    box: tuple[Point, Point, Point, Point]  # around all of them
+    lines: int = 1  # how many lines the value spans
+    #: a multi-line value whose last line reaches the edge of its column: a continuation may have
+    #: been missed, so the value must not be taken as complete
+    truncated: bool = False
+    #: found beside only part of its label (one character of a spaced two-character label)
+    partial_label: bool = False
 
     def __repr__(self) -> str:  # values may be personal data
-        return f"ExtractedField(<{len(self.value)} chars>, confidence={self.confidence:.3f})"
+        return (
+            f"ExtractedField(<{len(self.value)} chars>, confidence={self.confidence:.3f}, "
+            f"lines={self.lines}, truncated={self.truncated})"
+        )
 
 
 @dataclass(frozen=True)
@@ -148,29 +187,25 @@ def _value_of(spec: FieldSpec, rest: str) -> str | None:
 
 
 def extract_fields(lines: Sequence[OcrLine], field_specs: Sequence[FieldSpec]) -> dict[str, ExtractedField]:
-    """Extract each spec'd field from OCR lines (first labelled line wins); missing fields are absent."""
-    texts = [normalise_text(line.text) for line in lines]
+    """Extract each spec'd field from the OCR lines of one page by layout
+    (:mod:`kiosk.documents.layout`); the first label with an acceptable value wins, missing fields
+    are absent."""
+    page = Page(lines, [spec.label for spec in field_specs])
     found: dict[str, ExtractedField] = {}
     for spec in field_specs:
-        label = re.compile(rf"^(?:{spec.label})[:：]?(?P<rest>.*)$")
-        for i, text in enumerate(texts):
-            m = label.match(text)
-            if m is None:
-                continue
-            rest = m.group("rest")
-            line = lines[i]
-            if not rest and i + 1 < len(lines):  # label alone, value on the next line
-                rest = texts[i + 1]
-                line = lines[i + 1]
-            value = _value_of(spec, rest)
-            if value is None and i + 1 < len(lines) and line is lines[i]:
-                # a stray glyph after the label (e.g. "有效期限2"): try the next line
-                value = _value_of(spec, texts[i + 1])
-                line = lines[i + 1]
-            if value is None:
-                continue
-            found[spec.key] = ExtractedField(value, line.confidence, line.box)
-            break
+
+        def accept(raw: str, spec: FieldSpec = spec) -> bool:
+            return _value_of(spec, raw) is not None
+
+        got = find_value(page, spec.label, accept, multiline=spec.multiline)
+        if got is None:
+            continue
+        value = _value_of(spec, got.raw)
+        if value is None:
+            continue
+        found[spec.key] = ExtractedField(
+            value, got.confidence, got.box, got.lines, got.truncated, got.partial_label
+        )
     return found
 
 
@@ -192,7 +227,7 @@ LEASE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("lessor", r"出租方(?:\(甲方\))?"),
     FieldSpec("lessee", r"承租方(?:\(乙方\))?"),
     FieldSpec("lessee_id", r"乙方身份证(?:号码|号)?", r"(\d{17}[\dX]|\d{15})", "code"),
-    FieldSpec("premises_address", r"房屋坐落|房屋地址|租赁房屋坐落"),
+    FieldSpec("premises_address", r"房屋坐落|房屋地址|租赁房屋坐落", multiline=True),
     FieldSpec("term_start", r"租赁期限", r"(.+?)至", "date"),
     FieldSpec("term_end", r"租赁期限", r"至(.+)$", "date"),
 )

@@ -195,7 +195,13 @@ class ExtractSpec:
     label: Text
     label_regex: str
     value_regex: str
-    normaliser: str = "text"  # text | code | date
+    normaliser: str = "text"  # text | code | uscc | date | term
+    #: kiosk.documents.extractors.VALIDATORS name; None: the built-in extractor's, else nonempty
+    validator: str | None = None
+    #: OCR confidence below which the citizen confirms the value; None: the built-in default
+    min_confidence: float | None = None
+    #: the value may wrap onto the lines below (an address); None: the built-in default
+    multiline: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -523,6 +529,9 @@ def load_package(body: bytes) -> ItemPackage:
                         e["label_regex"],
                         e["value_regex"],
                         e.get("normaliser", "text"),
+                        e.get("validator"),
+                        float(e["min_confidence"]) if "min_confidence" in e else None,
+                        bool(e["multiline"]) if "multiline" in e else None,
                     )
                     for e in m["extract"]
                 ),

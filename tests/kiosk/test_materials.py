@@ -96,3 +96,58 @@ def test_docgen_renders_page() -> None:
     dark = (page.min(axis=2) < 100).mean()
     assert 0.005 < dark < 0.2  # there is text, and it is a page, not a black box
     assert render_demo_lease(size=(768, 1024)).shape == (1024, 768, 3)
+
+
+def test_validator_names_in_the_schema_are_the_extractors() -> None:
+    """The rule-package schema lists exactly the validators the extractor knows."""
+    import json
+    from pathlib import Path
+
+    from kiosk.documents.extractors import VALIDATORS
+    from kiosk.documents.materials import NORMALISERS
+
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "rule-package.schema.json").read_text()
+    )
+    extract = schema["$defs"]["material"]["properties"]["extract"]["items"]["properties"]
+    assert set(extract["validator"]["enum"]) == set(VALIDATORS)
+    assert set(extract["normaliser"]["enum"]) == set(NORMALISERS)
+
+
+def test_package_sets_validator_threshold_and_multiline_per_field() -> None:
+    """What the package sets wins over the built-in extractor's defaults; unset, those apply."""
+    from kiosk.documents.capture import field_rules
+    from kiosk.review.items import ExtractSpec, MaterialSpec, Text
+
+    spec = MaterialSpec(
+        "lease",
+        Text("租赁合同", "Lease"),
+        True,
+        (
+            ExtractSpec("lessee", Text("承租方", "Lessee"), "承租方", "(.+)", "text", "cjk_name", 0.95, None),
+            ExtractSpec("premises_address", Text("房屋坐落", "Premises"), "房屋坐落", "(.+)"),
+            ExtractSpec("rent", Text("月租金", "Rent"), "月租金", "(.+)", "text", "money", None, True),
+        ),
+        (),
+    )
+    rules = field_rules(spec)
+    assert (rules["lessee"].validator, rules["lessee"].min_confidence) == ("cjk_name", 0.95)
+    assert rules["premises_address"].multiline  # the built-in lease extractor's
+    assert (rules["rent"].validator, rules["rent"].min_confidence, rules["rent"].multiline) == (
+        "money",
+        0.85,
+        True,
+    )
+
+
+def test_shipped_package_per_field_settings_are_loaded() -> None:
+    from pathlib import Path
+
+    from kiosk.review.items import load_package
+
+    path = Path(__file__).resolve().parents[2] / "items" / "business-registration.json"
+    (lease,) = load_package(path.read_bytes()).materials
+    by_key = {e.key: e for e in lease.extract}
+    assert (by_key["lessee"].validator, by_key["lessee"].min_confidence) == ("cjk_name", 0.9)
+    assert by_key["premises_address"].multiline is True
+    assert by_key["term_end"].validator == "date" and by_key["term_end"].min_confidence is None
