@@ -101,14 +101,12 @@ def test_docgen_renders_page() -> None:
 def test_validator_names_in_the_schema_are_the_extractors() -> None:
     """The rule-package schema lists exactly the validators the extractor knows."""
     import json
-    from pathlib import Path
 
     from kiosk.documents.extractors import VALIDATORS
     from kiosk.documents.materials import NORMALISERS
+    from kiosk.review.items import SCHEMA_PATH
 
-    schema = json.loads(
-        (Path(__file__).resolve().parents[2] / "docs" / "rule-package.schema.json").read_text()
-    )
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     extract = schema["$defs"]["material"]["properties"]["extract"]["items"]["properties"]
     assert set(extract["validator"]["enum"]) == set(VALIDATORS)
     assert set(extract["normaliser"]["enum"]) == set(NORMALISERS)
