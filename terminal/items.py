@@ -22,6 +22,7 @@ import io
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -48,58 +49,50 @@ def _load(path: Path, out: list[str]) -> ItemPackage | None:
     return load_package(path.read_bytes())
 
 
-def cmd_lint(paths: list[Path]) -> int:
-    out: list[str] = []
-    bad = 0
-    for path in paths:
-        if _load(path, out) is None:
-            bad += 1
-        else:
-            out.append(f"✓ {path.name}: the package is well formed")
-    print("\n".join(out))
-    return 1 if bad else 0
-
-
-def cmd_test(paths: list[Path], engine: ReviewEngine) -> int:
+def _report(paths: list[Path], check: Callable[[Path, ItemPackage, list[str]], bool]) -> int:
+    """Lint every package, then ``check`` each one that loads (True: it needs work); 1 when any does."""
     out: list[str] = []
     bad = 0
     for path in paths:
         pkg = _load(path, out)
-        if pkg is None:
-            bad += 1
-            continue
+        bad += pkg is None or check(path, pkg, out)
+    print("\n".join(out))
+    return 1 if bad else 0
+
+
+def _well_formed(path: Path, pkg: ItemPackage, out: list[str]) -> bool:
+    out.append(f"✓ {path.name}: the package is well formed")
+    return False
+
+
+def _golden(engine: ReviewEngine) -> Callable[[Path, ItemPackage, list[str]], bool]:
+    def check(path: Path, pkg: ItemPackage, out: list[str]) -> bool:
         results = run_golden(pkg, engine)
         failed = [r for r in results if not r.passed]
-        out.append(
-            f"{'✓' if not failed else '✗'} {path.name}: {len(results) - len(failed)} of {len(results)} golden cases pass"
-        )
+        passed = len(results) - len(failed)
+        out.append(f"{'✓' if not failed else '✗'} {path.name}: {passed} of {len(results)} golden cases pass")
         for r in failed:
             out.append(
                 f"    ✗ {r.name}: expected {r.expected[0]} {list(r.expected[1])}, got {r.actual[0]} {list(r.actual[1])}"
             )
         if not results:
             out.append("    ✗ no golden cases: add at least one per outcome the item can give")
-        bad += bool(failed) or not results
-    print("\n".join(out))
-    return 1 if bad else 0
+        return bool(failed) or not results
+
+    return check
 
 
-def cmd_coverage(paths: list[Path], engine: ReviewEngine) -> int:
-    out: list[str] = []
-    bad = 0
-    for path in paths:
-        pkg = _load(path, out)
-        if pkg is None:
-            bad += 1
-            continue
+def _coverage(engine: ReviewEngine) -> Callable[[Path, ItemPackage, list[str]], bool]:
+    def check(path: Path, pkg: ItemPackage, out: list[str]) -> bool:
         missing = uncovered_rules(pkg, engine)
         if not missing:
             out.append(f"✓ {path.name}: every rule is fired by a golden case")
-            continue
+            return False
         out.append(f"! {path.name}: {len(missing)} rule(s) no golden case fires; add a case for each")
         out.extend(f"    table {r.table}, row {r.number}: {r.outcome} / {r.reason}" for r in missing)
-    print("\n".join(out))
-    return 1 if bad else 0
+        return False  # a warning: untested rules do not stop a package
+
+    return check
 
 
 def _receipt_png(pkg: ItemPackage) -> bytes:
@@ -226,14 +219,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no such package: {', '.join(map(str, missing)) or args.paths}", file=sys.stderr)
         return 2
     if args.command == "lint":
-        return cmd_lint(paths)
+        return _report(paths, _well_formed)
     engine = ReviewEngine()
     try:
         if args.command == "test":
-            return cmd_test(paths, engine)
+            return _report(paths, _golden(engine))
         if args.command == "coverage":
-            return cmd_coverage(paths, engine)
-        return max(cmd_lint(paths), cmd_test(paths, engine), cmd_coverage(paths, engine))
+            return _report(paths, _coverage(engine))
+        return max(_report(paths, check) for check in (_well_formed, _golden(engine), _coverage(engine)))
     finally:
         engine.close()
 
