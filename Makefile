@@ -26,7 +26,7 @@ test: deps-test lint
 # markers are set in tests/conftest.py and pyproject.toml). No lint; `make test` stays the gate.
 FAST_LANE := not (slow or e2e or terminal or models or crash)
 test-fast: deps-test
-	QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest -q -m "$(FAST_LANE)"
+	QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest -q -n 4 -m "$(FAST_LANE)"
 
 demo: deps
 	QT_QPA_PLATFORM=offscreen $(PYTHON) -m terminal.demo --out "$(OUT)"
