@@ -184,15 +184,21 @@ def draw_seal(c: Canvas, cx: float, cy: float, r: float, authority: str, font: s
     c.restoreState()
 
 
+def a4_page(title: str, author: str, subject: str) -> tuple[Canvas, io.BytesIO]:
+    """A reproducible one-page A4 canvas with its document info, and the buffer it writes to."""
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=A4, invariant=True)
+    c.setTitle(title)
+    c.setAuthor(author)
+    c.setSubject(subject)
+    return c, buf
+
+
 def build_certificate_pdf(data: CertificateData, signing_key: bytes = DEMO_CERT_SIGNING_KEY) -> bytes:
     """One A4 page: bordered certificate with the fields, the seal and a signed verification QR code."""
     font = cert_font()
-    buf = io.BytesIO()
     width, height = A4
-    c = Canvas(buf, pagesize=A4, invariant=True)
-    c.setTitle(data.title)
-    c.setAuthor(data.authority)
-    c.setSubject(f"{data.title} {data.number}")
+    c, buf = a4_page(data.title, data.authority, f"{data.title} {data.number}")
 
     red = Color(0.72, 0.08, 0.08)
     left, right = 25 * mm, width - 25 * mm

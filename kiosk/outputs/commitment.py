@@ -12,10 +12,9 @@ from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.i18n import Language, format_date, tr
-from kiosk.outputs.certificate import cert_font
+from kiosk.outputs.certificate import a4_page, cert_font
 from kiosk.outputs.masking import FULL_ID
 
 
@@ -87,12 +86,8 @@ def build_commitment_pdf(data: CommitmentData) -> bytes:
 
     lang = data.language
     font = cert_font()
-    buf = io.BytesIO()
     width, height = A4
-    c = Canvas(buf, pagesize=A4, invariant=True)
-    c.setTitle(data.title)
-    c.setAuthor(data.authority)
-    c.setSubject(f"{data.title} {data.case_id}")
+    c, buf = a4_page(data.title, data.authority, f"{data.title} {data.case_id}")
     left, right = 25 * mm, width - 25 * mm
     y = height - 30 * mm
     c.setFont(font, 20)

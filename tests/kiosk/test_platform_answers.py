@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -17,16 +16,6 @@ from kiosk.cases.platform_client import PlatformClient, PlatformIntegrityError
 from kiosk.cases.platform_pins import pin_key, read_pinned_key
 from sandbox_platform.server import SandboxServer
 from tests.kiosk.hostile_platform import hostile, json_answer
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    (items / "x.json").write_bytes(b'{"id":"x","version":"1"}')
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
 
 
 @pytest.fixture
