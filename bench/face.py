@@ -39,7 +39,13 @@ is the machine's load average when the run started.
   (``*_source_pairs``: a photo pair counts as accepted if any of its variant pairs is; the
   headline ``*_far_ci95_upper`` keys) and over pairs of people (``*_identity_pairs``: the most
   cautious).  ``far``/``frr``/``genuine_pairs``/``impostor_pairs``/``far_ci95_upper`` at top level
-  are on both halves together.  Images and embeddings stay in memory.
+  are on both halves together.  ``report_misses_by_identity`` / ``choose_misses_by_identity``:
+  the rejected genuine pairs per identity (whether a few people make FRR), and
+  ``report_frr_without_3_most_missed_identities`` (a sensitivity figure, not a result: those
+  identities are picked after the fact).  ``alternative_threshold_variant_pairs``: the threshold
+  the same rule gives when FAR is counted over variant pairs instead of photo pairs, with its
+  report-half figures, for comparison only (the terminal keeps the photo-pair rule).
+  ``pipeline`` names the card and live paths measured.  Images and embeddings stay in memory.
 * memory: ``peak_rss_mb`` is this process's peak resident memory after the decisions (models,
   frame analysis, decision runs; the terminal's face pipeline), ``baseline_rss_mb`` the same
   process before any face model loaded (Python, NumPy, OpenCV, MediaPipe imported), and
@@ -74,6 +80,7 @@ from devices.camera.simulator import media_path
 from devices.idcard.photo import SimulatorPhotoDecoder, encode_photo_block
 from kiosk.identity.face import DEFAULT_THRESHOLD, Embedding, FaceQuality, FaceVerifier
 from kiosk.identity.face_analysis import FastFrameAnalyser
+from kiosk.identity.face_embedder import CARD_JITTER
 from kiosk.identity.liveness import Challenge, ChallengeLiveness, MeshLandmarker
 
 FACES = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "faces"
@@ -519,6 +526,29 @@ def choose_threshold(scores: Scores, far_target: float = 0.001) -> float:
     return float(np.nextafter(closest[allowed], -np.inf))
 
 
+def misses_by_identity(embedded: list[Embedded], t: float) -> list[dict[str, Any]]:
+    """Genuine card-vs-camera pairs rejected at ``t``, per identity (the card's), most first: whether
+    a few people's photos make most of FRR."""
+    scores: dict[str, list[int]] = {}
+    for a in embedded:
+        for b in embedded:
+            if a is b or a.photo.identity != b.photo.identity:
+                continue
+            row = scores.setdefault(a.photo.identity, [0, 0])
+            for ce in a.card.values():
+                for le in b.live.values():
+                    row[0] += int(ce.distance(le) > t)
+                    row[1] += 1
+    rows = [{"identity": k, "misses": v[0], "genuine_pairs": v[1]} for k, v in scores.items()]
+    return sorted(rows, key=lambda r: (-r["misses"], r["identity"]))
+
+
+def choose_threshold_variant_pairs(scores: Scores, far_target: float = 0.001) -> float:
+    """The alternative rule (not the terminal's): FAR counted over every variant pair."""
+    ordered = sorted(scores.impostor)
+    return float(np.nextafter(ordered[int(far_target * len(ordered))], -np.inf))
+
+
 def required_impostor_pairs(far: float = 0.001, confidence: float = 0.95) -> int:
     """Independent impostor pairs needed for an upper bound below ``far`` with none accepted."""
     return math.ceil(math.log(1 - confidence) / math.log(1 - far))
@@ -538,7 +568,9 @@ def roc(
         embedded = embed_all(verifier, analyser, material(), live_variants, card_variants)
     choose = [e for e in embedded if e.photo.split == "choose"]
     report = [e for e in embedded if e.photo.split == "report"]
-    chosen = choose_threshold(card_vs_live(choose))
+    choose_scores = card_vs_live(choose)
+    chosen = choose_threshold(choose_scores)
+    alternative = choose_threshold_variant_pairs(choose_scores)
     all_cl = point(card_vs_live(embedded), threshold)
     rep = point(card_vs_live(report), threshold)
     ea = point(card_vs_live([e for e in report if e.photo.east_asian]), threshold)
@@ -553,6 +585,7 @@ def roc(
         ]
 
     by_variant = {v: point(card_vs_live(only_live(v)), threshold) for v in live_variants}
+    worst = {r["identity"] for r in misses_by_identity(report, threshold)[:3]}
     out: dict[str, Any] = {
         "far": all_cl["far"],
         "frr": all_cl["frr"],
@@ -583,6 +616,25 @@ def roc(
         "report_single_frame": rep_single,
         "report_photo_vs_photo": rep_pp,
         "independent_impostor_pairs_needed_for_far_0.1pct": required_impostor_pairs(),
+        "report_misses_by_identity": misses_by_identity(report, threshold)[:8],
+        "report_frr_without_3_most_missed_identities": point(
+            card_vs_live([e for e in report if e.photo.identity not in worst]), threshold
+        )["frr"],
+        "choose_misses_by_identity": misses_by_identity(choose, threshold)[:8],
+        "threshold_rule": "largest distance with FAR <= 0.1 % on the choose half, card vs camera, "
+        "counted on source-photo pairs (a photo pair is accepted if any variant pair is)",
+        "alternative_threshold_variant_pairs": {
+            "rule": "FAR <= 0.1 % counted over variant pairs on the choose half (not adopted)",
+            "threshold": round(alternative, 4),
+            "report": point(card_vs_live(report), alternative),
+        },
+        "pipeline": {
+            "card": f"{verifier.embedder.card_upsample}x Lanczos, YuNet, alignment"
+            + (f" + {len(CARD_JITTER)} key point changes averaged" if verifier.embedder.card_jitter else ""),
+            "live": "face brought to the card's resolution, then the card's upsampling"
+            if verifier.embedder.match_card
+            else "face scaled to ~150 px",
+        },
         "embedding_refused": sorted(f"{e.photo.path.name}:{r}" for e in embedded for r in e.refused),
     }
     return out

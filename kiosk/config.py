@@ -137,7 +137,7 @@ class SessionConfig(_Model):
     face_max_attempts: int = Field(3, ge=1)
     # cosine distance of SFace embeddings (card photo vs the mean of the live frames) at or below
     # which the faces match = kiosk.identity.face.DEFAULT_THRESHOLD (docs/face-check.md)
-    face_threshold: float = Field(0.612, gt=0, lt=2)
+    face_threshold: float = Field(0.608, gt=0, lt=2)
     review_budget_s: float = Field(45.0, gt=0)  # §8.3.4: decide within 45 s
     review_deadline_s: float = Field(120.0, gt=0)  # past 2 min: error → manual review
 

@@ -117,7 +117,7 @@ logger = logging.getLogger(__name__)
 #: Cosine distance of SFace embeddings (card photo vs the mean of ``live_frames`` live frames) at
 #: or below which the faces are taken as one person.  Chosen on the threshold half of the test
 #: identities (bench/face ``chosen_on``), see docs/face-check.md.
-DEFAULT_THRESHOLD = 0.612
+DEFAULT_THRESHOLD = 0.608
 #: A second YuNet face counts as another person only at or above this score.
 _OTHER_FACE_SCORE = 0.8
 

@@ -61,6 +61,22 @@ _LIVE_FACE_PX = 150
 CARD_UPSAMPLE = 4
 #: Photos whose longer side is below this are treated as card photos (upsampled).
 _SMALL_PHOTO_PX = 400
+#: Side (pixels, the frame analyser's box) a live face is brought down to before it takes the card
+#: path's upsampling: the card's face (YuNet box ~47 px wide on the 102x126 photo; BlazeFace's box
+#: is ~1.1 times YuNet's), so both sides reach SFace through the same resolution and interpolation.
+CARD_FACE_PX = 52
+#: Small changes of the five key points the card photo is also aligned with (kind, amount): "s"
+#: scales them about their centre, "x"/"y" shift them by a fraction of the eye distance.  The
+#: card's key points are found on a 102x126 photo, a few pixels off either way; averaging the
+#: embeddings of these alignments evens that out (docs/face-check.md).
+CARD_JITTER: tuple[tuple[str, float], ...] = (
+    ("s", 0.95),
+    ("s", 1.05),
+    ("x", -0.04),
+    ("x", 0.04),
+    ("y", -0.04),
+    ("y", 0.04),
+)
 
 
 class FaceModelError(RuntimeError):
@@ -131,6 +147,24 @@ def yaw_from_yunet(face: npt.NDArray[Any]) -> float:
     return float((nose[0] - (e1[0] + e2[0]) / 2) / iod)
 
 
+def jittered(face: npt.NDArray[Any], kind: str, amount: float) -> npt.NDArray[np.float32]:
+    """``face`` (a YuNet row) with its five key points scaled about their centre (``kind`` "s",
+    factor ``amount``) or shifted along x or y (``kind`` "x"/"y", ``amount`` times the eye distance)."""
+    out = np.array(face, dtype=np.float32, copy=True)
+    pts = out[4:14].reshape(5, 2)
+    centre = pts.mean(axis=0)
+    iod = float(np.hypot(*(pts[0] - pts[1])))
+    if kind == "s":
+        pts[:] = centre + (pts - centre) * amount
+    elif kind == "x":
+        pts[:, 0] += amount * iod
+    elif kind == "y":
+        pts[:, 1] += amount * iod
+    else:
+        raise ValueError(f"unknown key point change {kind!r}")
+    return out
+
+
 def usable_image(img: Any) -> bool:
     """A non-empty 8-bit image OpenCV can work on (2-D grey, or 3 or 4 channels)."""
     return (
@@ -156,9 +190,13 @@ class SFaceEmbedder:
     """YuNet + SFace.  Loads lazily and thread-safely; :meth:`load` warms up.
 
     ``card_upsample``: the card photo path upsamples a small photo this many times (Lanczos)
-    before YuNet detects it and the five key points align it; the live path scales the crop
-    around the frame analyser's box so the face is ~150 px.  ``flip_average``: also describe the
-    aligned face mirrored and average (off by default: it did not help on the threshold set)."""
+    before YuNet detects it and the five key points align it, and (``card_jitter``) the card's
+    embedding is the mean over the alignment on its key points and on :data:`CARD_JITTER`'s small
+    changes of them.  The live path (``match_card``, default) brings the face around the frame
+    analyser's box down to the card's face size (:data:`CARD_FACE_PX`) and then up with the card
+    path's upsampling, so both sides reach SFace the same way; without it the crop is scaled so
+    the face is ~150 px.  ``flip_average``: also describe the aligned face mirrored and average
+    (off by default: it did not help on the threshold set)."""
 
     def __init__(
         self,
@@ -169,6 +207,8 @@ class SFaceEmbedder:
         score_threshold: float = 0.5,
         card_upsample: int = CARD_UPSAMPLE,
         flip_average: bool = False,
+        card_jitter: bool = True,
+        match_card: bool = True,
     ) -> None:
         self._models_dir = models
         self._detector_sha256 = detector_sha256
@@ -176,6 +216,8 @@ class SFaceEmbedder:
         self.score_threshold = score_threshold
         self.card_upsample = card_upsample
         self.flip_average = flip_average
+        self.card_jitter = card_jitter
+        self.match_card = match_card
         self._detector: Any = None
         self._recogniser: Any = None
         self._load_lock = threading.Lock()
@@ -225,17 +267,22 @@ class SFaceEmbedder:
             return np.empty((0, 15), dtype=np.float32)
         return np.asarray(faces, dtype=np.float32)
 
-    def describe(self, img_bgr: Frame, face: npt.NDArray[Any]) -> Embedding:
+    def describe(
+        self, img_bgr: Frame, face: npt.NDArray[Any], jitter: tuple[tuple[str, float], ...] = ()
+    ) -> Embedding:
         """SFace's embedding of ``face`` (a YuNet row) in ``img_bgr``: aligned on its five key points
-        to 112x112, then one network pass (two with ``flip_average``)."""
+        to 112x112, then one network pass (one more with ``flip_average``, and one per change of
+        the key points in ``jitter``), the passes averaged."""
         _, recogniser = self._nets()
         with self._run_lock:
             aligned = recogniser.alignCrop(img_bgr, face)
-            first = Embedding.of(recogniser.feature(aligned))
-            if not self.flip_average:
-                return first
-            second = Embedding.of(recogniser.feature(np.ascontiguousarray(aligned[:, ::-1])))
-        return Embedding.mean([first, second])
+            got = [Embedding.of(recogniser.feature(aligned))]
+            if self.flip_average:
+                got.append(Embedding.of(recogniser.feature(np.ascontiguousarray(aligned[:, ::-1]))))
+            for kind, amount in jitter:
+                moved = recogniser.alignCrop(img_bgr, jittered(face, kind, amount))
+                got.append(Embedding.of(recogniser.feature(moved)))
+        return got[0] if len(got) == 1 else Embedding.mean(got)
 
     # ------------------------------------------------------------ card photo
     def prepare_card(self, img_bgr: Frame) -> Frame:
@@ -260,14 +307,15 @@ class SFaceEmbedder:
         if len(faces) == 0:
             return None
         face = max(faces, key=lambda f: float(f[2] * f[3]))
-        return self.describe(img, face)
+        return self.describe(img, face, CARD_JITTER if self.card_jitter else ())
 
     # ------------------------------------------------------------ live frame
     def embed_region(self, img_bgr: Frame, box: tuple[int, int, int, int]) -> Embedding | None:
         """The embedding of the face whose box (left, top, right, bottom) another detector found in
-        a live frame: YuNet runs on a crop around the box scaled so the face is ~150 px (a few ms
-        instead of the whole frame) and the face nearest the box's centre is described.  None
-        when YuNet finds no face there."""
+        a live frame: YuNet runs on a crop around the box (a few ms instead of the whole frame) and
+        the face nearest the box's centre is described.  The crop is brought to the card photo's
+        resolution and upsampled like it (``match_card``, :meth:`match_card_resolution`) or scaled
+        so the face is ~150 px.  None when YuNet finds no face there."""
         if not usable_image(img_bgr):
             return None
         img = as_bgr(img_bgr)
@@ -281,7 +329,9 @@ class SFaceEmbedder:
         if crop.size == 0:
             return None
         f = _LIVE_FACE_PX / max(1, min(bw, bh))
-        if abs(f - 1.0) > 0.1:
+        if self.match_card:
+            crop, f = self.match_card_resolution(crop, min(bw, bh))
+        elif abs(f - 1.0) > 0.1:
             interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
             crop = cast("Frame", cv2.resize(crop, None, fx=f, fy=f, interpolation=interp))
         else:
@@ -295,3 +345,19 @@ class SFaceEmbedder:
             key=lambda r: (r[0] + r[2] / 2 - cx * f) ** 2 + (r[1] + r[3] / 2 - cy * f) ** 2,
         )
         return self.describe(np.ascontiguousarray(crop), face)
+
+    def match_card_resolution(self, crop: Frame, face_px: int) -> tuple[Frame, float]:
+        """``crop`` (a live face ``face_px`` wide) brought down to the card photo's face size
+        (:data:`CARD_FACE_PX`, area interpolation) and up again with the card path's
+        :meth:`prepare_card` upsampling; returns the image and its scale against ``crop``.  A face
+        already that small is only upsampled."""
+        down = CARD_FACE_PX / max(1, face_px)
+        if down < 1.0:
+            crop = cast("Frame", cv2.resize(crop, None, fx=down, fy=down, interpolation=cv2.INTER_AREA))
+        else:
+            down = 1.0
+        up = max(1, self.card_upsample)
+        h, w = crop.shape[:2]
+        if up > 1:
+            crop = cast("Frame", cv2.resize(crop, (w * up, h * up), interpolation=cv2.INTER_LANCZOS4))
+        return np.ascontiguousarray(crop), down * up

@@ -13,6 +13,8 @@ import pytest
 
 from devices.camera.simulator import media_path
 from kiosk.identity.face_embedder import (
+    CARD_FACE_PX,
+    CARD_JITTER,
     DETECTOR_FILE,
     DETECTOR_SHA256,
     RECOGNISER_FILE,
@@ -20,6 +22,7 @@ from kiosk.identity.face_embedder import (
     Embedding,
     FaceModelError,
     SFaceEmbedder,
+    jittered,
     models_dir,
     read_pinned,
 )
@@ -102,3 +105,60 @@ def test_card_photo_is_upsampled_before_detection() -> None:
     assert embedder.embed_photo(card) is not None
     big = np.full((600, 500, 3), 128, np.uint8)
     assert embedder.prepare_card(big).shape == big.shape  # a large photo is taken as it is
+
+
+def test_key_point_changes_scale_about_the_centre_and_shift_by_the_eye_distance() -> None:
+    # YuNet row: box, right eye, left eye, nose, mouth corners, score
+    face = np.array([0, 0, 100, 100, 30, 40, 70, 40, 50, 60, 35, 80, 65, 80, 0.9], dtype=np.float32)
+    pts = face[4:14].reshape(5, 2)
+    bigger = jittered(face, "s", 1.05)[4:14].reshape(5, 2)
+    assert np.allclose(bigger.mean(axis=0), pts.mean(axis=0), atol=1e-4)
+    assert np.isclose(np.hypot(*(bigger[0] - bigger[1])), 40 * 1.05, atol=1e-3)
+    right = jittered(face, "x", 0.04)
+    assert np.allclose(right[4:14:2], face[4:14:2] + 0.04 * 40) and np.allclose(right[5:14:2], face[5:14:2])
+    down = jittered(face, "y", -0.04)
+    assert np.allclose(down[5:14:2], face[5:14:2] - 0.04 * 40)
+    assert np.array_equal(jittered(face, "s", 1.0)[:4], face[:4]) and face[4] == 30  # a copy
+    with pytest.raises(ValueError):
+        jittered(face, "r", 1.0)
+    assert {kind for kind, _ in CARD_JITTER} == {"s", "x", "y"}
+
+
+def _kit_card() -> np.ndarray:
+    return cv2.resize(cv2.imread(str(media_path("kit_card.jpg"))), (102, 126), interpolation=cv2.INTER_AREA)
+
+
+def test_the_card_embedding_averages_small_alignment_changes() -> None:
+    """With ``card_jitter`` the card's embedding is the mean over its alignment and the changed
+    ones: close to the single alignment, not equal to it; the live path is not jittered."""
+    card = _kit_card()
+    plain = SFaceEmbedder(card_jitter=False).embed_photo(card)
+    jittered_mean = SFaceEmbedder().embed_photo(card)
+    assert plain is not None and jittered_mean is not None
+    assert 1e-4 < plain.distance(jittered_mean) < 0.1
+
+
+def test_the_live_face_is_brought_to_the_card_resolution_before_embedding() -> None:
+    """``match_card``: a live face of 180 px goes down to the card's face size and up with the card
+    path's 4x, so the image YuNet sees is ~CARD_FACE_PX * 4 per face; both live paths find the
+    face and describe the same person closely."""
+    embedder = SFaceEmbedder()
+    crop = np.zeros((360, 360, 3), np.uint8)
+    out, scale = embedder.match_card_resolution(crop, 180)
+    assert abs(scale - CARD_FACE_PX / 180 * embedder.card_upsample) < 1e-9
+    assert (
+        abs(out.shape[0] - round(360 * CARD_FACE_PX / 180) * embedder.card_upsample) <= embedder.card_upsample
+    )
+    small, scale_small = embedder.match_card_resolution(np.zeros((40, 40, 3), np.uint8), 20)
+    assert scale_small == embedder.card_upsample and small.shape[:2] == (160, 160)  # only upsampled
+    frame = cv2.imread(str(media_path("kit_live.jpg")))
+    faces = embedder.detect(frame)
+    x, y, w, h = (int(v) for v in max(faces, key=lambda f: float(f[2] * f[3]))[:4])
+    matched = embedder.embed_region(frame, (x, y, x + w, y + h))
+    direct = SFaceEmbedder(match_card=False).embed_region(frame, (x, y, x + w, y + h))
+    assert matched is not None and direct is not None
+    assert 1e-4 < matched.distance(direct) < 0.3
+    kit = embedder.embed_photo(_kit_card())
+    biden = embedder.embed_photo(cv2.imread(str(media_path("biden_card.jpg"))))
+    assert kit is not None and biden is not None
+    assert kit.distance(matched) < biden.distance(matched) - 0.2  # the holder, not another person
