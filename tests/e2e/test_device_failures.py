@@ -96,6 +96,7 @@ def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
     record_json = json.dumps(decision.to_record(), ensure_ascii=False)
     assert "staff_identity" in record_json
     driver.click("cancel")
+    driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
     driver.wait_step(Step.ATTRACT)
 
 
