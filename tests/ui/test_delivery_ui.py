@@ -80,7 +80,9 @@ def test_express_address_errors_shown_per_field_then_accepted(kiosk: Factory) ->
     assert "收件地址：山东省德州市德城区******" in receipt.text
     assert "联系电话：139****0000" in receipt.text and "邮政编码：253000" in receipt.text
     assert terminal.session.data.case.delivery.method.value == "express"
-    driver.wait_until(lambda: tr("citizen.next.express") in driver.find("resultPrintStatus").text(), 10, "result")
+    driver.wait_until(
+        lambda: tr("citizen.next.express") in driver.find("resultPrintStatus").text(), 10, "result"
+    )
 
 
 def test_english_session_window_pickup_through_the_ui(kiosk: Factory) -> None:
