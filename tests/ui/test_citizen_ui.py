@@ -161,3 +161,13 @@ def test_the_commitment_is_shown_as_printed() -> None:
     )
     html = commitment_html(view)
     assert "告知承诺书" in html and "本人承诺……" in html and "租赁合同原件" in html and "20" in html
+
+
+def test_the_idle_timeout_announces_the_end_of_the_session(kiosk: Factory) -> None:
+    terminal, ui, driver = kiosk(idle_timeout_s=2.0, idle_warning_s=1.0)
+    ended: list[str] = []
+    ui.facade.citizen.sessionEnded.connect(ended.append)
+    driver.begin(STRANGER.item_id)  # the card step waits; nobody comes
+    driver.wait_step(Step.ATTRACT, timeout=10)
+    driver.wait_until(lambda: ended == ["idle_timeout"], 5, "session ended")
+    assert terminal.session.data.item_id is None

@@ -187,6 +187,7 @@ class StaffAssistScreen(Screen):
     def _key(self, digit: str) -> BigButton:
         b = BigButton(digit, role="secondary")
         b.setObjectName(f"staffPinKey:{digit}")
+        b.setAccessibleName(digit)
         b.setMinimumWidth(96)
         b.clicked.connect(lambda _c=False, d=digit: self.pin.insert(d))
         return b
@@ -199,6 +200,9 @@ class StaffAssistScreen(Screen):
         self.detail.setText(tr(self.facade.view.staff_assist_reason or "face.staff"))
         self.clear.setText(tr("citizen.staff.pin_clear"))
         self.submit.setText(tr("citizen.staff.pin_submit"))
+        self.clear.setAccessibleName(self.clear.text())
+        self.submit.setAccessibleName(self.submit.text())
+        self.pin.setAccessibleName(tr("citizen.staff.pin"))
         self._show()
 
     def retranslate(self) -> None:
