@@ -4,21 +4,26 @@ A real store and the real second factor and lockout (StaffAccess); no terminal."
 
 from __future__ import annotations
 
+import json
 import secrets
 import wave
 from pathlib import Path
 
 import pytest
 
+from devices.idcard.sim_cards import sim_card
+from devices.interfaces import IdCardRead
 from kiosk.maintenance.access import StaffAccess
 from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult, StaffEntry, hash_pin
+from kiosk.review.engine import Decision, Outcome
 from kiosk.session.chime import Chime
 from kiosk.session.context import SessionContext
 from kiosk.session.events import StaffCallRequested, StaffIdentityUpdate
 from kiosk.session.machine import Step
+from kiosk.session.steps.case_record import case_payload
 from kiosk.session.steps.staff import StaffAssistStep, StaffCall
 from offline_cache.store import Store
-from tests.kiosk.steps.helpers import Recorder, walk_to
+from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
 
 PIN = "246810"
 
@@ -53,6 +58,11 @@ def test_the_staff_card_and_its_pin_confirm_the_identity_with_the_staff_id(
     assert ctx.machine.step is Step.FORM
     assert ctx.data.identity.staff_assisted_identity and ctx.data.identity.staff_id == "S0042"
     assert recorder.of(StaffIdentityUpdate)[-1] == StaffIdentityUpdate("confirmed", "S0042")
+    # the case names the staff member who vouched for the identity
+    ctx.data.identity.card = IdCardRead(text=sim_card("senior").text, photo_raw=b"", read_at=NOW)
+    ctx.data.application.decision = Decision(Outcome.MANUAL, (), (), "p", "1", "0" * 64, "0" * 64, {}, 1.0)
+    body = json.loads(case_payload(ctx.config, ctx.data, ctx.package(ctx.data), "c-1", NOW))
+    assert body["identity_evidence"]["staff_id"] == "S0042" and body["identity_evidence"]["staff_assisted"]
     trail = _audit(store, "staff_identity")
     assert trail[-1] == (
         "staff_identity",
