@@ -132,7 +132,9 @@ class RetentionConfig(_Model):
 class SessionConfig(_Model):
     idle_timeout_s: float = Field(90.0, gt=0)
     idle_warning_s: float = Field(20.0, gt=0)  # warning shown this long before the timeout
-    card_timeout_s: float = Field(60.0, gt=0)
+    card_timeout_s: float = Field(
+        60.0, gt=0
+    )  # the card step reminds this often; it waits until cancel or idle
     face_timeout_s: float = Field(15.0, gt=0)
     face_max_attempts: int = Field(3, ge=1)
     # cosine distance of SFace embeddings (card photo vs the mean of the live frames) at or below

@@ -64,6 +64,7 @@ class SessionRecord:
     queue_number: str | None = None
     slips: list[str] = field(default_factory=list)  # decoded texts of the pick-up slip / queue ticket
     commitment: str | None = None  # exported commitment form PDF
+    case_number: str = ""  # the short readable number on screen and receipt (case_id: the UUID)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -81,6 +82,7 @@ class SessionRecord:
             "queue_number": self.queue_number,
             "slips": self.slips,
             "commitment": self.commitment,
+            "case_number": self.case_number,
         }
 
 
@@ -104,6 +106,8 @@ class DemoDriver:
         self.facade.decision.connect(lambda d: setattr(self, "_decision", d))
         self.facade.submitted.connect(lambda r: setattr(self, "_submitted", r))
         self.facade.printed.connect(lambda r: setattr(self, "_printed", r))
+        self._refused: Any = None  # the card step refused the card (expired, ...): no case
+        self.facade.citizen.cardRefused.connect(lambda r: setattr(self, "_refused", r))
 
     # ------------------------------------------------------------------ helpers
     def wait_until(self, cond: Callable[[], bool], timeout: float, what: str) -> None:
@@ -227,7 +231,7 @@ class DemoDriver:
         hooks = hooks or {}
         rec = SessionRecord(item=citizen.item_id, citizen=citizen.key)
         self._entered.clear()
-        self._decision = self._submitted = self._printed = None
+        self._decision = self._submitted = self._printed = self._refused = None
         receipts_before = len(self.bench.printer.receipts)
         self.wait_step(Step.ATTRACT)
         self._entered.append((Step.ATTRACT, time.perf_counter()))
@@ -241,6 +245,11 @@ class DemoDriver:
         self.shot(rec, "read_card")
 
         self.present(citizen)
+        self.wait_until(
+            lambda: self._refused is not None or self.window.current_step() is not Step.READ_CARD, 30, "card"
+        )
+        if self._refused is not None:
+            return self._card_refused(rec)
         self.wait_step(Step.FACE_CHECK)
         self.wait_until(lambda: not self.find("facePreview").pixmap().isNull(), 10.0, "camera preview")
         self.shot(rec, "face_check")
@@ -288,7 +297,7 @@ class DemoDriver:
             rec.decision = self._decision.outcome
             rec.reasons = [en for _zh, en in self._decision.reasons]
         if self._submitted is not None:
-            rec.case_id = self._submitted.case_id
+            rec.case_id, rec.case_number = self._submitted.case_id, self._submitted.case_number
         rec.receipt_printed = bool(self._printed is not None and self._printed.receipt_printed)
         printed = self._printed
         if printed is not None:
@@ -310,6 +319,22 @@ class DemoDriver:
             rec.certificate = self._export_pdf(citizen.key, "certificate", printed.certificate_job)
         if printed is not None and printed.commitment_job:
             rec.commitment = self._export_pdf(citizen.key, "commitment", printed.commitment_job)
+        return rec
+
+    def _card_refused(self, rec: SessionRecord) -> SessionRecord:
+        """The card step refused the card and said what to do: the citizen takes it and cancels."""
+        self.shot(rec, "card_refused")
+        rec.decision, rec.reasons = "refused_at_card", [self._refused.message[1]]
+        rec.result_text = self.find("cardRefused").text()
+        self.bench.idcard.remove()
+        self.click("cancel")
+        self.click("cancelConfirm")
+        self.wait_step(Step.ATTRACT)
+        self._entered.append((Step.ATTRACT, time.perf_counter()))
+        rec.steps = [
+            {"step": s.value, "ms": round((t2 - t1) * 1000.0, 1)}
+            for (s, t1), (_s2, t2) in zip(self._entered, self._entered[1:], strict=False)
+        ]
         return rec
 
     def _export_pdf(self, key: str, kind: str, job_id: str) -> str | None:

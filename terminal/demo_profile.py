@@ -44,3 +44,7 @@ DEMO_CITIZENS: tuple[DemoCitizen, ...] = (
     ),
     DemoCitizen("expired", "resident-pension", ("kit_live.jpg",)),
 )
+
+#: A citizen whose application the review rejects (the senior, 73, applies for the pension of those
+#: aged 16 to 59): the demo's expired card is now refused at the card step and files no case.
+DEMO_REJECTED = DemoCitizen("senior", "resident-pension", ("obama_live1.jpg", "obama_live2.jpg"))

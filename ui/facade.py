@@ -27,6 +27,7 @@ from kiosk.session import events as ev
 from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.machine import EndReason, Step
 from ui import present
+from ui.facade_citizen import CitizenFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
@@ -69,6 +70,7 @@ class KioskFacade(QObject):
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
+        self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)
         session.subscribe(self._on_event)
@@ -119,6 +121,8 @@ class KioskFacade(QObject):
             self._set_view(offers=offers)
 
     def _apply(self, event: ev.SessionEvent) -> None:  # GUI thread
+        if self.citizen.apply(event):
+            return
         if isinstance(event, ev.StepChanged):
             self._step_changed(event)
         elif isinstance(event, ev.CardAccepted):
@@ -256,9 +260,6 @@ class KioskFacade(QObject):
 
     def continue_to_manual(self) -> None:
         self.guard(self._session.continue_to_manual)
-
-    def staff_confirmed_identity(self) -> None:
-        self.guard(self._session.card.confirm_by_staff)
 
     def identify_by_qr(self) -> None:
         """Wait for an e-ID QR code on the scanner instead of the card (the card still works)."""

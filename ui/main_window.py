@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import language, set_language, tr
+from ui.citizen_help import CallStaffButton, CancelConfirm
 from ui.facade import KioskFacade
 from ui.screens import Screen, all_screens
 from ui.style import STYLE
@@ -47,11 +48,13 @@ class KioskWindow(QMainWindow):
         self.lang.clicked.connect(self.toggle_language)
         self.cancel = QPushButton()
         self.cancel.setObjectName("cancel")
-        self.cancel.clicked.connect(facade.cancel)
+        self.call_staff = CallStaffButton(facade)  # 呼叫工作人员, on every screen
+        # cancel far from the language button, at the other end of the header; it asks first
+        hl.addWidget(self.cancel)
         hl.addWidget(self.hall)
         hl.addStretch(1)
+        hl.addWidget(self.call_staff)
         hl.addWidget(self.lang)
-        hl.addWidget(self.cancel)
         outer.addWidget(header)
 
         self.steps = StepBar()
@@ -73,6 +76,8 @@ class KioskWindow(QMainWindow):
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         outer.addWidget(self.status)
         self.setCentralWidget(root)
+        self.cancel_confirm = CancelConfirm(facade, root)
+        self.cancel.clicked.connect(self.cancel_confirm.ask)
 
         facade.stepChanged.connect(self.show_step)
         facade.idleWarning.connect(self.on_idle_warning)
@@ -88,8 +93,9 @@ class KioskWindow(QMainWindow):
             return
         screen.enter()
         self.stack.setCurrentWidget(screen)
-        self.steps.set_step(step)
+        self.steps.set_step(step, self.facade.citizen.step_marks(step))
         self.steps.setVisible(step is not Step.MAINTENANCE)  # no citizen progress there
+        self.call_staff.setVisible(step is not Step.MAINTENANCE)
         self.cancel.setVisible(step in CITIZEN_STEPS)
         self.facade.on_step_entered(step)
 
@@ -102,7 +108,7 @@ class KioskWindow(QMainWindow):
         set_language("en" if language() == "zh" else "zh")
         self.facade.touch()
         self._retranslate_chrome()
-        self.steps.set_step(self.current_step())
+        self.steps.set_step(self.current_step(), self.facade.citizen.step_marks(self.current_step()))
         screen = self.stack.currentWidget()
         if isinstance(screen, Screen):
             screen.retranslate()
@@ -110,6 +116,8 @@ class KioskWindow(QMainWindow):
     def _retranslate_chrome(self) -> None:
         self.lang.setText(tr("common.language"))
         self.cancel.setText(tr("common.cancel"))
+        self.call_staff.retranslate()
+        self.cancel_confirm.retranslate()
         self.setWindowTitle(tr("app.title"))
 
     def on_idle_warning(self, seconds: int) -> None:

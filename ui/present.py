@@ -122,7 +122,7 @@ def decision_view(decision: Decision, warnings: Sequence[WarningHit] = ()) -> De
 
 
 def submitted_view(result: SubmitResult) -> SubmittedView:
-    return SubmittedView(result.case_id, result.acknowledged)
+    return SubmittedView(result.case_id, result.acknowledged, result.case_number)
 
 
 def printed_view(result: PrintResult) -> PrintedView:

@@ -149,6 +149,7 @@ class DeliveryView:
 class SubmittedView:
     case_id: str
     acknowledged: bool
+    case_number: str = ""  # the short readable number shown (the UUID never is)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
@@ -51,16 +54,38 @@ class StepBar(QWidget):
             self._labels[step] = lab
         self.set_step(Step.ATTRACT)
 
-    def set_step(self, step: Step) -> None:
-        current = HAPPY_PATH.index(step) if step in HAPPY_PATH else -1
+    #: The state marks: an icon as well as the colour (never colour alone).
+    ICONS = {"done": "✓", "current": "▶", "todo": "○"}
+
+    def set_step(self, step: Step, marks: Sequence[Any] | None = None) -> None:
+        """``marks``: the item's steps with their states (``.step``, ``.state``); without them the
+        whole happy path, done/current/todo by position."""
+        if marks is None:
+            current = HAPPY_PATH.index(step) if step in HAPPY_PATH else -1
+            marks = [
+                _Mark(
+                    s, "current" if s is step else ("done" if 0 <= HAPPY_PATH.index(s) < current else "todo")
+                )
+                for s in self._SHOWN
+            ]
+        states = {m.step: m.state for m in marks}
         for s, lab in self._labels.items():
-            idx = HAPPY_PATH.index(s)
-            state = "current" if s is step else ("done" if 0 <= idx < current else "todo")
+            state = states.get(s)
+            lab.setVisible(state is not None)  # steps the item does not have are not shown
+            if state is None:
+                continue
             lab.setProperty("state", state)
-            lab.setText(tr(f"step.{s.value}"))
+            lab.setText(f"{self.ICONS[state]} {tr(f'step.{s.value}')}")
+            lab.setAccessibleName(f"{tr(f'step.{s.value}')}：{tr(f'citizen.step.{state}')}")
             lab.style().unpolish(lab)
             lab.style().polish(lab)
         self.setVisible(step is not Step.ATTRACT)
+
+
+@dataclass(frozen=True)
+class _Mark:
+    step: Step
+    state: str
 
 
 class SignaturePad(QWidget):

@@ -298,6 +298,8 @@ class MaintenanceService:
         (locked out, no PIN provisioned, a citizen being served: no PIN pad over a citizen's
         session), or enter when the card alone suffices (demo only)."""
         step = self.kiosk.machine.step
+        if step is Step.STAFF_ASSIST:  # staff vouch for a citizen's identity (kiosk/session/steps/staff.py)
+            return self.kiosk.staff_assist.card_verified(result, reader, self.access)
         if Step.MAINTENANCE not in TRANSITIONS[step] and result.staff_id is not None:
             details = {"reason": "session_in_progress", "step": step.value}
             self._audit_as(result.staff_id, "maintenance_refused", details)
@@ -358,6 +360,8 @@ class MaintenanceService:
         """A card on the staff reader did not unlock maintenance mode: audit it (forged and unknown
         cards count towards the lockout)."""
         self._refuse(result, reader, self.access.card_refused(result, reader))
+        if self.kiosk.machine.step is Step.STAFF_ASSIST:
+            self.kiosk.staff_assist.card_refused(result)
 
     def _refuse(self, result: StaffCardResult, reader: str, outcome: PinOutcome) -> None:
         reason = result.refusal.value if result.refusal is not None else "unknown"

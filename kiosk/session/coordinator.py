@@ -21,8 +21,9 @@ from devices.base import FAULT_STATUSES, DeviceError
 from kiosk import logsetup
 from kiosk.config import TerminalConfig
 from kiosk.session.catalogue import Catalogue
+from kiosk.session.chime import Chime
 from kiosk.session.context import SessionContext
-from kiosk.session.events import EventSink, StepChanged
+from kiosk.session.events import EventSink, SessionEnded, StepChanged
 from kiosk.session.machine import EndReason, SessionData, SessionMachine, Step
 from kiosk.session.steps.card import CardStep
 from kiosk.session.steps.face import FaceStep
@@ -31,6 +32,7 @@ from kiosk.session.steps.materials import MaterialsStep
 from kiosk.session.steps.outputs import OutputsStep
 from kiosk.session.steps.rating import RatingStep
 from kiosk.session.steps.review import ReviewStep
+from kiosk.session.steps.staff import StaffAssistStep, StaffCall
 from kiosk.session.steps.submit import SubmitStep
 from kiosk.session.values import Devices, Problem
 from offline_cache.store import Store
@@ -58,7 +60,9 @@ class Steps:
 class SessionCoordinator:
     """The kiosk core as the UI sees it: the session's state and the step services."""
 
-    def __init__(self, ctx: SessionContext, devices: Devices, steps: Steps) -> None:
+    def __init__(
+        self, ctx: SessionContext, devices: Devices, steps: Steps, *, chime: Chime | None = None
+    ) -> None:
         self.ctx = ctx
         self.devices = devices
         self.card = steps.card
@@ -69,6 +73,8 @@ class SessionCoordinator:
         self.submission = steps.submission
         self.outputs = steps.outputs
         self.rating = steps.rating
+        self.staff_assist = StaffAssistStep(ctx)  # identity vouched for with the staff card
+        self.staff_call = StaffCall(ctx, chime if chime is not None else Chime())  # 呼叫工作人员
         self.maintenance: MaintenanceService | None = None  # hall staff's mode (terminal/runtime.py sets it)
         self.machine.subscribe(self._on_step)
 
@@ -104,6 +110,12 @@ class SessionCoordinator:
         if new is Step.ATTRACT:
             logsetup.clear_sensitive()
             self.materials.forget()  # the last citizen's e-licences go with their session
+        if old is Step.STAFF_ASSIST:
+            self.staff_assist.cancel_pin()
+        ended, self.machine.last_end = self.machine.last_end, None
+        if ended is not None and old is not Step.ATTRACT:
+            # cancel, idle timeout, completion, out of service: the UI resets what was this citizen's
+            self.ctx.publish(SessionEnded(ended[0], ended[1].value))
         data = self.machine.data
         self.ctx.publish(
             StepChanged(

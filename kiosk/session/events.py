@@ -142,6 +142,51 @@ class StaffPinRequired:
     attempts_left: int | None
 
 
+@dataclass(frozen=True)
+class StaffCallRequested:
+    step: str
+
+
+@dataclass(frozen=True)
+class CardRefused:
+    """A card was read but cannot serve as identity (expired, not yet valid, number wrong): the card
+    step says why and what to do next, and keeps listening for another card.
+
+    ``problems``: CardProblem values; ``message``: the (zh, en) messages of the problems;
+    ``advice_key``: the i18n key of what to do next."""
+
+    problems: tuple[str, ...]
+    message: tuple[str, str]
+    advice_key: str
+
+
+@dataclass(frozen=True)
+class CardWaiting:
+    """The card step is still waiting for a card (a reminder every ``card_timeout_s``)."""
+
+    waited_s: float
+
+
+@dataclass(frozen=True)
+class StaffIdentityUpdate:
+    """Staff-assisted identity at the staff-assist step: ``state`` is "pin" (the staff card verified,
+    its PIN is asked), "refused" (``refusal``: StaffCardRefusal value) or "confirmed"."""
+
+    state: str
+    staff_id: str | None = None
+    refusal: str | None = None
+    attempts_left: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    """A citizen's session ended (``reason``: EndReason value) and everything it held was dropped:
+    the UI resets what belongs to one citizen (language, elderly mode)."""
+
+    session_id: str
+    reason: str
+
+
 SessionEvent = (
     StepChanged
     | CardAccepted
@@ -159,6 +204,11 @@ SessionEvent = (
     | MaintenanceLeft
     | StaffCardRefused
     | StaffPinRequired
+    | StaffCallRequested
+    | CardRefused
+    | CardWaiting
+    | StaffIdentityUpdate
+    | SessionEnded
 )
 EventSink = Callable[[SessionEvent], None]
 

@@ -119,6 +119,7 @@ class Identity:
     identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform)
     face_reference: str | None = None  # "card_photo" | "platform_reference" (the reference used)
     staff_assist_reason: str | None = None  # i18n key shown on the staff-assist screen
+    staff_id: str | None = None  # the staff member whose verified staff card vouched for the identity
 
     def require_card(self) -> IdCardRead:
         """The identity the steps after the card step work with (its absence there is a bug)."""
@@ -149,7 +150,8 @@ class Case:
     """The submitted case and what came out of it: the submit, result and rating steps' slice."""
 
     signature_png: bytes | None = None
-    case_id: str | None = None
+    case_id: str | None = None  # the UUID: the idempotency key, never shown
+    case_number: str | None = None  # what the citizen sees: the platform's number, or the terminal's
     certificate_number: str | None = None
     acknowledged: bool = False
     delivery: DeliveryChoice | None = None  # chosen on the confirm/sign screen
@@ -193,6 +195,8 @@ class SessionMachine:
         self._entered_at = clock()
         self._last_activity = clock()
         self._listeners: list[Listener] = []
+        #: The session the last reset ended and why (read by the listeners that reset calls).
+        self.last_end: tuple[str, EndReason] | None = None
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -229,6 +233,7 @@ class SessionMachine:
             if previous is not Step.ATTRACT:
                 self._record_time(previous)
             old = self.data
+            self.last_end = (old.session_id, reason)
             self.data = SessionData()
             self.step = Step.ATTRACT
             self._entered_at = self._clock()

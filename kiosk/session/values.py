@@ -55,9 +55,10 @@ class FormField:
 
 @dataclass(frozen=True)
 class SubmitResult:
-    case_id: str
+    case_id: str  # the UUID (idempotency key), never shown
     acknowledged: bool
     queued: bool
+    case_number: str = ""  # the short readable number the citizen sees
 
 
 @dataclass(frozen=True)

@@ -70,14 +70,18 @@ def test_three_items_give_the_three_outcomes(demo: dict[str, Any]) -> None:
     business = _session(demo, "business-registration")
     assert business["decision"] == "manual"
     assert any("dishonest" in r for r in business["reasons"])
+    # the expired card is refused at the card step, with what to do next: no case is filed
     pension = _session(demo, "resident-pension")
-    assert pension["decision"] == "reject"
-    assert pension["reasons"] == ["ID card expired"]
+    assert pension["decision"] == "refused_at_card"
+    assert pension["reasons"] == ["The ID card has expired"]
+    assert pension["case_id"] == "" and pension["case_number"] == "" and not pension["receipt_text"]
+    steps = [st["step"] for st in pension["steps"]]
+    assert steps[:3] == ["attract", "choose_item", "read_card"] and "face_check" not in steps
 
 
 def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> None:
-    sessions = demo["summary"]["sessions"]
-    assert all(s["acknowledged"] for s in sessions)
+    sessions = [s for s in demo["summary"]["sessions"] if s["case_id"]]  # the refused card filed none
+    assert len(sessions) == 2 and all(s["acknowledged"] for s in sessions)
     ids = [c["case_id"] for c in demo["received"]]
     assert sorted(ids) == sorted(s["case_id"] for s in sessions)
     assert len(ids) == len(set(ids))
@@ -122,22 +126,21 @@ def test_publicity_record_of_the_approval_is_published(demo: dict[str, Any]) -> 
     [published] = senior["published"]
     assert published["record"]["id_number"] == "3714**********0022"
     assert published["record"]["party_name"] == "张桂兰"
-    for other in ("business-registration", "resident-pension"):
-        assert by_id[_session(demo, other)["case_id"]]["published"] == []
+    assert by_id[_session(demo, "business-registration")["case_id"]]["published"] == []
 
 
 def test_receipts_decoded_from_the_printer_bytes(demo: dict[str, Any]) -> None:
     senior = _session(demo, "senior-card")
     assert "办结回执" in senior["receipt_text"]
-    assert senior["case_id"] in senior["receipt_text"]
+    # the short readable number, never the UUID (the idempotency key)
+    assert senior["case_number"] in senior["receipt_text"] and senior["case_id"] not in senior["receipt_text"]
+    assert len(senior["case_number"]) < 20
     assert "老年人优待证申领" in senior["receipt_text"]
     assert "张*兰" in senior["receipt_text"]
     assert "371402195203140022" not in senior["receipt_text"]
     assert "转人工审核" in _session(demo, "business-registration")["receipt_text"]
-    pension = _session(demo, "resident-pension")["receipt_text"]
-    assert "不予受理" in pension and "身份证件已过期" in pension
     out: Path = demo["out"]
-    for key in ("senior", "business", "expired"):
+    for key in ("senior", "business"):
         assert (out / f"{key}-receipt.txt").read_text(encoding="utf-8").strip()
         assert (out / f"{key}-receipt.png").stat().st_size > 1000
 
@@ -154,8 +157,7 @@ def test_certificate_only_for_the_approved_item(demo: dict[str, Any]) -> None:
         by_id[_session(demo, "senior-card")["case_id"]]["certificate_sha256"]
         == hashlib.sha256(pdf).hexdigest()
     )
-    for other in ("business-registration", "resident-pension"):
-        assert by_id[_session(demo, other)["case_id"]]["certificate_sha256"] is None
+    assert by_id[_session(demo, "business-registration")["case_id"]]["certificate_sha256"] is None
 
 
 def test_summary_json_shape_and_screenshots(demo: dict[str, Any]) -> None:
@@ -164,11 +166,16 @@ def test_summary_json_shape_and_screenshots(demo: dict[str, Any]) -> None:
     assert len(summary["sessions"]) == 3
     for s in summary["sessions"]:
         assert isinstance(s["item"], str)
-        assert s["decision"] in {"approve", "reject", "manual"}
+        assert s["decision"] in {"approve", "reject", "manual", "refused_at_card"}
         assert isinstance(s["reasons"], list) and all(isinstance(r, str) for r in s["reasons"])
-        assert isinstance(s["case_id"], str) and s["case_id"]
         assert isinstance(s["acknowledged"], bool)
         steps = [st["step"] for st in s["steps"]]
+        if s["decision"] == "refused_at_card":
+            assert steps[:3] == ["attract", "choose_item", "read_card"] and "face_check" not in steps
+            assert not s["case_id"]
+            assert any("card_refused" in name for name in s["screenshots"])
+            continue
+        assert isinstance(s["case_id"], str) and s["case_id"] and s["case_number"]
         assert steps[:4] == ["attract", "choose_item", "read_card", "face_check"]
         assert {"form", "review", "confirm_sign", "submit", "result", "rating"} <= set(steps)
         assert all(isinstance(st["ms"], (int, float)) and st["ms"] >= 0 for st in s["steps"])
@@ -220,7 +227,7 @@ def test_summary_has_the_delivery_choice_slips_and_commitment_form(demo: dict[st
     number = business["queue_number"]
     assert number and f"排 队 号：{number}" in business["receipt_text"]
     pickup, ticket = business["slips"]
-    assert "取件单" in pickup and business["case_id"] in pickup
+    assert "取件单" in pickup and business["case_number"] in pickup
     assert "排队号" in ticket and number in ticket.splitlines()
     assert business["commitment"] == "business-commitment.pdf"
     assert (demo["out"] / "business-commitment.pdf").read_bytes().startswith(b"%PDF")

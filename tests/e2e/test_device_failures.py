@@ -15,12 +15,13 @@ from PySide6.QtWidgets import QLabel
 from devices.base import RequiredAction
 from kiosk.i18n import tr
 from kiosk.session.machine import Step
+from terminal.demo_profile import DEMO_REJECTED
 from terminal.runtime import DEMO_CITIZENS
 from tests.conftest import Factory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SENIOR, BUSINESS, EXPIRED = DEMO_CITIZENS
+SENIOR, BUSINESS, _EXPIRED = DEMO_CITIZENS
 
 
 def test_id_reader_unplugged_goes_out_of_service_then_serves_next_citizen(kiosk: Factory) -> None:
@@ -54,10 +55,11 @@ def test_printer_unplugged_at_submit_case_still_filed_and_next_citizen_served(ki
     terminal, _ui, driver = kiosk()
     bench = terminal.bench
     assert bench is not None
-    record = driver.run_citizen(EXPIRED, hooks={"before_submit": bench.printer.unplug})
+    record = driver.run_citizen(DEMO_REJECTED, hooks={"before_submit": bench.printer.unplug})
     assert record.decision == "reject"
     assert not record.receipt_printed
-    assert record.result_text == tr("result.print_failed")
+    assert tr("citizen.result.nothing_printed") in record.result_text
+    assert tr("citizen.next.collect_receipt") in record.result_text
     assert record.case_id
 
     # Next citizen while the printer is still away: served, told to ask at the counter.
@@ -65,7 +67,7 @@ def test_printer_unplugged_at_submit_case_still_filed_and_next_citizen_served(ki
     assert second.decision == "approve" and not second.receipt_printed
 
     bench.printer.plug_in()
-    third = driver.run_citizen(EXPIRED)
+    third = driver.run_citizen(DEMO_REJECTED)
     assert third.receipt_printed
     assert "不予受理" in third.receipt_text
 
@@ -96,6 +98,7 @@ def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
     record_json = json.dumps(decision.to_record(), ensure_ascii=False)
     assert "staff_identity" in record_json
     driver.click("cancel")
+    driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
     driver.wait_step(Step.ATTRACT)
 
 

@@ -34,12 +34,14 @@ from kiosk.i18n import set_language
 from kiosk.identity.face import DEFAULT_THRESHOLD, Embedding
 from kiosk.outputs.delivery import DeliveryMethod
 from kiosk.session.machine import Step
+from kiosk.session.steps.numbers import case_number_ok, platform_case_number
 from kiosk.session.values import PrintResult
+from terminal.demo_profile import DEMO_REJECTED
 from terminal.runtime import DEMO_CITIZENS, Terminal, build_terminal
 from tests.kiosk.session_helpers import signature_png, to_confirm, wait_card_lifted
 
 pytestmark = pytest.mark.slow
-SENIOR, BUSINESS, EXPIRED = DEMO_CITIZENS
+SENIOR, BUSINESS, _EXPIRED = DEMO_CITIZENS
 QUEUE_NUMBER = re.compile(r"^K\d{3}$")
 EXPRESS = {
     "recipient": "张桂兰",
@@ -71,6 +73,7 @@ def finish(t: Terminal, language: str | None = None) -> tuple[PrintResult, list[
     before = len(t.bench.printer.receipts)
     submitted = t.session.submission.submit(signature_png())
     assert submitted is not None
+    shown_numbers[submitted.case_id] = (submitted.acknowledged, submitted.case_number)
     result = t.session.outputs.print(language)  # type: ignore[arg-type]
     expected = int(result.receipt_printed) + len(result.slips_printed)
     printouts = t.bench.printer.wait_for_receipts(before + expected)[before:]
@@ -80,6 +83,19 @@ def finish(t: Terminal, language: str | None = None) -> tuple[PrintResult, list[
     t.session.rating.rate("good")
     assert t.session.step is Step.ATTRACT
     return result, printouts, submitted.case_id
+
+
+#: case id -> (acknowledged while the citizen waited, the number shown)
+shown_numbers: dict[str, tuple[bool, str]] = {}
+
+
+def number_of(t: Terminal, case_id: str) -> str:
+    """The short number the citizen was shown for the case: the platform's when it acknowledged in
+    time, else the terminal's own (never the UUID)."""
+    stored = t.store.cases.get(case_id)
+    assert stored is not None
+    local: str = json.loads(stored.payload)["case_number"]
+    return platform_case_number(t.store.outbox.ack(case_id)) or local
 
 
 def qr_codes(t: Terminal, printout: DecodedReceipt) -> list[str]:
@@ -125,8 +141,17 @@ def test_approved_print_here_prints_the_certificate(terminal: Terminal) -> None:
     assert result.queue_number is None and result.slips_printed == ()
     [receipt] = printouts
     text = receipt.text
-    assert "办结回执" in text and f"受理编号：{case_id}" in text
+    assert "办结回执" in text and f"受理编号：{number_of(terminal, case_id)}" in text and case_id not in text
     assert "取件方式：本机打印，请在出证口取走证照" in text
+    # the number shown is the platform's when it answered in time, the terminal's own otherwise
+    acknowledged, shown = shown_numbers[case_id]
+    local = json.loads(terminal.store.cases.get(case_id).payload)["case_number"]  # type: ignore[union-attr]
+    assert case_number_ok(local)
+    if acknowledged:
+        [received] = [c for c in terminal.client.sandbox.received_cases() if c["case_id"] == case_id]
+        assert shown == received["platform_ref"] and shown.startswith("SBX")
+    else:
+        assert shown == local
     assert f"证照编号：{result.certificate_number}" in text
     assert "排 队 号" not in text
     assert qr_codes(terminal, receipt) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
@@ -153,7 +178,7 @@ def test_approved_window_prints_pickup_slip_and_queue_ticket_not_the_certificate
     receipt, pickup, ticket = printouts
     assert "取件方式：窗口领取，凭取件单及身份证领取" in receipt.text
     assert f"排 队 号：{number}" in receipt.text
-    assert "取件单" in pickup.text and f"受理编号：{case_id}" in pickup.text
+    assert "取件单" in pickup.text and f"受理编号：{number_of(terminal, case_id)}" in pickup.text
     assert f"证照编号：{result.certificate_number}" in pickup.text
     assert "张*兰" in pickup.text and "张桂兰" not in pickup.text
     assert qr_codes(terminal, pickup) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
@@ -231,7 +256,7 @@ def test_manual_review_gets_a_queue_ticket_and_the_commitment_form(
     form = spooled(terminal, result.commitment_job)
     text = pdftext(form)
     assert "个体工商户设立登记告知承诺书" in text
-    assert case_id in text
+    assert number_of(terminal, case_id) in text
     assert "房屋租赁合同（原件）" in text
     deadline = dt.date.today() + dt.timedelta(days=20)
     assert f"{deadline.year}年{deadline.month}月{deadline.day}日前" in text
@@ -256,14 +281,14 @@ def test_manual_review_gets_a_queue_ticket_and_the_commitment_form(
 def test_reject_offers_no_delivery_and_prints_only_the_receipt(terminal: Terminal) -> None:
     assert terminal.bench is not None
     spool_before = set(terminal.bench.spool_dir.glob("*.pdf"))
-    to_confirm(terminal, EXPIRED)
+    to_confirm(terminal, DEMO_REJECTED)
     assert terminal.session.outputs.delivery_options() == ((), None)
     assert terminal.session.outputs.choose_delivery("window") == {"method": "delivery.error.choice"}
     result, printouts, case_id = finish(terminal)
     assert result.delivery is None and result.queue_number is None
     assert not result.commitment_printed and not result.certificate_printed
     [receipt] = printouts
-    assert "不予受理告知" in receipt.text and "身份证件已过期" in receipt.text
+    assert "不予受理告知" in receipt.text and "申请人年龄不在16至59周岁之间" in receipt.text
     assert set(terminal.bench.spool_dir.glob("*.pdf")) == spool_before
     assert platform_case(terminal, case_id)["delivery"] is None
 
@@ -279,7 +304,7 @@ def test_english_session_gets_english_receipt_and_slips(terminal: Terminal) -> N
     assert "Dezhou Government Service Centre" in text
     assert "Completion receipt" in text
     assert "Service: Senior citizen preferential card" in text
-    assert f"Case no.: {case_id}" in text
+    assert f"Case no.: {number_of(terminal, case_id)}" in text and case_id not in text
     assert "Result: Approved" in text
     assert "Delivery: At the window, with the pick-up slip and ID card" in text
     assert "Scan to follow your case" in text

@@ -80,7 +80,9 @@ def test_express_address_errors_shown_per_field_then_accepted(kiosk: Factory) ->
     assert "收件地址：山东省德州市德城区******" in receipt.text
     assert "联系电话：139****0000" in receipt.text and "邮政编码：253000" in receipt.text
     assert terminal.session.data.case.delivery.method.value == "express"
-    driver.wait_until(lambda: tr("result.express") in driver.find("resultPrintStatus").text(), 10, "result")
+    driver.wait_until(
+        lambda: tr("citizen.next.express") in driver.find("resultPrintStatus").text(), 10, "result"
+    )
 
 
 def test_english_session_window_pickup_through_the_ui(kiosk: Factory) -> None:
@@ -91,11 +93,11 @@ def test_english_session_window_pickup_through_the_ui(kiosk: Factory) -> None:
     assert record.delivery == "window"
     assert record.queue_number is not None
     text = " ".join(record.receipt_text.splitlines())
-    assert "Completion receipt" in text and f"Case no.: {record.case_id}" in text
+    assert "Completion receipt" in text and f"Case no.: {record.case_number}" in text
     assert "Delivery: At the window" in text and f"Queue no.: {record.queue_number}" in text
     pickup, ticket = record.slips
     assert "Pick-up slip" in pickup and "Queue ticket" in ticket
     assert record.queue_number in ticket.splitlines()
-    assert tr("result.queue_ticket", "en", n=record.queue_number) in record.result_text
+    assert tr("citizen.next.queue", "en", n=record.queue_number) in record.result_text
     assert record.certificate is None  # picked up at the window, not printed here
     assert record.summary()["delivery"] == "window"

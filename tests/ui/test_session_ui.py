@@ -61,6 +61,7 @@ def test_cancel_from_the_form_wipes_and_stops_devices(kiosk: Factory) -> None:
     name = driver.find("field:name", QLineEdit)
     assert name.text() == "李建国" and name.isReadOnly()
     driver.click("cancel")
+    driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
     driver.wait_step(Step.ATTRACT)
     assert terminal.session.data.identity.card is None
     terminal.bench.idcard.remove()  # the citizen takes the card along
@@ -78,6 +79,7 @@ def test_a_card_left_on_the_reader_is_not_the_next_sessions(kiosk: Factory) -> N
     driver.present(BUSINESS)
     driver.wait_step(Step.FORM, timeout=30)
     driver.click("cancel")
+    driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
     driver.wait_step(Step.ATTRACT)
     driver.begin(SENIOR.item_id)  # the card still lies there
 

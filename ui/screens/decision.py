@@ -9,6 +9,7 @@ from kiosk.i18n import bilingual, tr
 from ui.applicant import applicant_text
 from ui.delivery import DeliveryPanel
 from ui.facade import KioskFacade
+from ui.facade_citizen import CommitmentView
 from ui.screens.base import Screen, label
 from ui.viewmodels import DecisionView, PrintedView, Step, WarningView
 from ui.widgets import BigButton, SignaturePad, Title
@@ -33,12 +34,17 @@ class BusyScreen(Screen):
         self.detail.setText(tr(self.key))
 
 
-def decision_html(decision: DecisionView, warnings: tuple[WarningView, ...]) -> str:
+def decision_html(decision: DecisionView, warnings: tuple[WarningView, ...], *, sms: bool = True) -> str:
+    """The outcome, its reasons and the warnings; ``sms`` False: nothing promised by SMS (no phone
+    number known)."""
     outcome = decision.outcome
     colour = {"approve": "#1e8449", "reject": "#c0392b", "manual": "#b9770e"}[outcome]
+    detail = (
+        "citizen.outcome.manual.detail" if outcome == "manual" and not sms else f"outcome.{outcome}.detail"
+    )
     parts = [
         f'<p style="font-size:44px; font-weight:bold; color:{colour}">{tr("outcome." + outcome)}</p>',
-        f"<p>{tr('outcome.' + outcome + '.detail')}</p>",
+        f"<p>{tr(detail)}</p>",
     ]
     reasons = [bilingual(zh, en) for zh, en in decision.reasons]
     if reasons:
@@ -53,6 +59,61 @@ def decision_html(decision: DecisionView, warnings: tuple[WarningView, ...]) -> 
     return "".join(parts)
 
 
+def commitment_html(commitment: CommitmentView) -> str:
+    """The 告知承诺书 as the printed A4 form has it, to read before signing."""
+    text = bilingual(*commitment.text).replace("\n", "<br>")
+    parts = [
+        f"<p><b>{bilingual(*commitment.title)}</b></p>",
+        f"<p>{tr('citizen.sign.commitment_hint')}</p>",
+        f'<p style="background:#f4f6fa; padding:8px">{text}</p>',
+    ]
+    if commitment.originals:
+        items = "".join(f"<li>{bilingual(*o)}</li>" for o in commitment.originals)
+        parts.append(
+            f"<p>{tr('citizen.sign.commitment_deadline', n=commitment.deadline_days)}</p><ol>{items}</ol>"
+        )
+    return "".join(parts)
+
+
+def printed_lines(result: PrintedView, outcome: str | None, sms: bool) -> list[str]:
+    """The result screen's account: everything printed, the one next step, and how progress is
+    followed (an SMS promised only when a phone number is known)."""
+    printed: list[str] = []
+    if result.receipt_printed:
+        printed.append(tr("citizen.result.receipt"))
+    if result.certificate_printed:
+        printed.append(tr("citizen.result.certificate"))
+    if result.commitment_job:
+        printed.append(tr("citizen.result.commitment"))
+    if "pickup" in result.slips_printed:
+        printed.append(tr("citizen.result.pickup_slip"))
+    if "queue" in result.slips_printed and result.queue_number:
+        printed.append(tr("citizen.result.queue_slip", n=result.queue_number))
+    lines = [
+        tr("citizen.result.printed_list") + tr("common.list_separator").join(printed)
+        if printed
+        else tr("citizen.result.nothing_printed")
+    ]
+    if not result.receipt_printed:
+        lines.append(tr("citizen.next.collect_receipt"))
+    elif result.queue_number:
+        lines.append(tr("citizen.next.queue", n=result.queue_number))
+    elif result.delivery == "express":
+        lines.append(tr("citizen.next.express"))
+    elif result.delivery == "window":
+        lines.append(tr("citizen.next.window"))
+    elif outcome == "approve" and result.certificate_printed:
+        lines.append(tr("citizen.next.certificate"))
+    elif outcome == "reject":
+        lines.append(tr("citizen.next.reject"))
+    elif outcome == "approve":
+        lines.append(tr("citizen.next.window"))
+    else:
+        lines.append(tr("citizen.next.manual"))
+    lines.append(tr("citizen.result.sms" if sms else "citizen.result.track"))
+    return lines
+
+
 class ConfirmSignScreen(Screen):
     step = Step.CONFIRM_SIGN
 
@@ -63,6 +124,10 @@ class ConfirmSignScreen(Screen):
         self.decision.setObjectName("decisionText")
         self.decision.setWordWrap(True)
         self.decision.setTextFormat(Qt.TextFormat.RichText)
+        self.commitment = QLabel()  # the 告知承诺书 the signature makes, as printed on the A4 form
+        self.commitment.setObjectName("commitmentText")
+        self.commitment.setWordWrap(True)
+        self.commitment.setTextFormat(Qt.TextFormat.RichText)
         self.applicant = label(name="subtitle")  # who applies, with which document
         self.applicant.setTextFormat(Qt.TextFormat.PlainText)
         self.hint = label(name="hint")
@@ -88,6 +153,7 @@ class ConfirmSignScreen(Screen):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.decision)
+        top_layout.addWidget(self.commitment)
         top_layout.addWidget(self.delivery)
         top_layout.addStretch(1)
         self.top = QScrollArea()
@@ -110,8 +176,12 @@ class ConfirmSignScreen(Screen):
         self.submit.setText(tr("sign.submit"))
         view = self.facade.view
         self.applicant.setText(applicant_text(view.applicant))
+        sms = self.facade.citizen.phone_known()
         if view.decision is not None:
-            self.decision.setText(decision_html(view.decision, view.decision.warnings))
+            self.decision.setText(decision_html(view.decision, view.decision.warnings, sms=sms))
+        commitment = self.facade.citizen.commitment()
+        self.commitment.setVisible(commitment is not None)
+        self.commitment.setText(commitment_html(commitment) if commitment is not None else "")
         self.delivery.load()
         self._update()
 
@@ -157,28 +227,29 @@ class ResultScreen(Screen):
         view = self.facade.view
         self.title.setText(tr("result.title"))
         self.done.setText(tr("common.done"))
+        self._sms = self.facade.citizen.phone_known()
         if view.decision is not None:
-            self.outcome.setText(decision_html(view.decision, ()))
+            self.outcome.setText(decision_html(view.decision, (), sms=self._sms))
         submitted = view.submitted
         ack = (
             tr("result.acknowledged")
             if submitted is not None and submitted.acknowledged
             else tr("result.queued")
         )
-        case_id = submitted.case_id if submitted is not None else None
-        self.case.setText(f"{tr('result.case_id')}：{case_id}<br>{ack}")
-        self.print_status.setText(tr("result.printing"))
-        self.done.setEnabled(False)
+        number = (submitted.case_number or submitted.case_id) if submitted is not None else ""
+        self.case.setText(f"{tr('result.case_id')}：{number}<br>{ack}")
+        if view.printed is not None:  # shown again (language switched): keep the account
+            self.on_printed(view.printed)
+        else:
+            self.print_status.setText(tr("result.printing"))
+            self.done.setEnabled(False)
+
+    _sms = False
 
     def on_printed(self, result: PrintedView) -> None:
-        lines = [tr("result.printed") if result.receipt_printed else tr("result.print_failed")]
-        if result.certificate_printed:
-            lines.append(tr("result.certificate_printed"))
-        if result.queue_number:
-            lines.append(tr("result.queue_ticket", n=result.queue_number))
-        if result.delivery == "express":
-            lines.append(tr("result.express"))
-        self.print_status.setText("<br>".join(lines))
+        decision = self.facade.view.decision
+        outcome = decision.outcome if decision is not None else None
+        self.print_status.setText("<br>".join(printed_lines(result, outcome, self._sms)))
         self.done.setEnabled(True)
 
 

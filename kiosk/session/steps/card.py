@@ -19,12 +19,20 @@ from collections.abc import Callable, Mapping
 from devices.base import DeviceError
 from devices.interfaces import BarcodeReader, IdCardRead, IdCardReader, IdCardText, PhotoDecoder
 from kiosk import logsetup
-from kiosk.identity.cards import birth_date_from_id, mask_id_number, sensitive_values
+from kiosk.identity.cards import (
+    NUMBER_PROBLEMS,
+    CardCheck,
+    CardProblem,
+    birth_date_from_id,
+    check_card,
+    mask_id_number,
+    sensitive_values,
+)
 from kiosk.identity.qr import QrIdentity, QrIdentityVerifier, QrRefusal, QrVerification
 from kiosk.images import decode_card_photo
 from kiosk.review.items import ItemPackage
 from kiosk.session.context import SessionContext
-from kiosk.session.events import CardAccepted, CardNotLifted, QrRefused
+from kiosk.session.events import CardAccepted, CardNotLifted, CardRefused, CardWaiting, QrRefused
 from kiosk.session.machine import SessionData, Step
 
 log = logging.getLogger(__name__)
@@ -41,8 +49,10 @@ class CardStep:
         *,
         barcode: BarcodeReader | None = None,
         qr: QrIdentityVerifier | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ctx = ctx
+        self._monotonic = monotonic
         self.reader = reader
         self.photo_decoder = photo_decoder
         self.barcode = barcode
@@ -57,16 +67,27 @@ class CardStep:
     def read(self) -> IdCardRead | None:
         """Wait for the ID card and read it.  On success the session moves to the face check.
 
-        Returns ``None`` when cancelled or timed out (the step stays); failures
-        land in DEVICE_PROBLEM."""
+        Keeps listening until the citizen cancels, the idle limit ends the session or the step
+        changes (no deadline of its own): every ``card_timeout_s`` without a card it publishes a
+        reminder (:class:`CardWaiting`).  A card that fails the card checks (expired, not yet valid,
+        a wrong number) is refused here with what to do next (:class:`CardRefused`), and the step
+        goes on listening for another card.  Returns ``None`` when cancelled or the step ended;
+        failures land in DEVICE_PROBLEM."""
         ctx = self.ctx
         data = ctx.data
-        deadline = time.monotonic() + ctx.config.session.card_timeout_s
+        started = self._monotonic()
+        remind_every = ctx.config.session.card_timeout_s
+        next_reminder = started + remind_every
         ctx.cancelled.clear()
         asked = False
-        while time.monotonic() < deadline and not ctx.cancelled.is_set():
-            if ctx.machine.step is not Step.READ_CARD:
+        refused: bytes | None = None  # the card refused in this wait, until it leaves the reader
+        while not ctx.cancelled.is_set() and not self._closing.is_set():
+            if ctx.machine.step is not Step.READ_CARD or ctx.data is not data:
                 return None
+            now = self._monotonic()
+            if now >= next_reminder:
+                next_reminder = now + remind_every
+                ctx.publish(CardWaiting(now - started))
             try:
                 read = self.reader.read_card(timeout=0.5)
             except DeviceError as err:
@@ -74,8 +95,13 @@ class CardStep:
                 return None
             if read is None:
                 self._unlifted_card = None  # the reader saw no card: whatever comes next is placed anew
+                refused = None
                 continue
-            if self._unlifted_card is not None and self._card_digest(read) == self._unlifted_card:
+            digest = self._card_digest(read)
+            if refused == digest:
+                ctx.cancelled.wait(0.3)
+                continue
+            if self._unlifted_card is not None and digest == self._unlifted_card:
                 # The card of an earlier session, never lifted since (left behind, or the session
                 # was cancelled): ask for it to be lifted and placed again; read nothing from it.
                 if not asked:
@@ -84,8 +110,21 @@ class CardStep:
                     ctx.publish(CardNotLifted())
                 ctx.cancelled.wait(0.3)
                 continue
+            check = check_card(read.text, ctx.clock().date())
+            if not check.ok:
+                refused = digest
+                self._refuse_card(data, check)
+                continue
             return self._accept_card(read)
         return None
+
+    def _refuse_card(self, data: SessionData, check: CardCheck) -> None:
+        """The card read but cannot serve as identity: say why and what to do next, at once."""
+        problems = tuple(p.value for p in check.problems)
+        self.ctx.touch()
+        self.ctx.audit("card_read", {"session": data.session_id, "refused": ",".join(problems)})
+        zh, en = "；".join(check.messages("zh")), "; ".join(check.messages("en"))
+        self.ctx.publish(CardRefused(problems, (zh, en), card_advice_key(check.problems)))
 
     @property
     def awaiting_lift(self) -> bool:
@@ -218,14 +257,17 @@ class CardStep:
         ctx.publish(CardAccepted(card, "qr"))
         ctx.go(Step.FACE_CHECK, session=data)
 
-    # ------------------------------------------------------------------ staff
-    def confirm_by_staff(self) -> None:
-        """Hall staff checked the identity in person: the case goes on, flagged for manual review."""
-        self.ctx.data.identity.staff_assisted_identity = True
-        self.ctx.go(Step.FORM)
-
     def close(self) -> None:
         self._closing.set()
+
+
+def card_advice_key(problems: tuple[CardProblem, ...]) -> str:
+    """The i18n key of what a citizen whose card was refused does next."""
+    if NUMBER_PROBLEMS.intersection(problems):
+        return "citizen.card.advice_number"  # the card itself is faulty: the public security office
+    if CardProblem.EXPIRED in problems:
+        return "citizen.card.advice_expired"  # a valid card or temporary ID card; renew at the police
+    return "citizen.card.advice_not_yet_valid"
 
 
 def complete_qr_identity(data: SessionData, pkg: ItemPackage, values: Mapping[str, str]) -> None:

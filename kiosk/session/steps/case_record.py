@@ -47,6 +47,7 @@ def case_payload(
     face = data.identity.face
     body = {
         "case_id": case_id,
+        "case_number": data.case.case_number,  # the terminal's readable number, as printed when offline
         "terminal_id": config.terminal_id,
         "item": {"id": pkg.id, "version": pkg.version, "sha256": pkg.sha256},
         "submitted_at": submitted_at.isoformat(),
@@ -66,6 +67,7 @@ def case_payload(
             "face_matched": face.matched if face is not None else None,
             "face_reason": face.reason.value if face is not None else None,
             "staff_assisted": data.identity.staff_assisted_identity,
+            "staff_id": data.identity.staff_id,
             "identity_source": data.identity.identity_source,
             "face_reference": data.identity.face_reference,
             "face_frame_attachment": attachments["face"].attachment_id if "face" in attachments else None,

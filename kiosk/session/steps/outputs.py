@@ -207,7 +207,7 @@ class OutputsStep:
             outputs.ReceiptData(
                 hall_name=ui.hall_name if lang == "zh" else ui.hall_name_en,
                 item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
-                case_id=data.case.case_id or "",
+                case_id=data.case.case_number or data.case.case_id or "",
                 decision=decision.outcome.value,
                 reasons=decision.reason_texts_zh if lang == "zh" else decision.reason_texts_en,
                 applicant_name_masked=outputs.mask_name(text.name),
@@ -278,7 +278,7 @@ class OutputsStep:
                 text=i18n.bilingual(commitment.text.zh, commitment.text.en, lang),
                 originals=tuple(i18n.bilingual(o.zh, o.en, lang) for o in commitment.originals),
                 item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
-                case_id=data.case.case_id or "",
+                case_id=data.case.case_number or data.case.case_id or "",
                 applicant_name=data.identity.require_card().text.name,
                 id_number_masked=outputs.mask_id_number(data.identity.require_card().text.id_number),
                 deadline=now.date() + dt.timedelta(days=commitment.deadline_days),

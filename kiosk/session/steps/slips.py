@@ -57,7 +57,7 @@ def window_slips(
                     outputs.PickupSlipData(
                         hall_name=hall,
                         item_name=item_name,
-                        case_id=data.case.case_id or "",
+                        case_id=data.case.case_number or data.case.case_id or "",
                         applicant_name_masked=outputs.mask_name(data.identity.require_card().text.name),
                         certificate_number=cert_no or "",
                         queue_number=data.case.queue_number or "",
@@ -78,7 +78,7 @@ def window_slips(
                         number=data.case.queue_number,
                         kind=kind,
                         item_name=item_name,
-                        case_id=data.case.case_id or "",
+                        case_id=data.case.case_number or data.case.case_id or "",
                         terminal_id=config.terminal_id,
                         issued_at=now,
                         language=lang,

@@ -17,7 +17,7 @@ from kiosk.session.context import SessionContext
 from kiosk.session.events import CaseSubmitted
 from kiosk.session.machine import SessionData, Step
 from kiosk.session.steps.case_record import case_attachments, case_payload
-from kiosk.session.steps.numbers import Numbering
+from kiosk.session.steps.numbers import Numbering, platform_case_number
 from kiosk.session.steps.outputs import OutputsStep
 from kiosk.session.values import SubmitResult
 from offline_cache.store import StorageError
@@ -52,6 +52,12 @@ class SubmitStep:
         ctx.go(Step.SUBMIT)
         pkg = ctx.package(data)
         case_id = str(uuid.uuid4())
+        try:
+            data.case.case_number = self.numbering.next_case_number()
+        except StorageError as err:
+            log.error("numbering the case failed: %s", err)
+            ctx.storage_problem(data)
+            return None
         self.outputs.settle_delivery(data)
         attachments = case_attachments(data)
         payload = case_payload(ctx.config, data, pkg, case_id, ctx.clock(), attachments)
@@ -70,7 +76,16 @@ class SubmitStep:
         self.drainer.kick()
         acknowledged = self.drainer.wait_acknowledged(case_id, timeout_s=ACK_WAIT_S)
         data.case.acknowledged = acknowledged
-        result = SubmitResult(case_id=case_id, acknowledged=acknowledged, queued=not acknowledged)
+        if acknowledged:  # the platform's number when it answered; the terminal's otherwise
+            data.case.case_number = (
+                platform_case_number(ctx.store.outbox.ack(case_id)) or data.case.case_number
+            )
+        result = SubmitResult(
+            case_id=case_id,
+            acknowledged=acknowledged,
+            queued=not acknowledged,
+            case_number=data.case.case_number or case_id,
+        )
         ctx.publish(CaseSubmitted(result))
         ctx.go(Step.RESULT, session=data)
         return result

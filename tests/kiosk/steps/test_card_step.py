@@ -13,7 +13,7 @@ from devices.idcard.driver import SerialIdCardReader
 from devices.idcard.photo import SimulatorPhotoDecoder
 from devices.idcard.simulator import IdCardSimulator
 from kiosk.session.context import SessionContext
-from kiosk.session.events import CardAccepted, CardNotLifted
+from kiosk.session.events import CardAccepted, CardNotLifted, CardRefused, CardWaiting
 from kiosk.session.machine import EndReason, Step
 from kiosk.session.steps.card import CardStep
 from offline_cache.store import Store
@@ -78,21 +78,91 @@ def test_a_card_left_from_the_last_session_is_not_read_again(
     assert got and got[0] is not None and ctx.machine.step is Step.FACE_CHECK
 
 
-def test_nothing_placed_times_out_on_the_same_step(store: Store, sim: IdCardSimulator) -> None:
-    ctx = make_ctx(store, card_timeout_s=0.8)
+class JumpingClock:
+    """A monotonic clock that moves ``step`` seconds on every reading: a long wait without waiting."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_a_card_placed_after_the_card_timeout_is_still_read(store: Store, sim: IdCardSimulator) -> None:
+    ctx = make_ctx(store, card_timeout_s=60.0)
     recorder = Recorder()
     ctx.events.subscribe(recorder)
     reader = SerialIdCardReader(sim.port, 115200, poll_interval=0.05)
-    card = CardStep(ctx, reader, SimulatorPhotoDecoder())
+    clock = JumpingClock(15.0)  # each turn of the wait counts as 15 s
+    card = CardStep(ctx, reader, SimulatorPhotoDecoder(), monotonic=clock)
     walk_to(ctx, Step.READ_CARD, "senior-card")
-    started = time.monotonic()
+    got: list[object] = []
+    worker = threading.Thread(target=lambda: got.append(card.read()), daemon=True)
+    worker.start()
     try:
-        assert card.read() is None
+        deadline = time.monotonic() + 20.0
+        while clock.now < 150.0 and time.monotonic() < deadline:  # two and a half minutes "later"
+            time.sleep(0.05)
+        assert clock.now >= 150.0 and worker.is_alive()  # still listening past card_timeout_s
+        assert ctx.machine.step is Step.READ_CARD and ctx.data.identity.card is None
+        sim.insert("senior")
+        worker.join(timeout=10.0)
     finally:
+        ctx.cancelled.set()
+        worker.join(timeout=5.0)
+        card.close()
         reader.close()
-    assert time.monotonic() - started < 3.0
-    assert ctx.machine.step is Step.READ_CARD and ctx.data.identity.card is None
-    assert not recorder.of(CardAccepted)
+    assert got and got[0] is not None and ctx.machine.step is Step.FACE_CHECK
+    waiting = recorder.of(CardWaiting)
+    assert waiting and all(e.waited_s >= 60.0 for e in waiting)  # type: ignore[attr-defined]
+    assert len(recorder.of(CardAccepted)) == 1
+
+
+def test_an_expired_card_is_refused_at_the_card_step_with_what_to_do(
+    ctx: SessionContext, sim: IdCardSimulator, card: CardStep, recorder: Recorder
+) -> None:
+    walk_to(ctx, Step.READ_CARD, "resident-pension")
+    sim.insert("expired")
+    got: list[object] = []
+    worker = threading.Thread(target=lambda: got.append(card.read()), daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 10.0
+    while not recorder.of(CardRefused) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        [refused] = recorder.of(CardRefused)
+        assert refused.problems == ("expired",)  # type: ignore[attr-defined]
+        assert refused.message == ("身份证件已过期", "The ID card has expired")  # type: ignore[attr-defined]
+        assert refused.advice_key == "citizen.card.advice_expired"  # type: ignore[attr-defined]
+        # the step stays, nothing of the card is kept, and it keeps listening for another card
+        assert ctx.machine.step is Step.READ_CARD and ctx.data.identity.card is None and worker.is_alive()
+        assert not recorder.of(CardAccepted) and not recorder.of(CardNotLifted)
+        refusals = [r for r in ctx.store.audit_trail.records() if r.event == "card_read"]
+        assert [r.details.get("refused") for r in refusals] == ["expired"]
+        sim.remove()
+        time.sleep(0.6)
+        sim.insert("senior")  # a valid card is read at once
+        worker.join(timeout=10.0)
+    finally:
+        ctx.cancelled.set()
+        worker.join(timeout=5.0)
+    assert got and got[0] is not None and ctx.machine.step is Step.FACE_CHECK
+    assert len(recorder.of(CardRefused)) == 1  # the refused card was not reported again while it lay there
+
+
+def test_a_card_with_a_wrong_check_digit_is_refused_with_another_advice(
+    ctx: SessionContext, sim: IdCardSimulator, card: CardStep, recorder: Recorder
+) -> None:
+    walk_to(ctx, Step.READ_CARD, "senior-card")
+    sim.insert("bad-check-digit")
+    threading.Timer(1.5, ctx.cancelled.set).start()
+    assert card.read() is None
+    [refused] = recorder.of(CardRefused)
+    assert "id_number_invalid" in refused.problems  # type: ignore[attr-defined]
+    assert refused.advice_key == "citizen.card.advice_number"  # type: ignore[attr-defined]
+    assert ctx.machine.step is Step.READ_CARD
 
 
 def test_a_cancelled_wait_returns_promptly(ctx: SessionContext, card: CardStep) -> None:
@@ -101,13 +171,6 @@ def test_a_cancelled_wait_returns_promptly(ctx: SessionContext, card: CardStep) 
     started = time.monotonic()
     assert card.read() is None  # the card timeout is 10 s
     assert time.monotonic() - started < 2.0
-
-
-def test_staff_confirm_the_identity_and_the_case_is_flagged(ctx: SessionContext, card: CardStep) -> None:
-    walk_to(ctx, Step.STAFF_ASSIST, "senior-card")
-    assert not ctx.data.identity.staff_assisted_identity
-    card.confirm_by_staff()
-    assert ctx.machine.step is Step.FORM and ctx.data.identity.staff_assisted_identity
 
 
 def test_no_qr_identity_without_a_scanner(ctx: SessionContext, card: CardStep) -> None:

@@ -22,7 +22,7 @@ from kiosk.session.context import SessionContext
 from kiosk.session.events import CaseSubmitted, OutputsPrinted
 from kiosk.session.machine import Step
 from kiosk.session.steps.form import FormStep
-from kiosk.session.steps.numbers import Numbering
+from kiosk.session.steps.numbers import Numbering, case_number_ok, check_character
 from kiosk.session.steps.outputs import OutputsStep
 from kiosk.session.steps.review import ReviewStep
 from kiosk.session.steps.submit import SubmitStep
@@ -83,6 +83,9 @@ def test_the_case_is_stored_with_its_outbox_entry_and_stays_queued(
     assert payload["decision"]["outcome"] == "approve"
     assert payload["delivery"]["method"] == "print_here"  # the package's default, settled on submit
     assert payload["signature_attachment"] is not None
+    # the terminal's readable number (the platform did not answer) goes with the case
+    assert payload["case_number"] == result.case_number and case_number_ok(result.case_number)
+    assert payload["case_id"] == result.case_id and len(result.case_number) < 20
     # an approval gets its certificate number when the case is stored, unique per day
     assert ctx.data.case.certificate_number == f"LNYD{ctx.config.terminal_id[-4:]}{NOW:%Y%m%d}0001"
 
@@ -97,7 +100,10 @@ def test_the_receipt_and_certificate_are_printed(
     assert printed.receipt_printed and printed.certificate_printed and printed.problem is None
     assert printed.certificate_number == ctx.data.case.certificate_number
     receipts = parts.printer.wait_for_receipts(1, timeout=10.0)
-    assert submitted.case_id in receipts[0].text.replace("\n", "")
+    text = receipts[0].text.replace("\n", "")
+    # the short readable number on the receipt, never the 36-character UUID (the idempotency key)
+    assert submitted.case_number == "0001-260302-0001" + check_character("0001-260302-0001")
+    assert submitted.case_number in text and submitted.case_id not in text
     assert "371402195203140022" not in receipts[0].text  # the receipt masks the ID number
     assert printed.certificate_job and (parts.spool / f"{printed.certificate_job}.pdf").exists()
     assert [e.result for e in recorder.of(OutputsPrinted)] == [printed]  # type: ignore[attr-defined]
