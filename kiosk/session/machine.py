@@ -94,6 +94,11 @@ TRANSITIONS[Step.ATTRACT] |= {Step.MAINTENANCE}
 TRANSITIONS[Step.OUT_OF_SERVICE] |= {Step.MAINTENANCE}
 TRANSITIONS[Step.MAINTENANCE] = frozenset({Step.ATTRACT})
 
+# 好差评 (GB/T 39734 一次一评): a service that ends early (cancel, idle timeout, device problem)
+# is still offered the rating (SessionMachine.close_for_rating).
+for _step in CITIZEN_STEPS - {Step.RATING}:
+    TRANSITIONS[_step] |= {Step.RATING}
+
 
 class TransitionError(Exception):
     """A transition the table does not allow: a bug in the caller."""
@@ -237,6 +242,24 @@ class SessionMachine:
         for listener in list(self._listeners):
             listener(previous, self.step)
         return old
+
+    def close_for_rating(self) -> bool:
+        """The service ended before its result but its rating is still offered: drop the session's
+        data whole, as :meth:`reset` does, keeping only what the rating names (session, item, case
+        ids), and show the rating.  Work of the session still running finds its data gone and its
+        result dropped (``go(..., session=old)``)."""
+        with self._lock:
+            if Step.RATING not in TRANSITIONS[self.step]:
+                return False
+            old = self.data
+            self.data = SessionData(
+                session_id=old.session_id,
+                started_at=old.started_at,
+                item_id=old.item_id,
+                case=Case(case_id=old.case.case_id),
+                timings=old.timings,
+            )
+        return self.go(Step.RATING)
 
     def touch(self) -> None:
         """The citizen did something: the idle timer starts again."""
