@@ -243,23 +243,18 @@ class SessionMachine:
             listener(previous, self.step)
         return old
 
-    def close_for_rating(self) -> bool:
+    def keep_for_rating(self) -> SessionData | None:
         """The service ended before its result but its rating is still offered: drop the session's
-        data whole, as :meth:`reset` does, keeping only what the rating names (session, item, case
-        ids), and show the rating.  Work of the session still running finds its data gone and its
-        result dropped (``go(..., session=old)``)."""
+        data whole, as :meth:`reset` does, and start the rating's own with only what the rating
+        names (item and case ids).  The caller then goes to ``Step.RATING``; work of the old session
+        still running finds its data gone and its result dropped (``go(..., session=old)``).
+        None when the rating cannot be reached from here."""
         with self._lock:
             if Step.RATING not in TRANSITIONS[self.step]:
-                return False
+                return None
             old = self.data
-            self.data = SessionData(
-                session_id=old.session_id,
-                started_at=old.started_at,
-                item_id=old.item_id,
-                case=Case(case_id=old.case.case_id),
-                timings=old.timings,
-            )
-        return self.go(Step.RATING)
+            self.data = SessionData(item_id=old.item_id, case=Case(case_id=old.case.case_id))
+            return self.data
 
     def touch(self) -> None:
         """The citizen did something: the idle timer starts again."""

@@ -96,6 +96,8 @@ def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
     record_json = json.dumps(decision.to_record(), ensure_ascii=False)
     assert "staff_identity" in record_json
     driver.click("cancel")
+    driver.wait_step(Step.RATING)  # the rating is still offered
+    driver.click("rateSkip")
     driver.wait_step(Step.ATTRACT)
 
 

@@ -120,12 +120,15 @@ class RatingStep:
             return False
         if reason not in {EndReason.CANCELLED, EndReason.IDLE_TIMEOUT}:
             return False
-        self._ended = {data.session_id: reason}
-        self._device_problem = step is Step.DEVICE_PROBLEM
+        kept = machine.keep_for_rating()
+        if kept is None:
+            return False
         self.ctx.audit(
             "session_end", {"session": data.session_id, "reason": reason.value, "rating": "offered"}
         )
-        return machine.close_for_rating()
+        self._ended = {kept.session_id: reason}
+        self._device_problem = step is Step.DEVICE_PROBLEM
+        return machine.go(Step.RATING, session=kept)
 
     def ended(self, data: SessionData | None = None) -> str:
         """How the service of ``data`` (the current session) ended, as the rating reports it."""
