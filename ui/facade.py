@@ -30,6 +30,7 @@ from ui import present
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
 from ui.facade_rating import RatingFacade
+from ui.facade_voice import VoiceFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
 from ui.worker import Background
 
@@ -70,6 +71,7 @@ class KioskFacade(QObject):
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
         self.rating = RatingFacade(self, session)
+        self.voice = VoiceFacade(self, enabled=session.config.ui.voice, volume=session.config.ui.voice_volume)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)

@@ -20,6 +20,7 @@ from ui.facade import KioskFacade
 from ui.screens import Screen, all_screens
 from ui.style import STYLE
 from ui.viewmodels import CITIZEN_STEPS, Step
+from ui.voice_controls import VoiceControls
 from ui.widgets import StepBar
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,10 @@ class KioskWindow(QMainWindow):
         self.cancel = QPushButton()
         self.cancel.setObjectName("cancel")
         self.cancel.clicked.connect(facade.cancel)
+        self.voice_controls = VoiceControls(facade.voice)  # 重听, voice on/off, volume
         hl.addWidget(self.hall)
         hl.addStretch(1)
+        hl.addWidget(self.voice_controls)
         hl.addWidget(self.lang)
         hl.addWidget(self.cancel)
         outer.addWidget(header)
@@ -110,6 +113,7 @@ class KioskWindow(QMainWindow):
     def _retranslate_chrome(self) -> None:
         self.lang.setText(tr("common.language"))
         self.cancel.setText(tr("common.cancel"))
+        self.voice_controls.retranslate()
         self.setWindowTitle(tr("app.title"))
 
     def on_idle_warning(self, seconds: int) -> None:

@@ -142,6 +142,7 @@ class RatingScreen(Screen):
         if level in self.rating.negative:
             self.pages.setCurrentIndex(1)
             self._reasons_changed()
+            self.facade.voice.say_key("voice.rating.reasons")
             return
         self._record(level, ())
 
@@ -163,4 +164,5 @@ class RatingScreen(Screen):
 
     def _record(self, level: str, reasons: tuple[str, ...]) -> None:
         self.pages.setCurrentIndex(2)
+        self.facade.voice.say_key("voice.rating.thanks")
         self.rating.rate(level, reasons, on_done=self.timer.start)
