@@ -200,6 +200,27 @@ class NeuralEngine:
         return Audio(pcm, self.rate)
 
 
+_CLAUSE_END = "，。！？；,.!?;"
+
+
+def clauses(text: str, min_chars: int = 4) -> list[str]:
+    """``text`` cut after clause punctuation (a cut that would leave fewer than ``min_chars``
+    characters joins the next clause)."""
+    out: list[str] = []
+    current = ""
+    for ch in text:
+        current += ch
+        if ch in _CLAUSE_END and len(current.strip()) >= min_chars:
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        if out and len(current.strip()) < min_chars:
+            out[-1] += current.strip()
+        else:
+            out.append(current.strip())
+    return out or [text]
+
+
 def find_player() -> list[str] | None:
     """The first audio player on this machine that plays a WAV file named last (None: no player)."""
     for args in PLAYERS:
@@ -305,32 +326,57 @@ class Speaker:
                     self._cond.notify_all()
 
     def _speak(self, generation: int, text: str, lang: str) -> None:
+        """Clause by clause: the first clause plays while the next is synthesised (the time to the
+        first sound is one clause's synthesis, not the whole prompt's)."""
         start = time.monotonic()
-        audio = self._synthesize(text, lang)
-        if audio is None:
-            return
-        audio = audio.scaled(self._volume)
+        parts: list[Audio] = []
+        playing: tuple[subprocess.Popen[bytes], Any] | None = None
+        try:
+            for clause in clauses(text):
+                audio = self._synthesize(clause, lang)
+                if audio is None:
+                    return
+                if not parts and self.last_timing is not None:
+                    self.last_timing = (text, self.last_timing[1], time.monotonic() - start)
+                parts.append(audio.scaled(self._volume))
+                if self.player is not None:
+                    if playing is not None:
+                        playing[0].wait()
+                        playing[1].close()
+                    playing = self._play(generation, parts[-1])
+                    if playing is None:
+                        return  # a newer prompt came meanwhile
+            self._record(generation, parts)
+            if playing is not None:
+                playing[0].wait()
+        finally:
+            if playing is not None:
+                playing[1].close()
+
+    def _record(self, generation: int, parts: list[Audio]) -> None:
+        """The whole prompt to ``wav_dir`` (when set and the prompt is still the current one)."""
         with self._cond:
-            if generation != self._generation:
-                return  # a newer prompt came meanwhile
+            if generation != self._generation or not parts:
+                return
             self._count += 1
             count = self._count
         if self.wav_dir is not None:
-            (self.wav_dir / f"prompt-{count:03d}.wav").write_bytes(audio.wav())
-        if self.player is None:
-            return
-        with tempfile.NamedTemporaryFile(prefix="voice-", suffix=".wav") as f:
-            f.write(audio.wav())
-            f.flush()
-            with self._cond:
-                if generation != self._generation:
-                    return
-                self._proc = subprocess.Popen(
-                    [*self.player, f.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                )
-                proc = self._proc
-            log.debug("voice: playing after %.0f ms", (time.monotonic() - start) * 1000)
-            proc.wait()
+            whole = Audio(b"".join(p.pcm for p in parts), parts[0].rate)
+            (self.wav_dir / f"prompt-{count:03d}.wav").write_bytes(whole.wav())
+
+    def _play(self, generation: int, audio: Audio) -> tuple[subprocess.Popen[bytes], Any] | None:
+        assert self.player is not None
+        f = tempfile.NamedTemporaryFile(prefix="voice-", suffix=".wav")  # noqa: SIM115 (closed after playing)
+        f.write(audio.wav())
+        f.flush()
+        with self._cond:
+            if generation != self._generation:
+                f.close()
+                return None
+            self._proc = subprocess.Popen(
+                [*self.player, f.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            return self._proc, f
 
     def _synthesize(self, text: str, lang: str) -> Audio | None:
         start = time.monotonic()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.voice import Audio, EspeakEngine, Speaker, VoiceUnavailable, build_speaker
+from kiosk.voice import Audio, EspeakEngine, Speaker, VoiceUnavailable, build_speaker, clauses
 
 PROMPT_ZH = "请将身份证放在读卡区"
 PROMPT_EN = "Please place your ID card on the card reader."
@@ -115,3 +115,27 @@ def test_build_speaker_falls_back_to_espeak_and_refuses_without_any_engine() -> 
         EspeakEngine(binary="espeak-ng-not-installed")
     with pytest.raises(VoiceUnavailable):
         Speaker([])
+
+
+def test_clauses_cut_after_punctuation_but_not_into_scraps() -> None:
+    assert clauses("请核对信息，然后签名。谢谢您的耐心") == ["请核对信息，", "然后签名。", "谢谢您的耐心"]
+    assert clauses("好，请稍候。") == ["好，请稍候。"]
+    assert clauses("Done. Please take your card.") == ["Done.", "Please take your card."]
+    assert clauses("") == [""]
+
+
+def test_a_prompt_plays_clause_by_clause(tmp_path: Path) -> None:
+    script = tmp_path / "player.py"
+    script.write_text(PLAYER.replace("sys.argv[2]", "sys.argv[-1]").replace("sys.argv[3]", "sys.argv[2]"))
+    log = tmp_path / "played.log"
+    speaker = Speaker([EspeakEngine()], player=[sys.executable, str(script), str(log), "0"], wav_dir=tmp_path)
+    try:
+        speaker.say("请核对信息，然后签名。谢谢您的耐心")
+        assert speaker.wait(30.0)
+    finally:
+        speaker.close()
+    lines = _lines(log, 6)
+    assert [line.split(" ")[0] for line in lines] == ["playing", "done"] * 3  # one clause after the other
+    (wav,) = tmp_path.glob("prompt-*.wav")
+    whole = Audio.from_wav(wav.read_bytes())
+    assert whole.duration_s > 2.0 and whole.rms() > 300
