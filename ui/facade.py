@@ -71,7 +71,10 @@ class KioskFacade(QObject):
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
         self.rating = RatingFacade(self, session)
-        self.voice = VoiceFacade(self, enabled=session.config.ui.voice, volume=session.config.ui.voice_volume)
+        ui = session.config.ui
+        self.voice = VoiceFacade(
+            self, enabled=ui.voice, volume=ui.voice_volume, face_by_core=session.config.face.voice
+        )
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)

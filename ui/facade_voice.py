@@ -46,7 +46,9 @@ def step_key(step: Step) -> str:
 class VoiceFacade(QObject):
     changed = Signal()  # on/off or volume changed (the controls redraw)
 
-    def __init__(self, facade: KioskFacade, *, enabled: bool = False, volume: float = 0.8) -> None:
+    def __init__(
+        self, facade: KioskFacade, *, enabled: bool = False, volume: float = 0.8, face_by_core: bool = False
+    ) -> None:
         super().__init__(facade)
         self.facade = facade
         self.speaker: SpeakerLike | None = None
@@ -64,6 +66,11 @@ class VoiceFacade(QObject):
         facade.bug.connect(lambda _b: self.say_key("voice.error.bug"))
         facade.qrRefused.connect(lambda _m: self.say_key("voice.error.qr_refused"))
         facade.cardNotLifted.connect(lambda: self.say_key("voice.error.card_not_lifted"))
+        # The face check's challenges (blink, turn): spoken here unless the core's FacePrompter
+        # speaks them itself (``[face] voice``).
+        self._face_by_core = face_by_core
+        self._face_key: str | None = None
+        facade.facePrompt.connect(self._on_face)
         elderly = getattr(facade, "elderlyModeChanged", None)  # the elderly-mode switch, where present
         if elderly is not None:
             elderly.connect(self.set_elderly_mode)
@@ -156,6 +163,7 @@ class VoiceFacade(QObject):
             if self.speaker is not None:
                 self.speaker.stop()
             return
+        self._face_key = None
         if step in SILENT_STEPS:
             return
         ended = self.facade.rating.ended() if step is Step.RATING else "completed"
@@ -167,6 +175,12 @@ class VoiceFacade(QObject):
             return tr("rating.ended." + ended) + (" " if language() == "en" else "，") + text
 
         self.say(step_key(step), render)
+
+    def _on_face(self, prompt: Any) -> None:
+        key = getattr(prompt, "challenge_key", None)
+        if key and key != self._face_key and not self._face_by_core:
+            self._face_key = key
+            self.say_key(key)
 
     def _on_idle(self, seconds: int) -> None:
         if seconds < 0:

@@ -105,7 +105,7 @@ class RatingStep:
     def __init__(self, ctx: SessionContext) -> None:
         self.ctx = ctx
         self._ended: dict[str, EndReason] = {}  # session id -> why the service ended before its result
-        self._rated: set[str] = set()  # sessions already rated (one rating each)
+        self._rated: str | None = None  # the session last rated (one rating each)
         self._device_problem = False  # the service ended on the device-problem screen
 
     # ------------------------------------------------------------------ offering the rating
@@ -147,7 +147,7 @@ class RatingStep:
         screen for the thank-you and :meth:`finish` ends it."""
         check(level, reasons)
         data = self.ctx.data
-        if data.session_id in self._rated or data.item_id is None:
+        if data.session_id == self._rated or data.item_id is None:
             if finish:
                 self.finish()
             return None
@@ -171,7 +171,7 @@ class RatingStep:
             case_id=record.case_id,
             after=record.case_id if case_queued else None,  # the platform knows the case first
         )
-        self._rated.add(data.session_id)
+        self._rated = data.session_id
         data.case.rating = level
         self.ctx.audit(
             "rating",
@@ -188,6 +188,5 @@ class RatingStep:
         if self.ctx.machine.step is not Step.RATING:
             return
         reason = self._ended.pop(data.session_id, EndReason.COMPLETED)
-        self._rated.discard(data.session_id)
         self._device_problem = False
         self.ctx.machine.reset(reason)
