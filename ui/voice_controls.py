@@ -38,6 +38,7 @@ class VoiceControls(QWidget):
             b.setText(tr(key))
         for b in (self.repeat, self.toggle, self.softer, self.louder):
             b.setAccessibleName(b.text())
-        self.repeat.setEnabled(v.enabled)
-        self.softer.setEnabled(v.enabled and v.volume > 0.0)
-        self.louder.setEnabled(v.enabled and v.volume < 1.0)
+        for b in (self.repeat, self.softer, self.louder):  # only the switch while voice is off
+            b.setVisible(v.enabled)
+        self.softer.setEnabled(v.volume > 0.0)
+        self.louder.setEnabled(v.volume < 1.0)

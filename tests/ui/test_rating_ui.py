@@ -63,7 +63,9 @@ def test_negative_rating_after_cancel_with_reasons_reaches_the_platform(
     assert driver.find("reason:too_slow", QPushButton).text().startswith("✓")
     assert send.isEnabled()
     driver.click("reasonsSubmit")
-    assert driver.find("ratingThanks").text() == "感谢您的评价"
+    driver.find("ratingThanks")  # the thank-you is shown
+    screen = driver.window.stack.currentWidget()
+    assert screen.page() == "thanks" and screen.thanks.text() == "感谢您的评价"
     driver.wait_step(Step.ATTRACT, timeout=15)
 
     terminal.drainer.kick()

@@ -58,10 +58,13 @@ class RatingScreen(Screen):
         self.skip = BigButton(role="secondary")
         self.skip.setObjectName("rateSkip")
         self.skip.clicked.connect(self.rating.finish)
+        skip_row = QHBoxLayout()
+        skip_row.addStretch(1)
+        skip_row.addWidget(self.skip)
         box.addStretch(1)
         box.addLayout(row)
         box.addStretch(1)
-        box.addWidget(self.skip)
+        box.addLayout(skip_row)
         return page
 
     def _reasons_page(self) -> QWidget:
@@ -95,8 +98,8 @@ class RatingScreen(Screen):
     def _thanks_page(self) -> QWidget:
         page = QWidget()
         box = QVBoxLayout(page)
+        page.setObjectName("ratingThanks")
         self.thanks = Title()
-        self.thanks.setObjectName("ratingThanks")
         self.thanks_detail = label(name="subtitle")
         box.addStretch(1)
         box.addWidget(self.thanks)
@@ -111,13 +114,14 @@ class RatingScreen(Screen):
         for b in self.reason_buttons.values():
             b.setChecked(False)
         self.pages.setCurrentIndex(0)
+        self.title.show()
         self.retranslate()
 
     def retranslate(self) -> None:
         self.title.setText(tr("rating.title"))
         ended = self.rating.ended()
         self.ended.setText("" if ended == "completed" else tr(f"rating.ended.{ended}"))
-        self.ended.setVisible(ended != "completed")
+        self.ended.setVisible(ended != "completed" and self.pages.currentIndex() != 2)
         for level, b in self.buttons.items():
             b.setText(tr(f"rating.{level}"))
             b.setAccessibleName(tr(f"rating.{level}"))
@@ -164,5 +168,7 @@ class RatingScreen(Screen):
 
     def _record(self, level: str, reasons: tuple[str, ...]) -> None:
         self.pages.setCurrentIndex(2)
+        self.title.hide()
+        self.ended.hide()
         self.facade.voice.say_key("voice.rating.thanks")
         self.rating.rate(level, reasons, on_done=self.timer.start)
