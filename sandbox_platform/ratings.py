@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from sandbox_platform.db import open_sqlite
 
@@ -53,15 +53,15 @@ class RatingUpload(BaseModel):
     ended: Literal["completed", "cancelled", "idle_timeout", "device_problem"]
     rated_at: dt.datetime
 
-    @model_validator(mode="after")
-    def _reasons_fit_the_level(self) -> RatingUpload:
+    def level_problem(self) -> str | None:
+        """Why the reasons do not fit the level (checked by the route: answered as a Problem)."""
         if self.level <= 2 and not self.reasons:
-            raise ValueError("a rating of 不满意 or 非常不满意 needs at least one reason")
+            return "a rating of 不满意 or 非常不满意 needs at least one reason"
         if self.level > 2 and self.reasons:
-            raise ValueError("only a rating of 不满意 or 非常不满意 has reasons")
+            return "only a rating of 不满意 or 非常不满意 has reasons"
         if len(set(self.reasons)) != len(self.reasons):
-            raise ValueError("a reason is given twice")
-        return self
+            return "a reason is given twice"
+        return None
 
 
 class RatingAck(BaseModel):
@@ -175,6 +175,9 @@ def ratings_router(
         idempotency_key: str | None = Header(default=None),
     ) -> RatingAck:
         key = _idempotency_key(idempotency_key)
+        problem = req.level_problem()
+        if problem is not None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
         if req.terminal_id != caller:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "the rating names another terminal")
         if req.case_id is not None and case_terminal(req.case_id) != caller:
