@@ -71,9 +71,9 @@ class KioskFacade(QObject):
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
         self.rating = RatingFacade(self, session)
-        ui = session.config.ui
+        cfg = session.config
         self.voice = VoiceFacade(
-            self, enabled=ui.voice, volume=ui.voice_volume, face_by_core=session.config.face.voice
+            self, enabled=cfg.ui.voice, volume=cfg.ui.voice_volume, face_by_core=cfg.face.voice
         )
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self._event.connect(self._apply)
