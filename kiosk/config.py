@@ -178,6 +178,9 @@ class UiConfig(_Model):
     hall_name: str = "德州市政务服务中心"
     hall_contact: str = "0534-12345"
     hall_name_en: str = "Dezhou Government Service Centre"  # English receipts
+    voice: bool = False  # spoken prompts on every screen for each citizen (elderly mode turns them on)
+    voice_volume: float = Field(0.8, ge=0.0, le=1.0)
+    voice_neural: bool = True  # the neural Mandarin voice where installed (kiosk/voice.py); else espeak-ng
 
     @field_validator("language")
     @classmethod

@@ -25,6 +25,7 @@ def openapi_document() -> dict[str, object]:
         app.state.db.close()
         app.state.citizens.close()
         app.state.outbox.close()
+        app.state.ratings.close()
     return doc
 
 

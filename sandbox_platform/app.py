@@ -39,6 +39,7 @@ from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal,
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
+from sandbox_platform.ratings import RatingStore, ratings_router
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
 
 log = logging.getLogger(__name__)
@@ -507,4 +508,9 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
     app.include_router(outbox_router(app.state.outbox, calling_terminal))
+    # 好差评 ratings (GB/T 39734 一次一评).
+    app.state.ratings = RatingStore(data_dir)
+    app.include_router(
+        ratings_router(app.state.ratings, calling_terminal, lambda c: (db.case(c) or {}).get("terminal_id"))
+    )
     return app

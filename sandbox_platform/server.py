@@ -119,6 +119,7 @@ class SandboxServer:
         self.app.state.db.close()
         self.app.state.citizens.close()
         self.app.state.outbox.close()
+        self.app.state.ratings.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

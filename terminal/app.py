@@ -10,6 +10,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
+from kiosk.config import TerminalConfig
+from kiosk.voice import Speaker, VoiceUnavailable, build_speaker
 from terminal.runtime import Terminal
 from ui.facade import KioskFacade
 from ui.main_window import ActivityFilter, KioskWindow
@@ -36,6 +38,15 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def speaker(config: TerminalConfig) -> Speaker | None:
+    """The voice prompts' speaker (kiosk/voice.py); None where no speech engine is installed."""
+    try:
+        return build_speaker(neural=config.ui.voice_neural, volume=config.ui.voice_volume)
+    except VoiceUnavailable as err:
+        log.warning("no voice prompts: %s", err)
+        return None
+
+
 class KioskUi:
     """The window, the facade and the activity filter of one running terminal."""
 
@@ -58,6 +69,7 @@ class KioskUi:
             self.staff_card_key.activated.connect(self.toggle_demo_staff_card)
         # Models load after the attract screen is up, never on the GUI thread.
         QTimer.singleShot(0, terminal.warm_up)
+        self.facade.bg.run(lambda: speaker(terminal.config), on_success=self.facade.voice.attach)
 
     def toggle_demo_staff_card(self) -> None:
         bench = self.terminal.bench
@@ -71,5 +83,6 @@ class KioskUi:
     def close(self) -> None:
         self.app.removeEventFilter(self.activity)
         self.facade.shutdown()
+        self.facade.voice.close()
         self.window.close()
         self.window.deleteLater()

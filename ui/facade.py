@@ -30,6 +30,8 @@ from ui import present
 from ui.facade_citizen import CitizenFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
+from ui.facade_rating import RatingFacade
+from ui.facade_voice import VoiceFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
 from ui.worker import Background
 
@@ -69,6 +71,11 @@ class KioskFacade(QObject):
         self._last_frame_emit = 0.0
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
+        self.rating = RatingFacade(self, session)
+        cfg = session.config
+        self.voice = VoiceFacade(
+            self, enabled=cfg.ui.voice, volume=cfg.ui.voice_volume, face_by_core=cfg.face.voice
+        )
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path
         self._event.connect(self._apply)
@@ -248,12 +255,8 @@ class KioskFacade(QObject):
     def finish_result(self) -> None:
         self.guard(self._session.finish_result)
 
-    def rate(self, rating: str) -> None:
-        self.run(lambda: self._session.rating.rate(rating))  # writes the audit trail: not on the GUI thread
-
     def cancel(self) -> None:
-        self._session.cancel_wait()
-        self.run(lambda: self._session.cancel(EndReason.CANCELLED))
+        self.rating.end(EndReason.CANCELLED)  # the rating is still offered (ui/facade_rating.py)
 
     def retry(self) -> None:
         self.guard(self._session.retry)
@@ -308,8 +311,7 @@ class KioskFacade(QObject):
         if expired:
             self._warned = False
             self.idleWarning.emit(-1)
-            self._session.cancel_wait()
-            self.run(lambda: self._session.cancel(EndReason.IDLE_TIMEOUT))
+            self.rating.end(EndReason.IDLE_TIMEOUT)
         elif warn:
             self._warned = True
             self.idleWarning.emit(int(left + 0.999))

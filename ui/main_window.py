@@ -21,6 +21,7 @@ from ui.facade import KioskFacade
 from ui.screens import Screen, all_screens
 from ui.style import STYLE
 from ui.viewmodels import CITIZEN_STEPS, Step
+from ui.voice_controls import VoiceControls
 from ui.widgets import StepBar
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,13 @@ class KioskWindow(QMainWindow):
         self.cancel = QPushButton()
         self.cancel.setObjectName("cancel")
         self.call_staff = CallStaffButton(facade)  # 呼叫工作人员, on every screen
+        self.voice_controls = VoiceControls(facade.voice)  # 重听, voice on/off, volume
         # cancel far from the language button, at the other end of the header; it asks first
         hl.addWidget(self.cancel)
         hl.addWidget(self.hall)
         hl.addStretch(1)
         hl.addWidget(self.call_staff)
+        hl.addWidget(self.voice_controls)
         hl.addWidget(self.lang)
         outer.addWidget(header)
 
@@ -118,6 +121,7 @@ class KioskWindow(QMainWindow):
         self.cancel.setText(tr("common.cancel"))
         self.call_staff.retranslate()
         self.cancel_confirm.retranslate()
+        self.voice_controls.retranslate()
         self.setWindowTitle(tr("app.title"))
 
     def on_idle_warning(self, seconds: int) -> None:

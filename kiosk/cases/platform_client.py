@@ -446,6 +446,17 @@ class PlatformClient:
         self.transport.parse(reply, m.PublicityAck, "revocation acknowledgement")
         return reply.body
 
+    def post_rating(self, key: str, body: bytes) -> bytes:
+        """Queue-side call: one 好差评 rating (``key``, the rating id, is the idempotency key)."""
+        reply = self.transport.request(
+            "POST",
+            f"{API}/ratings",
+            data=body,
+            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+        )
+        self.transport.parse(reply, m.RatingAck, "rating acknowledgement")
+        return reply.body
+
     def published_records(self) -> list[dict[str, Any]]:
         """The publicity records the platform publishes now (revoked ones are gone)."""
         records = self.transport.parse(self._get(f"{API}/publicity"), _PUBLISHED, "publicity listing")

@@ -155,6 +155,14 @@ class PublicityAck(_Reply):
     at: float
 
 
+class RatingAck(_Reply):
+    """The platform's acknowledgement of a 好差评 rating (``POST /api/v1/ratings``)."""
+
+    rating_id: str = Field(min_length=36, max_length=36)
+    status: Literal["received"]
+    at: float
+
+
 class PublishedRecord(_Reply):
     publicity_id: str
     terminal_id: str
@@ -228,6 +236,7 @@ CONTRACT_MODELS: dict[str, type[BaseModel]] = {
         UploadCreate,
         UploadSession,
         PublicityAck,
+        RatingAck,
         PublishedRecord,
         QrVerifyRequest,
         QrValid,

@@ -94,6 +94,11 @@ TRANSITIONS[Step.ATTRACT] |= {Step.MAINTENANCE}
 TRANSITIONS[Step.OUT_OF_SERVICE] |= {Step.MAINTENANCE}
 TRANSITIONS[Step.MAINTENANCE] = frozenset({Step.ATTRACT})
 
+# 好差评 (GB/T 39734 一次一评): a service that ends early (cancel, idle timeout, device problem)
+# is still offered the rating (SessionMachine.close_for_rating).
+for _step in CITIZEN_STEPS - {Step.RATING}:
+    TRANSITIONS[_step] |= {Step.RATING}
+
 
 class TransitionError(Exception):
     """A transition the table does not allow: a bug in the caller."""
@@ -242,6 +247,19 @@ class SessionMachine:
         for listener in list(self._listeners):
             listener(previous, self.step)
         return old
+
+    def keep_for_rating(self) -> SessionData | None:
+        """The service ended before its result but its rating is still offered: drop the session's
+        data whole, as :meth:`reset` does, and start the rating's own with only what the rating
+        names (item and case ids).  The caller then goes to ``Step.RATING``; work of the old session
+        still running finds its data gone and its result dropped (``go(..., session=old)``).
+        None when the rating cannot be reached from here."""
+        with self._lock:
+            if Step.RATING not in TRANSITIONS[self.step]:
+                return None
+            old = self.data
+            self.data = SessionData(item_id=old.item_id, case=Case(case_id=old.case.case_id))
+            return self.data
 
     def touch(self) -> None:
         """The citizen did something: the idle timer starts again."""

@@ -99,6 +99,8 @@ def test_camera_unplugged_offers_manual_review(kiosk: Factory) -> None:
     assert "staff_identity" in record_json
     driver.click("cancel")
     driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
+    driver.wait_step(Step.RATING)  # the rating is still offered
+    driver.click("rateSkip")
     driver.wait_step(Step.ATTRACT)
 
 

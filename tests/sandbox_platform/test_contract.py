@@ -24,6 +24,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         app.state.db.close()
         app.state.citizens.close()
         app.state.outbox.close()
+        app.state.ratings.close()
 
 
 def test_the_sandbox_serves_the_contract(served: dict[str, Any]) -> None:

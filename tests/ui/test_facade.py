@@ -106,8 +106,11 @@ def test_the_view_follows_the_session_and_starts_empty_for_the_next(rig: Rig) ->
         applicant.name = "someone else"  # type: ignore[misc]
 
     old_session = facade.view.session_id
-    facade.cancel()
-    _wait(lambda: facade.view.step is Step.ATTRACT, 10.0, "the cancel")
+    facade.cancel()  # the rating is offered (GB/T 39734 一次一评), with nothing of the citizen kept
+    _wait(lambda: facade.view.step is Step.RATING, 10.0, "the cancel")
+    assert facade.view.session_id != old_session and facade.view.applicant is None
+    facade.rating.finish()  # skipped
+    _wait(lambda: facade.view.step is Step.ATTRACT, 10.0, "the end of the session")
     fresh = facade.view
     assert fresh.session_id != old_session
     assert fresh == SessionView(session_id=fresh.session_id)  # nothing of the last citizen

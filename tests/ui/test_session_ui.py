@@ -34,10 +34,13 @@ def test_idle_timeout_warns_then_wipes_the_session(kiosk: Factory) -> None:
     banner = ui.window.idle_banner
     driver.wait_until(banner.isVisible, 5.0, "idle warning")
     assert "秒后将退出" in banner.text()
-    driver.wait_step(Step.ATTRACT, timeout=5)
-    assert not banner.isVisible()
+    driver.wait_step(Step.RATING, timeout=5)  # the rating is still offered; the citizen's data is gone
     data = terminal.session.data
     assert data.session_id != session_id
+    assert data.identity.card is None and data.item_id == SENIOR.item_id and data.application.form == {}
+    driver.wait_step(Step.ATTRACT, timeout=10)  # nobody rates: the session ends
+    assert not banner.isVisible()
+    data = terminal.session.data
     assert data.identity.card is None and data.item_id is None and data.application.form == {}
     events = [(r.event, r.details.get("reason")) for r in terminal.store.audit_trail.records()]
     assert ("session_end", "idle_timeout") in events
@@ -62,6 +65,8 @@ def test_cancel_from_the_form_wipes_and_stops_devices(kiosk: Factory) -> None:
     assert name.text() == "李建国" and name.isReadOnly()
     driver.click("cancel")
     driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
+    driver.wait_step(Step.RATING)  # the rating is still offered
+    driver.click("rateSkip")
     driver.wait_step(Step.ATTRACT)
     assert terminal.session.data.identity.card is None
     terminal.bench.idcard.remove()  # the citizen takes the card along
@@ -80,6 +85,8 @@ def test_a_card_left_on_the_reader_is_not_the_next_sessions(kiosk: Factory) -> N
     driver.wait_step(Step.FORM, timeout=30)
     driver.click("cancel")
     driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
+    driver.wait_step(Step.RATING)  # the rating is still offered
+    driver.click("rateSkip")
     driver.wait_step(Step.ATTRACT)
     driver.begin(SENIOR.item_id)  # the card still lies there
 

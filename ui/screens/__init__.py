@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from ui.facade import KioskFacade
 from ui.screens.base import Screen
-from ui.screens.decision import BusyScreen, ConfirmSignScreen, RatingScreen, ResultScreen
+from ui.screens.decision import BusyScreen, ConfirmSignScreen, ResultScreen
 from ui.screens.form import FormScreen, MaterialsScreen
 from ui.screens.identity import FaceScreen, ReadCardScreen, StaffAssistScreen
 from ui.screens.problems import DeviceProblemScreen, OutOfServiceScreen
+from ui.screens.rating import RatingScreen
 from ui.screens.start import AttractScreen, ChooseItemScreen
 from ui.viewmodels import Step
 

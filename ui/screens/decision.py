@@ -1,4 +1,4 @@
-"""Review, confirm and sign, submit, result and rating."""
+"""Review, confirm and sign, submit and result."""
 
 from __future__ import annotations
 
@@ -251,29 +251,3 @@ class ResultScreen(Screen):
         outcome = decision.outcome if decision is not None else None
         self.print_status.setText("<br>".join(printed_lines(result, outcome, self._sms)))
         self.done.setEnabled(True)
-
-
-class RatingScreen(Screen):
-    step = Step.RATING
-    RATINGS = ("very_good", "good", "fair", "bad", "very_bad")
-
-    def __init__(self, facade: KioskFacade) -> None:
-        super().__init__(facade)
-        self.title = Title()
-        row = QHBoxLayout()
-        self.buttons: dict[str, BigButton] = {}
-        for r in self.RATINGS:
-            b = BigButton(role="secondary" if r not in {"very_good", "good"} else "primary")
-            b.setObjectName(f"rate:{r}")
-            b.clicked.connect(lambda _c=False, v=r: facade.rate(v))
-            row.addWidget(b)
-            self.buttons[r] = b
-        self.layout_.addStretch(1)
-        self.layout_.addWidget(self.title)
-        self.layout_.addLayout(row)
-        self.layout_.addStretch(2)
-
-    def enter(self) -> None:
-        self.title.setText(tr("rating.title"))
-        for r, b in self.buttons.items():
-            b.setText(tr(f"rating.{r}"))
