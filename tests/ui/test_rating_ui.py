@@ -46,6 +46,7 @@ def test_negative_rating_after_cancel_with_reasons_reaches_the_platform(
     driver.present(BUSINESS)
     driver.wait_step(Step.FORM, timeout=30)
     driver.click("cancel")
+    driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
     driver.wait_step(Step.RATING)
     assert driver.find("ratingEnded").text() == tr("rating.ended.cancelled")
     buttons = [driver.find(f"rate:{level}", QPushButton) for level in LEVELS]
