@@ -329,6 +329,8 @@ class DemoDriver:
         self.bench.idcard.remove()
         self.click("cancel")
         self.click("cancelConfirm")
+        self.wait_step(Step.RATING)  # the rating is offered after a cancel too
+        self.click("rateSkip")
         self.wait_step(Step.ATTRACT)
         self._entered.append((Step.ATTRACT, time.perf_counter()))
         rec.steps = [
