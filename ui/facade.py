@@ -27,6 +27,7 @@ from kiosk.session import events as ev
 from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.machine import EndReason, Step
 from ui import present
+from ui.facade_catalogue import CatalogueFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
@@ -68,6 +69,7 @@ class KioskFacade(QObject):
         self._last_frame_emit = 0.0
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
+        self.catalogue = CatalogueFacade(self, session.catalogue)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from ui.facade import KioskFacade
 from ui.screens.base import Screen
+from ui.screens.catalogue import CatalogueScreen
 from ui.screens.decision import BusyScreen, ConfirmSignScreen, RatingScreen, ResultScreen
 from ui.screens.form import FormScreen, MaterialsScreen
 from ui.screens.identity import FaceScreen, ReadCardScreen, StaffAssistScreen
 from ui.screens.problems import DeviceProblemScreen, OutOfServiceScreen
-from ui.screens.start import AttractScreen, ChooseItemScreen
+from ui.screens.start import AttractScreen
 from ui.viewmodels import Step
 
 __all__ = [
     "AttractScreen",
     "BusyScreen",
-    "ChooseItemScreen",
+    "CatalogueScreen",
     "ConfirmSignScreen",
     "DeviceProblemScreen",
     "FaceScreen",
@@ -36,7 +37,7 @@ def all_screens(facade: KioskFacade) -> list[Screen]:
 
     return [
         AttractScreen(facade),
-        ChooseItemScreen(facade),
+        CatalogueScreen(facade),
         ReadCardScreen(facade),
         FaceScreen(facade),
         StaffAssistScreen(facade),
