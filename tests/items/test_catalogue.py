@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from devices.idcard.sim_cards import sim_card
+from kiosk.review.author import lint
 from kiosk.review.engine import Outcome, ReviewEngine, build_inputs, run_golden_cases
 from kiosk.review.items import ItemPackage, PackageRejected, load_package, load_packages
 from kiosk.review.search import SearchIndex, life_events
@@ -190,3 +191,20 @@ def test_catalogue_filters_from_the_offline_cache(tmp_path: Path) -> None:
         "id-card-renewal",
     ]
     assert {e.id for e in catalogue.life_events()} >= {"birth", "business-start"}
+
+
+def test_author_lint_asks_for_declared_inputs_and_for_the_notes_of_unknown_limits() -> None:
+    doc = _doc("unemployment-registration")
+    del doc["review"]["inputs"]
+    load_package(_body(doc))  # an older package still loads (every built-in input is assembled)
+    [finding] = lint(_body(doc), "unemployment-registration.json")
+    assert str(finding).startswith("review: 'inputs' is missing")
+    assert "age, card_expired, card_not_yet_valid, form.complete, id_number_valid" in str(finding)
+    doc = _doc("unemployment-registration")
+    del doc["catalogue"]["time_limit_note"]  # time_limit_days is null: say why
+    assert [str(f) for f in lint(_body(doc), "unemployment-registration.json")] == [
+        "catalogue: 'time_limit_note' is missing: add it"
+    ]
+    doc = _doc("hpf-loan")
+    del doc["catalogue"]["fee_note"]  # fee_yuan is null
+    assert [str(f) for f in lint(_body(doc), "hpf-loan.json")] == ["catalogue: 'fee_note' is missing: add it"]
