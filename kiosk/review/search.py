@@ -55,12 +55,16 @@ def life_events(packages: Iterable[ItemPackage]) -> list[LifeEvent]:
     return sorted(out, key=lambda e: e.name.zh)
 
 
+#: joins an entry's texts into one string a query cannot match across (a control character)
+_SEP = "\x1f"
+
+
 @dataclass(frozen=True)
 class _Entry:
     pkg: ItemPackage
-    first: tuple[str, ...]  # texts whose prefix or substring ranks first
-    initials: tuple[str, ...]  # pinyin initials of name and keywords
-    other: tuple[str, ...]  # texts a substring of which ranks second
+    first: str  # the folded Chinese name: a substring ranks first
+    initials: tuple[str, ...]  # pinyin initials of name and keywords: a prefix ranks first
+    other: str  # English name, full pinyin, keywords and initials joined: a substring ranks second
     department: str
     events: frozenset[str]
 
@@ -76,9 +80,11 @@ class SearchIndex:
             entries.append(
                 _Entry(
                     pkg=pkg,
-                    first=(fold(cat.name.zh),),
+                    first=fold(cat.name.zh),
                     initials=initials,
-                    other=(fold(cat.name.en), cat.pinyin, *(fold(k) for k in cat.keywords)),
+                    other=_SEP.join(
+                        (fold(cat.name.en), cat.pinyin, *(fold(k) for k in cat.keywords), *initials)
+                    ),
                     department=cat.department.zh,
                     events=frozenset(e.id for e in cat.life_events),
                 )
@@ -94,7 +100,7 @@ class SearchIndex:
         """Items matching ``query`` (empty: all) within ``department`` (its Chinese name) and
         ``life_event`` (its id) when given.  Names containing the query and initials starting with
         it rank first, then other matches (English name, full pinyin, keywords, initials inside)."""
-        q = fold(query)
+        q = fold(query).replace(_SEP, "")
         first: list[ItemPackage] = []
         second: list[ItemPackage] = []
         for e in self._entries:
@@ -102,9 +108,9 @@ class SearchIndex:
                 continue
             if life_event is not None and life_event not in e.events:
                 continue
-            if not q or any(q in t for t in e.first) or any(i.startswith(q) for i in e.initials):
+            if not q or q in e.first or any(i.startswith(q) for i in e.initials):
                 first.append(e.pkg)
-            elif any(q in t for t in e.other) or any(q in i for i in e.initials):
+            elif q in e.other:
                 second.append(e.pkg)
         return first + second
 
