@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kiosk.review.catalogue_entry import Text
+from kiosk.review.catalogue_entry import Text, pinyin_of
 
 if TYPE_CHECKING:
     from kiosk.review.items import ItemPackage
@@ -37,7 +37,8 @@ class LifeEvent:
 
 
 def life_events(packages: Iterable[ItemPackage]) -> list[LifeEvent]:
-    """The bundles the packages declare, by name; the first package's name of an event wins."""
+    """The bundles the packages declare, in pinyin order of their names; the first package's name
+    of an event wins."""
     names: dict[str, Text] = {}
     members: dict[str, list[ItemPackage]] = {}
     for pkg in sorted(packages, key=lambda p: p.id):
@@ -52,7 +53,7 @@ def life_events(packages: Iterable[ItemPackage]) -> list[LifeEvent]:
                 seen[(f.key, f.source)] = seen.get((f.key, f.source), 0) + 1
         shared = tuple(dict.fromkeys(key for (key, _src), n in seen.items() if n > 1))
         out.append(LifeEvent(event_id, names[event_id], tuple(p.id for p in pkgs), shared))
-    return sorted(out, key=lambda e: e.name.zh)
+    return sorted(out, key=lambda e: pinyin_of(e.name.zh)[0])
 
 
 #: joins an entry's texts into one string a query cannot match across (a control character)

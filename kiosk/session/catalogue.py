@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from kiosk.review.catalogue_entry import pinyin_of
 from kiosk.review.items import ItemPackage, Text, load_package
 from kiosk.review.search import LifeEvent, SearchIndex, life_events
 from kiosk.review.sync import RuleSync
@@ -71,9 +72,9 @@ class Catalogue:
         return self._index.search(query, department, life_event)
 
     def departments(self) -> list[Text]:
-        """The departments of the items, each once, ordered by their Chinese names."""
+        """The departments of the items, each once, in pinyin order of their Chinese names."""
         found = {p.catalogue.department.zh: p.catalogue.department for p in self._packages.values()}
-        return [found[k] for k in sorted(found)]
+        return [found[k] for k in sorted(found, key=lambda zh: pinyin_of(zh)[0])]
 
     def life_events(self) -> list[LifeEvent]:
         return life_events(self._packages.values())
