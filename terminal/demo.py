@@ -35,6 +35,7 @@ from kiosk.config import TerminalConfig
 from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
 from terminal.app import KioskUi, make_app
+from terminal.catalogue_demo import catalogue_shots, tap_item
 from terminal.demo_profile import DEMO_CITIZENS, DemoCitizen
 from terminal.runtime import Terminal, build_terminal
 from ui.widgets import SignaturePad
@@ -156,7 +157,7 @@ class DemoDriver:
         """From the attract screen to the ID card step of ``item_id``, as a citizen taps it."""
         self.click("start")
         self.wait_step(Step.CHOOSE_ITEM)
-        self.click(f"item:{item_id}")
+        tap_item(self, item_id)
         self.click("startItem")
         self.wait_step(Step.READ_CARD)
 
@@ -238,7 +239,7 @@ class DemoDriver:
         self.shot(rec, "attract")
         self.click("start")
         self.wait_step(Step.CHOOSE_ITEM)
-        self.click(f"item:{citizen.item_id}")
+        tap_item(self, citizen.item_id)
         self.shot(rec, "choose_item")
         self.click("startItem")
         self.wait_step(Step.READ_CARD)
@@ -406,7 +407,7 @@ def run_demo(
         driver = DemoDriver(ui, terminal, out)
         records = [driver.run_citizen(c) for c in citizens]
         driver.mark_acknowledged(records)
-        summary = {"sessions": [r.summary() for r in records]}
+        summary = {"sessions": [r.summary() for r in records], "catalogue": catalogue_shots(driver, out)}
         if collect_platform is not None:
             collect_platform.extend(_platform_view(terminal))
         (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

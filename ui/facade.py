@@ -27,6 +27,7 @@ from kiosk.session import events as ev
 from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.machine import EndReason, Step
 from ui import present
+from ui.facade_catalogue import CatalogueFacade
 from ui.facade_citizen import CitizenFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
@@ -76,6 +77,7 @@ class KioskFacade(QObject):
         self.voice = VoiceFacade(
             self, enabled=cfg.ui.voice, volume=cfg.ui.voice_volume, face_by_core=cfg.face.voice
         )
+        self.catalogue = CatalogueFacade(self, session.catalogue)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path
         self._event.connect(self._apply)

@@ -64,7 +64,7 @@ class ItemView:
     id: str
     name: Bilingual
     conditions: tuple[Bilingual, ...]
-    time_limit_days: int
+    time_limit_days: int | None  # None: no published limit
     materials: tuple[MaterialSpecView, ...]
 
 

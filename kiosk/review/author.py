@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from kiosk.review.engine import ReviewEngine
+from kiosk.review.inputs import rule_input_names
 from kiosk.review.items import SCHEMA_PATH, ItemPackage, PackageRejected, load_package
 
 
@@ -122,6 +123,17 @@ def lint(body: bytes, file_name: str = "") -> list[Finding]:
         load_package(body)
     except PackageRejected as err:
         findings.append(Finding("", str(err)))
+        return findings
+    review = doc["review"]
+    if review.get("mode") != "manual" and "inputs" not in review:
+        used = sorted(rule_input_names(review["decision"]) | set(review["required_inputs"]))
+        findings.append(
+            Finding(
+                "review",
+                "'inputs' is missing: declare every value the rules read, each with its source"
+                f" (the rules read {', '.join(used)})",
+            )
+        )
     return findings
 
 

@@ -33,9 +33,9 @@ from typing import Any
 import zen
 
 from devices.interfaces import AnyIdCardText
-from kiosk.identity.cards import age_on, card_expired, card_number_ok
 from kiosk.limits import PACKAGE_LIMITS, LimitExceeded, parse_json
 from kiosk.review import checks
+from kiosk.review.inputs import assemble
 from kiosk.review.items import MAX_JDM_NODES, SYSTEM_REASONS, ItemPackage, Text
 from kiosk.review.warnings import WarningHit
 
@@ -376,47 +376,13 @@ def build_inputs(
     cross_checks: Mapping[str, bool],
     warning_hits: Iterable[WarningHit],
     today: dt.date,
+    lookups: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Flat engine inputs for ``pkg`` (names in docs/rule-package.md "Review inputs").
+    """Flat engine inputs for ``pkg``: only those its ``review.inputs`` declare (every built-in
+    one when it declares none); see :mod:`kiosk.review.inputs` and docs/rule-package.md.
 
     ``card`` is a ``devices.interfaces.IdCardText`` or ``ForeignerIdCardText``; ``materials`` maps material type → extracted
-    field → value; ``cross_checks`` maps ``"<material type>.<field>"`` → matched.  Values are
-    flags and numbers only: no names, addresses or ID numbers reach the engine or the trace."""
-    inputs: dict[str, Any] = {"today": today.isoformat()}
-
-    inputs["age"] = age_on(card.birth_date, today) if card.birth_date <= today else None
-    inputs["card_expired"] = card_expired(card, today)
-    inputs["card_not_yet_valid"] = card.valid_from > today
-    # valid by the rules of the card's kind, and matching the printed birth date/sex (nationality)
-    inputs["id_number_valid"] = card_number_ok(card, today)
-    inputs["document_kind"] = card.kind.value
-
-    complete = True
-    valid = True
-    for f in pkg.form:
-        value = form.get(f.key, "").strip()
-        error = f.check(value)
-        inputs[f"form.{f.key}.present"] = bool(value)
-        # valid: the value given is acceptable; None when nothing was given (see form.complete)
-        inputs[f"form.{f.key}.valid"] = (error is None) if value else None
-        complete = complete and (bool(value) or not f.required)
-        valid = valid and (error is None or not value)
-    inputs["form.complete"] = complete
-    inputs["form.valid"] = valid
-
-    for m in pkg.materials:
-        fields = materials.get(m.type)
-        present = fields is not None
-        inputs[f"materials.{m.type}.present"] = present
-        inputs[f"materials.{m.type}.complete"] = present and all(
-            (fields or {}).get(e.key, "").strip() for e in m.extract
-        )
-        for cc in m.cross_checks:
-            name = f"{m.type}.{cc.field}"
-            inputs[f"cross_check.{name}"] = bool(cross_checks.get(name, False)) if present else None
-
-    hits = list(warning_hits)
-    for name in pkg.warning_lists:
-        inputs[f"warnings.{name}"] = any(h.matched for h in hits if h.list_name == name)
-    inputs["warnings.stale"] = any(h.stale for h in hits if h.list_name in pkg.warning_lists)
-    return inputs
+    field → value; ``cross_checks`` maps ``"<material type>.<field>"`` → matched; ``lookups`` maps
+    ``platform.<name>`` → a value the platform looked up.  Values are flags, numbers and option
+    codes only: no names, addresses or ID numbers reach the engine or the trace."""
+    return assemble(pkg, card, form, materials, cross_checks, warning_hits, today, lookups)

@@ -34,6 +34,9 @@ import zen
 
 from kiosk.limits import PACKAGE_LIMITS, parse_json
 from kiosk.review import checks
+from kiosk.review.catalogue_entry import CatalogueEntry, LifeEventRef, Text, parse_catalogue
+from kiosk.review.inputs import InputDecl, check_declared
+from kiosk.review.manual_review import with_manual_review
 
 __all__ = [
     "ALLOWED_NODE_TYPES",
@@ -50,7 +53,9 @@ __all__ = [
     "ExtractSpec",
     "FormField",
     "GoldenCase",
+    "InputDecl",
     "ItemPackage",
+    "LifeEventRef",
     "MaterialSpec",
     "OutputTemplates",
     "PackageRejected",
@@ -105,25 +110,6 @@ def pkg_offline_too_long(
 
 class PackageRejected(ValueError):
     """The package must not be used: malformed, outside the schema, or unsafe."""
-
-
-@dataclass(frozen=True)
-class Text:
-    zh: str
-    en: str
-
-
-@dataclass(frozen=True)
-class CatalogueEntry:
-    name: Text
-    pinyin_initials: str
-    keywords: tuple[str, ...]
-    department: Text
-    conditions: tuple[Text, ...]
-    legal_basis: tuple[Text, ...]
-    time_limit_days: int
-    fee_yuan: float
-    materials_summary: tuple[Text, ...]
 
 
 @dataclass(frozen=True)
@@ -287,6 +273,10 @@ class ItemPackage:
     outputs: OutputTemplates
     #: days the package may serve without a verified sync (R-OFFLINE); see offline_too_long
     max_offline_days: int = DEFAULT_MAX_OFFLINE_DAYS
+    #: the review inputs the package declares (kiosk.review.inputs); empty: every built-in input
+    inputs: tuple[InputDecl, ...] = ()
+    #: ``review.mode: manual``: no automatic decision, every application goes to staff
+    manual_only: bool = False
 
     def offline_too_long(self, last_verified_at: float | None, now: float) -> bool:
         """True when the last verified sync (epoch s; None = never) is older than ``max_offline_days``."""
@@ -342,6 +332,7 @@ SYSTEM_REASONS: Mapping[str, Text] = MappingProxyType(
         "review_timeout": Text("智能审核超时，转人工审核", "The automatic review took too long"),
         "review_error": Text("智能审核出错，转人工审核", "The automatic review failed"),
         "no_rule_matched": Text("未命中任何审核规则，转人工审核", "No review rule applied"),
+        "staff_review": Text("本事项由工作人员审核办理", "Staff review this item"),
     }
 )
 
@@ -386,6 +377,9 @@ def _check_graph(graph: Mapping[str, Any]) -> None:
 
 def _check_semantics(doc: Mapping[str, Any]) -> None:
     graph = doc["review"]["decision"]
+    problems = check_declared(doc, graph)
+    if problems:
+        raise PackageRejected(problems[0])
     ids = [n["id"] for n in graph["nodes"]]
     if len(set(ids)) != len(ids):
         raise PackageRejected("duplicate JDM node ids")
@@ -471,6 +465,9 @@ def load_package(body: bytes) -> ItemPackage:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(root)"
         raise PackageRejected(f"schema violation at {where}: {first.message}")
+    if doc["review"].get("mode") != "manual" and "decision" not in doc["review"]:
+        raise PackageRejected("review.decision is missing: add the rules, or declare review.mode manual")
+    doc = with_manual_review(doc)
     try:
         _check_semantics(doc)
     except (TypeError, AttributeError, KeyError) as err:  # a shape the schema let through
@@ -492,17 +489,7 @@ def load_package(body: bytes) -> ItemPackage:
         version=doc["version"],
         sha256=sha256,
         fresh_until=dt.date.fromisoformat(doc["fresh_until"]) if "fresh_until" in doc else None,
-        catalogue=CatalogueEntry(
-            name=_text(cat["name"]),
-            pinyin_initials=cat["pinyin_initials"],
-            keywords=tuple(cat.get("keywords", ())),
-            department=_text(cat["department"]),
-            conditions=_texts(cat["conditions"]),
-            legal_basis=_texts(cat["legal_basis"]),
-            time_limit_days=cat["time_limit_days"],
-            fee_yuan=float(cat["fee_yuan"]),
-            materials_summary=_texts(cat["materials_summary"]),
-        ),
+        catalogue=parse_catalogue(cat),
         form=tuple(
             FormField(
                 key=f["key"],
@@ -541,6 +528,8 @@ def load_package(body: bytes) -> ItemPackage:
         ),
         warning_lists=tuple(doc["warning_lists"]),
         required_inputs=tuple(doc["review"]["required_inputs"]),
+        inputs=tuple(InputDecl(d["name"], d["source"]) for d in doc["review"].get("inputs", ())),
+        manual_only=doc["review"].get("mode") == "manual",
         decision_jdm=decision_jdm,
         reasons=MappingProxyType({code: _text(t) for code, t in doc["reasons"].items()}),
         golden_cases=tuple(

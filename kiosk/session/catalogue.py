@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from kiosk.review.items import ItemPackage, load_package
-from kiosk.review.search import search
+from kiosk.review.catalogue_entry import pinyin_of
+from kiosk.review.items import ItemPackage, Text, load_package
+from kiosk.review.search import LifeEvent, SearchIndex, life_events
 from kiosk.review.sync import RuleSync
 from kiosk.review.warnings import WarningList, load_warning_list
 from offline_cache.store import Store
@@ -21,6 +22,7 @@ class Catalogue:
         self.rulesync = rulesync
         self._packages: dict[str, ItemPackage] = {}
         self._warning_lists: dict[str, WarningList] = {}
+        self._index: SearchIndex | None = None
 
     def load_cached(self) -> int:
         """Activate what the offline cache holds (start-up, network or not)."""
@@ -31,6 +33,7 @@ class Catalogue:
                 log.exception("cached package %s is unusable", stored.item_id)
                 continue
             self._packages[pkg.id] = pkg
+        self._index = None
         for blob in self.store.warning_lists.all():
             try:
                 self._warning_lists[blob.name] = load_warning_list(blob.body)
@@ -49,6 +52,7 @@ class Catalogue:
         report = self.rulesync.sync()
         for pkg in report.activated:
             self._packages[pkg.id] = pkg
+        self._index = None
         for wl in report.warning_lists:
             self._warning_lists[wl.name] = wl
         if not report.ok:
@@ -58,8 +62,22 @@ class Catalogue:
     def items(self) -> list[ItemPackage]:
         return sorted(self._packages.values(), key=lambda p: p.id)
 
-    def search(self, query: str) -> list[ItemPackage]:
-        return list(search(self.items(), query))
+    def search(
+        self, query: str, department: str | None = None, life_event: str | None = None
+    ) -> list[ItemPackage]:
+        """Items by name, keyword, pinyin or initials, within a department (its Chinese name) or a
+        life event (its id) when given; the index is rebuilt only when the packages change."""
+        if self._index is None:
+            self._index = SearchIndex(self._packages.values())
+        return self._index.search(query, department, life_event)
+
+    def departments(self) -> list[Text]:
+        """The departments of the items, each once, in pinyin order of their Chinese names."""
+        found = {p.catalogue.department.zh: p.catalogue.department for p in self._packages.values()}
+        return [found[k] for k in sorted(found, key=lambda zh: pinyin_of(zh)[0])]
+
+    def life_events(self) -> list[LifeEvent]:
+        return life_events(self._packages.values())
 
     def package(self, item_id: str) -> ItemPackage:
         return self._packages[item_id]

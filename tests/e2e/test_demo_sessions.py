@@ -164,6 +164,11 @@ def test_summary_json_shape_and_screenshots(demo: dict[str, Any]) -> None:
     out: Path = demo["out"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert len(summary["sessions"]) == 3
+    catalogue = summary["catalogue"]  # the catalogue browsed all, by department, by life event, by initials
+    assert catalogue["items"] >= 30
+    assert {s["tab"] for s in catalogue["screenshots"]} == {"all", "department", "life_event"}
+    for shot in catalogue["screenshots"]:
+        assert (out / shot["file"]).read_bytes().startswith(b"\x89PNG") and shot["items"] > 0
     for s in summary["sessions"]:
         assert isinstance(s["item"], str)
         assert s["decision"] in {"approve", "reject", "manual", "refused_at_card"}

@@ -213,7 +213,9 @@ def test_build_inputs_names(packages: dict[str, ItemPackage]) -> None:
     assert inputs["today"] == "2026-11-23"
     assert not any(v in (card.name, card.id_number) for v in inputs.values())
     expired = build_inputs(packages["resident-pension"], CITIZENS["expired"], {}, {}, {}, [], TODAY)
-    assert expired["card_expired"] is True and expired["form.complete"] is False
+    assert expired["card_expired"] is True
+    # only what the package declares is assembled: resident-pension's rules never read the form
+    assert "form.complete" not in expired and "document_kind" not in expired
 
 
 def test_decision_record_and_transfer(packages: dict[str, ItemPackage], engine: ReviewEngine) -> None:

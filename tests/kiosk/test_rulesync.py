@@ -24,7 +24,7 @@ from sandbox_platform.server import SandboxServer
 from sandbox_platform.tuf_repo import TufRepository
 
 ITEMS = Path(__file__).resolve().parents[2] / "items"
-PACKAGES = {"business-registration", "resident-pension", "senior-card"}
+PACKAGES = {p.stem for p in (Path(__file__).resolve().parents[2] / "items").glob("*.json")}
 LISTS = {"abnormal_operation", "dishonest_persons", "market_access_negative"}
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from ui.facade import KioskFacade
 from ui.screens.base import Screen
+from ui.screens.catalogue import CatalogueScreen
 from ui.screens.decision import BusyScreen, ConfirmSignScreen, ResultScreen
 from ui.screens.form import FormScreen, MaterialsScreen
 from ui.screens.identity import FaceScreen, ReadCardScreen, StaffAssistScreen
 from ui.screens.problems import DeviceProblemScreen, OutOfServiceScreen
 from ui.screens.rating import RatingScreen
-from ui.screens.start import AttractScreen, ChooseItemScreen
+from ui.screens.start import AttractScreen
 from ui.viewmodels import Step
 
 __all__ = [
     "AttractScreen",
     "BusyScreen",
-    "ChooseItemScreen",
+    "CatalogueScreen",
     "ConfirmSignScreen",
     "DeviceProblemScreen",
     "FaceScreen",
@@ -37,7 +38,7 @@ def all_screens(facade: KioskFacade) -> list[Screen]:
 
     return [
         AttractScreen(facade),
-        ChooseItemScreen(facade),
+        CatalogueScreen(facade),
         ReadCardScreen(facade),
         FaceScreen(facade),
         StaffAssistScreen(facade),
