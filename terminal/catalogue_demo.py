@@ -75,5 +75,6 @@ def catalogue_shots(driver: DemoDriver, out: Path) -> dict[str, Any]:
     screen.show_tab("all")
     total = screen.item_model.rowCount()
     driver.click("cancel")
+    driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消 (no item chosen: no rating)
     driver.wait_step(Step.ATTRACT)
     return {"items": total, "screenshots": shots}

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from kiosk.i18n import set_language, tr
 from kiosk.session.events import SessionEnded, StaffCallRequested
 from kiosk.session.machine import Step
+from terminal.catalogue_demo import tap_item
 from terminal.demo_profile import DEMO_STAFF_ID, DemoCitizen
 from tests.conftest import Factory
 from ui.facade_citizen import CommitmentView
@@ -82,7 +83,7 @@ def test_call_staff_from_any_screen(kiosk: Factory) -> None:
     assert call.text() == tr("citizen.call.sent")
     driver.wait_until(lambda: bool(_audit(terminal, "staff_call")), 5, "audited")
     assert _audit(terminal, "staff_call")[-1]["step"] == "choose_item"
-    driver.click(f"item:{STRANGER.item_id}")
+    tap_item(driver, STRANGER.item_id)
     driver.click("startItem")
     driver.wait_step(Step.READ_CARD)
     assert driver.find("callStaff", QPushButton).isVisible()
