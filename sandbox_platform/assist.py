@@ -6,7 +6,7 @@ docs/platform-api/openapi.json):
 * ``/api/v1/assist/terminal``: a terminal, authenticated like the case API: the handshake (a GET)
   carries ``X-Terminal-Id``, ``X-Timestamp``, ``X-Content-SHA256`` (of the empty body) and
   ``X-Signature`` with the terminal's enrolled Ed25519 key; a revoked, unknown, stale or replayed
-  signature closes the socket (code 4401) before anything is read.
+  signature is refused (HTTP 403) before the upgrade.
 * ``/assist/agent/ws?token=...``: the agent console (``/assist/console``, static HTML+JS) of a
   back-office agent (accounts: ``POST /_sandbox/assist/agents``).
 
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 TERMINAL_WS = f"{API}/assist/terminal"
 AGENT_WS = "/assist/agent/ws"
 CONSOLE_DIR = Path(__file__).with_name("assist_console")
-#: Close code for a refused handshake (the WebSocket analogue of 401).
+#: Closing before accepting refuses the upgrade (HTTP 403); the code is kept for the agent socket.
 CLOSE_UNAUTHORIZED = 4401
 #: Messages relayed between the two sides of an accepted call, as they are.
 _RELAYED = {"offer", "answer", "ice", "chat", "field", "status", "pointer"}

@@ -25,6 +25,7 @@ from typing import Any
 
 import websockets
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.assist.media import CallRecorder, CameraTrack, ScreenTrack, Sink
@@ -54,6 +55,32 @@ def ws_url(base_url: str, path: str = TERMINAL_WS_PATH) -> str:
     if base.startswith("https://"):
         return "wss://" + base[len("https://") :] + path
     return "ws://" + base.removeprefix("http://") + path
+
+
+def spread_candidates(sdp: str) -> str:
+    """The answer with its ICE candidates in every m-section.  A browser's bundled answer lists them
+    under the first m-line only, and aiortc keeps the candidates of the last m-section of a shared
+    transport: without this it learns the browser's address only from incoming checks (peer
+    reflexive), which never come through a TURN relay that has no permission for them."""
+    lines = sdp.replace("\r\n", "\n").rstrip("\n").split("\n")
+    candidates = [line for line in lines if line.startswith("a=candidate:")]
+    if not candidates:
+        return sdp
+    out: list[str] = []
+    section: list[str] = []
+
+    def flush() -> None:
+        if section and section[0].startswith("m=") and not any(x.startswith("a=candidate:") for x in section):
+            section.extend(candidates)
+        out.extend(section)
+        section.clear()
+
+    for line in lines:
+        if line.startswith("m="):
+            flush()
+        section.append(line)
+    flush()
+    return "\r\n".join(out) + "\r\n"
 
 
 @dataclass
@@ -187,7 +214,8 @@ class AssistCall:
             self.handler.accepted(str(agent.get("id", "")), str(agent.get("name", "")))
             await self._offer(msg.get("ice_servers") or [], str(msg.get("ice_transport_policy", "all")))
         elif kind == "answer" and self.pc is not None:
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=str(msg["sdp"]), type="answer"))
+            answer = spread_candidates(str(msg["sdp"]))
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         elif kind == "chat":
             self.handler.chat(str(msg.get("text", ""))[:500])
         elif kind == "remote_acceptance":
@@ -207,11 +235,15 @@ class AssistCall:
             for s in ice_servers
             if isinstance(s, dict) and s.get("urls")
         ]
-        config = RTCConfiguration(iceServers=servers or None)
-        if policy == "relay":
-            from aiortc.rtcconfiguration import RTCIceTransportPolicy
-
-            config = RTCConfiguration(iceServers=servers, iceTransportPolicy=RTCIceTransportPolicy.RELAY)
+        # one transport for every track (no per-track candidates to gather, and no TURN allocations to
+        # tear down when the answer bundles them)
+        config = RTCConfiguration(
+            iceServers=servers or None,
+            iceTransportPolicy=RTCIceTransportPolicy.RELAY
+            if policy == "relay"
+            else RTCIceTransportPolicy.ALL,
+            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+        )
         pc = RTCPeerConnection(configuration=config)
         self.pc = pc
         media = self.make_media()

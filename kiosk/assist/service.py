@@ -134,6 +134,17 @@ class AssistService(Handler):
             "screen_sent": media.screen.sent,
         }
 
+    def connection_info(self) -> dict[str, Any]:
+        """The peer connection's state and the types of its local ICE candidates (diagnostics)."""
+        pc = self._call.pc if self._call is not None else None
+        if pc is None or pc.sctp is None:
+            return {"state": "none", "local_candidate_types": []}
+        gatherer = pc.sctp.transport.transport.iceGatherer
+        return {
+            "state": pc.connectionState,
+            "local_candidate_types": sorted({c.type for c in gatherer.getLocalCandidates()}),
+        }
+
     def remote_frame(self) -> Any:
         """The agent's latest video frame (BGR) or None."""
         media = self._call.media if self._call is not None else None

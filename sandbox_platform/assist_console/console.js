@@ -82,7 +82,15 @@ async function onOffer(msg) {
 async function pollAudio() {
   if (!pc) return;
   const report = await pc.getStats();
-  report.forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "audio") stats.audioPackets = s.packetsReceived; });
+  let pair = null;
+  report.forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "audio") stats.audioPackets = s.packetsReceived;
+    if (s.type === "candidate-pair" && s.state === "succeeded" && (s.nominated || !pair)) pair = s;
+  });
+  if (pair && report.get(pair.localCandidateId)) {
+    stats.localCandidateType = report.get(pair.localCandidateId).candidateType;
+    stats.remoteCandidateType = report.get(pair.remoteCandidateId).candidateType;
+  }
 }
 
 function onData(msg) {
