@@ -9,8 +9,12 @@ if that session is still the current one; a remote acceptance marks the case
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
+from kiosk.assist.call import recording_uploader
+from kiosk.assist.service import AssistService
 from kiosk.assist.state import CallContext, RemoteAcceptance
+from kiosk.cases.platform_client import PlatformClient
 from kiosk.session.coordinator import SessionCoordinator
 
 log = logging.getLogger(__name__)
@@ -69,3 +73,24 @@ class CoordinatorBridge:
             },
         )
         return current
+
+
+def build_assist(
+    coordinator: SessionCoordinator, client: PlatformClient, record_dir: Path
+) -> AssistService | None:
+    """The terminal's remote-help service (None when the platform client cannot sign: the signalling
+    handshake must be signed like every terminal request)."""
+    transport = client.transport
+    if transport.signing_key is None:
+        log.info("remote help is off: the terminal has no signing key")
+        return None
+    record_dir.mkdir(parents=True, exist_ok=True)
+    return AssistService(
+        transport.base_url,
+        transport.terminal_id,
+        transport.signing_key,
+        coordinator.devices.camera,
+        CoordinatorBridge(coordinator),
+        upload=recording_uploader(transport),
+        record_dir=record_dir,
+    )

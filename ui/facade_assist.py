@@ -1,0 +1,166 @@
+"""The facade's remote-help part (远程帮办): the UI's door into :mod:`kiosk.assist`.
+
+Turns the call's events into Qt signals carrying view-models (defined here), runs the citizen's
+commands, shows the agent's video (polled from the core at ~12 fps while in a call) and supplies
+the core with the kiosk screen: the window is grabbed on the GUI thread a few times a second while
+a call is connecting or running, and the core's screen track reads the latest grab (any thread).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+
+from kiosk.assist.media import SCREEN_FPS
+from kiosk.assist.service import AssistService
+from kiosk.assist.state import AssistEvent, AssistStatus, CallState, ChatLine, FieldProposal, RemoteAcceptance
+
+log = logging.getLogger(__name__)
+
+REMOTE_VIDEO_MS = 80
+
+
+@dataclasses.dataclass(frozen=True)
+class AssistView:
+    """The call as the overlay shows it; ``text_key`` and ``args`` give its status line."""
+
+    state: str  # idle | consent | queued | connecting | in_call | ended
+    text_key: str
+    args: tuple[tuple[str, str], ...] = ()
+    muted: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ProposalView:
+    proposal_id: int
+    label: str
+    old_value: str
+    new_value: str
+
+
+def assist_view(status: AssistStatus) -> AssistView:
+    state = status.state
+    if state is CallState.CONSENT:
+        return AssistView(state.value, "assist.consent.text")
+    if state is CallState.QUEUED:
+        args = (("n", str(max(status.position, 1))), ("s", f"{status.expected_wait_s:.0f}"))
+        return AssistView(state.value, "assist.queue", args)
+    if state is CallState.CONNECTING:
+        return AssistView(state.value, "assist.connecting", (("agent", status.agent_name),))
+    if state is CallState.IN_CALL:
+        return AssistView(state.value, "assist.in_call", (("agent", status.agent_name),), status.muted)
+    if state is CallState.ENDED and status.reason is not None:
+        return AssistView(state.value, f"assist.ended.{status.reason.value}")
+    return AssistView(state.value, "")
+
+
+def qimage_to_bgr(image: QImage) -> npt.NDArray[np.uint8]:
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    w, h, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    data = np.frombuffer(rgb.constBits(), np.uint8, count=stride * h).reshape(h, stride)
+    return np.ascontiguousarray(data[:, : w * 3].reshape(h, w, 3)[:, :, ::-1])
+
+
+def bgr_to_qimage(frame: npt.NDArray[np.uint8]) -> QImage:
+    rgb = np.ascontiguousarray(frame[:, :, ::-1])
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class AssistFacade(QObject):
+    status = Signal(object)  # AssistView
+    proposal = Signal(object)  # ProposalView, or None when answered
+    chat = Signal(str, str)  # who (agent | citizen), text
+    acceptance = Signal(str, str)  # agent name, decision
+    remoteFrame = Signal(QImage)  # the agent's video
+    _event = Signal(object)  # core event, delivered on the GUI thread
+
+    def __init__(self, service: AssistService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.view = assist_view(service.status)
+        self.window: QWidget | None = None
+        self._screen: npt.NDArray[np.uint8] | None = None
+        self._screen_lock = threading.Lock()
+        self._event.connect(self._apply)
+        service.subscribe(self._event.emit)
+        service.frame_source = self._latest_screen
+        self._grab = QTimer(self)
+        self._grab.setInterval(int(1000 / SCREEN_FPS))
+        self._grab.timeout.connect(self._grab_window)
+        self._video = QTimer(self)
+        self._video.setInterval(REMOTE_VIDEO_MS)
+        self._video.timeout.connect(self._show_remote)
+
+    # ------------------------------------------------------------------ commands (GUI thread)
+    def ask(self) -> None:
+        self.service.ask()
+
+    def consent(self, agreed: bool) -> None:
+        self.service.consent(agreed)
+
+    def cancel(self) -> None:
+        self.service.cancel()
+
+    def hang_up(self) -> None:
+        self.service.hang_up()
+
+    def toggle_mute(self) -> None:
+        self.service.set_muted(not self.service.status.muted)
+
+    def confirm_field(self, proposal_id: int, accepted: bool) -> None:
+        self.service.confirm_field(proposal_id, accepted)
+        self.proposal.emit(None)
+
+    def dismiss(self) -> None:
+        """Close the ended call's message."""
+        self.view = AssistView("idle", "")
+        self.status.emit(self.view)
+
+    def shutdown(self) -> None:
+        self._grab.stop()
+        self._video.stop()
+
+    # ------------------------------------------------------------------ events (GUI thread)
+    def _apply(self, event: AssistEvent) -> None:
+        if isinstance(event, AssistStatus):
+            self.view = assist_view(event)
+            live = event.state in (CallState.CONNECTING, CallState.IN_CALL)
+            for timer in (self._grab, self._video):
+                if live and not timer.isActive():
+                    timer.start()
+                elif not live:
+                    timer.stop()
+            if live:
+                self._grab_window()
+            self.status.emit(self.view)
+        elif isinstance(event, FieldProposal):
+            self.proposal.emit(ProposalView(event.proposal_id, event.label, event.old_value, event.new_value))
+        elif isinstance(event, ChatLine):
+            self.chat.emit(event.who, event.text)
+        elif isinstance(event, RemoteAcceptance):
+            self.acceptance.emit(event.agent_name, event.decision)
+
+    def _grab_window(self) -> None:
+        if self.window is None or not self.window.isVisible():
+            return
+        frame = qimage_to_bgr(self.window.grab().toImage())
+        with self._screen_lock:
+            self._screen = frame
+
+    def _latest_screen(self) -> Any:  # called on the call's thread
+        with self._screen_lock:
+            return self._screen
+
+    def _show_remote(self) -> None:
+        frame = self.service.remote_frame()
+        if frame is not None:
+            self.remoteFrame.emit(bgr_to_qimage(frame))
