@@ -257,7 +257,8 @@ class AssistCall:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            media.sinks.append(Sink(track, on_first=self._first_media))
+            # the call is on once the agent's picture arrives (audio alone does not count)
+            media.sinks.append(Sink(track, on_first=self._first_media if track.kind == "video" else None))
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:

@@ -2,7 +2,10 @@
 // channel, chat and remote acceptance over the signalling socket (docs/remote-help.md).
 "use strict";
 const $ = (id) => document.getElementById(id);
-const token = new URLSearchParams(location.search).get("token") || "";
+const query = new URLSearchParams(location.search);
+const token = query.get("token") || "";
+// ?autoaccept=1: accept the first waiting call at once (bench/assist, the demo)
+const autoAccept = query.get("autoaccept") === "1";
 const stats = { cameraFrames: 0, screenFrames: 0, audioPackets: 0, state: "idle", fields: {},
                 thumbs: 0, chat: [], ended: null, fieldResults: [], connection: "new", errors: [] };
 window.assistStats = () => JSON.parse(JSON.stringify(stats));
@@ -31,10 +34,16 @@ function renderQueue(waiting) {
     td.appendChild(b); tr.appendChild(td); body.appendChild(tr);
   }
   stats.waiting = waiting;
+  if (autoAccept && callId === null && waiting.length && !stats.accepting) {
+    stats.accepting = true;
+    send({ type: "accept", call_id: waiting[0].call_id });
+  }
 }
 
+let generation = 0;  // one per call: a frame counter of an ended call stops
 function countFrames(video, key) {
-  const tick = () => { stats[key] += 1; video.requestVideoFrameCallback(tick); };
+  const mine = generation;
+  const tick = () => { if (mine !== generation) return; stats[key] += 1; video.requestVideoFrameCallback(tick); };
   video.requestVideoFrameCallback(tick);
 }
 
@@ -121,7 +130,8 @@ function onData(msg) {
 function endCall(reason) {
   stats.ended = reason; setState("ended: " + reason); enableCall(false);
   if (pc) pc.close();
-  pc = null; dc = null; callId = null; videoTracks = 0;
+  pc = null; dc = null; callId = null; videoTracks = 0; stats.accepting = false; generation += 1;
+  stats.cameraFrames = 0; stats.screenFrames = 0;
 }
 
 function connect() {
@@ -141,7 +151,7 @@ async function onMessage(msg) {
     if (msg.type === "hello") $("agent").textContent = msg.agent.name;
     else if (msg.type === "calls") renderQueue(msg.waiting);
     else if (msg.type === "accepted") {
-      callId = msg.call_id; setState("connecting"); enableCall(true);
+      callId = msg.call_id; stats.accepting = false; setState("connecting"); enableCall(true);
       $("call-info").textContent = msg.terminal_id + " · " + (msg.item_id || "");
       await startPeer(msg);
     } else if (msg.type === "offer") await onOffer(msg);
