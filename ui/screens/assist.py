@@ -57,6 +57,17 @@ class AssistPanel(QFrame):
         self.confirm_field = BigButton(role="primary")
         self.keep_field = BigButton(role="secondary")
         self.close_ = BigButton(role="secondary")
+        for name, b in (
+            ("assistAgree", self.agree),
+            ("assistDecline", self.decline),
+            ("assistCancel", self.cancel),
+            ("assistMute", self.mute),
+            ("assistHangUp", self.hang_up),
+            ("assistConfirmField", self.confirm_field),
+            ("assistKeepField", self.keep_field),
+            ("assistClose", self.close_),
+        ):
+            b.setObjectName(name)
         for w in (self.title, self.text, self.video, self.field, self.chat):
             lay.addWidget(w)
         for pair in (
