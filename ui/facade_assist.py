@@ -41,6 +41,7 @@ class AssistView:
 @dataclasses.dataclass(frozen=True)
 class ProposalView:
     proposal_id: int
+    key: str
     label: str
     old_value: str
     new_value: str
@@ -143,7 +144,9 @@ class AssistFacade(QObject):
                 self._grab_window()
             self.status.emit(self.view)
         elif isinstance(event, FieldProposal):
-            self.proposal.emit(ProposalView(event.proposal_id, event.label, event.old_value, event.new_value))
+            self.proposal.emit(
+                ProposalView(event.proposal_id, event.key, event.label, event.old_value, event.new_value)
+            )
         elif isinstance(event, ChatLine):
             self.chat.emit(event.who, event.text)
         elif isinstance(event, RemoteAcceptance):

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.i18n import tr
 from ui.facade_assist import AssistFacade, AssistView, ProposalView
@@ -141,8 +150,15 @@ class AssistPanel(QFrame):
             )
 
     def _answer(self, accepted: bool) -> None:
-        if self._proposal is not None:
-            self.facade.confirm_field(self._proposal.proposal_id, accepted)
+        proposal = self._proposal
+        if proposal is None:
+            return
+        self.facade.confirm_field(proposal.proposal_id, accepted)
+        if accepted:  # the form on screen shows the confirmed value at once (the core has it too)
+            window = self.window()
+            edit = window.findChild(QLineEdit, f"field:{proposal.key}") if window is not None else None
+            if isinstance(edit, QLineEdit) and not edit.isReadOnly():
+                edit.setText(proposal.new_value)
 
     def add_chat(self, who: str, text: str) -> None:
         self._chat = [*self._chat, ("» " if who == "agent" else "« ") + text][-3:]
