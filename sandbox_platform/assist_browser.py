@@ -153,6 +153,20 @@ class ConsoleBrowser:
         if not ok:
             raise BrowserError(f"no enabled element #{element_id}")
 
+    def click_at(self, element_id: str, fx: float, fy: float) -> None:
+        """A real mouse click (DevTools input events) at fractions ``fx``, ``fy`` of an element's box."""
+        box = self.evaluate(
+            f"(() => {{ const r = document.getElementById({json.dumps(element_id)}).getBoundingClientRect();"
+            " return [r.left, r.top, r.width, r.height]; })()"
+        )
+        x, y = box[0] + fx * box[2], box[1] + fy * box[3]
+        for kind in ("mousePressed", "mouseReleased"):
+            self._call(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+                session=True,
+            )
+
     def set_value(self, element_id: str, value: str) -> None:
         self.evaluate(f"document.getElementById({json.dumps(element_id)}).value = {json.dumps(value)}")
 

@@ -21,11 +21,20 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.assist.media import SCREEN_FPS
 from kiosk.assist.service import AssistService
-from kiosk.assist.state import AssistEvent, AssistStatus, CallState, ChatLine, FieldProposal, RemoteAcceptance
+from kiosk.assist.state import (
+    AssistEvent,
+    AssistStatus,
+    CallState,
+    ChatLine,
+    FieldProposal,
+    Pointer,
+    RemoteAcceptance,
+)
 
 log = logging.getLogger(__name__)
 
 REMOTE_VIDEO_MS = 80
+KEEP_SESSION_MS = 2000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,9 +91,13 @@ class AssistFacade(QObject):
     chat = Signal(str, str)  # who (agent | citizen), text
     acceptance = Signal(str, str)  # agent name, decision
     remoteFrame = Signal(QImage)  # the agent's video
+    pointer = Signal(float, float)  # where the agent points (fractions of the window)
     _event = Signal(object)  # core event, delivered on the GUI thread
 
     def __init__(self, service: AssistService, parent: QObject | None = None) -> None:
+        """``parent``: the :class:`~ui.facade.KioskFacade`; while a call runs its idle timer is held
+        (a citizen listening to the agent touches nothing), and a session that ends (cancel,
+        completion) ends the call with it."""
         super().__init__(parent)
         self.service = service
         self.view = assist_view(service.status)
@@ -100,6 +113,12 @@ class AssistFacade(QObject):
         self._video = QTimer(self)
         self._video.setInterval(REMOTE_VIDEO_MS)
         self._video.timeout.connect(self._show_remote)
+        self._keep = QTimer(self)
+        self._keep.setInterval(KEEP_SESSION_MS)
+        self._keep.timeout.connect(self._keep_session)
+        step_changed = getattr(parent, "stepChanged", None)
+        if step_changed is not None:
+            step_changed.connect(self._step_changed)
 
     # ------------------------------------------------------------------ commands (GUI thread)
     def ask(self) -> None:
@@ -129,12 +148,18 @@ class AssistFacade(QObject):
     def shutdown(self) -> None:
         self._grab.stop()
         self._video.stop()
+        self._keep.stop()
 
     # ------------------------------------------------------------------ events (GUI thread)
     def _apply(self, event: AssistEvent) -> None:
         if isinstance(event, AssistStatus):
             self.view = assist_view(event)
             live = event.state in (CallState.CONNECTING, CallState.IN_CALL)
+            waiting = event.state in (CallState.QUEUED, CallState.CONNECTING, CallState.IN_CALL)
+            if waiting and not self._keep.isActive():
+                self._keep.start()
+            elif not waiting:
+                self._keep.stop()
             for timer in (self._grab, self._video):
                 if live and not timer.isActive():
                     timer.start()
@@ -151,6 +176,21 @@ class AssistFacade(QObject):
             self.chat.emit(event.who, event.text)
         elif isinstance(event, RemoteAcceptance):
             self.acceptance.emit(event.agent_name, event.decision)
+        elif isinstance(event, Pointer):
+            self.pointer.emit(event.x, event.y)
+
+    def _keep_session(self) -> None:
+        touch = getattr(self.parent(), "touch", None)
+        if touch is not None:
+            touch()
+
+    def _step_changed(self, step: Any) -> None:
+        if getattr(step, "value", None) == "attract" and self.service.status.state in (
+            CallState.QUEUED,
+            CallState.CONNECTING,
+            CallState.IN_CALL,
+        ):
+            self.service.cancel()
 
     def _grab_window(self) -> None:
         if self.window is None or not self.window.isVisible():

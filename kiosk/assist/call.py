@@ -122,6 +122,7 @@ class Handler:
     def field_edit(self, key: str, value: str) -> None: ...
     def chat(self, text: str) -> None: ...
     def remote_acceptance(self, message: dict[str, Any]) -> None: ...
+    def pointer(self, x: float, y: float) -> None: ...
     def ended(self, reason: EndReason, callback_requested: bool) -> None: ...
 
 
@@ -293,6 +294,13 @@ class AssistCall:
             return
         if msg.get("type") == "field_edit":
             self.handler.field_edit(str(msg.get("key", ""))[:64], str(msg.get("value", ""))[:500])
+        elif msg.get("type") == "pointer":
+            try:
+                x, y = float(msg["x"]), float(msg["y"])
+            except (KeyError, TypeError, ValueError):
+                return
+            if 0.0 <= x <= 1.0 and 0.0 <= y <= 1.0:
+                self.handler.pointer(x, y)
 
     async def _close_peer(self) -> None:
         if self.media is not None:

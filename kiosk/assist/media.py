@@ -208,6 +208,8 @@ class CallRecorder:
             str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (tile[0] * 2, tile[1])
         )
         self._writer.set(cv2.VIDEOWRITER_PROP_QUALITY, 60)
+        if not self._writer.isOpened():
+            log.warning("assist: the call recorder cannot write %s", path.name)
 
     def _fit(self, frame: Frame | None) -> Frame:
         if frame is None:

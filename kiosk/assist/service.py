@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import tempfile
 import threading
 import time
@@ -48,6 +49,7 @@ from kiosk.assist.state import (
     ChatLine,
     EndReason,
     FieldProposal,
+    Pointer,
     RemoteAcceptance,
 )
 
@@ -272,7 +274,8 @@ class AssistService(Handler):
         audio_track.muted = self._muted
         media = CallMedia(CameraTrack(self.camera), ScreenTrack(self.frame_source), audio_track, player)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        media.recorder = CallRecorder(self.record_dir / f"assist-{self.terminal_id}-{stamp}.avi")
+        name = f"assist-{self.terminal_id}-{stamp}-{secrets.token_hex(4)}.avi"
+        media.recorder = CallRecorder(self.record_dir / name)
         return media
 
     async def _run(self, call: AssistCall, item_id: str | None, consent: dict[str, Any]) -> None:
@@ -282,16 +285,23 @@ class AssistService(Handler):
         finally:
             recorder.cancel()
         media = call.media
+        if (
+            media is not None
+            and media.recorder is not None
+            and media.recorder.frames == 0
+            and self.first_media_at
+        ):
+            media.recorder.add(media.remote_video(), media.camera.latest)  # a short call keeps a picture too
         path = media.recorder.close() if media is not None and media.recorder is not None else None
         if path is not None:
             await self._loop.run_in_executor(None, self._upload, call.call_id, path)
 
     async def _record(self, call: AssistCall) -> None:
         while True:
-            await asyncio.sleep(RECORD_PERIOD_S)
             media = call.media
             if media is not None and media.recorder is not None and self.machine.state is CallState.IN_CALL:
                 media.recorder.add(media.remote_video(), media.camera.latest)
+            await asyncio.sleep(RECORD_PERIOD_S)
 
     def _upload(self, call_id: str, path: Path) -> None:
         try:
@@ -300,7 +310,7 @@ class AssistService(Handler):
                 self.upload(call_id, body)
                 self.last_recording = (call_id, len(body))
         except Exception as err:
-            log.warning("assist: the call recording could not be uploaded (%s)", type(err).__name__)
+            log.warning("assist: the call recording could not be uploaded (%s: %s)", type(err).__name__, err)
         finally:
             path.unlink(missing_ok=True)
 
@@ -341,6 +351,9 @@ class AssistService(Handler):
         )
         self.session.mark_remote_acceptance(self._session_id, acceptance)
         self._publish(acceptance)
+
+    def pointer(self, x: float, y: float) -> None:
+        self._publish(Pointer(x, y))
 
     def ended(self, reason: EndReason, callback_requested: bool) -> None:
         self.session.audit(

@@ -91,7 +91,15 @@ class RemoteAcceptance:
     note: str = ""
 
 
-AssistEvent = AssistStatus | FieldProposal | ChatLine | RemoteAcceptance
+@dataclass(frozen=True)
+class Pointer:
+    """The agent points at a place of the kiosk screen (fractions of its width and height)."""
+
+    x: float
+    y: float
+
+
+AssistEvent = AssistStatus | FieldProposal | ChatLine | RemoteAcceptance | Pointer
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,19 @@ async function onMessage(msg) {
   }
 }
 
+// a click on the kiosk screen points there on the citizen's screen (fractions of the picture)
+$("screen-video").addEventListener("click", (ev) => {
+  const v = $("screen-video");
+  if (!dc || dc.readyState !== "open" || !v.videoWidth) return;
+  const box = v.getBoundingClientRect();
+  const scale = Math.min(box.width / v.videoWidth, box.height / v.videoHeight);
+  const w = v.videoWidth * scale, h = v.videoHeight * scale;
+  const x = (ev.clientX - box.left - (box.width - w) / 2) / w;
+  const y = (ev.clientY - box.top - (box.height - h) / 2) / h;
+  if (x < 0 || x > 1 || y < 0 || y > 1) return;
+  dc.send(JSON.stringify({ type: "pointer", x, y }));
+  stats.pointers = (stats.pointers || 0) + 1;
+});
 $("end").onclick = () => send({ type: "end", reason: "hang_up" });
 $("chat-send").onclick = () => {
   const text = $("chat-text").value; if (!text) return;

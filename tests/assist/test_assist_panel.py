@@ -78,6 +78,15 @@ def test_the_citizen_calls_sees_the_agent_and_confirms_a_field(rig: Rig, qtbot: 
     )
     assert blue[2] > 150 and blue[0] < 110, blue
 
+    # the agent points at the middle of the kiosk screen: a mark there on the citizen's window
+    console.click_at("screen-video", 0.5, 0.5)
+    mark = window.findChild(QLabel, "assistPointer")
+    assert mark is not None
+    qtbot.waitUntil(mark.isVisible, timeout=10000)
+    centre = mark.geometry().center()
+    area = mark.parentWidget().size()
+    assert abs(centre.x() - area.width() / 2) < 60 and abs(centre.y() - area.height() / 2) < 60
+
     console.set_value("field-address", "幸福路2号")
     console.click("send-address")
     qtbot.waitUntil(lambda: panel.confirm_field.isVisible(), timeout=10000)

@@ -3,13 +3,14 @@ the citizen calls, the agent corrects a field and accepts the case remotely; the
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 import requests
 from PySide6.QtWidgets import QLineEdit
 
-from kiosk.assist.state import CallState
+from kiosk.assist.state import CallState, EndReason
 from sandbox_platform.assist_browser import ConsoleBrowser
 from terminal.demo_profile import DEMO_CITIZENS
 from ui.viewmodels import Step
@@ -82,3 +83,24 @@ def test_agent_corrects_a_form_field_and_accepts_remotely(kiosk: Any) -> None:
     assert terminal.store.audit_trail.verify()
     [call] = requests.get(f"{base}/_sandbox/assist/calls", timeout=10).json()
     assert call["end_reason"] == "hang_up" and len(call["recordings"]) == 1
+
+
+def test_a_call_holds_the_idle_timeout_and_ends_with_the_session(kiosk: Any) -> None:
+    terminal, ui, driver = kiosk(idle_timeout_s=4.0, idle_warning_s=2.0)
+    service = terminal.assist
+    assert service is not None
+    driver.click("start")
+    driver.wait_step(Step.CHOOSE_ITEM)
+    driver.click("assistButton")
+    driver.click("assistAgree")
+    driver.wait_until(lambda: service.status.state is CallState.QUEUED, 10, "the queue")
+    # nobody touches the screen for longer than the idle timeout: the session stays while waiting
+    deadline = time.monotonic() + 6.0
+    driver.wait_until(lambda: time.monotonic() > deadline, 10, "six seconds")
+    assert ui.window.current_step() is Step.CHOOSE_ITEM
+    assert service.status.state is CallState.QUEUED
+    # the citizen ends the session: the call ends with it
+    driver.click("cancel")
+    driver.wait_step(Step.ATTRACT)
+    driver.wait_until(lambda: service.status.state is CallState.ENDED, 10, "the call ended")
+    assert service.status.reason is EndReason.CANCELLED

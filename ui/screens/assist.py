@@ -8,7 +8,7 @@ acceptance), an agent's field change to confirm or decline, and the end's messag
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -178,6 +178,35 @@ class AssistPanel(QFrame):
         )
 
 
+class PointerMark(QLabel):
+    """A red ring where the agent points, for a few seconds (the agent sees it in the screen track)."""
+
+    SIZE = 56
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("assistPointer")
+        self.setFixedSize(self.SIZE, self.SIZE)
+        self.setStyleSheet(
+            f"border: 6px solid #e5322d; border-radius: {self.SIZE // 2}px; background: rgba(229, 50, 45, 60);"
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(4000)
+        self._timer.timeout.connect(self.hide)
+
+    def point(self, x: float, y: float) -> None:
+        area = self.parentWidget()
+        if area is None:
+            return
+        self.move(int(x * area.width()) - self.SIZE // 2, int(y * area.height()) - self.SIZE // 2)
+        self.show()
+        self.raise_()
+        self._timer.start()
+
+
 class _Follow(QObject):
     """Keeps the panel at the right edge of the window when it is resized."""
 
@@ -213,6 +242,8 @@ def install_assist(window: QMainWindow, header_anchor: QPushButton, facade: Assi
     central = window.centralWidget()
     panel = AssistPanel(facade, central if central is not None else window)
     window._assist_follow = _Follow(window, panel)  # type: ignore[attr-defined]
+    mark = PointerMark(central if central is not None else window)
+    facade.pointer.connect(mark.point)
     facade.window = window
     facade.status.connect(lambda view: button.setEnabled(view.state in ("idle", "ended")))
     return button
