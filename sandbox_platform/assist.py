@@ -323,6 +323,9 @@ class AssistHub:
                 message = json.loads(await ws.receive_text())
                 kind = message.get("type")
                 if kind == "accept":
+                    if current is not None and not current.ended:
+                        await peer.send({"type": "error", "detail": "end the current call first"})
+                        continue
                     current = await self._accept(peer, identity, str(message.get("call_id", "")))
                 elif current is None or current.ended:
                     current = None

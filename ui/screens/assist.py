@@ -246,4 +246,7 @@ def install_assist(window: QMainWindow, header_anchor: QPushButton, facade: Assi
     facade.pointer.connect(mark.point)
     facade.window = window
     facade.status.connect(lambda view: button.setEnabled(view.state in ("idle", "ended")))
+    language = getattr(window, "lang", None)  # the header's language button (ui/main_window.py)
+    if isinstance(language, QPushButton):  # runs after the window's own toggle: texts in the new language
+        language.clicked.connect(lambda: (button.setText(tr("assist.button")), panel.show_view(facade.view)))
     return button
