@@ -45,6 +45,7 @@ class AssistView:
     text_key: str
     args: tuple[tuple[str, str], ...] = ()
     muted: bool = False
+    audio_only: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +67,8 @@ def assist_view(status: AssistStatus) -> AssistView:
     if state is CallState.CONNECTING:
         return AssistView(state.value, "assist.connecting", (("agent", status.agent_name),))
     if state is CallState.IN_CALL:
-        return AssistView(state.value, "assist.in_call", (("agent", status.agent_name),), status.muted)
+        agent = (("agent", status.agent_name),)
+        return AssistView(state.value, "assist.in_call", agent, status.muted, status.audio_only)
     if state is CallState.ENDED and status.reason is not None:
         return AssistView(state.value, f"assist.ended.{status.reason.value}")
     return AssistView(state.value, "")

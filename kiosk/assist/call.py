@@ -13,6 +13,7 @@ agent.  The session of the citizen is never touched by the end of a call.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -29,6 +30,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.assist.media import CallRecorder, CameraTrack, ScreenTrack, Sink
+from kiosk.assist.quality import RTCP_FRACTION_SCALE, LinkMonitor
 from kiosk.assist.state import CallContext, EndReason
 from kiosk.cases.platform_models import RecordingReceipt
 
@@ -123,6 +125,7 @@ class Handler:
     def chat(self, text: str) -> None: ...
     def remote_acceptance(self, message: dict[str, Any]) -> None: ...
     def pointer(self, x: float, y: float) -> None: ...
+    def audio_only(self, on: bool) -> None: ...
     def ended(self, reason: EndReason, callback_requested: bool) -> None: ...
 
 
@@ -152,6 +155,9 @@ class AssistCall:
         self.reason: EndReason | None = None
         self._callback = False
         self._media_told = False
+        self.monitor = LinkMonitor()
+        self.audio_only = False
+        self._watch: asyncio.Task[None] | None = None
 
     async def send(self, message: dict[str, Any]) -> None:
         if self.ws is not None:
@@ -269,6 +275,37 @@ class AssistCall:
 
         await pc.setLocalDescription(await pc.createOffer())
         await self.send({"type": "offer", "sdp": pc.localDescription.sdp})
+        self._watch = asyncio.ensure_future(self._watch_link())
+
+    async def _watch_link(self, period_s: float = 2.0) -> None:
+        """Audio only while the agent's receiver reports say the link is poor."""
+        while self.pc is not None:
+            await asyncio.sleep(period_s)
+            pc, media = self.pc, self.media
+            if pc is None or media is None:
+                return
+            # the audio's reports: audio flows in both states, so the link's recovery shows there too
+            sender = next((t.sender for t in pc.getTransceivers() if t.kind == "audio"), None)
+            if sender is None:
+                continue
+            report = await sender.getStats()
+            remote = [r for r in report.values() if getattr(r, "type", "") == "remote-inbound-rtp"]
+            if remote:
+                lost = float(remote[0].fractionLost) / RTCP_FRACTION_SCALE
+                change = self.monitor.sample(lost, remote[0].roundTripTime)
+                if change is not None:
+                    self.set_audio_only(change)
+
+    def set_audio_only(self, on: bool) -> None:
+        """Stop (or resume) sending the camera and the screen; audio and the data channel go on."""
+        if self.pc is None or self.media is None or on == self.audio_only:
+            return
+        self.audio_only = on
+        videos = [t for t in self.pc.getTransceivers() if t.kind == "video"]
+        for transceiver, track in zip(videos, (self.media.camera, self.media.screen), strict=False):
+            transceiver.sender.replaceTrack(None if on else track)
+        self.send_data({"type": "audio_only", "on": on})
+        self.handler.audio_only(on)
 
     def _first_media(self) -> None:
         if not self._media_told:
@@ -303,6 +340,8 @@ class AssistCall:
                 self.handler.pointer(x, y)
 
     async def _close_peer(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
         if self.media is not None:
             self.media.stop()
         if self.pc is not None:

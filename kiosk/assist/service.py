@@ -175,7 +175,7 @@ class AssistService(Handler):
             self._set(CallState.ENDED, reason=EndReason.DECLINED)
             return
         self._muted = False
-        self._set(CallState.QUEUED)
+        self._set(CallState.QUEUED, audio_only=False)
         call = AssistCall(
             self.base_url, self.terminal_id, self.key, self, self._make_media, self.session.context
         )
@@ -351,6 +351,17 @@ class AssistService(Handler):
         )
         self.session.mark_remote_acceptance(self._session_id, acceptance)
         self._publish(acceptance)
+
+    def set_audio_only(self, on: bool) -> None:
+        """Send no video (or video again): what the link monitor decides; also for a hall that
+        wants audio-only calls."""
+        call = self._call
+        if call is not None:
+            self._loop.call_soon_threadsafe(call.set_audio_only, on)
+
+    def audio_only(self, on: bool) -> None:
+        self.session.audit("assist_audio_only", {"session": self._session_id, "on": on})
+        self._set(self.machine.state, audio_only=on)
 
     def pointer(self, x: float, y: float) -> None:
         self._publish(Pointer(x, y))

@@ -61,6 +61,7 @@ class AssistStatus:
     muted: bool = False
     callback_requested: bool = False
     call_id: str = ""
+    audio_only: bool = False  # the link is poor: no video is sent (kiosk/assist/quality.py)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,9 @@ function onData(msg) {
       img.title = p.name; box.appendChild(img);
     }
     stats.thumbs = msg.pages.length;
+  } else if (msg.type === "audio_only") {
+    stats.audioOnly = msg.on;
+    setState(msg.on ? "in call (voice only: poor network)" : "in call");
   } else if (msg.type === "field_result") {
     stats.fieldResults.push(msg);
     $("field-result").textContent = msg.key + ": " + (msg.accepted ? "群众已确认 confirmed" : "群众未同意 declined");

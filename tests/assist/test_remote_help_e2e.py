@@ -78,6 +78,16 @@ def test_citizen_asks_agent_accepts_edits_a_field_and_hangs_up(rig: Rig) -> None
     acceptance = rig.wait_event(lambda e: isinstance(e, RemoteAcceptance))
     assert acceptance == RemoteAcceptance("accept", "agent-7", "王坐席", "")
     assert rig.session.acceptance == acceptance
+    # a poor link: video paused, voice goes on; then video again
+    svc.set_audio_only(True)
+    console.wait_for("window.assistStats().audioOnly === true")
+    rig.wait_event(lambda e: isinstance(e, AssistStatus) and e.audio_only)
+    frames, packets = console.stats()["cameraFrames"], console.stats()["audioPackets"]
+    console.wait_for(f"window.assistStats().audioPackets >= {packets + 100}")
+    assert console.stats()["cameraFrames"] - frames < 10
+    svc.set_audio_only(False)
+    console.wait_for("window.assistStats().audioOnly === false")
+    console.wait_for(f"window.assistStats().cameraFrames >= {console.stats()['cameraFrames'] + 20}")
     # hang-up at the terminal: the console is told
     svc.hang_up()
     ended = rig.wait_event(_state(CallState.ENDED))

@@ -113,7 +113,8 @@ class AssistPanel(QFrame):
         state = view.state
         self.setVisible(state != "idle")
         self.title.setText(tr("assist.consent.title") if state == "consent" else tr("assist.button"))
-        self.text.setText(tr(view.text_key, **dict(view.args)) if view.text_key else "")
+        text = tr(view.text_key, **dict(view.args)) if view.text_key else ""
+        self.text.setText(text + ("\n" + tr("assist.audio_only") if view.audio_only else ""))
         self.agree.setText(tr("assist.consent.agree"))
         self.decline.setText(tr("assist.consent.decline"))
         self.cancel.setText(tr("assist.cancel"))
