@@ -162,6 +162,7 @@ class AssistHub:
                 for i, c in enumerate(self.waiting())
             ],
             "agents_online": len(self.agents),
+            "callbacks": self.store.callbacks(),
         }
 
     async def broadcast_queue(self) -> None:

@@ -170,6 +170,16 @@ class AssistStore:
             ids = [r[0] for r in self._conn.execute("SELECT call_id FROM assist_calls ORDER BY created")]
         return [c for c in (self.call(i) for i in ids) if c is not None]
 
+    def callbacks(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest call-back requests (no agent answered in time), newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT call_id, terminal_id, item_id, created FROM assist_calls WHERE callback_requested = 1 "
+                "ORDER BY created DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [{"call_id": r[0], "terminal_id": r[1], "item_id": r[2], "created": r[3]} for r in rows]
+
     def terminal_of(self, call_id: str) -> str | None:
         with self._lock:
             row = self._conn.execute(

@@ -41,6 +41,18 @@ function renderQueue(waiting) {
 }
 
 let generation = 0;  // one per call: a frame counter of an ended call stops
+function renderCallbacks(callbacks) {
+  const body = $("callbacks"); body.textContent = "";
+  for (const c of callbacks) {
+    const tr = document.createElement("tr");
+    for (const v of [c.terminal_id, c.item_id || "-", new Date(c.created * 1000).toLocaleTimeString()]) {
+      const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+  stats.callbacks = callbacks;
+}
+
 function countFrames(video, key) {
   const mine = generation;
   const tick = () => { if (mine !== generation) return; stats[key] += 1; video.requestVideoFrameCallback(tick); };
@@ -152,7 +164,7 @@ function connect() {
 async function onMessage(msg) {
   {
     if (msg.type === "hello") $("agent").textContent = msg.agent.name;
-    else if (msg.type === "calls") renderQueue(msg.waiting);
+    else if (msg.type === "calls") { renderQueue(msg.waiting); renderCallbacks(msg.callbacks || []); }
     else if (msg.type === "accepted") {
       callId = msg.call_id; stats.accepting = false; setState("connecting"); enableCall(true);
       $("call-info").textContent = msg.terminal_id + " · " + (msg.item_id || "");

@@ -48,6 +48,11 @@ def test_no_agent_within_the_limit_records_a_call_back_request(rig: Rig) -> None
     assert ended.reason is EndReason.NO_AGENT and ended.callback_requested
     console.wait_for("(window.assistStats().waiting || []).length === 0")
     [call] = rig.calls()
+    # the back office sees the call-back request
+    callbacks = console.wait_for(
+        "(window.assistStats().callbacks || []).length && window.assistStats().callbacks"
+    )
+    assert callbacks[0]["call_id"] == call["call_id"] and callbacks[0]["terminal_id"] == call["terminal_id"]
     assert (
         call["end_reason"] == "no_agent" and call["callback_requested"] is True and call["accepted"] is None
     )
