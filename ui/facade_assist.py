@@ -104,7 +104,7 @@ class AssistFacade(QObject):
         self.service = service
         self.view = assist_view(service.status)
         self.window: QWidget | None = None
-        self._screen: npt.NDArray[np.uint8] | None = None
+        self._screen: QImage | None = None
         self._screen_lock = threading.Lock()
         self._event.connect(self._apply)
         service.subscribe(self._event.emit)
@@ -197,13 +197,14 @@ class AssistFacade(QObject):
     def _grab_window(self) -> None:
         if self.window is None or not self.window.isVisible():
             return
-        frame = qimage_to_bgr(self.window.grab().toImage())
+        image = self.window.grab().toImage()  # the GUI thread only grabs; the call's thread converts
         with self._screen_lock:
-            self._screen = frame
+            self._screen = image
 
     def _latest_screen(self) -> Any:  # called on the call's thread
         with self._screen_lock:
-            return self._screen
+            image = self._screen
+        return qimage_to_bgr(image) if image is not None else None
 
     def _show_remote(self) -> None:
         frame = self.service.remote_frame()
