@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field, field_validator
 
+from sandbox_platform.assist import install_assist
 from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal, load_answer_key, public_b64
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
@@ -513,4 +514,5 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     app.include_router(
         ratings_router(app.state.ratings, calling_terminal, lambda c: (db.case(c) or {}).get("terminal_id"))
     )
+    install_assist(app, data_dir, db, calling_terminal)
     return app

@@ -14,7 +14,9 @@ from kiosk.config import TerminalConfig
 from kiosk.voice import Speaker, VoiceUnavailable, build_speaker
 from terminal.runtime import Terminal
 from ui.facade import KioskFacade
+from ui.facade_assist import AssistFacade
 from ui.main_window import ActivityFilter, KioskWindow
+from ui.screens.assist import install_assist
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,9 @@ class KioskUi:
         self.terminal = terminal
         self.facade = KioskFacade(terminal.session)
         self.window = KioskWindow(self.facade)
+        if terminal.assist is not None:  # 远程帮办: header button and call panel (ui/screens/assist.py)
+            self.facade.assist = AssistFacade(terminal.assist, self.facade)
+            install_assist(self.window, self.window.cancel, self.facade.assist)
         self.activity = ActivityFilter(self.facade)
         app.installEventFilter(self.activity)
         self.window.resize(1280, 800)
@@ -82,6 +87,8 @@ class KioskUi:
 
     def close(self) -> None:
         self.app.removeEventFilter(self.activity)
+        if self.facade.assist is not None:
+            self.facade.assist.shutdown()
         self.facade.shutdown()
         self.facade.voice.close()
         self.window.close()

@@ -36,6 +36,7 @@ from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
 from terminal.app import KioskUi, make_app
 from terminal.catalogue_demo import catalogue_shots, tap_item
+from terminal.demo_assist import run_assist_demo
 from terminal.demo_profile import DEMO_CITIZENS, DemoCitizen
 from terminal.runtime import Terminal, build_terminal
 from ui.widgets import SignaturePad
@@ -407,7 +408,9 @@ def run_demo(
         driver = DemoDriver(ui, terminal, out)
         records = [driver.run_citizen(c) for c in citizens]
         driver.mark_acknowledged(records)
-        summary = {"sessions": [r.summary() for r in records], "catalogue": catalogue_shots(driver, out)}
+        summary: dict[str, Any] = {"sessions": [r.summary() for r in records]}
+        summary["catalogue"] = catalogue_shots(driver, out)
+        summary["assist"] = run_assist_demo(driver, out)  # 远程帮办 (terminal/demo_assist.py)
         if collect_platform is not None:
             collect_platform.extend(_platform_view(terminal))
         (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

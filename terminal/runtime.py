@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.assist.bridge import build_assist
+from kiosk.assist.service import AssistService
 from kiosk.cases.crypto import (
     FieldAlgorithm,
     derive_key,
@@ -92,6 +94,7 @@ class Terminal:
     maintenance: MaintenanceService | None = None
     staff_watcher: StaffCardWatcher | None = None
     retention: RetentionWiper | None = None
+    assist: AssistService | None = None  # remote video help (kiosk/assist/)
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -121,6 +124,8 @@ class Terminal:
         if self.retention is not None:
             self.retention.stop()
         self.drainer.stop()
+        if self.assist is not None:
+            self.assist.close()
         self.session.close()
         close_devices(self.session.devices)
         if self.bench is not None:
@@ -270,6 +275,7 @@ def build_terminal(
         maintenance=maintenance,
         staff_watcher=watcher,
         retention=retention,
+        assist=build_assist(session, client, workdir / "assist"),
     )
 
 

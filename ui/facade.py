@@ -27,6 +27,7 @@ from kiosk.session import events as ev
 from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.machine import EndReason, Step
 from ui import present
+from ui.facade_assist import AssistFacade
 from ui.facade_catalogue import CatalogueFacade
 from ui.facade_citizen import CitizenFacade
 from ui.facade_maintenance import MaintenanceFacade
@@ -80,6 +81,7 @@ class KioskFacade(QObject):
         self.catalogue = CatalogueFacade(self, session.catalogue)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path
+        self.assist: AssistFacade | None = None  # remote help, set by the composition (ui/facade_assist.py)
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)
         session.subscribe(self._on_event)

@@ -218,6 +218,19 @@ class ELicenceList(_Reply):
 
 
 #: Every schema of the contract mirrored here, by its name in ``components.schemas``.
+class RecordingReceipt(BaseModel):
+    """The platform kept a remote-help call's recording (encrypted, until the retention limit)."""
+
+    recording_id: str
+    call_id: str
+    name: str
+    media_type: str
+    sha256: str
+    size: int
+    created: float
+    retention_days: float
+
+
 CONTRACT_MODELS: dict[str, type[BaseModel]] = {
     m.__name__: m
     for m in (
@@ -244,5 +257,6 @@ CONTRACT_MODELS: dict[str, type[BaseModel]] = {
         ELicenceBody,
         SignedELicence,
         ELicenceList,
+        RecordingReceipt,
     )
 }

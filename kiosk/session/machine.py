@@ -162,6 +162,8 @@ class Case:
     delivery: DeliveryChoice | None = None  # chosen on the confirm/sign screen
     queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)
     rating: str | None = None
+    # 远程受理: the remote agent's decision and identity (kiosk/assist/bridge.py)
+    remote_acceptance: dict[str, str] | None = None
 
 
 @dataclass

@@ -42,6 +42,9 @@ def resolve(node: Any, root: dict[str, Any], depth: int = 0) -> Any:
     }
 
 
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
 def operations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     """(METHOD, path) → operation, the sandbox's own ``/_sandbox`` hooks left out."""
     return {
@@ -49,6 +52,7 @@ def operations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         for path, ops in doc["paths"].items()
         if not path.startswith("/_sandbox")
         for method, op in ops.items()
+        if method in _HTTP_METHODS  # a path item's summary, description, x-websocket are no operations
     }
 
 

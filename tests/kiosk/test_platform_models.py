@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from kiosk.cases.platform_models import CONTRACT_MODELS
-from tests.contract.schema_compare import load_contract, resolve
+from tests.contract.schema_compare import load_contract, operations, resolve
 
 
 def _model_schema(model: type[BaseModel]) -> Any:
@@ -29,13 +29,12 @@ def test_each_model_is_the_contracts_schema(name: str) -> None:
 def test_the_replies_the_client_reads_all_have_a_model() -> None:
     contract = load_contract()
     replies = set()
-    for path, ops in contract["paths"].items():
-        for op in ops.values():
-            for code, answer in op["responses"].items():
-                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
-                ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
-                if code.startswith("2") and ref and path.startswith("/api/v1/"):
-                    replies.add(ref.rsplit("/", 1)[1])
+    for (_method, path), op in operations(contract).items():
+        for code, answer in op["responses"].items():
+            schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+            ref = schema.get("$ref") or schema.get("items", {}).get("$ref")
+            if code.startswith("2") and ref and path.startswith("/api/v1/"):
+                replies.add(ref.rsplit("/", 1)[1])
     for union in ("QrValid", "QrInvalid"):
         replies.add(union)
     assert replies <= set(CONTRACT_MODELS), sorted(replies - set(CONTRACT_MODELS))
