@@ -67,6 +67,7 @@ def run_assist_demo(driver: Any, out: Path) -> dict[str, Any]:
         shot("ended")
         driver.click("assistClose")
         driver.click("cancel")
+        driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
         driver.wait_step(Step.ATTRACT)
     finally:
         browser.close()

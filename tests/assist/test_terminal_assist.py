@@ -23,11 +23,7 @@ def test_agent_corrects_a_form_field_and_accepts_remotely(kiosk: Any) -> None:
     service = terminal.assist
     assert service is not None and service.camera is terminal.session.devices.camera
     senior = DEMO_CITIZENS[0]
-    driver.click("start")
-    driver.wait_step(Step.CHOOSE_ITEM)
-    driver.click(f"item:{senior.item_id}")
-    driver.click("startItem")
-    driver.wait_step(Step.READ_CARD)
+    driver.begin(senior.item_id)
     driver.present(senior)
     assert driver.wait_step(Step.FORM, Step.STAFF_ASSIST, Step.DEVICE_PROBLEM, timeout=90.0) is Step.FORM
     editable = [
@@ -101,6 +97,7 @@ def test_a_call_holds_the_idle_timeout_and_ends_with_the_session(kiosk: Any) -> 
     assert service.status.state is CallState.QUEUED
     # the citizen ends the session: the call ends with it
     driver.click("cancel")
+    driver.click("cancelConfirm")  # 确定要取消吗？ → 确认取消
     driver.wait_step(Step.ATTRACT)
     driver.wait_until(lambda: service.status.state is CallState.ENDED, 10, "the call ended")
     assert service.status.reason is EndReason.CANCELLED
