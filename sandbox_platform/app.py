@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field, field_validator
 
+from sandbox_platform.alerts import AlertDesk, alerts_router
 from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal, load_answer_key, public_b64
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
@@ -507,4 +508,6 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
     app.include_router(outbox_router(app.state.outbox, calling_terminal))
+    app.state.alerts = AlertDesk(data_dir)  # terminal alerts (lockout, staff call, faults, clock skew)
+    app.include_router(alerts_router(app.state.alerts, calling_terminal))
     return app

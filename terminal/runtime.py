@@ -38,6 +38,7 @@ from kiosk.identity.face import FaceVerifier, LivenessCheck, NoLivenessCheck
 from kiosk.identity.face_prompts import FacePrompter
 from kiosk.identity.liveness import ChallengeLiveness, ExternalLivenessCheck
 from kiosk.identity.qr import QrIdentityVerifier
+from kiosk.maintenance.alerts import AlertForwarder, start_alerts
 from kiosk.maintenance.service import LeaveReason, MaintenanceService
 from kiosk.maintenance.staff_watcher import StaffCardWatcher
 from kiosk.outputs.records import Ledger
@@ -92,6 +93,7 @@ class Terminal:
     maintenance: MaintenanceService | None = None
     staff_watcher: StaffCardWatcher | None = None
     retention: RetentionWiper | None = None
+    alerts: AlertForwarder | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -120,6 +122,8 @@ class Terminal:
             self.syncer.stop()
         if self.retention is not None:
             self.retention.stop()
+        if self.alerts is not None:
+            self.alerts.stop()
         self.drainer.stop()
         self.session.close()
         close_devices(self.session.devices)
@@ -246,6 +250,8 @@ def build_terminal(
     else:
         log.info("sync: %s", session.catalogue.sync())
     drainer.start(interval_s=config.platform.upload_interval_s)
+    # Lockouts, staff calls, device faults, paper, dead letters, clock skew -> platform alerts.
+    alerts = start_alerts(session, maintenance.access, drainer, client)
     syncer = PeriodicSync(session.catalogue, config.platform.sync_interval_s)
     syncer.start()
     watcher = build_staff_watcher(
@@ -270,6 +276,7 @@ def build_terminal(
         maintenance=maintenance,
         staff_watcher=watcher,
         retention=retention,
+        alerts=alerts,
     )
 
 

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 JOB_PUBLICITY = "publicity"  # POST /api/v1/publicity
 JOB_PUBLICITY_REVOKE = "publicity_revoke"  # POST /api/v1/publicity/{id}/revoke
 JOB_ATTACHMENT = "attachment"  # a late attachment of a case (the certificate PDF)
+JOB_ALERT = "alert"  # POST /api/v1/terminals/{id}/alerts (kiosk/maintenance/alerts.py)
 
 
 def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float | None]:
@@ -281,6 +282,8 @@ class OutboxDrainer:
                 sort_keys=True,
             ).encode("utf-8")
             return self.client.revoke_publicity(job.entry_id, str(spec["publicity_id"]), body)
+        if job.kind == JOB_ALERT:
+            return self.client.send_alert(job.entry_id, job.payload)
         if job.kind == JOB_ATTACHMENT:
             attachment_id = str(json.loads(job.payload)["attachment_id"])
             attachment = self.store.attachments.get(attachment_id)

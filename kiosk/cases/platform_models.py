@@ -155,6 +155,22 @@ class PublicityAck(_Reply):
     at: float
 
 
+AlertKind = Literal["staff_lockout", "staff_call", "device_fault", "paper_low", "dead_letter", "clock_skew"]
+
+
+class AlertRequest(BaseModel):
+    kind: AlertKind
+    severity: Literal["info", "warning", "critical"]
+    raised_at: float
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=32)
+
+
+class AlertAck(_Reply):
+    alert_id: str = Field(min_length=1, max_length=64)
+    status: Literal["received"]
+    received_at: float
+
+
 class PublishedRecord(_Reply):
     publicity_id: str
     terminal_id: str
@@ -229,6 +245,8 @@ CONTRACT_MODELS: dict[str, type[BaseModel]] = {
         UploadSession,
         PublicityAck,
         PublishedRecord,
+        AlertRequest,
+        AlertAck,
         QrVerifyRequest,
         QrValid,
         QrInvalid,

@@ -142,6 +142,11 @@ class StaffPinRequired:
     attempts_left: int | None
 
 
+@dataclass(frozen=True)
+class StaffCallRequested:
+    step: str
+
+
 SessionEvent = (
     StepChanged
     | CardAccepted
@@ -159,6 +164,7 @@ SessionEvent = (
     | MaintenanceLeft
     | StaffCardRefused
     | StaffPinRequired
+    | StaffCallRequested
 )
 EventSink = Callable[[SessionEvent], None]
 
