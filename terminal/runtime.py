@@ -210,7 +210,14 @@ def build_terminal(
         workdir / "ledger", key=derive_key(machine_secret, "ledger", terminal_id=config.terminal_id)
     )
     tuf_dir = workdir / "tuf"
-    rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
+    rulesync = RuleSync(
+        store,
+        platform_url,
+        tuf_dir / "metadata",
+        tuf_dir / "targets",
+        engine=review,
+        ca_bundle=config.platform.ca_bundle,  # the API client's CA bundle: one CA store
+    )
     session = build_session(
         config,
         devices,
