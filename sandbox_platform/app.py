@@ -36,7 +36,14 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, 
 from pydantic import BaseModel, Field, field_validator
 
 from sandbox_platform.alerts import AlertDesk, alerts_router
-from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal, load_answer_key, public_b64
+from sandbox_platform.auth import (
+    AnswerSigner,
+    Authenticator,
+    ReplayCache,
+    calling_terminal,
+    load_answer_key,
+    public_b64,
+)
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
@@ -304,7 +311,8 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     answer_key = load_answer_key(data_dir / "platform_answer.key")
     answer_key_id = "answer-" + hashlib.sha256(public_b64(answer_key).encode()).hexdigest()[:12]
     app.add_middleware(AnswerSigner, key=answer_key, key_id=answer_key_id)
-    app.add_middleware(Authenticator, db=db)
+    app.state.replays = ReplayCache(data_dir / "platform.sqlite3")  # survives a restart
+    app.add_middleware(Authenticator, db=db, replays=app.state.replays)
     app.add_middleware(_FaultMiddleware, faults=get_faults)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])

@@ -119,6 +119,8 @@ class SandboxServer:
         self.app.state.db.close()
         self.app.state.citizens.close()
         self.app.state.outbox.close()
+        self.app.state.alerts.close()
+        self.app.state.replays.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

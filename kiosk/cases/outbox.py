@@ -62,14 +62,14 @@ def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float |
     Retry-After).  4xx other than 401/403/409/429 are final; a 409 conflict needs staff too;
     refused credentials, unavailability and unreadable answers are tried again later."""
     if isinstance(err, PlatformUnauthorized):
-        log.error(
-            "outbox: the platform refused the terminal's credentials (HTTP %s); re-enrolment needed",
-            err.status,
-        )
-        return False, f"unauthorized: HTTP {err.status}", None
+        # The platform's own reason (a clock off by more than its window, a revoked terminal, an
+        # unknown key) is kept on the entry: staff see why, not only "HTTP 401".
+        reason = f": {err.reason[:300]}" if err.reason else ""
+        log.error("outbox: the platform refused the terminal's credentials (HTTP %s%s)", err.status, reason)
+        return False, f"unauthorized: HTTP {err.status}{reason}", None
     if isinstance(err, PlatformRejected):
         log.error("outbox: platform rejected %s (HTTP %s); dead-lettered", what, err.status)
-        return True, f"rejected: HTTP {err.status}: {err.body[:500]}", None
+        return True, f"rejected: HTTP {err.status}: {(err.reason or err.body)[:500]}", None
     if isinstance(err, PlatformConflict):
         log.error("outbox: platform reports a conflict for %s; dead-lettered", what)
         return True, f"conflict: HTTP 409: {err.body[:500]}", None

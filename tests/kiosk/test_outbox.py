@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.cases.outbox import Backoff, OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient
@@ -279,3 +281,17 @@ def test_an_entry_settled_meanwhile_does_not_stop_the_round(
     assert store.cases.get(first).sent_at == 1.0  # type: ignore[union-attr]  # the first record stays
     assert store.cases.get(second).state is OutboxState.ACKNOWLEDGED  # type: ignore[union-attr]
     assert sorted(c["case_id"] for c in client.sandbox.received_cases()) == sorted([first, second])
+
+
+def test_a_refusal_keeps_the_platforms_reason(store: Store, server: SandboxServer, clock: Clock) -> None:
+    """Issue 17, finding 9: the entry says why the platform refused, not only "HTTP 401"."""
+    signed = PlatformClient(server.url, "T9", timeout=2.0, signing_key=Ed25519PrivateKey.generate())
+    signed.enrol(code=signed.sandbox.issue_enrolment_code("T9"))
+    requests.post(f"{server.url}/_sandbox/terminals/T9/revoke", timeout=5).raise_for_status()
+    case_id = add(store, clock)
+    report = OutboxDrainer(store, signed, clock).drain_once(10)
+    signed.close()
+    assert report.retried == 1
+    entry = store.cases.get(case_id)
+    assert entry is not None and entry.state is OutboxState.PENDING
+    assert entry.last_error == "unauthorized: HTTP 401: unknown or revoked terminal"
