@@ -46,7 +46,13 @@ from kiosk.cases.platform_client import (
     PlatformUnavailable,
 )
 from kiosk.cases.uploads import AttachmentUploader
-from offline_cache.store import InvalidTransitionError, OutboxEntry, StorageEnvironmentError, Store
+from offline_cache.store import (
+    InvalidTransitionError,
+    OutboxEntry,
+    StorageEnvironmentError,
+    Store,
+    StoredAttachment,
+)
 
 log = logging.getLogger(__name__)
 
@@ -256,9 +262,10 @@ class OutboxDrainer:
 
     def _send_case(self, entry: OutboxEntry) -> bytes:
         """Attachments first (resumable), then the case body referencing them, sealed when agreed."""
-        for attachment in self.store.attachments.for_case(entry.entry_id):
+        attachments = self._case_attachments(entry.entry_id)
+        for attachment in attachments:
             self.uploader.upload(attachment)
-        refs = self.uploader.refs(entry.entry_id)
+        refs = self.uploader.refs_of(attachments)
         item_id = entry.item_id or ""
         if self.cipher is None:
             return self.client.upload_case(entry.entry_id, item_id, entry.payload, attachments=refs).raw
@@ -270,6 +277,22 @@ class OutboxDrainer:
             attachments=refs,
             encryption=cipher.algorithm.value,
         ).raw
+
+    def _case_attachments(self, case_id: str) -> list[StoredAttachment]:
+        """The attachments stored with the case: its body references exactly these.  A late one (the
+        certificate PDF, added with its own job while the case may be on its way) is left to its job:
+        were it referenced, a body re-sent after a lost answer would differ from the first (refused
+        as a reused key), and one added between the uploads and the body would be referenced before
+        it was uploaded (refused as incomplete).  The attachments are read before the jobs: a late
+        attachment and its job are committed together, so one seen here has its job seen below."""
+        attachments = self.store.attachments.for_case(case_id)
+        late: set[str] = set()
+        for job in self.store.outbox.entries(kind=JOB_ATTACHMENT, case_id=case_id):
+            try:
+                late.add(str(json.loads(job.payload)["attachment_id"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return [a for a in attachments if a.attachment_id not in late]
 
     def _send_job(self, job: OutboxEntry) -> bytes:
         if job.kind == JOB_PUBLICITY:
