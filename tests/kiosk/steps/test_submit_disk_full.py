@@ -30,7 +30,7 @@ from kiosk.cases.outbox import OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient
 from kiosk.outputs.records import Ledger
 from kiosk.session.context import SessionContext
-from kiosk.session.events import CaseSubmitted
+from kiosk.session.events import CaseSubmitted, ProblemRaised
 from kiosk.session.machine import Step
 from kiosk.session.steps.form import FormStep
 from kiosk.session.steps.numbers import Numbering
@@ -141,6 +141,46 @@ def test_a_full_disk_right_after_the_case_is_stored_loses_nothing(
         received = [c for c in client.sandbox.received_cases() if c["case_id"] == result.case_id]
         assert len(received) == 1
         assert store.cases.get(result.case_id).state is OutboxState.ACKNOWLEDGED  # type: ignore[union-attr]
+    finally:
+        receipt.close()
+        printer.stop()
+        client.close()
+        store.close()
+
+
+def test_a_disk_already_full_takes_the_terminal_out_of_service_with_the_storage_problem(disk: Path) -> None:
+    """The case cannot be stored: no crash, the terminal goes out of service saying why."""
+    store = Store(disk / "terminal.db", key=bytes(range(32)))
+    stock(store)
+    ctx = make_ctx(store)
+    recorder = Recorder()
+    ctx.events.subscribe(recorder)
+    client = PlatformClient("http://127.0.0.1:9", ctx.config.terminal_id, timeout=0.5)
+    drainer = OutboxDrainer(store, client)  # never started
+    numbering = Numbering(ctx)
+    spool = disk / "spool"
+    spool.mkdir()
+    printer = ReceiptPrinterSimulator().start()
+    receipt = EscPosReceiptPrinter("127.0.0.1", printer.port)
+    outputs = OutputsStep(ctx, receipt, PdfSpoolPrinter(spool), drainer, numbering)
+    try:
+        walk_to(ctx, Step.FORM, "senior-card")
+        ctx.data.identity.card = IdCardRead(text=sim_card("senior").text, photo_raw=b"", read_at=NOW)
+        form = FormStep(ctx)
+        assert form.submit({f.key: f.value for f in form.fields()}) == {}
+        review = ReviewStep(ctx)
+        try:
+            review.run()
+        finally:
+            review.close()
+        store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        fill(disk)
+        assert SubmitStep(ctx, drainer, outputs, numbering).submit(b"\x89PNG signature") is None
+        assert ctx.machine.step is Step.OUT_OF_SERVICE
+        assert (
+            ctx.machine.data.problem is not None and ctx.machine.data.problem.detail_key == "problem.storage"
+        )
+        assert [e.problem.device for e in recorder.of(ProblemRaised)] == ["storage"]  # type: ignore[attr-defined]
     finally:
         receipt.close()
         printer.stop()
