@@ -283,7 +283,13 @@ def start_alerts(kiosk: SessionCoordinator, access: StaffAccess, drainer: Any, c
     forwarder = AlertForwarder(
         kiosk.store,
         kick=drainer.kick,
-        statuses=kiosk.devices.statuses,
+        # Only the printers are polled (their drivers serialise their own I/O); other device faults
+        # arrive as problems on the bus when a session meets them.
+        statuses=lambda: {
+            name: getattr(kiosk.devices, name).status()
+            for name in _PRINTERS
+            if getattr(kiosk.devices, name, None)
+        },
         idle=lambda: kiosk.machine.step is Step.ATTRACT,
         clock_skew=lambda: client.clock_skew_s,
     )

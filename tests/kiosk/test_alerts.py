@@ -84,10 +84,14 @@ def test_the_endpoint_is_signed_idempotent_and_per_terminal(
 
     intruder = PlatformClient(server.url, "ALERT2", timeout=2.0, signing_key=Ed25519PrivateKey.generate())
     intruder.enrol(code=intruder.sandbox.issue_enrolment_code("ALERT2"))
-    intruder.terminal_id = "ALERT1"  # raise alerts in another terminal's name
-    with pytest.raises(PlatformRejected) as forbidden:
-        intruder.send_alert(str(uuid.uuid4()), body.encode())
-    assert forbidden.value.status in (401, 403)
+    with pytest.raises(PlatformRejected) as forbidden:  # signed as itself, for another terminal
+        intruder.transport.request(
+            "POST",
+            "/api/v1/terminals/ALERT1/alerts",
+            data=body.encode(),
+            headers={"Idempotency-Key": str(uuid.uuid4()), "Content-Type": "application/json"},
+        )
+    assert forbidden.value.status == 403
     intruder.close()
     assert len(_received(client)) == 1
 
