@@ -17,6 +17,11 @@ answers dropped after processing, slow answers) or platform errors (5xx with and
 Retry-After, 429).  After the session the fault is cleared and the terminal must be back on the
 attract screen (out of service is allowed while the fault lasts and must clear by itself).
 
+Volume: a session is 0.2-0.7 s of real work (the certificate and commitment PDFs dominate), about
+4.4 sessions/s over the default two terminal processes on 2 cores, so 10,000 sessions do not fit in
+a few minutes: the default is 1,000 sessions (about 4 minutes); ``--sessions 10000`` (about 40
+minutes) and ``--sessions 100000`` are the long runs.
+
 Printed (last stdout line, JSON): ``sessions``, ``crashes`` (an exception out of a step service),
 ``lost`` (a case the citizen was given a number for that the platform does not have once the queue
 drained), ``duplicated`` (a case the platform holds twice, or holds but the terminal never
@@ -244,7 +249,7 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--sessions", type=int, default=600, help="sessions in all (split over the workers)")
+    parser.add_argument("--sessions", type=int, default=1000, help="sessions in all (split over the workers)")
     parser.add_argument("--workers", type=int, default=2, help="terminals, one process each")
     parser.add_argument("--fault-rate", type=float, default=0.1, help="share of sessions with a fault")
     parser.add_argument("--ack-wait", type=float, default=0.3, help="s the result screen waits for the ack")
