@@ -35,8 +35,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field, field_validator
 
+from sandbox_platform.alerts import AlertDesk, alerts_router
 from sandbox_platform.assist import install_assist
-from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal, load_answer_key, public_b64
+from sandbox_platform.auth import (
+    AnswerSigner,
+    Authenticator,
+    ReplayCache,
+    calling_terminal,
+    load_answer_key,
+    public_b64,
+)
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
@@ -305,7 +313,8 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     answer_key = load_answer_key(data_dir / "platform_answer.key")
     answer_key_id = "answer-" + hashlib.sha256(public_b64(answer_key).encode()).hexdigest()[:12]
     app.add_middleware(AnswerSigner, key=answer_key, key_id=answer_key_id)
-    app.add_middleware(Authenticator, db=db)
+    app.state.replays = ReplayCache(data_dir / "platform.sqlite3")  # survives a restart
+    app.add_middleware(Authenticator, db=db, replays=app.state.replays)
     app.add_middleware(_FaultMiddleware, faults=get_faults)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
@@ -515,4 +524,6 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         ratings_router(app.state.ratings, calling_terminal, lambda c: (db.case(c) or {}).get("terminal_id"))
     )
     install_assist(app, data_dir, db, calling_terminal)
+    app.state.alerts = AlertDesk(data_dir)  # terminal alerts (lockout, staff call, faults, clock skew)
+    app.include_router(alerts_router(app.state.alerts, calling_terminal))
     return app

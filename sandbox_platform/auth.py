@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sandbox_platform.db import PlatformDB
+from sandbox_platform.db import PlatformDB, open_sqlite
 
 API = "/api/v1"
 ENROL_PATH = f"{API}/terminals/enrol"
@@ -46,6 +46,9 @@ SIGNATURE_MAX_SKEW_S = 300.0
 #: Largest request body the platform reads (a 4 MiB upload chunk or a case with its sealed payload).
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 DIGEST_HEADER = "x-content-sha256"
+_REPLAY_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS replays (signature_sha256 TEXT PRIMARY KEY, seen_at REAL NOT NULL)",
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -67,21 +70,44 @@ class _Refused(Exception):
 
 
 class ReplayCache:
-    """Signatures seen within the acceptance window (a replayed request is refused)."""
+    """Signatures seen within the acceptance window (a replayed request is refused).
 
-    def __init__(self, window_s: float = 2 * SIGNATURE_MAX_SKEW_S) -> None:
+    With ``path`` (the platform's SQLite file) the cache is a table there, so a replay is refused
+    after a platform restart too; without, it lives in memory (tests of the middleware alone)."""
+
+    def __init__(self, path: Path | None = None, window_s: float = 2 * SIGNATURE_MAX_SKEW_S) -> None:
         self.window_s = window_s
         self._seen: dict[bytes, float] = {}
         self._lock = threading.Lock()
+        self._conn = None if path is None else open_sqlite(Path(path), _REPLAY_SCHEMA)
+        self._inserts = 0
 
     def first_time(self, signature: bytes, now: float) -> bool:
         with self._lock:
+            if self._conn is not None:
+                return self._first_time_stored(hashlib.sha256(signature).hexdigest(), now)
             if len(self._seen) > 10_000:
                 self._seen = {s: t for s, t in self._seen.items() if t > now - self.window_s}
             if signature in self._seen:
                 return False
             self._seen[signature] = now
             return True
+
+    def _first_time_stored(self, digest: str, now: float) -> bool:
+        assert self._conn is not None
+        self._inserts += 1
+        if self._inserts % 1000 == 0:  # older signatures are refused by the time check anyway
+            self._conn.execute("DELETE FROM replays WHERE seen_at < ?", (now - self.window_s,))
+        cur = self._conn.execute(
+            "INSERT OR IGNORE INTO replays (signature_sha256, seen_at) VALUES (?, ?)", (digest, now)
+        )
+        return cur.rowcount == 1
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 class Authenticator:

@@ -120,6 +120,8 @@ class SandboxServer:
         self.app.state.citizens.close()
         self.app.state.outbox.close()
         self.app.state.ratings.close()
+        self.app.state.alerts.close()
+        self.app.state.replays.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -40,6 +40,7 @@ from kiosk.identity.face import FaceVerifier, LivenessCheck, NoLivenessCheck
 from kiosk.identity.face_prompts import FacePrompter
 from kiosk.identity.liveness import ChallengeLiveness, ExternalLivenessCheck
 from kiosk.identity.qr import QrIdentityVerifier
+from kiosk.maintenance.alerts import AlertForwarder, start_alerts
 from kiosk.maintenance.service import LeaveReason, MaintenanceService
 from kiosk.maintenance.staff_watcher import StaffCardWatcher
 from kiosk.outputs.records import Ledger
@@ -95,6 +96,7 @@ class Terminal:
     staff_watcher: StaffCardWatcher | None = None
     retention: RetentionWiper | None = None
     assist: AssistService | None = None  # remote video help (kiosk/assist/)
+    alerts: AlertForwarder | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -123,6 +125,8 @@ class Terminal:
             self.syncer.stop()
         if self.retention is not None:
             self.retention.stop()
+        if self.alerts is not None:
+            self.alerts.stop()
         self.drainer.stop()
         if self.assist is not None:
             self.assist.close()
@@ -211,7 +215,14 @@ def build_terminal(
         workdir / "ledger", key=derive_key(machine_secret, "ledger", terminal_id=config.terminal_id)
     )
     tuf_dir = workdir / "tuf"
-    rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
+    rulesync = RuleSync(
+        store,
+        platform_url,
+        tuf_dir / "metadata",
+        tuf_dir / "targets",
+        engine=review,
+        ca_bundle=config.platform.ca_bundle,  # the API client's CA bundle: one CA store
+    )
     session = build_session(
         config,
         devices,
@@ -251,6 +262,8 @@ def build_terminal(
     else:
         log.info("sync: %s", session.catalogue.sync())
     drainer.start(interval_s=config.platform.upload_interval_s)
+    # Lockouts, staff calls, device faults, paper, dead letters, clock skew -> platform alerts.
+    alerts = start_alerts(session, maintenance.access, drainer, client)
     syncer = PeriodicSync(session.catalogue, config.platform.sync_interval_s)
     syncer.start()
     watcher = build_staff_watcher(
@@ -276,6 +289,7 @@ def build_terminal(
         staff_watcher=watcher,
         retention=retention,
         assist=build_assist(session, client, workdir / "assist"),
+        alerts=alerts,
     )
 
 

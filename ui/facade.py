@@ -180,6 +180,8 @@ class KioskFacade(QObject):
             self.cardNotLifted.emit()
         elif isinstance(event, ev.StaffCardRefused) and self.maintenance is not None:
             self.maintenance.refused.emit(event.refusal)
+        elif isinstance(event, ev.StaffPinRequired) and self.maintenance is not None:
+            self.maintenance.pin_required.emit(event)
 
     def _step_changed(self, event: ev.StepChanged) -> None:
         view = self._view

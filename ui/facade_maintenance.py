@@ -32,6 +32,8 @@ class MaintenanceFacade(QObject):
     logs = Signal(object)  # LogTail
     failed = Signal(str)  # error text for the screen
     refused = Signal(str)  # StaffCardRefusal value: a card on the staff reader did not unlock
+    pin_required = Signal(object)  # StaffPinRequired: a verified staff card waits for its PIN
+    pin_result = Signal(object)  # PinOutcome of a submitted PIN
 
     def __init__(self, facade: KioskFacade, service: MaintenanceService) -> None:
         super().__init__(facade)
@@ -68,6 +70,13 @@ class MaintenanceFacade(QObject):
 
     def refresh_logs(self) -> None:
         self._run(self.service.logs, self.logs)
+
+    def submit_pin(self, pin: str) -> None:
+        """The second factor, checked on the pool (scrypt); the outcome comes back as ``pin_result``."""
+        self._run(lambda: self.service.submit_pin(pin), self.pin_result)
+
+    def cancel_pin(self) -> None:
+        self.facade.bg.run(self.service.cancel_pin, on_failure=self._failed)
 
     def leave(self) -> None:
         self.facade.bg.run(lambda: self.service.leave(LeaveReason.STAFF), on_failure=self._failed)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.i18n import tr
 from ui.facade import KioskFacade
+from ui.maintenance_pin import PinPad
 from ui.screens.base import Screen, label
 from ui.viewmodels import Consumables, Diagnostics, LogTail, OutboxState, OutboxView, Step, TestPrintResult
 from ui.widgets import BigButton, Title
@@ -36,6 +37,9 @@ from ui.widgets import BigButton, Title
 log = logging.getLogger(__name__)
 
 TABS = ("diagnostics", "consumables", "sync", "outbox", "logs")
+#: Terminal clock further than this from the platform's is shown in red (and alerted:
+#: kiosk/maintenance/alerts.py); signed requests fail at 300 s.
+CLOCK_SKEW_LIMIT_S = 60.0
 
 
 def _size(n: int) -> str:
@@ -118,6 +122,15 @@ class MaintenanceScreen(Screen):
             self.m.logs.connect(lambda d: self._show("logs", d))
             self.m.failed.connect(lambda text: self.message.setText(tr("maint.error", error=text)))
             self.m.refused.connect(self._on_refused)
+            self.m.pin_required.connect(self._ask_pin)
+        self.pin_pad = PinPad(facade)
+        self.pin_pad.retranslate()
+
+    def _ask_pin(self, event: Any) -> None:
+        """The pad goes over the whole window (the attract screen is up, not this one)."""
+        if self.pin_pad.parentWidget() is not self.window():
+            self.pin_pad.setParent(self.window())
+        self.pin_pad.ask(event)
 
     # ------------------------------------------------------------------ layout
     def _page(self, key: str) -> QVBoxLayout:
@@ -227,6 +240,7 @@ class MaintenanceScreen(Screen):
 
     def retranslate(self) -> None:
         self._retranslate()
+        self.pin_pad.retranslate()
         for key, value in list(self._data.items()):
             self._render(key, value)
 
@@ -353,6 +367,17 @@ class MaintenanceScreen(Screen):
                 if p.reachable and p.latency_ms is not None
                 else tr("maint.platform.down"),
                 p.error or "",
+            )
+        )
+        skew = p.clock_skew_s  # platform minus terminal: the terminal is -skew seconds off
+        off = skew is not None and abs(skew) > CLOCK_SKEW_LIMIT_S
+        if off:
+            attention.add(len(rows))
+        rows.append(
+            (
+                tr("maint.clock"),
+                tr("maint.clock.skew", s=f"{-skew:+.0f}") if skew is not None else tr("maint.clock.unknown"),
+                tr("maint.clock.off", limit=f"{CLOCK_SKEW_LIMIT_S:.0f}") if off else tr("maint.action.none"),
             )
         )
         for model in d.models:

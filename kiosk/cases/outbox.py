@@ -46,7 +46,13 @@ from kiosk.cases.platform_client import (
     PlatformUnavailable,
 )
 from kiosk.cases.uploads import AttachmentUploader
-from offline_cache.store import InvalidTransitionError, OutboxEntry, StorageEnvironmentError, Store
+from offline_cache.store import (
+    InvalidTransitionError,
+    OutboxEntry,
+    StorageEnvironmentError,
+    Store,
+    StoredAttachment,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,7 @@ JOB_PUBLICITY = "publicity"  # POST /api/v1/publicity
 JOB_PUBLICITY_REVOKE = "publicity_revoke"  # POST /api/v1/publicity/{id}/revoke
 JOB_ATTACHMENT = "attachment"  # a late attachment of a case (the certificate PDF)
 JOB_RATING = "rating"  # POST /api/v1/ratings (好差评, kiosk/session/steps/rating.py)
+JOB_ALERT = "alert"  # POST /api/v1/terminals/{id}/alerts (kiosk/maintenance/alerts.py)
 
 
 def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float | None]:
@@ -62,14 +69,14 @@ def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float |
     Retry-After).  4xx other than 401/403/409/429 are final; a 409 conflict needs staff too;
     refused credentials, unavailability and unreadable answers are tried again later."""
     if isinstance(err, PlatformUnauthorized):
-        log.error(
-            "outbox: the platform refused the terminal's credentials (HTTP %s); re-enrolment needed",
-            err.status,
-        )
-        return False, f"unauthorized: HTTP {err.status}", None
+        # The platform's own reason (a clock off by more than its window, a revoked terminal, an
+        # unknown key) is kept on the entry: staff see why, not only "HTTP 401".
+        reason = f": {err.reason[:300]}" if err.reason else ""
+        log.error("outbox: the platform refused the terminal's credentials (HTTP %s%s)", err.status, reason)
+        return False, f"unauthorized: HTTP {err.status}{reason}", None
     if isinstance(err, PlatformRejected):
         log.error("outbox: platform rejected %s (HTTP %s); dead-lettered", what, err.status)
-        return True, f"rejected: HTTP {err.status}: {err.body[:500]}", None
+        return True, f"rejected: HTTP {err.status}: {(err.reason or err.body)[:500]}", None
     if isinstance(err, PlatformConflict):
         log.error("outbox: platform reports a conflict for %s; dead-lettered", what)
         return True, f"conflict: HTTP 409: {err.body[:500]}", None
@@ -256,9 +263,10 @@ class OutboxDrainer:
 
     def _send_case(self, entry: OutboxEntry) -> bytes:
         """Attachments first (resumable), then the case body referencing them, sealed when agreed."""
-        for attachment in self.store.attachments.for_case(entry.entry_id):
+        attachments = self._case_attachments(entry.entry_id)
+        for attachment in attachments:
             self.uploader.upload(attachment)
-        refs = self.uploader.refs(entry.entry_id)
+        refs = self.uploader.refs_of(attachments)
         item_id = entry.item_id or ""
         if self.cipher is None:
             return self.client.upload_case(entry.entry_id, item_id, entry.payload, attachments=refs).raw
@@ -270,6 +278,22 @@ class OutboxDrainer:
             attachments=refs,
             encryption=cipher.algorithm.value,
         ).raw
+
+    def _case_attachments(self, case_id: str) -> list[StoredAttachment]:
+        """The attachments stored with the case: its body references exactly these.  A late one (the
+        certificate PDF, added with its own job while the case may be on its way) is left to its job:
+        were it referenced, a body re-sent after a lost answer would differ from the first (refused
+        as a reused key), and one added between the uploads and the body would be referenced before
+        it was uploaded (refused as incomplete).  The attachments are read before the jobs: a late
+        attachment and its job are committed together, so one seen here has its job seen below."""
+        attachments = self.store.attachments.for_case(case_id)
+        late: set[str] = set()
+        for job in self.store.outbox.entries(kind=JOB_ATTACHMENT, case_id=case_id):
+            try:
+                late.add(str(json.loads(job.payload)["attachment_id"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return [a for a in attachments if a.attachment_id not in late]
 
     def _send_job(self, job: OutboxEntry) -> bytes:
         if job.kind == JOB_PUBLICITY:
@@ -284,6 +308,8 @@ class OutboxDrainer:
             return self.client.revoke_publicity(job.entry_id, str(spec["publicity_id"]), body)
         if job.kind == JOB_RATING:
             return self.client.post_rating(job.entry_id, job.payload)
+        if job.kind == JOB_ALERT:
+            return self.client.send_alert(job.entry_id, job.payload)
         if job.kind == JOB_ATTACHMENT:
             attachment_id = str(json.loads(job.payload)["attachment_id"])
             attachment = self.store.attachments.get(attachment_id)

@@ -262,6 +262,18 @@ class PlatformClient:
             json_body=body.model_dump(mode="json"),
         )
 
+    def send_alert(self, key: str, body: bytes) -> bytes:
+        """Queue-side call: raise an alert with the platform (``key``, a UUID, is the idempotency
+        key; ``body`` an ``AlertRequest``).  Returns the acknowledgement's bytes."""
+        reply = self.transport.request(
+            "POST",
+            f"{API}/terminals/{_seg(self.terminal_id)}/alerts",
+            data=body,
+            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+        )
+        self.transport.parse(reply, m.AlertAck, "alert acknowledgement")
+        return reply.body
+
     def agree_field_key(self, public_key: bytes, algorithm: str) -> bytes:
         """Send the terminal's X25519 public key; returns the platform's (raw 32 bytes)."""
         request = {"public_key": base64.b64encode(public_key).decode("ascii"), "algorithm": algorithm}

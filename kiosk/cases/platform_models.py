@@ -163,6 +163,22 @@ class RatingAck(_Reply):
     at: float
 
 
+AlertKind = Literal["staff_lockout", "staff_call", "device_fault", "paper_low", "dead_letter", "clock_skew"]
+
+
+class AlertRequest(BaseModel):
+    kind: AlertKind
+    severity: Literal["info", "warning", "critical"]
+    raised_at: float
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=32)
+
+
+class AlertAck(_Reply):
+    alert_id: str = Field(min_length=1, max_length=64)
+    status: Literal["received"]
+    received_at: float
+
+
 class PublishedRecord(_Reply):
     publicity_id: str
     terminal_id: str
@@ -251,6 +267,8 @@ CONTRACT_MODELS: dict[str, type[BaseModel]] = {
         PublicityAck,
         RatingAck,
         PublishedRecord,
+        AlertRequest,
+        AlertAck,
         QrVerifyRequest,
         QrValid,
         QrInvalid,

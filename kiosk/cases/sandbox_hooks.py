@@ -52,6 +52,11 @@ class SandboxHooks:
         reply = self._transport.request("GET", "/_sandbox/publicity", auth=False)
         return self._transport.parse(reply, _LIST, "publicity")
 
+    def alerts(self) -> list[dict[str, Any]]:
+        """The alerts the sandbox platform received (``/_sandbox/alerts``)."""
+        reply = self._transport.request("GET", "/_sandbox/alerts", auth=False)
+        return self._transport.parse(reply, _LIST, "alerts")
+
     def set_faults(self, **faults: Any) -> dict[str, Any]:
         """Set the sandbox's fault mode (see sandbox_platform/app.py)."""
         reply = self._transport.request("POST", "/_sandbox/faults", json_body=faults, auth=False)

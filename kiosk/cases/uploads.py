@@ -136,7 +136,11 @@ class AttachmentUploader:
 
     def refs(self, case_id: str) -> list[dict[str, Any]]:
         """How the case body references its attachments: id, name, media type, SHA-256 in clear."""
+        return self.refs_of(self.store.attachments.for_case(case_id))
+
+    @staticmethod
+    def refs_of(attachments: list[StoredAttachment]) -> list[dict[str, Any]]:
         return [
             {"attachment_id": a.attachment_id, "name": a.name, "media_type": a.media_type, "sha256": a.sha256}
-            for a in self.store.attachments.for_case(case_id)
+            for a in attachments
         ]

@@ -101,6 +101,7 @@ class PlatformDiagnosis:
     reachable: bool
     latency_ms: float | None
     error: str | None
+    clock_skew_s: float | None = None  # platform clock minus ours, from its Date header
 
 
 @dataclass(frozen=True)
@@ -479,8 +480,8 @@ class MaintenanceService:
         try:
             self.client.heartbeat(statuses)
         except PlatformError as err:
-            return PlatformDiagnosis(False, None, logsetup.redact(str(err)))
-        return PlatformDiagnosis(True, (time.perf_counter() - t0) * 1000.0, None)
+            return PlatformDiagnosis(False, None, logsetup.redact(str(err)), self.client.clock_skew_s)
+        return PlatformDiagnosis(True, (time.perf_counter() - t0) * 1000.0, None, self.client.clock_skew_s)
 
     # ------------------------------------------------------------------ consumables
     def consumables(self) -> Consumables:

@@ -26,14 +26,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import ssl
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import urllib3
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
+from tuf.api import exceptions as tuf_errors
 from tuf.api.exceptions import RepositoryError
 from tuf.ngclient import Updater  # type: ignore[attr-defined]
+from tuf.ngclient.fetcher import FetcherInterface
 
 from kiosk.review.engine import ReviewEngine, run_golden_cases
 from kiosk.review.items import ItemPackage, load_package
@@ -83,7 +88,50 @@ def last_verified_at(store: Store, item_id: str) -> float | None:
     return None if value is None else float(value)
 
 
-def provision_root(base_url: str, metadata_dir: Path, *, timeout_s: float = 10.0) -> bool:
+def ca_file(ca_bundle: str | None) -> str:
+    """The one CA store of every platform client: the configured ``platform.ca_bundle``, else the
+    bundle the API client (requests) uses by default, so rule sync and the API trust the same CAs."""
+    return ca_bundle or DEFAULT_CA_BUNDLE_PATH
+
+
+class CaBundleFetcher(FetcherInterface):
+    """TUF downloads over urllib3 with the platform's CA bundle, certificates and host names
+    checked, redirects refused (like the API client), ``timeout_s`` per connect and per read."""
+
+    def __init__(self, ca_bundle: str | None = None, timeout_s: float = 30.0) -> None:
+        self.ca_file = ca_file(ca_bundle)
+        self._pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=self.ca_file)
+        self._timeout = urllib3.Timeout(connect=timeout_s, read=timeout_s)
+
+    def _fetch(self, url: str) -> Iterator[bytes]:
+        try:
+            response = self._pool.request(
+                "GET", url, preload_content=False, timeout=self._timeout, redirect=False, retries=False
+            )
+        except urllib3.exceptions.TimeoutError as err:
+            raise tuf_errors.SlowRetrievalError from err
+        except urllib3.exceptions.HTTPError as err:  # TLS, connection refused, ...
+            raise tuf_errors.DownloadError(f"cannot fetch {url}: {err}") from err
+        if response.status >= 300:  # a redirect is a failure, never followed
+            response.close()
+            raise tuf_errors.DownloadHTTPError(f"HTTP {response.status}", response.status)
+        return self._chunks(response)
+
+    @staticmethod
+    def _chunks(response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+        try:
+            yield from response.stream(64 * 1024)
+        except urllib3.exceptions.TimeoutError as err:
+            raise tuf_errors.SlowRetrievalError from err
+        except urllib3.exceptions.HTTPError as err:
+            raise tuf_errors.DownloadError(str(err)) from err
+        finally:
+            response.release_conn()
+
+
+def provision_root(
+    base_url: str, metadata_dir: Path, *, timeout_s: float = 10.0, ca_bundle: str | None = None
+) -> bool:
     """DEMO ONLY (trust on first use): pin the platform's ``1.root.json`` as ``root.json``.
 
     Does nothing when a root is already pinned (returns False).  A real terminal gets its root
@@ -95,7 +143,8 @@ def provision_root(base_url: str, metadata_dir: Path, *, timeout_s: float = 10.0
     url = f"{base_url.rstrip('/')}/tuf/metadata/1.root.json"
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) URL: {url}")
-    with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+    context = ssl.create_default_context(cafile=ca_file(ca_bundle))
+    with urllib.request.urlopen(url, timeout=timeout_s, context=context) as resp:
         body: bytes = resp.read()
     json.loads(body)  # at least JSON; the Updater verifies its self-signature when loading it
     metadata_dir.mkdir(parents=True, exist_ok=True)
@@ -118,8 +167,11 @@ class RuleSync:
         *,
         engine: ReviewEngine | None = None,
         clock: Callable[[], float] = time.time,
+        ca_bundle: str | None = None,
     ) -> None:
         self.store = store
+        #: The platform's CA bundle (``platform.ca_bundle``), the same the API client trusts.
+        self.fetcher = CaBundleFetcher(ca_bundle)
         self.base_url = base_url.rstrip("/")
         self.metadata_dir = Path(metadata_dir)
         self.targets_dir = Path(targets_dir)
@@ -134,6 +186,7 @@ class RuleSync:
             target_dir=str(self.targets_dir),
             target_base_url=f"{self.base_url}/tuf/targets/",
             bootstrap=None,  # trust anchor: metadata_dir/root.json (pinned at provisioning)
+            fetcher=self.fetcher,
         )
 
     def _fetch(self, updater: Updater, path: str) -> bytes:

@@ -19,7 +19,7 @@ from kiosk.session.catalogue import Catalogue
 from kiosk.session.events import EventBus, ProblemRaised, SessionEvent
 from kiosk.session.machine import EndReason, SessionData, SessionMachine, Step
 from kiosk.session.values import Problem
-from offline_cache.store import Store
+from offline_cache.store import StorageError, Store
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +86,12 @@ class SessionContext:
 
     def raise_problem(self, problem: Problem, data: SessionData) -> None:
         """Land in the defined state for ``problem`` found while serving session ``data``."""
-        self.store.audit_trail.append(
-            "device_problem", {"device": problem.device, "action": problem.action.value}
-        )
+        try:
+            self.store.audit_trail.append(
+                "device_problem", {"device": problem.device, "action": problem.action.value}
+            )
+        except StorageError as err:  # a full disk must not keep the terminal from its defined state
+            log.error("audit record device_problem not written: %s", err)
         self.publish(ProblemRaised(problem))
         if problem.action is RequiredAction.MAINTENANCE and not problem.allow_manual:
             # The terminal cannot serve: whatever session is on ends (and is wiped) here.

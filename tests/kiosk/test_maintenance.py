@@ -226,6 +226,8 @@ def test_diagnostics(terminal: Terminal, bench: SimulatorBench) -> None:
     assert devices["camera"].status is DeviceStatus.READY
     assert devices["document_camera"].status is DeviceStatus.READY
     assert diag.platform.reachable and diag.platform.latency_ms is not None
+    skew = diag.platform.clock_skew_s  # measured from the platform's Date header
+    assert skew is not None and abs(skew) < 5
     assert {m.name: m.loaded for m in diag.models} == {"face": False, "ocr": False}
     assert diag.disk.free_bytes > 0 and diag.disk.total_bytes >= diag.disk.free_bytes
     packages = {p.item_id: p for p in diag.packages}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -10,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.cases.outbox import Backoff, OutboxDrainer
+from kiosk.cases.outbox import JOB_ATTACHMENT, Backoff, OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient
-from offline_cache.store import OutboxState, Store
+from offline_cache.store import NewAttachment, OutboxState, Store
 from sandbox_platform.server import SandboxServer
 
 
@@ -279,3 +282,46 @@ def test_an_entry_settled_meanwhile_does_not_stop_the_round(
     assert store.cases.get(first).sent_at == 1.0  # type: ignore[union-attr]  # the first record stays
     assert store.cases.get(second).state is OutboxState.ACKNOWLEDGED  # type: ignore[union-attr]
     assert sorted(c["case_id"] for c in client.sandbox.received_cases()) == sorted([first, second])
+
+
+def test_a_refusal_keeps_the_platforms_reason(store: Store, server: SandboxServer, clock: Clock) -> None:
+    """Issue 17, finding 9: the entry says why the platform refused, not only "HTTP 401"."""
+    signed = PlatformClient(server.url, "T9", timeout=2.0, signing_key=Ed25519PrivateKey.generate())
+    signed.enrol(code=signed.sandbox.issue_enrolment_code("T9"))
+    requests.post(f"{server.url}/_sandbox/terminals/T9/revoke", timeout=5).raise_for_status()
+    case_id = add(store, clock)
+    report = OutboxDrainer(store, signed, clock).drain_once(10)
+    signed.close()
+    assert report.retried == 1
+    entry = store.cases.get(case_id)
+    assert entry is not None and entry.state is OutboxState.PENDING
+    assert entry.last_error == "unauthorized: HTTP 401: unknown or revoked terminal"
+
+
+def test_a_late_certificate_does_not_change_a_case_resent_after_a_lost_answer(
+    store: Store, client: PlatformClient, clock: Clock
+) -> None:
+    """Found by bench/soak: the certificate PDF is queued as its own job while the case may still be
+    on its way.  The case body references the attachments stored with the case only, so the re-sent
+    body is the one the platform already holds (not refused as a reused key with another body, which
+    dead-lettered the case), and the certificate arrives through its own job."""
+    case_id = str(uuid.uuid4())
+    page = NewAttachment(str(uuid.uuid4()), "page-1", "image/jpeg", b"\xff\xd8\xff page")
+    store.cases.add(case_id, "x", b"payload", clock(), attachments=[page])
+    drainer = OutboxDrainer(store, client, clock, backoff=Backoff(base_s=1, max_s=1, jitter=0.0))
+    drainer.uploader.upload(store.attachments.for_case(case_id)[0])  # the page went up earlier
+    client.sandbox.set_faults(drop_after_processing=True)  # the platform keeps the body, the answer is lost
+    assert drainer.drain_once().sent == 0
+    assert [c["case_id"] for c in client.sandbox.received_cases()] == [case_id]
+    client.sandbox.set_faults()
+    certificate = NewAttachment(str(uuid.uuid4()), "certificate", "application/pdf", b"%PDF-1.7 certificate")
+    job = str(uuid.uuid4())
+    payload = json.dumps({"attachment_id": certificate.attachment_id}).encode()
+    store.outbox.add(job, JOB_ATTACHMENT, payload, clock(), case_id=case_id, attachment=certificate)
+    clock.t += 3600
+    report = drainer.drain_once()
+    assert (report.sent, report.dead) == (2, 0)
+    assert store.cases.get(case_id).state is OutboxState.ACKNOWLEDGED  # type: ignore[union-attr]
+    assert store.attachments.get(certificate.attachment_id).uploaded_at is not None  # type: ignore[union-attr]
+    [received] = [c for c in client.sandbox.received_cases() if c["case_id"] == case_id]
+    assert [a["attachment_id"] for a in received["attachments"]] == [page.attachment_id]

@@ -265,3 +265,25 @@ def test_another_terminal_cannot_replay_a_case_to_read_its_receipt(server: Sandb
     assert info.value.status == 403
     owner.close()
     other.close()
+
+
+def test_a_replay_is_refused_after_the_platform_restarts(tmp_path: Path) -> None:
+    """The replay cache is in the platform's SQLite file, not in the process."""
+    items = tmp_path / "items"
+    items.mkdir()
+    key = Ed25519PrivateKey.generate()
+    first = SandboxServer(tmp_path / "platform", items).start()
+    try:
+        _enrolled(first, "A1", key).close()
+        headers = _signed_headers(key, "GET", "/api/v1/packages", b"")
+        assert requests.get(first.url + "/api/v1/packages", headers=headers, timeout=5).status_code == 200
+    finally:
+        first.close()
+    again = SandboxServer(tmp_path / "platform", items).start()
+    try:
+        answer = requests.get(again.url + "/api/v1/packages", headers=headers, timeout=5)
+        assert answer.status_code == 401 and "replayed" in answer.json()["detail"]
+        fresh = _signed_headers(key, "GET", "/api/v1/packages", b"")  # a new request still passes
+        assert requests.get(again.url + "/api/v1/packages", headers=fresh, timeout=5).status_code == 200
+    finally:
+        again.close()

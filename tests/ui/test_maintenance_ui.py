@@ -54,6 +54,7 @@ def test_staff_card_opens_the_screen_diagnostics_and_requeue(kiosk: Factory) -> 
     assert rows["身份证阅读器"][1] in {"正常", "无介质"}  # probed: the SAM answers
     assert rows["工作人员卡读卡器"][1] == "正常"
     assert rows["政务服务平台"][1].startswith("可连接")
+    assert rows["时钟"][1].startswith("与平台相差") and rows["时钟"][2] == "无需处理"  # measured from Date
     assert "规则包 senior-card" in rows
 
     # 待上传: a case the platform really rejects becomes a dead letter in the real store.

@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 
-from devices.base import DeviceError
+from devices.base import DeviceError, RequiredAction
 from devices.interfaces import DocumentPrinter, ReceiptPrinter
 from kiosk import i18n, logsetup
 from kiosk.cases.outbox import JOB_ATTACHMENT, OutboxDrainer
@@ -35,6 +35,9 @@ from kiosk.session.values import PrintResult, Problem
 from offline_cache.store import NewAttachment, StorageError
 
 log = logging.getLogger(__name__)
+
+#: The store refused a write after the case was stored (a full disk): staff must free space.
+STORAGE_PROBLEM = Problem("storage", RequiredAction.MAINTENANCE, "problem.storage", None, allow_manual=False)
 
 _PICKUP = {
     Outcome.APPROVE: ("本机打印，请取走证照", "Printed here: take your certificate"),
@@ -143,9 +146,13 @@ class OutputsStep:
         now = ctx.clock()
         choice: DeliveryChoice | None = data.case.delivery
         cert_no: str | None = None
-        if decision.outcome is Outcome.APPROVE and pkg.certificate is not None:
-            cert_no = data.case.certificate_number or self.numbering.next_certificate(pkg)
         problems: list[Problem] = []
+        if decision.outcome is Outcome.APPROVE and pkg.certificate is not None:
+            try:
+                cert_no = data.case.certificate_number or self.numbering.next_certificate(pkg)
+            except StorageError as err:  # a full disk: no number can be issued; the receipt still prints
+                log.error("no certificate number for case %s: %s", data.case.case_id, err)
+                problems.append(STORAGE_PROBLEM)
         receipt_ok = self._print_receipt(data, pkg, decision, cert_no, lang, now, problems)
         slips: list[str] = []
         if receipt_ok:
@@ -162,19 +169,24 @@ class OutputsStep:
         if cert_no is not None and prints_here:
             cert_job = self._print_certificate(data, pkg, cert_no, now, problems)
         commitment_job = self._print_commitment(data, pkg, decision, lang, now, problems)
-        ctx.audit(
-            "outputs",
-            {
-                "session": data.session_id,
-                "receipt": receipt_ok,
-                "certificate": cert_job is not None,
-                "delivery": choice.method.value if choice is not None else None,
-                "slips": slips,
-                "queue_number": data.case.queue_number,
-                "commitment": commitment_job is not None,
-                "language": lang,
-            },
-        )
+        try:
+            ctx.audit(
+                "outputs",
+                {
+                    "session": data.session_id,
+                    "receipt": receipt_ok,
+                    "certificate": cert_job is not None,
+                    "delivery": choice.method.value if choice is not None else None,
+                    "slips": slips,
+                    "queue_number": data.case.queue_number,
+                    "commitment": commitment_job is not None,
+                    "language": lang,
+                },
+            )
+        except StorageError as err:  # printed already: a full disk costs the record only
+            log.error("audit record outputs not written: %s", err)
+            if STORAGE_PROBLEM not in problems:
+                problems.append(STORAGE_PROBLEM)
         result = PrintResult(
             receipt_ok,
             cert_job is not None,

@@ -70,7 +70,9 @@ class SubmitStep:
             ctx.storage_problem(data)
             return None
         data.case.case_id = case_id
-        ctx.audit("case_submitted", {"session": data.session_id, "case": case_id})
+        # From here the case is safe in its own transaction: a disk that fills up now (issue 17,
+        # finding 8) costs audit records and the approval's ledger entry, never the citizen's receipt.
+        self._note("case_submitted", {"session": data.session_id, "case": case_id})
         if data.application.require_decision().outcome is Outcome.APPROVE:
             self._record_approval(data)
         self.drainer.kick()
@@ -144,9 +146,9 @@ class SubmitStep:
             publicity_queue.queue_publicity(ctx.store, publicity, now)  # to the platform, via the outbox
         except (OSError, ValueError, StorageError) as err:
             log.error("ledger/archive record failed for case %s: %s", data.case.case_id, err)
-            ctx.audit("ledger_failed", {"case": data.case.case_id, "error": type(err).__name__})
+            self._note("ledger_failed", {"case": data.case.case_id, "error": type(err).__name__})
             return
-        ctx.audit(
+        self._note(
             "ledger",
             {
                 "case": data.case.case_id,
@@ -155,6 +157,13 @@ class SubmitStep:
                 "ms": round(archived.elapsed_ms, 1),
             },
         )
+
+    def _note(self, event: str, details: dict[str, object]) -> None:
+        """An audit record written after the case is stored: logged when the store cannot take it."""
+        try:
+            self.ctx.audit(event, details)
+        except StorageError as err:
+            log.error("audit record %s not written (the case is stored): %s", event, err)
 
     def revoke_publicity(self, case_id: str, reason: str) -> str:
         """§8.4.4: a revoked decision stops being published: queue the revocation to the platform

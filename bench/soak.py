@@ -1,0 +1,301 @@
+"""Soak: many headless citizen sessions with faults injected (``python -m bench.soak``).
+
+The demo-profile terminal as it runs (terminal/runtime.py ``build_terminal``): the real session
+coordinator and step services, the device drivers talking to the simulators over their real wire
+protocols (ID card reader on a pty, ESC/POS printer over TCP, PDF spool, camera frames), the
+encrypted store, the outbox drainer's thread and the sandbox platform on 127.0.0.1.  Only the face
+model is replayed: the first check of each citizen runs the real verifier and records its result,
+later checks read one real camera frame and return the recorded result (``ReplayFace``).  The
+citizen's wait for the platform's acknowledgement on the result screen is shortened (``--ack-wait``)
+so that sessions under an outage do not each sit out the 3 s the screen waits.
+
+Each session is one of the three demo citizens, start to finish (card, face, form, materials,
+review, sign and submit, outputs, card taken, rating).  Before a session, with probability
+``--fault-rate``, one fault is injected for that session: a device fault (ID card reader unplugged,
+receipt printer unplugged or out of paper, camera unplugged), a network fault (platform down,
+answers dropped after processing, slow answers) or platform errors (5xx with and without
+Retry-After, 429).  After the session the fault is cleared and the terminal must be back on the
+attract screen (out of service is allowed while the fault lasts and must clear by itself).
+
+Volume: a session is 0.2-0.7 s of real work (the certificate and commitment PDFs dominate), about
+4.4 sessions/s over the default two terminal processes on 2 cores, so 10,000 sessions do not fit in
+a few minutes: the default is 1,000 sessions (about 4 minutes); ``--sessions 10000`` (about 40
+minutes) and ``--sessions 100000`` are the long runs.
+
+Printed (last stdout line, JSON): ``sessions``, ``crashes`` (an exception out of a step service),
+``lost`` (a case the citizen was given a number for that the platform does not have once the queue
+drained), ``duplicated`` (a case the platform holds twice, or holds but the terminal never
+numbered), ``undefined_states`` (a session that left the terminal anywhere but the attract screen
+once its fault cleared), ``rss_growth_pct`` (mean RSS of the last tenth of sessions against the first
+tenth), the submitted and acknowledged counts, faults by kind and the wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import io
+import json
+import logging
+import multiprocessing
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+#: Faults injected for one session: kind -> (inject, clear) over the terminal.
+Fault = tuple[Callable[[Any], None], Callable[[Any], None]]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class ReplayFace:
+    """The face verifier with recorded results: the real model decides the first check of each
+    card photo; later checks read one real frame from the camera and return that result."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.recorded: dict[bytes, Any] = {}
+        self.loaded = True
+
+    def verify(
+        self, reference: Any, frames: Iterable[Any], timeout_s: float, max_frames: int, **kw: Any
+    ) -> Any:
+        key = bytes(memoryview(reference).tobytes()[:4096]) if reference is not None else b""
+        if key not in self.recorded:
+            self.recorded[key] = self.real.verify(reference, frames, timeout_s, max_frames, **kw)
+            return self.recorded[key]
+        for _frame in frames:  # the camera still delivers (or fails) for real
+            break
+        return replace(self.recorded[key], elapsed_ms=1)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _faults() -> dict[str, Fault]:
+    def sandbox(**faults: Any) -> Fault:
+        return (lambda t: t.client.sandbox.set_faults(**faults), lambda t: t.client.sandbox.set_faults())
+
+    return {
+        "idcard_unplugged": (lambda t: t.bench.idcard.unplug(), lambda t: t.bench.replug_idcard()),
+        "printer_unplugged": (lambda t: t.bench.printer.unplug(), lambda t: t.bench.printer.plug_in()),
+        "paper_out": (lambda t: t.bench.printer.paper_out(), lambda t: t.bench.printer.refill()),
+        "paper_low": (lambda t: t.bench.printer.paper_low(), lambda t: t.bench.printer.refill()),
+        "camera_unplugged": (lambda t: t.bench.camera.unplug(), lambda t: t.bench.camera.replug()),
+        "platform_down": sandbox(down=True),
+        "answers_dropped": sandbox(drop_after_processing=True),
+        "platform_slow": sandbox(latency_ms=300),
+        "platform_500": sandbox(error_rate=0.7, error_status=500),
+        "platform_503_retry_after": sandbox(error_rate=1.0, error_status=503, retry_after_s=1),
+        "platform_429": sandbox(error_rate=0.5, error_status=429),
+    }
+
+
+def run_session(t: Any, citizen: Any, signature: bytes) -> str | None:
+    """One citizen, start to finish as far as the terminal lets them; the case id if numbered."""
+    from kiosk.session.machine import Step
+
+    s, bench = t.session, t.bench
+    case_id: str | None = None
+    s.start()
+    s.choose_item(citizen.item_id)
+    bench.present_face(citizen.live_images)
+    bench.idcard.insert(citizen.key)
+    if s.card.read() is None or s.step is not Step.FACE_CHECK:
+        return None
+    for _ in range(3):
+        if s.step is not Step.FACE_CHECK:
+            break
+        s.face.check()
+    if s.step is Step.FORM:
+        values = {f.key: f.value for f in s.form.fields()}
+        values.update(citizen.form)
+        s.form.submit(values)
+    if s.step is Step.MATERIALS:
+        s.materials.finish()
+    if s.step is Step.REVIEW:
+        s.review.run()
+    if s.step is Step.CONFIRM_SIGN:
+        result = s.submission.submit(signature)
+        if result is not None:
+            case_id = result.case_id
+    if s.step is Step.RESULT:
+        s.outputs.print("zh")
+        bench.idcard.remove()
+        s.finish_result()
+        s.rating.rate("good")
+    return case_id
+
+
+def _settle(t: Any, deadline_s: float = 10.0) -> bool:
+    """Back on the attract screen (leaving out of service once the fault is gone)."""
+    from kiosk.session.machine import Step
+
+    s = t.session
+    if s.step not in (Step.ATTRACT, Step.OUT_OF_SERVICE):
+        s.cancel()
+    end = time.monotonic() + deadline_s
+    while s.step is Step.OUT_OF_SERVICE and time.monotonic() < end:
+        if not s.try_leave_out_of_service():
+            time.sleep(0.05)
+    return s.step is Step.ATTRACT
+
+
+def _signature() -> bytes:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (360, 120), "white")
+    ImageDraw.Draw(img).line([(20, 90), (80, 20), (140, 100), (220, 30), (330, 80)], fill="black", width=6)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: int) -> dict[str, Any]:
+    """One terminal (in its own process) through ``sessions`` sessions; its counts and RSS series."""
+    logging.basicConfig(level=logging.CRITICAL)  # thousands of injected faults: keep stderr readable
+    from kiosk.config import TerminalConfig
+    from kiosk.identity.face import FaceVerifier
+    from kiosk.session.steps import submit
+    from offline_cache.store import OutboxState
+    from terminal.runtime import DEMO_CITIZENS, build_terminal
+
+    submit.ACK_WAIT_S = ack_wait
+    rng = random.Random(seed * 1000 + index)
+    faults = _faults()
+    signature = _signature()
+    real = FaceVerifier()
+    real.load()
+    numbered: list[str] = []
+    counts: Counter[str] = Counter()
+    injected: Counter[str] = Counter()
+    rss: list[float] = []
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
+        config = TerminalConfig(data_dir=tmp, terminal_id=f"SOAK-{index:04d}")
+        t = build_terminal(config, Path(tmp) / "work", face=ReplayFace(real))
+        try:
+            for n in range(sessions):
+                citizen = DEMO_CITIZENS[n % len(DEMO_CITIZENS)]
+                fault = rng.choice(sorted(faults)) if rng.random() < fault_rate else None
+                if fault is not None:
+                    injected[fault] += 1
+                    faults[fault][0](t)
+                try:
+                    case_id = run_session(t, citizen, signature)
+                    if case_id is not None:
+                        numbered.append(case_id)
+                except Exception:
+                    counts["crashes"] += 1
+                    logging.getLogger("bench.soak").critical("session %d crashed", n, exc_info=True)
+                finally:
+                    if fault is not None:
+                        faults[fault][1](t)
+                    t.bench.idcard.remove()  # the citizen leaves with the card
+                if not _settle(t):
+                    counts["undefined_states"] += 1
+                rss.append(rss_mb())
+                if (n + 1) % max(1, sessions // 10) == 0:
+                    done = time.perf_counter() - t0
+                    print(f"[{index}] {n + 1} sessions, {done:.0f} s, rss {rss[-1]:.0f} MB", file=sys.stderr)
+            elapsed = time.perf_counter() - t0
+            # Faults off: the queue drains to the platform; then compare.
+            t.client.sandbox.set_faults()
+            for _ in range(200):
+                for entry in t.store.outbox.entries(state=OutboxState.PENDING):
+                    t.store.outbox.retry(entry.entry_id, "soak: due now", 0.0)
+                t.drainer.drain_once(500)
+                if not t.store.outbox.entries(state=OutboxState.PENDING):
+                    break
+            mine = [
+                c["case_id"]
+                for c in t.client.sandbox.received_cases()
+                if c.get("terminal_id") == config.terminal_id
+            ]
+            received = Counter(mine)
+            states = [t.store.cases.get(c) for c in numbered]
+            for c, e in zip(numbered, states, strict=True):
+                if received[c] == 0:  # a numbered case the platform does not have: say where it is
+                    state = (e.state.value, e.last_error) if e is not None else "not in the store"
+                    print(f"[{index}] not on the platform: case {c}: {state}", file=sys.stderr)
+            acknowledged = sum(1 for e in states if e is not None and e.state is OutboxState.ACKNOWLEDGED)
+        finally:
+            t.close()
+    known = set(numbered)
+    return {
+        "sessions": sessions,
+        "crashes": counts["crashes"],
+        "lost": sum(1 for c in numbered if received[c] == 0),
+        "duplicated": sum(k - 1 for k in received.values() if k > 1)
+        + sum(1 for c in received if c not in known),
+        "undefined_states": counts["undefined_states"],
+        "numbered": len(numbered),
+        "acknowledged": acknowledged,
+        "faults": dict(injected),
+        "elapsed_s": elapsed,
+        "rss": rss,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sessions", type=int, default=1000, help="sessions in all (split over the workers)")
+    parser.add_argument("--workers", type=int, default=2, help="terminals, one process each")
+    parser.add_argument("--fault-rate", type=float, default=0.1, help="share of sessions with a fault")
+    parser.add_argument("--ack-wait", type=float, default=0.3, help="s the result screen waits for the ack")
+    parser.add_argument("--seed", type=int, default=17)
+    args = parser.parse_args(argv)
+    if args.sessions < 10 * args.workers or args.workers < 1:
+        parser.error("at least 10 sessions per worker")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    t0 = time.perf_counter()
+    shares = [
+        args.sessions // args.workers + (1 if i < args.sessions % args.workers else 0)
+        for i in range(args.workers)
+    ]
+    context = multiprocessing.get_context("spawn")  # no threads or Qt state inherited
+    with concurrent.futures.ProcessPoolExecutor(args.workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(soak, i, n, args.fault_rate, args.ack_wait, args.seed) for i, n in enumerate(shares)
+        ]
+        parts = [f.result() for f in futures]
+    growth = []
+    for part in parts:
+        rss = part["rss"]
+        tenth = max(1, len(rss) // 10)
+        first, last = sum(rss[:tenth]) / tenth, sum(rss[-tenth:]) / tenth
+        growth.append((last - first) / first * 100.0)
+    faults: Counter[str] = Counter()
+    for part in parts:
+        faults.update(part["faults"])
+    wall = time.perf_counter() - t0
+    total = {
+        k: sum(p[k] for p in parts) for k in ("sessions", "crashes", "lost", "duplicated", "undefined_states")
+    }
+    result = {
+        **total,
+        "rss_growth_pct": round(max(growth), 2),  # the worst terminal's
+        "numbered": sum(p["numbered"] for p in parts),
+        "acknowledged": sum(p["acknowledged"] for p in parts),
+        "faults": dict(sorted(faults.items())),
+        "workers": args.workers,
+        "wall_s": round(wall, 1),
+        "sessions_per_s": round(total["sessions"] / max(p["elapsed_s"] for p in parts), 2),
+        "rss_last_mb": [round(p["rss"][-1], 1) for p in parts],
+    }
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
