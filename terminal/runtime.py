@@ -47,6 +47,7 @@ from kiosk.session.assembly import build_session
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.coordinator import SessionCoordinator
 from offline_cache.store import Store
+from terminal import selfcheck
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
 from terminal.hardware import build_devices, close_devices, device_context
 from terminal.simulators import SimulatorBench
@@ -92,6 +93,7 @@ class Terminal:
     maintenance: MaintenanceService | None = None
     staff_watcher: StaffCardWatcher | None = None
     retention: RetentionWiper | None = None
+    _connecting: threading.Thread | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -112,6 +114,8 @@ class Terminal:
         if self._warm_up is not None:
             # Never leave a model half-loaded in native code when the process ends.
             self._warm_up.join(timeout=60)
+        if self._connecting is not None:  # enrolment and first sync write the store: let them end
+            self._connecting.join(timeout=2 * self.config.platform.timeout_s + 5)
         if self.staff_watcher is not None:
             self.staff_watcher.stop()
         if self.maintenance is not None and self.maintenance.active:
@@ -139,8 +143,12 @@ def build_terminal(
     *,
     face: FaceVerifier | None = None,
     ocr: RapidOcrEngine | None = None,
+    background_connect: bool = False,
 ) -> Terminal:
-    """Start everything the config asks for.  The caller owns the result and must ``close()`` it."""
+    """Start everything the config asks for.  The caller owns the result and must ``close()`` it.
+
+    ``background_connect``: enrol and sync on a thread (the window's start-up: an unreachable
+    platform never delays the welcome screen); otherwise both are done when this returns."""
     owned: Path | None = None
     if workdir is None:
         workdir = config.data_path()
@@ -206,7 +214,14 @@ def build_terminal(
         workdir / "ledger", key=derive_key(machine_secret, "ledger", terminal_id=config.terminal_id)
     )
     tuf_dir = workdir / "tuf"
-    rulesync = RuleSync(store, platform_url, tuf_dir / "metadata", tuf_dir / "targets", engine=review)
+    rulesync = RuleSync(
+        store,
+        platform_url,
+        tuf_dir / "metadata",
+        tuf_dir / "targets",
+        engine=review,
+        ca_bundle=config.platform.ca_bundle,
+    )
     session = build_session(
         config,
         devices,
@@ -234,17 +249,26 @@ def build_terminal(
         allow_card_only=config.profile is Profile.DEMO,
     )
     session.maintenance = maintenance
-    try:
-        client.enrol()
-        _keep_enrolment(client, elicences, secrets_dir)
-        if config.profile is Profile.DEMO:
-            # Trust on first use, demo only: a provisioned terminal gets its TUF root from the
-            # installer (docs/rule-package-sync.md).
-            provision_root(platform_url, tuf_dir / "metadata")
-    except (PlatformError, OSError) as err:
-        log.warning("platform unreachable at start-up, serving from the cache: %s", err)
-    else:
-        log.info("sync: %s", session.catalogue.sync())
+
+    def connect() -> None:  # in the background: an unreachable platform never delays the window
+        try:
+            client.enrol()
+            _keep_enrolment(client, elicences, secrets_dir)
+            if config.profile is Profile.DEMO:
+                # Trust on first use, demo only: a provisioned terminal gets its TUF root from the
+                # installer (`hall-kiosk provision`, docs/installation.md).
+                provision_root(platform_url, tuf_dir / "metadata")
+        except (PlatformError, OSError) as err:
+            log.warning("platform unreachable at start-up, serving from the cache: %s", err)
+        else:
+            log.info("sync: %s", session.catalogue.sync())
+
+    connecting = threading.Thread(target=connect, name="platform-connect", daemon=True)
+    connecting.start()
+    if not background_connect:
+        connecting.join()
+    # A required device missing or no trusted catalogue: out of service, not the welcome screen.
+    selfcheck.hold_if_unfit(session, config, devices, workdir)
     drainer.start(interval_s=config.platform.upload_interval_s)
     syncer = PeriodicSync(session.catalogue, config.platform.sync_interval_s)
     syncer.start()
@@ -270,6 +294,7 @@ def build_terminal(
         maintenance=maintenance,
         staff_watcher=watcher,
         retention=retention,
+        _connecting=connecting,
     )
 
 

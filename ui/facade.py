@@ -29,6 +29,7 @@ from kiosk.session.machine import EndReason, Step
 from ui import present
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
+from ui.facade_service import ServiceFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
 from ui.worker import Background
 
@@ -69,6 +70,7 @@ class KioskFacade(QObject):
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
+        self.service = ServiceFacade(self, session)
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)
         session.subscribe(self._on_event)

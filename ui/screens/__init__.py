@@ -8,7 +8,8 @@ from ui.screens.base import Screen
 from ui.screens.decision import BusyScreen, ConfirmSignScreen, RatingScreen, ResultScreen
 from ui.screens.form import FormScreen, MaterialsScreen
 from ui.screens.identity import FaceScreen, ReadCardScreen, StaffAssistScreen
-from ui.screens.problems import DeviceProblemScreen, OutOfServiceScreen
+from ui.screens.out_of_service import OutOfServiceScreen
+from ui.screens.problems import DeviceProblemScreen
 from ui.screens.start import AttractScreen, ChooseItemScreen
 from ui.viewmodels import Step
 
