@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuf.api.exceptions import RepositoryError
-from tuf.ngclient import Updater  # type: ignore[attr-defined]
+from tuf.ngclient import Updater, Urllib3Fetcher  # type: ignore[attr-defined]
 
 from kiosk.review.engine import ReviewEngine, run_golden_cases
 from kiosk.review.items import ItemPackage, load_package
@@ -106,6 +106,17 @@ def provision_root(base_url: str, metadata_dir: Path, *, timeout_s: float = 10.0
     return True
 
 
+def _fetcher(ca_bundle: str | None) -> Urllib3Fetcher | None:
+    """TUF's fetcher trusting ``ca_bundle`` (the platform's private CA); None: TUF's default."""
+    if not ca_bundle:
+        return None
+    from tuf.ngclient._internal.proxy import ProxyEnvironment
+
+    fetcher = Urllib3Fetcher(app_user_agent="hall-kiosk")
+    fetcher._proxy_env = ProxyEnvironment(headers={"User-Agent": "hall-kiosk"}, ca_certs=ca_bundle)
+    return fetcher
+
+
 class RuleSync:
     """``RuleSync(store, base_url, metadata_dir, targets_dir).sync() -> SyncReport``."""
 
@@ -118,8 +129,11 @@ class RuleSync:
         *,
         engine: ReviewEngine | None = None,
         clock: Callable[[], float] = time.time,
+        ca_bundle: str | None = None,
     ) -> None:
         self.store = store
+        #: CA bundle (PEM) the platform's certificate chains to; None: the system's store.
+        self.ca_bundle = ca_bundle
         self.base_url = base_url.rstrip("/")
         self.metadata_dir = Path(metadata_dir)
         self.targets_dir = Path(targets_dir)
@@ -134,6 +148,7 @@ class RuleSync:
             target_dir=str(self.targets_dir),
             target_base_url=f"{self.base_url}/tuf/targets/",
             bootstrap=None,  # trust anchor: metadata_dir/root.json (pinned at provisioning)
+            fetcher=_fetcher(self.ca_bundle),
         )
 
     def _fetch(self, updater: Updater, path: str) -> bytes:
