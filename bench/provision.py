@@ -7,7 +7,7 @@ cupsd with a cups-pdf queue (packaging/cups/start-test-cupsd.sh; needs root, as 
 Provisioning runs as the installer runs it: the console command in a process of its own.
 
     python -m bench.provision            # prints {"provision_s": ..., "readiness_ok": ...}
-    python -m bench.provision --serve D  # only the hall, its provision flags as JSON on stdout
+    python -m bench.provision --serve F  # only the hall; its provision flags as a shell line in F
                                          # (packaging/install-test.sh provisions a chroot with them)
 """
 
@@ -18,7 +18,10 @@ import datetime as dt
 import hashlib
 import ipaddress
 import json
+import os
+import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -147,6 +150,7 @@ class Hall:
     app: object
     bench: object
     cups_server: str | None
+    face_image: Path  # what the face camera shows (an image source inside the hall's directory)
 
     def code(self, terminal_id: str = TERMINAL_ID) -> str:
         return str(self.app.state.db.issue_code(terminal_id, 3600.0))  # type: ignore[attr-defined]
@@ -158,8 +162,6 @@ class Hall:
         return hashlib.sha256(body).hexdigest()
 
     def flags(self, data_dir: Path, config: Path, terminal_id: str = TERMINAL_ID) -> list[str]:
-        from devices.camera.kind import IDLE_FACE
-        from devices.camera.simulator import media_path
         from terminal.provision import enrolment_qr_text
 
         bench = self.bench
@@ -169,8 +171,9 @@ class Hall:
             "--ca-bundle", str(self.ca),
             "--data-dir", str(data_dir),
             "--config", str(config),
-            "--serial-port", str(bench.idcard_port),  # type: ignore[attr-defined]
-            "--camera", str(media_path(IDLE_FACE)),
+            # the pty itself: a chroot sharing /dev/pts sees it, not the simulator's symlinks
+            "--serial-port", os.path.realpath(bench.idcard_port),  # type: ignore[attr-defined]
+            "--camera", str(self.face_image),
             "--document-camera", str(bench.simulators["document_camera"]),  # type: ignore[attr-defined]
             "--printer-probe", f"127.0.0.1:{bench.printer.port}",  # type: ignore[attr-defined]
             "--staff-reader", "none",
@@ -183,6 +186,9 @@ class Hall:
 
 @contextmanager
 def hall(workdir: Path) -> Iterator[Hall]:
+    """Everything lives under ``workdir`` (a chroot that bind-mounts it sees the same paths)."""
+    from devices.camera.kind import IDLE_FACE
+    from devices.camera.simulator import media_path
     from terminal.simulators import SimulatorBench
 
     with ExitStack() as stack:
@@ -190,7 +196,10 @@ def hall(workdir: Path) -> Iterator[Hall]:
         bench = SimulatorBench(workdir / "sim")
         stack.callback(bench.stop)
         cups = stack.enter_context(private_cupsd(workdir))
-        yield Hall(url, ca, app, bench, cups)
+        face = workdir / "camera" / IDLE_FACE
+        face.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(media_path(IDLE_FACE), face)
+        yield Hall(url, ca, app, bench, cups, face)
 
 
 def main() -> None:
@@ -200,13 +209,15 @@ def main() -> None:
     parser.add_argument("--serve", type=Path, help="only run the hall; write its flags to this file")
     parser.add_argument("--data-dir", type=Path, help="(--serve) the data dir the flags name")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # --serve: stop the hall cleanly
     work = Path(tempfile.mkdtemp(prefix="bench-provision-"))
     try:
         with hall(work) as h:
             if args.serve:
                 data = args.data_dir or Path("/var/lib/hall-kiosk")
-                args.serve.write_text(json.dumps(h.flags(data, Path("/etc/hall-kiosk/terminal.toml"))))
-                print(f"hall up: {h.url}; flags in {args.serve}; Ctrl-C or SIGTERM ends it", flush=True)
+                flags = h.flags(data, Path("/etc/hall-kiosk/terminal.toml"))
+                args.serve.write_text(f"HALL_DIR={shlex.quote(str(work))}\nset -- {shlex.join(flags)}\n")
+                print(f"hall up: {h.url} in {work}; flags in {args.serve}; SIGTERM ends it", flush=True)
                 try:
                     while True:
                         time.sleep(3600)

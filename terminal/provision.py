@@ -36,6 +36,14 @@ QR_SCHEME = "hallkiosk"
 DEFAULT_CONFIG = Path("/etc/hall-kiosk/terminal.toml")
 DEFAULT_DATA = Path("/var/lib/hall-kiosk")
 CA_FILE = "platform-ca.pem"
+#: The devices a terminal cannot serve without, and the flag that names each.
+REQUIRED = {
+    "idcard": "--idcard PORT",
+    "camera": "--camera SOURCE",
+    "document_camera": "--document-camera SOURCE",
+    "receipt_printer": "--receipt-printer HOST:PORT",
+    "document_printer": "--cups-queue QUEUE",
+}
 
 
 class ProvisionError(Exception):
@@ -217,9 +225,15 @@ def choose_devices(args: argparse.Namespace, answers: Answers, say: Callable[[st
     else:
         devices["staff_card"] = {"driver": "none"}
         answers.notes.append("no PC/SC reader: maintenance mode by staff card is off")
-    for kind in ("idcard", "camera", "document_camera", "receipt_printer", "document_printer"):
+    for kind in REQUIRED:
         section = devices.get(kind)
         say(f"  {kind:<17} {_describe(section) if section else 'NOT FOUND'}")
+    missing = [kind for kind in REQUIRED if kind not in devices]
+    if missing:
+        raise ProvisionError(
+            f"required device(s) not found: {', '.join(missing)}: connect them and run again, "
+            f"or name them ({', '.join(REQUIRED[k] for k in missing)})"
+        )
 
 
 def _describe(section: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ import pty
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,7 +70,7 @@ def test_provision_enrols_pins_discovers_writes_and_reports_ready(the_hall: Hall
     # The config starts a production terminal: every required device, https and the pinned CA.
     config = load_config(config_path)
     assert config.profile is Profile.PRODUCTION
-    assert config.devices.idcard.port == str(the_hall.bench.idcard_port)
+    assert config.devices.idcard.port == os.path.realpath(the_hall.bench.idcard_port)
     assert config.devices.document_printer.cups_server == the_hall.cups_server
     assert config.platform.ca_bundle == str(data / "secrets" / "platform-ca.pem")
     raw = tomllib.loads(config_path.read_text())
@@ -105,8 +106,13 @@ def test_a_tuf_root_other_than_the_installers_is_refused(the_hall: Hall, tmp_pat
     assert not (data / "tuf" / "metadata" / "root.json").exists()
 
 
-def test_start_up_goes_out_of_service_without_a_trusted_catalogue(the_hall: Hall, tmp_path: Path) -> None:
+def test_start_up_goes_out_of_service_without_a_trusted_catalogue(
+    the_hall: Hall, tmp_path: Path, qtbot: Any
+) -> None:
+    from kiosk.i18n import tr
     from terminal.runtime import build_terminal
+    from ui.facade import KioskFacade
+    from ui.screens.out_of_service import OutOfServiceScreen
 
     status, lines, data, config_path = _provision(the_hall, tmp_path, "--no-print")
     assert status == 0, "\n".join(lines)
@@ -120,6 +126,14 @@ def test_start_up_goes_out_of_service_without_a_trusted_catalogue(the_hall: Hall
         assert problem is not None and problem.device == "selfcheck"
         assert terminal.session.selfcheck is not None
         assert ("trust.tuf_root", "provision") in terminal.session.selfcheck()
+        # The screen says what is wrong and what clears it.
+        facade = KioskFacade(terminal.session)
+        screen = OutOfServiceScreen(facade)
+        qtbot.addWidget(screen)
+        screen.enter()
+        qtbot.waitUntil(lambda: tr("selfcheck.trust.tuf_root") in screen.checks.text(), timeout=10000)
+        assert tr("action.provision") in screen.checks.text()
+        facade.shutdown()
         assert terminal.session.try_leave_out_of_service() is False
         root.write_bytes(kept)  # the installer provisions the root again
         assert terminal.session.try_leave_out_of_service() is True
@@ -134,7 +148,7 @@ def test_discovery_probes_serial_ports_printers_and_cups_in_any_locale(
     master, slave = pty.openpty()  # a serial port where nothing answers
     try:
         silent = os.ttyname(slave)
-        reader = str(the_hall.bench.idcard_port)
+        reader = os.path.realpath(the_hall.bench.idcard_port)
         assert disc.idcard_ports([silent, reader]) == [reader]
     finally:
         os.close(master)
