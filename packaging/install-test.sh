@@ -89,6 +89,10 @@ status=0
 chroot "$ROOT" env LANG=C.UTF-8 /opt/venvs/hall-kiosk/bin/hall-kiosk provision "$@" || status=$?
 echo "provision took $(($(date +%s) - tp)) s, exit status $status"
 ok=$(chroot "$ROOT" python3 -c 'import json; print(json.load(open("/var/lib/hall-kiosk/readiness.json"))["readiness_ok"])')
+# the kiosk service (User=hall-kiosk) reads what provisioning wrote as root
+owner=$(chroot "$ROOT" stat -c '%U' /var/lib/hall-kiosk/secrets/signing.pem)
+echo "secrets owned by $owner"
+[ "$owner" = hall-kiosk ] || ok=False
 phase "done"
 echo "{\"install_test_s\": $(($(date +%s) - t0)), \"readiness_ok\": $(echo "$ok" | tr 'TF' 'tf'), \"provision_exit\": $status}"
 [ "$ok" = "True" ] && [ "$status" = 0 ]

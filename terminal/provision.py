@@ -322,6 +322,7 @@ def _parser() -> argparse.ArgumentParser:
     a("--hall-name", default="", help="the hall's name on screens and receipts")
     a("--no-print", action="store_true", help="do not print the readiness report")
     a("--non-interactive", action="store_true", help="never prompt, even on a terminal")
+    a("--user", default="hall-kiosk", help="the kiosk service's user, given the data dir (run as root)")
     a("--allow-http", action="store_true", help="allow http:// (a sandbox platform; never in a hall)")
     return p
 
@@ -399,8 +400,32 @@ def run(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) -
         out(f"      note: {note}")
     write_report(readiness, report_path)
     out(f"readiness report: {report_path}")
+    owner = hand_over(data_dir, config_path, args.user)
+    if owner:
+        out(owner)
     out(json.dumps({"readiness_ok": readiness.ok, "provision_s": round(time.monotonic() - t0, 2)}))
     return 0 if readiness.ok else 1
+
+
+def hand_over(data_dir: Path, config_path: Path, user: str) -> str:
+    """Run as root: the data directory (secrets, store, TUF metadata) to the kiosk's user, the
+    config readable by its group only (packaging/tmpfiles/hall-kiosk.conf).  The line to print."""
+    if os.geteuid() != 0 or not user:
+        return ""
+    import grp
+    import pwd
+
+    try:
+        uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(user).gr_gid
+    except KeyError:
+        return f"note: no user {user}: {data_dir} stays root's (the kiosk service runs as {user})"
+    for root, dirs, files in os.walk(data_dir):
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(root, name), uid, gid)
+    os.chown(data_dir, uid, gid)
+    os.chown(config_path, 0, gid)
+    config_path.chmod(0o640)
+    return f"{data_dir} handed over to {user}; {config_path} root:{user} 0640"
 
 
 def _write_config(path: Path, text: str) -> None:
