@@ -160,3 +160,29 @@ def test_discovery_probes_serial_ports_printers_and_cups_in_any_locale(
     queues, note = disc.cups_queues(the_hall.cups_server)
     assert note is None and queues == ["kiosk-a4"]
     assert disc.cameras(["/nonexistent/video0"]) == []
+
+
+def test_on_a_terminal_it_asks_for_the_qr_code_and_confirms_the_rest(the_hall: Hall, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    flags, qr = _provision_flags_qr(the_hall, tmp_path / "data", tmp_path / "terminal.toml")
+    flags.remove("--non-interactive")
+    master, slave = pty.openpty()  # stdin is a terminal: the prompt flow
+    try:
+        os.write(master, f"{qr}\n\n\n".encode())  # the scanner types the QR code; Enter keeps the rest
+        out = subprocess.run(
+            [sys.executable, "-m", "terminal.provision", *flags, "--no-print"],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        )
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Scan the enrolment QR code" in out.stdout
+    assert f"Terminal id [{parse_qr(qr)['terminal']}]" in out.stdout
+    assert '"readiness_ok": true' in out.stdout
