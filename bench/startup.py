@@ -2,11 +2,14 @@
 
 * ``attract_s``: cold start (a new process, as systemd starts it) to the welcome screen shown, demo
   profile (the sandbox platform and the simulators start in the process too).
-* ``attract_s_unreachable``: the same for a terminal provisioned by ``hall-kiosk provision`` on
-  the simulators (bench/provision.py's hall) whose platform address does not answer (TEST-NET-1,
+* ``attract_s_provisioned``: the same for a terminal provisioned by ``hall-kiosk provision`` on the
+  simulators (bench/provision.py's hall): the production profile, nothing started in-process.
+* ``attract_s_unreachable``: that terminal with its platform address not answering (TEST-NET-1,
   connections time out): enrolment and sync must not hold the window.
 * ``rss_mb_idle``: the whole process tree's RSS (every descendant, sampled from /proc) once the
-  models are loaded and the terminal sits on the welcome screen.
+  models are loaded and the terminal sits on the welcome screen (demo profile: the sandbox platform
+  and the simulators live in the same process); ``rss_mb_idle_provisioned``: the same for the
+  provisioned production terminal.
 * ``rss_mb_peak``: the tree's peak RSS over ``--sessions`` (default 20) whole citizen sessions
   driven through the real UI (terminal/demo.py's DemoDriver: card, face, form, materials with OCR,
   review, signature, submit, receipt, certificate).
@@ -108,6 +111,7 @@ def child(config_path: str | None, sessions: int, workdir: Path) -> None:
         app.processEvents()
         time.sleep(2.0)
         print("IDLE", flush=True)
+        time.sleep(1.0)  # the parent samples the tree now
         if sessions:
             from terminal.demo import DemoDriver
             from terminal.demo_profile import DEMO_CITIZENS
@@ -181,24 +185,33 @@ def measure_demo(sessions: int, work: Path) -> dict[str, float | int | str]:
     return out
 
 
-def measure_unreachable(work: Path) -> tuple[float, str]:
-    """Provision on the simulators, then start with the platform address unanswering."""
+def measure_provisioned(work: Path) -> dict[str, float | str]:
+    """Provision on the simulators; start with the platform there, then with its address unanswering."""
     from bench.provision import hall
     from terminal.provision import run
 
     with hall(work / "hall") as h:
         data, config = work / "prod", work / "prod.toml"
         if run([*h.flags(data, config), "--no-print"], out=lambda _: None) != 0:
-            raise RuntimeError("provisioning the terminal for the unreachable case failed")
-        text = re.sub(r'(?m)^url = ".*"$', f'url = "{UNREACHABLE}"', config.read_text())
-        config.write_text(text)
-        proc, t0 = _spawn(
-            ["--child", "--workdir", str(work / "unreachable"), "--config", str(config), "--sessions", "-1"]
-        )
-        try:
-            return _attract(proc, t0)
-        finally:
-            proc.wait(timeout=120)
+            raise RuntimeError("provisioning the terminal for the start-up bench failed")
+        out: dict[str, float | str] = {}
+        for name in ("attract_s_provisioned", "attract_s_unreachable"):
+            if name == "attract_s_unreachable":
+                config.write_text(re.sub(r'(?m)^url = ".*"$', f'url = "{UNREACHABLE}"', config.read_text()))
+            idle = name == "attract_s_provisioned"  # this one stays until its models are loaded
+            args = ["--child", "--workdir", str(work / name), "--config", str(config)]
+            proc, t0 = _spawn([*args, "--sessions", "0" if idle else "-1"])
+            try:
+                seconds, step = _attract(proc, t0)
+                if idle and proc.stdout is not None:
+                    for line in proc.stdout:
+                        if line.startswith("IDLE"):
+                            out["rss_mb_idle_provisioned"] = round(tree_rss_mb(proc.pid), 1)
+            finally:
+                proc.wait(timeout=180)
+            out[name] = round(seconds, 2)
+            out[name.replace("attract_s", "step")] = step
+        return out
 
 
 def main() -> None:
@@ -214,9 +227,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     try:
         result = measure_demo(args.sessions, work)
-        unreachable, step = measure_unreachable(work)
-        result["attract_s_unreachable"] = round(unreachable, 2)
-        result["unreachable_step"] = step
+        result.update(measure_provisioned(work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     targets = {"attract_s": 3.0, "attract_s_unreachable": 3.0, "rss_mb_idle": 400.0, "rss_mb_peak": 800.0}
