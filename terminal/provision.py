@@ -174,7 +174,8 @@ def choose_devices(args: argparse.Namespace, answers: Answers, say: Callable[[st
     from terminal import provision_discover as disc
 
     hosts = list(args.printer_probe or [])
-    if args.receipt_printer and args.receipt_printer != "auto":
+    serial_printer = (args.receipt_printer or "").startswith("/")
+    if args.receipt_printer and args.receipt_printer != "auto" and not serial_printer:
         hosts.insert(0, args.receipt_printer)
     found = disc.discover(
         serial_candidates=args.serial_port or None,
@@ -204,7 +205,9 @@ def choose_devices(args: argparse.Namespace, answers: Answers, say: Callable[[st
         devices["camera"] = {"driver": "opencv", "source": face}
     if document:
         devices["document_camera"] = {"driver": "opencv", "source": document}
-    if found.escpos_network:
+    if serial_printer:  # checked by the self-check's status query
+        devices["receipt_printer"] = {"driver": "serial", "serial_port": args.receipt_printer}
+    elif found.escpos_network:
         host, _, p = found.escpos_network[0].rpartition(":")
         devices["receipt_printer"] = {"driver": "network", "host": host, "port": int(p)}
     queue = args.cups_queue if args.cups_queue and args.cups_queue != "auto" else ""
@@ -314,7 +317,7 @@ def _parser() -> argparse.ArgumentParser:
     a("--serial-port", action="append", help="a serial port to probe (repeatable; default the usual ones)")
     a("--camera", help="face camera source (/dev/v4l/by-id/..., index, file) or 'auto'")
     a("--document-camera", help="document camera source, or 'auto'")
-    a("--receipt-printer", help="ESC/POS receipt printer host:port, or 'auto'")
+    a("--receipt-printer", help="ESC/POS receipt printer host:port, a serial port (/dev/...), or 'auto'")
     a("--printer-probe", action="append", help="host[:port] to probe for an ESC/POS printer (repeatable)")
     a("--cups-queue", help="CUPS queue of the A4 printer, or 'auto' (the first queue)")
     a("--cups-server", default="", help="CUPS server host[:port] (default the local cupsd)")
