@@ -1,5 +1,5 @@
 # The two commands: `make run` (the terminal on simulators + sandbox platform) and `make test`.
-.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle voice-neural lock package
+.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle voice-neural lock package install-test
 
 OUT ?= demo-out
 PYTHON := .venv/bin/python
@@ -73,3 +73,9 @@ lock:
 package:
 	dpkg-buildpackage -b -us -uc -j2
 	mkdir -p dist && mv ../hall-kiosk_*.deb ../hall-kiosk_*.buildinfo ../hall-kiosk_*.changes dist/
+
+# The built package into a clean Debian 12 root (debootstrap tarball cached outside the repo),
+# provisioned there with `hall-kiosk provision` against the sandbox platform on simulators; passes
+# on readiness_ok (root; packaging/install-test.sh, docs/installation.md).
+install-test:
+	packaging/install-test.sh

@@ -12,6 +12,11 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["provision"]:  # `hall-kiosk provision`: docs/installation.md
+        from terminal.provision import run
+
+        return run(argv[1:])
     parser = argparse.ArgumentParser(description="Government service hall self-service terminal")
     parser.add_argument(
         "--config", help="terminal config (TOML); default: $KIOSK_CONFIG or var/terminal.toml"
@@ -52,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from terminal.runtime import build_terminal
 
     app = make_app()
-    terminal = build_terminal(config)
+    terminal = build_terminal(config, background_connect=True)
     ui = KioskUi(app, terminal, fullscreen=config.ui.fullscreen and not args.windowed)
     # SIGTERM (systemd stop) and Ctrl-C end the event loop, so shutdown runs and the
     # store, devices and sandbox close cleanly.  The timer lets Python see the signal.

@@ -50,6 +50,7 @@ from kiosk.session.assembly import build_session
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.coordinator import SessionCoordinator
 from offline_cache.store import Store
+from terminal import selfcheck
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
 from terminal.hardware import build_devices, close_devices, device_context
 from terminal.simulators import SimulatorBench
@@ -97,6 +98,7 @@ class Terminal:
     retention: RetentionWiper | None = None
     assist: AssistService | None = None  # remote video help (kiosk/assist/)
     alerts: AlertForwarder | None = None
+    _connecting: threading.Thread | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -117,6 +119,8 @@ class Terminal:
         if self._warm_up is not None:
             # Never leave a model half-loaded in native code when the process ends.
             self._warm_up.join(timeout=60)
+        if self._connecting is not None:  # enrolment and first sync write the store: let them end
+            self._connecting.join(timeout=2 * self.config.platform.timeout_s + 5)
         if self.staff_watcher is not None:
             self.staff_watcher.stop()
         if self.maintenance is not None and self.maintenance.active:
@@ -148,8 +152,12 @@ def build_terminal(
     *,
     face: FaceVerifier | None = None,
     ocr: RapidOcrEngine | None = None,
+    background_connect: bool = False,
 ) -> Terminal:
-    """Start everything the config asks for.  The caller owns the result and must ``close()`` it."""
+    """Start everything the config asks for.  The caller owns the result and must ``close()`` it.
+
+    ``background_connect``: enrol and sync on a thread (the window's start-up: an unreachable
+    platform never delays the welcome screen); otherwise both are done when this returns."""
     owned: Path | None = None
     if workdir is None:
         workdir = config.data_path()
@@ -250,17 +258,26 @@ def build_terminal(
         allow_card_only=config.profile is Profile.DEMO,
     )
     session.maintenance = maintenance
-    try:
-        client.enrol()
-        _keep_enrolment(client, elicences, secrets_dir)
-        if config.profile is Profile.DEMO:
-            # Trust on first use, demo only: a provisioned terminal gets its TUF root from the
-            # installer (docs/rule-package-sync.md).
-            provision_root(platform_url, tuf_dir / "metadata")
-    except (PlatformError, OSError) as err:
-        log.warning("platform unreachable at start-up, serving from the cache: %s", err)
-    else:
-        log.info("sync: %s", session.catalogue.sync())
+
+    def connect() -> None:  # in the background: an unreachable platform never delays the window
+        try:
+            client.enrol()
+            _keep_enrolment(client, elicences, secrets_dir)
+            if config.profile is Profile.DEMO:
+                # Trust on first use, demo only: a provisioned terminal gets its TUF root from the
+                # installer (`hall-kiosk provision`, docs/installation.md).
+                provision_root(platform_url, tuf_dir / "metadata")
+        except (PlatformError, OSError) as err:
+            log.warning("platform unreachable at start-up, serving from the cache: %s", err)
+        else:
+            log.info("sync: %s", session.catalogue.sync())
+
+    connecting = threading.Thread(target=connect, name="platform-connect", daemon=True)
+    connecting.start()
+    if not background_connect:
+        connecting.join()
+    # A required device missing or no trusted catalogue: out of service, not the welcome screen.
+    selfcheck.hold_if_unfit(session, config, devices, workdir)
     drainer.start(interval_s=config.platform.upload_interval_s)
     # Lockouts, staff calls, device faults, paper, dead letters, clock skew -> platform alerts.
     alerts = start_alerts(session, maintenance.access, drainer, client)
@@ -290,6 +307,7 @@ def build_terminal(
         retention=retention,
         assist=build_assist(session, client, workdir / "assist"),
         alerts=alerts,
+        _connecting=connecting,
     )
 
 

@@ -33,6 +33,7 @@ from ui.facade_citizen import CitizenFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
 from ui.facade_rating import RatingFacade
+from ui.facade_service import ServiceFacade
 from ui.facade_voice import VoiceFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
 from ui.worker import Background
@@ -82,6 +83,7 @@ class KioskFacade(QObject):
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path
         self.assist: AssistFacade | None = None  # remote help, set by the composition (ui/facade_assist.py)
+        self.service = ServiceFacade(self, session)
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)
         session.subscribe(self._on_event)

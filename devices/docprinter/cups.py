@@ -18,6 +18,7 @@ is the terminal's own; the production cupsd.conf should also say ``PreserveJobFi
 from __future__ import annotations
 
 import logging
+import os
 import re
 import subprocess
 
@@ -35,6 +36,12 @@ class QueueStopped(DeviceError):
 
     default_action = RequiredAction.CLEAR_BY_STAFF
     default_status = DeviceStatus.HARDWARE_ERROR
+
+
+def _C_LOCALE_ENV() -> dict[str, str]:
+    """The environment for lp/lpstat/cancel: CUPS translates their output (``LANG=zh_CN.UTF-8``:
+    "打印机 kiosk-a4 目前空闲"), and the answers are parsed, so they run in the C locale (UTF-8)."""
+    return {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "LANGUAGE": ""}
 
 
 class CupsDocumentPrinter:
@@ -91,7 +98,9 @@ class CupsDocumentPrinter:
     def _run(self, args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
         cmd = [args[0]] + (["-h", self.server] if self.server else []) + args[1:]
         try:
-            return subprocess.run(cmd, input=stdin, capture_output=True, timeout=self.timeout, check=False)
+            return subprocess.run(
+                cmd, input=stdin, capture_output=True, timeout=self.timeout, check=False, env=_C_LOCALE_ENV()
+            )
         except FileNotFoundError as err:
             raise DeviceNotFound(f"{args[0]} not installed (cups-client)", device=KIND) from err
         except subprocess.TimeoutExpired as err:

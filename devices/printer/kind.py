@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from devices.device_kind import DeviceContext, DeviceKind, SectionConfig
 from devices.interfaces import ReceiptPrinter
@@ -16,16 +16,33 @@ if TYPE_CHECKING:  # the driver and simulator load when a printer is built (pyth
 
 
 class ReceiptPrinterConfig(SectionConfig):
-    driver: Literal["simulator", "network"] = "simulator"
+    #: "network": raw TCP (port 9100); "serial": an RS-232 or USB-serial printer on ``serial_port``
+    driver: Literal["simulator", "network", "serial"] = "simulator"
     host: str = "127.0.0.1"
     port: int = Field(9100, gt=0, lt=65536)
+    serial_port: str = ""  # driver "serial": best a stable name (/dev/serial/by-id/..., /dev/hall-kiosk/...)
+    baudrate: int = Field(19200, gt=0)
     profile: str = "generic-80mm"
+
+    @model_validator(mode="after")
+    def _serial_needs_a_port(self) -> ReceiptPrinterConfig:
+        if self.driver == "serial" and not self.serial_port:
+            raise ValueError("driver 'serial' needs serial_port")
+        return self
 
 
 def _network(section: ReceiptPrinterConfig, ctx: DeviceContext) -> EscPosReceiptPrinter:
     from devices.printer.escpos_printer import EscPosReceiptPrinter
 
     return EscPosReceiptPrinter(section.host, section.port, section.profile)
+
+
+def _serial(section: ReceiptPrinterConfig, ctx: DeviceContext) -> EscPosReceiptPrinter:
+    from devices.idcard.serial_transport import SerialTransport
+    from devices.printer.escpos_printer import KIND, EscPosReceiptPrinter
+
+    transport = SerialTransport(section.serial_port, section.baudrate, device=KIND)
+    return EscPosReceiptPrinter(section.serial_port, 0, section.profile, transport=transport)
 
 
 def _simulate(workdir: Path) -> ReceiptPrinterSimulator:
@@ -48,9 +65,9 @@ RECEIPT_PRINTER: DeviceKind[ReceiptPrinterConfig, ReceiptPrinter, ReceiptPrinter
     name="receipt_printer",
     config=ReceiptPrinterConfig,
     interface=ReceiptPrinter,
-    drivers={"network": _network},
+    drivers={"network": _network, "serial": _serial},
     simulate=_simulate,
     attach=_attach,
     release=_release,
-    description="thermal receipt printer (ESC/POS over TCP)",
+    description="thermal receipt printer (ESC/POS over TCP or a serial line)",
 )

@@ -14,6 +14,7 @@ UI except bugs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,9 @@ class SessionCoordinator:
         self.staff_assist = StaffAssistStep(ctx)  # identity vouched for with the staff card
         self.staff_call = StaffCall(ctx, chime if chime is not None else Chime())  # 呼叫工作人员
         self.maintenance: MaintenanceService | None = None  # hall staff's mode (terminal/runtime.py sets it)
+        #: The start-up self-check (terminal/selfcheck.py StartupGate.failures): re-run while out of
+        #: service for a "selfcheck" problem; the terminal leaves once it answers no failure.
+        self.selfcheck: Callable[[], Sequence[tuple[str, str]]] | None = None
         self.machine.subscribe(self._on_step)
 
     # ------------------------------------------------------------------ state
@@ -191,6 +195,9 @@ class SessionCoordinator:
                 self.devices.idcard.open()
             elif device == "storage":
                 return False
+            elif device == "selfcheck":
+                if self.selfcheck is None or self.selfcheck():
+                    return False
             else:
                 dev = getattr(self.devices, device, None)
                 if dev is not None and dev.status() in FAULT_STATUSES:

@@ -9,7 +9,8 @@ from ui.screens.catalogue import CatalogueScreen
 from ui.screens.decision import BusyScreen, ConfirmSignScreen, ResultScreen
 from ui.screens.form import FormScreen, MaterialsScreen
 from ui.screens.identity import FaceScreen, ReadCardScreen, StaffAssistScreen
-from ui.screens.problems import DeviceProblemScreen, OutOfServiceScreen
+from ui.screens.out_of_service import OutOfServiceScreen
+from ui.screens.problems import DeviceProblemScreen
 from ui.screens.rating import RatingScreen
 from ui.screens.start import AttractScreen
 from ui.viewmodels import Step

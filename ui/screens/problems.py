@@ -1,4 +1,4 @@
-"""Where failures land: a device problem (retry, or go on to manual review) and out of service."""
+"""Where a device failure lands: retry, or go on to manual review (out of service: out_of_service.py)."""
 
 from __future__ import annotations
 
@@ -48,25 +48,3 @@ class DeviceProblemScreen(Screen):
         self.action.setText(tr(problem.action_key))
         self.retry.setVisible(problem.can_retry)
         self.manual.setVisible(problem.allow_manual)
-
-
-class OutOfServiceScreen(Screen):
-    step = Step.OUT_OF_SERVICE
-
-    def __init__(self, facade: KioskFacade) -> None:
-        super().__init__(facade)
-        self.title = Title()
-        self.detail = label()
-        self.action = label(name="hint")
-        self.layout_.addStretch(1)
-        self.layout_.addWidget(self.title)
-        self.layout_.addWidget(self.detail)
-        self.layout_.addWidget(self.action)
-        self.layout_.addStretch(2)
-
-    def enter(self) -> None:
-        problem = self.facade.view.problem
-        self.title.setText(tr("oos.title"))
-        self.detail.setText(tr("oos.detail"))
-        if problem is not None:
-            self.action.setText(f"{tr(problem.title_key)}：{tr(problem.action_key)}")

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The install test (`make install-test`): the built package into a clean Debian 12 root, then
+# `hall-kiosk provision` there against the sandbox platform on the simulators; passes when the
+# terminal reports readiness_ok.
+#
+#   packaging/install-test.sh [dist/hall-kiosk_*.deb]
+#
+# Root only (debootstrap, chroot, bind mounts).  The Debian root comes from a debootstrap tarball
+# cached outside the repository ($HALL_KIOSK_CACHE, default /var/cache/hall-kiosk-install-test),
+# made once with the runtime packages of packaging/system-packages.txt from $DEBIAN_MIRROR (default:
+# the first deb.debian.org-style URI apt uses here).  The hall (TLS sandbox platform, ID card reader
+# on a pty, ESC/POS printer on TCP, camera images, a private cupsd) runs on the host from this
+# checkout (bench/provision.py --serve); the chroot shares the host's network and /dev/pts and
+# sees the hall's directory at the same path.  Prints the seconds of each phase.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+DEB=${1:-$(ls -t dist/hall-kiosk_*_amd64.deb 2>/dev/null | head -1)}
+[ -n "$DEB" ] && [ -f "$DEB" ] || { echo "no package: run make package first" >&2; exit 2; }
+CACHE=${HALL_KIOSK_CACHE:-/var/cache/hall-kiosk-install-test}
+SUITE=bookworm
+TARBALL=$CACHE/$SUITE-amd64.tgz
+if [ -z "${DEBIAN_MIRROR:-}" ]; then
+    DEBIAN_MIRROR=$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian\b' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
+        | awk '{print $2}' | head -1 || true)
+    DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+fi
+PYTHON=${PYTHON:-$REPO/.venv/bin/python}
+
+t0=$(date +%s)
+phase() { local now; now=$(date +%s); echo "== $1 ($((now - t0)) s so far)"; }
+
+ROOT=$(mktemp -d /tmp/hall-kiosk-root.XXXXXX)
+HALL_PID=
+cleanup() {
+    [ -n "$HALL_PID" ] && kill "$HALL_PID" 2>/dev/null && wait "$HALL_PID" 2>/dev/null || true
+    if [ -n "${KEEP_ROOT:-}" ]; then echo "kept $ROOT (KEEP_ROOT)"; return; fi
+    for m in $(grep -o " $ROOT[^ ]*" /proc/mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
+    rm -rf --one-file-system "$ROOT"
+}
+trap cleanup EXIT
+
+phase "debootstrap tarball"
+if [ ! -f "$TARBALL" ]; then
+    mkdir -p "$CACHE"
+    pkgs=$(grep -hv '^\s*#' packaging/system-packages.txt | grep -v '^\s*$' | paste -sd,)
+    debootstrap --variant=minbase --include="$pkgs,python3,python3-venv,cage,systemd,adduser,ca-certificates" \
+        --make-tarball="$TARBALL.part" "$SUITE" "$CACHE/mk" "$DEBIAN_MIRROR"
+    mv "$TARBALL.part" "$TARBALL"
+    echo "made $TARBALL from $DEBIAN_MIRROR"
+else
+    echo "cached $TARBALL"
+fi
+
+phase "clean Debian 12 root in $ROOT"
+debootstrap --variant=minbase --unpack-tarball="$TARBALL" "$SUITE" "$ROOT" "$DEBIAN_MIRROR" >"$ROOT.debootstrap.log" 2>&1 \
+    || { tail -20 "$ROOT.debootstrap.log"; exit 1; }
+rm -f "$ROOT.debootstrap.log"
+mount -t proc proc "$ROOT/proc"
+mount --bind /dev "$ROOT/dev"
+mount --bind /dev/pts "$ROOT/dev/pts"
+mount -t sysfs sysfs "$ROOT/sys"
+cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# no daemon starts inside the chroot during the install (a chroot has no init)
+printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+chmod +x "$ROOT/usr/sbin/policy-rc.d"
+
+phase "install $(basename "$DEB")"
+cp "$DEB" "$ROOT/tmp/hall-kiosk.deb"
+chroot "$ROOT" apt-get -q update >/dev/null
+DEBIAN_FRONTEND=noninteractive chroot "$ROOT" apt-get -q -y --no-install-recommends install /tmp/hall-kiosk.deb \
+    | grep -E '^(Setting up hall-kiosk|[0-9]+ upgraded|Need to get)' || true
+chroot "$ROOT" dpkg-query -W -f='installed ${Package} ${Version}\n' hall-kiosk
+
+phase "hall: sandbox platform (TLS) and simulators on the host"
+FLAGS=$(mktemp /tmp/hall-flags.XXXXXX)
+QT_QPA_PLATFORM=offscreen PYTHONPATH=$REPO "$PYTHON" -m bench.provision --serve "$FLAGS" --data-dir /var/lib/hall-kiosk &
+HALL_PID=$!
+for _ in $(seq 1 120); do [ -s "$FLAGS" ] && break; sleep 0.5; done
+[ -s "$FLAGS" ] || { echo "the hall did not come up" >&2; exit 1; }
+# shellcheck disable=SC1090
+. "$FLAGS"
+mkdir -p "$ROOT$HALL_DIR"
+mount --bind "$HALL_DIR" "$ROOT$HALL_DIR"
+
+phase "hall-kiosk provision (in the chroot)"
+tp=$(date +%s)
+status=0
+chroot "$ROOT" env LANG=C.UTF-8 /opt/venvs/hall-kiosk/bin/hall-kiosk provision "$@" || status=$?
+echo "provision took $(($(date +%s) - tp)) s, exit status $status"
+ok=$(chroot "$ROOT" python3 -c 'import json; print(json.load(open("/var/lib/hall-kiosk/readiness.json"))["readiness_ok"])')
+# the kiosk service (User=hall-kiosk) reads what provisioning wrote as root
+owner=$(chroot "$ROOT" stat -c '%U' /var/lib/hall-kiosk/secrets/signing.pem)
+echo "secrets owned by $owner"
+[ "$owner" = hall-kiosk ] || ok=False
+phase "done"
+echo "{\"install_test_s\": $(($(date +%s) - t0)), \"readiness_ok\": $(echo "$ok" | tr 'TF' 'tf'), \"provision_exit\": $status}"
+[ "$ok" = "True" ] && [ "$status" = 0 ]
