@@ -111,6 +111,11 @@ class EnrolResponse(BaseModel):
 
 class HeartbeatRequest(BaseModel):
     device_status: dict[str, Any]
+    # Optional: a terminal that sends the device statuses alone stays valid.
+    app_version: str | None = Field(default=None, max_length=64)
+    consumables: dict[str, str] | None = Field(default=None, max_length=16)
+    queues: dict[str, int] | None = Field(default=None, max_length=16)
+    clock_skew_s: float | None = None
 
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -354,7 +359,9 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     def heartbeat(terminal_id: str, req: HeartbeatRequest, caller: Terminal) -> Response:
         if caller != terminal_id:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "token belongs to another terminal")
-        db.heartbeat(terminal_id, req.device_status)
+        db.heartbeat(
+            terminal_id, req.device_status, req.model_dump(exclude={"device_status"}, exclude_none=True)
+        )
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @app.get(f"{API}/packages", response_model=list[PackageInfo], tags=["packages"])

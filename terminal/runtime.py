@@ -48,6 +48,7 @@ from kiosk.session.catalogue import Catalogue
 from kiosk.session.coordinator import SessionCoordinator
 from offline_cache.store import Store
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
+from terminal.fleet import FleetWatch, start_fleet_watch
 from terminal.hardware import build_devices, close_devices, device_context
 from terminal.simulators import SimulatorBench
 from terminal.staff import build_staff_watcher, staff_registry
@@ -92,6 +93,7 @@ class Terminal:
     maintenance: MaintenanceService | None = None
     staff_watcher: StaffCardWatcher | None = None
     retention: RetentionWiper | None = None
+    fleet: FleetWatch | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -116,6 +118,8 @@ class Terminal:
             self.staff_watcher.stop()
         if self.maintenance is not None and self.maintenance.active:
             self.maintenance.leave(LeaveReason.SHUTDOWN)
+        if self.fleet is not None:
+            self.fleet.stop()
         if self.syncer is not None:
             self.syncer.stop()
         if self.retention is not None:
@@ -270,6 +274,7 @@ def build_terminal(
         maintenance=maintenance,
         staff_watcher=watcher,
         retention=retention,
+        fleet=start_fleet_watch(config, session, store, client),
     )
 
 
