@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field, field_validator
 from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal, load_answer_key, public_b64
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
+from sandbox_platform.fleet import fleet_router
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
 
@@ -511,6 +512,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     # Signed rule packages and warning lists (TUF): a protocol of their own, outside the API contract.
     app.state.tuf = TufRepository(data_dir, items_dir)
     app.include_router(tuf_router(app.state.tuf), include_in_schema=False)
+    app.include_router(fleet_router(db), include_in_schema=False)  # the hall's fleet page
     # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
     app.include_router(outbox_router(app.state.outbox, calling_terminal))
