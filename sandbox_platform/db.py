@@ -169,10 +169,11 @@ class PlatformDB:
                 "UPDATE terminals SET last_heartbeat_at = ?, device_status = ? WHERE terminal_id = ?",
                 (time.time(), canonical_json(device_status), terminal_id),
             )
-            self._conn.execute(
-                "INSERT OR REPLACE INTO heartbeat_telemetry (terminal_id, telemetry) VALUES (?, ?)",
-                (terminal_id, canonical_json(telemetry or {})),
-            )
+            if telemetry:  # a heartbeat with the device statuses alone keeps the last version, queues, ...
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO heartbeat_telemetry (terminal_id, telemetry) VALUES (?, ?)",
+                    (terminal_id, canonical_json(telemetry)),
+                )
 
     def terminals(self) -> list[dict[str, Any]]:
         with self.lock:

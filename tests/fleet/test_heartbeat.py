@@ -52,8 +52,14 @@ def test_a_heartbeat_carries_devices_paper_version_queues_and_skew(
 def test_a_heartbeat_with_the_device_statuses_alone_is_still_accepted(server: SandboxServer) -> None:
     with enrolled(server, "OLD-1") as client:
         client.heartbeat({"idcard": "ready"})
+        row = _row(server, "OLD-1")
+        assert row["device_status"] == {"idcard": "ready"} and row["telemetry"] == {}
+        # A full heartbeat, then a statuses-only one (staff diagnostics): the version and queues stay.
+        client.heartbeat({"idcard": "ready"}, {"app_version": "2.0", "queues": {"outbox_dead": 0}})
+        client.heartbeat({"idcard": "offline"})
     row = _row(server, "OLD-1")
-    assert row["device_status"] == {"idcard": "ready"} and row["telemetry"] == {}
+    assert row["device_status"] == {"idcard": "offline"}
+    assert row["telemetry"] == {"app_version": "2.0", "queues": {"outbox_dead": 0}}
 
 
 def test_devices_are_not_queried_while_a_citizen_is_served(store: Store) -> None:
