@@ -119,6 +119,9 @@ class PlatformConfig(_Model):
     #: CA bundle (PEM file) every client of the platform trusts (platform API and rule sync);
     #: None: the system's default store.
     ca_bundle: str | None = None
+    heartbeat_s: float = Field(60.0, gt=0)  # kiosk/fleet/heartbeat.py
+    #: Prometheus metrics on 127.0.0.1 (terminal/metrics.py); 0: a free port, None: off.
+    metrics_port: int | None = Field(9464, ge=0, le=65535)
 
 
 class RetentionConfig(_Model):

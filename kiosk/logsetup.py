@@ -13,6 +13,8 @@ import re
 import threading
 from pathlib import Path
 
+from kiosk.fleet import journal
+
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 
@@ -70,7 +72,7 @@ def configure(log_dir: Path | None, level: int = logging.INFO, console: bool = T
     root.setLevel(level)
     handlers: list[logging.Handler] = []
     if console:
-        handlers.append(logging.StreamHandler())
+        handlers.append(journal.console_handler())  # stderr, or journald's fields under systemd
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         handlers.append(

@@ -47,6 +47,7 @@ from sandbox_platform.auth import (
 )
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
+from sandbox_platform.fleet import fleet_router
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
 from sandbox_platform.ratings import RatingStore, ratings_router
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
@@ -121,6 +122,11 @@ class EnrolResponse(BaseModel):
 
 class HeartbeatRequest(BaseModel):
     device_status: dict[str, Any]
+    # Optional: a terminal that sends the device statuses alone stays valid.
+    app_version: str | None = Field(default=None, max_length=64)
+    consumables: dict[str, str] | None = Field(default=None, max_length=16)
+    queues: dict[str, int] | None = Field(default=None, max_length=16)
+    clock_skew_s: float | None = None
 
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -365,7 +371,9 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     def heartbeat(terminal_id: str, req: HeartbeatRequest, caller: Terminal) -> Response:
         if caller != terminal_id:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "token belongs to another terminal")
-        db.heartbeat(terminal_id, req.device_status)
+        db.heartbeat(
+            terminal_id, req.device_status, req.model_dump(exclude={"device_status"}, exclude_none=True)
+        )
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @app.get(f"{API}/packages", response_model=list[PackageInfo], tags=["packages"])
@@ -515,6 +523,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     # Signed rule packages and warning lists (TUF): a protocol of their own, outside the API contract.
     app.state.tuf = TufRepository(data_dir, items_dir)
     app.include_router(tuf_router(app.state.tuf), include_in_schema=False)
+    app.include_router(fleet_router(db), include_in_schema=False)  # the hall's fleet page
     # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
     app.include_router(outbox_router(app.state.outbox, calling_terminal))

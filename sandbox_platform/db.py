@@ -35,6 +35,11 @@ _SCHEMA = (
         received_at REAL NOT NULL,
         status TEXT NOT NULL
     )""",
+    # The heartbeat's optional fields (version, consumables, queues, clock skew), last one per terminal.
+    """CREATE TABLE IF NOT EXISTS heartbeat_telemetry (
+        terminal_id TEXT PRIMARY KEY,
+        telemetry TEXT NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS enrolment_codes (
         code_sha256 TEXT PRIMARY KEY,
         terminal_id TEXT NOT NULL,
@@ -156,18 +161,26 @@ class PlatformDB:
             )
         return cur.rowcount == 1
 
-    def heartbeat(self, terminal_id: str, device_status: dict[str, Any]) -> None:
+    def heartbeat(
+        self, terminal_id: str, device_status: dict[str, Any], telemetry: dict[str, Any] | None = None
+    ) -> None:
         with self.lock:
             self._conn.execute(
                 "UPDATE terminals SET last_heartbeat_at = ?, device_status = ? WHERE terminal_id = ?",
                 (time.time(), canonical_json(device_status), terminal_id),
             )
+            if telemetry:  # a heartbeat with the device statuses alone keeps the last version, queues, ...
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO heartbeat_telemetry (terminal_id, telemetry) VALUES (?, ?)",
+                    (terminal_id, canonical_json(telemetry)),
+                )
 
     def terminals(self) -> list[dict[str, Any]]:
         with self.lock:
             rows = self._conn.execute(
-                "SELECT terminal_id, public_info, enrolled_at, last_heartbeat_at, device_status FROM terminals "
-                "ORDER BY terminal_id"
+                "SELECT t.terminal_id, public_info, enrolled_at, last_heartbeat_at, device_status, telemetry "
+                "FROM terminals t LEFT JOIN heartbeat_telemetry h ON h.terminal_id = t.terminal_id "
+                "ORDER BY t.terminal_id"
             ).fetchall()
         return [
             {
@@ -176,6 +189,7 @@ class PlatformDB:
                 "enrolled_at": r[2],
                 "last_heartbeat_at": r[3],
                 "device_status": None if r[4] is None else json.loads(r[4]),
+                "telemetry": {} if r[5] is None else json.loads(r[5]),
             }
             for r in rows
         ]

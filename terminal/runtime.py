@@ -52,6 +52,7 @@ from kiosk.session.coordinator import SessionCoordinator
 from offline_cache.store import Store
 from terminal import selfcheck
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
+from terminal.fleet import FleetWatch, start_fleet_watch
 from terminal.hardware import build_devices, close_devices, device_context
 from terminal.simulators import SimulatorBench
 from terminal.staff import build_staff_watcher, staff_registry
@@ -99,6 +100,7 @@ class Terminal:
     assist: AssistService | None = None  # remote video help (kiosk/assist/)
     alerts: AlertForwarder | None = None
     _connecting: threading.Thread | None = None
+    fleet: FleetWatch | None = None
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -125,6 +127,8 @@ class Terminal:
             self.staff_watcher.stop()
         if self.maintenance is not None and self.maintenance.active:
             self.maintenance.leave(LeaveReason.SHUTDOWN)
+        if self.fleet is not None:
+            self.fleet.stop()
         if self.syncer is not None:
             self.syncer.stop()
         if self.retention is not None:
@@ -308,6 +312,7 @@ def build_terminal(
         assist=build_assist(session, client, workdir / "assist"),
         alerts=alerts,
         _connecting=connecting,
+        fleet=start_fleet_watch(config, session, store, client),
     )
 
 

@@ -254,8 +254,9 @@ class PlatformClient:
         log.info("terminal %s enrolled with the platform", self.terminal_id)
         return answer.token
 
-    def heartbeat(self, status: Mapping[str, Any]) -> None:
-        body = m.HeartbeatRequest(device_status=dict(status))
+    def heartbeat(self, status: Mapping[str, Any], telemetry: Mapping[str, Any] | None = None) -> None:
+        """Device statuses, plus the optional fields of kiosk/fleet/heartbeat.py's telemetry."""
+        body = m.HeartbeatRequest(device_status=dict(status), **dict(telemetry or {}))
         self.transport.request(
             "POST",
             f"{API}/terminals/{_seg(self.terminal_id)}/heartbeat",

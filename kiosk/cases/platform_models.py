@@ -60,6 +60,11 @@ class EnrolResponse(_Reply):
 
 class HeartbeatRequest(BaseModel):
     device_status: dict[str, Any]
+    # Optional: a terminal that sends the device statuses alone stays valid.
+    app_version: str | None = Field(default=None, max_length=64)
+    consumables: dict[str, str] | None = Field(default=None, max_length=16)
+    queues: dict[str, int] | None = Field(default=None, max_length=16)
+    clock_skew_s: float | None = None
 
 
 class FieldKeyRequest(BaseModel):

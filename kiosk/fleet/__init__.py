@@ -1,0 +1,1 @@
+"""Watching a fleet of terminals: the periodic heartbeat to the platform (no Qt)."""
