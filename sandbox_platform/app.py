@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field, field_validator
 from sandbox_platform.auth import AnswerSigner, Authenticator, calling_terminal, load_answer_key, public_b64
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
+from sandbox_platform.hall import HallDesk, hall_router
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
 
@@ -507,4 +508,5 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
     app.include_router(outbox_router(app.state.outbox, calling_terminal))
+    app.include_router(hall_router(HallDesk(data_dir / "hall.sqlite3", app.state.citizens), calling_terminal))
     return app
