@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
+from terminal.hall import hall_facade
 from terminal.runtime import Terminal
 from ui.facade import KioskFacade
 from ui.main_window import ActivityFilter, KioskWindow
@@ -43,6 +44,7 @@ class KioskUi:
         self.app = app
         self.terminal = terminal
         self.facade = KioskFacade(terminal.session)
+        self.facade.hall = hall_facade(terminal)
         self.window = KioskWindow(self.facade)
         self.activity = ActivityFilter(self.facade)
         app.installEventFilter(self.activity)

@@ -27,6 +27,7 @@ from kiosk.session import events as ev
 from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.machine import EndReason, Step
 from ui import present
+from ui.facade_hall import HallFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
@@ -69,6 +70,9 @@ class KioskFacade(QObject):
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
+        self.hall: HallFacade | None = (
+            None  # hall services on the welcome screen, set by the composition root
+        )
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)
         session.subscribe(self._on_event)

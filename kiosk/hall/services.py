@@ -12,6 +12,7 @@ No ID number is logged or kept; the platform is asked by holder token.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -21,7 +22,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from devices.interfaces import ReceiptDoc, ReceiptPrinter
+from devices.base import DeviceError
+from devices.interfaces import IdCardReader, ReceiptDoc, ReceiptPrinter
 from kiosk.cases.platform_hall import Appointment, CaseProgress, HallPlatform, Ticket
 from kiosk.cases.platform_transport import PlatformError
 from kiosk.hall.tickets import build_hall_ticket
@@ -66,6 +68,8 @@ class HallTicket:
     issued_at: dt.datetime
     local: bool
     appointment: str | None = None
+    #: False when the receipt printer failed: the ticket stands, the screen shows its number.
+    printed: bool = True
 
     @classmethod
     def from_platform(cls, ticket: Ticket, appointment: str | None = None) -> HallTicket:
@@ -145,9 +149,11 @@ class HallServices:
         terminal_id: str,
         counter_path: Path | None = None,
         lines: tuple[BusinessLine, ...] = BUSINESS_LINES,
+        card_reader: IdCardReader | None = None,
     ) -> None:
         self.platform = platform
         self.printer = printer
+        self.card_reader = card_reader
         self.hall_name = hall_name
         self.terminal_id = terminal_id
         self.lines = lines
@@ -183,8 +189,22 @@ class HallServices:
                 issued_at=now,
                 local=True,
             )
-        self.print_ticket(ticket, lang)
+        return self._printed(ticket, lang)
+
+    def _printed(self, ticket: HallTicket, lang: str) -> HallTicket:
+        try:
+            self.print_ticket(ticket, lang)
+        except DeviceError as err:
+            log.warning("hall: ticket %s not printed: %s", ticket.number, err)
+            return dataclasses.replace(ticket, printed=False)
         return ticket
+
+    def read_id_number(self, timeout: float) -> str | None:
+        """The ID number of a card placed on the reader within ``timeout`` s (None: no card, no reader)."""
+        if self.card_reader is None:
+            return None
+        read = self.card_reader.read_card(timeout)
+        return None if read is None else read.text.id_number
 
     def print_ticket(self, ticket: HallTicket, lang: str = "zh") -> ReceiptDoc:
         doc = build_hall_ticket(ticket, hall_name=self.hall_name, terminal_id=self.terminal_id, lang=lang)
@@ -221,8 +241,7 @@ class HallServices:
         except (PlatformError, ValueError) as err:
             raise HallUnavailable(str(err)) from err
         ticket = HallTicket.from_platform(answer.ticket, appointment=answer.appointment.slot)
-        self.print_ticket(ticket, lang)
-        return ticket
+        return self._printed(ticket, lang)
 
     def check_in_by_qr(self, payload: str, lang: str = "zh") -> HallTicket | None:
         """The booked appointment under the QR's code checked in (None when there is none)."""

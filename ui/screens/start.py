@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 from kiosk.i18n import bilingual, tr
 from ui.facade import KioskFacade
 from ui.screens.base import Screen, clear_layout, label
+from ui.screens.hall import HallPanel
 from ui.viewmodels import ItemView, Step
 from ui.widgets import BigButton, Title
 
@@ -32,6 +33,7 @@ class AttractScreen(Screen):
         row.addWidget(self.start, 2)
         row.addStretch(1)
         self.layout_.addLayout(row)
+        self.layout_.addWidget(HallPanel(facade))
         self.layout_.addStretch(3)
 
     def enter(self) -> None:
