@@ -508,5 +508,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
     app.include_router(outbox_router(app.state.outbox, calling_terminal))
-    app.include_router(hall_router(HallDesk(data_dir / "hall.sqlite3", app.state.citizens), calling_terminal))
+    app.include_router(
+        hall_router(HallDesk(data_dir / "hall.sqlite3", app.state.citizens, db.case), calling_terminal)
+    )
     return app

@@ -22,6 +22,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -183,9 +184,18 @@ DEMO_PROGRESS = (
 class HallDesk:
     """The calling system, appointments and progress (the sandbox's own SQLite file)."""
 
-    def __init__(self, path: Path, citizens: CitizenRegistry, *, seed: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        citizens: CitizenRegistry,
+        cases: Callable[[str], dict[str, Any] | None] | None = None,
+        *,
+        seed: bool = True,
+    ) -> None:
         self._conn = open_sqlite(path, _SCHEMA)
         self.citizens = citizens
+        #: The platform's received cases by case id (a receipt's QR names its case).
+        self.cases = cases
         self.lock = threading.RLock()
         if seed:
             for appointment in DEMO_APPOINTMENTS:
@@ -303,7 +313,28 @@ class HallDesk:
             rows = self._conn.execute(
                 f"SELECT body FROM progress WHERE {column} = ? ORDER BY case_ref", (value,)
             ).fetchall()
-        return [CaseProgress.model_validate_json(r[0]) for r in rows]
+        found = [CaseProgress.model_validate_json(r[0]) for r in rows]
+        if not found and column == "case_ref" and self.cases is not None:
+            received = self.cases(value)
+            if received is not None:
+                found = [_received_case(value, received)]
+        return found
+
+
+def _received_case(case_ref: str, case: dict[str, Any]) -> CaseProgress:
+    """A case the terminal uploaded, as progress: received, then in review until decided."""
+    state = str(case.get("status", "received"))
+    status_: Any = (
+        state if state in ("received", "approved", "rejected", "ready", "collected") else "in_review"
+    )
+    return CaseProgress(
+        case_ref=case_ref,
+        item_name=str(case.get("item_id", "")),
+        status=status_,
+        next_step="已受理，等待审核 Received: awaiting review" if status_ == "received" else "",
+        collect_at="",
+        updated_at=float(case.get("received_at", 0.0)),
+    )
 
 
 # --------------------------------------------------------------------------- routes

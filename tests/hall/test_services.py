@@ -129,3 +129,13 @@ def test_qr_payloads() -> None:
     assert appointment_code("hello world") is None
     assert case_reference("https://zwfw.example.gov.cn/progress/SBX00000001") == "SBX00000001"
     assert case_reference("") is None
+
+
+def test_a_case_uploaded_by_a_terminal_is_found_by_its_receipts_qr(
+    hall: HallServices, client: PlatformClient
+) -> None:
+    case_id = str(uuid.uuid4())
+    client.upload_case(case_id, "x", b'{"form": {}}')
+    found = hall.progress_by_qr(f"https://zwfw.example.gov.cn/progress/{case_id}")
+    assert [(c.case_ref, c.item_name, c.status) for c in found] == [(case_id, "x", "received")]
+    assert hall.progress_by_qr(f"https://zwfw.example.gov.cn/progress/{uuid.uuid4()}") == []
