@@ -391,7 +391,12 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
             desk.remember(key, caller, sha, ticket.model_dump(mode="json"))
         return ticket
 
-    @router.get(f"{API}/appointments", response_model=AppointmentList, tags=["hall"])
+    @router.get(
+        f"{API}/appointments",
+        response_model=AppointmentList,
+        responses={400: {"description": "Not exactly one of code and holder"}},
+        tags=["hall"],
+    )
     def find_appointments(
         caller: Caller,
         code: Annotated[str | None, Query(pattern=CODE_PATTERN, description="Appointment code")] = None,
@@ -441,7 +446,12 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
             desk.remember(key, caller, sha, answer.model_dump(mode="json"))
         return answer
 
-    @router.get(f"{API}/progress", response_model=ProgressList, tags=["hall"])
+    @router.get(
+        f"{API}/progress",
+        response_model=ProgressList,
+        responses={400: {"description": "Not exactly one of holder and case_ref"}},
+        tags=["hall"],
+    )
     def progress(
         caller: Caller,
         holder: Annotated[str | None, Query(pattern=HOLDER_PATTERN, description="Holder token")] = None,
