@@ -35,6 +35,7 @@ from kiosk.config import TerminalConfig
 from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
 from terminal.app import KioskUi, make_app
+from terminal.demo_hall import run_hall_demo
 from terminal.demo_profile import DEMO_CITIZENS, DemoCitizen
 from terminal.runtime import Terminal, build_terminal
 from ui.widgets import SignaturePad
@@ -380,6 +381,7 @@ def run_demo(
         records = [driver.run_citizen(c) for c in citizens]
         driver.mark_acknowledged(records)
         summary = {"sessions": [r.summary() for r in records]}
+        summary["hall"] = run_hall_demo(driver, next((r.case_id for r in records if r.acknowledged), None))
         if collect_platform is not None:
             collect_platform.extend(_platform_view(terminal))
         (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 
 from kiosk.i18n import set_language
 from kiosk.session.machine import Step
+from terminal.demo_hall import run_hall_demo
 from tests.conftest import Factory
 
 
@@ -30,3 +31,17 @@ def test_a_ticket_taken_on_the_welcome_screen_is_printed(kiosk: Factory) -> None
     printed = terminal.bench.printer.wait_for_receipts(before + 1)[before:]
     assert "B001" in printed[0].text and "本机临时号" not in printed[0].text
     assert terminal.session.step is Step.ATTRACT  # a hall service is no citizen session
+
+
+def test_the_demo_runs_each_hall_service(kiosk: Factory) -> None:
+    set_language("zh")
+    terminal, _ui, driver = kiosk()
+    records = run_hall_demo(driver)
+    assert [r["service"] for r in records] == ["ticket", "checkin", "progress"]
+    assert "B001" in records[0]["printed"]
+    assert "签到成功" in records[1]["shown"] and "C001" in records[1]["printed"]
+    assert "SBXD0000102" in records[2]["shown"] and "待领取" in records[2]["shown"]
+    for r in records:
+        for name in r["screenshots"]:
+            assert (driver.out / name).stat().st_size > 5000
+    assert terminal.session.step is Step.ATTRACT

@@ -11,8 +11,18 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Literal
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.i18n import bilingual, language, tr
 from ui.facade_hall import HallFacade, ProgressView, TicketView
@@ -44,7 +54,14 @@ class HallPanel(QWidget):
             row.addWidget(b)
         outer.addLayout(row)
         self.pages = QStackedWidget()
-        outer.addWidget(self.pages)
+        # The pages scroll by finger inside the welcome screen instead of growing the window.
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("hallPages")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.pages)
+        self.scroll.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }")
+        outer.addWidget(self.scroll, 1)
         # business lines
         self.lines_page = QWidget()
         self.lines_box = QVBoxLayout(self.lines_page)
@@ -68,6 +85,7 @@ class HallPanel(QWidget):
         self.result = QLabel()
         self.result.setObjectName("hallResult")
         self.result.setWordWrap(True)
+        self.result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         result.addWidget(self.result)
         for page in (self.lines_page, self.scan_page, self.result_page):
             self.pages.addWidget(page)
@@ -103,12 +121,12 @@ class HallPanel(QWidget):
         self.lines_title.setText(tr("hall.choose_line"))
 
     def close_page(self) -> None:
-        self.pages.hide()
+        self.scroll.hide()
         self.back.hide()
 
     def _open(self, page: QWidget) -> None:
         self.pages.setCurrentWidget(page)
-        self.pages.show()
+        self.scroll.show()
         self.back.show()
 
     # ------------------------------------------------------------------ pages
