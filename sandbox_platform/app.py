@@ -48,6 +48,7 @@ from sandbox_platform.auth import (
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.fleet import fleet_router
+from sandbox_platform.hall import HallDesk, hall_router
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
 from sandbox_platform.ratings import RatingStore, ratings_router
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
@@ -535,4 +536,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     install_assist(app, data_dir, db, calling_terminal)
     app.state.alerts = AlertDesk(data_dir)  # terminal alerts (lockout, staff call, faults, clock skew)
     app.include_router(alerts_router(app.state.alerts, calling_terminal))
+    app.include_router(
+        hall_router(HallDesk(data_dir / "hall.sqlite3", app.state.citizens, db.case), calling_terminal)
+    )
     return app

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk.config import TerminalConfig
 from kiosk.voice import Speaker, VoiceUnavailable, build_speaker
+from terminal.hall import hall_facade
 from terminal.runtime import Terminal
 from ui.facade import KioskFacade
 from ui.facade_assist import AssistFacade
@@ -56,6 +57,7 @@ class KioskUi:
         self.app = app
         self.terminal = terminal
         self.facade = KioskFacade(terminal.session)
+        self.facade.hall = hall_facade(terminal)
         self.window = KioskWindow(self.facade)
         if terminal.assist is not None:  # 远程帮办: header button and call panel (ui/screens/assist.py)
             self.facade.assist = AssistFacade(terminal.assist, self.facade)

@@ -37,6 +37,7 @@ from offline_cache.store import OutboxState
 from terminal.app import KioskUi, make_app
 from terminal.catalogue_demo import catalogue_shots, tap_item
 from terminal.demo_assist import run_assist_demo
+from terminal.demo_hall import run_hall_demo
 from terminal.demo_profile import DEMO_CITIZENS, DemoCitizen
 from terminal.runtime import Terminal, build_terminal
 from ui.widgets import SignaturePad
@@ -411,6 +412,7 @@ def run_demo(
         summary: dict[str, Any] = {"sessions": [r.summary() for r in records]}
         summary["catalogue"] = catalogue_shots(driver, out)
         summary["assist"] = run_assist_demo(driver, out)  # 远程帮办 (terminal/demo_assist.py)
+        summary["hall"] = run_hall_demo(driver, next((r.case_id for r in records if r.acknowledged), None))
         if collect_platform is not None:
             collect_platform.extend(_platform_view(terminal))
         (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -30,6 +30,7 @@ from ui import present
 from ui.facade_assist import AssistFacade
 from ui.facade_catalogue import CatalogueFacade
 from ui.facade_citizen import CitizenFacade
+from ui.facade_hall import HallFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
 from ui.facade_rating import RatingFacade
@@ -84,6 +85,9 @@ class KioskFacade(QObject):
         self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path
         self.assist: AssistFacade | None = None  # remote help, set by the composition (ui/facade_assist.py)
         self.service = ServiceFacade(self, session)
+        self.hall: HallFacade | None = (
+            None  # hall services on the welcome screen, set by the composition root
+        )
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)
         session.subscribe(self._on_event)

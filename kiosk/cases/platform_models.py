@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kiosk.cases.platform_hall import HALL_MODELS
+
 #: Bounds shared with the contract.
 TERMINAL_ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -283,3 +285,4 @@ CONTRACT_MODELS: dict[str, type[BaseModel]] = {
         RecordingReceipt,
     )
 }
+CONTRACT_MODELS.update(HALL_MODELS)

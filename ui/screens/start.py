@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout
 from kiosk.i18n import tr
 from ui.facade import KioskFacade
 from ui.screens.base import Screen, label
+from ui.screens.hall import HallPanel
 from ui.viewmodels import Step
 from ui.widgets import BigButton, Title
 
@@ -31,6 +32,7 @@ class AttractScreen(Screen):
         row.addWidget(self.start, 2)
         row.addStretch(1)
         self.layout_.addLayout(row)
+        self.layout_.addWidget(HallPanel(facade))
         self.layout_.addStretch(3)
 
     def enter(self) -> None:
