@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from terminal.runtime import Terminal
 from ui.facade import KioskFacade
+from ui.keyboard import enable_virtual_keyboard
 from ui.main_window import ActivityFilter, KioskWindow
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         return app
+    enable_virtual_keyboard()  # the on-screen keyboard is chosen before the application exists
     app = QApplication(argv if argv is not None else sys.argv[:1])
     families = set(QFontDatabase.families())
     for fam in ("Noto Sans CJK SC", "Noto Sans CJK", "WenQuanYi Micro Hei"):

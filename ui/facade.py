@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import Property, QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from kiosk.identity.face import FaceReason
@@ -29,6 +29,7 @@ from kiosk.session.machine import EndReason, Step
 from ui import present
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
+from ui.facade_touch import TouchFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
 from ui.worker import Background
 
@@ -58,6 +59,8 @@ class KioskFacade(QObject):
     qrRefused = Signal(object)  # (zh, en) message of why the QR code was refused
     cardNotLifted = Signal()  # the card of an earlier session still lies on the reader
     elicences = Signal(str, object)  # session id, material type -> (LicenceOffer, ...)
+    elderlyModeChanged = Signal(bool)  # 长辈模式 on/off (ui/facade_touch.py)
+    languageReset = Signal()  # a new citizen: language and mode back to the terminal's defaults
     _event = Signal(object)  # core event, delivered on the GUI thread
 
     def __init__(self, session: SessionCoordinator, parent: QObject | None = None) -> None:
@@ -68,6 +71,7 @@ class KioskFacade(QObject):
         self._last_frame_emit = 0.0
         self._warned = False
         self.materials = MaterialsFacade(self, session.materials)
+        self.touch_ui = TouchFacade(self, session)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self._event.connect(self._apply)
         self.elicences.connect(self._offers_found)
@@ -99,6 +103,12 @@ class KioskFacade(QObject):
         catalogue = self._session.catalogue
         found = catalogue.search(query) if query else catalogue.items()
         return tuple(present.item_view(p) for p in found)
+
+    def _elderly_mode(self) -> bool:
+        return self.touch_ui.elderly
+
+    #: 长辈模式: larger text and targets, longer time limits, voice on (read by the voice prompts)
+    elderly_mode = Property(bool, _elderly_mode, notify=elderlyModeChanged)
 
     # ------------------------------------------------------------------ events from the core
     def _on_event(self, event: ev.SessionEvent) -> None:  # any thread
@@ -170,6 +180,7 @@ class KioskFacade(QObject):
         view = self._view
         if event.session_id != view.session_id:
             view = SessionView(session_id=event.session_id)
+            self.touch_ui.new_citizen()
         item = view.item
         if event.item_id is not None and (item is None or item.id != event.item_id):
             item = present.item_view(self._session.catalogue.package(event.item_id))
@@ -303,7 +314,10 @@ class KioskFacade(QObject):
 
     def _check_idle(self) -> None:
         cfg = self._session.config.session
-        warn, expired, left = self._session.machine.idle_state(cfg.idle_timeout_s, cfg.idle_warning_s)
+        factor = self.touch_ui.time_factor  # longer in elderly mode
+        warn, expired, left = self._session.machine.idle_state(
+            cfg.idle_timeout_s * factor, cfg.idle_warning_s * factor
+        )
         if expired:
             self._warned = False
             self.idleWarning.emit(-1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -17,8 +19,9 @@ from PySide6.QtWidgets import (
 
 from kiosk.i18n import language, set_language, tr
 from ui.facade import KioskFacade
+from ui.keyboard import KeyboardPanel
 from ui.screens import Screen, all_screens
-from ui.style import STYLE
+from ui.style import ELDERLY_FACTOR, scale_for, stylesheet
 from ui.viewmodels import CITIZEN_STEPS, Step
 from ui.widgets import StepBar
 
@@ -30,7 +33,7 @@ class KioskWindow(QMainWindow):
         super().__init__()
         self.facade = facade
         self.setWindowTitle(tr("app.title"))
-        self.setStyleSheet(STYLE)
+        self._style_key: tuple[float, bool] | None = None
         root = QWidget()
         root.setObjectName("root")
         outer = QVBoxLayout(root)
@@ -48,8 +51,13 @@ class KioskWindow(QMainWindow):
         self.cancel = QPushButton()
         self.cancel.setObjectName("cancel")
         self.cancel.clicked.connect(facade.cancel)
-        hl.addWidget(self.hall)
-        hl.addStretch(1)
+        self.elderly = QPushButton()  # 长辈模式: one tap on every screen
+        self.elderly.setObjectName("elderlyMode")
+        self.elderly.setCheckable(True)
+        self.elderly.clicked.connect(lambda _c=False: facade.touch_ui.toggle_elderly())
+        self.header_layout = hl
+        hl.addWidget(self.hall, 1)
+        hl.addWidget(self.elderly)
         hl.addWidget(self.lang)
         hl.addWidget(self.cancel)
         outer.addWidget(header)
@@ -72,13 +80,19 @@ class KioskWindow(QMainWindow):
         self.status.setObjectName("hint")
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         outer.addWidget(self.status)
+        self.keyboard = KeyboardPanel()  # takes its room from the screen above while typing
+        self.keyboard.shown.connect(self._keyboard_shown)
+        outer.addWidget(self.keyboard)
         self.setCentralWidget(root)
+        facade.elderlyModeChanged.connect(lambda _on: self.restyle())
+        facade.languageReset.connect(self._language_reset)
 
         facade.stepChanged.connect(self.show_step)
         facade.idleWarning.connect(self.on_idle_warning)
         facade.busy.connect(lambda key: self.status.setText(tr(key) if key else ""))
         facade.bug.connect(lambda _name: self.status.setText(tr("problem.title")))
         self._retranslate_chrome()
+        self.restyle()
         self.show_step(facade.view.step)
 
     def show_step(self, step: Step) -> None:
@@ -88,6 +102,7 @@ class KioskWindow(QMainWindow):
             return
         screen.enter()
         self.stack.setCurrentWidget(screen)
+        screen.shown()
         self.steps.set_step(step)
         self.steps.setVisible(step is not Step.MAINTENANCE)  # no citizen progress there
         self.cancel.setVisible(step in CITIZEN_STEPS)
@@ -106,8 +121,52 @@ class KioskWindow(QMainWindow):
         screen = self.stack.currentWidget()
         if isinstance(screen, Screen):
             screen.retranslate()
+            screen.shown()
+
+    def _language_reset(self) -> None:
+        """A new citizen: the chrome in the terminal's language again (screens enter anew)."""
+        self._retranslate_chrome()
+
+    def restyle(self) -> None:
+        """Sizes for this window and mode: the stylesheet, screen margins, the keyboard."""
+        elderly = self.facade.touch_ui.elderly
+        scale = scale_for(self.width(), self.height())
+        key = (round(scale, 2), elderly)
+        self.elderly.setChecked(elderly)
+        self.elderly.setText(tr("touch.elderly_off") if elderly else tr("touch.elderly"))
+        if key == self._style_key:
+            return
+        self._style_key = key
+        self.setStyleSheet(stylesheet(scale, elderly))
+        factor = scale * (ELDERLY_FACTOR if elderly else 1.0)
+        self.header_layout.setContentsMargins(
+            round(24 * scale), round(6 * scale), round(24 * scale), round(6 * scale)
+        )
+        self.header_layout.setSpacing(round(12 * scale))
+        for screen in self.screens.values():
+            screen.apply_scale(factor)
+        self.keyboard.fit(self.width(), self.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.restyle()
+
+    def _keyboard_shown(self, up: bool) -> None:
+        """Keep the field being typed in view above the keys."""
+        if not up:
+            return
+
+        def reveal() -> None:
+            focused = QApplication.focusWidget()
+            screen = self.stack.currentWidget()
+            if focused is not None and isinstance(screen, Screen) and screen.isAncestorOf(focused):
+                screen.reveal(focused)
+
+        QTimer.singleShot(0, reveal)
 
     def _retranslate_chrome(self) -> None:
+        self.keyboard.set_locale(language())
+        self.elderly.setText(tr("touch.elderly_off") if self.facade.touch_ui.elderly else tr("touch.elderly"))
         self.lang.setText(tr("common.language"))
         self.cancel.setText(tr("common.cancel"))
         self.setWindowTitle(tr("app.title"))
