@@ -23,7 +23,15 @@ from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtQuick import QQuickItem, QQuickWindow, QSGRendererInterface
 from PySide6.QtQuickWidgets import QQuickWidget
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QLineEdit,
+    QPlainTextEdit,
+    QSizePolicy,
+    QTextEdit,
+    QWidget,
+)
 
 QML = Path(__file__).with_name("qml") / "keyboard.qml"
 IM_MODULE = "qtvirtualkeyboard"
@@ -61,11 +69,14 @@ class KeyboardPanel(QQuickWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a tap on a key leaves the field focused
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
         self.setResizeMode(QQuickWidget.ResizeMode.SizeRootObjectToView)
+        # the window's width decides the keys' width, never the other way round
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(0)
         self.setClearColor(QColor("#f3f6fb"))
         self.setAccessibleName("屏幕键盘 On-screen keyboard")
         self.setSource(QUrl.fromLocalFile(str(QML)))
         self.hide()
-        self._fraction = 0.42  # of the window height the keys may take at most
+        self._fraction = 0.38  # of the window height the keys may take at most
         im = QGuiApplication.inputMethod()
         im.visibleChanged.connect(self._sync)
         app = QApplication.instance()
@@ -82,7 +93,7 @@ class KeyboardPanel(QQuickWidget):
             root.setProperty("keyboardLocale", "zh_CN" if language == "zh" else "en_US")
 
     def fit(self, window_width: int, window_height: int) -> None:
-        """Size the keys to the window: full width, but never more than ~42 % of its height."""
+        """Size the keys to the window: full width, but never more than ~38 % of its height."""
         root = self.rootObject()
         if root is None:
             return

@@ -5,19 +5,21 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kiosk.i18n import language, set_language, tr
+from ui.a11y import name_widgets
 from ui.facade import KioskFacade
 from ui.keyboard import KeyboardPanel
 from ui.screens import Screen, all_screens
@@ -34,6 +36,9 @@ class KioskWindow(QMainWindow):
         self.facade = facade
         self.setWindowTitle(tr("app.title"))
         self._style_key: tuple[float, bool] | None = None
+        palette = self.palette()  # placeholders readable too (4.5:1 on white)
+        palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#5a6a85"))
+        self.setPalette(palette)
         root = QWidget()
         root.setObjectName("root")
         outer = QVBoxLayout(root)
@@ -71,6 +76,8 @@ class KioskWindow(QMainWindow):
         outer.addWidget(self.idle_banner)
 
         self.stack = QStackedWidget()
+        # each screen scrolls: the tallest screen's content never makes the window taller
+        self.stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.screens: dict[Step, Screen] = {}
         for screen in all_screens(facade):
             self.screens[screen.step] = screen
@@ -96,17 +103,23 @@ class KioskWindow(QMainWindow):
         self.show_step(facade.view.step)
 
     def show_step(self, step: Step) -> None:
+        if self.present(step):
+            self.facade.on_step_entered(step)
+
+    def present(self, step: Step) -> bool:
+        """Show the step's screen as the view has it (without starting the step's work)."""
         screen = self.screens.get(step)
         if screen is None:
             log.error("no screen for step %s", step.value)
-            return
+            return False
         screen.enter()
         self.stack.setCurrentWidget(screen)
         screen.shown()
         self.steps.set_step(step)
         self.steps.setVisible(step is not Step.MAINTENANCE)  # no citizen progress there
         self.cancel.setVisible(step in CITIZEN_STEPS)
-        self.facade.on_step_entered(step)
+        name_widgets(self)  # the chrome too
+        return True
 
     def current_step(self) -> Step:
         w = self.stack.currentWidget()
@@ -122,6 +135,7 @@ class KioskWindow(QMainWindow):
         if isinstance(screen, Screen):
             screen.retranslate()
             screen.shown()
+        name_widgets(self)
 
     def _language_reset(self) -> None:
         """A new citizen: the chrome in the terminal's language again (screens enter anew)."""
@@ -152,7 +166,11 @@ class KioskWindow(QMainWindow):
         self.restyle()
 
     def _keyboard_shown(self, up: bool) -> None:
-        """Keep the field being typed in view above the keys."""
+        """Keep the field being typed in view above the keys (the step bar and the status line
+        make room while the keys are up)."""
+        step = self.current_step()
+        self.steps.setVisible(not up and step is not Step.MAINTENANCE)
+        self.status.setVisible(not up)
         if not up:
             return
 

@@ -48,8 +48,8 @@ QPushButton[role="danger"] { background: #c0392b; color: white; }
 QPushButton[role="item"] { background: white; color: #1d2330; border: 2px solid #c9d6ea; text-align: left;
                            padding: 14px 24px; font-size: 28px; }
 QPushButton:disabled { background: #dfe4ec; color: #3b4a63; border: 2px dashed #6b7890; }
-QLineEdit, QDateEdit { min-height: 56px; font-size: 26px; padding: 4px 12px; border: 2px solid #8795ad;
-                       border-radius: 10px; background: white; }
+QLineEdit, QDateEdit { min-height: 56px; font-size: 26px; padding: 4px 12px; border: 2px solid #5a6a85;
+                       border-radius: 10px; background: white; placeholder-text-color: #5a6a85; }
 QLineEdit[readOnly="true"] { background: #eef2f8; color: #3b4a63; }
 QLineEdit[error="true"] { border: 3px solid #b03426; }
 QDateEdit::drop-down { width: 56px; }
@@ -103,8 +103,6 @@ def stylesheet(scale: float = 1.0, elderly: bool = False) -> str:
 def scale_for(width: int, height: int) -> float:
     """The size factor of a window: 1 up to a 1280×800 panel (and in portrait up to 1080 wide),
     growing with the shorter fit beyond it, at most 2."""
-    if height > width:  # portrait: the width limits
-        factor = min(width / 1080, height / 1920)
-    else:
-        factor = min(width / 1280, height / 800)
+    portrait = height > width  # then the width limits
+    factor = min(width / 1080, height / 1920) if portrait else min(width / 1280, height / 800)
     return max(1.0, min(2.0, factor))

@@ -47,6 +47,7 @@ class StepBar(QWidget):
             lab = QLabel()
             lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
             lab.setObjectName("stepLabel")
+            lab.setWordWrap(True)  # two lines rather than a window wider than the screen
             lay.addWidget(lab, 1)
             self._labels[step] = lab
         self.set_step(Step.ATTRACT)

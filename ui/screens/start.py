@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from kiosk.i18n import bilingual, tr
 from ui.facade import KioskFacade
@@ -49,7 +50,8 @@ class ChooseItemScreen(Screen):
         self.search = QLineEdit()
         self.search.setObjectName("itemSearch")
         self.search.textChanged.connect(lambda _t: self._fill())
-        body = QHBoxLayout()
+        body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.body_row = body  # list beside the details; stacked on a narrow or elderly screen
         self.list_box = QVBoxLayout()
         self.list_box.setSpacing(12)
         left = QWidget()
@@ -72,6 +74,13 @@ class ChooseItemScreen(Screen):
         self.layout_.addLayout(body, 1)
         self.selected: str | None = None
         self.items: dict[str, ItemView] = {}
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        narrow = self.width() < 1100 * self.scale
+        self.body_row.setDirection(
+            QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
+        )
 
     def enter(self) -> None:
         self.title.setText(tr("items.title"))
