@@ -168,9 +168,12 @@ def check_window(
         interactive = is_interactive(w)
         if interactive and not w.accessibleName():
             add("no_name", w, "interactive widget without an accessible name")
-        if (interactive and not isinstance(w, QScrollBar) and w.isEnabled()) or w.property("mainAction"):
-            if w.height() < min_target or (isinstance(w, QAbstractButton) and w.width() < min_target):
-                add("target_size", w, f"{w.width()}×{w.height()} < {min_target:.0f}")
+        touchable = (interactive and not isinstance(w, QScrollBar) and w.isEnabled()) or w.property(
+            "mainAction"
+        )
+        too_small = w.height() < min_target or (isinstance(w, QAbstractButton) and w.width() < min_target)
+        if touchable and too_small:
+            add("target_size", w, f"{w.width()}×{w.height()} < {min_target:.0f}")
         full = QRect(w.mapTo(window, QPoint(0, 0)), w.size())
         if not scrolled and not window.rect().contains(full):
             add("outside", w, f"{full.getRect()} not inside the window {window.width()}×{window.height()}")

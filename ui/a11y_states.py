@@ -173,7 +173,7 @@ def check_all(
                 facade.touch_ui.set_elderly(mode == "elderly")
                 for name in ScreenStates(window, facade, data).each():
                     window.resize(width, height)
-                    settle()
+                    settle(8)  # scroll buttons that appear re-lay their row out
                     label = f"{name}@{width}x{height}/{mode}"
                     found += check_window(window, label, mode, scale_for(width, height), (width, height))
                     checked += 1

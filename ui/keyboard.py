@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QPointF, Qt, QUrl, Signal
+from PySide6.QtCore import QEventLoop, QLoggingCategory, QPointF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtQuick import QQuickItem, QQuickWindow, QSGRendererInterface
 from PySide6.QtQuickWidgets import QQuickWidget
@@ -35,6 +35,9 @@ from PySide6.QtWidgets import (
 
 QML = Path(__file__).with_name("qml") / "keyboard.qml"
 IM_MODULE = "qtvirtualkeyboard"
+_QUIET = (
+    "qt.multimedia.*=false\nqt.qml.propertyCache.*=false\nqt.virtualkeyboard.*=false\nqt.qpa.*.debug=false"
+)
 
 
 def enable_virtual_keyboard() -> None:
@@ -74,6 +77,10 @@ class KeyboardPanel(QQuickWidget):
         self.setMinimumWidth(0)
         self.setClearColor(QColor("#f3f6fb"))
         self.setAccessibleName("屏幕键盘 On-screen keyboard")
+        # The keyboard's QML loads on Qt's loader threads; their chatter (the optional PipeWire
+        # audio backend, a property override in the style) must not reach a Python message
+        # handler from those threads while this one waits for them.
+        QLoggingCategory.setFilterRules(_QUIET)
         self.setSource(QUrl.fromLocalFile(str(QML)))
         self.hide()
         self._fraction = 0.38  # of the window height the keys may take at most
@@ -174,6 +181,22 @@ class KeyTapper:
                 found.setdefault(text, parent)
         return found
 
+    def _settled_candidates(self, timeout_ms: int = 2000) -> dict[str, QQuickItem]:
+        """The candidates once their strip has slid into view (inside the panel)."""
+        waited = 0
+        while waited < timeout_ms:
+            found = self.candidates()
+            first = next(iter(found.values()), None)
+            if first is not None:
+                y = first.mapToScene(QPointF(0, 0)).y()
+                QTest.qWait(60)
+                if y >= 0 and abs(first.mapToScene(QPointF(0, 0)).y() - y) < 0.5:
+                    return found
+            else:
+                QTest.qWait(60)
+            waited += 60
+        return self.candidates()
+
     def tap_item(self, item: QQuickItem) -> None:
         point = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
         QTest.mouseClick(self.panel, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
@@ -196,7 +219,7 @@ class KeyTapper:
         """Spell ``pinyin`` on the keys, then tap the candidate ``word``; returns ``len(word)``."""
         for ch in pinyin:
             self.tap(ch)
-        found = self.candidates()
+        found = self._settled_candidates()
         if word not in found:
             raise LookupError(f"candidate {word!r} not offered for {pinyin!r} ({list(found)[:12]})")
         self.tap_item(found[word])

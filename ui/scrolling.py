@@ -3,7 +3,7 @@ beside content that does not fit."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QFrame,
@@ -62,7 +62,8 @@ class ScrollFrame(QWidget):
         row.addWidget(self.area, 1)
         row.addWidget(self.buttons)
         bar = self.area.verticalScrollBar()
-        bar.rangeChanged.connect(lambda _lo, _hi: self._update())
+        # the range changes while the row is being laid out: show the buttons after that
+        bar.rangeChanged.connect(lambda _lo, _hi: QTimer.singleShot(0, self, self._update))
         bar.valueChanged.connect(lambda _v: self._update())
         self.retranslate()
         self._update()
@@ -78,6 +79,7 @@ class ScrollFrame(QWidget):
     def _update(self) -> None:
         bar = self.area.verticalScrollBar()
         scrolls = bar.maximum() > 0
-        self.buttons.setVisible(scrolls)
+        self.up.setVisible(scrolls)  # the column itself stays: it is 0 wide without them
+        self.down.setVisible(scrolls)
         self.up.setEnabled(bar.value() > 0)
         self.down.setEnabled(bar.value() < bar.maximum())

@@ -128,7 +128,6 @@ def test_typing_chinese_by_tapping_the_keys(kiosk_window: tuple[Terminal, KioskF
     for _ in _state(window, facade, terminal, "form"):
         pass
     screen = window.screens[Step.FORM]
-    facade.touch_ui  # noqa: B018 - the facade part exists
     for _ in _state(window, facade, terminal, "form_keyboard"):
         edit = window.findChild(QLineEdit, "field:business_name")
         assert edit is not None
@@ -181,7 +180,7 @@ def test_choice_field_shows_its_options(kiosk_window: tuple[Terminal, KioskFacad
 def test_language_and_elderly_mode_reset_for_the_next_citizen(
     kiosk_window: tuple[Terminal, KioskFacade, KioskWindow],
 ) -> None:
-    terminal, facade, window = kiosk_window
+    _terminal, facade, window = kiosk_window
     changes: list[bool] = []
     facade.elderlyModeChanged.connect(changes.append)
     facade.start()

@@ -77,7 +77,7 @@ class ChooseItemScreen(Screen):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        narrow = self.width() < 1100 * self.scale
+        narrow = self.width() < 1320 * self.scale
         self.body_row.setDirection(
             QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
         )
