@@ -66,18 +66,18 @@ class ChooseItemScreen(Screen):
         self.go.clicked.connect(self._go)
         right = QVBoxLayout()
         right.addWidget(self.detail, 1)
-        right.addWidget(self.go)
         body.addWidget(left, 1)
         body.addLayout(right, 1)
         self.layout_.addWidget(self.title)
         self.layout_.addWidget(self.search)
         self.layout_.addLayout(body, 1)
+        self.add_main_action(self.go)  # below the scrolling list, always in view
         self.selected: str | None = None
         self.items: dict[str, ItemView] = {}
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        narrow = self.width() < 1320 * self.scale
+        narrow = self.width() < 1100 * self.scale
         self.body_row.setDirection(
             QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
         )
