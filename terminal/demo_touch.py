@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 from terminal.app import KioskUi
 from terminal.runtime import Terminal
@@ -27,13 +27,25 @@ SHOT_SIZES = ((1920, 1080), (1080, 1920))
 
 #: How the demo citizens spell what they type: (pinyin, candidate) chunks, digits as they are.
 SPELLING: dict[str, tuple[tuple[str, str], ...]] = {
-    "德城区建国便利店": (("de", "德"), ("cheng", "城"), ("qu", "区"), ("jianguo", "建国"), ("bianli", "便利"), ("dian", "店")),
+    "德城区建国便利店": (
+        ("de", "德"),
+        ("cheng", "城"),
+        ("qu", "区"),
+        ("jianguo", "建国"),
+        ("bianli", "便利"),
+        ("dian", "店"),
+    ),
     "日用百货零售": (("riyong", "日用"), ("baihuo", "百货"), ("lingshou", "零售")),
 }
 
 
 def scroll_into_view(widget: QWidget) -> None:
-    """Scroll the screen holding ``widget`` so it can be tapped."""
+    """Scroll the screen holding ``widget`` so it can be tapped (a field being typed lets the
+    keyboard go first, as the tap on the button would)."""
+    focused = QApplication.focusWidget()
+    if isinstance(focused, QLineEdit):
+        focused.clearFocus()
+        settle(8)
     parent = widget.parentWidget()
     while parent is not None and not isinstance(parent, Screen):
         parent = parent.parentWidget()
@@ -55,6 +67,7 @@ def type_on_keyboard(ui: KioskUi, edit: QLineEdit, value: str) -> int:
         chunks = SPELLING.get(value)
         if chunks is None:
             return 0
+    edit.window().activateWindow()  # the keys type into the active window's focused field
     edit.setFocus()
     tapper = KeyTapper(panel)
     if not tapper.wait_shown():

@@ -94,6 +94,7 @@ class ScreenStates:
             settle()
             edits = [e for e in w.screens[Step.FORM].findChildren(QLineEdit) if not e.isReadOnly()]
             if edits:
+                w.activateWindow()
                 edits[0].setFocus()
                 settle(20)  # the keyboard comes up
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QLoggingCategory, QPointF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtQml import QQmlEngine
 from PySide6.QtQuick import QQuickItem, QQuickWindow, QSGRendererInterface
 from PySide6.QtQuickWidgets import QQuickWidget
 from PySide6.QtTest import QTest
@@ -67,7 +68,7 @@ class KeyboardPanel(QQuickWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         QQuickWindow.setGraphicsApi(QSGRendererInterface.GraphicsApi.Software)  # before the scene exists
-        super().__init__(parent)
+        super().__init__(_engine(), parent)
         self.setObjectName("keyboard")
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a tap on a key leaves the field focused
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
@@ -134,6 +135,17 @@ class KeyboardPanel(QQuickWidget):
 
     def root_item(self) -> QQuickItem | None:
         return self.rootObject()
+
+
+_ENGINE: list[QQmlEngine] = []
+
+
+def _engine() -> QQmlEngine:
+    """One QML engine for every keyboard of the process: the virtual keyboard's input context
+    lives in it, and the platform input plugin keeps the first one it met."""
+    if not _ENGINE:
+        _ENGINE.append(QQmlEngine())
+    return _ENGINE[0]
 
 
 def _walk(item: QQuickItem, out: list[QQuickItem]) -> None:

@@ -1,4 +1,4 @@
-"""Scrolling by finger: drag-to-scroll (QScroller) on every scroll area, and large ▲ ▼ buttons
+"""Scrolling by finger: drag-to-scroll (QScroller, touch gesture) on every scroll area, and large ▲ ▼ buttons
 beside content that does not fit."""
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ def enable_drag(area: QAbstractScrollArea) -> None:
     if area.property("dragScroll"):
         return
     area.setProperty("dragScroll", True)
-    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    # touch drags scroll; taps stay clicks (a left-mouse gesture would hold back every press
+    # on the buttons inside to see whether it becomes a drag)
+    area.viewport().setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
 
 
 def enable_drag_everywhere(root: QWidget) -> None:

@@ -131,6 +131,7 @@ def test_typing_chinese_by_tapping_the_keys(kiosk_window: tuple[Terminal, KioskF
     for _ in _state(window, facade, terminal, "form_keyboard"):
         edit = window.findChild(QLineEdit, "field:business_name")
         assert edit is not None
+        window.activateWindow()
         edit.setFocus()
         tapper = KeyTapper(window.keyboard)
         assert tapper.wait_shown(), "the keyboard did not come up"
@@ -151,6 +152,7 @@ def test_number_fields_get_the_number_layout(kiosk_window: tuple[Terminal, Kiosk
     for _ in _state(window, facade, terminal, "form_keyboard"):
         phone = window.findChild(QLineEdit, "field:phone")
         assert phone.inputMethodHints() & Qt.InputMethodHint.ImhDialableCharactersOnly
+        window.activateWindow()
         phone.setFocus()
         tapper = KeyTapper(window.keyboard)
         tapper.wait_shown()
