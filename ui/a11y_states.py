@@ -87,7 +87,9 @@ class ScreenStates:
 
         def form_errors() -> None:
             form(PENSION)()
-            w.screens[Step.FORM]._submit()  # type: ignore[attr-defined]
+            screen = w.screens[Step.FORM]
+            values = {k: "" for k in screen.fields}  # type: ignore[attr-defined]
+            screen.show_errors(self.facade.touch_ui.form_errors(values))  # type: ignore[attr-defined]
 
         def form_keyboard() -> None:
             form(BUSINESS)()

@@ -81,6 +81,13 @@ class TouchFacade:
             for f in pkg.form
         }
 
+    def form_errors(self, values: dict[str, str]) -> dict[str, str]:
+        """Field key → i18n error key for ``values`` (no step is taken)."""
+        item = self._facade.view.item
+        if item is None:
+            return {}
+        return self._session.catalogue.package(item.id).validate_form(values)
+
     def check_field(self, key: str, value: str) -> str | None:
         """The i18n key of what is wrong with ``value`` for the field (None: fine), while typing.
         An empty field is not reported before the citizen presses 下一步."""

@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QLoggingCategory, QPointF, Qt, QUrl, Signal
+import shiboken6
+from PySide6.QtCore import QEventLoop, QLoggingCategory, QPointF, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtQml import QQmlEngine
 from PySide6.QtQuick import QQuickItem, QQuickWindow, QSGRendererInterface
@@ -119,11 +120,19 @@ class KeyboardPanel(QQuickWidget):
         if not self.available:
             return
         if is_editable(new) and new is not None and new.window() is self.window():
-            QGuiApplication.inputMethod().show()
-            if self.isVisible():
-                self.shown.emit(True)  # another field: keep it in view too
+            # after the platform input context has learnt of the new focus object
+            QTimer.singleShot(0, self, self._show_for_focus)
         elif not is_editable(new):
             QGuiApplication.inputMethod().hide()
+
+    def _show_for_focus(self) -> None:
+        if not is_editable(QApplication.focusWidget()):
+            return
+        im = QGuiApplication.inputMethod()
+        im.update(Qt.InputMethodQuery.ImQueryAll)
+        im.show()
+        if self.isVisible():
+            self.shown.emit(True)  # another field: keep it in view too
 
     def _sync(self) -> None:
         up = QGuiApplication.inputMethod().isVisible() and self.available
@@ -133,16 +142,36 @@ class KeyboardPanel(QQuickWidget):
             self.setVisible(up)
             self.shown.emit(up)
 
+    def detach(self) -> None:
+        """Leave the window that is closing (the next window takes the panel over)."""
+        QGuiApplication.inputMethod().hide()
+        self.hide()
+        self.setParent(None)  # type: ignore[call-overload]
+
     def root_item(self) -> QQuickItem | None:
         return self.rootObject()
 
 
 _ENGINE: list[QQmlEngine] = []
+_PANEL: list[KeyboardPanel] = []
+
+
+def shared_panel() -> KeyboardPanel:
+    """The process's one keyboard panel (one ``InputPanel`` registered with the virtual keyboard's
+    platform plugin); :meth:`KeyboardPanel.detach` keeps it alive when its window goes.
+
+    Known limit: the plugin does not bring the keys up for a second window of the same process
+    (seen with Qt 6.11 offscreen); the terminal has one window, and the tests that type run in
+    a fresh process (tests/ui/test_keyboard_typing.py)."""
+    if _PANEL and shiboken6.isValid(_PANEL[0]):
+        return _PANEL[0]
+    _PANEL[:] = [KeyboardPanel()]
+    return _PANEL[0]
 
 
 def _engine() -> QQmlEngine:
-    """One QML engine for every keyboard of the process: the virtual keyboard's input context
-    lives in it, and the platform input plugin keeps the first one it met."""
+    """One QML engine for the process's keyboard (the virtual keyboard's input context lives in
+    it)."""
     if not _ENGINE:
         _ENGINE.append(QQmlEngine())
     return _ENGINE[0]

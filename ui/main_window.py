@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QColor, QPalette, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from kiosk.i18n import language, set_language, tr
 from ui.a11y import name_widgets
 from ui.facade import KioskFacade
-from ui.keyboard import KeyboardPanel
+from ui.keyboard import shared_panel
 from ui.screens import Screen, all_screens
 from ui.style import ELDERLY_FACTOR, scale_for, stylesheet
 from ui.viewmodels import CITIZEN_STEPS, Step
@@ -87,7 +87,7 @@ class KioskWindow(QMainWindow):
         self.status.setObjectName("hint")
         self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
         outer.addWidget(self.status)
-        self.keyboard = KeyboardPanel()  # takes its room from the screen above while typing
+        self.keyboard = shared_panel()  # takes its room from the screen above while typing
         self.keyboard.shown.connect(self._keyboard_shown)
         outer.addWidget(self.keyboard)
         self.setCentralWidget(root)
@@ -160,6 +160,10 @@ class KioskWindow(QMainWindow):
         for screen in self.screens.values():
             screen.apply_scale(factor)
         self.keyboard.fit(self.width(), self.height())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.keyboard.detach()
+        super().closeEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

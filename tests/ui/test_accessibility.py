@@ -9,9 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.config import TerminalConfig
 from kiosk.i18n import language, set_language
@@ -21,7 +19,6 @@ from terminal.runtime import Terminal, build_terminal
 from ui.a11y_check import check_window
 from ui.a11y_states import ScreenStates, check_all, settle
 from ui.facade import KioskFacade
-from ui.keyboard import KeyTapper
 from ui.main_window import KioskWindow
 
 SIZES = ((1280, 800), (1366, 768), (1920, 1080), (1080, 1920))
@@ -120,49 +117,6 @@ def test_main_action_and_required_fields_in_view(
         top_left = first.mapTo(area, first.rect().topLeft())
         assert 0 <= top_left.y() < area.height()
     window.resize(1280, 800)
-
-
-@pytest.mark.slow
-def test_typing_chinese_by_tapping_the_keys(kiosk_window: tuple[Terminal, KioskFacade, KioskWindow]) -> None:
-    terminal, facade, window = kiosk_window
-    for _ in _state(window, facade, terminal, "form"):
-        pass
-    screen = window.screens[Step.FORM]
-    for _ in _state(window, facade, terminal, "form_keyboard"):
-        edit = window.findChild(QLineEdit, "field:business_name")
-        assert edit is not None
-        window.activateWindow()
-        edit.setFocus()
-        tapper = KeyTapper(window.keyboard)
-        assert tapper.wait_shown(), "the keyboard did not come up"
-        assert QGuiApplication.inputMethod().isVisible()
-        # the field being typed is above the keys, not under them
-        kb_top = window.keyboard.mapTo(window, window.keyboard.rect().topLeft()).y()
-        field_bottom = edit.mapTo(window, edit.rect().bottomLeft()).y()
-        assert field_bottom <= kb_top
-        typed = tapper.type_pinyin("beijing", "北京")
-        assert edit.text() == "北京" and typed == 2
-        assert tapper.taps == len("beijing") + 1
-    assert screen is window.screens[Step.FORM]
-
-
-@pytest.mark.slow
-def test_number_fields_get_the_number_layout(kiosk_window: tuple[Terminal, KioskFacade, KioskWindow]) -> None:
-    terminal, facade, window = kiosk_window
-    for _ in _state(window, facade, terminal, "form_keyboard"):
-        phone = window.findChild(QLineEdit, "field:phone")
-        assert phone.inputMethodHints() & Qt.InputMethodHint.ImhDialableCharactersOnly
-        window.activateWindow()
-        phone.setFocus()
-        tapper = KeyTapper(window.keyboard)
-        tapper.wait_shown()
-        keys = tapper.keys()
-        assert {"1", "5", "9"} <= set(keys) and "q" not in keys
-        tapper.type_latin("139")
-        assert phone.text() == "139"
-        # checked while typing: the message is next to the field
-        err = window.screens[Step.FORM].fields["phone"].error
-        assert err.isVisible() and err.text()
 
 
 @pytest.mark.slow

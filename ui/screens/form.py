@@ -33,11 +33,15 @@ class FormScreen(Screen):
         self.fields: dict[str, FormField] = {}
         self.edits: dict[str, QLineEdit] = {}
         self.errors: dict[str, QLabel] = {}
+        self._session: str | None = None
 
     def enter(self) -> None:
         self.title.setText(tr("form.title"))
         self.next.setText(tr("common.next"))
-        typed = {k: f.value() for k, f in self.fields.items()}
+        session = self.facade.view.session_id
+        same = session == self._session  # a language switch keeps what was typed; a new citizen never
+        self._session = session
+        typed = {k: f.value() for k, f in self.fields.items()} if same else {}
         clear_layout(self.holder)
         self.fields.clear()
         self.edits.clear()
@@ -66,7 +70,10 @@ class FormScreen(Screen):
         return {k: f.value() for k, f in self.fields.items()}
 
     def _submit(self) -> None:
-        errors = self.facade.submit_form(self.values())
+        self.show_errors(self.facade.submit_form(self.values()))
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each field's message (i18n key) under it; the first one scrolled into view."""
         first: QWidget | None = None
         for key, field in self.fields.items():
             field.show_error(errors.get(key))
