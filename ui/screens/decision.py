@@ -35,7 +35,7 @@ class BusyScreen(Screen):
 
 def decision_html(decision: DecisionView, warnings: tuple[WarningView, ...]) -> str:
     outcome = decision.outcome
-    colour = {"approve": "#1e8449", "reject": "#c0392b", "manual": "#b9770e"}[outcome]
+    colour = {"approve": "#1b7340", "reject": "#b03426", "manual": "#8a5a0a"}[outcome]  # ≥ 4.5:1
     parts = [
         f'<p style="font-size:44px; font-weight:bold; color:{colour}">{tr("outcome." + outcome)}</p>',
         f"<p>{tr('outcome.' + outcome + '.detail')}</p>",
@@ -78,11 +78,6 @@ class ConfirmSignScreen(Screen):
         self.submit = BigButton()
         self.submit.setObjectName("signSubmit")
         self.submit.clicked.connect(self._submit)
-        row = QHBoxLayout()
-        row.addWidget(self.back)
-        row.addWidget(self.clear)
-        row.addStretch(1)
-        row.addWidget(self.submit)
         # decision and delivery choice scroll when the express form needs the room
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -100,7 +95,7 @@ class ConfirmSignScreen(Screen):
         self.layout_.addWidget(self.top, 1)
         self.layout_.addWidget(self.hint)
         self.layout_.addWidget(self.pad)
-        self.layout_.addLayout(row)
+        self.add_main_action(self.submit, self.back, self.clear)  # never scrolled out of view
 
     def enter(self) -> None:
         self.title.setText(tr("sign.title"))
