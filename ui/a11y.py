@@ -43,10 +43,6 @@ def is_interactive(widget: QWidget) -> bool:
     """What a citizen can touch to do something."""
     if widget.property("interactive"):
         return True
-    if isinstance(widget, QAbstractSlider) and isinstance(
-        widget.parentWidget() and widget.parentWidget().parentWidget(), QAbstractScrollArea
-    ):
-        return True
     return isinstance(
         widget,
         (QAbstractButton, QLineEdit, QAbstractSpinBox, QComboBox, QAbstractItemView, QAbstractSlider),
