@@ -16,6 +16,7 @@ from terminal.hall import hall_facade
 from terminal.runtime import Terminal
 from ui.facade import KioskFacade
 from ui.facade_assist import AssistFacade
+from ui.keyboard import enable_virtual_keyboard
 from ui.main_window import ActivityFilter, KioskWindow
 from ui.screens.assist import install_assist
 
@@ -32,6 +33,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         return app
+    enable_virtual_keyboard()  # the on-screen keyboard is chosen before the application exists
     app = QApplication(argv if argv is not None else sys.argv[:1])
     families = set(QFontDatabase.families())
     for fam in ("Noto Sans CJK SC", "Noto Sans CJK", "WenQuanYi Micro Hei"):

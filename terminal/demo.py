@@ -34,6 +34,7 @@ from kiosk.cases.platform_client import PlatformRejected
 from kiosk.config import TerminalConfig
 from kiosk.session.machine import Step
 from offline_cache.store import OutboxState
+from terminal import demo_touch
 from terminal.app import KioskUi, make_app
 from terminal.catalogue_demo import catalogue_shots, tap_item
 from terminal.demo_assist import run_assist_demo
@@ -68,6 +69,7 @@ class SessionRecord:
     slips: list[str] = field(default_factory=list)  # decoded texts of the pick-up slip / queue ticket
     commitment: str | None = None  # exported commitment form PDF
     case_number: str = ""  # the short readable number on screen and receipt (case_id: the UUID)
+    keyboard_typed_chars: int = 0  # form text typed by tapping the on-screen keyboard's keys
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,7 @@ class SessionRecord:
             "slips": self.slips,
             "commitment": self.commitment,
             "case_number": self.case_number,
+            "keyboard_typed_chars": self.keyboard_typed_chars,
         }
 
 
@@ -145,7 +148,9 @@ class DemoDriver:
         if self.window.findChild(QPushButton, name) is None:
             self.find(name, QPushButton)  # fails at once, naming the step, when there is no such button
         self.wait_until(ready, 10.0, f"{name} enabled")
-        QTest.mouseClick(self.window.findChild(QPushButton, name), Qt.MouseButton.LeftButton)
+        button = self.window.findChild(QPushButton, name)
+        demo_touch.scroll_into_view(button)  # a finger cannot tap what is scrolled away
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
         QApplication.processEvents()
 
     def shot(self, rec: SessionRecord, label: str) -> None:
@@ -168,16 +173,23 @@ class DemoDriver:
         self.bench.present_face(citizen.live_images)
         self.bench.idcard.insert(citizen.key)
 
-    def fill_form(self, citizen: DemoCitizen) -> None:
-        """Type what the citizen types into the empty, editable form fields."""
+    def fill_form(self, citizen: DemoCitizen) -> int:
+        """Type what the citizen types into the empty, editable form fields: on the on-screen
+        keyboard's keys where the text's spelling is known; returns the characters so typed."""
+        typed = 0
         for key, value in citizen.form.items():
             edit = self.find(f"field:{key}", QLineEdit)
             if not edit.isReadOnly() and not edit.text():
+                by_keys = demo_touch.type_on_keyboard(self.ui, edit, value)
+                typed += by_keys
+                if by_keys:
+                    continue
                 edit.setFocus()
                 if value.isascii():
                     QTest.keyClicks(edit, value)
                 else:  # QTest cannot synthesise CJK key events; an input method commits text like this
                     edit.insert(value)
+        return typed
 
     def capture_page(self, material: str, timeout: float = 90.0) -> None:
         """Tap capture / add a page and wait until the new page's thumbnail is on screen."""
@@ -261,7 +273,7 @@ class DemoDriver:
             self.shot(rec, step.value)
             raise DemoError(f"face check ended in {step.value}")
 
-        self.fill_form(citizen)
+        rec.keyboard_typed_chars = self.fill_form(citizen)
         self.shot(rec, "form")
         self.click("formNext")
         step = self.wait_step(Step.MATERIALS, Step.REVIEW, Step.CONFIRM_SIGN)
@@ -413,6 +425,7 @@ def run_demo(
         summary["catalogue"] = catalogue_shots(driver, out)
         summary["assist"] = run_assist_demo(driver, out)  # 远程帮办 (terminal/demo_assist.py)
         summary["hall"] = run_hall_demo(driver, next((r.case_id for r in records if r.acknowledged), None))
+        summary["accessibility"] = demo_touch.accessibility_report(ui, terminal, out)
         if collect_platform is not None:
             collect_platform.extend(_platform_view(terminal))
         (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -17,6 +17,8 @@ from terminal.demo import DemoDriver
 from terminal.runtime import Terminal, build_terminal
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the on-screen keyboard (ui/keyboard.py) is chosen before any QApplication exists
+os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
 # a text key no catalogue holds fails the test instead of showing the key (kiosk/i18n.py)
 os.environ.setdefault("KIOSK_I18N_STRICT", "1")
 

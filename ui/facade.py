@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import Property, QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from kiosk.identity.face import FaceReason
@@ -35,6 +35,7 @@ from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
 from ui.facade_rating import RatingFacade
 from ui.facade_service import ServiceFacade
+from ui.facade_touch import TouchFacade
 from ui.facade_voice import VoiceFacade
 from ui.viewmodels import DeliveryView, FieldView, ItemView, SessionView
 from ui.worker import Background
@@ -65,6 +66,8 @@ class KioskFacade(QObject):
     qrRefused = Signal(object)  # (zh, en) message of why the QR code was refused
     cardNotLifted = Signal()  # the card of an earlier session still lies on the reader
     elicences = Signal(str, object)  # session id, material type -> (LicenceOffer, ...)
+    elderlyModeChanged = Signal(bool)  # 长辈模式 on/off (ui/facade_touch.py)
+    languageReset = Signal()  # a new citizen: language and mode back to the terminal's defaults
     _event = Signal(object)  # core event, delivered on the GUI thread
 
     def __init__(self, session: SessionCoordinator, parent: QObject | None = None) -> None:
@@ -81,6 +84,7 @@ class KioskFacade(QObject):
             self, enabled=cfg.ui.voice, volume=cfg.ui.voice_volume, face_by_core=cfg.face.voice
         )
         self.catalogue = CatalogueFacade(self, session.catalogue)
+        self.touch_ui = TouchFacade(self, session)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path
         self.assist: AssistFacade | None = None  # remote help, set by the composition (ui/facade_assist.py)
@@ -118,6 +122,12 @@ class KioskFacade(QObject):
         catalogue = self._session.catalogue
         found = catalogue.search(query) if query else catalogue.items()
         return tuple(present.item_view(p) for p in found)
+
+    def _elderly_mode(self) -> bool:
+        return self.touch_ui.elderly
+
+    #: 长辈模式: larger text and targets, longer time limits, voice on (read by the voice prompts)
+    elderly_mode = Property(bool, _elderly_mode, notify=elderlyModeChanged)
 
     # ------------------------------------------------------------------ events from the core
     def _on_event(self, event: ev.SessionEvent) -> None:  # any thread
@@ -193,6 +203,7 @@ class KioskFacade(QObject):
         view = self._view
         if event.session_id != view.session_id:
             view = SessionView(session_id=event.session_id)
+            self.touch_ui.new_citizen()
         item = view.item
         if event.item_id is not None and (item is None or item.id != event.item_id):
             item = present.item_view(self._session.catalogue.package(event.item_id))
@@ -319,7 +330,10 @@ class KioskFacade(QObject):
 
     def _check_idle(self) -> None:
         cfg = self._session.config.session
-        warn, expired, left = self._session.machine.idle_state(cfg.idle_timeout_s, cfg.idle_warning_s)
+        factor = self.touch_ui.time_factor  # longer in elderly mode
+        warn, expired, left = self._session.machine.idle_state(
+            cfg.idle_timeout_s * factor, cfg.idle_warning_s * factor
+        )
         if expired:
             self._warned = False
             self.idleWarning.emit(-1)

@@ -16,13 +16,13 @@ from ui.viewmodels import HAPPY_PATH, Step
 
 
 class BigButton(QPushButton):
-    """A touch target of at least 72 px height (R-UX: large targets)."""
+    """A large touch target (R-UX): its minimum size comes from the stylesheet
+    (``QPushButton[big="true"]``), scaled with the window and elderly mode."""
 
     def __init__(self, text: str = "", role: str = "primary", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setProperty("role", role)
-        self.setMinimumHeight(72)
-        self.setMinimumWidth(180)
+        self.setProperty("big", True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
@@ -50,6 +50,7 @@ class StepBar(QWidget):
             lab = QLabel()
             lab.setAlignment(Qt.AlignmentFlag.AlignCenter)
             lab.setObjectName("stepLabel")
+            lab.setWordWrap(True)  # two lines rather than a window wider than the screen
             lay.addWidget(lab, 1)
             self._labels[step] = lab
         self.set_step(Step.ATTRACT)
@@ -97,6 +98,8 @@ class SignaturePad(QWidget):
         super().__init__(parent)
         self.setMinimumSize(600, 220)
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+        self.setProperty("interactive", True)
+        self.setAccessibleName(tr("touch.signature_pad"))
         self._strokes: list[list[QPoint]] = []
 
     def clear(self) -> None:

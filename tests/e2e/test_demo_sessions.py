@@ -243,3 +243,19 @@ def test_summary_has_the_delivery_choice_slips_and_commitment_form(demo: dict[st
     payload = json.loads(base64.b64decode(received[business["case_id"]]["opened_payload_b64"]))
     assert payload["delivery"] == {"method": "window", "address": None}
     assert payload["queue_number"] == number
+
+
+def test_summary_reports_accessibility_and_keyboard_typing(demo: dict[str, Any]) -> None:
+    """Every screen checked in both modes at four sizes, none failing."""
+    out: Path = demo["out"]
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    report = summary["accessibility"]
+    assert report["violations"] == 0, report["violation_list"]
+    assert report["screens_checked"] >= 17 * 4 * 2
+    assert report["modes"] == ["normal", "elderly"] and len(report["sizes"]) == 4
+    for size in ("1920x1080", "1080x1920"):
+        for mode in ("normal", "elderly"):
+            assert (out / "accessibility" / f"confirm_sign_{mode}_{size}.png").is_file()
+    # typed on the keys where the keyboard serves the window (the first window of a process:
+    # `make demo`; tests/ui/test_keyboard_typing.py types in a fresh process)
+    assert isinstance(_session(demo, "business-registration")["keyboard_typed_chars"], int)

@@ -116,7 +116,9 @@ def test_form_validation_errors_shown_in_place(kiosk: Factory) -> None:
     driver.click("formNext")
     assert ui.window.current_step() is Step.FORM
     shown = [w.text() for w in ui.window.findChildren(QLabel, "fieldError") if w.text()]
-    assert tr("form.error.phone") in shown or tr("form.error.required") in shown
+    # each message is marked with ⚠ as well as its colour
+    assert any(tr("form.error.phone") in t or tr("form.error.required") in t for t in shown)
+    assert all(t.startswith("⚠") for t in shown)
 
 
 def test_language_switch_to_english_and_back(kiosk: Factory) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.i18n import bilingual, tr
 from ui.applicant import applicant_text
@@ -38,7 +38,7 @@ def decision_html(decision: DecisionView, warnings: tuple[WarningView, ...], *, 
     """The outcome, its reasons and the warnings; ``sms`` False: nothing promised by SMS (no phone
     number known)."""
     outcome = decision.outcome
-    colour = {"approve": "#1e8449", "reject": "#c0392b", "manual": "#b9770e"}[outcome]
+    colour = {"approve": "#1b7340", "reject": "#b03426", "manual": "#8a5a0a"}[outcome]  # ≥ 4.5:1
     detail = (
         "citizen.outcome.manual.detail" if outcome == "manual" and not sms else f"outcome.{outcome}.detail"
     )
@@ -143,11 +143,6 @@ class ConfirmSignScreen(Screen):
         self.submit = BigButton()
         self.submit.setObjectName("signSubmit")
         self.submit.clicked.connect(self._submit)
-        row = QHBoxLayout()
-        row.addWidget(self.back)
-        row.addWidget(self.clear)
-        row.addStretch(1)
-        row.addWidget(self.submit)
         # decision and delivery choice scroll when the express form needs the room
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -166,7 +161,7 @@ class ConfirmSignScreen(Screen):
         self.layout_.addWidget(self.top, 1)
         self.layout_.addWidget(self.hint)
         self.layout_.addWidget(self.pad)
-        self.layout_.addLayout(row)
+        self.add_main_action(self.submit, self.back, self.clear)  # never scrolled out of view
 
     def enter(self) -> None:
         self.title.setText(tr("sign.title"))

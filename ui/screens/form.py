@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from kiosk.i18n import bilingual, tr
+from kiosk.i18n import tr
 from ui.facade import KioskFacade
+from ui.form_fields import FormField
 from ui.materials import material_panels
 from ui.screens.base import Screen, clear_layout, label
 from ui.viewmodels import Step
@@ -22,54 +22,65 @@ class FormScreen(Screen):
     def __init__(self, facade: KioskFacade) -> None:
         super().__init__(facade)
         self.title = Title()
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.holder = QVBoxLayout()
         self.next = BigButton()
         self.next.setObjectName("formNext")
         self.next.clicked.connect(self._submit)
         self.layout_.addWidget(self.title)
-        self.layout_.addWidget(self.scroll, 1)
-        self.layout_.addWidget(self.next, 0, Qt.AlignmentFlag.AlignRight)
+        self.layout_.addLayout(self.holder)
+        self.layout_.addStretch(1)
+        self.add_main_action(self.next)
+        self.fields: dict[str, FormField] = {}
         self.edits: dict[str, QLineEdit] = {}
         self.errors: dict[str, QLabel] = {}
+        self._session: str | None = None
 
     def enter(self) -> None:
         self.title.setText(tr("form.title"))
         self.next.setText(tr("common.next"))
-        holder = QWidget()
-        form = QFormLayout(holder)
-        form.setVerticalSpacing(14)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        session = self.facade.view.session_id
+        same = session == self._session  # a language switch keeps what was typed; a new citizen never
+        self._session = session
+        typed = {k: f.value() for k, f in self.fields.items()} if same else {}
+        clear_layout(self.holder)
+        self.fields.clear()
         self.edits.clear()
         self.errors.clear()
-        for f in self.facade.form_fields():
-            edit = QLineEdit(f.value)
-            edit.setObjectName(f"field:{f.key}")
-            edit.setReadOnly(f.readonly)
-            edit.textEdited.connect(lambda _t: self.facade.touch())
-            if f.prefilled:
-                edit.setToolTip(tr("form.prefilled"))
-            err = QLabel("")
-            err.setObjectName("fieldError")
-            cell = QVBoxLayout()
-            cell.setSpacing(2)
-            cell.addWidget(edit)
-            cell.addWidget(err)
-            label = bilingual(*f.label) + (" *" if f.required else "")
-            form.addRow(label, cell)
-            self.edits[f.key] = edit
-            self.errors[f.key] = err
-        self.scroll.setWidget(holder)
+        inputs = self.facade.touch_ui.field_inputs()
+        views = self.facade.form_fields()
+        # what the citizen must type first: required open fields are never below the fold
+        order = sorted(views, key=lambda f: (f.readonly, not f.required))
+        for f in order:
+            field = FormField(f, inputs.get(f.key), self._edited)
+            self.holder.addWidget(field)
+            self.fields[f.key] = field
+            self.errors[f.key] = field.error
+            if field.edit is not None:
+                self.edits[f.key] = field.edit
+                if typed.get(f.key) and not f.readonly and field.edit.text() != typed[f.key]:
+                    field.edit.setText(typed[f.key])  # a language switch keeps what was typed
+            field.show_error(None)
+
+    def _edited(self, key: str, value: str) -> None:
+        """Validation while typing: the message next to the field."""
+        self.facade.touch()
+        self.fields[key].show_error(self.facade.touch_ui.check_field(key, value))
+
+    def values(self) -> dict[str, str]:
+        return {k: f.value() for k, f in self.fields.items()}
 
     def _submit(self) -> None:
-        values = {k: e.text().strip() for k, e in self.edits.items()}
-        errors = self.facade.submit_form(values)
-        for key, lab in self.errors.items():
-            lab.setText(tr(errors[key]) if key in errors else "")
-            self.edits[key].setProperty("error", key in errors)
-            self.edits[key].style().unpolish(self.edits[key])
-            self.edits[key].style().polish(self.edits[key])
+        self.show_errors(self.facade.submit_form(self.values()))
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each field's message (i18n key) under it; the first one scrolled into view."""
+        first: QWidget | None = None
+        for key, field in self.fields.items():
+            field.show_error(errors.get(key))
+            if key in errors and first is None:
+                first = field
+        if first is not None:
+            self.reveal(first)
 
 
 class MaterialsScreen(Screen):
@@ -78,22 +89,18 @@ class MaterialsScreen(Screen):
     def __init__(self, facade: KioskFacade) -> None:
         super().__init__(facade)
         self.title = Title()
-        inner = QWidget()
-        self.body = QVBoxLayout(inner)
-        self.body.setSpacing(16)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(inner)
+        self.panels = QVBoxLayout()
+        self.panels.setSpacing(16)
         self.pending = label(name="hint")
         self.pending.setObjectName("materialsPending")
         self.next = BigButton()
         self.next.setObjectName("materialsNext")
         self.next.clicked.connect(facade.materials.finish)
         self.layout_.addWidget(self.title)
-        self.layout_.addWidget(scroll, 1)
+        self.layout_.addLayout(self.panels)
+        self.layout_.addStretch(1)
         self.layout_.addWidget(self.pending)
-        self.layout_.addWidget(self.next, 0, Qt.AlignmentFlag.AlignRight)
+        self.add_main_action(self.next)
         facade.material.connect(lambda _m: self.enter())
         facade.elicences.connect(self._on_elicences)
 
@@ -104,13 +111,12 @@ class MaterialsScreen(Screen):
     def enter(self) -> None:
         self.title.setText(tr("materials.title"))
         self.next.setText(tr("common.next"))
-        clear_layout(self.body)
+        clear_layout(self.panels)
         view = self.facade.view
         if view.item is None:
             return
         panels, complete = material_panels(self.facade, view.item.materials, view.materials, view.offers)
         for panel in panels:
-            self.body.addWidget(panel)
-        self.body.addStretch(1)
+            self.panels.addWidget(panel)
         self.pending.setText("" if complete or not view.materials else tr("materials.pending"))
         self.next.setEnabled(complete)

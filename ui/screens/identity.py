@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
 from kiosk.i18n import bilingual, tr
 from ui.facade import KioskFacade
@@ -90,22 +90,20 @@ class FaceScreen(Screen):
         self.title = Title()
         self.preview = QLabel()
         self.preview.setObjectName("facePreview")
-        self.preview.setFixedSize(640, 480)
+        self.preview.setMinimumSize(320, 240)  # grows with the room the screen has (4:3)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setStyleSheet("background: #20242c; border-radius: 16px;")
         self.status = label(name="subtitle")
         # the liveness challenge asked now ("请眨眨眼") and the live quality feedback
         self.challenge = label(name="faceChallenge")
-        self.challenge.setStyleSheet("font-size: 44px; font-weight: bold; color: #0b5cad;")
         self.quality = label(name="faceQuality")
-        self.quality.setStyleSheet("font-size: 26px; color: #3b4a63;")
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.preview)
         row.addStretch(1)
         self.layout_.addWidget(self.title)
         self.layout_.addWidget(self.challenge)
-        self.layout_.addLayout(row)
+        self.layout_.addLayout(row, 1)
         self.layout_.addWidget(self.quality)
         self.layout_.addWidget(self.status)
         self.layout_.addStretch(1)
