@@ -52,6 +52,7 @@ class KioskWindow(QMainWindow):
         hl = QHBoxLayout(header)
         hl.setContentsMargins(24, 10, 24, 10)
         self.hall = QLabel(facade.hall_name)
+        self.hall.setWordWrap(True)  # a long hall name takes two lines, never the header buttons' room
         self.lang = QPushButton()
         self.lang.setObjectName("language")
         self.lang.clicked.connect(self.toggle_language)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QPushButton, QScroller
 
 from kiosk.i18n import set_language
 from kiosk.session.machine import Step
@@ -57,7 +57,7 @@ def test_browse_scroll_filter_and_start(kiosk: Factory) -> None:
     assert bar.maximum() > 0 and bar.value() == 0
     _drag(screen, -300)  # the finger moves up: the list scrolls down
     driver.wait_until(lambda: bar.value() > 0, 5.0, "list scrolled by the drag")
-    QTest.qWait(1200)  # the kinetic scroll comes to rest
+    QScroller.scroller(screen.list.viewport()).stop()  # the kinetic scroll ends here
     bar.setValue(0)
     driver.click("catalogueDown")
     assert bar.value() > 0

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 
+from devices.base import DeviceStatus
 from kiosk.config import MaintenanceConfig, TerminalConfig
 from kiosk.i18n import set_language
 from kiosk.maintenance.staff_card import Role, hash_pin
@@ -85,6 +86,9 @@ def test_card_and_pin_open_maintenance_wrong_pins_lock_out_and_alert_the_platfor
         5.0,
         "card gone",
     )
+    watcher = terminal.staff_watcher
+    assert watcher is not None  # the next card must be a new insertion, seen after the removal
+    driver.wait_until(lambda: watcher.status() is DeviceStatus.NO_MEDIA, 5.0, "the reader empty")
 
     terminal.bench.present_staff_card(STAFF, key=KEY)
     driver.wait_until(lambda: _pad_up(driver), 10.0, "PIN pad again")

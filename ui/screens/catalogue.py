@@ -85,6 +85,7 @@ def touch_list(name: str, row_height: int) -> QListView:
     view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     view.setStyleSheet(f"QListView::item {{ min-height: {row_height}px; padding: 6px 12px; }}")
+    view.setProperty("dragScroll", True)  # its own gesture: ui.scrolling.enable_drag leaves it alone
     QScroller.grabGesture(view.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
     # A touch reaches the row at once (no held press replayed later to whatever widget lies
     # under that screen position); a drag beyond the threshold still scrolls.
@@ -185,6 +186,7 @@ class CatalogueScreen(Screen):
         self.title.setText(tr("items.title"))
         self.search.setPlaceholderText(tr("items.search"))
         self.go.setText(tr("items.start"))
+        self.list.setAccessibleName(tr("items.title"))  # the list of items, read out by its title
         self.up.setText("▲ " + tr("catalogue.up"))
         self.down.setText("▼ " + tr("catalogue.down"))
         for i, key in enumerate(TABS):
