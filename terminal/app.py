@@ -63,7 +63,7 @@ class KioskUi:
         self.window = KioskWindow(self.facade)
         if terminal.assist is not None:  # 远程帮办: header button and call panel (ui/screens/assist.py)
             self.facade.assist = AssistFacade(terminal.assist, self.facade)
-            install_assist(self.window, self.window.cancel, self.facade.assist)
+            install_assist(self.window, self.window.call_staff, self.facade.assist)
         self.activity = ActivityFilter(self.facade)
         app.installEventFilter(self.activity)
         self.window.resize(1280, 800)

@@ -38,6 +38,7 @@ class KioskWindow(QMainWindow):
         self.facade = facade
         self.setWindowTitle(tr("app.title"))
         self._style_key: tuple[float, bool] | None = None
+        self._typing = False  # the on-screen keys are up: the header's extra rows make room
         palette = self.palette()  # placeholders readable too (4.5:1 on white)
         palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#5a6a85"))
         self.setPalette(palette)
@@ -49,8 +50,22 @@ class KioskWindow(QMainWindow):
 
         header = QWidget()
         header.setObjectName("header")
-        hl = QHBoxLayout(header)
+        rows = QVBoxLayout(header)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        top = QWidget()
+        hl = QHBoxLayout(top)
         hl.setContentsMargins(24, 10, 24, 10)
+        rows.addWidget(top)
+        # the helpers (呼叫工作人员, 远程帮办, voice, 长辈模式): in the top row when they fit beside the
+        # hall name, in a row of their own when they do not (portrait, elderly mode: _fit_header)
+        self.header_tools = QWidget()
+        self.header_tools.setObjectName("headerTools")
+        tools = QHBoxLayout(self.header_tools)
+        tools.setContentsMargins(0, 0, 0, 0)
+        self._header_rows = rows
+        self._tools_layout = tools
+        self.header_tools.installEventFilter(self)  # a helper shown or hidden: fit the header again
         self.hall = QLabel(facade.hall_name)
         self.hall.setWordWrap(True)  # a long hall name takes two lines, never the header buttons' room
         self.lang = QPushButton()
@@ -68,9 +83,10 @@ class KioskWindow(QMainWindow):
         # cancel far from the language button, at the other end of the header; it asks first
         hl.addWidget(self.cancel)
         hl.addWidget(self.hall, 1)
-        hl.addWidget(self.call_staff)
-        hl.addWidget(self.voice_controls)
-        hl.addWidget(self.elderly)
+        tools.addWidget(self.call_staff)
+        tools.addWidget(self.voice_controls)
+        tools.addWidget(self.elderly)
+        hl.addWidget(self.header_tools)
         hl.addWidget(self.lang)
         outer.addWidget(header)
 
@@ -159,6 +175,7 @@ class KioskWindow(QMainWindow):
         self.elderly.setChecked(elderly)
         self.elderly.setText(tr("touch.elderly_off") if elderly else tr("touch.elderly"))
         if key == self._style_key:
+            self._fit_header()
             return
         self._style_key = key
         self.setStyleSheet(stylesheet(scale, elderly))
@@ -170,6 +187,7 @@ class KioskWindow(QMainWindow):
         for screen in self.screens.values():
             screen.apply_scale(factor)
         self.keyboard.fit(self.width(), self.height())
+        self._fit_header()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.keyboard.detach()
@@ -179,12 +197,57 @@ class KioskWindow(QMainWindow):
         super().resizeEvent(event)
         self.restyle()
 
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.header_tools and event.type() is QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit_header)
+        return False
+
+    def _fit_header(self) -> None:
+        """The helper buttons beside the hall name when the header has room for them, else in a
+        second header row, and the voice controls in a third when even that is too narrow (never
+        clipped: portrait screens, elderly mode)."""
+        hl, tools, rows = self.header_layout, self._tools_layout, self._header_rows
+        margins = hl.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+
+        def width(w: QWidget) -> int:
+            w.ensurePolished()
+            return 0 if w.isHidden() else w.sizeHint().width() + hl.spacing()
+
+        voice = self.voice_controls
+        helpers = [tools.itemAt(i).widget() for i in range(tools.count())]
+        helpers_w = sum(width(w) for w in helpers if w is not None and w is not voice)
+        voice_w = width(voice)
+        hall = self.hall.fontMetrics().horizontalAdvance(self.hall.text()[:8])  # the name may wrap
+        top_w = width(self.cancel) + width(self.lang) + hall + hl.spacing()
+        voice_in_tools = helpers_w + voice_w <= room
+        tools_in_top = voice_in_tools and top_w + helpers_w + voice_w <= room
+        if voice_in_tools and tools.indexOf(voice) < 0:
+            rows.removeWidget(voice)
+            tools.insertWidget(max(0, tools.indexOf(self.elderly)), voice)
+        elif not voice_in_tools and tools.indexOf(voice) >= 0:
+            tools.removeWidget(voice)
+            rows.addWidget(voice, 0, Qt.AlignmentFlag.AlignRight)
+        if tools_in_top and hl.indexOf(self.header_tools) < 0:
+            rows.removeWidget(self.header_tools)
+            hl.insertWidget(hl.indexOf(self.lang), self.header_tools)
+            tools.setContentsMargins(0, 0, 0, 0)
+        elif not tools_in_top and hl.indexOf(self.header_tools) >= 0:
+            hl.removeWidget(self.header_tools)
+            rows.insertWidget(1, self.header_tools)
+            tools.setContentsMargins(margins.left(), 0, margins.right(), margins.bottom())
+        extra_rows = not self._typing  # rows of their own give way to the keys while typing
+        self.header_tools.setVisible(extra_rows or hl.indexOf(self.header_tools) >= 0)
+        voice.setVisible(extra_rows or tools.indexOf(voice) >= 0)
+
     def _keyboard_shown(self, up: bool) -> None:
         """Keep the field being typed in view above the keys (the step bar and the status line
         make room while the keys are up)."""
         step = self.current_step()
         self.steps.setVisible(not up and step is not Step.MAINTENANCE)
         self.status.setVisible(not up)
+        self._typing = up
+        self._fit_header()
         if not up:
             return
 

@@ -230,7 +230,7 @@ class _Follow(QObject):
 
 
 def install_assist(window: QMainWindow, header_anchor: QPushButton, facade: AssistFacade) -> QPushButton:
-    """Put the 远程帮办 button in the header, before ``header_anchor`` (the cancel button), and the
+    """Put the 远程帮办 button in the header, before ``header_anchor`` (呼叫工作人员), and the
     panel over ``window``; the button."""
     button = QPushButton(tr("assist.button"))
     button.setObjectName("assistButton")
