@@ -152,3 +152,22 @@ def test_language_and_elderly_mode_reset_for_the_next_citizen(
     assert facade.view.session_id != first and facade.view.step is Step.ATTRACT
     assert not facade.elderly_mode and language() == "zh" and changes == [True, False]
     assert not window.elderly.isChecked()
+
+
+@pytest.mark.slow
+def test_language_and_elderly_mode_reset_after_an_idle_timeout(
+    kiosk_window: tuple[Terminal, KioskFacade, KioskWindow],
+) -> None:
+    terminal, facade, window = kiosk_window
+    facade.start()
+    settle()
+    first = facade.view.session_id
+    window.elderly.click()
+    window.toggle_language()
+    assert facade.elderly_mode and language() == "en"
+    terminal.session.machine._last_activity -= 100_000  # the citizen walked away long ago
+    deadline = time.monotonic() + 10
+    while facade.view.session_id == first and time.monotonic() < deadline:
+        settle()
+    assert facade.view.session_id != first and facade.view.step is Step.ATTRACT
+    assert not facade.elderly_mode and language() == "zh" and not window.elderly.isChecked()

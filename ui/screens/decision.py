@@ -186,6 +186,7 @@ class ConfirmSignScreen(Screen):
     def _submit(self) -> None:
         if self.pad.is_empty():
             self.hint.setText(tr("sign.empty"))
+            self.facade.voice.say_key("voice.error.sign_empty")
             return
         if not self.delivery.apply():
             return

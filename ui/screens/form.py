@@ -79,6 +79,8 @@ class FormScreen(Screen):
             field.show_error(errors.get(key))
             if key in errors and first is None:
                 first = field
+        if errors:
+            self.facade.voice.say_key("voice.error.form_invalid")  # heard as well as seen
         if first is not None:
             self.reveal(first)
 
