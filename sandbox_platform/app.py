@@ -536,7 +536,6 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     install_assist(app, data_dir, db, calling_terminal)
     app.state.alerts = AlertDesk(data_dir)  # terminal alerts (lockout, staff call, faults, clock skew)
     app.include_router(alerts_router(app.state.alerts, calling_terminal))
-    app.include_router(
-        hall_router(HallDesk(data_dir / "hall.sqlite3", app.state.citizens, db.case), calling_terminal)
-    )
+    app.state.hall = HallDesk(data_dir / "hall.sqlite3", app.state.citizens, db.case)
+    app.include_router(hall_router(app.state.hall, calling_terminal))
     return app

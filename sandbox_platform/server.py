@@ -122,6 +122,8 @@ class SandboxServer:
         self.app.state.ratings.close()
         self.app.state.alerts.close()
         self.app.state.replays.close()
+        self.app.state.hall.close()
+        self.app.state.assist.store.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -176,9 +176,12 @@ class IdCardSimulator:
         assert self._master is not None
         master = self._master
         parser = codec.FrameParser(kind="command")
+        poller = select.poll()  # not select(): it refuses descriptors numbered 1024 and above
+        poller.register(master, select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
         try:
             while not self._stopping.is_set():
-                ready, _, _ = select.select([master, self._wake_r], [], [], 0.5)
+                ready = {fd for fd, _ in poller.poll(500)}
                 if self._wake_r in ready or master not in ready:
                     continue
                 try:

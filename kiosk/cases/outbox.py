@@ -306,10 +306,8 @@ class OutboxDrainer:
                 sort_keys=True,
             ).encode("utf-8")
             return self.client.revoke_publicity(job.entry_id, str(spec["publicity_id"]), body)
-        if job.kind == JOB_RATING:
-            return self.client.post_rating(job.entry_id, job.payload)
-        if job.kind == JOB_ALERT:
-            return self.client.send_alert(job.entry_id, job.payload)
+        if job.kind in (JOB_RATING, JOB_ALERT):
+            return self.client.post_queued(job.kind, job.entry_id, job.payload)
         if job.kind == JOB_ATTACHMENT:
             attachment_id = str(json.loads(job.payload)["attachment_id"])
             attachment = self.store.attachments.get(attachment_id)

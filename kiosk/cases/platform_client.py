@@ -263,16 +263,23 @@ class PlatformClient:
             json_body=body.model_dump(mode="json"),
         )
 
-    def send_alert(self, key: str, body: bytes) -> bytes:
-        """Queue-side call: raise an alert with the platform (``key``, a UUID, is the idempotency
-        key; ``body`` an ``AlertRequest``).  Returns the acknowledgement's bytes."""
+    def post_queued(self, kind: str, key: str, body: bytes) -> bytes:
+        """Queue-side call for an outbox job of ``kind`` "rating" (a 好差评 rating, ``POST
+        /api/v1/ratings``) or "alert" (``POST .../terminals/{id}/alerts``): ``key`` is the idempotency
+        key, ``body`` the request as queued.  Returns the acknowledgement's bytes."""
+        routes: dict[str, tuple[str, type[m.RatingAck] | type[m.AlertAck], str]] = {
+            "rating": (f"{API}/ratings", m.RatingAck, "rating acknowledgement"),
+            "alert": (
+                f"{API}/terminals/{_seg(self.terminal_id)}/alerts",
+                m.AlertAck,
+                "alert acknowledgement",
+            ),
+        }
+        path, model, what = routes[kind]
         reply = self.transport.request(
-            "POST",
-            f"{API}/terminals/{_seg(self.terminal_id)}/alerts",
-            data=body,
-            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+            "POST", path, data=body, headers={"Idempotency-Key": key, "Content-Type": "application/json"}
         )
-        self.transport.parse(reply, m.AlertAck, "alert acknowledgement")
+        self.transport.parse(reply, model, what)
         return reply.body
 
     def agree_field_key(self, public_key: bytes, algorithm: str) -> bytes:
@@ -457,17 +464,6 @@ class PlatformClient:
             headers={"Idempotency-Key": key, "Content-Type": "application/json"},
         )
         self.transport.parse(reply, m.PublicityAck, "revocation acknowledgement")
-        return reply.body
-
-    def post_rating(self, key: str, body: bytes) -> bytes:
-        """Queue-side call: one 好差评 rating (``key``, the rating id, is the idempotency key)."""
-        reply = self.transport.request(
-            "POST",
-            f"{API}/ratings",
-            data=body,
-            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
-        )
-        self.transport.parse(reply, m.RatingAck, "rating acknowledgement")
         return reply.body
 
     def published_records(self) -> list[dict[str, Any]]:

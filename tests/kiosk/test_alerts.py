@@ -71,15 +71,15 @@ def test_the_endpoint_is_signed_idempotent_and_per_terminal(
     body = json.dumps(
         {"kind": "staff_call", "severity": "warning", "raised_at": T0, "details": {"step": "form"}}
     )
-    first = json.loads(client.send_alert(key, body.encode()))
-    again = json.loads(client.send_alert(key, body.encode()))  # a re-send after a lost answer
+    first = json.loads(client.post_queued("alert", key, body.encode()))
+    again = json.loads(client.post_queued("alert", key, body.encode()))  # a re-send after a lost answer
     assert first == again and first["alert_id"] == key
     [kept] = _received(client)
     assert kept["kind"] == "staff_call" and kept["details"] == {"step": "form"} and kept["deliveries"] == 2
 
     other = body.replace("form", "review").encode()
     with pytest.raises(PlatformRejected) as refused:
-        client.send_alert(key, other)  # the same key for another alert
+        client.post_queued("alert", key, other)  # the same key for another alert
     assert refused.value.status == 422
 
     intruder = PlatformClient(server.url, "ALERT2", timeout=2.0, signing_key=Ed25519PrivateKey.generate())

@@ -57,7 +57,7 @@ DEFAULT = i18n.catalogues().get(i18n.DEFAULT_LANGUAGE)
 NAMESPACES = frozenset(key.split(".")[0] for key in DEFAULT.entries)
 KEY_LIKE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 #: Strings shaped like keys that are not text: rule-engine inputs and a file name.
-NOT_TEXT = frozenset({"form.complete", "form.valid", "staff.json"})
+NOT_TEXT = frozenset({"form.complete", "form.valid", "staff.json", "catalogue.synced"})  # ids, not texts
 
 
 @pytest.fixture(autouse=True)

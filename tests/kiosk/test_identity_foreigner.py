@@ -23,6 +23,7 @@ from kiosk.identity.cards import (
     validate_foreigner_id_number,
 )
 from kiosk.review.engine import build_inputs
+from kiosk.review.inputs import _card_value
 from kiosk.review.items import load_packages
 from kiosk.session.forms import known_values
 
@@ -119,7 +120,9 @@ def test_review_inputs_and_form_number_field() -> None:
     pkg = packages["resident-pension"]
     inputs = build_inputs(pkg, FOREIGNER, {}, {}, {}, [], TODAY)
     assert inputs["id_number_valid"] is True
-    assert inputs["document_kind"] == "foreigner_permanent_residence"
+    assert "document_kind" not in inputs  # only what the package declares reaches its rules
+    # the card offers it to a package that declares it
+    assert _card_value("document_kind", FOREIGNER, TODAY) == "foreigner_permanent_residence"
     assert inputs["age"] == 46 and inputs["card_expired"] is False
     bad = dataclasses.replace(FOREIGNER, id_number="CAN991480010112")
     assert build_inputs(pkg, bad, {}, {}, {}, [], TODAY)["id_number_valid"] is False

@@ -164,7 +164,7 @@ def test_rating_of_a_case_waits_for_the_case_and_names_it(
     again = json.loads(record.body())
     again["rating_id"] = str(uuid.uuid4())
     with pytest.raises(PlatformConflict):
-        client.post_rating(again["rating_id"], json.dumps(again).encode())
+        client.post_queued("rating", again["rating_id"], json.dumps(again).encode())
 
 
 def test_platform_authorises_ratings_per_terminal(
@@ -185,21 +185,21 @@ def test_platform_authorises_ratings_per_terminal(
             "rated_at": NOW.isoformat(),
         }
         with pytest.raises(PlatformRejected) as err:  # another terminal's case does not exist for it
-            other.post_rating(body["rating_id"], json.dumps(body).encode())
+            other.post_queued("rating", body["rating_id"], json.dumps(body).encode())
         assert err.value.status == 404
         body["terminal_id"] = TERMINAL
         with pytest.raises(PlatformRejected) as err:  # a rating in another terminal's name
-            other.post_rating(body["rating_id"], json.dumps(body).encode())
+            other.post_queued("rating", body["rating_id"], json.dumps(body).encode())
         assert err.value.status == 403
     finally:
         other.close()
     body["level"] = 2  # negative without a reason
     with pytest.raises(PlatformRejected) as err:
-        client.post_rating(body["rating_id"], json.dumps(body).encode())
+        client.post_queued("rating", body["rating_id"], json.dumps(body).encode())
     assert err.value.status == 422
     body["reasons"] = ["other"]
-    first = client.post_rating(body["rating_id"], json.dumps(body).encode())
-    assert client.post_rating(body["rating_id"], json.dumps(body).encode()) == first  # replayed
+    first = client.post_queued("rating", body["rating_id"], json.dumps(body).encode())
+    assert client.post_queued("rating", body["rating_id"], json.dumps(body).encode()) == first  # replayed
 
 
 def test_rating_offered_after_idle_timeout_and_device_problem_not_before_an_item(ctx: SessionContext) -> None:

@@ -129,7 +129,7 @@ def test_a_full_disk_right_after_the_case_is_stored_loses_nothing(
             printed.problem is not None and printed.problem.detail_key == "problem.storage"
         )  # ... and is told
         [slip] = printer.wait_for_receipts(1, timeout=10.0)
-        assert result.case_id in slip.text.replace("\n", "")
+        assert result.case_number in slip.text.replace("\n", "")  # the short number, never the UUID
 
         # Space comes back; the case is still there and reaches the platform exactly once.
         os.remove(disk / FILLER)
