@@ -42,12 +42,16 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+#: How long a headless citizen waits at the card step before cancelling (the refused-card case).
+CARD_PATIENCE_S = 8.0
 
 #: Faults injected for one session: kind -> (inject, clear) over the terminal.
 Fault = tuple[Callable[[Any], None], Callable[[Any], None]]
@@ -111,7 +115,15 @@ def run_session(t: Any, citizen: Any, signature: bytes) -> str | None:
     s.choose_item(citizen.item_id)
     bench.present_face(citizen.live_images)
     bench.idcard.insert(citizen.key)
-    if s.card.read() is None or s.step is not Step.FACE_CHECK:
+    # The card step listens until cancel or the idle limit (the UI's idle check, absent here): a
+    # refused card (e.g. an expired one) is taken away and the citizen cancels, as at the terminal.
+    gives_up = threading.Timer(CARD_PATIENCE_S, lambda: s.step is Step.READ_CARD and s.cancel())
+    gives_up.start()
+    try:
+        read = s.card.read()
+    finally:
+        gives_up.cancel()
+    if read is None or s.step is not Step.FACE_CHECK:
         return None
     for _ in range(3):
         if s.step is not Step.FACE_CHECK:
