@@ -139,6 +139,11 @@ class Terminal:
         if self.assist is not None:
             self.assist.close()
         self.session.close()
+        # The review engine's event loop thread and the package fetcher's connections; the
+        # syncer, their other user, is stopped above.
+        self.session.review.engine.close()
+        if self.session.catalogue.rulesync is not None:
+            self.session.catalogue.rulesync.close()
         close_devices(self.session.devices)
         if self.bench is not None:
             self.bench.stop()

@@ -347,7 +347,12 @@ def run_golden_cases(pkg: ItemPackage, engine: ReviewEngine | None = None) -> li
     """Evaluate every golden case; the package may be activated only when this is empty.
 
     Reasons are compared as sets (order is not part of the contract)."""
-    engine = engine or ReviewEngine()
+    if engine is None:
+        own = ReviewEngine()
+        try:
+            return run_golden_cases(pkg, own)
+        finally:
+            own.close()
     failures: list[GoldenFailure] = []
     for case in pkg.golden_cases:
         decision = engine.review(pkg, case.inputs)

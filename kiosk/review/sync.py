@@ -103,6 +103,10 @@ class CaBundleFetcher(FetcherInterface):
         self._pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=self.ca_file)
         self._timeout = urllib3.Timeout(connect=timeout_s, read=timeout_s)
 
+    def close(self) -> None:
+        """Close the pooled connections (a long-lived process builds and closes terminals)."""
+        self._pool.clear()
+
     def _fetch(self, url: str) -> Iterator[bytes]:
         try:
             response = self._pool.request(
@@ -177,6 +181,9 @@ class RuleSync:
         self.targets_dir = Path(targets_dir)
         self.engine = engine or ReviewEngine()
         self._clock = clock
+
+    def close(self) -> None:
+        self.fetcher.close()
 
     def _updater(self) -> Updater:
         self.targets_dir.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 class ReviewStep:
     def __init__(self, ctx: SessionContext, engine: ReviewEngine | None = None) -> None:
         self.ctx = ctx
+        self._owns_engine = engine is None
         self.engine = engine or ReviewEngine()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
 
@@ -103,3 +104,5 @@ class ReviewStep:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._owns_engine:
+            self.engine.close()
