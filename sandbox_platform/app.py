@@ -25,7 +25,6 @@ import logging
 import random
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +40,13 @@ from sandbox_platform.auth import (
     AnswerSigner,
     Authenticator,
     ReplayCache,
+    answer_replayed,
     calling_terminal,
     load_answer_key,
     public_b64,
+)
+from sandbox_platform.auth import (
+    idempotency_key as idempotency_key_of,
 )
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
@@ -431,12 +434,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         response: Response,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> CaseReceipt:
-        if not idempotency_key:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
-        try:
-            key = str(uuid.UUID(idempotency_key))
-        except ValueError as err:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
+        key = idempotency_key_of(idempotency_key)
         request = req.model_dump(mode="json", exclude_none=True)
         request_sha = hashlib.sha256(canonical_json(request).encode("utf-8")).hexdigest()
         if req.terminal_id != caller:
@@ -449,8 +447,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
                         status.HTTP_422_UNPROCESSABLE_CONTENT,
                         "Idempotency-Key was already used with a different request body",
                     )
-                response.status_code = status.HTTP_200_OK
-                response.headers["Idempotent-Replayed"] = "true"
+                answer_replayed(response)
                 return CaseReceipt(**earlier.response)
             try:
                 payload = base64.b64decode(req.payload_b64, validate=True)

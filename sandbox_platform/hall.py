@@ -30,6 +30,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, 
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
+from sandbox_platform import auth
 from sandbox_platform.citizens import HOLDER_PATTERN, CitizenRegistry
 from sandbox_platform.db import canonical_json, open_sqlite
 
@@ -346,15 +347,6 @@ _IDEMPOTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _key(idempotency_key: str | None) -> str:
-    if not idempotency_key:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
-    try:
-        return str(uuid.UUID(idempotency_key))
-    except ValueError as err:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
-
-
 def _sha(kind: str, body: BaseModel) -> str:
     return hashlib.sha256(canonical_json({kind: body.model_dump(mode="json")}).encode()).hexdigest()
 
@@ -375,7 +367,7 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
     def issue_ticket(
         req: TicketRequest, caller: Caller, response: Response, idempotency_key: IdemKey = None
     ) -> Ticket:
-        key = _key(idempotency_key)
+        key = auth.idempotency_key(idempotency_key)
         if req.terminal_id != caller:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal_id is not the caller's")
         if req.business_line not in BUSINESS_LINES:
@@ -384,8 +376,7 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
         with desk.lock:
             earlier = desk.remembered(key, caller, sha)
             if earlier is not None:
-                response.status_code = status.HTTP_200_OK
-                response.headers["Idempotent-Replayed"] = "true"
+                auth.answer_replayed(response)
                 return Ticket(**earlier)
             ticket = desk.issue(req.business_line, time.time())
             desk.remember(key, caller, sha, ticket.model_dump(mode="json"))
@@ -425,15 +416,14 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
         response: Response,
         idempotency_key: IdemKey = None,
     ) -> CheckIn:
-        key = _key(idempotency_key)
+        key = auth.idempotency_key(idempotency_key)
         if req.terminal_id != caller:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal_id is not the caller's")
         sha = _sha(f"check-in {appointment_id}", req)
         with desk.lock:
             earlier = desk.remembered(key, caller, sha)
             if earlier is not None:
-                response.status_code = status.HTTP_200_OK
-                response.headers["Idempotent-Replayed"] = "true"
+                auth.answer_replayed(response)
                 return CheckIn(**earlier)
             found = desk.appointments("appointment_id", appointment_id)
             if not found:
