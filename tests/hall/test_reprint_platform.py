@@ -10,12 +10,17 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from devices.printer.escpos_printer import EscPosReceiptPrinter
+from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.cases.platform_client import PlatformClient
+from kiosk.cases.platform_hall import HallPlatform
 from kiosk.cases.platform_reprint import ReprintPlatform
 from kiosk.cases.platform_transport import PlatformIntegrityError, PlatformRejected
 from kiosk.config import UiConfig
 from kiosk.hall import HallServices, ReferenceUnverified
+from kiosk.hall.identity import HallHolder
 from kiosk.hall.reference import parse_receipt_qr, progress_url, receipt_tag
+from kiosk.hall.reprint import ReprintService
 from sandbox_platform.server import SandboxServer
 
 ZHANG = "371402195203140022"
@@ -131,3 +136,43 @@ def test_the_progress_url_base_is_validated(base: str) -> None:
 
 def test_a_hall_sets_its_own_progress_url_base() -> None:
     assert UiConfig(progress_url_base="https://dz.zwfw.example.gov.cn/jd/").progress_url_base.endswith("/jd/")
+
+
+def test_a_receipt_reprint_out_of_paper_prints_and_records_nothing(
+    client: PlatformClient, printer: ReceiptPrinterSimulator, server: SandboxServer
+) -> None:
+    audits: list[tuple[str, dict[str, object]]] = []
+    service = ReprintService(
+        ReprintPlatform(client),
+        HallPlatform(client),
+        EscPosReceiptPrinter("127.0.0.1", printer.port),
+        None,
+        hall_name="德州市政务服务中心",
+        terminal_id="H1",
+        progress_base=BASE,
+        audit=lambda event, details: audits.append((event, details)),
+    )
+    holder = HallHolder(ZHANG, "371402********0022")
+    docs = service.documents(holder)
+    assert [(d.kind, d.ref) for d in docs] == [
+        ("certificate", "CERT-SD-LNYD-0000101"),
+        ("receipt", "SBXD0000101"),
+        ("receipt", "SBXD0000102"),
+    ]
+    printer.paper_out()
+    failed = service.reprint(holder, docs[2])
+    assert not failed.printed and failed.problem == "hall.reprint.printer" and failed.action is not None
+    assert requests.get(f"{server.url}/_sandbox/reprints", timeout=5).json() == []
+    no_cups = service.reprint(holder, docs[0])  # this terminal has no certificate printer
+    assert not no_cups.printed and no_cups.problem == "hall.reprint.printer"
+    printer.refill()
+    done = service.reprint(holder, docs[2])
+    assert done.printed and done.record is not None and done.record.count == 1
+    [receipt] = [r for r in printer.receipts if r.complete]
+    assert "受理回执（补打）" in receipt.text and receipt.qr_payloads[0].startswith(f"{BASE}SBXD0000102?t=")
+    assert [(e, d["outcome"]) for e, d in audits] == [
+        ("hall_reprint", "printer_fault"),
+        ("hall_reprint", "printer_fault"),
+        ("hall_reprint", "printed"),
+    ]
+    assert all(ZHANG not in str(d) for _e, d in audits)
