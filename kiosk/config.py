@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import os
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -181,9 +182,24 @@ class UiConfig(_Model):
     hall_name: str = "德州市政务服务中心"
     hall_contact: str = "0534-12345"
     hall_name_en: str = "Dezhou Government Service Centre"  # English receipts
+    #: The hall's progress page: the receipt QR is this + the case reference + ``?t=`` its tag
+    #: (kiosk/hall/reference.py).  https, ending in "/", no query or fragment.
+    progress_url_base: str = "https://zwfw.example.gov.cn/progress/"
     voice: bool = False  # spoken prompts on every screen for each citizen (elderly mode turns them on)
     voice_volume: float = Field(0.8, ge=0.0, le=1.0)
     voice_neural: bool = True  # the neural Mandarin voice where installed (kiosk/voice.py); else espeak-ng
+
+    @field_validator("progress_url_base")
+    @classmethod
+    def _progress_base(cls, value: str) -> str:
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme != "https" or not parts.netloc:
+            raise ValueError("progress_url_base must be an https:// URL with a host")
+        if parts.query or parts.fragment or not value.endswith("/"):
+            raise ValueError("progress_url_base must end in '/' and carry no query or fragment")
+        if len(value) > 120 or not value.isascii() or any(c.isspace() for c in value):
+            raise ValueError("progress_url_base must be at most 120 ASCII characters without spaces")
+        return value
 
     @field_validator("language")
     @classmethod

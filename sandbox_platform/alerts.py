@@ -16,7 +16,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +23,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
+from sandbox_platform import auth
 from sandbox_platform.db import canonical_json, open_sqlite
 
 log = logging.getLogger(__name__)
@@ -117,15 +117,6 @@ class AlertDesk:
         ]
 
 
-def _key(value: str | None) -> str:
-    if not value:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError as err:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
-
-
 def alerts_router(desk: AlertDesk, terminal: Callable[..., str]) -> APIRouter:
     """The routes; ``terminal`` is the platform's authentication dependency (the calling terminal)."""
     router = APIRouter()
@@ -150,9 +141,9 @@ def alerts_router(desk: AlertDesk, terminal: Callable[..., str]) -> APIRouter:
     ) -> AlertAck:
         if caller != terminal_id:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "token belongs to another terminal")
-        ack, created = desk.receive(_key(idempotency_key), caller, req)
+        ack, created = desk.receive(auth.idempotency_key(idempotency_key), caller, req)
         if not created:
-            response.status_code = status.HTTP_200_OK
+            auth.answer_replayed(response)
         return ack
 
     @router.get("/_sandbox/alerts", tags=["sandbox"])

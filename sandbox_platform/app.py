@@ -25,7 +25,6 @@ import logging
 import random
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,9 +40,13 @@ from sandbox_platform.auth import (
     AnswerSigner,
     Authenticator,
     ReplayCache,
+    answer_replayed,
     calling_terminal,
     load_answer_key,
     public_b64,
+)
+from sandbox_platform.auth import (
+    idempotency_key as idempotency_key_of,
 )
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
@@ -51,6 +54,7 @@ from sandbox_platform.fleet import fleet_router
 from sandbox_platform.hall import HallDesk, hall_router
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
 from sandbox_platform.ratings import RatingStore, ratings_router
+from sandbox_platform.reprint import ReprintDesk, reprint_router
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
 
 log = logging.getLogger(__name__)
@@ -431,12 +435,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
         response: Response,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> CaseReceipt:
-        if not idempotency_key:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
-        try:
-            key = str(uuid.UUID(idempotency_key))
-        except ValueError as err:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
+        key = idempotency_key_of(idempotency_key)
         request = req.model_dump(mode="json", exclude_none=True)
         request_sha = hashlib.sha256(canonical_json(request).encode("utf-8")).hexdigest()
         if req.terminal_id != caller:
@@ -449,8 +448,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
                         status.HTTP_422_UNPROCESSABLE_CONTENT,
                         "Idempotency-Key was already used with a different request body",
                     )
-                response.status_code = status.HTTP_200_OK
-                response.headers["Idempotent-Replayed"] = "true"
+                answer_replayed(response)
                 return CaseReceipt(**earlier.response)
             try:
                 payload = base64.b64decode(req.payload_b64, validate=True)
@@ -538,4 +536,6 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     app.include_router(alerts_router(app.state.alerts, calling_terminal))
     app.state.hall = HallDesk(data_dir / "hall.sqlite3", app.state.citizens, db.case)
     app.include_router(hall_router(app.state.hall, calling_terminal))
+    app.state.reprints = ReprintDesk(data_dir / "reprints.sqlite3", app.state.citizens)
+    app.include_router(reprint_router(app.state.reprints, calling_terminal))
     return app

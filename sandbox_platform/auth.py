@@ -27,6 +27,7 @@ import math
 import os
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,7 +35,7 @@ from typing import Annotated, Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sandbox_platform.db import PlatformDB, open_sqlite
@@ -264,6 +265,23 @@ def calling_terminal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return terminal
+
+
+def idempotency_key(value: str | None) -> str:
+    """The ``Idempotency-Key`` header of a state-changing request, as a canonical UUID
+    (400 when it is missing or not a UUID)."""
+    if not value:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as err:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
+
+
+def answer_replayed(response: Response) -> None:
+    """The answer is the one remembered for this key: 200 (not 201) and ``Idempotent-Replayed``."""
+    response.status_code = status.HTTP_200_OK
+    response.headers["Idempotent-Replayed"] = "true"
 
 
 # --------------------------------------------------------------------------- signed answers

@@ -9,8 +9,9 @@
   citizen lookups: ``HMAC-SHA256(lookup_key, ID number)``; the ID number never travels).
 * ``POST /api/v1/appointments/{appointment_id}/check-in``: checks the appointment in and answers
   it with a ticket of its business line (idempotent like a ticket).
-* ``GET /api/v1/progress?holder=…`` or ``?case_ref=…``: the citizen's cases with their status, the
-  next step and where to collect the result.
+* ``GET /api/v1/progress?holder=…`` or ``?case_ref=…&tag=…``: the citizen's cases with their status,
+  the next step and where to collect the result.  A lookup by case reference (the receipt's QR) must
+  carry the QR's tag (:func:`receipt_tag`): a reference alone does not open a case's progress.
 
 Per-terminal authorisation: a request's ``terminal_id`` must be the calling terminal's; an
 idempotency key belongs to the terminal that used it first.  The sandbox seeds appointments and
@@ -18,6 +19,7 @@ cases for the demo citizens; ``/_sandbox/appointments`` and ``/_sandbox/progress
 """
 
 import hashlib
+import hmac
 import json
 import threading
 import time
@@ -30,12 +32,14 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, 
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
+from sandbox_platform import auth
 from sandbox_platform.citizens import HOLDER_PATTERN, CitizenRegistry
 from sandbox_platform.db import canonical_json, open_sqlite
 
 API = "/api/v1"
 LINE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 CODE_PATTERN = r"^[A-Z0-9]{6,16}$"
+TAG_PATTERN = r"^[0-9a-f]{20}$"
 _ID_NUMBER = r"^[0-9]{17}[0-9Xx]$"
 
 #: The hall's business lines: id -> (letter, name, windows, minutes per citizen).
@@ -346,13 +350,12 @@ _IDEMPOTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _key(idempotency_key: str | None) -> str:
-    if not idempotency_key:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
-    try:
-        return str(uuid.UUID(idempotency_key))
-    except ValueError as err:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
+def receipt_tag(key: bytes, case_ref: str) -> str:
+    """The tag a receipt's QR carries beside its case reference: the first 80 bits (hex) of
+    ``HMAC-SHA256(lookup_key, "receipt-ref/v1\n" + case_ref)``; the terminal makes it with the
+    lookup key it got at enrolment, the platform checks it before answering a lookup by QR."""
+    mac = hmac.new(key, b"receipt-ref/v1\n" + case_ref.encode("utf-8"), hashlib.sha256)
+    return mac.hexdigest()[:20]
 
 
 def _sha(kind: str, body: BaseModel) -> str:
@@ -375,7 +378,7 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
     def issue_ticket(
         req: TicketRequest, caller: Caller, response: Response, idempotency_key: IdemKey = None
     ) -> Ticket:
-        key = _key(idempotency_key)
+        key = auth.idempotency_key(idempotency_key)
         if req.terminal_id != caller:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal_id is not the caller's")
         if req.business_line not in BUSINESS_LINES:
@@ -384,8 +387,7 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
         with desk.lock:
             earlier = desk.remembered(key, caller, sha)
             if earlier is not None:
-                response.status_code = status.HTTP_200_OK
-                response.headers["Idempotent-Replayed"] = "true"
+                auth.answer_replayed(response)
                 return Ticket(**earlier)
             ticket = desk.issue(req.business_line, time.time())
             desk.remember(key, caller, sha, ticket.model_dump(mode="json"))
@@ -425,15 +427,14 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
         response: Response,
         idempotency_key: IdemKey = None,
     ) -> CheckIn:
-        key = _key(idempotency_key)
+        key = auth.idempotency_key(idempotency_key)
         if req.terminal_id != caller:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "terminal_id is not the caller's")
         sha = _sha(f"check-in {appointment_id}", req)
         with desk.lock:
             earlier = desk.remembered(key, caller, sha)
             if earlier is not None:
-                response.status_code = status.HTTP_200_OK
-                response.headers["Idempotent-Replayed"] = "true"
+                auth.answer_replayed(response)
                 return CheckIn(**earlier)
             found = desk.appointments("appointment_id", appointment_id)
             if not found:
@@ -449,7 +450,10 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
     @router.get(
         f"{API}/progress",
         response_model=ProgressList,
-        responses={400: {"description": "Not exactly one of holder and case_ref"}},
+        responses={
+            400: {"description": "Not exactly one of holder and case_ref, or a case_ref without its tag"},
+            403: {"description": "The case reference's tag does not verify"},
+        },
         tags=["hall"],
     )
     def progress(
@@ -458,9 +462,18 @@ def hall_router(desk: HallDesk, terminal: Any) -> APIRouter:
         case_ref: Annotated[
             str | None, Query(min_length=1, max_length=64, description="The receipt's case reference")
         ] = None,
+        tag: Annotated[
+            str | None,
+            Query(pattern=TAG_PATTERN, description="The receipt QR's tag of case_ref (receipt_tag)"),
+        ] = None,
     ) -> ProgressList:
         if (holder is None) == (case_ref is None):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "give exactly one of holder and case_ref")
+        if case_ref is not None:
+            if tag is None:
+                raise HTTPException(status.HTTP_400_BAD_REQUEST, "a case reference needs its receipt tag")
+            if not hmac.compare_digest(tag, receipt_tag(desk.citizens.lookup_key, case_ref)):
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "the receipt reference does not verify")
         found = desk.progress("holder", holder) if holder else desk.progress("case_ref", str(case_ref))
         return ProgressList(cases=found)
 

@@ -32,7 +32,6 @@ import os
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +47,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import ClientDisconnect
 
+from sandbox_platform import auth
 from sandbox_platform.db import open_sqlite
 
 log = logging.getLogger(__name__)
@@ -584,15 +584,6 @@ class OutboxPlatform:
         return out
 
 
-def _idempotency_key(value: str | None) -> str:
-    if not value:
-        raise _problem(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError as err:
-        raise _problem(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
-
-
 def _session_model(found: dict[str, Any]) -> UploadSession:
     return UploadSession(
         upload_id=found["upload_id"],
@@ -641,9 +632,9 @@ def outbox_router(state: OutboxPlatform, terminal: Callable[..., str]) -> APIRou
         caller: str = Depends(terminal),
         idempotency_key: str | None = Header(default=None),
     ) -> UploadSession:
-        found, created = state.create(_idempotency_key(idempotency_key), caller, req)
+        found, created = state.create(auth.idempotency_key(idempotency_key), caller, req)
         if not created:
-            response.status_code = status.HTTP_200_OK
+            auth.answer_replayed(response)
         return _session_model(found)
 
     @router.get(f"{API}/uploads/{{upload_id}}", response_model=UploadSession, tags=["uploads"])
@@ -730,7 +721,7 @@ def outbox_router(state: OutboxPlatform, terminal: Callable[..., str]) -> APIRou
         caller: str = Depends(terminal),
         idempotency_key: str | None = Header(default=None),
     ) -> PublicityAck:
-        key = _idempotency_key(idempotency_key)
+        key = auth.idempotency_key(idempotency_key)
         rec = req.record
         if rec.id_type == "resident_id" and _RESIDENT_ID.match(rec.id_number):
             raise _problem(
@@ -739,7 +730,7 @@ def outbox_router(state: OutboxPlatform, terminal: Callable[..., str]) -> APIRou
             )
         ack, created = state.publish(key, caller, req)
         if not created:
-            response.status_code = status.HTTP_200_OK
+            auth.answer_replayed(response)
         return ack
 
     @router.post(
@@ -757,7 +748,7 @@ def outbox_router(state: OutboxPlatform, terminal: Callable[..., str]) -> APIRou
         caller: str = Depends(terminal),
         idempotency_key: str | None = Header(default=None),
     ) -> PublicityAck:
-        ack, _ = state.revoke(_idempotency_key(idempotency_key), caller, publicity_id, req)
+        ack, _ = state.revoke(auth.idempotency_key(idempotency_key), caller, publicity_id, req)
         return ack
 
     @router.get(f"{API}/publicity", response_model=list[PublishedRecord], tags=["publicity"])

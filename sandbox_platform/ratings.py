@@ -18,7 +18,6 @@ import hashlib
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +25,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
+from sandbox_platform import auth
 from sandbox_platform.db import open_sqlite
 
 API = "/api/v1"
@@ -137,15 +137,6 @@ class RatingStore:
         ]
 
 
-def _idempotency_key(value: str | None) -> str:
-    if not value:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key header is required")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError as err:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Idempotency-Key must be a UUID") from err
-
-
 def ratings_router(
     store: RatingStore, terminal: Callable[..., str], case_terminal: Callable[[str], str | None]
 ) -> APIRouter:
@@ -174,7 +165,7 @@ def ratings_router(
         caller: str = Depends(terminal),
         idempotency_key: str | None = Header(default=None),
     ) -> RatingAck:
-        key = _idempotency_key(idempotency_key)
+        key = auth.idempotency_key(idempotency_key)
         problem = req.level_problem()
         if problem is not None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
@@ -184,7 +175,7 @@ def ratings_router(
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
         ack, created = store.receive(key, caller, req)
         if not created:
-            response.status_code = status.HTTP_200_OK
+            auth.answer_replayed(response)
         return ack
 
     @router.get("/_sandbox/ratings", tags=["sandbox"])

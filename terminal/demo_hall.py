@@ -1,5 +1,6 @@
-"""The demo's hall services: one ticket, one appointment check-in and one progress lookup, tapped on
-the welcome screen like a citizen; the printed tickets decoded from the printer simulator."""
+"""The demo's hall services: one ticket, one appointment check-in, one progress lookup (the receipt's
+verifiable QR) and one certificate reprint after ID card + face, tapped on the welcome screen like a
+citizen; the printed tickets decoded from the printer simulator."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
 
+from kiosk.hall.reference import progress_url
 from kiosk.session.machine import Step
+from terminal.demo_profile import DEMO_CITIZENS
 
 if TYPE_CHECKING:
     from terminal.demo import DemoDriver
 
 #: The sandbox's demo appointment (李建国, market registration).
 DEMO_APPOINTMENT = "YY7K3Q2M"
-DEMO_PROGRESS_URL = "https://zwfw.example.gov.cn/progress/"
 
 
 def _result(driver: DemoDriver) -> QLabel:
@@ -73,9 +75,39 @@ def run_hall_demo(driver: DemoDriver, case_ref: str | None = None) -> list[dict[
 
     shots = []
     driver.click("hall:progress")
-    _scan(driver, DEMO_PROGRESS_URL + (case_ref or "SBXD0000102"))
+    terminal = driver.terminal
+    qr = progress_url(
+        terminal.config.ui.progress_url_base, case_ref or "SBXD0000102", terminal.client.lookup_key
+    )
+    _scan(driver, qr)
     shown = _wait_text(driver, case_ref or "SBXD0000102", "the case progress")
     _shot(driver, shots, "progress")
-    records.append({"service": "progress", "shown": shown, "screenshots": shots})
+    records.append({"service": "progress", "qr": qr, "shown": shown, "screenshots": shots})
     driver.click("hall:back")
+    records.append(_reprint(driver))
     return records
+
+
+def _reprint(driver: DemoDriver) -> dict[str, Any]:
+    """证照打印: 张桂兰's card and face, her documents listed, her certificate reprinted."""
+    shots: list[str] = []
+    driver.bench.idcard.remove()
+    driver.present(DEMO_CITIZENS[0])
+    driver.click("hall:reprint")
+    driver.click("hall:card")
+    driver.wait_until(
+        lambda: driver.window.findChild(QPushButton, "hall:doc:0") is not None, 60.0, "the documents"
+    )
+    _shot(driver, shots, "reprint-documents")
+    documents = [
+        b.text() for b in driver.window.findChildren(QPushButton) if b.objectName().startswith("hall:doc:")
+    ]
+    driver.click("hall:doc:0")
+    driver.wait_until(
+        lambda: "已打印" in driver.window.findChild(QLabel, "hallReprintStatus").text(), 60.0, "the reprint"
+    )
+    _shot(driver, shots, "reprinted")
+    shown = driver.window.findChild(QLabel, "hallReprintStatus").text()
+    driver.click("hall:back")
+    driver.bench.idcard.remove()
+    return {"service": "reprint", "documents": documents, "shown": shown, "screenshots": shots}

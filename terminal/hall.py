@@ -1,23 +1,52 @@
 """The hall services of a built terminal (composition): the platform's hall API over the terminal's
-signed client, the session's receipt printer and ID card reader, the local ticket counter."""
+signed client, the session's receipt printer, ID card reader, camera, face check and certificate
+printer, the local ticket counter and the audit trail."""
 
 from __future__ import annotations
 
 from kiosk.cases.platform_hall import HallPlatform
+from kiosk.cases.platform_reprint import ReprintPlatform
 from kiosk.hall import HallServices
+from kiosk.hall.identity import HallIdentity
+from kiosk.hall.reprint import ReprintService
 from terminal.runtime import Terminal
 from ui.facade_hall import HallFacade
 
 
 def hall_services(terminal: Terminal) -> HallServices:
     devices = terminal.session.devices
-    return HallServices(
-        HallPlatform(terminal.client),
+    config = terminal.config
+    hall = HallPlatform(terminal.client)
+    audit = terminal.store.audit_trail.append
+    face = terminal.session.face
+    identity = HallIdentity(
+        devices.idcard,
+        devices.photo_decoder,
+        devices.camera,
+        face.verifier,
+        liveness=face.liveness,
+        face_timeout_s=config.session.face_timeout_s,
+        audit=audit,
+    )
+    reprints = ReprintService(
+        ReprintPlatform(terminal.client),
+        hall,
         devices.receipt_printer,
-        hall_name=terminal.config.ui.hall_name,
-        terminal_id=terminal.config.terminal_id,
+        devices.document_printer,
+        hall_name=config.ui.hall_name,
+        terminal_id=config.terminal_id,
+        progress_base=config.ui.progress_url_base,
+        audit=audit,
+    )
+    return HallServices(
+        hall,
+        devices.receipt_printer,
+        hall_name=config.ui.hall_name,
+        terminal_id=config.terminal_id,
         counter_path=terminal.workdir / "hall" / "local-tickets.json",
         card_reader=devices.idcard,
+        identity=identity,
+        reprints=reprints,
     )
 
 

@@ -16,7 +16,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.cases.platform_hall import CaseProgress
-from kiosk.hall import HallServices, HallTicket, HallUnavailable
+from kiosk.hall import HallServices, HallTicket, HallUnavailable, ReferenceUnverified
+from kiosk.hall.identity import HallHolder, IdentityRefused
+from kiosk.hall.reprint import ReprintDoc, ReprintOutcome, ReprintUnavailable
 from ui.worker import Background
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,36 @@ class ProgressView:
     collect_at: str
 
 
+@dataclass(frozen=True)
+class DocumentView:
+    index: int
+    kind: str  # certificate | receipt
+    title: str
+    number: str
+
+
+@dataclass(frozen=True)
+class ReprintView:
+    kind: str
+    number: str
+    printed: bool
+    count: int | None  # the platform's count of reprints of this document; None: not recorded
+    problem: str | None  # i18n key
+    action: str | None  # the printer's required action
+
+
+def reprint_view(outcome: ReprintOutcome) -> ReprintView:
+    record = outcome.record
+    return ReprintView(
+        outcome.doc.kind,
+        outcome.doc.number,
+        outcome.printed,
+        None if record is None else record.count,
+        outcome.problem,
+        outcome.action,
+    )
+
+
 def ticket_view(ticket: HallTicket) -> TicketView:
     return TicketView(
         number=ticket.number,
@@ -73,6 +105,8 @@ class HallFacade(QObject):
     ticket = Signal(object)  # TicketView (a queue ticket, or the ticket of a check-in)
     noAppointment = Signal()  # nothing to check in under the QR code or the ID card
     progress = Signal(object)  # tuple[ProgressView, ...]
+    documents = Signal(object)  # tuple[DocumentView, ...]: what the identified citizen can reprint
+    reprinted = Signal(object)  # ReprintView
     failed = Signal(str)  # i18n key of why the service could not answer
     busy = Signal(bool)
 
@@ -80,6 +114,9 @@ class HallFacade(QObject):
         super().__init__(parent)
         self.services = services
         self.bg = Background(max_threads=1)
+        # The identified citizen of the reprint page and their documents, until the page closes.
+        self._holder: HallHolder | None = None
+        self._docs: list[ReprintDoc] = []
 
     def lines(self) -> tuple[LineView, ...]:
         return tuple(LineView(line.line_id, (line.name_zh, line.name_en)) for line in self.services.lines)
@@ -93,7 +130,13 @@ class HallFacade(QObject):
 
         def failed(err: BaseException) -> None:
             self.busy.emit(False)
-            if not isinstance(err, HallUnavailable):
+            if isinstance(err, IdentityRefused):
+                self.failed.emit(err.key)
+                return
+            if isinstance(err, ReferenceUnverified):
+                self.failed.emit("hall.reference_unverified")
+                return
+            if not isinstance(err, HallUnavailable | ReprintUnavailable):
                 log.error("hall service failed", exc_info=err)
             self.failed.emit("hall.unavailable")
 
@@ -124,9 +167,53 @@ class HallFacade(QObject):
     def progress_by_qr(self, payload: str) -> None:
         self._run(lambda: progress_views(self.services.progress_by_qr(payload)), self.progress.emit)
 
+    def _identify(self, service: str) -> HallHolder:
+        identity = self.services.identity
+        if identity is None:
+            raise IdentityRefused("hall.identity.unavailable")
+        holder = identity.identify(CARD_TIMEOUT_S, service)
+        if holder is None:
+            raise IdentityRefused("hall.identity.no_card")
+        return holder
+
     def progress_by_card(self) -> None:
+        """ID card + face check, then the holder's cases."""
+
         def work() -> tuple[ProgressView, ...]:
-            id_number = self.services.read_id_number(CARD_TIMEOUT_S)
-            return () if id_number is None else progress_views(self.services.progress_by_card(id_number))
+            holder = self._identify("progress")
+            return progress_views(self.services.progress_by_card(holder.id_number))
 
         self._run(work, self.progress.emit)
+
+    # ------------------------------------------------------------------ 证照打印/补打
+
+    def start_reprint(self) -> None:
+        """ID card + face check, then the documents the citizen can reprint (``documents``)."""
+        self.forget()
+
+        def work() -> tuple[HallHolder, list[ReprintDoc]]:
+            reprints = self.services.reprints
+            if reprints is None:
+                raise ReprintUnavailable("no reprint service")
+            holder = self._identify("reprint")
+            return holder, reprints.documents(holder)
+
+        def done(found: tuple[HallHolder, list[ReprintDoc]]) -> None:
+            self._holder, self._docs = found
+            self.documents.emit(
+                tuple(DocumentView(i, d.kind, d.title, d.number) for i, d in enumerate(self._docs))
+            )
+
+        self._run(work, done)
+
+    def reprint(self, index: int, lang: str) -> None:
+        holder, reprints = self._holder, self.services.reprints
+        if holder is None or reprints is None or not 0 <= index < len(self._docs):
+            self.failed.emit("hall.identity.no_card")
+            return
+        doc = self._docs[index]
+        self._run(lambda: reprint_view(reprints.reprint(holder, doc, lang)), self.reprinted.emit)
+
+    def forget(self) -> None:
+        """The reprint page closed: the identified citizen is forgotten."""
+        self._holder, self._docs = None, []

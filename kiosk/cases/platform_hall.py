@@ -151,9 +151,9 @@ class HallPlatform:
         )
         return list(self.client.transport.parse(reply, ProgressList, "case progress").cases)
 
-    def progress_by_ref(self, case_ref: str) -> list[CaseProgress]:
-        reply = self.client.transport.request(
-            "GET", f"{API}/progress?{urllib.parse.urlencode({'case_ref': case_ref})}"
-        )
+    def progress_by_ref(self, case_ref: str, tag: str) -> list[CaseProgress]:
+        """The case a receipt's QR names; ``tag`` is the QR's tag (kiosk/hall/reference.py)."""
+        query = urllib.parse.urlencode({"case_ref": case_ref, "tag": tag})
+        reply = self.client.transport.request("GET", f"{API}/progress?{query}")
         found = self.client.transport.parse(reply, ProgressList, "case progress").cases
         return [c for c in found if c.case_ref == case_ref]

@@ -21,12 +21,18 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devices.base import DeviceError
 from devices.interfaces import IdCardReader, ReceiptDoc, ReceiptPrinter
 from kiosk.cases.platform_hall import Appointment, CaseProgress, HallPlatform, Ticket
-from kiosk.cases.platform_transport import PlatformError
+from kiosk.cases.platform_transport import PlatformError, PlatformRejected
+from kiosk.hall.identity import HallIdentity
+from kiosk.hall.reference import parse_receipt_qr
 from kiosk.hall.tickets import build_hall_ticket
+
+if TYPE_CHECKING:
+    from kiosk.hall.reprint import ReprintService
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,10 @@ _APPOINTMENT_CODE = re.compile(r"(?:^|[^A-Z0-9])([A-Z0-9]{6,16})$")
 
 class HallUnavailable(Exception):
     """The platform cannot answer a hall service that needs it."""
+
+
+class ReferenceUnverified(Exception):
+    """A receipt QR without its tag, or one whose tag the platform does not accept."""
 
 
 @dataclass(frozen=True)
@@ -96,8 +106,8 @@ def appointment_code(payload: str) -> str | None:
 
 def case_reference(payload: str) -> str | None:
     """The case reference in a receipt's QR payload (the progress URL ends in it)."""
-    tail = payload.strip().rstrip("/").rsplit("/", 1)[-1]
-    return tail if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", tail) else None
+    found = parse_receipt_qr(payload)
+    return None if found is None else found.case_ref
 
 
 class LocalCounter:
@@ -150,7 +160,12 @@ class HallServices:
         counter_path: Path | None = None,
         lines: tuple[BusinessLine, ...] = BUSINESS_LINES,
         card_reader: IdCardReader | None = None,
+        identity: HallIdentity | None = None,
+        reprints: ReprintService | None = None,
     ) -> None:
+        #: ID card + face check (进度查询 by card, 证照打印); None: those services are not offered.
+        self.identity = identity
+        self.reprints = reprints
         self.platform = platform
         self.printer = printer
         self.card_reader = card_reader
@@ -257,10 +272,18 @@ class HallServices:
             raise HallUnavailable(str(err)) from err
 
     def progress_by_qr(self, payload: str) -> list[CaseProgress]:
-        ref = case_reference(payload)
+        """The case a receipt's QR names; its tag must verify on the platform
+        (:class:`ReferenceUnverified` when it is missing or refused)."""
+        ref = parse_receipt_qr(payload)
         if ref is None:
             return []
+        if ref.tag is None:
+            raise ReferenceUnverified(ref.case_ref)
         try:
-            return self._platform().progress_by_ref(ref)
+            return self._platform().progress_by_ref(ref.case_ref, ref.tag)
+        except PlatformRejected as err:
+            if err.status == 403:
+                raise ReferenceUnverified(ref.case_ref) from err
+            raise HallUnavailable(str(err)) from err
         except PlatformError as err:
             raise HallUnavailable(str(err)) from err

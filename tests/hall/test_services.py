@@ -15,9 +15,11 @@ from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.cases.platform_client import PlatformClient, PlatformRejected
 from kiosk.cases.platform_hall import HallPlatform
 from kiosk.hall import HallServices
+from kiosk.hall.reference import progress_url
 from kiosk.hall.services import appointment_code, case_reference
 from sandbox_platform.server import SandboxServer
 
+BASE = "https://zwfw.example.gov.cn/progress/"
 LI = "37140219880721003X"
 ZHANG = "371402195203140022"
 
@@ -88,7 +90,7 @@ def test_progress_is_listed_by_card_and_by_the_receipts_qr(hall: HallServices) -
     cases = hall.progress_by_card(ZHANG)
     assert [(c.case_ref, c.status) for c in cases] == [("SBXD0000101", "in_review"), ("SBXD0000102", "ready")]
     assert "2号窗口" in cases[1].collect_at
-    by_ref = hall.progress_by_qr("https://zwfw.example.gov.cn/progress/SBXD0000103")
+    by_ref = hall.progress_by_qr(progress_url(BASE, "SBXD0000103", hall.platform.client.lookup_key))  # type: ignore[union-attr]
     assert [c.status for c in by_ref] == ["approved"]
     assert hall.progress_by_card(LI)[0].case_ref == "SBXD0000103"
 
@@ -136,6 +138,6 @@ def test_a_case_uploaded_by_a_terminal_is_found_by_its_receipts_qr(
 ) -> None:
     case_id = str(uuid.uuid4())
     client.upload_case(case_id, "x", b'{"form": {}}')
-    found = hall.progress_by_qr(f"https://zwfw.example.gov.cn/progress/{case_id}")
+    found = hall.progress_by_qr(progress_url(BASE, case_id, client.lookup_key))
     assert [(c.case_ref, c.item_name, c.status) for c in found] == [(case_id, "x", "received")]
-    assert hall.progress_by_qr(f"https://zwfw.example.gov.cn/progress/{uuid.uuid4()}") == []
+    assert hall.progress_by_qr(progress_url(BASE, str(uuid.uuid4()), client.lookup_key)) == []

@@ -17,9 +17,12 @@ from devices.idcard.driver import SerialIdCardReader
 from devices.idcard.simulator import IdCardSimulator
 from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.hall import HallServices
+from kiosk.hall.reference import progress_url
 from terminal.app import make_app
 from ui.facade_hall import HallFacade
 from ui.screens.hall import HallPanel
+
+BASE = "https://zwfw.example.gov.cn/progress/"
 
 
 def _wait(cond: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
@@ -61,8 +64,9 @@ def _scan(panel: HallPanel, payload: str) -> None:
 
 
 def test_the_three_hall_buttons_are_shown(panel: HallPanel) -> None:
-    texts = [panel.findChild(QPushButton, f"hall:{k}").text() for k in ("ticket", "checkin", "progress")]  # type: ignore[union-attr]
-    assert texts == ["取号", "预约签到", "进度查询"]
+    keys = ("ticket", "checkin", "progress", "reprint")
+    texts = [panel.findChild(QPushButton, f"hall:{k}").text() for k in keys]  # type: ignore[union-attr]
+    assert texts == ["取号", "预约签到", "进度查询", "证照打印"]
 
 
 def test_a_ticket_is_taken_by_tapping_a_business_line(
@@ -108,16 +112,21 @@ def test_an_appointment_is_checked_in_by_id_card(
         sim.stop()
 
 
-def test_progress_is_listed_from_the_receipts_qr(panel: HallPanel) -> None:
+def test_progress_is_listed_from_the_receipts_qr(panel: HallPanel, hall: HallServices) -> None:
+    key = hall.platform.client.lookup_key  # type: ignore[union-attr]
     _tap(panel, "hall:progress")
-    _scan(panel, "https://zwfw.example.gov.cn/progress/SBXD0000102")
+    _scan(panel, progress_url(BASE, "SBXD0000102", key))
     _wait(lambda: "SBXD0000102" in _result(panel).text(), "the progress on screen")
     shown = _result(panel).text()
     assert "待领取" in shown and "2号窗口" in shown
     _tap(panel, "hall:back")
     _tap(panel, "hall:progress")
-    _scan(panel, "https://zwfw.example.gov.cn/progress/NOPE0001")
+    _scan(panel, progress_url(BASE, "NOPE0001", key))
     _wait(lambda: "未查到办件" in _result(panel).text(), "no cases")
+    _tap(panel, "hall:back")
+    _tap(panel, "hall:progress")
+    _scan(panel, BASE + "SBXD0000102")  # a reference without its tag opens nothing
+    _wait(lambda: "无法核验" in _result(panel).text(), "the unverified reference refused")
 
 
 def test_offline_the_panel_shows_a_local_number(tmp_path: Path, printer: ReceiptPrinterSimulator) -> None:
@@ -146,7 +155,7 @@ def test_offline_the_panel_shows_a_local_number(tmp_path: Path, printer: Receipt
         assert "本机临时号" in _result(panel).text()
         _tap(panel, "hall:back")
         _tap(panel, "hall:progress")
-        _scan(panel, "https://zwfw.example.gov.cn/progress/SBXD0000102")
+        _scan(panel, progress_url(BASE, "SBXD0000102", b"k"))
         _wait(lambda: "平台暂时无法连接" in _result(panel).text(), "progress needs the platform")
         panel.close()
     assert "本机临时号" in printer.wait_for_receipts(1)[0].text

@@ -37,10 +37,13 @@ def test_the_demo_runs_each_hall_service(kiosk: Factory) -> None:
     set_language("zh")
     terminal, _ui, driver = kiosk()
     records = run_hall_demo(driver)
-    assert [r["service"] for r in records] == ["ticket", "checkin", "progress"]
+    assert [r["service"] for r in records] == ["ticket", "checkin", "progress", "reprint"]
     assert "B001" in records[0]["printed"]
     assert "签到成功" in records[1]["shown"] and "C001" in records[1]["printed"]
     assert "SBXD0000102" in records[2]["shown"] and "待领取" in records[2]["shown"]
+    assert "?t=" in records[2]["qr"]  # the receipt QR's verifiable reference
+    assert any("SD-LNYD-2026-000101" in d for d in records[3]["documents"])
+    assert "已打印 SD-LNYD-2026-000101" in records[3]["shown"] and "第1次补打" in records[3]["shown"]
     for r in records:
         for name in r["screenshots"]:
             assert (driver.out / name).stat().st_size > 5000

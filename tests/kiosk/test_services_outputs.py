@@ -30,6 +30,7 @@ from pyzbar.pyzbar import decode as zbar_decode
 from devices.camera.simulator import media_path
 from devices.printer.decoder import DecodedReceipt
 from kiosk.config import TerminalConfig
+from kiosk.hall.reference import progress_url
 from kiosk.i18n import set_language
 from kiosk.identity.face import DEFAULT_THRESHOLD, Embedding
 from kiosk.outputs.delivery import DeliveryMethod
@@ -65,6 +66,14 @@ def chinese() -> Iterator[None]:
     set_language("zh")
     yield
     set_language("zh")
+
+
+def receipt_qr(terminal: Terminal, case_id: str | None) -> str:
+    """The receipt QR: the hall's base URL, the case id and, once enrolled, its verifiable tag."""
+    url = progress_url(terminal.config.ui.progress_url_base, case_id, terminal.client.lookup_key)
+    assert url.startswith(f"https://zwfw.example.gov.cn/progress/{case_id}")
+    assert ("?t=" in url) == bool(terminal.client.lookup_key)
+    return url
 
 
 def finish(t: Terminal, language: str | None = None) -> tuple[PrintResult, list[DecodedReceipt], str]:
@@ -154,7 +163,7 @@ def test_approved_print_here_prints_the_certificate(terminal: Terminal) -> None:
         assert shown == local
     assert f"证照编号：{result.certificate_number}" in text
     assert "排 队 号" not in text
-    assert qr_codes(terminal, receipt) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
+    assert qr_codes(terminal, receipt) == [receipt_qr(terminal, case_id)]
     assert result.certificate_number and result.certificate_number in pdftext(
         spooled(terminal, result.certificate_job)
     )
@@ -181,7 +190,7 @@ def test_approved_window_prints_pickup_slip_and_queue_ticket_not_the_certificate
     assert "取件单" in pickup.text and f"受理编号：{number_of(terminal, case_id)}" in pickup.text
     assert f"证照编号：{result.certificate_number}" in pickup.text
     assert "张*兰" in pickup.text and "张桂兰" not in pickup.text
-    assert qr_codes(terminal, pickup) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
+    assert qr_codes(terminal, pickup) == [receipt_qr(terminal, case_id)]
     lines = ticket.text.splitlines()
     assert "排队号" in lines and number in lines
     assert "业务类型：窗口取件" in lines and f"终端编号：{terminal.config.terminal_id}" in lines
@@ -224,7 +233,7 @@ def test_express_refuses_each_bad_field_then_prints_the_masked_address(terminal:
     assert "邮政编码：253000" in text
     for secret in ("新湖大街", "13905340000", "张桂兰"):
         assert secret not in text
-    assert qr_codes(terminal, receipt) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
+    assert qr_codes(terminal, receipt) == [receipt_qr(terminal, case_id)]
     assert platform_case(terminal, case_id)["delivery"] == {"method": "express", "address": EXPRESS}
 
 
@@ -311,7 +320,7 @@ def test_english_session_gets_english_receipt_and_slips(terminal: Terminal) -> N
     assert not re.search(r"[\u4e00-\u9fff]", text.replace("张*兰", ""))  # no Chinese label left
     assert "Pick-up slip" in pickup.text
     assert "Queue ticket" in ticket.text and "For: pick-up at the window" in ticket.text
-    assert qr_codes(terminal, receipt) == [f"https://zwfw.example.gov.cn/progress/{case_id}"]
+    assert qr_codes(terminal, receipt) == [receipt_qr(terminal, case_id)]
     assert result.queue_number is not None
     issued_queue_numbers.append(result.queue_number)
 

@@ -1,4 +1,4 @@
-"""The hall services on the welcome screen: 取号, 预约签到, 进度查询.
+"""The hall services on the welcome screen: 取号, 预约签到, 进度查询, 证照打印/补打.
 
 A panel under the welcome screen's start button: a row of three buttons, and below it the page of
 the service the citizen chose (business lines, a QR/ID-card prompt, the result).  It shows the
@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.i18n import bilingual, language, tr
-from ui.facade_hall import HallFacade, ProgressView, TicketView
+from ui.facade_hall import DocumentView, HallFacade, ProgressView, ReprintView, TicketView
 from ui.screens.base import clear_layout, label
 from ui.widgets import BigButton
 
-Mode = Literal["checkin", "progress"]
+Mode = Literal["checkin", "progress", "reprint"]
 
 
 class HallPanel(QWidget):
@@ -46,6 +46,7 @@ class HallPanel(QWidget):
             ("ticket", self.show_lines),
             ("checkin", lambda: self.show_scan("checkin")),
             ("progress", lambda: self.show_scan("progress")),
+            ("reprint", lambda: self.show_scan("reprint")),
         ):
             b = BigButton(role="secondary")
             b.setObjectName(f"hall:{key}")
@@ -87,7 +88,13 @@ class HallPanel(QWidget):
         self.result.setWordWrap(True)
         self.result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         result.addWidget(self.result)
-        for page in (self.lines_page, self.scan_page, self.result_page):
+        # 证照打印/补打: the identified citizen's documents, and how the last reprint went
+        self.docs_page = QWidget()
+        self.docs_box = QVBoxLayout(self.docs_page)
+        self.reprint_status = QLabel()
+        self.reprint_status.setObjectName("hallReprintStatus")
+        self.reprint_status.setWordWrap(True)
+        for page in (self.lines_page, self.scan_page, self.result_page, self.docs_page):
             self.pages.addWidget(page)
         self.back = BigButton(role="secondary")
         self.back.setObjectName("hall:back")
@@ -98,6 +105,8 @@ class HallPanel(QWidget):
             hall.ticket.connect(self.show_ticket)
             hall.noAppointment.connect(lambda: self.show_message(tr("hall.no_appointment")))
             hall.progress.connect(self.show_progress)
+            hall.documents.connect(self.show_documents)
+            hall.reprinted.connect(self.show_reprinted)
             hall.failed.connect(lambda key: self.show_message(tr(key)))
             hall.busy.connect(lambda on: self.setEnabled(not on))
         self.close_page()
@@ -121,6 +130,9 @@ class HallPanel(QWidget):
         self.lines_title.setText(tr("hall.choose_line"))
 
     def close_page(self) -> None:
+        hall = self.hall
+        if hall is not None:
+            hall.forget()
         self.scroll.hide()
         self.back.hide()
 
@@ -147,7 +159,10 @@ class HallPanel(QWidget):
 
     def show_scan(self, mode: Mode) -> None:
         self.mode = mode
-        self.scan_prompt.setText(tr("hall.scan_appointment" if mode == "checkin" else "hall.scan_progress"))
+        prompt = {"checkin": "hall.scan_appointment", "progress": "hall.scan_progress"}
+        self.scan_prompt.setText(tr(prompt.get(mode, "hall.reprint.prompt")))
+        self.scan_input.setVisible(mode != "reprint")  # reprints need the card and the face
+        self.card.setText(tr("hall.card_face" if mode != "checkin" else "hall.card"))
         self.scan_input.clear()
         self._open(self.scan_page)
         self.scan_input.setFocus()
@@ -168,6 +183,8 @@ class HallPanel(QWidget):
             return
         if self.mode == "checkin":
             hall.check_in_by_card(language())
+        elif self.mode == "reprint":
+            hall.start_reprint()
         else:
             hall.progress_by_card()
 
@@ -209,3 +226,38 @@ class HallPanel(QWidget):
                 parts.append(f"<p>{escape(tr('hall.progress.collect', v=c.collect_at))}</p>")
         self.result.setText("".join(parts))
         self._open(self.result_page)
+
+    def show_documents(self, docs: tuple[DocumentView, ...]) -> None:
+        hall = self.hall
+        if hall is None:
+            return
+        if not docs:
+            self.show_message(tr("hall.reprint.none"))
+            return
+        clear_layout(self.docs_box)
+        self.reprint_status = QLabel()
+        self.reprint_status.setObjectName("hallReprintStatus")
+        self.reprint_status.setWordWrap(True)
+        self.docs_box.addWidget(label(tr("hall.reprint.choose")))
+        self.docs_box.addWidget(self.reprint_status)
+        for d in docs:
+            b = BigButton(tr(f"hall.reprint.{d.kind}", number=d.number, item=d.title), role="item")
+            b.setObjectName(f"hall:doc:{d.index}")
+            b.clicked.connect(lambda _c=False, i=d.index: hall.reprint(i, language()))
+            self.docs_box.addWidget(b)
+        self._open(self.docs_page)
+
+    def show_reprinted(self, r: ReprintView) -> None:
+        """How the reprint went, above the same list (a failed one can be tapped again)."""
+        if r.printed:
+            text = tr("hall.reprint.done", number=r.number)
+            if r.count is not None:
+                text += " " + tr("hall.reprint.count", v=r.count)
+            else:
+                text += " " + tr("hall.reprint.unrecorded")
+        else:
+            text = tr(r.problem or "hall.unavailable")
+            if r.action == "clear_by_staff":
+                text += " " + tr("hall.reprint.call_staff")
+        self.reprint_status.setText(text)
+        self._open(self.docs_page)

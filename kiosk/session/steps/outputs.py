@@ -14,6 +14,7 @@ from devices.base import DeviceError, RequiredAction
 from devices.interfaces import DocumentPrinter, ReceiptPrinter
 from kiosk import i18n, logsetup
 from kiosk.cases.outbox import JOB_ATTACHMENT, OutboxDrainer
+from kiosk.hall.reference import progress_url
 from kiosk.identity.cards import card_address
 from kiosk.outputs import render as outputs
 from kiosk.outputs.delivery import (
@@ -30,7 +31,7 @@ from kiosk.session.context import SessionContext
 from kiosk.session.events import OutputsPrinted
 from kiosk.session.machine import SessionData
 from kiosk.session.steps.numbers import Numbering
-from kiosk.session.steps.slips import progress_url, receipt_delivery, window_slips
+from kiosk.session.steps.slips import receipt_delivery, window_slips
 from kiosk.session.values import PrintResult, Problem
 from offline_cache.store import NewAttachment, StorageError
 
@@ -116,6 +117,12 @@ class OutputsStep:
         self.ctx.data.case.delivery = DeliveryChoice(chosen, address)
         return {}
 
+    def _progress_url(self, data: SessionData) -> str:
+        """The receipt QR: the hall's progress URL base, the case id and its verifiable tag."""
+        key = getattr(self.drainer.client, "lookup_key", None)
+        base = self.ctx.config.ui.progress_url_base
+        return progress_url(base, data.case.case_id, key if isinstance(key, bytes) else None)
+
     def settle_delivery(self, data: SessionData) -> None:
         """Before the case is written: the default delivery when the citizen left it, and a queue
         number when the outcome sends the citizen to a window (recorded in the case)."""
@@ -156,7 +163,9 @@ class OutputsStep:
         receipt_ok = self._print_receipt(data, pkg, decision, cert_no, lang, now, problems)
         slips: list[str] = []
         if receipt_ok:
-            for kind, doc in window_slips(ctx.config, data, pkg, decision, cert_no, lang, now):
+            for kind, doc in window_slips(
+                ctx.config, data, pkg, decision, cert_no, lang, now, self._progress_url(data)
+            ):
                 try:
                     self.receipt_printer.print_receipt(doc)
                     slips.append(kind)
@@ -226,7 +235,7 @@ class OutputsStep:
                 id_number_masked=outputs.mask_id_number(text.id_number),
                 submitted_at=now,
                 pickup_text=pickup_zh if lang == "zh" else pickup_en,
-                progress_url=progress_url(data.case.case_id),
+                progress_url=self._progress_url(data),
                 contact_line=i18n.tr("receipt.contact", lang, v=ui.hall_contact),
                 language=lang,
                 delivery=receipt_delivery(data.case.delivery, decision),

@@ -14,10 +14,6 @@ from kiosk.review.items import ItemPackage
 from kiosk.session.machine import SessionData
 
 
-def progress_url(case_id: str | None) -> str:
-    return f"https://zwfw.example.gov.cn/progress/{case_id}"
-
-
 def receipt_delivery(choice: DeliveryChoice | None, decision: Decision) -> outputs.ReceiptDelivery | None:
     if choice is None:
         return None
@@ -43,8 +39,10 @@ def window_slips(
     cert_no: str | None,
     lang: i18n.Language,
     now: dt.datetime,
+    progress_url: str,
 ) -> list[tuple[str, Any]]:
-    """("pickup", doc) for a window pick-up and ("queue", doc) when a queue number was issued."""
+    """("pickup", doc) for a window pick-up and ("queue", doc) when a queue number was issued;
+    ``progress_url``: the case's receipt QR (:func:`kiosk.hall.reference.progress_url`)."""
     choice: DeliveryChoice | None = data.case.delivery
     hall = config.ui.hall_name if lang == "zh" else config.ui.hall_name_en
     item_name = i18n.bilingual(pkg.name_zh, pkg.name_en, lang)
@@ -61,7 +59,7 @@ def window_slips(
                         applicant_name_masked=outputs.mask_name(data.identity.require_card().text.name),
                         certificate_number=cert_no or "",
                         queue_number=data.case.queue_number or "",
-                        progress_url=progress_url(data.case.case_id),
+                        progress_url=progress_url,
                         language=lang,
                     )
                 ),
