@@ -123,6 +123,7 @@ class SandboxServer:
         self.app.state.alerts.close()
         self.app.state.replays.close()
         self.app.state.hall.close()
+        self.app.state.lookups.close()
         self.app.state.assist.store.close()
 
     def __enter__(self) -> SandboxServer:

@@ -333,6 +333,10 @@ SYSTEM_REASONS: Mapping[str, Text] = MappingProxyType(
         "review_error": Text("智能审核出错，转人工审核", "The automatic review failed"),
         "no_rule_matched": Text("未命中任何审核规则，转人工审核", "No review rule applied"),
         "staff_review": Text("本事项由工作人员审核办理", "Staff review this item"),
+        "platform_lookup_unavailable": Text(
+            "无法从平台查询审核所需信息，转人工审核",
+            "The platform could not be asked for information the review needs",
+        ),
     }
 )
 
