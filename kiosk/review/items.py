@@ -67,6 +67,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: The identity carriers of an item that does not say (``identity.carriers``).
+DEFAULT_CARRIERS = ("id_card", "e_id_qr")
+
 SCHEMA_PATH = Path(__file__).resolve().parent / "rule-package.schema.json"
 ALLOWED_NODE_TYPES = frozenset(
     {"inputNode", "outputNode", "decisionTableNode", "expressionNode", "switchNode"}
@@ -277,6 +280,8 @@ class ItemPackage:
     inputs: tuple[InputDecl, ...] = ()
     #: ``review.mode: manual``: no automatic decision, every application goes to staff
     manual_only: bool = False
+    #: ``identity.carriers``: what identifies the applicant (id_card, e_id_qr, ssc)
+    carriers: tuple[str, ...] = DEFAULT_CARRIERS
 
     def offline_too_long(self, last_verified_at: float | None, now: float) -> bool:
         """True when the last verified sync (epoch s; None = never) is older than ``max_offline_days``."""
@@ -534,6 +539,7 @@ def load_package(body: bytes) -> ItemPackage:
         required_inputs=tuple(doc["review"]["required_inputs"]),
         inputs=tuple(InputDecl(d["name"], d["source"]) for d in doc["review"].get("inputs", ())),
         manual_only=doc["review"].get("mode") == "manual",
+        carriers=tuple(doc.get("identity", {}).get("carriers", DEFAULT_CARRIERS)),
         decision_jdm=decision_jdm,
         reasons=MappingProxyType({code: _text(t) for code, t in doc["reasons"].items()}),
         golden_cases=tuple(

@@ -61,7 +61,9 @@ def build_session(
     numbering = Numbering(ctx)
     outputs = OutputsStep(ctx, devices.receipt_printer, devices.document_printer, drainer, numbering)
     steps = Steps(
-        card=CardStep(ctx, devices.idcard, devices.photo_decoder, barcode=devices.barcode, qr=qr),
+        card=CardStep(
+            ctx, devices.idcard, devices.photo_decoder, barcode=devices.barcode, qr=qr, ssc=devices.ssc_card
+        ),
         face=FaceStep(ctx, devices.camera, face, client, liveness=liveness, prompter=face_prompter),
         form=FormStep(ctx),
         materials=MaterialsStep(ctx, devices.document_camera, ocr, elicences=elicences),

@@ -40,7 +40,10 @@ class FormStep:
             if (
                 readonly
                 and not value
-                and (data.identity.identity_source == "qr" or (current is None and _card_source(spec.source)))
+                and (
+                    data.identity.identity_source in ("qr", "ssc")
+                    or (current is None and _card_source(spec.source))
+                )
             ):
                 # what the identity should fill but cannot (the address: not in a QR identity,
                 # not on a foreigner's card): the citizen types it
@@ -71,7 +74,7 @@ class FormStep:
         if errors:
             return errors
         data.application.form = dict(values)
-        if data.identity.identity_source == "qr":
+        if data.identity.identity_source in ("qr", "ssc"):  # no address on the carrier
             complete_qr_identity(data, pkg, values)
         self.ctx.go(Step.MATERIALS if pkg.materials else Step.REVIEW)
         return {}
