@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from kiosk.review.applicants import parties
 from kiosk.review.engine import Decision, Outcome, ReviewEngine, build_inputs
 from kiosk.review.items import SYSTEM_REASONS, ItemPackage
 from kiosk.review.sync import last_verified_at
@@ -84,7 +85,10 @@ class ReviewStep:
             t: {k: f.value for k, f in r.fields.items()} for t, r in data.application.materials.items()
         }
         checks = {f"{t}.{c.field}": c.match for t, r in data.application.materials.items() for c in r.checks}
-        looked = self._look_up(pkg, data, text.id_number)
+        # the platform's registers are asked about the principal when an agent applies (代办)
+        applying = parties(data.application.form, {"id_number": text.id_number})
+        subject = str(applying.applicant["id_number"]) if applying.kind == "agent" else text.id_number
+        looked = self._look_up(pkg, data, subject)
         inputs = build_inputs(
             pkg,
             card=text,
