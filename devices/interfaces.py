@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from devices.smartcard.pcsc import CardEvent, PcscCardConnection
+    from devices.smartcard.ssc import SocialSecurityCardInfo
 
     Frame = npt.NDArray[np.uint8]
 
@@ -257,3 +258,19 @@ class SmartCardReader:
 
     open: Callable[[], SmartCardReaders]
     reader: str | None
+
+
+@runtime_checkable
+class SocialSecurityCardReader(Protocol):
+    """The citizen-facing PC/SC reader of social security cards (devices.ssccard.reader)."""
+
+    kind: str
+
+    def status(self) -> DeviceStatus: ...
+
+    def read_card(self, timeout: float) -> SocialSecurityCardInfo | None:
+        """The basic info of a card placed within ``timeout`` s; ``None`` without one.  Another
+        card raises ``NotSocialSecurityCardError`` (a ``DeviceError``)."""
+        ...
+
+    def close(self) -> None: ...

@@ -52,8 +52,19 @@ def _kinds() -> tuple[DeviceKind[Any, Any, Any], ...]:
     from devices.printer.kind import RECEIPT_PRINTER
     from devices.scanner.kind import SCANNER
     from devices.smartcard.kind import STAFF_CARD
+    from devices.ssccard.kind import SSC_CARD
 
-    return (IDCARD, CAMERA, DOCUMENT_CAMERA, RECEIPT_PRINTER, DOCUMENT_PRINTER, BARCODE, SCANNER, STAFF_CARD)
+    return (
+        IDCARD,
+        CAMERA,
+        DOCUMENT_CAMERA,
+        RECEIPT_PRINTER,
+        DOCUMENT_PRINTER,
+        BARCODE,
+        SCANNER,
+        STAFF_CARD,
+        SSC_CARD,
+    )
 
 
 #: Every device kind, in the order the terminal builds them.

@@ -146,6 +146,7 @@ class SessionConfig(_Model):
     face_threshold: float = Field(0.608, gt=0, lt=2)
     review_budget_s: float = Field(45.0, gt=0)  # §8.3.4: decide within 45 s
     review_deadline_s: float = Field(120.0, gt=0)  # past 2 min: error → manual review
+    lookup_timeout_s: float = Field(10.0, gt=0)  # platform.<name> inputs: within the review budget
 
     @model_validator(mode="after")
     def _warning_inside_timeout(self) -> SessionConfig:
@@ -153,6 +154,8 @@ class SessionConfig(_Model):
             raise ValueError("idle_warning_s must be shorter than idle_timeout_s")
         if self.review_budget_s > self.review_deadline_s:
             raise ValueError("review_budget_s must not exceed review_deadline_s")
+        if self.lookup_timeout_s >= self.review_budget_s:
+            raise ValueError("lookup_timeout_s must be less than review_budget_s")
         return self
 
 

@@ -52,6 +52,7 @@ from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.fleet import fleet_router
 from sandbox_platform.hall import HallDesk, hall_router
+from sandbox_platform.lookups import LookupRegister, lookups_router
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
 from sandbox_platform.ratings import RatingStore, ratings_router
 from sandbox_platform.reprint import ReprintDesk, reprint_router
@@ -538,4 +539,13 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     app.include_router(hall_router(app.state.hall, calling_terminal))
     app.state.reprints = ReprintDesk(data_dir / "reprints.sqlite3", app.state.citizens)
     app.include_router(reprint_router(app.state.reprints, calling_terminal))
+    app.state.lookups = LookupRegister(data_dir / "lookups.sqlite3", app.state.citizens)
+    app.include_router(
+        lookups_router(app.state.lookups, calling_terminal, lambda i: _package_doc(items_dir, i))
+    )
     return app
+
+
+def _package_doc(items_dir: Path, item_id: str) -> dict[str, Any] | None:
+    doc = _scan(items_dir, "id").get(item_id)
+    return None if doc is None else dict(json.loads(doc.body))

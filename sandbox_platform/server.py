@@ -124,6 +124,7 @@ class SandboxServer:
         self.app.state.replays.close()
         self.app.state.hall.close()
         self.app.state.reprints.close()
+        self.app.state.lookups.close()
         self.app.state.assist.store.close()
 
     def __enter__(self) -> SandboxServer:

@@ -118,6 +118,11 @@ class KioskFacade(QObject):
     def qr_available(self) -> bool:
         return self._session.card.qr_available
 
+    @property
+    def ssc_accepted(self) -> bool:
+        """The item accepts the social security card and the terminal has its reader."""
+        return self._session.card.ssc_accepted
+
     def items(self, query: str = "") -> tuple[ItemView, ...]:
         catalogue = self._session.catalogue
         found = catalogue.search(query) if query else catalogue.items()

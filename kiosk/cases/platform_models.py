@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.cases.platform_hall import HALL_MODELS
+from kiosk.cases.platform_lookups import LOOKUP_MODELS
 from kiosk.cases.platform_reprint import REPRINT_MODELS
 
 #: Bounds shared with the contract.
@@ -288,3 +289,4 @@ CONTRACT_MODELS: dict[str, type[BaseModel]] = {
 }
 CONTRACT_MODELS.update(HALL_MODELS)
 CONTRACT_MODELS.update(REPRINT_MODELS)
+CONTRACT_MODELS.update(LOOKUP_MODELS)

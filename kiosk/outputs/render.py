@@ -122,6 +122,11 @@ class ReceiptData:
     delivery: ReceiptDelivery | None = None
     queue_number: str = ""  # the queue ticket printed with this receipt, if any
     certificate_number: str = ""
+    #: an application by an agent (代办) or a legal person's representative: who applied here
+    #: (the applicant above is the principal or the legal person, ``id_number_masked`` its USCC)
+    agent_name_masked: str = ""
+    agent_id_number_masked: str = ""
+    applicant_is_legal_person: bool = False
 
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:
@@ -130,6 +135,10 @@ class ReceiptData:
             raise ValueError("applicant name must be masked on a receipt")
         if "*" not in self.id_number_masked or FULL_ID.search(self.id_number_masked):
             raise ValueError("ID number must be masked on a receipt")
+        if self.agent_name_masked and "*" not in self.agent_name_masked:
+            raise ValueError("agent name must be masked on a receipt")
+        if FULL_ID.search(self.agent_id_number_masked):
+            raise ValueError("agent ID number must be masked on a receipt")
         if isinstance(self.reasons, str) or not all(isinstance(r, str) for r in self.reasons):
             raise TypeError("reasons must be a sequence of strings")
         object.__setattr__(self, "reasons", tuple(self.reasons))
@@ -154,7 +163,21 @@ def build_receipt(data: ReceiptData) -> ReceiptDoc:
         _text(tr("receipt.item", lang, v=data.item_name)),
         _text(tr("receipt.case", lang, v=data.case_id), bold=True),
         _text(tr("receipt.applicant", lang, v=data.applicant_name_masked)),
-        _text(tr("receipt.id_number", lang, v=data.id_number_masked)),
+        _text(
+            tr(
+                "receipt.uscc" if data.applicant_is_legal_person else "receipt.id_number",
+                lang,
+                v=data.id_number_masked,
+            )
+        ),
+        *(
+            [
+                _text(tr("receipt.agent", lang, v=data.agent_name_masked)),
+                _text(tr("receipt.agent_id_number", lang, v=data.agent_id_number_masked)),
+            ]
+            if data.agent_name_masked
+            else []
+        ),
         _text(tr("receipt.submitted", lang, v=data.submitted_at.strftime("%Y-%m-%d %H:%M"))),
         _text(tr("receipt.result", lang, v=tr(f"receipt.result.{data.decision}", lang)), bold=True),
     ]

@@ -13,6 +13,7 @@ material       ``materials.<type>.present``, ``materials.<type>.complete``
 cross_check    ``cross_check.<type>.<field>`` (a cross-check the material declares)
 warning_list   ``warnings.<list>`` (a list the package names), ``warnings.stale``
 platform       ``platform.<name>``: a value the platform looked up for this application
+applying      ``applying.kind``, ``applying.principal_valid`` (kiosk/review/applicants.py)
 =============  ==========================================================================
 
 The engine assembles only what is declared (plus ``today`` and the warning-list flags, which its
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from devices.interfaces import AnyIdCardText
 from kiosk.identity.cards import age_on, card_expired, card_number_ok
+from kiosk.review.applicants import APPLICANT_INPUTS, applicant_value
 
 if TYPE_CHECKING:
     from kiosk.review.items import ItemPackage
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CARD_INPUTS", "SOURCES", "InputDecl", "assemble", "check_declared", "rule_input_names"]
 
-SOURCES = ("card", "form", "material", "cross_check", "warning_list", "platform")
+SOURCES = ("card", "form", "material", "cross_check", "warning_list", "platform", "applying")
 CARD_INPUTS = ("age", "card_expired", "card_not_yet_valid", "id_number_valid", "document_kind")
 _ALWAYS = "today"
 
@@ -96,6 +98,9 @@ def _name_problem(decl: Mapping[str, str], doc: Mapping[str, Any]) -> str | None
         return None if name in lists else "the package's warning_lists do not name this list"
     if source == "platform":
         return None if len(parts) == 2 and parts[0] == "platform" else "use platform.<name>"
+    if source == "applying":
+        ok = name in APPLICANT_INPUTS and doc.get("applicants") is not None
+        return None if ok else f"use {' or '.join(APPLICANT_INPUTS)}, with the package's applicants declared"
     return f"unknown source {source!r}"
 
 
@@ -184,6 +189,8 @@ def assemble(
             inputs[name] = bool(cross_checks.get(f"{parts[1]}.{parts[2]}", False)) if present else None
         elif decl.source == "platform":
             inputs[name] = (lookups or {}).get(name)
+        elif decl.source == "applying":
+            inputs[name] = applicant_value(name, form)
     hits = list(warning_hits)
     for list_name in pkg.warning_lists:
         inputs[f"warnings.{list_name}"] = any(h.matched for h in hits if h.list_name == list_name)

@@ -34,6 +34,7 @@ import zen
 
 from kiosk.limits import PACKAGE_LIMITS, parse_json
 from kiosk.review import checks
+from kiosk.review.applicants import IN_PERSON, Applicants, check_package, form_errors
 from kiosk.review.catalogue_entry import CatalogueEntry, LifeEventRef, Text, parse_catalogue
 from kiosk.review.inputs import InputDecl, check_declared
 from kiosk.review.manual_review import with_manual_review
@@ -67,6 +68,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: The identity carriers of an item that does not say (``identity.carriers``).
+DEFAULT_CARRIERS = ("id_card", "e_id_qr")
+
 SCHEMA_PATH = Path(__file__).resolve().parent / "rule-package.schema.json"
 ALLOWED_NODE_TYPES = frozenset(
     {"inputNode", "outputNode", "decisionTableNode", "expressionNode", "switchNode"}
@@ -87,6 +91,7 @@ FORM_ERRORS = (
     "form.error.id_number",
     "form.error.option",
     "form.error.pattern",
+    "form.error.uscc",
 )
 # Shape only; the GB 11643 check digit is kiosk.identity.cards's business (the review input id_number_valid).
 # 18 characters (resident; 2023 foreigner's permanent residence card) or 3 letters + 12 digits
@@ -277,6 +282,10 @@ class ItemPackage:
     inputs: tuple[InputDecl, ...] = ()
     #: ``review.mode: manual``: no automatic decision, every application goes to staff
     manual_only: bool = False
+    #: ``identity.carriers``: what identifies the applicant (id_card, e_id_qr, ssc)
+    carriers: tuple[str, ...] = DEFAULT_CARRIERS
+    #: ``applicants``: for themselves, as an agent, for a legal person (kiosk.review.applicants)
+    applicants: Applicants = IN_PERSON
 
     def offline_too_long(self, last_verified_at: float | None, now: float) -> bool:
         """True when the last verified sync (epoch s; None = never) is older than ``max_offline_days``."""
@@ -304,7 +313,7 @@ class ItemPackage:
             err = f.check(values.get(f.key, ""))
             if err is not None:
                 errors[f.key] = err
-        return errors
+        return {**form_errors(self.applicants, values), **errors}
 
     def field(self, key: str) -> FormField:
         for f in self.form:
@@ -333,6 +342,10 @@ SYSTEM_REASONS: Mapping[str, Text] = MappingProxyType(
         "review_error": Text("智能审核出错，转人工审核", "The automatic review failed"),
         "no_rule_matched": Text("未命中任何审核规则，转人工审核", "No review rule applied"),
         "staff_review": Text("本事项由工作人员审核办理", "Staff review this item"),
+        "platform_lookup_unavailable": Text(
+            "无法从平台查询审核所需信息，转人工审核",
+            "The platform could not be asked for information the review needs",
+        ),
     }
 )
 
@@ -377,7 +390,7 @@ def _check_graph(graph: Mapping[str, Any]) -> None:
 
 def _check_semantics(doc: Mapping[str, Any]) -> None:
     graph = doc["review"]["decision"]
-    problems = check_declared(doc, graph)
+    problems = check_declared(doc, graph) + check_package(doc)
     if problems:
         raise PackageRejected(problems[0])
     ids = [n["id"] for n in graph["nodes"]]
@@ -530,6 +543,8 @@ def load_package(body: bytes) -> ItemPackage:
         required_inputs=tuple(doc["review"]["required_inputs"]),
         inputs=tuple(InputDecl(d["name"], d["source"]) for d in doc["review"].get("inputs", ())),
         manual_only=doc["review"].get("mode") == "manual",
+        carriers=tuple(doc.get("identity", {}).get("carriers", DEFAULT_CARRIERS)),
+        applicants=Applicants.from_doc(doc),
         decision_jdm=decision_jdm,
         reasons=MappingProxyType({code: _text(t) for code, t in doc["reasons"].items()}),
         golden_cases=tuple(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kiosk.cases.outbox import OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient
+from kiosk.cases.platform_lookups import LookupPlatform
 from kiosk.config import TerminalConfig
 from kiosk.documents.elicence import ELicenceSource
 from kiosk.documents.ocr import OcrEngine
@@ -20,6 +21,7 @@ from kiosk.session.coordinator import SessionCoordinator, Steps
 from kiosk.session.steps.card import CardStep
 from kiosk.session.steps.face import FaceStep
 from kiosk.session.steps.form import FormStep
+from kiosk.session.steps.lookups import PlatformInputs
 from kiosk.session.steps.materials import MaterialsStep
 from kiosk.session.steps.numbers import Numbering
 from kiosk.session.steps.outputs import OutputsStep
@@ -59,11 +61,15 @@ def build_session(
     numbering = Numbering(ctx)
     outputs = OutputsStep(ctx, devices.receipt_printer, devices.document_printer, drainer, numbering)
     steps = Steps(
-        card=CardStep(ctx, devices.idcard, devices.photo_decoder, barcode=devices.barcode, qr=qr),
+        card=CardStep(
+            ctx, devices.idcard, devices.photo_decoder, barcode=devices.barcode, qr=qr, ssc=devices.ssc_card
+        ),
         face=FaceStep(ctx, devices.camera, face, client, liveness=liveness, prompter=face_prompter),
         form=FormStep(ctx),
         materials=MaterialsStep(ctx, devices.document_camera, ocr, elicences=elicences),
-        review=ReviewStep(ctx, review),
+        review=ReviewStep(
+            ctx, review, PlatformInputs(LookupPlatform(client), config.session.lookup_timeout_s)
+        ),
         submission=SubmitStep(ctx, drainer, outputs, numbering, ledger=ledger),
         outputs=outputs,
         rating=RatingStep(ctx),

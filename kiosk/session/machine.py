@@ -121,7 +121,7 @@ class Identity:
     face: FaceResult | None = None
     face_attempts: int = 0
     staff_assisted_identity: bool = False
-    identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform)
+    identity_source: str = "card"  # "card" | "qr" (e-ID / app QR code verified by the platform) | "ssc"
     face_reference: str | None = None  # "card_photo" | "platform_reference" (the reference used)
     staff_assist_reason: str | None = None  # i18n key shown on the staff-assist screen
     staff_id: str | None = None  # the staff member whose verified staff card vouched for the identity

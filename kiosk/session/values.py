@@ -13,6 +13,7 @@ from devices.interfaces import (
     IdCardReader,
     PhotoDecoder,
     ReceiptPrinter,
+    SocialSecurityCardReader,
 )
 from kiosk.session.machine import Step
 
@@ -84,6 +85,7 @@ class Devices:
     document_printer: DocumentPrinter
     photo_decoder: PhotoDecoder
     barcode: BarcodeReader | None = None
+    ssc_card: SocialSecurityCardReader | None = None  # the social security card reader (PC/SC), optional
 
     def statuses(self) -> dict[str, DeviceStatus]:
         out: dict[str, DeviceStatus] = {}

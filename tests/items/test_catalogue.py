@@ -122,7 +122,14 @@ def test_engine_assembles_only_the_declared_inputs(packages: dict[str, ItemPacka
         "platform.owns_home",
         "materials.tenancy_agreement.present",
         "warnings.stale",
+        # 代办: who applies and their authorisation (kiosk/review/applicants.py)
+        "applying.kind",
+        "applying.principal_valid",
+        "materials.power_of_attorney.present",
+        "cross_check.power_of_attorney.principal_id_number",
+        "cross_check.power_of_attorney.agent_id_number",
     }
+    assert inputs["applying.kind"] == "self" and inputs["applying.principal_valid"] is True
     assert inputs["platform.owns_home"] is False and inputs["materials.tenancy_agreement.present"] is False
     assert "age" not in inputs  # not declared: never computed
     without_lookup = build_inputs(pkg, card, {}, {}, {}, [], today)

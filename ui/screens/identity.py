@@ -31,6 +31,8 @@ class ReadCardScreen(Screen):
         self.qr.setObjectName("useQr")
         self.qr.clicked.connect(self._use_qr)
         self.layout_.addWidget(self.qr, 0, Qt.AlignmentFlag.AlignCenter)
+        self.ssc = label(name="sscAccepted")  # where the item accepts the social security card
+        self.layout_.addWidget(self.ssc)
         # why a card read was refused (expired, not valid yet, a wrong number) and what to do next
         self.refused = label(name="cardRefused")
         self.refused.setStyleSheet("color: #8a1c10; font-weight: bold;")
@@ -52,6 +54,8 @@ class ReadCardScreen(Screen):
         self.qr.setText(tr("card.use_qr"))
         self.qr.setVisible(self.facade.qr_available)
         self.qr.setEnabled(True)
+        self.ssc.setText(tr("card.ssc_accepted"))
+        self.ssc.setVisible(self.facade.ssc_accepted)
 
     def _use_qr(self) -> None:
         self.qr.setEnabled(False)

@@ -1,4 +1,5 @@
-"""The identity step: the ID card, an e-ID / government-app QR code instead of it, or hall staff.
+"""The identity step: the ID card, an e-ID / government-app QR code or the social security card
+instead of it (where the item accepts them: ``identity.carriers``), or hall staff.
 
 A card still lying on the reader from an earlier session is not taken for this session's placement
 (the next citizen would get the previous one's identity): the service remembers a keyed digest of
@@ -17,8 +18,16 @@ import time
 from collections.abc import Callable, Mapping
 
 from devices.base import DeviceError
-from devices.interfaces import BarcodeReader, IdCardRead, IdCardReader, IdCardText, PhotoDecoder
+from devices.interfaces import (
+    BarcodeReader,
+    IdCardRead,
+    IdCardReader,
+    IdCardText,
+    PhotoDecoder,
+    SocialSecurityCardReader,
+)
 from kiosk import logsetup
+from kiosk.i18n import tr
 from kiosk.identity.cards import (
     NUMBER_PROBLEMS,
     CardCheck,
@@ -29,8 +38,9 @@ from kiosk.identity.cards import (
     sensitive_values,
 )
 from kiosk.identity.qr import QrIdentity, QrIdentityVerifier, QrRefusal, QrVerification
+from kiosk.identity.ssc import E_ID_QR, SSC, ssc_card_read
 from kiosk.images import decode_card_photo
-from kiosk.review.items import ItemPackage
+from kiosk.review.items import DEFAULT_CARRIERS, ItemPackage
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CardAccepted, CardNotLifted, CardRefused, CardWaiting, QrRefused
 from kiosk.session.machine import SessionData, Step
@@ -49,6 +59,7 @@ class CardStep:
         *,
         barcode: BarcodeReader | None = None,
         qr: QrIdentityVerifier | None = None,
+        ssc: SocialSecurityCardReader | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ctx = ctx
@@ -57,6 +68,8 @@ class CardStep:
         self.photo_decoder = photo_decoder
         self.barcode = barcode
         self.qr = qr
+        self.ssc = ssc  # the social security card reader (PC/SC), for items that accept the card
+        self._ssc_refused = False  # the card on the SSC reader was refused (until it leaves)
         self._card_key = secrets.token_bytes(32)
         self._unlifted_card: bytes | None = None
         self._lift_watch: threading.Thread | None = None
@@ -93,6 +106,9 @@ class CardStep:
             except DeviceError as err:
                 ctx.device_problem("idcard", err, retry=Step.READ_CARD, data=data)
                 return None
+            source = "card"
+            if read is None and self.ssc_accepted:
+                read, source = self._read_ssc(data), "ssc"
             if read is None:
                 self._unlifted_card = None  # the reader saw no card: whatever comes next is placed anew
                 refused = None
@@ -115,8 +131,36 @@ class CardStep:
                 refused = digest
                 self._refuse_card(data, check)
                 continue
-            return self._accept_card(read)
+            return self._accept_card(read, source)
         return None
+
+    # ------------------------------------------------------------------ the social security card
+    def _carriers(self) -> tuple[str, ...]:
+        data = self.ctx.data
+        return self.ctx.package(data).carriers if data.item_id else DEFAULT_CARRIERS
+
+    @property
+    def ssc_accepted(self) -> bool:
+        """The item accepts the social security card and the terminal has its reader."""
+        return self.ssc is not None and SSC in self._carriers()
+
+    def _read_ssc(self, data: SessionData) -> IdCardRead | None:
+        """A social security card on its reader, as an identity; None without one (or another card)."""
+        assert self.ssc is not None
+        try:
+            info = self.ssc.read_card(timeout=0.0)
+        except DeviceError as err:  # another card, a locked card, a reader fault: the ID card still works
+            if not self._ssc_refused:  # said once per placement, not on every poll
+                self._ssc_refused = True
+                log.warning("social security card not read: %s", type(err).__name__)
+                self.ctx.audit(
+                    "card_read", {"session": data.session_id, "refused": f"ssc:{type(err).__name__}"}
+                )
+                message = (tr("citizen.card.ssc_unreadable", "zh"), tr("citizen.card.ssc_unreadable", "en"))
+                self.ctx.publish(CardRefused(("ssc_unreadable",), message, "citizen.card.advice_ssc"))
+            return None
+        self._ssc_refused = False
+        return None if info is None else ssc_card_read(info, self.ctx.clock())
 
     def _refuse_card(self, data: SessionData, check: CardCheck) -> None:
         """The card read but cannot serve as identity: say why and what to do next, at once."""
@@ -159,7 +203,7 @@ class CardStep:
         self._lift_watch = threading.Thread(target=watch, name="card-lift", daemon=True)
         self._lift_watch.start()
 
-    def _accept_card(self, read: IdCardRead) -> IdCardRead:
+    def _accept_card(self, read: IdCardRead, source: str = "card") -> IdCardRead:
         ctx = self.ctx
         data = ctx.data
         data.identity.card = read
@@ -168,11 +212,15 @@ class CardStep:
         self._watch_card_lift()
         logsetup.register_sensitive(*sensitive_values(read.text))
         # bounded: a photo block declaring a huge image is refused before the decoder runs
-        data.identity.card_photo = decode_card_photo(read.photo_raw, self.photo_decoder.decode)
-        data.identity.identity_source, data.identity.face_reference = "card", None
+        # the social security card has no photo to read: the face check uses the platform's reference
+        data.identity.card_photo = (
+            decode_card_photo(read.photo_raw, self.photo_decoder.decode) if source == "card" else None
+        )
+        data.identity.identity_source, data.identity.face_reference = source, None
         ctx.touch()
-        ctx.audit("card_read", {"session": data.session_id, "id": mask_id_number(read.text.id_number)})
-        ctx.publish(CardAccepted(read, "card"))
+        details: dict[str, object] = {"session": data.session_id, "id": mask_id_number(read.text.id_number)}
+        ctx.audit("card_read", details if source == "card" else {**details, "source": source})
+        ctx.publish(CardAccepted(read, source))
         ctx.go(Step.FACE_CHECK, session=data)
         return read
 
@@ -180,7 +228,7 @@ class CardStep:
     @property
     def qr_available(self) -> bool:
         """A QR identity can be scanned here (a barcode reader and a verifier are configured)."""
-        return self.qr is not None and self.barcode is not None
+        return self.qr is not None and self.barcode is not None and E_ID_QR in self._carriers()
 
     def identify_by_qr(self, timeout_s: float | None = None) -> QrVerification | None:
         """Identity from an e-ID / government-app QR code instead of the ID card.
@@ -195,6 +243,9 @@ class CardStep:
         reader = self.barcode
         if self.qr is None or reader is None:
             log.warning("QR identity asked for, but no barcode reader or verifier is configured")
+            return None
+        if E_ID_QR not in self._carriers():
+            log.warning("QR identity asked for, but item %s does not accept it", data.item_id)
             return None
         wait = ctx.config.session.card_timeout_s if timeout_s is None else timeout_s
         deadline = time.monotonic() + wait

@@ -11,6 +11,7 @@ import uuid
 from kiosk.config import TerminalConfig
 from kiosk.documents import capture as mc
 from kiosk.identity.cards import applicant_fields
+from kiosk.review.applicants import parties
 from kiosk.review.items import ItemPackage
 from kiosk.session.machine import SessionData
 from offline_cache.store import NewAttachment
@@ -45,13 +46,17 @@ def case_payload(
     attachments = attachments or {}
     decision = data.application.require_decision()
     face = data.identity.face
+    # the principal (or legal person) is the applicant; the one who identified here, its agent
+    applying = parties(data.application.form, applicant_fields(data.identity.require_card().text))
     body = {
         "case_id": case_id,
         "case_number": data.case.case_number,  # the terminal's readable number, as printed when offline
         "terminal_id": config.terminal_id,
         "item": {"id": pkg.id, "version": pkg.version, "sha256": pkg.sha256},
         "submitted_at": submitted_at.isoformat(),
-        "applicant": applicant_fields(data.identity.require_card().text),  # + document_kind, nationality
+        "applicant": dict(applying.applicant),  # in person: the card's fields + document_kind, nationality
+        "applicant_kind": applying.kind,
+        "agent": dict(applying.agent) if applying.agent is not None else None,
         "form": data.application.form,
         "materials": [
             mc.case_record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from kiosk import logsetup
 from kiosk.session.context import SessionContext
 from kiosk.session.forms import known_values
 from kiosk.session.machine import SessionData, Step
@@ -40,7 +41,10 @@ class FormStep:
             if (
                 readonly
                 and not value
-                and (data.identity.identity_source == "qr" or (current is None and _card_source(spec.source)))
+                and (
+                    data.identity.identity_source in ("qr", "ssc")
+                    or (current is None and _card_source(spec.source))
+                )
             ):
                 # what the identity should fill but cannot (the address: not in a QR identity,
                 # not on a foreigner's card): the citizen types it
@@ -71,7 +75,11 @@ class FormStep:
         if errors:
             return errors
         data.application.form = dict(values)
-        if data.identity.identity_source == "qr":
+        # the principal named on the form (代办) is personal data like the card's
+        logsetup.register_sensitive(
+            *(values.get(k, "").strip() for k in ("principal_id_number", "principal_name"))
+        )
+        if data.identity.identity_source in ("qr", "ssc"):  # no address on the carrier
             complete_qr_identity(data, pkg, values)
         self.ctx.go(Step.MATERIALS if pkg.materials else Step.REVIEW)
         return {}

@@ -9,9 +9,10 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from devices.base import DeviceError, RequiredAction
-from devices.interfaces import DocumentPrinter, ReceiptPrinter
+from devices.interfaces import AnyIdCardText, DocumentPrinter, ReceiptPrinter
 from kiosk import i18n, logsetup
 from kiosk.cases.outbox import JOB_ATTACHMENT, OutboxDrainer
 from kiosk.hall.reference import progress_url
@@ -25,6 +26,7 @@ from kiosk.outputs.delivery import (
     options_for,
     validate_express,
 )
+from kiosk.review.applicants import parties
 from kiosk.review.engine import Decision, Outcome
 from kiosk.review.items import ItemPackage
 from kiosk.session.context import SessionContext
@@ -231,8 +233,7 @@ class OutputsStep:
                 case_id=data.case.case_number or data.case.case_id or "",
                 decision=decision.outcome.value,
                 reasons=decision.reason_texts_zh if lang == "zh" else decision.reason_texts_en,
-                applicant_name_masked=outputs.mask_name(text.name),
-                id_number_masked=outputs.mask_id_number(text.id_number),
+                **receipt_parties(data.application.form, text),
                 submitted_at=now,
                 pickup_text=pickup_zh if lang == "zh" else pickup_en,
                 progress_url=self._progress_url(data),
@@ -333,3 +334,20 @@ class OutputsStep:
             log.error("queueing the certificate of case %s failed: %s", case_id, err)
             return
         self.drainer.kick()
+
+
+def receipt_parties(form: Mapping[str, str], text: AnyIdCardText) -> dict[str, Any]:
+    """The receipt's applicant (the principal or legal person) and, when someone applied for them,
+    the agent at the terminal: masked (kiosk.review.applicants)."""
+    applying = parties(form, {"name": text.name, "id_number": text.id_number})
+    entity = applying.kind == "legal_person"
+    number = str(applying.applicant["uscc" if entity else "id_number"])
+    out: dict[str, Any] = {
+        "applicant_name_masked": outputs.mask_name(str(applying.applicant["name"])),
+        "id_number_masked": outputs.mask_id_number(number),
+        "applicant_is_legal_person": entity,
+    }
+    if applying.agent is not None:
+        out["agent_name_masked"] = outputs.mask_name(text.name)
+        out["agent_id_number_masked"] = outputs.mask_id_number(text.id_number)
+    return out

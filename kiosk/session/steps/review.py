@@ -7,23 +7,29 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from kiosk.review.applicants import parties
 from kiosk.review.engine import Decision, Outcome, ReviewEngine, build_inputs
-from kiosk.review.items import ItemPackage
+from kiosk.review.items import SYSTEM_REASONS, ItemPackage
 from kiosk.review.sync import last_verified_at
 from kiosk.review.warnings import WarningHit, check_warnings
 from kiosk.session.context import SessionContext
 from kiosk.session.events import ReviewDecided
 from kiosk.session.machine import SessionData, Step
+from kiosk.session.steps.lookups import LookupResult, PlatformInputs
 from kiosk.session.steps.materials import pending_materials
 
 log = logging.getLogger(__name__)
 
 
 class ReviewStep:
-    def __init__(self, ctx: SessionContext, engine: ReviewEngine | None = None) -> None:
+    def __init__(
+        self, ctx: SessionContext, engine: ReviewEngine | None = None, lookups: PlatformInputs | None = None
+    ) -> None:
         self.ctx = ctx
         self._owns_engine = engine is None
         self.engine = engine or ReviewEngine()
+        #: The platform's values of ``platform.<name>`` inputs; None: never looked up (unknown).
+        self.lookups = lookups
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
 
     def run(self) -> Decision:
@@ -80,6 +86,10 @@ class ReviewStep:
             t: {k: f.value for k, f in r.fields.items()} for t, r in data.application.materials.items()
         }
         checks = {f"{t}.{c.field}": c.match for t, r in data.application.materials.items() for c in r.checks}
+        # the platform's registers are asked about the principal when an agent applies (代办)
+        applying = parties(data.application.form, {"id_number": text.id_number})
+        subject = str(applying.applicant["id_number"]) if applying.kind == "agent" else text.id_number
+        looked = self._look_up(pkg, data, subject)
         inputs = build_inputs(
             pkg,
             card=text,
@@ -88,8 +98,9 @@ class ReviewStep:
             cross_checks=checks,
             warning_hits=hits,
             today=today,
+            lookups=looked.values,
         )
-        return self.engine.review(
+        decision = self.engine.review(
             pkg,
             inputs,
             deadline_s=ctx.config.session.review_budget_s,
@@ -97,6 +108,26 @@ class ReviewStep:
             last_verified_at=last_verified_at(ctx.store, pkg.id) or 0.0,
             now=ctx.clock().timestamp(),
         )
+        if looked.failure is not None:  # said, not silent: staff see why the values are missing
+            text_ = pkg.reasons.get(looked.failure) or SYSTEM_REASONS[looked.failure]
+            decision = decision.transferred(looked.failure, (text_.zh, text_.en))
+        return decision
+
+    def _look_up(self, pkg: ItemPackage, data: SessionData, id_number: str) -> LookupResult:
+        if self.lookups is None:
+            return LookupResult()
+        looked = self.lookups.resolve(pkg, id_number)
+        if looked.names:
+            self.ctx.audit(
+                "platform_lookup",
+                {
+                    "session": data.session_id,
+                    "item": pkg.id,
+                    "names": list(looked.names),
+                    "error": looked.error,
+                },
+            )
+        return looked
 
     @staticmethod
     def _fallback(pkg: ItemPackage, reason: str, t0: float) -> Decision:
@@ -106,3 +137,5 @@ class ReviewStep:
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._owns_engine:
             self.engine.close()
+        if self.lookups is not None:
+            self.lookups.close()
