@@ -51,6 +51,7 @@ from sandbox_platform.fleet import fleet_router
 from sandbox_platform.hall import HallDesk, hall_router
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
 from sandbox_platform.ratings import RatingStore, ratings_router
+from sandbox_platform.staff import HallStaffDesk, staff_router
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
 
 log = logging.getLogger(__name__)
@@ -538,4 +539,6 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     app.include_router(alerts_router(app.state.alerts, calling_terminal))
     app.state.hall = HallDesk(data_dir / "hall.sqlite3", app.state.citizens, db.case)
     app.include_router(hall_router(app.state.hall, calling_terminal))
+    app.state.staff = HallStaffDesk(data_dir, answer_key)  # the hall's signed staff registry, issuer CA
+    app.include_router(staff_router(app.state.staff, calling_terminal), include_in_schema=False)
     return app
