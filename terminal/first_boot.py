@@ -109,6 +109,11 @@ class FirstBoot:
             if "provision failed" not in line:
                 say(line)
 
+        folder = next(p for p in (self.config_path.parent, *self.config_path.parents) if p.exists())
+        if not os.access(folder, os.W_OK):  # e.g. /etc/hall-kiosk root-owned: said before enrolling
+            return ProvisionOutcome(
+                2, False, (), f"{folder} is not writable by this user: run `hall-kiosk provision` as root"
+            )
         log.info("first boot: provisioning %s with %s", enrolment.terminal_id, enrolment.platform_url)
         status = provision.run(args, out=out)
         failed = [line for line in lines if line.startswith("provision failed")]

@@ -102,6 +102,7 @@ class StaffCardRefusal(enum.Enum):
     UNKNOWN_STAFF = "unknown_staff"  # staff id not (or no longer) in the hall's registry
     WRONG_ISSUER = "wrong_issuer"  # the certificate is not from the hall's pinned issuer CA
     REVOKED = "revoked"  # the certificate is revoked in the hall's registry, or expired
+    NO_REGISTRY = "no_registry"  # the terminal has no verified staff registry yet (platform unreachable)
     AUTH_FAILED = "auth_failed"  # the card's signature does not verify: a cloned certificate
     CARD_REMOVED = "card_removed"
     CARD_ERROR = "card_error"  # the card answered an unexpected error
@@ -225,7 +226,7 @@ class StaffCardAuthenticator:
         registry = self._registry
         if registry is None:
             logger.error("staff card refused: no verified staff registry on this terminal")
-            return _refused(StaffCardRefusal.UNKNOWN_STAFF, RequiredAction.NONE)
+            return _refused(StaffCardRefusal.NO_REGISTRY, RequiredAction.MAINTENANCE)
         staff_id, refusal = check_certificate(cert, registry.issuer_ca, self._clock())
         if refusal is not None or staff_id is None:
             return _refused(refusal or StaffCardRefusal.NOT_STAFF_CARD, RequiredAction.NONE)

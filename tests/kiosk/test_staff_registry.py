@@ -66,3 +66,20 @@ def test_another_halls_registry_or_key_is_refused(tmp_path: Path, store: Store) 
         cache.update(json.dumps(forged.document()).encode())
     with pytest.raises(StaffRegistryError, match="not enrolled"):
         StaffRegistryCache(store, None, tmp_path / "x.pem").update(b"{}")
+
+
+def test_without_a_registry_every_card_is_refused_without_counting_towards_the_lock(store: Store) -> None:
+    from devices.smartcard.inprocess import InProcessReaders
+    from kiosk.maintenance.access import StaffAccess
+    from kiosk.maintenance.staff_card import StaffCardAuthenticator, StaffCardRefusal
+    from terminal.staff_issuer import StaffHall
+
+    readers = InProcessReaders()
+    readers.insert(StaffHall("H", {"S0042": Role.OPERATOR}).card("S0042", pin="482916"))
+    with readers.connect(readers.name) as card:
+        result = StaffCardAuthenticator(None, lambda r: readers.connect(r)).authenticate(card)
+    assert result.refusal is StaffCardRefusal.NO_REGISTRY and not result.ok
+    access = StaffAccess(store)
+    for _ in range(6):  # a terminal that never reached its platform is not locked by its own staff
+        assert access.card_refused(result, "r").attempts_left is None
+    assert access.locked_until() is None
