@@ -45,7 +45,7 @@ def registry_cache(config: TerminalConfig, store: Store, secrets_dir: Path) -> S
 class RegistrySource:
     """The registry in force: the cached one, fetched first when there is none yet."""
 
-    def __init__(self, client: PlatformClient, cache: StaffRegistryCache, secrets_dir: Path) -> None:
+    def __init__(self, client: PlatformClient | None, cache: StaffRegistryCache, secrets_dir: Path) -> None:
         self.client = client
         self.cache = cache
         self._secrets_dir = secrets_dir
@@ -53,6 +53,8 @@ class RegistrySource:
         self._thread: threading.Thread | None = None
 
     def refresh(self) -> HallStaffRegistry | None:
+        if self.client is None:  # no platform: only the registry kept in the store
+            return None
         if self.cache.platform_key is None:
             self.cache.platform_key = read_pinned_key(self._secrets_dir / ANSWER_KEY_FILE)
         try:
@@ -99,7 +101,7 @@ def build_staff_watcher(
     bench: SimulatorBench | None,
     secrets_dir: Path,
     ctx: DeviceContext,
-    client: PlatformClient,
+    client: PlatformClient | None = None,
 ) -> StaffCardWatcher | None:
     """The watcher on the ``[devices.staff_card]`` reader; ``None`` when the reader is off."""
     reader = build_device(STAFF_CARD, config, ctx)
