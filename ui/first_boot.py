@@ -95,7 +95,10 @@ class FirstBootWindow(QMainWindow):
         ):
             edit = QLineEdit()
             edit.setObjectName(f"firstBoot:{name}")
-            edit.setInputMethodHints(hints | Qt.InputMethodHint.ImhNoAutoUppercase)
+            # Latin keys whatever the language (no Pinyin composition for codes and addresses).
+            edit.setInputMethodHints(
+                hints | Qt.InputMethodHint.ImhLatinOnly | Qt.InputMethodHint.ImhNoAutoUppercase
+            )
             self.fields[name] = edit
             form.addRow(tr(key), edit)
         outer.addLayout(form)

@@ -178,3 +178,31 @@ def test_an_unprovisioned_terminal_starts_into_the_first_boot_screen(tmp_path: P
             proc.kill()
             proc.wait()
         sink.close()
+
+
+def test_the_code_is_typed_on_the_on_screen_keys() -> None:
+    """The enrolment code field brings up the on-screen keys (Latin letters whatever the language,
+    digits on the symbol layout) above which the field stays; in a fresh process, as on the
+    terminal (tests/ui/first_boot_keyboard_run.py)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "QT_QPA_PLATFORM": "offscreen",
+        "QT_IM_MODULE": "qtvirtualkeyboard",
+    }
+    run = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("first_boot_keyboard_run.py"))],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        timeout=240,
+        check=True,
+    )
+    typed = json.loads(run.stdout.strip().splitlines()[-1])
+    assert typed == {"shown": True, "field_above_keys": True, "typed": 8, "text": "k7q2x9ab"}
