@@ -80,6 +80,8 @@ class RegistrySource:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
 
 
 def _connector(open_readers: Callable[[], CardReaders]) -> Connect:
@@ -110,6 +112,7 @@ def build_staff_watcher(
         return None
     connect = _connector(reader.open)
     current: Callable[[], HallStaffRegistry | None]
+    on_stop: Callable[[], None] | None = None
     if bench is not None and config.devices.section(STAFF_CARD).driver == "simulator":
         current = bench.staff_hall.registry
     else:
@@ -117,7 +120,7 @@ def build_staff_watcher(
             client, registry_cache(config, maintenance.kiosk.store, secrets_dir), secrets_dir
         )
         source.start()
-        current = source.current
+        current, on_stop = source.current, source.stop
     return StaffCardWatcher(
         maintenance,
         reader.open,
@@ -125,4 +128,5 @@ def build_staff_watcher(
         reader=reader.reader,
         idle_timeout_s=config.maintenance.idle_timeout_s,
         poll_s=config.devices.section(STAFF_CARD).poll_interval_s,
+        on_stop=on_stop,
     )

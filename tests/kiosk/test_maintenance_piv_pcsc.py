@@ -9,6 +9,7 @@ issuer CA signs the cards; a blank simulated PIV card is personalised with
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -76,6 +77,7 @@ def terminal(pcscd: PcscdTestbed, tmp_path_factory: pytest.TempPathFactory) -> I
         yield t
     finally:
         t.close()
+    assert not [th for th in threading.enumerate() if th.name == "staff-registry"]  # stopped with it
 
 
 def hook(t: Terminal, path: str, body: dict[str, str]) -> None:
