@@ -244,3 +244,32 @@ def test_wrong_pins_block_the_card_and_lock_the_staff_id_with_an_alarm(
     wait_for(lambda: len(audit(terminal, "maintenance_refused")) > before, 10.0, "refusal")
     assert audit(terminal, "maintenance_refused")[-1]["reason"] == "locked_out"
     assert not maint(terminal).active
+
+
+def test_staff_provision_takes_the_reader_from_the_terminal_config(
+    pcscd: PcscdTestbed,
+    terminal: Terminal,
+    cards: list[VirtualCard],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "terminal.toml"
+    config.write_text(f'[devices.staff_card]\ndriver = "pcsc"\nreader = "{READER0}"\n', encoding="utf-8")
+    blank = PivApplet()
+    before = len(audit(terminal, "maintenance_refused"))
+    card = insert(pcscd, blank, cards)
+    wait_for(lambda: len(audit(terminal, "maintenance_refused")) > before, 10.0, "the blank card seen")
+    ca_key, ca_cert = ca_files(terminal)
+    monkeypatch.setattr("sys.stdin", io.StringIO("13579246\n"))
+    args = ["--config", str(config), "issue", "S0099", "--ca-key", str(ca_key), "--ca-cert", str(ca_cert)]
+    assert staff_provision.main([*args, "--pin-stdin"]) == 0
+    remove(terminal, card)
+    # A config naming a reader that is not there: a clear error, the card untouched.
+    config.write_text('[devices.staff_card]\ndriver = "pcsc"\nreader = "No Such Reader 00 00"\n', encoding="utf-8")
+    monkeypatch.setattr("sys.stdin", io.StringIO("13579246\n"))
+    assert staff_provision.main([*args, "--pin-stdin"]) == 2
+
+    insert(pcscd, blank, cards)
+    enter_pin(terminal, "13579246")
+    wait_for(lambda: terminal.session.step is Step.MAINTENANCE, 10.0, "maintenance")
+    assert maint(terminal).staff_id == "S0099" and maint(terminal).role is Role.TECHNICIAN
