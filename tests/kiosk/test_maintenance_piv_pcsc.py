@@ -265,7 +265,9 @@ def test_staff_provision_takes_the_reader_from_the_terminal_config(
     assert staff_provision.main([*args, "--pin-stdin"]) == 0
     remove(terminal, card)
     # A config naming a reader that is not there: a clear error, the card untouched.
-    config.write_text('[devices.staff_card]\ndriver = "pcsc"\nreader = "No Such Reader 00 00"\n', encoding="utf-8")
+    config.write_text(
+        '[devices.staff_card]\ndriver = "pcsc"\nreader = "No Such Reader 00 00"\n', encoding="utf-8"
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO("13579246\n"))
     assert staff_provision.main([*args, "--pin-stdin"]) == 2
 
