@@ -224,8 +224,10 @@ class DeliveryConfig(_Model):
 class MaintenanceConfig(_Model):
     """Maintenance mode for hall staff (kiosk/maintenance/service.py, docs/operations.md)."""
 
-    # The staff registry (staff id -> per-card key): a 0600 JSON file, never this config file.
-    # Empty: <data_dir>/secrets/staff.json.  Demo profile: the simulated staff card's registry.
+    # The hall's staff card issuer CA (PEM), pinned from the first signed staff registry the platform
+    # sends (kiosk/maintenance/staff_registry.py).  Empty: <data_dir>/secrets/staff-issuer-ca.pem.
+    staff_issuer_ca: str = ""
+    # Ignored (the per-terminal registry file of the staff applet cards); accepted in old configs.
     staff_registry: str = ""
     idle_timeout_s: float = Field(300.0, gt=0)  # maintenance mode ends after this long untouched
     log_lines: int = Field(200, gt=0, le=5000)  # lines of each log shown

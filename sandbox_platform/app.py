@@ -56,6 +56,7 @@ from sandbox_platform.lookups import LookupRegister, lookups_router
 from sandbox_platform.outbox_api import OutboxPlatform, outbox_router
 from sandbox_platform.ratings import RatingStore, ratings_router
 from sandbox_platform.reprint import ReprintDesk, reprint_router
+from sandbox_platform.staff import HallStaffDesk, staff_router
 from sandbox_platform.tuf_repo import TufRepository, tuf_router
 
 log = logging.getLogger(__name__)
@@ -543,6 +544,8 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     app.include_router(
         lookups_router(app.state.lookups, calling_terminal, lambda i: _package_doc(items_dir, i))
     )
+    app.state.staff = HallStaffDesk(data_dir, answer_key)  # the hall's signed staff registry, issuer CA
+    app.include_router(staff_router(app.state.staff, calling_terminal), include_in_schema=False)
     return app
 
 

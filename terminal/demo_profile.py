@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The demo profile's staff card (its key is made fresh for every run; never a real staff id).
+#: The demo profile's staff card holder (the demo hall and its card are made fresh every run; never a real staff id).
 DEMO_STAFF_ID = "DEMO-STAFF-01"
 
 

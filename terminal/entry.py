@@ -29,7 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk import logsetup
     from kiosk.config import ConfigError, load_config
     from kiosk.i18n import set_language
+    from terminal.first_boot import unprovisioned
 
+    if unprovisioned(Path(args.config) if args.config else None):  # the installer's first boot
+        from terminal.first_boot import run_first_boot
+
+        return run_first_boot(Path(args.config) if args.config else None)
     try:
         config = load_config(Path(args.config) if args.config else None)
     except ConfigError as err:

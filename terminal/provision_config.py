@@ -40,7 +40,7 @@ def render_config(answers: Any, data_dir: Path, *, ca_bundle: str = "", hall_nam
     for kind in ORDER:
         if kind in answers.devices:
             lines += _table(f"devices.{kind}", answers.devices[kind])
-    lines += _table("maintenance", {"staff_registry": str(data_dir / "secrets" / "staff.json")})
+    lines += _table("maintenance", {"staff_issuer_ca": str(data_dir / "secrets" / "staff-issuer-ca.pem")})
     if hall_name:
         lines += _table("ui", {"hall_name": hall_name})
     return "\n".join(lines)

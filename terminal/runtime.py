@@ -55,7 +55,7 @@ from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
 from terminal.fleet import FleetWatch, start_fleet_watch
 from terminal.hardware import build_devices, close_devices, device_context
 from terminal.simulators import SimulatorBench
-from terminal.staff import build_staff_watcher, staff_registry
+from terminal.staff import build_staff_watcher
 
 __all__ = [
     "DEMO_CITIZENS",
@@ -66,7 +66,6 @@ __all__ = [
     "SimulatorBench",
     "Terminal",
     "_build_devices",
-    "_staff_registry",
     "build_face_prompter",
     "build_liveness",
     "build_terminal",
@@ -74,7 +73,6 @@ __all__ = [
 
 #: Kept under these names for the callers that import them from here.
 _build_devices = build_devices
-_staff_registry = staff_registry
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +254,8 @@ def build_terminal(
         liveness=build_liveness(config, bench),
         face_prompter=build_face_prompter(config),
     )
-    # Staff card + PIN (docs/security.md); only the demo's in-process staff card, whose registry entry
-    # has no PIN, unlocks with the card alone.
+    # Staff card + PIN (docs/security.md); only the demo's in-process staff card, which signs without
+    # its PIN, unlocks with the card alone.
     maintenance = MaintenanceService(
         session,
         client=client,
@@ -293,7 +291,7 @@ def build_terminal(
     syncer = PeriodicSync(session.catalogue, config.platform.sync_interval_s)
     syncer.start()
     watcher = build_staff_watcher(
-        config, maintenance, bench, secrets_dir, device_context(config, bench, workdir)
+        config, maintenance, bench, secrets_dir, device_context(config, bench, workdir), client
     )
     if watcher is not None:
         watcher.start()

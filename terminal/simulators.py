@@ -9,7 +9,6 @@ the staff reader).  The drivers talk to them over the devices' real wire protoco
 from __future__ import annotations
 
 import logging
-import secrets
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,9 +26,10 @@ from devices.printer.simulator import ReceiptPrinterSimulator
 from devices.registry import KINDS
 from devices.smartcard.inprocess import InProcessReaders
 from devices.smartcard.kind import STAFF_CARD
-from devices.smartcard.staff_applet import StaffApplet
+from kiosk.maintenance.staff_card import Role
 from terminal.demo_profile import DEMO_STAFF_ID
 from terminal.docgen import render_lease
+from terminal.staff_issuer import StaffHall
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ class SimulatorBench:
         except BaseException:
             self.stop()
             raise
-        # The staff card's key lives only in this process (the demo's staff registry).
-        self.staff_key = secrets.token_bytes(32)
+        # The demo hall: its staff card issuer CA and staff registry live only in this process.
+        self.staff_hall = StaffHall("DEMO-HALL", {DEMO_STAFF_ID: Role.TECHNICIAN})
         # Simulates the IR/binocular face camera's OWN liveness result (what such a camera reports
         # through ExternalLivenessCheck), not a liveness check of the played photos: True = it sees
         # a live person, False = it reports an attack, None = no verdict yet.
@@ -99,9 +99,12 @@ class SimulatorBench:
         return readers
 
     # ------------------------------------------------------------------ what happens in front of it
-    def present_staff_card(self, staff_id: str = DEMO_STAFF_ID, key: bytes | None = None) -> None:
-        """Put a staff card on the staff reader (``key``: another key, e.g. a cloned card)."""
-        self.staff_reader.insert(StaffApplet(staff_id, self.staff_key if key is None else key))
+    def present_staff_card(
+        self, staff_id: str = DEMO_STAFF_ID, *, pin: str | None = None, clone: bool = False, retries: int = 3
+    ) -> None:
+        """Put a PIV staff card of the demo hall on the staff reader (``pin``: a card that wants its
+        PIN; ``clone``: the certificate on a card without its key)."""
+        self.staff_reader.insert(self.staff_hall.card(staff_id, pin=pin, clone=clone, retries=retries))
 
     def remove_staff_card(self) -> None:
         self.staff_reader.remove()

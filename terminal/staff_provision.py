@@ -1,166 +1,146 @@
-"""Provision the staff registry (staff id → per-card key) on a terminal.
+"""Personalise a staff PIV card at the hall's issuing desk (docs/operations.md, "Staff cards").
 
-Run on the terminal as the kiosk user (docs/operations.md, "Staff cards")::
+::
 
-    python -m terminal.staff_provision add S0042 --role operator --key-file /media/usb/S0042.key
-    python -m terminal.staff_provision set-pin S0042
-    python -m terminal.staff_provision revoke S0042
-    python -m terminal.staff_provision list
+    python -m terminal.staff_provision [--config FILE] issue S0042 \\
+        --ca-key /media/issuer/staff-issuer-ca.key --ca-cert /media/issuer/staff-issuer-ca.pem \\
+        [--reader "Virtual PCD 00 00"] [--hall HALL] [--pin-stdin] [--management-key-file FILE]
+    python -m terminal.staff_provision [--config FILE] readers
 
-The key is the card's 32-byte HMAC key, generated when the card is personalised at the
-issuing desk and handed to the installer in a file (64 hex digits); it is never given on
-the command line (shell history, ``ps``) and never printed.  ``add --generate`` makes a
-fresh key for a new card instead and writes it to ``--key-out`` (0600) for the
-personalisation station.
+``issue`` takes a PIV card (a blank YubiKey 5 or any PIV card with its factory management key,
+or the key in ``--management-key-file``, 48 hex digits, AES-192) on the PC/SC reader, has it
+generate its PIV Authentication key (9A, ECC P-256), issues the certificate from the hall's
+issuer CA (the CA key never goes to a terminal), writes the certificate and a CHUID to the card and
+sets the PIN (6 to 8 digits, asked for twice and never echoed, or one line of standard input with
+``--pin-stdin``) from the factory PIN (``--old-pin-stdin`` reads that too when it is not 123456).
+It prints the staff id and the certificate serial (what revocation names), never the PIN.
 
-Each staff member also has a PIN (the second factor, 6 to 12 digits) and a role (operator,
-technician or auditor: what they may do in maintenance mode).  The PIN is asked for twice at the
-terminal (``getpass``: not echoed, not in shell history) or read from one line of standard input
-with ``--pin-stdin`` (for scripted provisioning); only its scrypt hash is stored.  ``set-pin``
-changes it.  The registry is written atomically with mode 0600 beside the terminal's other secrets (``<data_dir>/secrets/staff.json`` unless
-``maintenance.staff_registry`` says otherwise); the config file only names its path.
+Who may do what is not written on the card or on a terminal: the hall's staff registry on the
+platform gives the staff id its role and lists revoked serials, and every terminal of the hall
+fetches it signed.  The reader defaults to the terminal config's ``[devices.staff_card] reader``
+(``--config``, else ``$KIOSK_CONFIG``, else the first reader pcscd lists).
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import json
-import secrets
 import sys
 from pathlib import Path
 
-from kiosk.cases.crypto import write_private
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from devices.base import DeviceError
+from devices.smartcard import piv
 from kiosk.config import ConfigError, load_config
-from kiosk.maintenance.staff_card import KEY_MIN_BYTES, Role, StaffRegistry, StaffRegistryError, hash_pin
-
-KEY_BYTES = 32
+from terminal.staff_issuer import DEFAULT_DAYS, personalise
 
 
-def registry_path(explicit: str | None = None) -> Path:
-    if explicit:
-        return Path(explicit)
-    config = load_config()
-    if config.maintenance.staff_registry:
-        return Path(config.maintenance.staff_registry)
-    return config.data_path() / "secrets" / "staff.json"
+class ProvisionError(Exception):
+    pass
 
 
-def _read(path: Path) -> dict[str, dict[str, str]]:
-    if not path.exists():
-        return {}
-    StaffRegistry.load(path)  # refuses a malformed or too widely readable file
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {str(k): dict(v) for k, v in data["staff"].items()}
-
-
-def _write(path: Path, staff: dict[str, dict[str, str]]) -> None:
-    body = json.dumps({"version": 2, "staff": dict(sorted(staff.items()))}, indent=2) + "\n"
-    StaffRegistry.from_mapping(json.loads(body))  # never write a file the terminal would refuse
-    write_private(path, body.encode("utf-8"))
-
-
-def add(path: Path, staff_id: str, key: bytes, *, pin: str, role: Role) -> None:
-    """Register (or replace) a staff card with its PIN and role."""
-    if not staff_id.isascii() or not 1 <= len(staff_id) <= 32 or not staff_id.isprintable():
-        raise StaffRegistryError("staff id must be 1..32 printable ASCII characters")
-    if len(key) < KEY_MIN_BYTES:
-        raise StaffRegistryError(f"card key shorter than {KEY_MIN_BYTES} bytes")
-    staff = _read(path)
-    staff[staff_id] = {"key": key.hex(), "pin": hash_pin(pin), "role": role.value}
-    _write(path, staff)
-
-
-def set_pin(path: Path, staff_id: str, pin: str) -> None:
-    staff = _read(path)
-    if staff_id not in staff:
-        raise StaffRegistryError(f"{staff_id} is not registered")
-    staff[staff_id]["pin"] = hash_pin(pin)
-    staff[staff_id].setdefault("role", Role.TECHNICIAN.value)
-    for other in staff.values():  # a version 1 file: every entry needs a PIN in version 2
-        if "pin" not in other:
-            raise StaffRegistryError("the registry has cards without a PIN: add them again with a PIN")
-    _write(path, staff)
-
-
-def _read_pin(from_stdin: bool) -> str:
+def _read_pin(from_stdin: bool, prompt: str = "PIN (6-8 digits)") -> str:
     if from_stdin:
         return sys.stdin.readline().strip()
-    first = getpass.getpass("PIN (6-12 digits): ")
-    if getpass.getpass("PIN again: ") != first:
-        raise StaffRegistryError("the two PINs differ")
+    first = getpass.getpass(f"{prompt}: ")
+    if getpass.getpass(f"{prompt} again: ") != first:
+        raise ProvisionError("the two PINs differ")
     return first
 
 
-def revoke(path: Path, staff_id: str) -> bool:
-    staff = _read(path)
-    if staff.pop(staff_id, None) is None:
-        return False
-    _write(path, staff)
-    return True
-
-
-def staff_ids(path: Path) -> list[str]:
-    return sorted(_read(path))
-
-
-def _key_from_file(key_file: Path) -> bytes:
-    text = key_file.read_text(encoding="ascii").strip()
+def _load_ca(key_path: Path, cert_path: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     try:
-        return bytes.fromhex(text)
-    except ValueError as err:
-        raise StaffRegistryError(f"{key_file} does not hold a hex key") from err
+        key = load_pem_private_key(key_path.read_bytes(), None)
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    except (OSError, ValueError, TypeError) as err:
+        raise ProvisionError(f"cannot load the issuer CA: {err}") from err
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.public_key() != cert.public_key():
+        raise ProvisionError("the issuer CA key is not an EC key matching the CA certificate")
+    return key, cert
+
+
+def _reader(explicit: str | None, config_path: Path | None) -> str | None:
+    if explicit:
+        return explicit
+    try:
+        config = load_config(config_path) if config_path else load_config()
+    except ConfigError:
+        if config_path:
+            raise
+        return None
+    from devices.smartcard.kind import STAFF_CARD
+
+    return config.devices.section(STAFF_CARD).reader or None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m terminal.staff_provision", description=__doc__.split("\n")[0]
+        prog="python -m terminal.staff_provision", description=(__doc__ or "").split("\n")[0]
     )
-    parser.add_argument("--registry", help="staff registry file (default: from the terminal config)")
+    parser.add_argument("--config", type=Path, help="terminal config (its [devices.staff_card] reader)")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_add = sub.add_parser("add", help="register a staff card (or replace its key)")
-    p_add.add_argument("staff_id")
-    src = p_add.add_mutually_exclusive_group(required=True)
-    src.add_argument("--key-file", type=Path, help="file with the card's key (64 hex digits)")
-    src.add_argument("--generate", action="store_true", help="make a fresh key for a new card")
-    p_add.add_argument("--key-out", type=Path, help="with --generate: write the key here (0600)")
-    p_add.add_argument("--role", required=True, choices=[r.value for r in Role], help="what the staff may do")
-    p_add.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
-    p_pin = sub.add_parser("set-pin", help="change a staff member's PIN")
-    p_pin.add_argument("staff_id")
-    p_pin.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
-    p_rev = sub.add_parser("revoke", help="remove a staff card: it unlocks nothing from now on")
-    p_rev.add_argument("staff_id")
-    sub.add_parser("list", help="registered staff ids (never keys)")
+    p_issue = sub.add_parser("issue", help="personalise a PIV card for a staff member")
+    p_issue.add_argument("staff_id")
+    p_issue.add_argument("--ca-key", type=Path, required=True, help="the hall's issuer CA key (PEM)")
+    p_issue.add_argument("--ca-cert", type=Path, required=True, help="the hall's issuer CA certificate (PEM)")
+    p_issue.add_argument("--hall", default="", help="the hall id in the UPN (default: the CA's O or CN)")
+    p_issue.add_argument("--reader", help="PC/SC reader (default: the config's, else the first one)")
+    p_issue.add_argument("--days", type=int, default=DEFAULT_DAYS, help="certificate validity in days")
+    p_issue.add_argument("--pin-stdin", action="store_true", help="read the new PIN from standard input")
+    p_issue.add_argument("--old-pin-stdin", action="store_true", help="read the card's current PIN first")
+    p_issue.add_argument("--management-key-file", type=Path, help="the card's management key (hex)")
+    sub.add_parser("readers", help="the PC/SC readers pcscd sees")
     args = parser.parse_args(argv)
+    from devices.smartcard.pcsc import PcscReaders
+
     try:
-        path = registry_path(args.registry)
-        if args.command == "add":
-            if args.generate:
-                if args.key_out is None:
-                    parser.error("--generate needs --key-out (the key for the personalisation station)")
-                key = secrets.token_bytes(KEY_BYTES)
-                write_private(args.key_out, key.hex().encode("ascii") + b"\n")
-            else:
-                key = _key_from_file(args.key_file)
-            add(path, args.staff_id, key, pin=_read_pin(args.pin_stdin), role=Role(args.role))
-            print(f"registered {args.staff_id} ({args.role}) in {path}")
-        elif args.command == "set-pin":
-            set_pin(path, args.staff_id, _read_pin(args.pin_stdin))
-            print(f"PIN of {args.staff_id} changed")
-        elif args.command == "revoke":
-            print(
-                f"revoked {args.staff_id}"
-                if revoke(path, args.staff_id)
-                else f"{args.staff_id} was not registered"
-            )
-        else:
-            for staff_id in staff_ids(path):
-                print(staff_id)
-    except (StaffRegistryError, ConfigError, OSError) as err:
+        reader = _reader(getattr(args, "reader", None), args.config)
+        with PcscReaders() as readers:
+            if args.command == "readers":
+                for name in readers.readers():
+                    print(name)
+                return 0
+            names = readers.readers()
+            reader = reader or (names[0] if names else None)
+            if reader is None:
+                raise ProvisionError("no PC/SC reader (is pcscd running and the reader plugged in?)")
+            ca_key, ca_cert = _load_ca(args.ca_key, args.ca_cert)
+            hall = args.hall or _hall_of(ca_cert)
+            mgmt = piv.DEFAULT_MANAGEMENT_KEY
+            if args.management_key_file:
+                mgmt = bytes.fromhex(args.management_key_file.read_text(encoding="ascii").strip())
+            old_pin = sys.stdin.readline().strip() if args.old_pin_stdin else piv.DEFAULT_PIN
+            pin = _read_pin(args.pin_stdin)
+            if not piv.pin_ok(pin):
+                raise ProvisionError(f"a PIV PIN is {piv.PIN_MIN_DIGITS} to {piv.PIN_MAX_DIGITS} digits")
+            with readers.connect(reader) as card:
+                cert = personalise(
+                    card,
+                    ca_key,
+                    ca_cert,
+                    args.staff_id,
+                    hall,
+                    pin,
+                    management_key=mgmt,
+                    old_pin=old_pin,
+                    days=args.days,
+                )
+    except (ProvisionError, ConfigError, DeviceError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    print(f"issued {args.staff_id}@{hall} on {reader}: certificate serial {cert.serial_number:x}")
     return 0
+
+
+def _hall_of(ca: x509.Certificate) -> str:
+    for oid in (x509.NameOID.ORGANIZATION_NAME, x509.NameOID.COMMON_NAME):
+        values = ca.subject.get_attributes_for_oid(oid)
+        if values:
+            return str(values[0].value).split(" ")[0]
+    return "HALL"
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from ui.facade import KioskFacade
 from ui.screens.base import label
 from ui.widgets import BigButton, Title
 
-PIN_MIN, PIN_MAX = 6, 12
+PIN_MIN, PIN_MAX = 6, 8  # a PIV card PIN (devices/smartcard/piv.py)
 #: A verified card waits this long for its PIN (kiosk.maintenance.access.PIN_TIMEOUT_S).
 PIN_TIMEOUT_MS = 60_000
 

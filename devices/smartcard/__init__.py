@@ -4,7 +4,8 @@
   mapped to typed :class:`~devices.base.DeviceError` subclasses.
 * :mod:`devices.smartcard.pcsc`: the pyscard driver (reader listing, inserted/removed
   events by polling ``SCardGetStatusChange``, connection with 61xx/6Cxx handling).
-* :mod:`devices.smartcard.staff_applet`: the staff-card applet's AID and commands.
+* :mod:`devices.smartcard.piv`: the PIV card application (staff cards); :mod:`devices.smartcard.piv_applet`
+  its simulator.
 * :mod:`devices.smartcard.vcard`: a virtual card speaking the vsmartcard ``vpcd``
   socket protocol (tests, demo, CI).
 * :mod:`devices.smartcard.ssc`: the social security card's (社会保障卡) basic info

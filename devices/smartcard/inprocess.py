@@ -7,7 +7,7 @@ whose raw exchange hands the APDU bytes to an applet in this process instead of
 ``SCardTransmit``.  Everything above the raw exchange is the pyscard driver's own
 code (61xx GET RESPONSE chains, 6Cxx re-sends, status-word checks), so the staff
 card is checked on the same code path as on a real reader; the applet is the same
-one the vpcd virtual card runs (:class:`~devices.smartcard.staff_applet.StaffApplet`).
+one the vpcd virtual card runs (:class:`~devices.smartcard.piv_applet.PivApplet`).
 """
 
 from __future__ import annotations

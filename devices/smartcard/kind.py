@@ -34,8 +34,8 @@ def _none(section: StaffCardConfig, ctx: DeviceContext) -> None:
 
 
 def _simulate(workdir: Path) -> InProcessReaders:
-    """No pcscd in the demo: an in-process PC/SC reader whose card runs the same staff applet as
-    the vpcd virtual card (devices.smartcard.staff_applet)."""
+    """No pcscd in the demo: an in-process PC/SC reader whose card runs the same PIV applet as
+    the vpcd virtual card (devices.smartcard.piv_applet)."""
     return InProcessReaders()
 
 

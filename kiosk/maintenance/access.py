@@ -1,15 +1,16 @@
 """Two-factor staff access to maintenance mode: staff card + PIN, lockout, alarm, roles.
 
-Seed 001 §9.3.3 asks for two factors.  The staff card's challenge-response
-(:mod:`kiosk.maintenance.staff_card`) is the first; the staff member's PIN, checked against the
-scrypt hash the staff registry keeps for that staff id, is the second.  :class:`StaffAccess`
-holds the state between the two (a verified card waiting for its PIN) and the anti-hammering:
+Seed 001 §9.3.3 asks for two factors.  The staff card (a PIV card whose certificate the hall's
+issuer CA signed, :mod:`kiosk.maintenance.staff_card`) is the first; the PIN is the second, checked
+by the card itself (PIV VERIFY), after which the card must sign a fresh challenge with the
+certificate's key.  :class:`StaffAccess` holds the state between the two (a checked card waiting
+for its PIN) and the terminal's own anti-hammering, on top of the card's PIN retry counter:
 
 * ``max_failures`` (5) wrong PINs for one staff id within ``window_s`` lock that staff id for
-  ``lock_s`` (15 min);
-* ``max_failures`` refused cards (wrong key / unknown staff: a forged or cloned card, not a bank
-  card put on the reader by mistake) within ``window_s`` lock every unlock on this terminal for
-  ``lock_s``;
+  ``lock_s`` (15 min); a card that blocks its PIN (retry counter at zero) locks it at once;
+* ``max_failures`` refused cards (another issuer, revoked, unknown staff, a cloned certificate:
+  not a bank card put on the reader by mistake) within ``window_s`` lock every unlock on this
+  terminal for ``lock_s``;
 * the counters and locks are kept in the store's ``meta`` table (encrypted, survive a restart, so
   pulling the plug does not reset them);
 * reaching a lock is an **alarm**: an audit record ``maintenance_lockout`` and a call of the
@@ -30,12 +31,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.maintenance.staff_card import (
+    PinCheck,
     Role,
     StaffCardRefusal,
     StaffCardResult,
     StaffEntry,
-    StaffRegistryError,
-    verify_pin,
 )
 from offline_cache.store import Store
 
@@ -50,7 +50,21 @@ META_KEY = "maintenance.access"
 #: The terminal-wide counter of refused cards.
 _CARDS = "*cards"
 #: Card refusals that count towards the lock (a bank card or a card pulled too early does not).
-COUNTED_REFUSALS = frozenset({StaffCardRefusal.AUTH_FAILED, StaffCardRefusal.UNKNOWN_STAFF})
+COUNTED_REFUSALS = frozenset(
+    {
+        StaffCardRefusal.AUTH_FAILED,
+        StaffCardRefusal.UNKNOWN_STAFF,
+        StaffCardRefusal.WRONG_ISSUER,
+        StaffCardRefusal.REVOKED,
+    }
+)
+#: The card's answer to the PIN step → the refusal shown (OK, WRONG_PIN and BLOCKED handled apart).
+_PIN_REFUSALS = {
+    PinCheck.AUTH_FAILED: StaffCardRefusal.AUTH_FAILED,
+    PinCheck.CARD_REMOVED: StaffCardRefusal.CARD_REMOVED,
+    PinCheck.CARD_ERROR: StaffCardRefusal.CARD_ERROR,
+    PinCheck.PIN_REQUIRED: StaffCardRefusal.CARD_ERROR,
+}
 
 
 class Function(enum.Enum):
@@ -154,14 +168,17 @@ class StaffAccess:
         ends = [t for t in ends if t > now]
         return max(ends) if ends else None
 
-    def _fail(self, subject: str, reason: str, reader: str) -> tuple[int, float | None]:
-        """Count one refusal for ``subject``; returns (attempts left, lock end if it locked now)."""
+    def _fail(
+        self, subject: str, reason: str, reader: str, *, lock_now: bool = False
+    ) -> tuple[int, float | None]:
+        """Count one refusal for ``subject`` (``lock_now``: lock whatever the count); returns
+        (attempts left, lock end if it locked now)."""
         now = self._clock()
         state = self._state()
         recent = [float(t) for t in state["failures"].get(subject, []) if now - float(t) < self.window_s]
         recent.append(now)
         until: float | None = None
-        if len(recent) >= self.max_failures:
+        if lock_now or len(recent) >= self.max_failures:
             until = now + self.lock_s
             state["locked"][subject] = until
             recent = []
@@ -221,9 +238,10 @@ class StaffAccess:
         return PinOutcome(result.staff_id, None, refusal)
 
     def card_verified(self, result: StaffCardResult, reader: str) -> PinOutcome:
-        """The first factor passed.  Returns ``ok`` when the card alone suffices (demo, entry without
-        PIN), a refusal (locked out, no PIN provisioned), or ``refusal=None, ok=False`` meaning
-        "waiting for the PIN" (:meth:`submit_pin`)."""
+        """The card's certificate checked out (first factor).  Returns ``ok`` when the card alone
+        suffices (demo profile, and only with a card that signs without its PIN), a refusal (locked
+        out, a card that fails the challenge), or ``refusal=None, ok=False`` meaning "waiting for
+        the PIN" (:meth:`submit_pin`)."""
         staff_id, entry = result.staff_id, result.entry
         if staff_id is None or entry is None:
             return PinOutcome(staff_id, None, StaffCardRefusal.UNKNOWN_STAFF)
@@ -232,12 +250,23 @@ class StaffAccess:
             until = self.locked_until(staff_id)
             if until is not None:
                 return PinOutcome(staff_id, None, StaffCardRefusal.LOCKED_OUT, 0, until)
-            if entry.pin_hash is None:
-                if self.allow_card_only:
-                    return PinOutcome(staff_id, entry.role)
+            if entry.pin_check is None:
                 return PinOutcome(staff_id, None, StaffCardRefusal.PIN_NOT_PROVISIONED)
+            if self.allow_card_only:
+                answer = entry.pin_check(None)
+                if answer.check is PinCheck.OK:
+                    return PinOutcome(staff_id, entry.role)
+                if answer.check is not PinCheck.PIN_REQUIRED:
+                    return self._card_failed(staff_id, answer.check, reader)
             self._pending = Pending(staff_id, entry, reader, self._clock())
             return PinOutcome(None, None, None, self.attempts_left(staff_id))
+
+    def _card_failed(self, staff_id: str, check: PinCheck, reader: str) -> PinOutcome:
+        refusal = _PIN_REFUSALS.get(check, StaffCardRefusal.CARD_ERROR)
+        if refusal is StaffCardRefusal.AUTH_FAILED:  # a cloned certificate: counts like a forged card
+            left, until = self._fail(_CARDS, refusal.value, reader)
+            return PinOutcome(staff_id, None, refusal, left, until)
+        return PinOutcome(staff_id, None, refusal)
 
     def attempts_left(self, staff_id: str) -> int:
         now = self._clock()
@@ -254,21 +283,24 @@ class StaffAccess:
             if until is not None:
                 self._pending = None
                 return PinOutcome(pending.staff_id, None, StaffCardRefusal.LOCKED_OUT, 0, until)
-            assert pending.entry.pin_hash is not None
-            try:
-                good = verify_pin(pin, pending.entry.pin_hash)
-            except StaffRegistryError:
-                log.error("the staff registry's PIN hash for %s is unusable", pending.staff_id)
-                good = False
-            if good:
+            assert pending.entry.pin_check is not None
+            answer = pending.entry.pin_check(pin)
+            if answer.check is PinCheck.OK:
                 self._pending = None
                 self._clear(pending.staff_id, _CARDS)
                 return PinOutcome(pending.staff_id, pending.entry.role)
-            left, until = self._fail(pending.staff_id, StaffCardRefusal.WRONG_PIN.value, pending.reader)
-            if until is not None:
-                self._pending = None
-                return PinOutcome(pending.staff_id, None, StaffCardRefusal.LOCKED_OUT, 0, until)
-            return PinOutcome(pending.staff_id, None, StaffCardRefusal.WRONG_PIN, left)
+            if answer.check in (PinCheck.WRONG_PIN, PinCheck.BLOCKED):
+                blocked = answer.check is PinCheck.BLOCKED
+                reason = "card_blocked" if blocked else StaffCardRefusal.WRONG_PIN.value
+                left, until = self._fail(pending.staff_id, reason, pending.reader, lock_now=blocked)
+                if until is not None:
+                    self._pending = None
+                    return PinOutcome(pending.staff_id, None, StaffCardRefusal.LOCKED_OUT, 0, until)
+                if answer.tries_left is not None:  # the card's counter may be lower than ours
+                    left = min(left, answer.tries_left)
+                return PinOutcome(pending.staff_id, None, StaffCardRefusal.WRONG_PIN, left)
+            self._pending = None
+            return self._card_failed(pending.staff_id, answer.check, pending.reader)
 
     def cancel(self) -> bool:
         """Forget the pending card (removed, or staff pressed cancel).  True when one was pending."""

@@ -51,6 +51,7 @@ class StaffCardWatcher:
         reader: str | None,
         idle_timeout_s: float,
         poll_s: float = 0.5,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
         self.maintenance = maintenance
         self._open_readers = readers
@@ -58,6 +59,7 @@ class StaffCardWatcher:
         self.reader = reader or None
         self.idle_timeout_s = idle_timeout_s
         self.poll_s = poll_s
+        self._on_stop = on_stop  # what stops with the watcher (the staff registry's refresh)
         self._readers: CardReaders | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -76,6 +78,8 @@ class StaffCardWatcher:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
+        if self._on_stop is not None:
+            self._on_stop()
         if self._thread is not None:
             self._thread.join(timeout=timeout_s)
         self._close_readers()

@@ -8,19 +8,21 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from devices.base import DeviceNotFound, DeviceStatus, MediaError, RequiredAction
+from devices.smartcard import piv
 from devices.smartcard.apdu import CardStatusError, CommandApdu, ResponseApdu, check, describe_sw
 from devices.smartcard.pcsc import CardEventKind, PcscReaders
-from devices.smartcard.staff_applet import (
-    StaffApplet,
-    card_mac,
-    internal_authenticate_apdu,
-    read_staff_id_apdu,
-    select_apdu,
-)
+from devices.smartcard.piv import get_data_apdu, select_apdu, sign_apdu, verify_apdu
+from devices.smartcard.piv_applet import PivApplet
 from devices.smartcard.testbed import PcscdTestbed
 from devices.smartcard.vcard import VPCD_PORT, VirtualCard
+from terminal.staff_issuer import issue_certificate, make_ca
 
 READER0 = "Virtual PCD 00 00"
 
@@ -32,11 +34,13 @@ def readers(pcscd: PcscdTestbed) -> Iterator[PcscReaders]:
 
 
 @pytest.fixture
-def card(pcscd: PcscdTestbed) -> Iterator[tuple[VirtualCard, bytes]]:
-    key = secrets.token_bytes(32)
-    vcard = VirtualCard(StaffApplet("S0042", key))
+def card(pcscd: PcscdTestbed) -> Iterator[tuple[VirtualCard, x509.Certificate]]:
+    ca_key, ca_cert = make_ca("HALL-T")
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = issue_certificate(ca_key, ca_cert, "S0042", "HALL-T", key.public_key())
+    vcard = VirtualCard(PivApplet.personalised(cert.public_bytes(Encoding.DER), key, pin="482916"))
     try:
-        yield vcard, key
+        yield vcard, cert
     finally:
         vcard.remove()
         _wait_reader_empty()
@@ -100,10 +104,10 @@ def test_vpcd_port_not_reachable_outside_namespace(pcscd: PcscdTestbed) -> None:
             s.connect(("127.0.0.1", VPCD_PORT))
 
 
-def test_insert_read_staff_id_remove(
-    pcscd: PcscdTestbed, readers: PcscReaders, card: tuple[VirtualCard, bytes]
+def test_insert_read_certificate_sign_remove(
+    pcscd: PcscdTestbed, readers: PcscReaders, card: tuple[VirtualCard, x509.Certificate]
 ) -> None:
-    vcard, key = card
+    vcard, cert = card
     assert readers.wait_for_event(0.2, READER0) is None
     vcard.insert(netns=pcscd.netns)
     event = readers.wait_for_event(5.0, READER0)
@@ -114,13 +118,15 @@ def test_insert_read_staff_id_remove(
         assert conn.atr == vcard.atr
         check(conn.transmit(select_apdu()), "select")
         before = vcard.apdu_count
-        assert check(conn.transmit(read_staff_id_apdu()), "id") == b"S0042"
-        assert vcard.apdu_count - before == 2  # 6C08, then re-sent with Le = 8
-        challenge = secrets.token_bytes(16)
-        before = vcard.apdu_count
-        mac = check(conn.transmit(internal_authenticate_apdu(challenge)), "auth")
-        assert vcard.apdu_count - before == 2  # 6120, then GET RESPONSE
-        assert mac == card_mac(key, challenge)
+        der = piv.cert_from_object(check(conn.transmit(get_data_apdu(piv.TAG_AUTH_CERT)), "cert"))
+        assert vcard.apdu_count - before >= 2  # longer than one answer: 61xx, then GET RESPONSE
+        assert x509.load_der_x509_certificate(der) == cert
+        check(conn.transmit(verify_apdu("482916")), "verify")
+        challenge = secrets.token_bytes(32)
+        signature = piv.signature_from(check(conn.transmit(sign_apdu(challenge)), "sign"))
+        public_key = cert.public_key()
+        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        public_key.verify(signature, challenge, ec.ECDSA(Prehashed(hashes.SHA256())))
     vcard.remove()
     event = readers.wait_for_event(5.0, READER0)
     assert event is not None and event.kind is CardEventKind.REMOVED and event.atr == b""
@@ -128,24 +134,25 @@ def test_insert_read_staff_id_remove(
 
 
 def test_card_errors_are_typed(
-    pcscd: PcscdTestbed, readers: PcscReaders, card: tuple[VirtualCard, bytes]
+    pcscd: PcscdTestbed, readers: PcscReaders, card: tuple[VirtualCard, x509.Certificate]
 ) -> None:
     vcard, _ = card
     _insert(vcard, pcscd, readers)
     with readers.connect(READER0) as conn:
-        resp = conn.transmit(read_staff_id_apdu())  # before SELECT
-        assert resp.sw == 0x6985
+        resp = conn.transmit(get_data_apdu(piv.TAG_AUTH_CERT))  # before SELECT
+        assert resp.sw == 0x6D00
         check(conn.transmit(select_apdu()), "select")
         with pytest.raises(CardStatusError) as info:
-            check(conn.transmit(internal_authenticate_apdu(b"short")), "auth")
-        assert info.value.sw == 0x6700 and info.value.action is RequiredAction.MAINTENANCE
-        assert conn.transmit(CommandApdu(0x00, 0x20, 0, 0)).sw == 0x6D00
+            check(conn.transmit(sign_apdu(b"short")), "auth")
+        assert info.value.sw == 0x6982 and info.value.action is RequiredAction.RETRY  # PIN first
+        assert conn.transmit(verify_apdu("000000")).sw == 0x63C2  # two tries left
+        assert conn.transmit(CommandApdu(0x00, 0x2A, 0, 0)).sw == 0x6D00
         assert conn.transmit(CommandApdu(0xA0, 0xA4, 4, 0, b"\x01")).sw == 0x6E00
         assert conn.transmit(CommandApdu(0x00, 0xA4, 4, 0, b"\xa0\x00\x00\x00\x03")).sw == 0x6A82
 
 
 def test_card_pulled_mid_session_is_media_error(
-    pcscd: PcscdTestbed, readers: PcscReaders, card: tuple[VirtualCard, bytes]
+    pcscd: PcscdTestbed, readers: PcscReaders, card: tuple[VirtualCard, x509.Certificate]
 ) -> None:
     vcard, _ = card
     _insert(vcard, pcscd, readers)
@@ -155,12 +162,12 @@ def test_card_pulled_mid_session_is_media_error(
         event = readers.wait_for_event(5.0, READER0)
         assert event is not None and event.kind is CardEventKind.REMOVED
         with pytest.raises(MediaError) as info:
-            conn.transmit(read_staff_id_apdu())
+            conn.transmit(get_data_apdu(piv.TAG_CHUID))
         assert info.value.action is RequiredAction.RETRY
 
 
 def test_apdu_round_trip_is_fast_with_quickack(
-    pcscd: PcscdTestbed, readers: PcscReaders, card: tuple[VirtualCard, bytes]
+    pcscd: PcscdTestbed, readers: PcscReaders, card: tuple[VirtualCard, x509.Certificate]
 ) -> None:
     vcard, _ = card
     _insert(vcard, pcscd, readers)

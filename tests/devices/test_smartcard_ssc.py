@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import secrets
 import time
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ import pytest
 from devices.base import DeviceStatus, ProtocolError, RequiredAction
 from devices.smartcard.apdu import CommandApdu, ResponseApdu
 from devices.smartcard.pcsc import CardEventKind, PcscReaders
+from devices.smartcard.piv_applet import PivApplet
 from devices.smartcard.ssc import (
     NotSocialSecurityCardError,
     SocialSecurityCardInfo,
@@ -31,7 +31,6 @@ from devices.smartcard.ssc_applet import (
     select_ef_apdu,
     select_ssse_apdu,
 )
-from devices.smartcard.staff_applet import StaffApplet
 from devices.smartcard.testbed import PcscdTestbed
 from devices.smartcard.vcard import VirtualCard, _atr
 
@@ -70,7 +69,7 @@ def inserted(pcscd: PcscdTestbed, readers: PcscReaders) -> Iterator[list[Virtual
 
 
 def _insert(
-    applet: SocialSecurityCardApplet | StaffApplet,
+    applet: SocialSecurityCardApplet | PivApplet,
     pcscd: PcscdTestbed,
     readers: PcscReaders,
     cards: list[VirtualCard],
@@ -122,7 +121,7 @@ def test_insert_read_basic_info_remove(
 def test_a_card_that_is_not_a_social_security_card(
     pcscd: PcscdTestbed, readers: PcscReaders, inserted: list[VirtualCard]
 ) -> None:
-    _insert(StaffApplet("S0042", secrets.token_bytes(32)), pcscd, readers, inserted)
+    _insert(PivApplet(), pcscd, readers, inserted)
     with readers.connect(READER0) as conn, pytest.raises(NotSocialSecurityCardError) as info:
         read_basic_info(conn)
     assert info.value.sw == 0x6A82

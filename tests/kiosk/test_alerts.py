@@ -21,11 +21,11 @@ from kiosk.cases.outbox import JOB_ALERT, Backoff, OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient, PlatformRejected
 from kiosk.maintenance.access import StaffAccess
 from kiosk.maintenance.alerts import META_KEY, AlertForwarder, AlertKind
-from kiosk.maintenance.staff_card import Role, StaffCardResult, StaffEntry, hash_pin
 from kiosk.session.events import EventBus, ProblemRaised, StaffCallRequested
 from kiosk.session.values import Problem
 from offline_cache.store import OutboxState, Store
 from sandbox_platform.server import SandboxServer
+from tests.kiosk.piv_cards import verified_card
 
 T0 = 1_800_000_000.0
 
@@ -134,9 +134,9 @@ def test_five_wrong_pins_raise_a_lockout_alert_that_reaches_the_platform(
     forwarder = AlertForwarder(store)
     access = StaffAccess(store)
     access.alarm_sink = forwarder.lockout
-    entry = StaffEntry(b"k" * 32, hash_pin("482916"), Role.OPERATOR)
+    card = verified_card("S0042")
     for _ in range(5):
-        access.card_verified(StaffCardResult("S0042", entry=entry), "reader-0")
+        access.card_verified(card, "reader-0")
         access.submit_pin("000000")
     assert _drainer(store, client).drain_once().sent == 1
     [alert] = _received(client)

@@ -7,7 +7,6 @@ through the real pcscd + vpcd testbed.
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -128,17 +127,17 @@ def test_wrong_key_and_unknown_staff_and_other_cards_are_refused(
         def process(self, raw: bytes) -> bytes:
             return bytes.fromhex("6A82")
 
-    cases: list[tuple[Callable[[], None], str]] = [
-        (lambda: bench.present_staff_card(key=secrets.token_bytes(32)), "auth_failed"),  # cloned id
-        (lambda: bench.present_staff_card("S9999"), "unknown_staff"),
-        (lambda: _insert(bench, BankCard()), "not_staff_card"),
+    cases: list[tuple[Callable[[], None], str, str | None]] = [
+        (lambda: bench.present_staff_card(clone=True), "auth_failed", DEMO_STAFF_ID),  # certificate, no key
+        (lambda: bench.present_staff_card("S9999"), "unknown_staff", "S9999"),
+        (lambda: _insert(bench, BankCard()), "not_staff_card", None),
     ]
-    for present, reason in cases:
+    for present, reason, staff in cases:
         before = len(events(terminal))
         present()
         wait_for(lambda n=before: len(events(terminal)) > n, 5.0, f"refusal {reason}")
         event, details = events(terminal)[-1]
-        assert (event, details["reason"], details["staff"]) == ("maintenance_refused", reason, None)
+        assert (event, details["reason"], details["staff"]) == ("maintenance_refused", reason, staff)
         time.sleep(0.3)  # the watcher must not enter anyway
         assert terminal.session.step is Step.ATTRACT and not maint(terminal).active
         bench.remove_staff_card()
@@ -379,20 +378,21 @@ def test_card_and_pin_enter_with_the_role_and_the_role_limits_functions(
 ) -> None:
     from kiosk.maintenance.access import Function
     from kiosk.maintenance.service import MaintenanceForbidden
-    from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult, StaffEntry, hash_pin
+    from kiosk.maintenance.staff_card import Role, StaffCardRefusal
     from kiosk.session.events import StaffPinRequired
+    from tests.kiosk.piv_cards import verified_card
 
     m = maint(terminal)
     seen: list[object] = []
     terminal.session.subscribe(seen.append)
-    auditor = StaffEntry(secrets.token_bytes(32), hash_pin("135790"), Role.AUDITOR)
+    auditor = verified_card("A-0001", "135790", Role.AUDITOR)
     terminal.session.start()  # a citizen is being served: no PIN pad over the session
     try:
-        busy = m.card_verified(StaffCardResult("A-0001", entry=auditor), "reader")
+        busy = m.card_verified(auditor, "reader")
         assert busy.refusal is StaffCardRefusal.SESSION_IN_PROGRESS and m.access.pending is None
     finally:
         terminal.session.cancel()
-    waiting = m.card_verified(StaffCardResult("A-0001", entry=auditor), "reader")
+    waiting = m.card_verified(auditor, "reader")
     assert not waiting.ok and terminal.session.step is Step.ATTRACT
     assert seen[-1] == StaffPinRequired("A-0001", "reader", 5)  # the PIN pad, five tries left
     wrong = m.submit_pin("000000")
@@ -417,14 +417,15 @@ def test_card_and_pin_enter_with_the_role_and_the_role_limits_functions(
 
 
 def test_five_wrong_pins_raise_the_alarm(terminal: Terminal, bench: SimulatorBench) -> None:
-    from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult, StaffEntry, hash_pin
+    from kiosk.maintenance.staff_card import StaffCardRefusal
+    from tests.kiosk.piv_cards import verified_card
 
     m = maint(terminal)
     alarms: list[dict[str, object]] = []
     m.access.alarm_sink = alarms.append
     try:
-        entry = StaffEntry(secrets.token_bytes(32), hash_pin("246802"), Role.OPERATOR)
-        m.card_verified(StaffCardResult("O-0009", entry=entry), "reader")
+        card = verified_card("O-0009", "246802")
+        m.card_verified(card, "reader")
         outcomes = [m.submit_pin("999999") for _ in range(5)]
     finally:
         m.access.alarm_sink = None
@@ -432,8 +433,5 @@ def test_five_wrong_pins_raise_the_alarm(terminal: Terminal, bench: SimulatorBen
     lockouts = events(terminal, "maintenance_lockout")
     assert lockouts[-1][1]["staff"] == "O-0009" and alarms == [lockouts[-1][1]]
     # Locked: the right PIN is not even asked for.
-    assert (
-        m.card_verified(StaffCardResult("O-0009", entry=entry), "reader").refusal
-        is StaffCardRefusal.LOCKED_OUT
-    )
+    assert m.card_verified(card, "reader").refusal is StaffCardRefusal.LOCKED_OUT
     assert terminal.store.audit_trail.verify()

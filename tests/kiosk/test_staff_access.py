@@ -1,5 +1,6 @@
 """Issue 17, staff access: card + PIN (seed 001 §9.3.3), lockout persisted in the real store, the
-alarm, and roles.  The card half is tested on pcscd in test_maintenance_pcsc.py."""
+alarm, and roles.  The PIN is checked by a simulated PIV card (tests/kiosk/piv_cards.py); the pcscd
+path is test_maintenance_piv_pcsc.py."""
 
 from __future__ import annotations
 
@@ -10,20 +11,10 @@ from typing import Any
 import pytest
 
 from kiosk.maintenance.access import LOCK_S, PIN_TIMEOUT_S, ROLE_FUNCTIONS, Function, StaffAccess
-from kiosk.maintenance.staff_card import (
-    Role,
-    StaffCardRefusal,
-    StaffCardResult,
-    StaffEntry,
-    StaffRegistry,
-    StaffRegistryError,
-    hash_pin,
-    verify_pin,
-)
+from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult
 from offline_cache.store import Store
+from tests.kiosk.piv_cards import PIN, verified_card
 
-PIN = "482916"
-ENTRY = StaffEntry(b"k" * 32, hash_pin(PIN), Role.OPERATOR)
 READER = "reader-0"
 
 
@@ -42,8 +33,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def _verified(staff_id: str = "S0042", entry: StaffEntry = ENTRY) -> StaffCardResult:
-    return StaffCardResult(staff_id, entry=entry)
+def _verified(staff_id: str = "S0042") -> StaffCardResult:
+    return verified_card(staff_id)
 
 
 def _events(store: Store, name: str) -> list[dict[str, Any]]:
@@ -134,16 +125,15 @@ def test_forged_cards_lock_every_unlock_but_bank_cards_do_not_count(store: Store
     assert access.submit_pin(PIN).ok
 
 
-def test_entries_without_pin_unlock_only_in_the_demo(store: Store) -> None:
-    legacy = StaffRegistry({"S1": b"k" * 32}).entry("S1")
-    assert legacy is not None and legacy.pin_hash is None
+def test_a_card_that_signs_without_its_pin_unlocks_alone_only_in_the_demo(store: Store) -> None:
     production = StaffAccess(store)
-    assert (
-        production.card_verified(_verified("S1", legacy), READER).refusal
-        is StaffCardRefusal.PIN_NOT_PROVISIONED
-    )
+    waiting = production.card_verified(verified_card("S1", pin=None), READER)
+    assert not waiting.ok and waiting.refusal is None  # the PIN is asked for all the same
+    production.cancel()
     demo = StaffAccess(store, allow_card_only=True)
-    assert demo.card_verified(_verified("S1", legacy), READER).ok
+    assert demo.card_verified(verified_card("S1", pin=None), READER).ok
+    # A card that wants its PIN: the demo asks for it too.
+    assert demo.card_verified(verified_card("S1"), READER).refusal is None and demo.pending is not None
 
 
 def test_a_pin_request_expires_and_a_removed_card_cancels_it(store: Store) -> None:
@@ -155,27 +145,6 @@ def test_a_pin_request_expires_and_a_removed_card_cancels_it(store: Store) -> No
     access.card_verified(_verified(), READER)
     assert access.cancel() and not access.cancel()
     assert access.submit_pin(PIN).refusal is StaffCardRefusal.CARD_REMOVED
-
-
-def test_pin_hashes() -> None:
-    h = hash_pin("123456")
-    assert h.startswith("scrypt$16384$8$1$") and "123456" not in h
-    assert verify_pin("123456", h) and not verify_pin("123457", h) and not verify_pin("", h)
-    assert hash_pin("123456") != h  # salted
-    for bad in (
-        "md5$x",
-        "scrypt$1099511627776$8$1$00$00",
-        "scrypt$16384$8$1$zz$00",
-        "scrypt$16384$8$1$" + "00" * 16 + "$00",
-    ):
-        with pytest.raises(StaffRegistryError):
-            verify_pin("123456", bad)
-    with pytest.raises(StaffRegistryError):
-        StaffRegistry.from_mapping({"version": 2, "staff": {"S1": {"key": "ab" * 32, "role": "operator"}}})
-    with pytest.raises(StaffRegistryError, match="role"):
-        StaffRegistry.from_mapping(
-            {"version": 2, "staff": {"S1": {"key": "ab" * 32, "pin": h, "role": "root"}}}
-        )
 
 
 def test_roles() -> None:

@@ -5,7 +5,6 @@ icons and skips steps the item does not have, the result screen's account."""
 
 from __future__ import annotations
 
-import secrets
 import time
 
 import pytest
@@ -53,7 +52,7 @@ def test_staff_assisted_identity_needs_the_staff_card(kiosk: Factory) -> None:
     assert ui.window.current_step() is Step.STAFF_ASSIST and terminal.session.data.identity.staff_id is None
 
     # a cloned staff card (right id, wrong key) is refused
-    terminal.bench.present_staff_card(key=secrets.token_bytes(32))
+    terminal.bench.present_staff_card(clone=True)
     driver.wait_until(lambda: driver.find("staffStatus").text() == tr("citizen.staff.refused"), 10, "refusal")
     assert ui.window.current_step() is Step.STAFF_ASSIST and terminal.session.data.identity.staff_id is None
     terminal.bench.remove_staff_card()

@@ -1,4 +1,4 @@
-"""Issue 17, staff access on screen: a staff card with a PIN in the registry brings up the PIN pad
+"""Issue 17, staff access on screen: a PIV staff card that wants its PIN brings up the PIN pad
 over the attract screen (offscreen Qt, the real terminal with its simulators and sandbox platform);
 the right PIN opens maintenance, five wrong ones lock the staff id and the lockout alert reaches the
 sandbox platform through the outbox."""
@@ -6,8 +6,6 @@ sandbox platform through the outbox."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +14,9 @@ import pytest
 from PySide6.QtWidgets import QApplication, QLabel
 
 from devices.base import DeviceStatus
-from kiosk.config import MaintenanceConfig, TerminalConfig
+from kiosk.config import TerminalConfig
 from kiosk.i18n import set_language
-from kiosk.maintenance.staff_card import Role, hash_pin
+from kiosk.maintenance.staff_card import Role
 from kiosk.session.machine import Step
 from terminal.app import KioskUi, make_app
 from terminal.demo import DemoDriver
@@ -28,20 +26,15 @@ pytestmark = pytest.mark.slow
 
 STAFF = "S9001"
 PIN = "730514"
-KEY = secrets.token_bytes(32)
 
 
 @pytest.fixture
 def started(tmp_path: Path, face_verifier: Any, ocr_engine: Any) -> Iterator[tuple[Terminal, DemoDriver]]:
     set_language("zh")
-    registry = tmp_path / "staff.json"
-    entry = {"key": KEY.hex(), "pin": hash_pin(PIN), "role": Role.OPERATOR.value}
-    registry.write_text(json.dumps({"version": 2, "staff": {STAFF: entry}}), encoding="utf-8")
-    os.chmod(registry, 0o600)
-    config = TerminalConfig(
-        data_dir=str(tmp_path), maintenance=MaintenanceConfig(staff_registry=str(registry))
-    )
+    config = TerminalConfig(data_dir=str(tmp_path))
     terminal = build_terminal(config, tmp_path / "work", face=face_verifier, ocr=ocr_engine)
+    assert terminal.bench is not None
+    terminal.bench.staff_hall.staff[STAFF] = Role.OPERATOR
     ui = KioskUi(make_app(), terminal, fullscreen=False)
     out = tmp_path / "shots"
     out.mkdir()
@@ -71,7 +64,7 @@ def test_card_and_pin_open_maintenance_wrong_pins_lock_out_and_alert_the_platfor
     assert terminal.bench is not None
     driver.wait_step(Step.ATTRACT)
 
-    terminal.bench.present_staff_card(STAFF, key=KEY)
+    terminal.bench.present_staff_card(STAFF, pin=PIN, retries=8)
     driver.wait_until(lambda: _pad_up(driver), 10.0, "PIN pad")
     assert driver.window.current_step() is Step.ATTRACT  # the card alone opens nothing
     assert "5" in driver.find("maintPinStatus", QLabel).text()
@@ -90,7 +83,7 @@ def test_card_and_pin_open_maintenance_wrong_pins_lock_out_and_alert_the_platfor
     assert watcher is not None  # the next card must be a new insertion, seen after the removal
     driver.wait_until(lambda: watcher.status() is DeviceStatus.NO_MEDIA, 5.0, "the reader empty")
 
-    terminal.bench.present_staff_card(STAFF, key=KEY)
+    terminal.bench.present_staff_card(STAFF, pin=PIN, retries=8)
     driver.wait_until(lambda: _pad_up(driver), 10.0, "PIN pad again")
     status = driver.find("maintPinStatus", QLabel)
     for left in (4, 3, 2, 1):

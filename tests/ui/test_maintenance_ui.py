@@ -4,7 +4,6 @@ leaving returns to the attract screen; a refused card is said on the attract scr
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 
@@ -108,7 +107,7 @@ def test_refused_card_is_said_and_the_attract_screen_stays(kiosk: Factory) -> No
     terminal, ui, driver = kiosk()
     assert terminal.bench is not None
     driver.wait_step(Step.ATTRACT)
-    terminal.bench.present_staff_card(key=secrets.token_bytes(32))
+    terminal.bench.present_staff_card(clone=True)
     driver.wait_until(lambda: ui.window.status.text() == "工作人员卡认证失败", 10.0, "refusal shown")
     assert ui.window.current_step() is Step.ATTRACT
     terminal.bench.remove_staff_card()

@@ -5,7 +5,6 @@ A real store and the real second factor and lockout (StaffAccess); no terminal."
 from __future__ import annotations
 
 import json
-import secrets
 import wave
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from devices.idcard.sim_cards import sim_card
 from devices.interfaces import IdCardRead
 from kiosk.maintenance.access import StaffAccess
-from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult, StaffEntry, hash_pin
+from kiosk.maintenance.staff_card import StaffCardRefusal, StaffCardResult
 from kiosk.review.engine import Decision, Outcome
 from kiosk.session.chime import Chime
 from kiosk.session.context import SessionContext
@@ -23,6 +22,7 @@ from kiosk.session.machine import Step
 from kiosk.session.steps.case_record import case_payload
 from kiosk.session.steps.staff import StaffAssistStep, StaffCall
 from offline_cache.store import Store
+from tests.kiosk.piv_cards import verified_card
 from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
 
 PIN = "246810"
@@ -38,8 +38,7 @@ def staff(ctx: SessionContext) -> StaffAssistStep:
 
 
 def verified(staff_id: str = "S0042", pin: str | None = PIN) -> StaffCardResult:
-    entry = StaffEntry(secrets.token_bytes(32), hash_pin(pin) if pin else None, Role.OPERATOR)
-    return StaffCardResult(staff_id, entry=entry)
+    return verified_card(staff_id, pin)
 
 
 def test_the_staff_card_and_its_pin_confirm_the_identity_with_the_staff_id(
@@ -79,12 +78,15 @@ def test_refused_without_a_staff_card_or_with_a_refused_one(
     # a card that did not verify (cloned id, wrong key) is shown as refused and confirms nothing
     staff.card_refused(StaffCardResult(None, StaffCardRefusal.AUTH_FAILED))
     assert recorder.of(StaffIdentityUpdate)[-1] == StaffIdentityUpdate("refused", None, "auth_failed")
-    # a registry entry without PIN confirms nothing outside the demo profile
+    # a card that signs without its PIN confirms nothing alone outside the demo profile: PIN asked
     outcome = staff.card_verified(verified(pin=None), "staff-reader", StaffAccess(store))
-    assert outcome.refusal is StaffCardRefusal.PIN_NOT_PROVISIONED
+    assert outcome.refusal is None and not outcome.ok and staff.waiting_for_pin
     assert ctx.machine.step is Step.STAFF_ASSIST
     assert not ctx.data.identity.staff_assisted_identity and ctx.data.identity.staff_id is None
-    assert _audit(store, "staff_identity_refused")[-1][1]["reason"] == "pin_not_provisioned"
+    # a clone (the certificate without its key) is refused after the PIN
+    staff.card_verified(verified_card("S0042", PIN, clone=True), "staff-reader", StaffAccess(store))
+    assert staff.submit_pin(PIN).refusal is StaffCardRefusal.AUTH_FAILED
+    assert _audit(store, "staff_identity_refused")[-1][1]["reason"] == "auth_failed"
 
 
 def test_the_card_alone_where_the_configuration_allows_it(
