@@ -1,0 +1,129 @@
+"""App updates end to end: releases signed in the sandbox's TUF repository, fetched over HTTP on
+127.0.0.1, unpacked side by side, switched, started through the real launcher, kept when they
+report healthy and rolled back when they do not."""
+
+from __future__ import annotations
+
+from kiosk.update.health import read_mark
+from kiosk.update.report import heartbeat_fields, status
+from tests.update.conftest import EXITS_MAIN, GOOD_MAIN, HANGS_MAIN, Bench, release_tarball
+
+
+def _installed_first(bench: Bench) -> None:
+    bench.publish("1.0.0")
+    result = bench.updater().apply()
+    assert (result.result, result.version) == ("installed", "1.0.0"), result
+    bench.service.wait_healthy("1.0.0")
+
+
+def test_a_good_release_is_switched_started_and_kept(bench: Bench) -> None:
+    _installed_first(bench)
+    bench.publish("1.1.0")
+    steps: list[str] = []
+    updater = bench.updater()
+    updater.on_step = steps.append
+    result = updater.apply()
+    assert (result.result, result.version) == ("installed", "1.1.0"), result
+    assert steps == ["settled", "checked", "downloaded", "unpacked", "installed", "switched", "restarted", "decided"]
+    assert bench.store.current_version() == "1.1.0"
+    assert bench.store.previous_version() == "1.0.0"  # kept for a rollback
+    assert (bench.root / "current").is_symlink()
+    bench.service.wait_healthy("1.1.0", 5)  # the running process is the new release
+    now = status(bench.store)
+    assert now["running"] == "1.1.0" and now["trial"] is None and now["failed"] == []
+    assert now["last_result"]["result"] == "installed"
+    # nothing newer: the next run says so and changes nothing
+    again = bench.updater().apply()
+    assert again.result == "up_to_date" and bench.store.current_version() == "1.1.0"
+
+
+def test_a_release_whose_entry_point_exits_is_rolled_back_and_never_retried(bench: Bench) -> None:
+    _installed_first(bench)
+    bench.publish("1.2.0", EXITS_MAIN)
+    result = bench.updater().apply()
+    assert (result.result, result.version) == ("rolled_back", "1.2.0"), result
+    assert "not healthy after 2 start(s)" in result.detail
+    assert bench.store.current_version() == "1.0.0"
+    bench.service.wait_healthy("1.0.0")  # the old release serves again
+    assert bench.store.failed() == ["1.2.0"]
+    # never again: the failed version is not offered, nothing is switched
+    assert bench.updater().check() is None
+    starts = bench.service.starts
+    assert bench.updater().apply().result == "up_to_date"
+    assert bench.service.starts == starts
+    # the platform hears of it in the heartbeat
+    fields = heartbeat_fields(bench.store)
+    assert fields["failed"] == "1.2.0" and fields["last_result"] == "up_to_date"
+    # a fixed release later is taken
+    bench.publish("1.2.1")
+    assert bench.updater().apply().result == "installed"
+    assert bench.store.current_version() == "1.2.1"
+
+
+def test_a_release_that_never_reports_healthy_is_rolled_back_at_the_deadline(bench: Bench) -> None:
+    _installed_first(bench)
+    bench.publish("1.3.0", HANGS_MAIN)
+    result = bench.updater(deadline_s=3.0).apply()
+    assert (result.result, result.version) == ("rolled_back", "1.3.0"), result
+    assert "no healthy report within 3 s" in result.detail
+    assert bench.store.current_version() == "1.0.0"
+    bench.service.wait_healthy("1.0.0")
+    assert "1.3.0" in bench.store.failed()
+
+
+def test_a_release_failing_its_self_check_where_the_old_one_passed_is_rolled_back(bench: Bench) -> None:
+    _installed_first(bench)
+    unfit = GOOD_MAIN.replace("report_ready(version, True)", "report_ready(version, False)")
+    bench.publish("1.4.0", unfit)
+    result = bench.updater().apply()
+    assert (result.result, result.version) == ("rolled_back", "1.4.0"), result
+    assert "self-check failed" in result.detail
+    assert bench.store.current_version() == "1.0.0"
+
+
+def test_a_tampered_target_is_refused_before_anything_is_unpacked(bench: Bench) -> None:
+    _installed_first(bench)
+    target = bench.publish("1.5.0")
+    evil = release_tarball("1.5.0", EXITS_MAIN)
+    bench.server.app.state.tuf.replace_target(target, evil)
+    starts = bench.service.starts
+    result = bench.updater().apply()
+    assert (result.result, result.version) == ("refused", "1.5.0"), result
+    assert "Length" in result.detail or "hash" in result.detail.lower()
+    assert not (bench.root / "releases" / "1.5.0").exists()
+    assert not list((bench.root / "releases").glob(".incoming-*"))
+    assert bench.store.current_version() == "1.0.0" and bench.service.starts == starts
+    assert bench.store.failed() == []  # an attack on the transport does not condemn the release
+
+
+def test_a_same_length_tampered_target_is_refused_by_its_hash(bench: Bench) -> None:
+    _installed_first(bench)
+    target = bench.publish("1.6.0")
+    body = bytearray(bench.server.app.state.tuf.get_target(target))
+    body[-5] ^= 0xFF
+    bench.server.app.state.tuf.replace_target(target, bytes(body))
+    result = bench.updater().apply()
+    assert result.result == "refused" and "hash" in result.detail.lower(), result
+    assert bench.store.current_version() == "1.0.0"
+
+
+def test_replayed_metadata_and_an_expired_timestamp_are_refused(bench: Bench) -> None:
+    _installed_first(bench)
+    tuf = bench.server.app.state.tuf
+    old = tuf.saved_metadata()  # signed when only 1.0.0 existed
+    bench.publish("1.7.0")
+    assert bench.updater().check() is not None  # the terminal has seen the newer metadata
+    tuf.replay_metadata(old)
+    result = bench.updater().apply()
+    assert result.result == "error" and "check failed" in result.detail, result
+    tuf.publish()
+    tuf.expire_timestamp()
+    result = bench.updater().apply()
+    assert result.result == "error" and "expired" in result.detail.lower(), result
+    assert bench.store.current_version() == "1.0.0"
+
+
+def test_a_first_start_without_any_release_runs_nothing_from_the_root(bench: Bench) -> None:
+    assert bench.store.current_dir() is None
+    assert bench.store.settle() == "ok"
+    assert read_mark(bench.health) is None
