@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.update.health import read_mark
+from kiosk.update.health import HealthMark, read_mark
 from kiosk.update.releases import ReleaseStore
 from kiosk.update.source import ReleaseSource
 from kiosk.update.updater import AppUpdater
@@ -111,11 +111,26 @@ class Service:
         if self._watcher is not None:
             self._watcher.join(5)
 
+    def wait_running(self, timeout_s: float = 60.0) -> HealthMark:
+        """The health mark of the process running now, whichever release it is."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            mark = read_mark(self.health)
+            if mark is not None and self.proc is not None and mark.pid == self.proc.pid:
+                return mark
+            time.sleep(0.1)
+        raise AssertionError(f"nothing reported healthy; last mark {read_mark(self.health)}")
+
     def wait_healthy(self, version: str, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             mark = read_mark(self.health)
-            if mark is not None and mark.version == version and self.proc is not None and mark.pid == self.proc.pid:
+            if (
+                mark is not None
+                and mark.version == version
+                and self.proc is not None
+                and mark.pid == self.proc.pid
+            ):
                 return
             time.sleep(0.1)
         raise AssertionError(f"{version} never reported healthy; last mark {read_mark(self.health)}")

@@ -4,6 +4,8 @@ report healthy and rolled back when they do not."""
 
 from __future__ import annotations
 
+from kiosk.cases.platform_client import PlatformClient
+from kiosk.fleet.heartbeat import Heartbeat
 from kiosk.update.health import read_mark
 from kiosk.update.report import heartbeat_fields, status
 from tests.update.conftest import EXITS_MAIN, GOOD_MAIN, HANGS_MAIN, Bench, release_tarball
@@ -24,7 +26,16 @@ def test_a_good_release_is_switched_started_and_kept(bench: Bench) -> None:
     updater.on_step = steps.append
     result = updater.apply()
     assert (result.result, result.version) == ("installed", "1.1.0"), result
-    assert steps == ["settled", "checked", "downloaded", "unpacked", "installed", "switched", "restarted", "decided"]
+    assert steps == [
+        "settled",
+        "checked",
+        "downloaded",
+        "unpacked",
+        "installed",
+        "switched",
+        "restarted",
+        "decided",
+    ]
     assert bench.store.current_version() == "1.1.0"
     assert bench.store.previous_version() == "1.0.0"  # kept for a rollback
     assert (bench.root / "current").is_symlink()
@@ -54,6 +65,11 @@ def test_a_release_whose_entry_point_exits_is_rolled_back_and_never_retried(benc
     # the platform hears of it in the heartbeat
     fields = heartbeat_fields(bench.store)
     assert fields["failed"] == "1.2.0" and fields["last_result"] == "up_to_date"
+    client = PlatformClient(bench.server.url, "UPD-2", timeout=5.0)
+    client.enrol(code=bench.server.enrolment_code("UPD-2"))
+    client.heartbeat({"idcard": "ready"}, Heartbeat({}, "1.0.0", update=fields).telemetry())
+    [row] = [r for r in bench.server.app.state.db.terminals() if r["terminal_id"] == "UPD-2"]
+    assert row["telemetry"]["update"]["failed"] == "1.2.0"
     # a fixed release later is taken
     bench.publish("1.2.1")
     assert bench.updater().apply().result == "installed"
