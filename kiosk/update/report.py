@@ -4,6 +4,7 @@ staff (maintenance, ``hall-kiosk update status``) and to the platform (the heart
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +52,28 @@ def heartbeat_fields(store: ReleaseStore) -> dict[str, str]:
         fields["last_result"] = str(last.get("result", ""))
         fields["last_version"] = str(last.get("version") or "")
     return fields
+
+
+@dataclass(frozen=True)
+class UpdateView:
+    """What the staff's diagnostics show of the app's updates."""
+
+    running: str
+    available: str | None
+    last_result: str | None  # installed | rolled_back | refused | error | up_to_date; None: never
+    last_version: str | None
+    last_at: float | None
+    failed: tuple[str, ...]
+
+
+def update_view(store: ReleaseStore) -> UpdateView:
+    now = status(store)
+    last = now["last_result"] or {}
+    return UpdateView(
+        running=str(now["running"]),
+        available=now["available"],
+        last_result=last.get("result"),
+        last_version=last.get("version"),
+        last_at=last.get("at"),
+        failed=tuple(now["failed"]),
+    )

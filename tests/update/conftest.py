@@ -60,6 +60,7 @@ class Service:
     def __init__(self, root: Path, health: Path, log_dir: Path) -> None:
         self.root, self.health, self.log_dir = root, health, log_dir
         self.proc: subprocess.Popen[bytes] | None = None
+        self.extra_env: dict[str, str] = {}
         self.starts = 0
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -71,6 +72,7 @@ class Service:
             "HALL_KIOSK_RELEASES": str(self.root),
             "HALL_KIOSK_HEALTH_FILE": str(self.health),
             "PYTHONPATH": str(REPO),
+            **self.extra_env,
         }
 
     def _spawn(self) -> None:

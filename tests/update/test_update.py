@@ -4,10 +4,16 @@ report healthy and rolled back when they do not."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import pytest
+
 from kiosk.cases.platform_client import PlatformClient
 from kiosk.fleet.heartbeat import Heartbeat
 from kiosk.update.health import read_mark
 from kiosk.update.report import heartbeat_fields, status
+from terminal.update import build
 from tests.update.conftest import EXITS_MAIN, GOOD_MAIN, HANGS_MAIN, Bench, release_tarball
 
 
@@ -143,3 +149,31 @@ def test_a_first_start_without_any_release_runs_nothing_from_the_root(bench: Ben
     assert bench.store.current_dir() is None
     assert bench.store.settle() == "ok"
     assert read_mark(bench.health) is None
+
+
+@pytest.mark.slow
+@pytest.mark.terminal
+def test_the_real_terminal_as_a_release_starts_reports_healthy_and_is_kept(
+    bench: Bench, tmp_path: Path
+) -> None:
+    """The whole terminal, built into a release from this tree, installed over a small one: it
+    starts through the launcher, passes its self-check, gets its window up and says so."""
+    _installed_first(bench)
+    tarball = build("3.1.0", tmp_path / "dist")
+    bench.server.app.state.tuf.publish_release("3.1.0", tarball.read_bytes())
+    config = tmp_path / "terminal.toml"
+    config.write_text(f'profile = "demo"\ndata_dir = "{tmp_path / "data"}"\n[platform]\nmetrics_port = 0\n')
+    bench.service.extra_env = {"QT_QPA_PLATFORM": "offscreen", "KIOSK_CONFIG": str(config)}
+    started = time.monotonic()
+    result = bench.updater(deadline_s=240).apply()
+    assert (result.result, result.version) == ("installed", "3.1.0"), (result, _logs(bench))
+    mark = bench.service.wait_running(5)
+    assert mark.version == "3.1.0" and mark.selfcheck_ok  # read from the release's own release.json
+    assert bench.service.proc is not None and bench.service.proc.poll() is None
+    print(f"update_to_healthy_s={time.monotonic() - started:.1f}")
+
+
+def _logs(bench: Bench) -> str:
+    return "\n".join(
+        p.read_text(errors="replace")[-2000:] for p in sorted(bench.service.log_dir.glob("*.log"))
+    )
