@@ -271,9 +271,12 @@ class ReleaseStore:
             return None
         return bool(mark.selfcheck_ok or trial.baseline_selfcheck_ok is False)
 
-    def settle(self) -> str:
-        """Finish what an interrupted update left (see the module docstring).  Run before each
-        start of the kiosk; returns what it did, for the log."""
+    def settle(self, *, starting: bool = True, stale_after_s: float = 600.0) -> str:
+        """Finish what an interrupted update left (see the module docstring); returns what it did.
+
+        ``starting``: run before a start of the kiosk (counts the start of a release on trial).
+        Otherwise (the updater, between starts) a trial silent for ``stale_after_s`` since its
+        switch is rolled back: its updater died before deciding and it never said it was up."""
         for stale in self.releases.glob(".incoming-*") if self.releases.is_dir() else []:
             shutil.rmtree(stale, ignore_errors=True)
         current = self.current_version()
@@ -294,6 +297,11 @@ class ReleaseStore:
                 return "rolled_back"
             if trial.starts >= MAX_TRIAL_STARTS or not self.runnable(trial.version):
                 self.rollback(trial, f"not healthy after {trial.starts} start(s)")
+                return "rolled_back"
+            if not starting:
+                if self._clock() - trial.switched_at < stale_after_s:
+                    return "trial"
+                self.rollback(trial, f"no healthy report within {stale_after_s:.0f} s")
                 return "rolled_back"
             state = self.state()
             state["trial"] = {**trial.__dict__, "starts": trial.starts + 1}

@@ -76,7 +76,12 @@ class AppUpdater:
 
     def apply(self) -> UpdateResult:
         try:
-            self.store.settle()
+            settled = self.store.settle(starting=False)
+            if settled == "rolled_back":
+                self.restart()  # the kiosk still runs the release just rolled back
+            pending = self.store.trial()
+            if settled == "trial" and pending is not None:  # another run's trial: see it through
+                return self._decide(pending)
             self.on_step("settled")
             release = self.check()
             self.on_step("checked")
