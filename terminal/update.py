@@ -19,6 +19,7 @@ health marker the terminal writes is ``--health-file`` (``$HALL_KIOSK_HEALTH_FIL
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib
 import io
 import json
@@ -73,7 +74,11 @@ def build(version: str, out_dir: Path, source: Path = SOURCE_TREE) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"hall-kiosk-{version}.tar.gz"
     manifest = json.dumps({"version": version, "format": 1}, sort_keys=True).encode()
-    with tarfile.open(out, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        open(out, "wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,  # no time in the header
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
 
         def add(name: str, data: bytes, mode: int = 0o644) -> None:
             info = tarfile.TarInfo(name)

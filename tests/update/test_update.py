@@ -71,7 +71,7 @@ def test_a_release_whose_entry_point_exits_is_rolled_back_and_never_retried(benc
     # the platform hears of it in the heartbeat
     fields = heartbeat_fields(bench.store)
     assert fields["failed"] == "1.2.0" and fields["last_result"] == "up_to_date"
-    client = PlatformClient(bench.server.url, "UPD-2", timeout=5.0)
+    client = PlatformClient(bench.server.url, "UPD-2", timeout=30.0)
     client.enrol(code=bench.server.enrolment_code("UPD-2"))
     client.heartbeat({"idcard": "ready"}, Heartbeat({}, "1.0.0", update=fields).telemetry())
     [row] = [r for r in bench.server.app.state.db.terminals() if r["terminal_id"] == "UPD-2"]
