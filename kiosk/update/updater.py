@@ -117,6 +117,7 @@ class AppUpdater:
             if manifest_version != release.version:
                 raise ValueError(f"the release says it is {manifest_version!r}, signed as {release.version}")
             self.store.commit_release(staging, release.version)
+            tarball.unlink(missing_ok=True)  # unpacked and in place: the download is not kept
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)

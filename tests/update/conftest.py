@@ -102,7 +102,9 @@ class Service:
 
     def _watch(self) -> None:
         while not self._stopped.wait(0.1):
-            with self._lock:
+            with self._lock:  # stopped is checked under the lock: stop() may have just killed it
+                if self._stopped.is_set():
+                    return
                 if self.proc is not None and self.proc.poll() is not None and self.starts < 20:
                     self._spawn()
 

@@ -46,6 +46,7 @@ def _changes(bench: Bench, scenario: str) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.crash
 @pytest.mark.parametrize("scenario", ["confirm", "rollback"])
 def test_a_kill_before_each_change_leaves_a_runnable_release(
     bench: Bench, scenario: str, tmp_path: Path

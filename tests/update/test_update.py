@@ -54,6 +54,7 @@ def test_a_good_release_is_switched_started_and_kept(bench: Bench) -> None:
     assert again.result == "up_to_date" and bench.store.current_version() == "1.1.0"
 
 
+@pytest.mark.crash  # the release crash-loops until the start-up settle rolls it back
 def test_a_release_whose_entry_point_exits_is_rolled_back_and_never_retried(bench: Bench) -> None:
     _installed_first(bench)
     bench.publish("1.2.0", EXITS_MAIN)
