@@ -134,6 +134,8 @@ class HeartbeatRequest(BaseModel):
     consumables: dict[str, str] | None = Field(default=None, max_length=16)
     queues: dict[str, int] | None = Field(default=None, max_length=16)
     clock_skew_s: float | None = None
+    #: App updates (kiosk/update/): available, last_result, last_version, failed (comma-separated)
+    update: dict[str, str] | None = Field(default=None, max_length=8)
 
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"

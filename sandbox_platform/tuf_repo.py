@@ -10,6 +10,9 @@ Layout served (``consistent_snapshot`` off, so file names are stable):
 - ``/tuf/targets/index.json`` – ``{"packages": [paths], "warning_lists": [paths]}``
 - ``/tuf/targets/packages/<item_id>.json`` – ``items/<item_id>.json`` byte for byte
 - ``/tuf/targets/warning_lists/<name>.json`` – ``items/warning_lists/<name>.json``
+- ``/tuf/targets/releases/index.json`` – ``{"releases": [{"version", "target"}]}``, the app releases
+- ``/tuf/targets/releases/hall-kiosk-<version>.tar.gz`` – ``data_dir/releases/`` byte for byte
+  (:meth:`TufRepository.publish_release`; the terminal's updater is ``kiosk.update``)
 
 Keys: one Ed25519 key per top-level role, generated on first start into
 ``data_dir/tuf_keys/<role>.pem`` (PKCS#8, unencrypted) and reused afterwards.  **Sandbox only:**
@@ -29,7 +32,7 @@ import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from securesystemslib.signer import CryptoSigner, Signer  # type: ignore[attr-defined]
 from tuf.api.metadata import (  # type: ignore[attr-defined]
     SPECIFICATION_VERSION,
@@ -47,6 +50,9 @@ log = logging.getLogger(__name__)
 
 ROLES = ("root", "timestamp", "snapshot", "targets")
 INDEX_TARGET = "index.json"
+RELEASE_INDEX_TARGET = "releases/index.json"
+RELEASE_PREFIX = "hall-kiosk-"
+RELEASE_SUFFIX = ".tar.gz"
 #: How long freshly signed metadata stays valid (short for timestamp, as TUF recommends).
 LIFETIMES = {
     "root": dt.timedelta(days=365),
@@ -78,6 +84,7 @@ class TufRepository:
 
     def __init__(self, data_dir: Path, items_dir: Path) -> None:
         self.items_dir = Path(items_dir)
+        self.releases_dir = Path(data_dir) / "releases"
         key_dir = Path(data_dir) / "tuf_keys"
         self._lock = threading.Lock()
         self.signers: dict[str, Signer] = {r: _load_or_create_signer(key_dir / f"{r}.pem") for r in ROLES}
@@ -107,7 +114,25 @@ class TufRepository:
             "warning_lists": sorted(p for p in files if p.startswith("warning_lists/")),
         }
         files[INDEX_TARGET] = json.dumps(index, sort_keys=True).encode()
+        releases = []
+        for path in sorted(self.releases_dir.glob(f"{RELEASE_PREFIX}*{RELEASE_SUFFIX}")):
+            target = f"releases/{path.name}"
+            files[target] = path.read_bytes()
+            version = path.name[len(RELEASE_PREFIX) : -len(RELEASE_SUFFIX)]
+            releases.append({"version": version, "target": target})
+        if releases:
+            files[RELEASE_INDEX_TARGET] = json.dumps({"releases": releases}, sort_keys=True).encode()
         return files
+
+    def publish_release(self, version: str, tarball: bytes) -> str:
+        """Add an app release (a tarball made by ``python -m terminal.update build``) and sign new
+        metadata; returns its target path."""
+        if not version or not all(part.isdigit() for part in version.split(".")):
+            raise ValueError(f"not a release version: {version!r}")
+        self.releases_dir.mkdir(parents=True, exist_ok=True)
+        (self.releases_dir / f"{RELEASE_PREFIX}{version}{RELEASE_SUFFIX}").write_bytes(tarball)
+        self.publish()
+        return f"releases/{RELEASE_PREFIX}{version}{RELEASE_SUFFIX}"
 
     def publish(self) -> None:
         """Re-read ``items_dir`` and sign new targets, snapshot and timestamp (versions + 1)."""
@@ -213,6 +238,15 @@ def tuf_router(repo: TufRepository) -> APIRouter:
         repo.publish()
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
+    @router.post("/_sandbox/tuf/releases/{version}", status_code=status.HTTP_204_NO_CONTENT, tags=["sandbox"])
+    async def tuf_release(version: str, request: Request) -> Response:
+        """Publish an app release: the body is its tarball (`python -m terminal.update build`)."""
+        try:
+            repo.publish_release(version, await request.body())
+        except ValueError as err:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(err)) from err
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
     @router.post("/_sandbox/tuf/expire-timestamp", status_code=status.HTTP_204_NO_CONTENT, tags=["sandbox"])
     def tuf_expire() -> Response:
         """TEST HOOK: serve an expired timestamp."""
@@ -222,4 +256,4 @@ def tuf_router(repo: TufRepository) -> APIRouter:
     return router
 
 
-__all__ = ["INDEX_TARGET", "SPECIFICATION_VERSION", "TufRepository", "tuf_router"]
+__all__ = ["INDEX_TARGET", "RELEASE_INDEX_TARGET", "SPECIFICATION_VERSION", "TufRepository", "tuf_router"]

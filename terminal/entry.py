@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from terminal.provision import run
 
         return run(argv[1:])
+    if argv[:1] in (["update"], ["launch"]):  # app updates: docs/operations.md "Updates"
+        from terminal.update import main as update_main
+
+        return update_main(argv[1:] if argv[0] == "update" else argv)
     parser = argparse.ArgumentParser(description="Government service hall self-service terminal")
     parser.add_argument(
         "--config", help="terminal config (TOML); default: $KIOSK_CONFIG or var/terminal.toml"
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtCore import QTimer
 
+    from kiosk.fleet.heartbeat import app_version
+    from kiosk.update.health import report_ready
     from terminal import sdnotify
     from terminal.app import KioskUi, make_app
     from terminal.runtime import build_terminal
@@ -74,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     # systemd (packaging/systemd/hall-kiosk.service): ready once the window is up; the
     # watchdog is pinged from the GUI thread, so a stuck event loop is restarted too.
     QTimer.singleShot(0, lambda: sdnotify.notify("READY=1", "STATUS=attract screen up"))
+    # The updater keeps a new release only once it says it is up (kiosk/update/health.py).
+    QTimer.singleShot(0, lambda: report_ready(app_version(), terminal.startup_ok()))
     watchdog = QTimer()
     period = sdnotify.watchdog_period_s()
     if period is not None:

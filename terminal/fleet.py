@@ -9,6 +9,7 @@ from kiosk.cases.platform_client import PlatformClient
 from kiosk.config import TerminalConfig
 from kiosk.fleet.heartbeat import HeartbeatCollector, HeartbeatSender
 from kiosk.session.coordinator import SessionCoordinator
+from kiosk.update.report import heartbeat_fields, store_from
 from offline_cache.store import Store
 from terminal.metrics import TerminalMetrics
 
@@ -31,7 +32,13 @@ def start_fleet_watch(
 ) -> FleetWatch:
     """Start the heartbeat thread (``[platform] heartbeat_s``) and, unless ``[platform]
     metrics_port`` is None, the loopback metrics endpoint."""
-    collector = HeartbeatCollector(session.devices, store.outbox, client, lambda: session.step)
+    collector = HeartbeatCollector(
+        session.devices,
+        store.outbox,
+        client,
+        lambda: session.step,
+        update=lambda: heartbeat_fields(store_from()),
+    )
     sender = HeartbeatSender(client, collector.collect, config.platform.heartbeat_s)
     metrics: TerminalMetrics | None = None
     if config.platform.metrics_port is not None:

@@ -99,6 +99,11 @@ class Terminal:
     alerts: AlertForwarder | None = None
     _connecting: threading.Thread | None = None
     fleet: FleetWatch | None = None
+    startup: selfcheck.StartupGate | None = None
+
+    def startup_ok(self) -> bool:
+        """Whether the start-up self-check passed (the update's health report)."""
+        return self.startup is None or self.startup.last.ok
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background once the attract screen is up."""
@@ -284,7 +289,7 @@ def build_terminal(
     if not background_connect:
         connecting.join()
     # A required device missing or no trusted catalogue: out of service, not the welcome screen.
-    selfcheck.hold_if_unfit(session, config, devices, workdir)
+    startup = selfcheck.hold_if_unfit(session, config, devices, workdir)
     drainer.start(interval_s=config.platform.upload_interval_s)
     # Lockouts, staff calls, device faults, paper, dead letters, clock skew -> platform alerts.
     alerts = start_alerts(session, maintenance.access, drainer, client)
@@ -316,6 +321,7 @@ def build_terminal(
         alerts=alerts,
         _connecting=connecting,
         fleet=start_fleet_watch(config, session, store, client),
+        startup=startup,
     )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from kiosk.maintenance.service import LeaveReason, MaintenanceService
+from kiosk.maintenance.service import Diagnostics, LeaveReason, MaintenanceService
+from kiosk.update.report import store_from, update_view
 
 if TYPE_CHECKING:
     from ui.facade import KioskFacade
@@ -48,7 +50,17 @@ class MaintenanceFacade(QObject):
         self.failed.emit(f"{type(err).__name__}: {err}")
 
     def refresh_diagnostics(self) -> None:
-        self._run(self.service.diagnostics, self.diagnostics)
+        self._run(self._diagnostics, self.diagnostics)
+
+    def _diagnostics(self) -> Diagnostics:
+        """The service's diagnostics plus the app's updates (kiosk/update/: what runs, what is
+        available, how the last update ended)."""
+        try:
+            update = update_view(store_from())
+        except Exception:  # an unreadable update state never hides the diagnostics
+            log.exception("reading the update state failed")
+            update = None
+        return replace(self.service.diagnostics(), update=update)
 
     def refresh_consumables(self) -> None:
         self._run(self.service.consumables, self.consumables)

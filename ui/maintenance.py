@@ -56,6 +56,26 @@ def _when(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
+def _update_rows(u: Any, attention: set[int], first: int) -> list[tuple[str, ...]]:
+    """The app's version and updates (kiosk.update.report.UpdateView): what runs and what is
+    available; how the last update ended; a rolled-back version needs the platform's attention."""
+    available = (
+        tr("maint.update.available", version=u.available) if u.available else tr("maint.update.latest")
+    )
+    rows: list[tuple[str, ...]] = [(tr("maint.update"), u.running, available)]
+    if u.last_result is not None:
+        if u.last_result in {"rolled_back", "refused", "error"}:
+            attention.add(first + 1)
+        rows.append(
+            (
+                tr("maint.update.last", at=_when(u.last_at)),
+                tr(f"maint.update.result.{u.last_result}", version=u.last_version or ""),
+                tr("maint.update.failed", versions=", ".join(u.failed)) if u.failed else "",
+            )
+        )
+    return rows
+
+
 def _table(columns: int, name: str) -> QTableWidget:
     t = QTableWidget(0, columns)
     t.setObjectName(name)
@@ -407,6 +427,8 @@ class MaintenanceScreen(Screen):
                     tr("maint.package.stale") if pkg.stale else tr("maint.action.none"),
                 )
             )
+        if d.update is not None:
+            rows.extend(_update_rows(d.update, attention, len(rows)))
         _fill(self.diag, rows, attention)
 
     def _render_consumables(self, c: Consumables) -> None:

@@ -14,11 +14,13 @@ device); during a session the last statuses are sent again.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from devices.base import DeviceStatus
@@ -38,8 +40,19 @@ _PAPER = {
 }
 
 
+#: An app release (kiosk/update/) says its version in this file at its root.
+RELEASE_MANIFEST = Path(__file__).resolve().parents[2] / "release.json"
+
+
 def app_version() -> str:
-    """The installed app's version (its distribution's metadata); "unknown" when not installed."""
+    """The running release's version (its ``release.json``), else the installed distribution's;
+    "unknown" when neither says."""
+    try:
+        version = json.loads(RELEASE_MANIFEST.read_bytes()).get("version")
+        if isinstance(version, str) and version:
+            return version
+    except (OSError, ValueError, AttributeError):
+        pass
     try:
         return importlib.metadata.version(APP_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
@@ -59,15 +72,20 @@ class Heartbeat:
     consumables: Mapping[str, str] = field(default_factory=dict)
     queues: Mapping[str, int] = field(default_factory=dict)
     clock_skew_s: float | None = None
+    #: the app update's state (terminal/update.py ``heartbeat_fields``); empty: not reported
+    update: Mapping[str, str] = field(default_factory=dict)
 
     def telemetry(self) -> dict[str, Any]:
         """Everything but the device statuses (the request's optional fields)."""
-        return {
+        fields: dict[str, Any] = {
             "app_version": self.app_version,
             "consumables": dict(self.consumables),
             "queues": dict(self.queues),
             "clock_skew_s": self.clock_skew_s,
         }
+        if self.update:
+            fields["update"] = dict(self.update)
+        return fields
 
 
 class _Devices(Protocol):
@@ -95,8 +113,10 @@ class HeartbeatCollector:
         client: _Client,
         current_step: Callable[[], Step],
         version: str | None = None,
+        update: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self.devices = devices
+        self.update = update
         self.outbox = outbox
         self.client = client
         self.current_step = current_step
@@ -121,7 +141,17 @@ class HeartbeatCollector:
                 "outbox_dead": counts.get(OutboxState.DEAD, 0),
             },
             clock_skew_s=self.client.clock_skew_s,
+            update=self._update(),
         )
+
+    def _update(self) -> Mapping[str, str]:
+        if self.update is None:
+            return {}
+        try:
+            return self.update()
+        except Exception:  # an unreadable update state never stops the heartbeat
+            log.exception("reading the update state failed")
+            return {}
 
 
 HeartbeatListener = Callable[[Heartbeat, bool], None]

@@ -7,15 +7,14 @@ staff member's role decides which functions are open (:data:`kiosk.maintenance.a
 It is entered only from the attract screen or out of service, never in the middle of a citizen's
 session, and left to the attract screen when staff press "leave", pull the card, or leave it idle.
 
-What staff see is counts, case ids, states, versions and error texts: never a
-citizen's name, ID number, address or phone.  Case payloads are not read here;
-error texts from the platform are passed through :func:`kiosk.logsetup.redact`
-(the platform may echo a field).  Logs are shown as written: they are already
-redacted by :mod:`kiosk.logsetup`.
+What staff see is counts, case ids, states, versions and error texts: never a citizen's name, ID
+number, address or phone.  Case payloads are not read here; error texts from the platform are
+passed through :func:`kiosk.logsetup.redact` (the platform may echo a field).  Logs are shown as
+written: they are already redacted by :mod:`kiosk.logsetup`.
 
-Every staff action (entering, each view, sync, requeue, test print, leaving) and
-every refused unlock goes to the hash-chained audit trail with the staff id.
-The methods block (device, network, disk) and run on a worker thread.
+Every staff action (entering, each view, sync, requeue, test print, leaving) and every refused
+unlock goes to the hash-chained audit trail with the staff id.  The methods block (device,
+network, disk) and run on a worker thread.
 """
 
 from __future__ import annotations
@@ -138,6 +137,7 @@ class Diagnostics:
     disk: DiskDiagnosis
     packages: tuple[PackageDiagnosis, ...]
     taken_at: float
+    update: Any = None  # kiosk.update.report.UpdateView (the app's updates), added by the UI's facade
 
     @property
     def faults(self) -> int:
