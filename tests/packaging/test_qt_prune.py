@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import PySide6
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PRUNE = REPO / "packaging" / "prune" / "prune-venv.sh"
