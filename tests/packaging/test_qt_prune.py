@@ -77,6 +77,13 @@ def _loaded_libraries(binaries: list[Path]) -> set[Path]:
     return found
 
 
+def test_the_package_build_prunes_and_installs_mediapipe_on_x86_64_only() -> None:
+    rules = (REPO / "debian" / "rules").read_text()
+    assert "packaging/prune/prune-venv.sh" in rules
+    mediapipe = next(line for line in rules.splitlines() if '"mediapipe==' in line)
+    assert "uname -m" in mediapipe and "x86_64" in mediapipe
+
+
 def test_nothing_the_terminal_imports_or_loads_is_deleted() -> None:
     pruned = _pruned(PYSIDE)
     assert PYSIDE / "Qt" / "lib" / "libQt6WebEngineCore.so.6" in pruned  # the list does match the wheel
