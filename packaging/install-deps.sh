@@ -42,6 +42,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$lock" -nt "$stamp
   if [ "$extra" = "test" ]; then .venv/bin/pip install -q -e ".[test]"; else .venv/bin/pip install -q -e .; fi
   # mediapipe's metadata asks for opencv-contrib-python (clashes with the headless OpenCV and
   # PySide6) and jax; the modules it really imports are in pyproject.toml.
-  .venv/bin/pip install -q --no-deps "mediapipe==0.10.21"
+  # No aarch64 wheel: there the face check runs on YuNet alone (docs/installation.md, arm64).
+  if [ "$(uname -m)" = x86_64 ]; then .venv/bin/pip install -q --no-deps "mediapipe==0.10.21"; fi
   touch "$stamp"
 fi

@@ -41,7 +41,7 @@ REQUIRED = {
     "idcard": "--idcard PORT",
     "camera": "--camera SOURCE",
     "document_camera": "--document-camera SOURCE",
-    "receipt_printer": "--receipt-printer HOST:PORT",
+    "receipt_printer": "--receipt-printer HOST:PORT or usb:VID:PID",
     "document_printer": "--cups-queue QUEUE",
 }
 
@@ -172,10 +172,12 @@ def enrol_and_pin(answers: Answers, data_dir: Path, *, allow_http: bool = False)
 def choose_devices(args: argparse.Namespace, answers: Answers, say: Callable[[str], None]) -> None:
     """Fill ``answers.devices`` from the flags, else from discovery."""
     from terminal import provision_discover as disc
+    from terminal.provision_usb import parse_spec as parse_usb_spec
 
     hosts = list(args.printer_probe or [])
     serial_printer = (args.receipt_printer or "").startswith("/")
-    if args.receipt_printer and args.receipt_printer != "auto" and not serial_printer:
+    usb_printer = parse_usb_spec(args.receipt_printer or "")
+    if args.receipt_printer and args.receipt_printer != "auto" and not serial_printer and not usb_printer:
         hosts.insert(0, args.receipt_printer)
     found = disc.discover(
         serial_candidates=args.serial_port or None,
@@ -207,9 +209,18 @@ def choose_devices(args: argparse.Namespace, answers: Answers, say: Callable[[st
         devices["document_camera"] = {"driver": "opencv", "source": document}
     if serial_printer:  # checked by the self-check's status query
         devices["receipt_printer"] = {"driver": "serial", "serial_port": args.receipt_printer}
+    elif usb_printer is not None:
+        devices["receipt_printer"] = usb_printer.section()
     elif found.escpos_network:
         host, _, p = found.escpos_network[0].rpartition(":")
         devices["receipt_printer"] = {"driver": "network", "host": host, "port": int(p)}
+    elif found.usb_escpos and found.usb_escpos[0].receipt:
+        devices["receipt_printer"] = found.usb_escpos[0].section()
+    for printer in found.usb_escpos:
+        say(
+            f"  USB printer {printer.spec} {printer.product}"
+            + ("" if printer.receipt else " (not taken: A4?)")
+        )
     queue = args.cups_queue if args.cups_queue and args.cups_queue != "auto" else ""
     if not queue and found.cups_queues:
         queue = found.cups_queues[0]
@@ -317,7 +328,10 @@ def _parser() -> argparse.ArgumentParser:
     a("--serial-port", action="append", help="a serial port to probe (repeatable; default the usual ones)")
     a("--camera", help="face camera source (/dev/v4l/by-id/..., index, file) or 'auto'")
     a("--document-camera", help="document camera source, or 'auto'")
-    a("--receipt-printer", help="ESC/POS receipt printer host:port, a serial port (/dev/...), or 'auto'")
+    a(
+        "--receipt-printer",
+        help="ESC/POS receipt printer host:port, a serial port (/dev/...), usb:VID:PID[:SERIAL] or 'auto'",
+    )
     a("--printer-probe", action="append", help="host[:port] to probe for an ESC/POS printer (repeatable)")
     a("--cups-queue", help="CUPS queue of the A4 printer, or 'auto' (the first queue)")
     a("--cups-server", default="", help="CUPS server host[:port] (default the local cupsd)")

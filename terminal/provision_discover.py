@@ -6,7 +6,8 @@
 * V4L2 cameras: /dev/video* capture nodes and the pixel formats each offers (VIDIOC_ENUM_FMT).
 * CUPS queues: ``lpstat`` in the C locale (its output is translated otherwise).
 * ESC/POS receipt printers: network candidates answering a real-time status request (DLE EOT 1)
-  on port 9100; USB printer-class interfaces from sysfs (reported, for the udev name).
+  on port 9100; USB printers from sysfs (printer class 07 or a known thermal printer's ids,
+  terminal/provision_usb.py).
 
 Every probe is bounded and never raises: a missing tool or daemon is an empty answer with a note.
 """
@@ -23,6 +24,8 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from terminal.provision_usb import UsbPrinter, usb_escpos_printers
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class Found:
     cups_queues: list[str] = field(default_factory=list)
     escpos_network: list[str] = field(default_factory=list)  # "host:port"
     usb_printers: list[str] = field(default_factory=list)  # sysfs interface names
+    usb_escpos: list[UsbPrinter] = field(default_factory=list)  # receipt printers first
     notes: list[str] = field(default_factory=list)
 
 
@@ -191,4 +195,5 @@ def discover(
         else:
             found.notes.append(f"ESC/POS: no answer from {host}:{port}")
     found.usb_printers = usb_printers()
+    found.usb_escpos = usb_escpos_printers()
     return found

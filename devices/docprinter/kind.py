@@ -9,6 +9,7 @@ from typing import Literal
 from devices.base import DeviceError
 from devices.device_kind import SIMULATOR, DeviceContext, DeviceKind, SectionConfig
 from devices.docprinter.cups import CupsDocumentPrinter
+from devices.docprinter.ipp_printer import IppDocumentPrinter
 from devices.docprinter.spool import PdfSpoolPrinter
 from devices.interfaces import DocumentPrinter
 
@@ -19,15 +20,20 @@ class DocumentPrinterConfig(SectionConfig):
     #: "auto": CUPS in the production profile; in the demo profile CUPS only when ``cups_server``
     #: names a cupsd whose queue answers (a private test cupsd), else the simulator's spool
     #: directory.  "simulator": the demo's spool directory.  "spool": PDFs into ``spool_dir``.
-    #: "cups": always CUPS.
-    driver: Literal["auto", "simulator", "spool", "cups"] = "auto"
+    #: "cups": always CUPS (``lp``/``lpstat`` in the C locale).  "ipp": the same queue through IPP
+    #: (devices/docprinter/ipp_printer.py: paper out, offline and job states from CUPS's keywords).
+    driver: Literal["auto", "simulator", "spool", "cups", "ipp"] = "auto"
     spool_dir: str = ""  # driver "spool": defaults to <data_dir>/spool
     cups_queue: str = "kiosk-a4"  # driver "cups": the certificate/A4 printer's queue
-    cups_server: str = ""  # driver "cups": host[:port]; empty = the local cupsd
+    cups_server: str = ""  # host[:port] (driver "ipp": or cupsd's socket path); empty = the local cupsd
 
 
 def _cups(section: DocumentPrinterConfig, ctx: DeviceContext) -> CupsDocumentPrinter:
     return CupsDocumentPrinter(section.cups_queue, section.cups_server or None)
+
+
+def _ipp(section: DocumentPrinterConfig, ctx: DeviceContext) -> IppDocumentPrinter:
+    return IppDocumentPrinter(section.cups_queue, section.cups_server or None)
 
 
 def _spool(section: DocumentPrinterConfig, ctx: DeviceContext) -> PdfSpoolPrinter:
@@ -69,7 +75,7 @@ DOCUMENT_PRINTER: DeviceKind[DocumentPrinterConfig, DocumentPrinter, Path] = Dev
     name="document_printer",
     config=DocumentPrinterConfig,
     interface=DocumentPrinter,
-    drivers={"cups": _cups, "spool": _spool},
+    drivers={"cups": _cups, "ipp": _ipp, "spool": _spool},
     simulate=_simulate,
     attach=_attach,
     resolve=_resolve,

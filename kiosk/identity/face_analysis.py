@@ -32,6 +32,7 @@ import numpy as np
 
 from kiosk.identity.face_embedder import as_bgr, usable_image
 from kiosk.identity.face_types import FaceBox, FaceQuality, FrameCheck, box_quality
+from kiosk.identity.keypoints import KeypointLandmarker, YuNetDetector, mediapipe_available
 from kiosk.identity.liveness import MeshLandmarker, measure
 
 if TYPE_CHECKING:
@@ -123,6 +124,15 @@ class FastFrameAnalyser:
         # a second detection counts as another person only above this score (BlazeFace sees
         # faces in background patterns at ~0.7; real second faces score > 0.9 on the test photos)
         self.other_face_score = other_face_score
+        self.mesh: MeshLandmarker | KeypointLandmarker
+        self.detector: BlazeFaceDetector | YuNetDetector
+        self.far_detector: BlazeFaceDetector | YuNetDetector
+        if not mediapipe_available():  # arm64: YuNet's box and five key points (keypoints.py)
+            yunet = YuNetDetector()
+            self.mesh = mesh if mesh is not None else KeypointLandmarker(yunet)
+            self.detector = detector if detector is not None else yunet
+            self.far_detector = far_detector if far_detector is not None else yunet
+            return
         self.mesh = mesh if mesh is not None else MeshLandmarker()
         self.detector = detector if detector is not None else BlazeFaceDetector()
         # only asked when the short-range model sees nothing: is someone standing too far away?

@@ -93,7 +93,15 @@ def _ear(pts: Landmarks, eye: tuple[int, int, int, int, int, int]) -> float:
 
 
 def measure(pts: Landmarks) -> FaceMeasures:
-    """Eye/mouth aspect ratios and yaw from face-mesh landmarks (pixel coordinates)."""
+    """Eye/mouth aspect ratios and yaw from face-mesh landmarks (pixel coordinates).  Five key
+    points (YuNet, without MediaPipe: kiosk/identity/keypoints.py) give the yaw only (ratios NaN),
+    as the nose tip's offset from the eye midpoint over the eye distance: on the demo photos of
+    turned heads 0.7 to 1.3 times the mesh's yaw, so the same turn threshold serves both."""
+    if len(pts) == 5:
+        e1, e2, nose = pts[0], pts[1], pts[2]
+        iod = max(float(np.linalg.norm(e1 - e2)), 1e-6)
+        yaw = (float(nose[0]) - float(e1[0] + e2[0]) / 2.0) / iod
+        return FaceMeasures(float("nan"), float("nan"), yaw)
     ear = (_ear(pts, RIGHT_EYE) + _ear(pts, LEFT_EYE)) / 2.0
     left, right, top, bottom = MOUTH
     mar = _dist(pts, top, bottom) / max(_dist(pts, left, right), 1e-6)
@@ -151,6 +159,15 @@ class MeshLandmarker:
         return pts is not None and measure(pts).ear < self.closed_eye_ear
 
 
+def default_landmarker() -> MeshLandmarker:
+    """MediaPipe's mesh, or YuNet's five key points where MediaPipe is not installed (arm64)."""
+    from kiosk.identity.keypoints import KeypointLandmarker, mediapipe_available
+
+    if mediapipe_available():
+        return MeshLandmarker()
+    return KeypointLandmarker()  # type: ignore[return-value]  # the same landmarks() interface
+
+
 class LivenessState(enum.Enum):
     BASELINE = "baseline"
     CHALLENGE = "challenge"
@@ -169,7 +186,7 @@ class ChallengeLiveness:
         landmarker: MeshLandmarker | None = None,
         *,
         challenges: int = 2,
-        pool: Sequence[Challenge] = tuple(Challenge),
+        pool: Sequence[Challenge] | None = None,
         baseline_frames: int = 3,
         challenge_timeout_s: float = 5.0,
         blink_drop: float = 0.6,
@@ -180,6 +197,10 @@ class ChallengeLiveness:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.landmarker = landmarker
+        if pool is None:  # every challenge on MediaPipe's mesh, the head turns without it
+            from kiosk.identity.keypoints import default_challenge_pool
+
+            pool = default_challenge_pool()
         self.n_challenges = min(challenges, len(pool))
         self.pool = tuple(pool)
         self.baseline_frames = baseline_frames
@@ -216,7 +237,7 @@ class ChallengeLiveness:
 
     def is_live(self, frame: Frame, box: FaceBox) -> bool:
         if self.landmarker is None:
-            self.landmarker = MeshLandmarker()
+            self.landmarker = default_landmarker()
         pts = self.landmarker.landmarks(frame)
         if pts is None:
             return self.state is not LivenessState.FAILED and not self._timed_out(self._clock())
