@@ -50,9 +50,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-#: How long a headless citizen waits at the card step before cancelling (the refused-card case).
-CARD_PATIENCE_S = 8.0
-
 #: Faults injected for one session: kind -> (inject, clear) over the terminal.
 Fault = tuple[Callable[[Any], None], Callable[[Any], None]]
 
@@ -60,6 +57,23 @@ Fault = tuple[Callable[[Any], None], Callable[[Any], None]]
 def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class WalkAwayClock:
+    """The session machine's monotonic clock, which a citizen walking away moves on: the idle time
+    they leave passes at once, so the core's idle limit ends their session (the terminal's own
+    limit, not a bench timer) without the bench sitting it out."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return time.monotonic() + self._offset
+
+    def walk_away(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
 
 
 class ReplayFace:
@@ -115,14 +129,9 @@ def run_session(t: Any, citizen: Any, signature: bytes) -> str | None:
     s.choose_item(citizen.item_id)
     bench.present_face(citizen.live_images)
     bench.idcard.insert(citizen.key)
-    # The card step listens until cancel or the idle limit (the UI's idle check, absent here): a
-    # refused card (e.g. an expired one) is taken away and the citizen cancels, as at the terminal.
-    gives_up = threading.Timer(CARD_PATIENCE_S, lambda: s.step is Step.READ_CARD and s.cancel())
-    gives_up.start()
-    try:
-        read = s.card.read()
-    finally:
-        gives_up.cancel()
+    # The card step listens until cancel or the idle limit: a citizen whose card is refused (e.g. an
+    # expired one) walks away and the idle limit ends the session (run_soak's walk-away listener).
+    read = s.card.read()
     if read is None or s.step is not Step.FACE_CHECK:
         return None
     for _ in range(3):
@@ -147,6 +156,15 @@ def run_session(t: Any, citizen: Any, signature: bytes) -> str | None:
         s.finish_result()
         s.rating.rate("good")
     return case_id
+
+
+def _card_lifted(t: Any, deadline_s: float = 3.0) -> bool:
+    """The next citizen steps up once the terminal has seen the last card lifted (it polls the
+    reader every 0.5 s; a card it never saw lifted is not read again, card.py)."""
+    end = time.monotonic() + deadline_s
+    while t.session.card.awaiting_lift and time.monotonic() < end:
+        time.sleep(0.02)
+    return not t.session.card.awaiting_lift
 
 
 def _settle(t: Any, deadline_s: float = 10.0) -> bool:
@@ -178,6 +196,7 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
     logging.basicConfig(level=logging.CRITICAL)  # thousands of injected faults: keep stderr readable
     from kiosk.config import TerminalConfig
     from kiosk.identity.face import FaceVerifier
+    from kiosk.session.events import CardRefused
     from kiosk.session.steps import submit
     from offline_cache.store import OutboxState
     from terminal.runtime import DEMO_CITIZENS, build_terminal
@@ -195,7 +214,14 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
         config = TerminalConfig(data_dir=tmp, terminal_id=f"SOAK-{index:04d}")
-        t = build_terminal(config, Path(tmp) / "work", face=ReplayFace(real))
+        clock = WalkAwayClock()
+        t = build_terminal(config, Path(tmp) / "work", face=ReplayFace(real), session_monotonic=clock)
+        # No window here: the core's idle watch ends idle sessions (polled often: walking away
+        # below is instant).  A citizen whose card is refused takes it and leaves.
+        t.session.watch_idle(0.05)
+        t.session.subscribe(
+            lambda e: clock.walk_away(t.session.idle.timeout_s) if isinstance(e, CardRefused) else None
+        )
         try:
             for n in range(sessions):
                 citizen = DEMO_CITIZENS[n % len(DEMO_CITIZENS)]
@@ -214,7 +240,7 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
                     if fault is not None:
                         faults[fault][1](t)
                     t.bench.idcard.remove()  # the citizen leaves with the card
-                if not _settle(t):
+                if not (_settle(t) and _card_lifted(t)):
                     counts["undefined_states"] += 1
                 rss.append(rss_mb())
                 if (n + 1) % max(1, sessions // 10) == 0:

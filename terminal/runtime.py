@@ -14,6 +14,8 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,6 +159,7 @@ def build_terminal(
     face: FaceVerifier | None = None,
     ocr: RapidOcrEngine | None = None,
     background_connect: bool = False,
+    session_monotonic: Callable[[], float] = time.monotonic,
 ) -> Terminal:
     """Start everything the config asks for.  The caller owns the result and must ``close()`` it.
 
@@ -250,6 +253,7 @@ def build_terminal(
         qr=QrIdentityVerifier(client),
         liveness=build_liveness(config, bench),
         face_prompter=build_face_prompter(config),
+        monotonic=session_monotonic,  # the idle limit's clock (bench/soak lets a citizen walk away)
     )
     # Staff card + PIN (docs/security.md); only the demo's in-process staff card, whose registry entry
     # has no PIN, unlocks with the card alone.
