@@ -56,6 +56,7 @@ from terminal import selfcheck
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
 from terminal.fleet import FleetWatch, start_fleet_watch
 from terminal.hardware import build_devices, close_devices, device_context
+from terminal.heap import HeapTrim
 from terminal.simulators import SimulatorBench
 from terminal.staff import build_staff_watcher, staff_registry
 
@@ -266,6 +267,7 @@ def build_terminal(
         allow_card_only=config.profile is Profile.DEMO,
     )
     session.maintenance = maintenance
+    session.machine.subscribe(HeapTrim())  # freed heap back to the system between citizens
 
     def connect() -> None:  # in the background: an unreachable platform never delays the window
         try:
