@@ -7,7 +7,10 @@ encrypted store, the outbox drainer's thread and the sandbox platform on 127.0.0
 model is replayed: the first check of each citizen runs the real verifier and records its result,
 later checks read one real camera frame and return the recorded result (``ReplayFace``).  The
 citizen's wait for the platform's acknowledgement on the result screen is shortened (``--ack-wait``)
-so that sessions under an outage do not each sit out the 3 s the screen waits.
+so that sessions under an outage do not each sit out the 3 s the screen waits.  There is no window:
+the core's idle limit (kiosk/session/idle.py) ends idle sessions, on the session machine's clock; a
+citizen whose card is refused walks away, which moves that clock on by the idle limit
+(``WalkAwayClock``) so the terminal's own limit ends the session at once.
 
 Each session is one of the three demo citizens, start to finish (card, face, form, materials,
 review, sign and submit, outputs, card taken, rating).  Before a session, with probability
@@ -15,12 +18,13 @@ review, sign and submit, outputs, card taken, rating).  Before a session, with p
 receipt printer unplugged or out of paper, camera unplugged), a network fault (platform down,
 answers dropped after processing, slow answers) or platform errors (5xx with and without
 Retry-After, 429).  After the session the fault is cleared and the terminal must be back on the
-attract screen (out of service is allowed while the fault lasts and must clear by itself).
+attract screen (out of service is allowed while the fault lasts and must clear by itself).  The next
+citizen places their card once the terminal has seen the last one lifted (the card step polls the
+reader every 0.5 s for that).
 
-Volume: a session is 0.2-0.7 s of real work (the certificate and commitment PDFs dominate), about
-4.4 sessions/s over the default two terminal processes on 2 cores, so 10,000 sessions do not fit in
-a few minutes: the default is 1,000 sessions (about 4 minutes); ``--sessions 10000`` (about 40
-minutes) and ``--sessions 100000`` are the long runs.
+Volume: a session is about 0.15 s of work on the terminal and the platform, plus the wait for the
+card lift; the default six terminal processes overlap those waits on 2 cores.  The default is 10,000
+sessions; ``--sessions 100000`` is the long run.
 
 Printed (last stdout line, JSON): ``sessions``, ``crashes`` (an exception out of a step service),
 ``lost`` (a case the citizen was given a number for that the platform does not have once the queue
@@ -50,9 +54,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-#: How long a headless citizen waits at the card step before cancelling (the refused-card case).
-CARD_PATIENCE_S = 8.0
-
 #: Faults injected for one session: kind -> (inject, clear) over the terminal.
 Fault = tuple[Callable[[Any], None], Callable[[Any], None]]
 
@@ -60,6 +61,23 @@ Fault = tuple[Callable[[Any], None], Callable[[Any], None]]
 def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class WalkAwayClock:
+    """The session machine's monotonic clock, which a citizen walking away moves on: the idle time
+    they leave passes at once, so the core's idle limit ends their session (the terminal's own
+    limit, not a bench timer) without the bench sitting it out."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return time.monotonic() + self._offset
+
+    def walk_away(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += seconds
 
 
 class ReplayFace:
@@ -111,18 +129,14 @@ def run_session(t: Any, citizen: Any, signature: bytes) -> str | None:
 
     s, bench = t.session, t.bench
     case_id: str | None = None
+    _card_lifted(t)  # the last citizen's card has left the reader (seen from the attract screen)
     s.start()
     s.choose_item(citizen.item_id)
     bench.present_face(citizen.live_images)
     bench.idcard.insert(citizen.key)
-    # The card step listens until cancel or the idle limit (the UI's idle check, absent here): a
-    # refused card (e.g. an expired one) is taken away and the citizen cancels, as at the terminal.
-    gives_up = threading.Timer(CARD_PATIENCE_S, lambda: s.step is Step.READ_CARD and s.cancel())
-    gives_up.start()
-    try:
-        read = s.card.read()
-    finally:
-        gives_up.cancel()
+    # The card step listens until cancel or the idle limit: a citizen whose card is refused (e.g. an
+    # expired one) walks away and the idle limit ends the session (run_soak's walk-away listener).
+    read = s.card.read()
     if read is None or s.step is not Step.FACE_CHECK:
         return None
     for _ in range(3):
@@ -147,6 +161,15 @@ def run_session(t: Any, citizen: Any, signature: bytes) -> str | None:
         s.finish_result()
         s.rating.rate("good")
     return case_id
+
+
+def _card_lifted(t: Any, deadline_s: float = 3.0) -> bool:
+    """The next citizen places their card once the terminal has seen the last one lifted (it polls
+    the reader every 0.5 s; a card it never saw lifted is not read again, card.py)."""
+    end = time.monotonic() + deadline_s
+    while t.session.card.awaiting_lift and time.monotonic() < end:
+        time.sleep(0.02)
+    return not t.session.card.awaiting_lift
 
 
 def _settle(t: Any, deadline_s: float = 10.0) -> bool:
@@ -178,6 +201,7 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
     logging.basicConfig(level=logging.CRITICAL)  # thousands of injected faults: keep stderr readable
     from kiosk.config import TerminalConfig
     from kiosk.identity.face import FaceVerifier
+    from kiosk.session.events import CardRefused
     from kiosk.session.steps import submit
     from offline_cache.store import OutboxState
     from terminal.runtime import DEMO_CITIZENS, build_terminal
@@ -195,7 +219,14 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
         config = TerminalConfig(data_dir=tmp, terminal_id=f"SOAK-{index:04d}")
-        t = build_terminal(config, Path(tmp) / "work", face=ReplayFace(real))
+        clock = WalkAwayClock()
+        t = build_terminal(config, Path(tmp) / "work", face=ReplayFace(real), session_monotonic=clock)
+        # No window here: the core's idle watch ends idle sessions (polled often: walking away
+        # below is instant).  A citizen whose card is refused takes it and leaves.
+        t.session.watch_idle(0.05)
+        t.session.subscribe(
+            lambda e: clock.walk_away(t.session.idle.timeout_s) if isinstance(e, CardRefused) else None
+        )
         try:
             for n in range(sessions):
                 citizen = DEMO_CITIZENS[n % len(DEMO_CITIZENS)]
@@ -214,6 +245,7 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
                     if fault is not None:
                         faults[fault][1](t)
                     t.bench.idcard.remove()  # the citizen leaves with the card
+                    t.bench.printer.collect()  # and their receipt
                 if not _settle(t):
                     counts["undefined_states"] += 1
                 rss.append(rss_mb())
@@ -261,8 +293,10 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--sessions", type=int, default=1000, help="sessions in all (split over the workers)")
-    parser.add_argument("--workers", type=int, default=2, help="terminals, one process each")
+    parser.add_argument(
+        "--sessions", type=int, default=10_000, help="sessions in all (split over the workers)"
+    )
+    parser.add_argument("--workers", type=int, default=6, help="terminals, one process each")
     parser.add_argument("--fault-rate", type=float, default=0.1, help="share of sessions with a fault")
     parser.add_argument("--ack-wait", type=float, default=0.3, help="s the result screen waits for the ack")
     parser.add_argument("--seed", type=int, default=17)

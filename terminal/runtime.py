@@ -14,6 +14,8 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,7 @@ from terminal import selfcheck
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
 from terminal.fleet import FleetWatch, start_fleet_watch
 from terminal.hardware import build_devices, close_devices, device_context
+from terminal.heap import HeapTrim
 from terminal.simulators import SimulatorBench
 from terminal.staff import build_staff_watcher
 
@@ -165,6 +168,7 @@ def build_terminal(
     face: FaceVerifier | None = None,
     ocr: RapidOcrEngine | None = None,
     background_connect: bool = False,
+    session_monotonic: Callable[[], float] = time.monotonic,
 ) -> Terminal:
     """Start everything the config asks for.  The caller owns the result and must ``close()`` it.
 
@@ -258,6 +262,7 @@ def build_terminal(
         qr=QrIdentityVerifier(client),
         liveness=build_liveness(config, bench),
         face_prompter=build_face_prompter(config),
+        monotonic=session_monotonic,  # the idle limit's clock (bench/soak lets a citizen walk away)
     )
     # Staff card + PIN (docs/security.md); only the demo's in-process staff card, which signs without
     # its PIN, unlocks with the card alone.
@@ -270,6 +275,7 @@ def build_terminal(
         allow_card_only=config.profile is Profile.DEMO,
     )
     session.maintenance = maintenance
+    session.machine.subscribe(HeapTrim())  # freed heap back to the system between citizens
 
     def connect() -> None:  # in the background: an unreachable platform never delays the window
         try:

@@ -334,18 +334,14 @@ class KioskFacade(QObject):
         self.bug.emit(type(err).__name__)
 
     def _check_idle(self) -> None:
-        cfg = self._session.config.session
-        factor = self.touch_ui.time_factor  # longer in elderly mode
-        warn, expired, left = self._session.machine.idle_state(
-            cfg.idle_timeout_s * factor, cfg.idle_warning_s * factor
-        )
-        if expired:
+        idle = self._session.idle.state()  # the core's limit (longer in elderly mode)
+        if idle.expired:
             self._warned = False
             self.idleWarning.emit(-1)
             self.rating.end(EndReason.IDLE_TIMEOUT)
-        elif warn:
+        elif idle.warn:
             self._warned = True
-            self.idleWarning.emit(int(left + 0.999))
+            self.idleWarning.emit(int(idle.left_s + 0.999))
         elif self._warned:
             self._warned = False
             self.idleWarning.emit(-1)

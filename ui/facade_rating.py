@@ -53,8 +53,7 @@ class RatingFacade:
 
         def end() -> None:
             try:
-                if not self.session.rating.end_early(reason):
-                    self.session.cancel(reason)
+                self.session.end(reason)
             finally:
                 self._ending = False
 

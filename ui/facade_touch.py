@@ -3,7 +3,7 @@ checks while typing, and the reset of language and mode for each new citizen.
 
 Elderly mode makes text and targets about 1.5× larger (the window restyles itself on
 :attr:`KioskFacade.elderlyModeChanged`), multiplies the idle time limits by
-:data:`ELDERLY_TIME_FACTOR`, and is the flag the voice prompts read (``facade.elderly_mode``).
+:data:`~kiosk.session.idle.ELDERLY_TIME_FACTOR` (the core's idle limit), and is the flag the voice prompts read (``facade.elderly_mode``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from ui.viewmodels import Bilingual
 
 if TYPE_CHECKING:
     from ui.facade import KioskFacade
-
-ELDERLY_TIME_FACTOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,7 @@ class TouchFacade:
         self._facade.touch()
         if on != self._elderly:
             self._elderly = on
+            self._session.idle.elderly = on
             self._facade.elderlyModeChanged.emit(on)
 
     def toggle_elderly(self) -> None:
@@ -54,7 +53,7 @@ class TouchFacade:
     @property
     def time_factor(self) -> float:
         """What the idle limits are multiplied by (longer in elderly mode)."""
-        return ELDERLY_TIME_FACTOR if self._elderly else 1.0
+        return self._session.idle.factor
 
     def new_citizen(self) -> None:
         """A session ended (done, cancelled, timed out): the next citizen starts in the terminal's
@@ -62,6 +61,7 @@ class TouchFacade:
         set_language(self._session.config.ui.language)
         if self._elderly:
             self._elderly = False
+            self._session.idle.elderly = False
             self._facade.elderlyModeChanged.emit(False)
         self._facade.languageReset.emit()
 

@@ -16,6 +16,7 @@ the whole camera stack runs unchanged against it:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -85,6 +86,20 @@ def write_video(
     return out
 
 
+@functools.lru_cache(maxsize=32)
+def _frame_png(src: str, _stamp: int, size: tuple[int, int] | None) -> bytes:
+    """``src`` fitted on the camera's canvas, as PNG (kept: a bench puts the same few people in
+    front of the camera thousands of times)."""
+    img = cv2.imread(src, cv2.IMREAD_COLOR)
+    if img is None:
+        raise OSError(f"cannot read image {src}")
+    frame = fit_on_canvas(img, *size) if size is not None else img
+    ok, png = cv2.imencode(".png", frame)
+    if not ok:
+        raise OSError(f"cannot encode image {src}")
+    return bytes(png)
+
+
 class SimulatedCamera:
     """A frame directory an ``OpenCvCamera`` plays, with fault injection (stall, unplug)."""
 
@@ -103,11 +118,8 @@ class SimulatedCamera:
     def _populate(self) -> None:
         self.frames_dir.mkdir(parents=True, exist_ok=True)
         for i, src in enumerate(self._images):
-            img = cv2.imread(str(src), cv2.IMREAD_COLOR)
-            if img is None:
-                raise OSError(f"cannot read image {src}")
-            frame = fit_on_canvas(img, *self._size) if self._size is not None else img
-            cv2.imwrite(str(self.frames_dir / f"{i:03d}.png"), frame)
+            stamp = src.stat().st_mtime_ns if src.exists() else 0  # an edited image is read again
+            (self.frames_dir / f"{i:03d}.png").write_bytes(_frame_png(str(src), stamp, self._size))
 
     def camera(self, kind: str = FACE_CAMERA, seed: int | None = None) -> OpenCvCamera:
         """An ``OpenCvCamera`` playing this source."""

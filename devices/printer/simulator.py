@@ -256,6 +256,15 @@ class ReceiptPrinterSimulator:
         with self._lock:
             return list(self._aborted)
 
+    def collect(self) -> list[DecodedReceipt]:
+        """Take the printed receipts (whole and cut short) out of the tray: the simulator keeps
+        them until then, which a bench printing thousands must not let pile up."""
+        with self._lock:
+            taken = [*self._receipts, *self._aborted]
+            self._receipts.clear()
+            self._aborted.clear()
+            return taken
+
     @property
     def unknown_commands(self) -> list[str]:
         with self._lock:

@@ -3,6 +3,9 @@ collaborators it uses, around one shared :class:`~kiosk.session.context.SessionC
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from kiosk.cases.outbox import OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient
 from kiosk.cases.platform_lookups import LookupPlatform
@@ -18,6 +21,7 @@ from kiosk.review.sync import RuleSync
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.context import Clock, SessionContext, local_now
 from kiosk.session.coordinator import SessionCoordinator, Steps
+from kiosk.session.machine import SessionMachine
 from kiosk.session.steps.card import CardStep
 from kiosk.session.steps.face import FaceStep
 from kiosk.session.steps.form import FormStep
@@ -50,13 +54,15 @@ def build_session(
     liveness: LivenessCheck | None = None,
     face_prompter: FacePrompter | None = None,
     load_cached: bool = True,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> SessionCoordinator:
     """The session coordinator over ``devices``; the catalogue is loaded from the offline cache
-    unless ``load_cached`` is False."""
+    unless ``load_cached`` is False.  ``monotonic``: the session machine's clock (step times and the
+    idle limit)."""
     catalogue = Catalogue(store, rulesync)
     if load_cached:
         catalogue.load_cached()
-    ctx = SessionContext(config, store, catalogue, clock=clock)
+    ctx = SessionContext(config, store, catalogue, clock=clock, machine=SessionMachine(monotonic))
     drainer = drainer or OutboxDrainer(store, client)
     numbering = Numbering(ctx)
     outputs = OutputsStep(ctx, devices.receipt_printer, devices.document_printer, drainer, numbering)

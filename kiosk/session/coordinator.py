@@ -25,6 +25,7 @@ from kiosk.session.catalogue import Catalogue
 from kiosk.session.chime import Chime
 from kiosk.session.context import SessionContext
 from kiosk.session.events import EventSink, SessionEnded, StepChanged
+from kiosk.session.idle import IdleLimit, IdleWatch
 from kiosk.session.machine import EndReason, SessionData, SessionMachine, Step
 from kiosk.session.steps.card import CardStep
 from kiosk.session.steps.face import FaceStep
@@ -80,6 +81,9 @@ class SessionCoordinator:
         #: The start-up self-check (terminal/selfcheck.py StartupGate.failures): re-run while out of
         #: service for a "selfcheck" problem; the terminal leaves once it answers no failure.
         self.selfcheck: Callable[[], Sequence[tuple[str, str]]] | None = None
+        #: The idle limit (kiosk/session/idle.py): the window polls it; without one, watch_idle().
+        self.idle = IdleLimit(self.machine, ctx.config.session)
+        self._idle_watch: IdleWatch | None = None
         self.machine.subscribe(self._on_step)
 
     # ------------------------------------------------------------------ state
@@ -162,6 +166,24 @@ class SessionCoordinator:
             self.store.audit_trail.append("session_end", {"session": old.session_id, "reason": reason.value})
         self.machine.reset(reason)
 
+    def end(self, reason: EndReason) -> None:
+        """Cancel or idle timeout (blocking; a worker thread): the rating is offered when the service
+        began (GB/T 39734 一次一评), else the session ends at once.  A blocking wait (card, face)
+        is stopped once the step has moved, so its worker never sees the old step still current."""
+        if self.rating.end_early(reason):
+            self.cancel_wait()
+        else:
+            self.cancel(reason)
+
+    def watch_idle(self, interval_s: float = 0.5) -> IdleWatch:
+        """Without a window: end the session on a thread when its idle limit expires (the window
+        polls :attr:`idle` itself to show the warning first).  Stopped by :meth:`close`."""
+        if self._idle_watch is None:
+            self._idle_watch = IdleWatch(
+                self.idle, lambda: self.end(EndReason.IDLE_TIMEOUT), interval_s
+            ).start()
+        return self._idle_watch
+
     def retry(self) -> None:
         """From DEVICE_PROBLEM: back to the step that failed."""
         problem: Problem | None = self.machine.data.problem
@@ -210,6 +232,8 @@ class SessionCoordinator:
         return True
 
     def close(self) -> None:
+        if self._idle_watch is not None:
+            self._idle_watch.stop()
         self.ctx.cancelled.set()
         self.card.close()
         self.review.close()
