@@ -11,9 +11,9 @@ import pytest
 from devices.base import DeviceStatus
 from devices.registry import kind
 from devices.smartcard.inprocess import InProcessReaders
+from devices.smartcard.piv_applet import PivApplet
 from devices.smartcard.ssc import NotSocialSecurityCardError, SscAccessDeniedError
 from devices.smartcard.ssc_applet import SocialSecurityCardApplet, SscCardData
-from devices.smartcard.staff_applet import StaffApplet
 from devices.ssccard.kind import SscCardConfig
 from devices.ssccard.reader import SscCardReader
 from kiosk.identity.cards import check_card
@@ -51,7 +51,7 @@ def test_no_card_is_none_after_the_timeout_and_a_card_is_read() -> None:
 def test_other_cards_are_typed_errors() -> None:
     readers = InProcessReaders("R")
     reader = SscCardReader(lambda: readers, None)  # the first reader listed
-    readers.insert(StaffApplet("S0042", b"k" * 32))
+    readers.insert(PivApplet())
     with pytest.raises(NotSocialSecurityCardError):
         reader.read_card(timeout=0.0)
     readers.insert(SocialSecurityCardApplet(CARD, ef06_locked=True))

@@ -20,8 +20,8 @@ import pytest
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
+from devices.smartcard.piv_applet import PivApplet
 from devices.smartcard.ssc_applet import SocialSecurityCardApplet, SscCardData
-from devices.smartcard.staff_applet import StaffApplet
 from devices.smartcard.testbed import PcscdTestbed
 from devices.smartcard.vcard import VirtualCard, _atr
 from devices.ssccard.kind import SscCardConfig
@@ -154,7 +154,7 @@ def test_an_item_that_does_not_accept_it_ignores_the_card_and_another_card_is_re
     driver.click("rateSkip")
     driver.wait_step(Step.ATTRACT)
     driver.begin(ITEM)
-    _insert(pcscd, driver, StaffApplet("S0042", b"k" * 32))  # not a social security card
+    _insert(pcscd, driver, PivApplet())  # a staff (PIV) card, not a social security card
     refusal = driver.window.findChild(QLabel, "cardRefused")
     driver.wait_until(lambda: refusal.isVisible(), 10.0, "refusal")
     assert tr("citizen.card.ssc_unreadable", "zh") in driver.find("cardRefused").text()

@@ -117,9 +117,9 @@ def test_a_device_the_registry_cannot_build_stops_the_start_and_leaves_nothing_r
     from terminal.runtime import build_terminal
 
     before = {t.ident for t in threading.enumerate()}
-    printer = ReceiptPrinterConfig.model_construct(driver="usb")  # past the schema, as a caller could
+    printer = ReceiptPrinterConfig.model_construct(driver="bluetooth")  # past the schema, as a caller could
     config = TerminalConfig(data_dir=str(tmp_path), devices=DevicesConfig(receipt_printer=printer))
-    with pytest.raises(DeviceConfigError, match=r"devices\.receipt_printer\.driver = 'usb' is unknown"):
+    with pytest.raises(DeviceConfigError, match=r"devices\.receipt_printer\.driver = 'bluetooth' is unknown"):
         build_terminal(config, tmp_path / "work")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
