@@ -30,6 +30,7 @@ from ui import present
 from ui.facade_assist import AssistFacade
 from ui.facade_catalogue import CatalogueFacade
 from ui.facade_citizen import CitizenFacade
+from ui.facade_consult import ConsultFacade
 from ui.facade_hall import HallFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
@@ -84,6 +85,7 @@ class KioskFacade(QObject):
             self, enabled=cfg.ui.voice, volume=cfg.ui.voice_volume, face_by_core=cfg.face.voice
         )
         self.catalogue = CatalogueFacade(self, session.catalogue)
+        self.consult = ConsultFacade(self, session.catalogue)  # 智能咨询 (ui/facade_consult.py)
         self.touch_ui = TouchFacade(self, session)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path

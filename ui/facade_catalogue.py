@@ -66,6 +66,7 @@ class CatalogueFacade:
         self.facade = facade
         self._catalogue = catalogue
         self._rows: dict[str, tuple[str, CatalogueRow]] = {}  # id -> (sha256, row)
+        self._preset: tuple[str, str] | None = None
 
     def _row(self, pkg: ItemPackage) -> CatalogueRow:
         cached = self._rows.get(pkg.id)
@@ -123,6 +124,14 @@ class CatalogueFacade:
             fee_note=None if cat.fee_note is None else (cat.fee_note.zh, cat.fee_note.en),
             life_events=tuple((e.name.zh, e.name.en) for e in cat.life_events),
         )
+
+    def preset(self, tab: str, key: str) -> None:
+        """Open the catalogue next time on ``tab`` (department | life_event) filtered on ``key``."""
+        self._preset = (tab, key)
+
+    def take_preset(self) -> tuple[str, str] | None:
+        preset, self._preset = self._preset, None
+        return preset
 
     def choose(self, item_id: str) -> None:
         self.facade.choose_item(item_id)

@@ -191,6 +191,10 @@ class CatalogueScreen(Screen):
         self.down.setText("▼ " + tr("catalogue.down"))
         for i, key in enumerate(TABS):
             self.tabs.button(i).setText(tr(f"catalogue.tab.{key}"))
+        preset = self.facade.catalogue.take_preset()  # e.g. a life event the consultation led to
+        if preset is not None:
+            self.tabs.button(TABS.index(preset[0])).setChecked(True)
+            self.filter_key = preset[1]
         self._fill_filters()
         self._fill()
 
