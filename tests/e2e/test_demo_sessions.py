@@ -167,6 +167,13 @@ def test_summary_json_shape_and_screenshots(demo: dict[str, Any]) -> None:
     catalogue = summary["catalogue"]  # the catalogue browsed all, by department, by life event, by initials
     assert catalogue["items"] >= 30
     assert {s["tab"] for s in catalogue["screenshots"]} == {"all", "department", "life_event"}
+    consultation = summary["consultation"]  # 智能咨询: one item started, one life event opened
+    assert [(s["kind"], s.get("started")) for s in consultation["sessions"]] == [
+        ("item", "senior-card"),
+        ("life_event", None),
+    ]
+    for name in consultation["screenshots"]:
+        assert (out / name).stat().st_size > 10_000
     for shot in catalogue["screenshots"]:
         assert (out / shot["file"]).read_bytes().startswith(b"\x89PNG") and shot["items"] > 0
     for s in summary["sessions"]:

@@ -50,9 +50,12 @@ def _options(ui: object) -> list[str]:
 def test_questions_lead_to_an_item_that_starts(kiosk: Factory) -> None:
     terminal, ui, driver = kiosk()
     driver.wait_step(Step.ATTRACT)
+    # the terminal attaches its own speaker once loaded (terminal/app.py); this one replaces it
+    driver.wait_until(lambda: ui.facade.voice.speaker is not None, 60.0, "the terminal's speaker")
     speaker = RecordingSpeaker()
     ui.facade.voice.attach(speaker)
-    ui.facade.voice.set_enabled(True)  # as the citizen's voice button does
+    ui.facade.voice.default_enabled = True  # voice on by configuration ([ui] voice)
+    ui.facade.voice.set_enabled(True)
     assert terminal.session.catalogue.consultation() is not None  # synced from the sandbox with the packages
     driver.click("consult:open")
     panel = ui.window.findChild(ConsultPanel)
@@ -115,3 +118,21 @@ def test_a_window_answer_offers_nothing_to_start_and_closes(kiosk: Factory) -> N
     assert driver.find("start", QPushButton).isVisible()
     assert driver.find("consult:open", QPushButton).isVisible()
     assert ui.window.current_step() is Step.ATTRACT
+
+
+def test_demo_consultations(kiosk: Factory) -> None:
+    from terminal.demo_consult import run_consult_demo
+
+    _terminal, _ui, driver = kiosk()
+    record = run_consult_demo(driver)
+    senior, birth = record["sessions"]
+    assert senior["kind"] == "item" and senior["started"] == "senior-card"
+    assert [a["answer"] for a in senior["asked"]] == ["养老与退休", "60岁以上，申领老年人优待证"]
+    assert birth["kind"] == "life_event" and set(birth["catalogue"]) == {
+        "birth-registration",
+        "maternity-allowance",
+        "newborn-medical-insurance",
+    }
+    assert len(record["screenshots"]) == 8
+    for name in record["screenshots"]:
+        assert (driver.out / name).stat().st_size > 10_000

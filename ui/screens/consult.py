@@ -16,11 +16,11 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.i18n import bilingual, tr
 from ui.facade_consult import ConsultView
-from ui.screens.base import clear_layout, label
+from ui.screens.base import label
 from ui.widgets import BigButton, Title
 
 #: an open consultation nobody touched for this long closes (the next citizen sees the welcome screen)
@@ -45,11 +45,10 @@ class ConsultPanel(QWidget):
         self.page = QWidget()
         page = QVBoxLayout(self.page)
         page.setContentsMargins(0, 0, 0, 0)
-        self.title = Title()
-        self.progress = label(name="hint")
-        self.question = label(name="subtitle")
+        self.progress = label(name="hint")  # 智能咨询 · 第 n 个问题
+        self.question = Title()
         self.question.setObjectName("consultQuestion")
-        self.options = QVBoxLayout()
+        self.options = QGridLayout()  # two columns: six options fit without scrolling
         self.answer = QLabel()
         self.answer.setObjectName("consultAnswer")
         self.answer.setWordWrap(True)
@@ -66,7 +65,7 @@ class ConsultPanel(QWidget):
             b.clicked.connect(action)
             self.nav[key] = b
             nav.addWidget(b)
-        for w in (self.title, self.progress, self.question):
+        for w in (self.progress, self.question):
             page.addWidget(w)
         page.addLayout(self.options)
         page.addWidget(self.answer)
@@ -134,26 +133,32 @@ class ConsultPanel(QWidget):
     def _show(self, view: ConsultView, *, speak: bool = True) -> None:
         self.view = view
         self._touched = time.monotonic()
-        self.title.setText(bilingual(*view.title))
+        title = bilingual(*view.title)
         self.nav["back"].setEnabled(view.depth > 0)
         self.nav["restart"].setEnabled(view.depth > 0)
-        clear_layout(self.options)
+        while self.options.count():  # the last question's buttons go now, not at the next loop turn
+            item = self.options.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.hide()
+                w.setParent(None)  # type: ignore[call-overload]
+                w.deleteLater()
         at_question = view.question is not None
         self.question.setVisible(at_question)
         self.answer.setVisible(not at_question)
         self.begin.setVisible(view.kind in {"item", "life_event"})
         if view.question is not None:
-            self.progress.setText(tr("consult.step", n=view.depth + 1))
+            self.progress.setText(f"{title} · {tr('consult.step', n=view.depth + 1)}")
             self.question.setText(bilingual(*view.question))
             for i, option in enumerate(view.options):
                 b = BigButton(bilingual(*option), role="secondary")
                 b.setObjectName(f"consult:option:{i}")
                 b.clicked.connect(lambda _c=False, i=i: self.choose(i))
-                self.options.addWidget(b)
+                self.options.addWidget(b, i // 2, i % 2)
             if speak:
                 self._say("consult.voice.question", view)
             return
-        self.progress.setText(tr("consult.found"))
+        self.progress.setText(f"{title} · {tr('consult.found')}")
         self.answer.setText(answer_html(view))
         self.begin.setText(tr("consult.begin_event" if view.kind == "life_event" else "consult.begin_item"))
         if speak:

@@ -41,7 +41,7 @@ class AttractScreen(Screen):
         self.layout_.addStretch(3)
 
     def _consulting(self, on: bool) -> None:
-        for w in (self.hint, self.start, self.hall_panel):
+        for w in (self.title, self.hint, self.start, self.hall_panel):
             w.setVisible(not on)
 
     def enter(self) -> None:
