@@ -208,7 +208,12 @@ class KioskFacade(QObject):
             self.touch_ui.new_citizen()
         item = view.item
         if event.item_id is not None and (item is None or item.id != event.item_id):
-            item = present.item_view(self._session.catalogue.package(event.item_id))
+            bundle = self._session.data.bundle  # 一件事: the life event's one application
+            item = (
+                present.bundle_view(bundle)
+                if bundle is not None and bundle.item_ids[0] == event.item_id
+                else present.item_view(self._session.catalogue.package(event.item_id))
+            )
         self._view = dataclasses.replace(
             view,
             step=event.step,
@@ -246,6 +251,10 @@ class KioskFacade(QObject):
 
     def choose_item(self, item_id: str) -> None:
         self.guard(lambda: self._session.choose_item(item_id))
+
+    def choose_life_event(self, event_id: str) -> None:
+        """Every item of the life event in one application (一件事, kiosk/session/bundle.py)."""
+        self.guard(lambda: self._session.choose_life_event(event_id))
 
     def form_fields(self) -> tuple[FieldView, ...]:
         return present.field_views(self._session.form.fields())

@@ -66,7 +66,6 @@ class CatalogueFacade:
         self.facade = facade
         self._catalogue = catalogue
         self._rows: dict[str, tuple[str, CatalogueRow]] = {}  # id -> (sha256, row)
-        self._preset: tuple[str, str] | None = None
 
     def _row(self, pkg: ItemPackage) -> CatalogueRow:
         cached = self._rows.get(pkg.id)
@@ -125,13 +124,9 @@ class CatalogueFacade:
             life_events=tuple((e.name.zh, e.name.en) for e in cat.life_events),
         )
 
-    def preset(self, tab: str, key: str) -> None:
-        """Open the catalogue next time on ``tab`` (department | life_event) filtered on ``key``."""
-        self._preset = (tab, key)
-
-    def take_preset(self) -> tuple[str, str] | None:
-        preset, self._preset = self._preset, None
-        return preset
-
     def choose(self, item_id: str) -> None:
         self.facade.choose_item(item_id)
+
+    def choose_life_event(self, event_id: str) -> None:
+        """Apply for every item of the life event at once (一件事)."""
+        self.facade.choose_life_event(event_id)

@@ -3,8 +3,8 @@
 Walks the catalogue's consultation tree (:mod:`kiosk.review.consultation`) one answer at a time:
 the path of answers is kept here (back goes one question up, restart to the first), and each
 step is an immutable :class:`ConsultView`.  At an answer, :meth:`ConsultFacade.begin` starts the
-item as choosing it in the catalogue does, or opens the catalogue on the life event; an answer
-naming a window has nothing to start.
+item as choosing it in the catalogue does, or the life event as one application (一件事); an
+answer naming a window has nothing to start.
 """
 
 from __future__ import annotations
@@ -130,14 +130,14 @@ class ConsultFacade:
         return ConsultView(title, kind="window", name=("咨询窗口", "an enquiries window"), depth=depth)
 
     def begin(self) -> None:
-        """At an item: start it (to the ID card step); at a life event: the catalogue on its items."""
+        """At an item: start it; at a life event: all its items as one application (to the ID card step)."""
         view = self.current()
         if view.kind == "item":
             self.facade.start()
             self.facade.choose_item(view.target)
-        elif view.kind == "life_event":
-            self.facade.catalogue.preset("life_event", view.target)
+        elif view.kind == "life_event":  # every item of it in one application (一件事)
             self.facade.start()
+            self.facade.choose_life_event(view.target)
 
     def _require(self) -> ConsultationTree:
         if self._tree is None or not self._path:

@@ -16,7 +16,7 @@ from kiosk.review.engine import Outcome
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CaseSubmitted
 from kiosk.session.machine import SessionData, Step
-from kiosk.session.steps.case_record import case_attachments, case_payload
+from kiosk.session.steps.case_record import case_attachments, case_payload, store_bundle
 from kiosk.session.steps.numbers import Numbering, platform_case_number
 from kiosk.session.steps.outputs import OutputsStep
 from kiosk.session.values import SubmitResult
@@ -59,12 +59,17 @@ class SubmitStep:
             ctx.storage_problem(data)
             return None
         self.outputs.settle_delivery(data)
-        attachments = case_attachments(data)
-        payload = case_payload(ctx.config, data, pkg, case_id, ctx.clock(), attachments)
         try:
-            ctx.store.cases.add(
-                case_id, pkg.id, payload, ctx.clock().timestamp(), attachments=list(attachments.values())
-            )
+            if data.bundle is not None:  # 一件事: every item's case in one transaction
+                case_ids = store_bundle(ctx, data, data.bundle)
+                case_id = case_ids[0]
+            else:
+                attachments = case_attachments(data)
+                payload = case_payload(ctx.config, data, pkg, case_id, ctx.clock(), attachments)
+                ctx.store.cases.add(
+                    case_id, pkg.id, payload, ctx.clock().timestamp(), attachments=list(attachments.values())
+                )
+                case_ids = [case_id]
         except StorageError as err:
             log.error("storing case failed: %s", err)
             ctx.storage_problem(data)
@@ -72,11 +77,11 @@ class SubmitStep:
         data.case.case_id = case_id
         # From here the case is safe in its own transaction: a disk that fills up now (issue 17,
         # finding 8) costs audit records and the approval's ledger entry, never the citizen's receipt.
-        self._note("case_submitted", {"session": data.session_id, "case": case_id})
+        self._note("case_submitted", {"session": data.session_id, "case": case_id, "cases": len(case_ids)})
         if data.application.require_decision().outcome is Outcome.APPROVE:
             self._record_approval(data)
         self.drainer.kick()
-        acknowledged = self.drainer.wait_acknowledged(case_id, timeout_s=ACK_WAIT_S)
+        acknowledged = all(self.drainer.wait_acknowledged(c, timeout_s=ACK_WAIT_S) for c in case_ids)
         data.case.acknowledged = acknowledged
         if acknowledged:  # the platform's number when it answered; the terminal's otherwise
             data.case.case_number = (
