@@ -1,6 +1,7 @@
 """The demo's guided consultation (智能咨询): two citizens who do not know an item's name answer the
-questions on the welcome screen, one led to an item that starts at the ID card step, one to a life
-event whose items the catalogue opens on; a screenshot of every question and answer."""
+questions on the welcome screen, one led to an item, one to a life event applied for as one
+application; each starts at the ID card step (then cancels); a screenshot of every question and
+answer."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from kiosk.session.machine import Step
-from ui.screens.catalogue import CatalogueScreen
 from ui.screens.consult import ConsultPanel
 
 if TYPE_CHECKING:
@@ -55,23 +55,14 @@ def _run_path(driver: DemoDriver, label: str, taps: tuple[int, ...], shots: list
         "target": panel_view.target,
     }
     driver.click("consult:begin")
-    if panel_view.kind == "item":
-        driver.wait_step(Step.READ_CARD)
-        record["started"] = driver.terminal.session.data.item_id
-        shot("started")
-        driver.click("cancel")
-        driver.click("cancelConfirm")
-        driver.wait_step(Step.RATING)
-        driver.click("rateSkip")
-    else:
-        driver.wait_step(Step.CHOOSE_ITEM)
-        screen = driver.window.findChild(CatalogueScreen)
-        if screen is None:
-            raise RuntimeError("the window has no catalogue screen")
-        record["catalogue"] = [screen.item_model.key(i) for i in range(screen.item_model.rowCount())]
-        shot("catalogue")
-        driver.click("cancel")
-        driver.click("cancelConfirm")  # no item chosen: no rating
+    driver.wait_step(Step.READ_CARD)  # the item, or the life event as one application (一件事)
+    data = driver.terminal.session.data
+    record["started"] = list(data.bundle.item_ids) if data.bundle is not None else data.item_id
+    shot("started")
+    driver.click("cancel")
+    driver.click("cancelConfirm")
+    driver.wait_step(Step.RATING)
+    driver.click("rateSkip")
     driver.wait_step(Step.ATTRACT)
     return record
 

@@ -82,7 +82,10 @@ def test_three_items_give_the_three_outcomes(demo: dict[str, Any]) -> None:
 def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> None:
     sessions = [s for s in demo["summary"]["sessions"] if s["case_id"]]  # the refused card filed none
     assert len(sessions) == 2 and all(s["acknowledged"] for s in sessions)
-    ids = [c["case_id"] for c in demo["received"]]
+    single = [
+        c for c in demo["received"] if "bundle" not in json.loads(base64.b64decode(c["opened_payload_b64"]))
+    ]
+    ids = [c["case_id"] for c in single]
     assert sorted(ids) == sorted(s["case_id"] for s in sessions)
     assert len(ids) == len(set(ids))
     by_id = {c["case_id"]: c for c in demo["received"]}
@@ -117,6 +120,20 @@ def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> No
             "material:lease:0"
         ]["attachment_id"]
     )
+
+
+def test_the_life_event_reached_the_sandbox_as_one_application(demo: dict[str, Any]) -> None:
+    """退休一件事: one case per item, sealed, each once, all carrying the same bundle object."""
+    opened = [(c, json.loads(base64.b64decode(c["opened_payload_b64"]))) for c in demo["received"]]
+    bundled = [(c, p) for c, p in opened if "bundle" in p]
+    items = demo["summary"]["life_event"]["items"]
+    assert [p["bundle"]["position"] for _c, p in bundled] == [0, 1, 2]
+    assert [c["item_id"] for c, _p in bundled] == items == bundled[0][1]["bundle"]["items"]
+    assert len({p["bundle"]["id"] for _c, p in bundled}) == 1
+    assert len({c["case_id"] for c, _p in bundled}) == 3
+    assert all(c["encryption"] == "aes-256-gcm" for c, _p in bundled)
+    assert [p["decision"]["outcome"] for _c, p in bundled] == ["manual", "manual", "approve"]
+    assert bundled[0][1]["form"]["bank_account"] and "bank_account" not in bundled[2][1]["form"]
 
 
 def test_publicity_record_of_the_approval_is_published(demo: dict[str, Any]) -> None:
@@ -168,10 +185,16 @@ def test_summary_json_shape_and_screenshots(demo: dict[str, Any]) -> None:
     assert catalogue["items"] >= 30
     assert {s["tab"] for s in catalogue["screenshots"]} == {"all", "department", "life_event"}
     consultation = summary["consultation"]  # 智能咨询: one item started, one life event opened
-    assert [(s["kind"], s.get("started")) for s in consultation["sessions"]] == [
+    assert [(s["kind"], s["started"]) for s in consultation["sessions"]] == [
         ("item", "senior-card"),
-        ("life_event", None),
+        ("life_event", ["birth-registration", "maternity-allowance", "newborn-medical-insurance"]),
     ]
+    life_event = summary["life_event"]  # 退休一件事 as one application, one receipt listing each item
+    assert life_event["items"] == ["hpf-withdrawal-retirement", "retirement-pension-claim", "senior-card"]
+    assert life_event["decision"] == "manual" and len(life_event["reasons"]) == 3
+    assert "退休一件事" in life_event["receipt_text"]
+    for name in life_event["screenshots"]:
+        assert (out / name).stat().st_size > 10_000
     for name in consultation["screenshots"]:
         assert (out / name).stat().st_size > 10_000
     for shot in catalogue["screenshots"]:

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 from kiosk.i18n import set_language
 from kiosk.session.machine import Step
 from tests.conftest import Factory
-from ui.screens.catalogue import CatalogueScreen
 from ui.screens.consult import ConsultPanel
 
 pytestmark = pytest.mark.slow
@@ -86,8 +85,8 @@ def test_questions_lead_to_an_item_that_starts(kiosk: Factory) -> None:
     assert terminal.session.data.item_id == "senior-card"
 
 
-def test_life_event_opens_the_catalogue_on_its_items_and_restart(kiosk: Factory) -> None:
-    _terminal, ui, driver = kiosk()
+def test_life_event_starts_as_one_application_and_restart(kiosk: Factory) -> None:
+    terminal, ui, driver = kiosk()
     driver.wait_step(Step.ATTRACT)
     driver.click("consult:open")
     driver.click("consult:option:1")  # 工作与经营
@@ -98,12 +97,12 @@ def test_life_event_opens_the_catalogue_on_its_items_and_restart(kiosk: Factory)
     driver.click("consult:option:0")  # 家里添了宝宝
     answer = driver.find("consultAnswer", QLabel).text()
     assert "出生一件事" in answer and "出生登记" in answer and "生育津贴申领" in answer
+    assert driver.find("consult:begin", QPushButton).text() == "一次办理这件事"
     driver.click("consult:begin")
-    driver.wait_step(Step.CHOOSE_ITEM)
-    screen = ui.window.findChild(CatalogueScreen)
-    assert screen.tab == "life_event" and screen.filter_key == "birth"
-    keys = {screen.item_model.key(i) for i in range(screen.item_model.rowCount())}
-    assert keys == {"birth-registration", "maternity-allowance", "newborn-medical-insurance"}
+    driver.wait_step(Step.READ_CARD)
+    bundle = terminal.session.data.bundle
+    assert bundle is not None and bundle.event_id == "birth"
+    assert bundle.item_ids == ("birth-registration", "maternity-allowance", "newborn-medical-insurance")
 
 
 def test_a_window_answer_offers_nothing_to_start_and_closes(kiosk: Factory) -> None:
@@ -128,11 +127,11 @@ def test_demo_consultations(kiosk: Factory) -> None:
     senior, birth = record["sessions"]
     assert senior["kind"] == "item" and senior["started"] == "senior-card"
     assert [a["answer"] for a in senior["asked"]] == ["养老与退休", "60岁以上，申领老年人优待证"]
-    assert birth["kind"] == "life_event" and set(birth["catalogue"]) == {
+    assert birth["kind"] == "life_event" and birth["started"] == [
         "birth-registration",
         "maternity-allowance",
         "newborn-medical-insurance",
-    }
+    ]
     assert len(record["screenshots"]) == 8
     for name in record["screenshots"]:
         assert (driver.out / name).stat().st_size > 10_000
