@@ -134,6 +134,8 @@ def test_the_life_event_reached_the_sandbox_as_one_application(demo: dict[str, A
     assert all(c["encryption"] == "aes-256-gcm" for c, _p in bundled)
     assert [p["decision"]["outcome"] for _c, p in bundled] == ["manual", "manual", "approve"]
     assert bundled[0][1]["form"]["bank_account"] and "bank_account" not in bundled[2][1]["form"]
+    # the approved item's double-publicity record is published like a single item's
+    assert [len(c["published"]) for c, _p in bundled] == [0, 0, 1]
 
 
 def test_publicity_record_of_the_approval_is_published(demo: dict[str, Any]) -> None:
@@ -247,10 +249,16 @@ def test_terminal_database_encrypted_and_approval_archived(demo: dict[str, Any])
             text = sim_card(key).text
             assert text.id_number.encode() not in raw
             assert text.name.encode("utf-8") not in raw
-    # §8.5: the approved case has a ledger entry with a fixity hash; the others do not.
+    # §8.5: each approved case has a ledger entry with a fixity hash; the others do not: the senior
+    # card of the single session and the one approved within the life event (its third case)
     chain = (work / "ledger" / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
     senior_case = _session(demo, "senior-card")["case_id"]
-    assert len(chain) == 1 and senior_case in chain[0]
+    bundled = [
+        c["case_id"]
+        for c in demo["received"]
+        if json.loads(base64.b64decode(c["opened_payload_b64"])).get("bundle", {}).get("position") == 2
+    ]
+    assert len(chain) == 2 and senior_case in chain[0] and bundled and bundled[0] in chain[1]
 
 
 def test_summary_has_the_delivery_choice_slips_and_commitment_form(demo: dict[str, Any]) -> None:

@@ -75,3 +75,13 @@ def test_retirement_as_one_application(kiosk: Factory) -> None:
     received = [c["case_id"] for c in terminal.client.sandbox.received_cases()]
     assert sorted(received) == sorted(c["case_id"] for c in bundle["cases"])  # each case once
     assert rec.case_id == bundle["cases"][0]["case_id"]
+
+    # the approved item (the senior card) gets its double-publicity record, the others none
+    senior_case = bundle["cases"][2]["case_id"]
+
+    def published() -> list[str]:
+        terminal.drainer.kick()
+        return [p["record"]["case_id"] for p in terminal.client.published_records()]
+
+    driver.wait_until(lambda: senior_case in published(), 30.0, "the approval's publicity record")
+    assert published() == [senior_case]

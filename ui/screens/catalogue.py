@@ -230,6 +230,7 @@ class CatalogueScreen(Screen):
 
     def _fill_filters(self) -> None:
         self.filters.setVisible(self.tab != "all")
+        self.filters.setAccessibleName(tr(f"catalogue.tab.{self.tab}"))  # read out by the tab's name
         if self.tab == "all":
             self.filter_model.set_rows([])
             self.filter_key = None
