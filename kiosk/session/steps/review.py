@@ -39,7 +39,11 @@ class ReviewStep:
         if data.bundle is None:
             decision = self._decide(pkg, data)
         else:  # 一件事: each item reviewed by its own rules, the application shown as one
-            data.application.item_decisions = {p.id: self._decide(p, data) for p in data.bundle.packages}
+            hits: list[WarningHit] = []
+            for item in data.bundle.packages:
+                data.application.item_decisions[item.id] = self._decide(item, data)
+                hits.extend(h for h in data.application.warnings if h not in hits)  # each list once
+            data.application.warnings = hits
             decision = combine_decisions(data.bundle, data.application.item_decisions)
         data.application.decision = decision
         ctx.audit(

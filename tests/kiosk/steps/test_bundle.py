@@ -95,3 +95,23 @@ def test_each_item_is_reviewed_by_its_own_rules_and_stored_all_or_none(ctx: Sess
         )
     assert ctx.store.cases.get("new-case-1") is None
     assert ctx.store.outbox.counts(cases=True) == before
+
+
+def test_a_warning_list_hit_of_one_item_stays_with_the_application(ctx: SessionContext) -> None:
+    """李建国 is on the dishonest-persons list, which only the business registration consults: the hit
+    is kept for the application although items reviewed after it consult no list."""
+    walk_to(ctx, Step.REVIEW, "business-registration")
+    data = ctx.data
+    data.bundle = plan_bundle(ctx.catalogue, "business-start")
+    assert data.bundle.item_ids[-1] == "tax-registration"
+    data.identity.card = IdCardRead(text=sim_card("business").text, photo_raw=b"", read_at=NOW)
+    data.application.form = {"business_name": "德城区建国便利店", "business_scope": "日用百货零售"}
+    review = ReviewStep(ctx)
+    try:
+        review.run()
+    finally:
+        review.close()
+    assert ctx.catalogue.package("tax-registration").warning_lists == ()
+    assert [h.list_name for h in data.application.warnings if h.matched] == ["dishonest_persons"]
+    business = data.application.item_decisions["business-registration"]
+    assert business.outcome is Outcome.MANUAL and any("dishonest" in r for r in business.reasons)
