@@ -135,3 +135,16 @@ def test_demo_consultations(kiosk: Factory) -> None:
     assert len(record["screenshots"]) == 8
     for name in record["screenshots"]:
         assert (driver.out / name).stat().st_size > 10_000
+
+
+def test_a_consultation_left_alone_closes(kiosk: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.screens.consult
+
+    monkeypatch.setattr(ui.screens.consult, "IDLE_CLOSE_S", 0.5)
+    _terminal, ui_, driver = kiosk()
+    driver.wait_step(Step.ATTRACT)
+    driver.click("consult:open")
+    panel = ui_.window.findChild(ConsultPanel)
+    assert panel.view is not None
+    driver.wait_until(lambda: panel.view is None, 10.0, "the consultation closed when left alone")
+    assert driver.find("start", QPushButton).isVisible()

@@ -11,11 +11,11 @@ a window is only named.
 
 from __future__ import annotations
 
-import time
 from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.i18n import bilingual, tr
@@ -74,20 +74,35 @@ class ConsultPanel(QWidget):
         page.addLayout(nav)
         outer.addWidget(self.page)
         self.page.hide()
-        self._touched = time.monotonic()
-        # The tree may arrive with a sync after the welcome screen is shown; an open consultation
-        # left alone closes.
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start()
+        # Timers only while the welcome screen shows the panel (none runs during a session): one
+        # looks again for a tree a sync may bring after the screen was shown, one closes an open
+        # consultation left alone.
+        self._poll = QTimer(self)
+        self._poll.setInterval(2000)
+        self._poll.timeout.connect(self._look_for_tree)
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(int(IDLE_CLOSE_S * 1000))
+        self._idle.timeout.connect(self.close_panel)
         self.retranslate()
 
-    def _tick(self) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._look_for_tree()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._poll.stop()
+        self._idle.stop()
+        super().hideEvent(event)
+
+    def _look_for_tree(self) -> None:
+        available = self.facade.consult.available
         if self.view is None:
-            self.opener.setVisible(self.facade.consult.available)
-        elif time.monotonic() - self._touched > IDLE_CLOSE_S:
-            self.close_panel()
+            self.opener.setVisible(available)
+        if available or not self.isVisible():
+            self._poll.stop()
+        elif not self._poll.isActive():
+            self._poll.start()
 
     # ------------------------------------------------------------------ what the citizen does
     def open(self) -> None:
@@ -110,6 +125,7 @@ class ConsultPanel(QWidget):
 
     def close_panel(self) -> None:
         was_open = self.page.isVisible()
+        self._idle.stop()
         self.view = None
         self.page.hide()
         self.opener.show()
@@ -132,7 +148,7 @@ class ConsultPanel(QWidget):
 
     def _show(self, view: ConsultView, *, speak: bool = True) -> None:
         self.view = view
-        self._touched = time.monotonic()
+        self._idle.start()  # (re)started by every answer
         title = bilingual(*view.title)
         self.nav["back"].setEnabled(view.depth > 0)
         self.nav["restart"].setEnabled(view.depth > 0)
