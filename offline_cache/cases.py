@@ -45,17 +45,25 @@ class Cases:
         attachments: Sequence[NewAttachment] = (),
     ) -> None:
         """Store a case, its attachments, its outbox entry and an audit row in one transaction."""
+        self.add_bundle([(case_id, item_id, payload, attachments)], created_at)
+
+    def add_bundle(
+        self, cases: Sequence[tuple[str, str, bytes, Sequence[NewAttachment]]], created_at: float
+    ) -> None:
+        """Store the cases of one application (一件事: ``(case_id, item_id, payload, attachments)``
+        each) with their outbox entries in one transaction: all of them are queued, or none."""
         with self._database.write() as db:
-            if db.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone():
-                raise DuplicateCaseError(f"case {case_id} already exists")
-            db.execute(
-                "INSERT INTO cases (case_id, item_id, payload, encoding, created_at) VALUES (?, ?, ?, ?, ?)",
-                (case_id, item_id, payload, PLAIN, created_at),
-            )
-            insert_case_entry(db, case_id, created_at)
-            for attachment in attachments:
-                insert_attachment(db, case_id, attachment, created_at)
-            audit.append(db, "case.queued", {"case_id": case_id, "item_id": item_id}, created_at)
+            for case_id, item_id, payload, attachments in cases:
+                if db.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone():
+                    raise DuplicateCaseError(f"case {case_id} already exists")
+                db.execute(
+                    "INSERT INTO cases (case_id, item_id, payload, encoding, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (case_id, item_id, payload, PLAIN, created_at),
+                )
+                insert_case_entry(db, case_id, created_at)
+                for attachment in attachments:
+                    insert_attachment(db, case_id, attachment, created_at)
+                audit.append(db, "case.queued", {"case_id": case_id, "item_id": item_id}, created_at)
 
     def get(self, case_id: str) -> StoredCase | None:
         with self._database.read() as db:

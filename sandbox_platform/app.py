@@ -48,6 +48,7 @@ from sandbox_platform.auth import (
 from sandbox_platform.auth import (
     idempotency_key as idempotency_key_of,
 )
+from sandbox_platform.bundles import bundles_router
 from sandbox_platform.citizens import CitizenRegistry, citizens_router
 from sandbox_platform.db import PlatformDB, canonical_json
 from sandbox_platform.fleet import fleet_router
@@ -530,6 +531,7 @@ def create_app(data_dir: Path, items_dir: Path) -> FastAPI:
     # Field-key agreement, resumable attachment uploads, certificates, publicity records.
     app.state.outbox = OutboxPlatform(data_dir)
     app.include_router(outbox_router(app.state.outbox, calling_terminal))
+    app.include_router(bundles_router(db.all_cases, app.state.outbox.opened_case))  # 一件事 applications
     # 好差评 ratings (GB/T 39734 一次一评).
     app.state.ratings = RatingStore(data_dir)
     app.include_router(

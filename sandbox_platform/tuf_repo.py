@@ -7,12 +7,13 @@ Layout served (``consistent_snapshot`` off, so file names are stable):
 
 - ``/tuf/metadata/{N}.root.json`` and ``/tuf/metadata/root.json``
 - ``/tuf/metadata/timestamp.json``, ``snapshot.json``, ``targets.json``
-- ``/tuf/targets/index.json`` – ``{"packages": [paths], "warning_lists": [paths]}``
+- ``/tuf/targets/index.json`` – ``{"packages": [paths], "warning_lists": [paths], "consultation": [paths]}``
 - ``/tuf/targets/packages/<item_id>.json`` – ``items/<item_id>.json`` byte for byte
 - ``/tuf/targets/warning_lists/<name>.json`` – ``items/warning_lists/<name>.json``
 - ``/tuf/targets/releases/index.json`` – ``{"releases": [{"version", "target"}]}``, the app releases
 - ``/tuf/targets/releases/hall-kiosk-<version>.tar.gz`` – ``data_dir/releases/`` byte for byte
   (:meth:`TufRepository.publish_release`; the terminal's updater is ``kiosk.update``)
+- ``/tuf/targets/consultation/<id>.json`` – ``items/consultation/<id>.json`` (智能咨询 tree)
 
 Keys: one Ed25519 key per top-level role, generated on first start into
 ``data_dir/tuf_keys/<role>.pem`` (PKCS#8, unencrypted) and reused afterwards.  **Sandbox only:**
@@ -109,7 +110,10 @@ class TufRepository:
             files[f"packages/{path.name}"] = path.read_bytes()
         for path in sorted((self.items_dir / "warning_lists").glob("*.json")):
             files[f"warning_lists/{path.name}"] = path.read_bytes()
+        for path in sorted((self.items_dir / "consultation").glob("*.json")):
+            files[f"consultation/{path.name}"] = path.read_bytes()
         index = {
+            "consultation": sorted(p for p in files if p.startswith("consultation/")),
             "packages": sorted(p for p in files if p.startswith("packages/")),
             "warning_lists": sorted(p for p in files if p.startswith("warning_lists/")),
         }

@@ -38,6 +38,8 @@ from terminal import demo_touch
 from terminal.app import KioskUi, make_app
 from terminal.catalogue_demo import catalogue_shots, tap_item
 from terminal.demo_assist import run_assist_demo
+from terminal.demo_bundle import run_life_event
+from terminal.demo_consult import run_consult_demo
 from terminal.demo_hall import run_hall_demo
 from terminal.demo_profile import DEMO_CITIZENS, DemoCitizen
 from terminal.runtime import Terminal, build_terminal
@@ -423,6 +425,8 @@ def run_demo(
         driver.mark_acknowledged(records)
         summary: dict[str, Any] = {"sessions": [r.summary() for r in records]}
         summary["catalogue"] = catalogue_shots(driver, out)
+        summary["consultation"] = run_consult_demo(driver)  # 智能咨询 (terminal/demo_consult.py)
+        summary["life_event"] = run_life_event(driver).summary()  # 一件事 (terminal/demo_bundle.py)
         summary["assist"] = run_assist_demo(driver, out)  # 远程帮办 (terminal/demo_assist.py)
         summary["hall"] = run_hall_demo(driver, next((r.case_id for r in records if r.acknowledged), None))
         summary["accessibility"] = demo_touch.accessibility_report(ui, terminal, out)

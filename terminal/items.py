@@ -37,6 +37,7 @@ from kiosk.outputs import render as outputs
 from kiosk.review.author import bump_version, form_preview_rows, lint, run_golden, uncovered_rules
 from kiosk.review.engine import Outcome, ReviewEngine
 from kiosk.review.items import ItemPackage, PackageRejected, load_package
+from terminal.items_consult import is_tree, lint_trees, trees_of
 
 _SAMPLE_NAME = "样例"  # previews never carry a real person's data
 _SAMPLE_ID = "110101199003070011"
@@ -220,15 +221,22 @@ def main(argv: list[str] | None = None) -> int:
     if missing or not paths:
         print(f"no such package: {', '.join(map(str, missing)) or args.paths}", file=sys.stderr)
         return 2
+    trees_bad, tree_lines = lint_trees(trees_of(args.paths))  # 智能咨询 trees (terminal/items_consult.py)
+    paths = [p for p in paths if not is_tree(p)]
+    if tree_lines:
+        print("\n".join(tree_lines))
+    if not paths:
+        return 1 if trees_bad else 0
     if args.command == "lint":
-        return _report(paths, _well_formed)
+        return max(int(trees_bad), _report(paths, _well_formed))
     engine = ReviewEngine()
     try:
         if args.command == "test":
             return _report(paths, _golden(engine))
         if args.command == "coverage":
             return _report(paths, _coverage(engine))
-        return max(_report(paths, check) for check in (_well_formed, _golden(engine), _coverage(engine)))
+        checks = (_well_formed, _golden(engine), _coverage(engine))
+        return max(int(trees_bad), *(_report(paths, check) for check in checks))
     finally:
         engine.close()
 

@@ -30,6 +30,7 @@ from ui import present
 from ui.facade_assist import AssistFacade
 from ui.facade_catalogue import CatalogueFacade
 from ui.facade_citizen import CitizenFacade
+from ui.facade_consult import ConsultFacade
 from ui.facade_hall import HallFacade
 from ui.facade_maintenance import MaintenanceFacade
 from ui.facade_materials import MaterialsFacade
@@ -84,6 +85,7 @@ class KioskFacade(QObject):
             self, enabled=cfg.ui.voice, volume=cfg.ui.voice_volume, face_by_core=cfg.face.voice
         )
         self.catalogue = CatalogueFacade(self, session.catalogue)
+        self.consult = ConsultFacade(self, session.catalogue)  # 智能咨询 (ui/facade_consult.py)
         self.touch_ui = TouchFacade(self, session)
         self.maintenance = MaintenanceFacade(self, session.maintenance) if session.maintenance else None
         self.citizen = CitizenFacade(self, session)  # calling staff, staff identity, the clear path
@@ -211,7 +213,12 @@ class KioskFacade(QObject):
             self.touch_ui.new_citizen()
         item = view.item
         if event.item_id is not None and (item is None or item.id != event.item_id):
-            item = present.item_view(self._session.catalogue.package(event.item_id))
+            bundle = self._session.data.bundle  # 一件事: the life event's one application
+            item = (
+                present.bundle_view(bundle)
+                if bundle is not None and bundle.item_ids[0] == event.item_id
+                else present.item_view(self._session.catalogue.package(event.item_id))
+            )
         self._view = dataclasses.replace(
             view,
             step=event.step,
@@ -249,6 +256,10 @@ class KioskFacade(QObject):
 
     def choose_item(self, item_id: str) -> None:
         self.guard(lambda: self._session.choose_item(item_id))
+
+    def choose_life_event(self, event_id: str) -> None:
+        """Every item of the life event in one application (一件事, kiosk/session/bundle.py)."""
+        self.guard(lambda: self._session.choose_life_event(event_id))
 
     def form_fields(self) -> tuple[FieldView, ...]:
         return present.field_views(self._session.form.fields())

@@ -126,3 +126,7 @@ class CatalogueFacade:
 
     def choose(self, item_id: str) -> None:
         self.facade.choose_item(item_id)
+
+    def choose_life_event(self, event_id: str) -> None:
+        """Apply for every item of the life event at once (一件事)."""
+        self.facade.choose_life_event(event_id)

@@ -98,7 +98,7 @@ class CitizenFacade(QObject):
             self._last_on_path = step
         data = self._session.data
         pkg = self._session.catalogue.package(data.item_id) if data.item_id else None
-        marks = guide.step_marks(guide.item_steps(pkg), step, self._last_on_path)
+        marks = guide.step_marks(guide.item_steps(data.bundle or pkg), step, self._last_on_path)
         return tuple(StepMark(s, state) for s, state in marks)
 
     def commitment(self) -> CommitmentView | None:

@@ -71,7 +71,7 @@ class TouchFacade:
         item = self._facade.view.item
         if item is None:
             return {}
-        pkg = self._session.catalogue.package(item.id)
+        pkg = self._session.data.bundle or self._session.catalogue.package(item.id)  # 一件事: one form
         return {
             f.key: FieldInputView(
                 kind=f.type,
@@ -86,7 +86,7 @@ class TouchFacade:
         item = self._facade.view.item
         if item is None:
             return {}
-        return self._session.catalogue.package(item.id).validate_form(values)
+        return (self._session.data.bundle or self._session.catalogue.package(item.id)).validate_form(values)
 
     def check_field(self, key: str, value: str) -> str | None:
         """The i18n key of what is wrong with ``value`` for the field (None: fine), while typing.

@@ -10,8 +10,9 @@ from kiosk.documents.capture import FieldSource, MaterialResult
 from kiosk.documents.elicence import ELicence
 from kiosk.identity.face_prompts import FacePrompt
 from kiosk.review.engine import Decision
-from kiosk.review.items import ItemPackage
+from kiosk.review.items import ItemPackage, MaterialSpec
 from kiosk.review.warnings import WarningHit
+from kiosk.session.bundle import BundlePlan
 from kiosk.session.values import FormField, PrintResult, Problem, SubmitResult
 from ui.viewmodels import (
     ApplicantView,
@@ -30,21 +31,42 @@ from ui.viewmodels import (
 )
 
 
+def _material_views(materials: tuple[MaterialSpec, ...]) -> tuple[MaterialSpecView, ...]:
+    return tuple(
+        MaterialSpecView(
+            type=m.type,
+            name=(m.name.zh, m.name.en),
+            required=m.required,
+            extract=tuple((e.key, (e.label.zh, e.label.en)) for e in m.extract),
+        )
+        for m in materials
+    )
+
+
 def item_view(pkg: ItemPackage) -> ItemView:
     return ItemView(
         id=pkg.id,
         name=(pkg.name_zh, pkg.name_en),
         conditions=tuple((c.zh, c.en) for c in pkg.catalogue.conditions),
         time_limit_days=pkg.catalogue.time_limit_days,
-        materials=tuple(
-            MaterialSpecView(
-                type=m.type,
-                name=(m.name.zh, m.name.en),
-                required=m.required,
-                extract=tuple((e.key, (e.label.zh, e.label.en)) for e in m.extract),
-            )
-            for m in pkg.materials
+        materials=_material_views(pkg.materials),
+    )
+
+
+def bundle_view(plan: BundlePlan) -> ItemView:
+    """A life event applied for as one application (一件事): its name, every item's conditions,
+    the materials of all its items (each type once); the id is its first item's (the session's)."""
+    limits = [p.catalogue.time_limit_days for p in plan.packages]
+    return ItemView(
+        id=plan.item_ids[0],
+        name=(plan.name.zh, plan.name.en),
+        conditions=tuple(
+            (f"{p.name_zh}：{c.zh}", f"{p.name_en}: {c.en}")
+            for p in plan.packages
+            for c in p.catalogue.conditions
         ),
+        time_limit_days=None if None in limits else max((n for n in limits if n is not None), default=0),
+        materials=_material_views(plan.materials),
     )
 
 

@@ -20,7 +20,7 @@ QMainWindow, #root { background: #f3f6fb; }
 #header QPushButton { background: transparent; color: white; border: 2px solid white; border-radius: 10px;
                       padding: 4px 16px; min-height: 48px; min-width: 48px; font-size: 22px; }
 #header QPushButton:checked { background: white; color: #0b3c74; }
-#title { font-size: 38px; font-weight: bold; color: #0b3c74; padding: 8px; }
+#title, #consultQuestion { font-size: 38px; font-weight: bold; color: #0b3c74; padding: 8px; }
 #subtitle, #resultPrintStatus { font-size: 26px; color: #3b4a63; }
 #hint { font-size: 22px; color: #4a5873; }
 #big { font-size: 56px; font-weight: bold; color: #0b5cad; }

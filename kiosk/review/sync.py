@@ -40,6 +40,7 @@ from tuf.api.exceptions import RepositoryError
 from tuf.ngclient import Updater  # type: ignore[attr-defined]
 from tuf.ngclient.fetcher import FetcherInterface
 
+from kiosk.review.consultation import load_tree
 from kiosk.review.engine import ReviewEngine, run_golden_cases
 from kiosk.review.items import ItemPackage, load_package
 from kiosk.review.warnings import WarningList, load_warning_list
@@ -76,6 +77,9 @@ class SyncReport:
     activated: tuple[ItemPackage, ...] = ()
     #: warning lists stored by this sync
     warning_lists: tuple[WarningList, ...] = field(default=())
+    #: consultation trees (智能咨询) well formed as fetched, as (target path, body); the catalogue
+    #: checks their answers against its items before it stores one (kiosk.session.catalogue)
+    consultation: tuple[tuple[str, bytes], ...] = field(default=())
 
     @property
     def result_map(self) -> dict[str, str]:
@@ -213,6 +217,7 @@ class RuleSync:
             index = json.loads(self._fetch(updater, INDEX_TARGET))
             package_paths = [str(p) for p in index.get("packages", [])]
             list_paths = [str(p) for p in index.get("warning_lists", [])]
+            tree_paths = [str(p) for p in index.get("consultation", [])]
         except Exception as err:  # tuf raises RepositoryError/DownloadError; also OSError, ValueError
             log.warning(
                 "rule sync failed, keeping the last verified packages: %s: %s", type(err).__name__, err
@@ -264,11 +269,26 @@ class RuleSync:
             self.store.warning_lists.put(wl.name, wl.version, _sha256(body), body, now)
             lists.append(wl)
             results.append((wl.name, "activated"))
+        trees: list[tuple[str, bytes]] = []
+        for path in tree_paths:
+            try:
+                body = self._fetch(updater, path)
+                load_tree(body)  # the shape; the answers are checked against the catalogue later
+            except Exception as err:
+                all_ok = False
+                log.warning("consultation tree %s rejected: %s", path, err)
+                results.append((path, f"rejected: {type(err).__name__}: {err}"))
+                continue
+            trees.append((path, body))
         if all_ok:
             self.store.meta.set(LAST_SYNC_OK_META, repr(now))
         self.store.audit_trail.append("rulesync", {"result": dict(results)})
         return SyncReport(
-            ok=True, results=tuple(results), activated=tuple(activated), warning_lists=tuple(lists)
+            ok=True,
+            results=tuple(results),
+            activated=tuple(activated),
+            warning_lists=tuple(lists),
+            consultation=tuple(trees),
         )
 
 

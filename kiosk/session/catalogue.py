@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from kiosk.review.catalogue_entry import pinyin_of
+from kiosk.review.consultation import ConsultationTree, TreeRejected, load_tree
 from kiosk.review.items import ItemPackage, Text, load_package
 from kiosk.review.search import LifeEvent, SearchIndex, life_events
 from kiosk.review.sync import RuleSync
@@ -14,6 +15,9 @@ from kiosk.review.warnings import WarningList, load_warning_list
 from offline_cache.store import Store
 
 log = logging.getLogger(__name__)
+
+#: store.meta key of the consultation tree (智能咨询) the terminal serves, as JSON text
+CONSULTATION_META = "consultation.tree"
 
 
 class Catalogue:
@@ -23,6 +27,8 @@ class Catalogue:
         self._packages: dict[str, ItemPackage] = {}
         self._warning_lists: dict[str, WarningList] = {}
         self._index: SearchIndex | None = None
+        self._tree: ConsultationTree | None = None
+        self._tree_body = b""
 
     def load_cached(self) -> int:
         """Activate what the offline cache holds (start-up, network or not)."""
@@ -39,6 +45,9 @@ class Catalogue:
                 self._warning_lists[blob.name] = load_warning_list(blob.body)
             except Exception:
                 log.exception("cached warning list %s is unusable", blob.name)
+        cached = self.store.meta.get(CONSULTATION_META)
+        if cached is not None:
+            self._take_tree("cache", cached.encode())
         return len(self._packages)
 
     def sync(self) -> dict[str, str]:
@@ -57,7 +66,29 @@ class Catalogue:
             self._warning_lists[wl.name] = wl
         if not report.ok:
             return {"error": report.error or "sync failed"}
-        return report.result_map
+        results = report.result_map
+        for path, body in report.consultation[:1]:  # one tree per hall: the first listed
+            results[path] = self._take_tree(path, body)
+            if results[path] == "activated":
+                self.store.meta.set(CONSULTATION_META, body.decode())
+        return results
+
+    def _take_tree(self, origin: str, body: bytes) -> str:
+        """Serve the tree in ``body`` if every answer names an item or life event of this catalogue;
+        a refused tree leaves the last good one serving."""
+        try:
+            tree = load_tree(body, set(self._packages), {e.id for e in self.life_events()})
+        except TreeRejected as err:
+            log.warning("consultation tree from %s refused, the last good one keeps serving: %s", origin, err)
+            self.store.audit_trail.append("consultation_rejected", {"origin": origin, "error": str(err)})
+            return f"rejected: TreeRejected: {err}"
+        unchanged = body == self._tree_body
+        self._tree, self._tree_body = tree, body
+        return "unchanged" if unchanged else "activated"
+
+    def consultation(self) -> ConsultationTree | None:
+        """The consultation tree (智能咨询) the terminal serves; None before one was synced."""
+        return self._tree
 
     def items(self) -> list[ItemPackage]:
         return sorted(self._packages.values(), key=lambda p: p.id)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from devices.base import DeviceError, RequiredAction
 from kiosk.config import TerminalConfig
 from kiosk.review.items import ItemPackage
+from kiosk.session.bundle import BundlePlan
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.events import EventBus, ProblemRaised, SessionEvent
 from kiosk.session.machine import EndReason, SessionData, SessionMachine, Step
@@ -67,6 +68,11 @@ class SessionContext:
 
     def audit(self, event: str, details: dict[str, object]) -> None:
         self.store.audit_trail.append(event, details)
+
+    def applying(self, data: SessionData) -> ItemPackage | BundlePlan:
+        """What the form and materials steps ask for: the life event's combined form and materials
+        (一件事), else the item's package."""
+        return data.bundle if data.bundle is not None else self.package(data)
 
     def package(self, data: SessionData) -> ItemPackage:
         """The package of the item chosen in ``data``."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from devices.base import FAULT_STATUSES, DeviceError
 from kiosk import logsetup
 from kiosk.config import TerminalConfig
+from kiosk.session.bundle import plan_bundle
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.chime import Chime
 from kiosk.session.context import SessionContext
@@ -147,6 +148,12 @@ class SessionCoordinator:
         self.machine.data.item_id = item_id
         self.machine.touch()
         self.machine.go(Step.READ_CARD)
+
+    def choose_life_event(self, event_id: str) -> None:
+        """Apply for every item of a life event (一件事) in this one session (kiosk/session/bundle.py)."""
+        plan = plan_bundle(self.catalogue, event_id)
+        self.machine.data.bundle = plan
+        self.choose_item(plan.item_ids[0])
 
     def back_to_form(self) -> None:
         self.machine.go(Step.FORM)

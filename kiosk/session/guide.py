@@ -5,6 +5,7 @@ known (the result screen promises an SMS only then).  Pure reads of the session;
 from __future__ import annotations
 
 from kiosk.review.items import CommitmentTemplate, ItemPackage
+from kiosk.session.bundle import BundlePlan
 from kiosk.session.machine import HAPPY_PATH, SessionData, Step
 
 #: Steps the step bar never shows (the submit step is a moment inside confirm-and-sign).
@@ -16,7 +17,7 @@ _STANDS_FOR: dict[Step, Step] = {Step.STAFF_ASSIST: Step.FACE_CHECK}
 DONE, CURRENT, TODO = "done", "current", "todo"
 
 
-def item_steps(pkg: ItemPackage | None) -> tuple[Step, ...]:
+def item_steps(pkg: ItemPackage | BundlePlan | None) -> tuple[Step, ...]:
     """The happy path of this item as the step bar shows it: no materials step for an item without
     materials (none chosen yet: every step)."""
     return tuple(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kiosk.outputs.delivery import DeliveryChoice
     from kiosk.review.engine import Decision
     from kiosk.review.warnings import WarningHit
+    from kiosk.session.bundle import BundlePlan
     from kiosk.session.values import Problem
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,8 @@ class Application:
     materials: dict[str, MaterialResult] = field(default_factory=dict)  # by material type
     warnings: list[WarningHit] = field(default_factory=list)
     decision: Decision | None = None
+    #: a life event applied for as one application: each item's own decision, by item id
+    item_decisions: dict[str, Decision] = field(default_factory=dict)
 
     def require_decision(self) -> Decision:
         """The review's decision the steps after the review work with (its absence there is a bug)."""
@@ -177,7 +180,9 @@ class SessionData:
 
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: float = field(default_factory=time.time)
-    item_id: str | None = None
+    item_id: str | None = None  # a life event's: its first item (kiosk/session/bundle.py)
+    #: a life event (一件事) applied for as one application; None: one item
+    bundle: BundlePlan | None = None
     identity: Identity = field(default_factory=Identity)
     application: Application = field(default_factory=Application)
     case: Case = field(default_factory=Case)

@@ -82,7 +82,10 @@ def test_three_items_give_the_three_outcomes(demo: dict[str, Any]) -> None:
 def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> None:
     sessions = [s for s in demo["summary"]["sessions"] if s["case_id"]]  # the refused card filed none
     assert len(sessions) == 2 and all(s["acknowledged"] for s in sessions)
-    ids = [c["case_id"] for c in demo["received"]]
+    single = [
+        c for c in demo["received"] if "bundle" not in json.loads(base64.b64decode(c["opened_payload_b64"]))
+    ]
+    ids = [c["case_id"] for c in single]
     assert sorted(ids) == sorted(s["case_id"] for s in sessions)
     assert len(ids) == len(set(ids))
     by_id = {c["case_id"]: c for c in demo["received"]}
@@ -117,6 +120,22 @@ def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> No
             "material:lease:0"
         ]["attachment_id"]
     )
+
+
+def test_the_life_event_reached_the_sandbox_as_one_application(demo: dict[str, Any]) -> None:
+    """退休一件事: one case per item, sealed, each once, all carrying the same bundle object."""
+    opened = [(c, json.loads(base64.b64decode(c["opened_payload_b64"]))) for c in demo["received"]]
+    bundled = [(c, p) for c, p in opened if "bundle" in p]
+    items = demo["summary"]["life_event"]["items"]
+    assert [p["bundle"]["position"] for _c, p in bundled] == [0, 1, 2]
+    assert [c["item_id"] for c, _p in bundled] == items == bundled[0][1]["bundle"]["items"]
+    assert len({p["bundle"]["id"] for _c, p in bundled}) == 1
+    assert len({c["case_id"] for c, _p in bundled}) == 3
+    assert all(c["encryption"] == "aes-256-gcm" for c, _p in bundled)
+    assert [p["decision"]["outcome"] for _c, p in bundled] == ["manual", "manual", "approve"]
+    assert bundled[0][1]["form"]["bank_account"] and "bank_account" not in bundled[2][1]["form"]
+    # the approved item's double-publicity record is published like a single item's
+    assert [len(c["published"]) for c, _p in bundled] == [0, 0, 1]
 
 
 def test_publicity_record_of_the_approval_is_published(demo: dict[str, Any]) -> None:
@@ -167,6 +186,19 @@ def test_summary_json_shape_and_screenshots(demo: dict[str, Any]) -> None:
     catalogue = summary["catalogue"]  # the catalogue browsed all, by department, by life event, by initials
     assert catalogue["items"] >= 30
     assert {s["tab"] for s in catalogue["screenshots"]} == {"all", "department", "life_event"}
+    consultation = summary["consultation"]  # 智能咨询: one item started, one life event opened
+    assert [(s["kind"], s["started"]) for s in consultation["sessions"]] == [
+        ("item", "senior-card"),
+        ("life_event", ["birth-registration", "maternity-allowance", "newborn-medical-insurance"]),
+    ]
+    life_event = summary["life_event"]  # 退休一件事 as one application, one receipt listing each item
+    assert life_event["items"] == ["hpf-withdrawal-retirement", "retirement-pension-claim", "senior-card"]
+    assert life_event["decision"] == "manual" and len(life_event["reasons"]) == 3
+    assert "退休一件事" in life_event["receipt_text"]
+    for name in life_event["screenshots"]:
+        assert (out / name).stat().st_size > 10_000
+    for name in consultation["screenshots"]:
+        assert (out / name).stat().st_size > 10_000
     for shot in catalogue["screenshots"]:
         assert (out / shot["file"]).read_bytes().startswith(b"\x89PNG") and shot["items"] > 0
     for s in summary["sessions"]:
@@ -217,10 +249,16 @@ def test_terminal_database_encrypted_and_approval_archived(demo: dict[str, Any])
             text = sim_card(key).text
             assert text.id_number.encode() not in raw
             assert text.name.encode("utf-8") not in raw
-    # §8.5: the approved case has a ledger entry with a fixity hash; the others do not.
+    # §8.5: each approved case has a ledger entry with a fixity hash; the others do not: the senior
+    # card of the single session and the one approved within the life event (its third case)
     chain = (work / "ledger" / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
     senior_case = _session(demo, "senior-card")["case_id"]
-    assert len(chain) == 1 and senior_case in chain[0]
+    bundled = [
+        c["case_id"]
+        for c in demo["received"]
+        if json.loads(base64.b64decode(c["opened_payload_b64"])).get("bundle", {}).get("position") == 2
+    ]
+    assert len(chain) == 2 and senior_case in chain[0] and bundled and bundled[0] in chain[1]
 
 
 def test_summary_has_the_delivery_choice_slips_and_commitment_form(demo: dict[str, Any]) -> None:

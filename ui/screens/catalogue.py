@@ -161,8 +161,12 @@ class CatalogueScreen(Screen):
         QScroller.grabGesture(
             self.detail_area.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture
         )
+        self.go_event = BigButton()  # 一件事: every item of the life event in one application
+        self.go_event.setObjectName("startLifeEvent")
+        self.go_event.clicked.connect(self._go_event)
         right = QVBoxLayout()
         right.addWidget(self.detail_area, 1)
+        right.addWidget(self.go_event)
         right.addWidget(self.go)
 
         body = QHBoxLayout()
@@ -186,6 +190,7 @@ class CatalogueScreen(Screen):
         self.title.setText(tr("items.title"))
         self.search.setPlaceholderText(tr("items.search"))
         self.go.setText(tr("items.start"))
+        self.go_event.setText(tr("catalogue.start_event"))
         self.list.setAccessibleName(tr("items.title"))  # the list of items, read out by its title
         self.up.setText("▲ " + tr("catalogue.up"))
         self.down.setText("▼ " + tr("catalogue.down"))
@@ -225,6 +230,7 @@ class CatalogueScreen(Screen):
 
     def _fill_filters(self) -> None:
         self.filters.setVisible(self.tab != "all")
+        self.filters.setAccessibleName(tr(f"catalogue.tab.{self.tab}"))  # read out by the tab's name
         if self.tab == "all":
             self.filter_model.set_rows([])
             self.filter_key = None
@@ -264,6 +270,7 @@ class CatalogueScreen(Screen):
     def _show_bundle(self, event_id: str | None) -> None:
         event = self._events.get(event_id or "")
         self.bundle.setVisible(event is not None)
+        self.go_event.setVisible(event is not None)
         if event is not None:
             fields = "、".join(bilingual(*f) for f in event.shared_fields) or "—"
             self.bundle.setText(
@@ -276,6 +283,10 @@ class CatalogueScreen(Screen):
             self.detail.setText(tr("catalogue.none") if self.search.text().strip() else "")
             return
         self.detail.setText(detail_html(self.facade.catalogue.detail(self.selected)))
+
+    def _go_event(self) -> None:
+        if self.tab == "life_event" and self.filter_key:
+            self.facade.catalogue.choose_life_event(self.filter_key)
 
     def _go(self) -> None:
         if self.selected:

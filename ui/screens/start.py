@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout
 from kiosk.i18n import tr
 from ui.facade import KioskFacade
 from ui.screens.base import Screen, label
+from ui.screens.consult import ConsultPanel
 from ui.screens.hall import HallPanel
 from ui.viewmodels import Step
 from ui.widgets import BigButton, Title
@@ -32,10 +33,23 @@ class AttractScreen(Screen):
         row.addWidget(self.start, 2)
         row.addStretch(1)
         self.layout_.addLayout(row)
-        self.layout_.addWidget(HallPanel(facade))
+        self.consult = ConsultPanel(facade)  # 智能咨询: open, it takes the screen's room
+        self.hall_panel = HallPanel(facade)
+        self.consult.opened.connect(self._consulting)
+        self.layout_.addWidget(self.consult)
+        self.layout_.addWidget(self.hall_panel)
         self.layout_.addStretch(3)
 
+    def _consulting(self, on: bool) -> None:
+        for w in (self.title, self.hint, self.start, self.hall_panel):
+            w.setVisible(not on)
+
     def enter(self) -> None:
+        self.consult.close_panel()  # each citizen starts at the welcome screen itself
+        self.retranslate()
+
+    def retranslate(self) -> None:  # a language switch keeps the consultation where it is
         self.title.setText(tr("attract.welcome"))
         self.hint.setText(tr("attract.hint"))
         self.start.setText(tr("attract.touch"))
+        self.consult.retranslate()

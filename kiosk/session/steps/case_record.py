@@ -3,18 +3,25 @@ signature, the face check's best frame), referenced by attachment id."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
 import uuid
+from typing import TYPE_CHECKING
 
 from kiosk.config import TerminalConfig
 from kiosk.documents import capture as mc
 from kiosk.identity.cards import applicant_fields
 from kiosk.review.applicants import parties
 from kiosk.review.items import ItemPackage
+from kiosk.session.bundle import BundlePlan, bundle_cases
 from kiosk.session.machine import SessionData
 from offline_cache.store import NewAttachment
+
+if TYPE_CHECKING:
+    from kiosk.review.engine import Decision
+    from kiosk.session.context import SessionContext
 
 
 def case_attachments(data: SessionData) -> dict[str, NewAttachment]:
@@ -89,3 +96,26 @@ def case_payload(
         else None,
     }
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def store_bundle(ctx: SessionContext, data: SessionData, plan: BundlePlan) -> list[str]:
+    """The cases of a life event's items (一件事), stored with their outbox entries in one
+    transaction; returns their case ids, the first item's first.  Each case carries the item's
+    slice of the form, its own decision, its own copies of the attachments and the ``bundle``
+    object (kiosk/session/bundle.py)."""
+    now = ctx.clock()
+    attachments: dict[str, dict[str, NewAttachment]] = {}
+
+    def payload_of(pkg: ItemPackage, case_id: str, form: dict[str, str], decision: Decision) -> bytes:
+        attachments[case_id] = case_attachments(data)
+        item = dataclasses.replace(
+            data, application=dataclasses.replace(data.application, form=form, decision=decision)
+        )
+        return case_payload(ctx.config, item, pkg, case_id, now, attachments[case_id])
+
+    cases = bundle_cases(plan, data.application.form, data.application.item_decisions, payload_of)
+    ctx.store.cases.add_bundle(
+        [(c.case_id, c.item_id, c.payload, list(attachments[c.case_id].values())) for c in cases],
+        now.timestamp(),
+    )
+    return [c.case_id for c in cases]

@@ -31,10 +31,10 @@ class FormStep:
     def fields(self) -> list[FormField]:
         """The item's form with what the terminal already knows filled in."""
         data = self.ctx.data
-        pkg = self.ctx.package(data)
+        applying = self.ctx.applying(data)  # 一件事: the life event's one form
         known = session_known_values(self.ctx, data)
         fields: list[FormField] = []
-        for spec in pkg.form:
+        for spec in applying.form:
             current = data.application.form.get(spec.key)
             value = current if current is not None else known.get(spec.source or "", spec.default or "")
             readonly = spec.readonly
@@ -70,7 +70,8 @@ class FormStep:
         """Validate the form; on success go on.  Returns field key → i18n error key."""
         data = self.ctx.data
         pkg = self.ctx.package(data)
-        errors = pkg.validate_form(values)
+        applying = self.ctx.applying(data)
+        errors = applying.validate_form(values)
         self.ctx.touch()
         if errors:
             return errors
@@ -81,5 +82,5 @@ class FormStep:
         )
         if data.identity.identity_source in ("qr", "ssc"):  # no address on the carrier
             complete_qr_identity(data, pkg, values)
-        self.ctx.go(Step.MATERIALS if pkg.materials else Step.REVIEW)
+        self.ctx.go(Step.MATERIALS if applying.materials else Step.REVIEW)
         return {}

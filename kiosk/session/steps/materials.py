@@ -57,7 +57,7 @@ class MaterialsStep:
         if page is None:
             return None
         data = self.ctx.data
-        spec = self.ctx.package(data).material(material_type)
+        spec = self.ctx.applying(data).material(material_type)
         expected = self._expectations(data, spec.cross_checks)
         current = data.application.materials.get(material_type)
         return self._set(data, material_type, mc.add_page(spec, current, page, expected))
@@ -115,7 +115,7 @@ class MaterialsStep:
                 found = []
             cached = (data.session_id, found)
             self._elicence_cache = cached
-        pkg = self.ctx.package(data)
+        pkg = self.ctx.applying(data)
         offers = {m.type: mc.matching_licences(m, cached[1]) for m in pkg.materials}
         return {t: lics for t, lics in offers.items() if lics}
 
@@ -128,7 +128,7 @@ class MaterialsStep:
         licence = next((lic for lic in cached[1] if lic.licence_id == licence_id), None)
         if licence is None:
             raise KeyError(licence_id)
-        spec = self.ctx.package(data).material(material_type)
+        spec = self.ctx.applying(data).material(material_type)
         result = mc.from_elicence(spec, licence, self._expectations(data, spec.cross_checks))
         self.ctx.audit(
             "elicence_used", {"session": data.session_id, "material": material_type, "licence": licence_id}
@@ -141,7 +141,7 @@ class MaterialsStep:
         if pending_materials(data):
             self.ctx.touch()
             return False
-        pkg = self.ctx.package(data)
+        pkg = self.ctx.applying(data)
         for mtype, result in list(data.application.materials.items()):  # the form may have changed meanwhile
             spec = pkg.material(mtype)
             data.application.materials[mtype] = mc.recheck(
@@ -193,7 +193,7 @@ class MaterialsStep:
     def _material_now(
         self, data: SessionData, material_type: str
     ) -> tuple[Any, MaterialResult, dict[str, str]]:
-        spec = self.ctx.package(data).material(material_type)
+        spec = self.ctx.applying(data).material(material_type)
         current = data.application.materials.get(material_type)
         if current is None:
             raise KeyError(f"no {material_type} captured")

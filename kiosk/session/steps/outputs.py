@@ -229,7 +229,8 @@ class OutputsStep:
         receipt = outputs.build_receipt(
             outputs.ReceiptData(
                 hall_name=ui.hall_name if lang == "zh" else ui.hall_name_en,
-                item_name=i18n.bilingual(pkg.name_zh, pkg.name_en, lang),
+                # 一件事: the life event's name; the reasons list each item with its decision
+                item_name=i18n.bilingual(*_applied_name(data, pkg), lang),
                 case_id=data.case.case_number or data.case.case_id or "",
                 decision=decision.outcome.value,
                 reasons=decision.reason_texts_zh if lang == "zh" else decision.reason_texts_en,
@@ -351,3 +352,9 @@ def receipt_parties(form: Mapping[str, str], text: AnyIdCardText) -> dict[str, A
         out["agent_name_masked"] = outputs.mask_name(text.name)
         out["agent_id_number_masked"] = outputs.mask_id_number(text.id_number)
     return out
+
+
+def _applied_name(data: SessionData, pkg: ItemPackage) -> tuple[str, str]:
+    """What the citizen applied for: the life event (一件事) or the item."""
+    name = data.bundle.name if data.bundle is not None else pkg.catalogue.name
+    return name.zh, name.en

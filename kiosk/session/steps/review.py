@@ -12,6 +12,7 @@ from kiosk.review.engine import Decision, Outcome, ReviewEngine, build_inputs
 from kiosk.review.items import SYSTEM_REASONS, ItemPackage
 from kiosk.review.sync import last_verified_at
 from kiosk.review.warnings import WarningHit, check_warnings
+from kiosk.session.bundle import combine_decisions
 from kiosk.session.context import SessionContext
 from kiosk.session.events import ReviewDecided
 from kiosk.session.machine import SessionData, Step
@@ -42,20 +43,15 @@ class ReviewStep:
         pkg = ctx.package(data)
         if pending_materials(data):  # a flagged field the citizen has not confirmed: a bug upstream
             raise RuntimeError("review refused: materials not confirmed by the citizen")
-        t0 = time.perf_counter()
-        future = self._pool.submit(self._review_now, pkg, data)
-        try:
-            decision = future.result(timeout=ctx.config.session.review_deadline_s)
-        except FutureTimeout:
-            future.cancel()
-            decision = self._fallback(pkg, "review_timeout", t0)
-        except Exception:
-            log.exception("review failed for %s", pkg.id)
-            decision = self._fallback(pkg, "review_error", t0)
-        if data.identity.staff_assisted_identity and decision.outcome is Outcome.APPROVE:
-            decision = decision.transferred(
-                "staff_identity", ("身份由工作人员核验", "Identity checked by staff")
-            )
+        if data.bundle is None:
+            decision = self._decide(pkg, data)
+        else:  # 一件事: each item reviewed by its own rules, the application shown as one
+            hits: list[WarningHit] = []
+            for item in data.bundle.packages:
+                data.application.item_decisions[item.id] = self._decide(item, data)
+                hits.extend(h for h in data.application.warnings if h not in hits)  # each list once
+            data.application.warnings = hits
+            decision = combine_decisions(data.bundle, data.application.item_decisions)
         data.application.decision = decision
         ctx.audit(
             "review",
@@ -69,6 +65,24 @@ class ReviewStep:
         )
         ctx.publish(ReviewDecided(decision, tuple(data.application.warnings)))
         ctx.go(Step.CONFIRM_SIGN, session=data)
+        return decision
+
+    def _decide(self, pkg: ItemPackage, data: SessionData) -> Decision:
+        """``pkg``'s decision within the deadline (past it, or on an engine error: manual review)."""
+        t0 = time.perf_counter()
+        future = self._pool.submit(self._review_now, pkg, data)
+        try:
+            decision = future.result(timeout=self.ctx.config.session.review_deadline_s)
+        except FutureTimeout:
+            future.cancel()
+            decision = self._fallback(pkg, "review_timeout", t0)
+        except Exception:
+            log.exception("review failed for %s", pkg.id)
+            decision = self._fallback(pkg, "review_error", t0)
+        if data.identity.staff_assisted_identity and decision.outcome is Outcome.APPROVE:
+            decision = decision.transferred(
+                "staff_identity", ("身份由工作人员核验", "Identity checked by staff")
+            )
         return decision
 
     def _review_now(self, pkg: ItemPackage, data: SessionData) -> Decision:

@@ -13,10 +13,11 @@ from kiosk.outputs import publicity as publicity_queue
 from kiosk.outputs import records
 from kiosk.outputs.records import Ledger
 from kiosk.review.engine import Outcome
+from kiosk.review.items import ItemPackage
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CaseSubmitted
 from kiosk.session.machine import SessionData, Step
-from kiosk.session.steps.case_record import case_attachments, case_payload
+from kiosk.session.steps.case_record import case_attachments, case_payload, store_bundle
 from kiosk.session.steps.numbers import Numbering, platform_case_number
 from kiosk.session.steps.outputs import OutputsStep
 from kiosk.session.values import SubmitResult
@@ -59,12 +60,17 @@ class SubmitStep:
             ctx.storage_problem(data)
             return None
         self.outputs.settle_delivery(data)
-        attachments = case_attachments(data)
-        payload = case_payload(ctx.config, data, pkg, case_id, ctx.clock(), attachments)
         try:
-            ctx.store.cases.add(
-                case_id, pkg.id, payload, ctx.clock().timestamp(), attachments=list(attachments.values())
-            )
+            if data.bundle is not None:  # 一件事: every item's case in one transaction
+                case_ids = store_bundle(ctx, data, data.bundle)
+                case_id = case_ids[0]
+            else:
+                attachments = case_attachments(data)
+                payload = case_payload(ctx.config, data, pkg, case_id, ctx.clock(), attachments)
+                ctx.store.cases.add(
+                    case_id, pkg.id, payload, ctx.clock().timestamp(), attachments=list(attachments.values())
+                )
+                case_ids = [case_id]
         except StorageError as err:
             log.error("storing case failed: %s", err)
             ctx.storage_problem(data)
@@ -72,11 +78,16 @@ class SubmitStep:
         data.case.case_id = case_id
         # From here the case is safe in its own transaction: a disk that fills up now (issue 17,
         # finding 8) costs audit records and the approval's ledger entry, never the citizen's receipt.
-        self._note("case_submitted", {"session": data.session_id, "case": case_id})
-        if data.application.require_decision().outcome is Outcome.APPROVE:
-            self._record_approval(data)
+        self._note("case_submitted", {"session": data.session_id, "case": case_id, "cases": len(case_ids)})
+        if data.bundle is None:
+            if data.application.require_decision().outcome is Outcome.APPROVE:
+                self._record_approval(data, pkg, case_id)
+        else:  # 一件事: each approved item's own records (the certificate: the first item's only)
+            for item_case, item in zip(case_ids, data.bundle.packages, strict=True):
+                if data.application.item_decisions[item.id].outcome is Outcome.APPROVE:
+                    self._record_approval(data, item, item_case)
         self.drainer.kick()
-        acknowledged = self.drainer.wait_acknowledged(case_id, timeout_s=ACK_WAIT_S)
+        acknowledged = all(self.drainer.wait_acknowledged(c, timeout_s=ACK_WAIT_S) for c in case_ids)
         data.case.acknowledged = acknowledged
         if acknowledged:  # the platform's number when it answered; the terminal's otherwise
             data.case.case_number = (
@@ -92,25 +103,25 @@ class SubmitStep:
         ctx.go(Step.RESULT, session=data)
         return result
 
-    def _record_approval(self, data: SessionData) -> None:
+    def _record_approval(self, data: SessionData, pkg: ItemPackage, case_id: str) -> None:
         """Certificate number, publicity record, ledger entry and archive record.
 
         Written right after the case is stored (well within the 20 s §8.5 allows); a failure here
         is logged and audited but never loses the submitted case."""
         ctx = self.ctx
-        pkg = ctx.package(data)
         now = ctx.clock()
         text = data.identity.require_card().text
         try:
-            if pkg.certificate is not None:
-                data.case.certificate_number = self.numbering.next_certificate(pkg)
+            certificate_number = None
+            if pkg.certificate is not None and case_id == data.case.case_id:  # the one printed here
+                data.case.certificate_number = certificate_number = self.numbering.next_certificate(pkg)
             if self.ledger is None:
                 return
             doc_name = pkg.certificate.title_zh if pkg.certificate is not None else pkg.name_zh
             authority = (
                 pkg.certificate.authority.zh if pkg.certificate is not None else ctx.config.ui.hall_name
             )
-            number = data.case.certificate_number or (data.case.case_id or "")
+            number = certificate_number or case_id
             publicity = records.PublicityRecord(
                 party_name=text.name,
                 party_type=records.PartyType.NATURAL_PERSON,
@@ -127,10 +138,10 @@ class SubmitStep:
                 permit_category=records.PermitCategory.OTHER,
                 content=f"{pkg.name_zh}：准予办理",
                 decision_date=now.date(),
-                case_id=data.case.case_id or "",
+                case_id=case_id,
             )
             entry = records.ledger_entry_for(
-                case_id=data.case.case_id or "",
+                case_id=case_id,
                 terminal_id=ctx.config.terminal_id,
                 item_id=pkg.id,
                 item_name=pkg.name_zh,
@@ -138,20 +149,20 @@ class SubmitStep:
                 id_number=text.id_number,
                 decision="approve",
                 decided_at=now,
-                certificate_number=data.case.certificate_number or "",
+                certificate_number=certificate_number or "",
                 publicity=publicity,
                 id_type=publicity.id_type,
             )
             archived = self.ledger.record_approval(entry, publicity, now)
             publicity_queue.queue_publicity(ctx.store, publicity, now)  # to the platform, via the outbox
         except (OSError, ValueError, StorageError) as err:
-            log.error("ledger/archive record failed for case %s: %s", data.case.case_id, err)
-            self._note("ledger_failed", {"case": data.case.case_id, "error": type(err).__name__})
+            log.error("ledger/archive record failed for case %s: %s", case_id, err)
+            self._note("ledger_failed", {"case": case_id, "error": type(err).__name__})
             return
         self._note(
             "ledger",
             {
-                "case": data.case.case_id,
+                "case": case_id,
                 "archive": archived.archive_id,
                 "fixity": archived.fixity,
                 "ms": round(archived.elapsed_ms, 1),
