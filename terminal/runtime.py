@@ -54,6 +54,7 @@ from terminal import selfcheck
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
 from terminal.fleet import FleetWatch, start_fleet_watch
 from terminal.hardware import build_devices, close_devices, device_context
+from terminal.memory import release_after_sessions, release_memory
 from terminal.simulators import SimulatorBench
 from terminal.staff import build_staff_watcher, staff_registry
 
@@ -103,7 +104,10 @@ class Terminal:
     fleet: FleetWatch | None = None
 
     def warm_up(self) -> threading.Thread:
-        """Load the models in the background once the attract screen is up."""
+        """Load the models in the background once the attract screen is up (once: a second call
+        returns the same thread), then give back the memory the loading left unused."""
+        if self._warm_up is not None:
+            return self._warm_up
 
         def load() -> None:
             for name, model in (("face", self.session.face.verifier), ("ocr", self.session.materials.ocr)):
@@ -111,6 +115,7 @@ class Terminal:
                     getattr(model, "load", lambda: None)()
                 except Exception:
                     log.exception("loading the %s model failed", name)
+            release_memory()
 
         t = threading.Thread(target=load, name="warm-up", daemon=True)
         t.start()
@@ -253,6 +258,7 @@ def build_terminal(
     )
     # Staff card + PIN (docs/security.md); only the demo's in-process staff card, whose registry entry
     # has no PIN, unlocks with the card alone.
+    release_after_sessions(session)  # a day of sessions does not grow the terminal's memory
     maintenance = MaintenanceService(
         session,
         client=client,
