@@ -6,13 +6,13 @@ import logging
 import os
 import sys
 
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
 from kiosk.config import TerminalConfig
 from kiosk.voice import Speaker, VoiceUnavailable, build_speaker
 from terminal.hall import hall_facade
+from terminal.memory import release_memory
 from terminal.runtime import Terminal
 from ui.facade import KioskFacade
 from ui.facade_assist import AssistFacade
@@ -76,8 +76,10 @@ class KioskUi:
             # takes it off (a real terminal has a real reader and no such key).
             self.staff_card_key = QShortcut(QKeySequence("Ctrl+Shift+M"), self.window)
             self.staff_card_key.activated.connect(self.toggle_demo_staff_card)
-        # Models load after the attract screen is up, never on the GUI thread.
-        QTimer.singleShot(0, terminal.warm_up)
+        # The models load when a citizen leaves the welcome screen (terminal/models.py), never on
+        # the GUI thread.  After each session: cycles collected here (they may hold Qt objects)
+        # and the freed memory given back, so a day of sessions does not grow the terminal.
+        self.facade.citizen.sessionEnded.connect(lambda _reason: release_memory(collect=True))
         self.facade.bg.run(lambda: speaker(terminal.config), on_success=self.facade.voice.attach)
 
     def toggle_demo_staff_card(self) -> None:

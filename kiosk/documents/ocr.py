@@ -219,6 +219,13 @@ class RapidOcrEngine:
             self._warm = True
             logger.info("OCR warm-up in %.0f ms", (time.perf_counter() - start) * 1000)
 
+    def unload(self) -> None:
+        """Drop the engine and its ONNX sessions (~130 MB; a read in progress keeps its own
+        reference and finishes); the next read or :meth:`load` builds them again."""
+        with self._lock:
+            self._engine = None
+            self._warm = False
+
     def _get_engine(self) -> Any:
         if self._engine is not None:
             return self._engine

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import linecache
 import re
-import time
+import weakref
 from pathlib import Path
-from typing import cast
 
 import pytest
 
-from kiosk.session.coordinator import SessionCoordinator
-from kiosk.session.events import EventBus, SessionEnded, StepChanged
-from kiosk.session.machine import Step
 from terminal import memory
 
 
@@ -54,25 +51,21 @@ def test_release_gives_freed_heap_pages_back() -> None:
     assert len(keep) == 1500
 
 
-def test_release_drops_the_module_source_cache() -> None:
+def test_release_drops_the_module_source_cache_and_collects_when_asked() -> None:
     _cache_a_module_source()
     memory.release_memory()
     assert memory.__file__ not in linecache.cache
 
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
 
-def test_memory_is_released_when_a_session_ends_not_on_other_events() -> None:
-    bus = EventBus()
-
-    class Session:  # the coordinator's subscribe(), nothing else is used
-        subscribe = bus.subscribe
-
-    memory.release_after_sessions(cast(SessionCoordinator, Session()))
-    _cache_a_module_source()
-    bus.publish(StepChanged(Step.ATTRACT, Step.CHOOSE_ITEM, "s1", None))
-    time.sleep(0.3)
-    assert memory.__file__ in linecache.cache
-    bus.publish(SessionEnded("s1", "completed"))
-    deadline = time.monotonic() + 5
-    while memory.__file__ in linecache.cache and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert memory.__file__ not in linecache.cache
+    gc.disable()
+    try:
+        ref = weakref.ref(Cycle())
+        memory.release_memory()
+        assert ref() is not None  # no collection unless asked (off the GUI thread)
+        memory.release_memory(collect=True)
+        assert ref() is None
+    finally:
+        gc.enable()
