@@ -77,9 +77,9 @@ class KioskUi:
             self.staff_card_key = QShortcut(QKeySequence("Ctrl+Shift+M"), self.window)
             self.staff_card_key.activated.connect(self.toggle_demo_staff_card)
         # The models load when a citizen leaves the welcome screen (terminal/models.py), never on
-        # the GUI thread.  After each session: cycles collected here (they may hold Qt objects)
-        # and the freed memory given back, so a day of sessions does not grow the terminal.
-        self.facade.citizen.sessionEnded.connect(lambda _reason: release_memory(collect=True))
+        # the GUI thread.  After each session the freed memory is given back (no explicit garbage
+        # collection: one here crashed the demo sessions in Qt, docs/performance.md).
+        self.facade.citizen.sessionEnded.connect(lambda _reason: release_memory())
         self.facade.bg.run(lambda: speaker(terminal.config), on_success=self.facade.voice.attach)
 
     def toggle_demo_staff_card(self) -> None:

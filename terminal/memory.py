@@ -10,10 +10,11 @@ keeping its freed pages), and the source of every module imported after PySide6 
   the systemd unit also sets; this covers ``python main.py`` and the benches), called before the
   first threads start.
 * :func:`release_memory`: drop the module source cache and give freed heap pages back to the
-  system (``malloc_trim``); called once start-up and the models' loading are done (off the GUI
-  thread) and, with a full collection first, on the GUI thread after each session
-  (terminal/app.py): without it, cycles holding camera frames and pages waited for Python's
-  rare full collections (measured: rss_mb_peak 1,549 MB instead of ~960).
+  system (``malloc_trim``); called once start-up and the models' loading are done and after each
+  session (terminal/app.py).  ``collect=True`` also runs a full garbage collection: it lowered
+  rss_mb_peak from 1,549 to ~960 MB, but a collection after each session crashed the demo
+  sessions in Qt (a Qt object freed from a collected cycle while still in use), so the terminal
+  does not ask for it until that is found.
 """
 
 from __future__ import annotations
