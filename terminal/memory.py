@@ -11,10 +11,8 @@ keeping its freed pages), and the source of every module imported after PySide6 
   first threads start.
 * :func:`release_memory`: drop the module source cache and give freed heap pages back to the
   system (``malloc_trim``); called once start-up and the models' loading are done and after each
-  session (terminal/app.py).  ``collect=True`` also runs a full garbage collection: it lowered
-  rss_mb_peak from 1,549 to ~960 MB, but a collection after each session crashed the demo
-  sessions in Qt (a Qt object freed from a collected cycle while still in use), so the terminal
-  does not ask for it until that is found.
+  session (terminal/app.py).  ``collect=True`` also runs a full garbage collection; the terminal
+  does not ask for it: after each session it crashed the demo sessions in Qt (docs/performance.md).
 """
 
 from __future__ import annotations
