@@ -1,14 +1,22 @@
 """Start-up time and memory of the whole terminal (``python -m bench.startup``), Qt offscreen.
 
 * ``attract_s``: cold start (a new process, as systemd starts it) to the welcome screen shown, demo
-  profile (the sandbox platform and the simulators start in the process too).
+  profile (the sandbox platform and the simulators start in the process too).  "Cold" is a new
+  interpreter with nothing imported, no models loaded and a new data directory (new keys, new
+  store); the files themselves may be in the OS page cache, as they are on a terminal restarted by
+  systemd (nothing here drops or pre-loads the cache; a first boot from disk is slower).
+* ``models_load_s``: how long the face and OCR models take to load in the background once a citizen
+  leaves the welcome screen (terminal/models.py: they are not held while the terminal waits); the
+  citizen meanwhile chooses an item and reads the card, and waits for what is left at the face
+  step.  ``rss_mb_models``: the tree once they are loaded; ``session_1_s`` vs ``session_s_mean``:
+  what the first session pays.
 * ``attract_s_provisioned``: the same for a terminal provisioned by ``hall-kiosk provision`` on the
   simulators (bench/provision.py's hall): the production profile, nothing started in-process.
 * ``attract_s_unreachable``: that terminal with its platform address not answering (TEST-NET-1,
   connections time out): enrolment and sync must not hold the window.
-* ``rss_mb_idle``: the whole process tree's RSS (every descendant, sampled from /proc) once the
-  models are loaded and the terminal sits on the welcome screen (demo profile: the sandbox platform
-  and the simulators live in the same process); ``rss_mb_idle_provisioned``: the same for the
+* ``rss_mb_idle``: the whole process tree's RSS (every descendant, sampled from /proc) while the
+  terminal sits on the welcome screen, start-up settled, models not loaded (they load per citizen;
+  demo profile: the sandbox platform and the simulators live in the same process); ``rss_mb_idle_provisioned``: the same for the
   provisioned production terminal.
 * ``rss_mb_peak``: the tree's peak RSS over ``--sessions`` (default 20) whole citizen sessions
   driven through the real UI (terminal/demo.py's DemoDriver: card, face, form, materials with OCR,
@@ -86,12 +94,16 @@ class Sampler:
 
 
 def child(config_path: str | None, sessions: int, workdir: Path) -> None:
-    """One terminal as entry.py starts it; prints ATTRACT <epoch>, IDLE, SESSION i, DONE."""
-    from PySide6.QtCore import QTimer
+    """One terminal as entry.py starts it; prints ATTRACT <epoch>, READY <epoch>, IDLE, SESSION i, DONE."""
+    from terminal.memory import limit_malloc_arenas
 
+    limit_malloc_arenas()
     from kiosk.config import TerminalConfig, load_config
+    from terminal.runtime import build_terminal  # before Qt, as in terminal/entry.py
+
+    from PySide6.QtCore import QTimer  # isort: skip
+
     from terminal.app import KioskUi, make_app
-    from terminal.runtime import build_terminal
 
     config = load_config(Path(config_path)) if config_path else TerminalConfig(data_dir=str(workdir))
     app = make_app()
@@ -107,10 +119,15 @@ def child(config_path: str | None, sessions: int, workdir: Path) -> None:
             app.quit()
 
     def after_attract() -> None:
-        terminal.warm_up().join(timeout=180)
-        app.processEvents()
-        time.sleep(2.0)
+        deadline = time.monotonic() + 3.0  # start-up settles: enrolment, first sync, release
+        while time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.05)
         print("IDLE", flush=True)
+        time.sleep(1.0)  # the parent samples the tree now
+        t0 = time.monotonic()
+        terminal.warm_up().join(timeout=180)  # what a citizen leaving the welcome screen starts
+        print(f"MODELS {time.monotonic() - t0:.2f}", flush=True)
         time.sleep(1.0)  # the parent samples the tree now
         if sessions:
             from terminal.demo import DemoDriver
@@ -168,7 +185,10 @@ def measure_demo(sessions: int, work: Path) -> dict[str, float | int | str]:
         done = 0
         session_s: list[float] = []
         for line in proc.stdout:
-            if line.startswith("IDLE"):
+            if line.startswith("MODELS "):
+                out["models_load_s"] = float(line.split()[1])
+                out["rss_mb_models"] = round(sampler.now(), 1)
+            elif line.startswith("IDLE"):
                 out["rss_mb_idle"] = round(sampler.now(), 1)
             elif line.startswith("SESSION"):
                 done = int(line.split()[1])
@@ -177,6 +197,7 @@ def measure_demo(sessions: int, work: Path) -> dict[str, float | int | str]:
                 break
         out["sessions"] = done
         out["session_s_mean"] = round(sum(session_s) / len(session_s), 1) if session_s else 0.0
+        out["session_1_s"] = session_s[0] if session_s else 0.0
     finally:
         sampler.stop()
         proc.wait(timeout=120)

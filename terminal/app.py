@@ -6,7 +6,6 @@ import logging
 import os
 import sys
 
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
@@ -76,8 +75,10 @@ class KioskUi:
             # takes it off (a real terminal has a real reader and no such key).
             self.staff_card_key = QShortcut(QKeySequence("Ctrl+Shift+M"), self.window)
             self.staff_card_key.activated.connect(self.toggle_demo_staff_card)
-        # Models load after the attract screen is up, never on the GUI thread.
-        QTimer.singleShot(0, terminal.warm_up)
+        # The models load when a citizen leaves the welcome screen (terminal/models.py), never on
+        # the GUI thread.  Freed memory goes back on the way to the welcome screen (terminal/heap.py,
+        # a session listener; no explicit garbage collection: one after each session crashed the
+        # demo sessions in Qt, docs/performance.md).
         self.facade.bg.run(lambda: speaker(terminal.config), on_success=self.facade.voice.attach)
 
     def toggle_demo_staff_card(self) -> None:

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
 from terminal.fleet import FleetWatch, start_fleet_watch
 from terminal.hardware import build_devices, close_devices, device_context
 from terminal.heap import HeapTrim
+from terminal.memory import release_memory
+from terminal.models import ModelKeeper
 from terminal.simulators import SimulatorBench
 from terminal.staff import build_staff_watcher
 
@@ -108,15 +110,26 @@ class Terminal:
         """Whether the start-up self-check passed (the update's health report)."""
         return self.startup is None or self.startup.last.ok
 
-    def warm_up(self) -> threading.Thread:
-        """Load the models in the background once the attract screen is up."""
+    models: ModelKeeper | None = None
+    _warm_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def warm_up(self) -> threading.Thread:
+        """Load the models in the background (a call while they load returns the same thread), then
+        give back the memory the loading left unused.  terminal/models.py calls it when a citizen
+        leaves the welcome screen."""
+        with self._warm_lock:
+            if self._warm_up is not None and self._warm_up.is_alive():
+                return self._warm_up
+            return self._start_warm_up()
+
+    def _start_warm_up(self) -> threading.Thread:
         def load() -> None:
             for name, model in (("face", self.session.face.verifier), ("ocr", self.session.materials.ocr)):
                 try:
                     getattr(model, "load", lambda: None)()
                 except Exception:
                     log.exception("loading the %s model failed", name)
+            release_memory()
 
         t = threading.Thread(target=load, name="warm-up", daemon=True)
         t.start()
@@ -124,6 +137,8 @@ class Terminal:
         return t
 
     def close(self) -> None:
+        if self.models is not None:
+            self.models.stop()
         if self._warm_up is not None:
             # Never leave a model half-loaded in native code when the process ends.
             self._warm_up.join(timeout=60)
@@ -289,6 +304,7 @@ def build_terminal(
             log.warning("platform unreachable at start-up, serving from the cache: %s", err)
         else:
             log.info("sync: %s", session.catalogue.sync())
+        release_memory()  # start-up done: what the imports and the first sync left over
 
     connecting = threading.Thread(target=connect, name="platform-connect", daemon=True)
     connecting.start()
@@ -309,7 +325,7 @@ def build_terminal(
     # Personal data wiped after the retention period, at start and then on a schedule.
     retention = RetentionWiper(store, config.retention.personal_data_days, ledger=ledger)
     retention.start(config.retention.check_interval_s)
-    return Terminal(
+    terminal = Terminal(
         config,
         session,
         store,
@@ -329,6 +345,9 @@ def build_terminal(
         fleet=start_fleet_watch(config, session, store, client),
         startup=startup,
     )
+    # The models are loaded when a citizen starts, dropped after a while on the welcome screen.
+    terminal.models = ModelKeeper(session, terminal.warm_up, lambda: terminal._warm_up)
+    return terminal
 
 
 LOOKUP_KEY_FILE = "lookup.key"

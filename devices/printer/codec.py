@@ -13,14 +13,16 @@ from __future__ import annotations
 import enum
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
 from PIL import Image, ImageDraw, ImageFont
 
 from devices.base import DeviceStatus, RequiredAction
 from devices.interfaces import ReceiptDoc, ReceiptLine
 from devices.printer.profiles import PrinterProfile
+
+if TYPE_CHECKING:
+    from escpos.printer import Dummy
 
 ESC = b"\x1b"
 GS = b"\x1d"
@@ -189,6 +191,9 @@ class EscPosCodec:
 
     def encode(self, doc: ReceiptDoc) -> bytes:
         """The whole job: init, Chinese mode, lines, and a cut (added if the doc has none)."""
+        # python-escpos loads its printer capability database on import (~0.5 s): not at start-up
+        from escpos.printer import Dummy
+
         out = Dummy()
         out.hw("INIT")
         if self.profile.text_mode == "native":
@@ -221,6 +226,8 @@ class EscPosCodec:
         elif line.kind == "qr":
             if not line.text:
                 raise ValueError("QR line without content")
+            from escpos.constants import QR_ECLEVEL_M
+
             out.set(align=line.align, bold=False)
             out.qr(_clean(line.text), ec=QR_ECLEVEL_M, size=QR_MODULE_DOTS, native=True)
         elif line.kind == "feed":

@@ -175,6 +175,11 @@ class FaceVerifier:
     def loaded(self) -> bool:
         return self.embedder.loaded
 
+    def unload(self) -> None:
+        """Drop the embedder's networks while nobody is at the terminal (the frame analyser
+        stays); the next :meth:`load` or embedding loads them again."""
+        self.embedder.unload()
+
     def worker_peak_rss_mb(self) -> float | None:
         """Peak memory of embedding worker processes: None, the embedder runs in this process
         (kept for the benchmarks that report it)."""

@@ -247,10 +247,18 @@ class SFaceEmbedder:
             self._detector, self._recogniser = detector, recogniser
             logger.info("face models (YuNet, SFace) loaded in %.0f ms", (time.perf_counter() - start) * 1000)
 
+    def unload(self) -> None:
+        """Drop both networks (a call in progress keeps its own references and finishes); the
+        next call or :meth:`load` reads and checks them again."""
+        with self._load_lock:
+            self._detector = self._recogniser = None
+
     def _nets(self) -> tuple[Any, Any]:
-        if self._recogniser is None:
+        while True:  # an unload() between the load and the read loads again
+            detector, recogniser = self._detector, self._recogniser
+            if detector is not None and recogniser is not None:
+                return detector, recogniser
             self.load()
-        return self._detector, self._recogniser
 
     # ------------------------------------------------------------ primitives
     def detect(self, img_bgr: Frame) -> npt.NDArray[np.float32]:
