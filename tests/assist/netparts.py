@@ -64,7 +64,7 @@ class Coturn:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # a loaded 2-core machine starts it slowly
         while time.monotonic() < deadline:  # listening once a TCP connect to the port succeeds
             with (
                 contextlib.suppress(OSError),
@@ -74,6 +74,8 @@ class Coturn:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"turnserver exited with {self.proc.returncode}")
             time.sleep(0.1)
+        self.proc.kill()  # never left running behind the failure
+        self.proc.wait(5)
         raise RuntimeError("turnserver did not start")
 
     def stop(self) -> None:

@@ -28,6 +28,10 @@ def _descriptors() -> dict[str, str]:
     return out
 
 
+def _review_loops() -> int:
+    return sum(t.name == "zen-loop" for t in threading.enumerate())
+
+
 def _build_and_close(tmp_path: Path, n: int) -> None:
     root = tmp_path / str(n)
     config = TerminalConfig(data_dir=str(root), session=SessionConfig())
@@ -38,6 +42,7 @@ def _build_and_close(tmp_path: Path, n: int) -> None:
 def test_build_and_close_leaves_no_descriptor_or_thread(tmp_path: Path) -> None:
     _build_and_close(tmp_path, 0)  # first build: imports, caches and Qt-free singletons settle
     threads = {t.name for t in threading.enumerate()}
+    loops = _review_loops()
     before = _descriptors()
     for n in (1, 2):
         _build_and_close(tmp_path, n)
@@ -45,4 +50,4 @@ def test_build_and_close_leaves_no_descriptor_or_thread(tmp_path: Path) -> None:
     left = sorted(v for fd, v in after.items() if fd not in before)
     assert left == []
     assert {t.name for t in threading.enumerate()} - threads == set()
-    assert "zen-loop" not in {t.name for t in threading.enumerate()}
+    assert _review_loops() == loops  # the review engine's event loop thread (kiosk/review/engine.py)
