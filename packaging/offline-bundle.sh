@@ -70,7 +70,7 @@ trap 'rm -rf "$TMP"' EXIT
 echo "deb [trusted=yes] file:$HERE/repo ./" >"$TMP/sources.list"
 mkdir -p "$TMP/lists/partial"
 set -- -o "Dir::Etc::sourcelist=$TMP/sources.list" -o "Dir::Etc::sourceparts=-" \
-    -o "Dir::State::lists=$TMP/lists" -o "APT::Get::List-Cleanup=0"
+    -o "Dir::State::lists=$TMP/lists" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root"
 apt-get -q "$@" update
 DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends "$@" install hall-kiosk
 dpkg-query -W -f='installed ${Package} ${Version}\n' hall-kiosk
