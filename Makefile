@@ -1,5 +1,5 @@
 # The two commands: `make run` (the terminal on simulators + sandbox platform) and `make test`.
-.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle voice-neural lock package install-test
+.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle voice-neural lock package install-test bundle install-test-offline
 
 OUT ?= demo-out
 PYTHON := .venv/bin/python
@@ -79,3 +79,13 @@ package:
 # on readiness_ok (root; packaging/install-test.sh, docs/installation.md).
 install-test:
 	packaging/install-test.sh
+
+# The offline bundle: the package, its Debian dependency closure as a local apt repository,
+# install.sh and SHA256SUMS in dist/hall-kiosk-offline-<version>-amd64.tar (needs the mirror once).
+bundle:
+	packaging/offline-bundle.sh
+
+# The bundle installed into a minbase Debian 12 root with no apt source and no network (root;
+# docs/installation.md "A hall without internet").
+install-test-offline:
+	packaging/install-test-offline.sh

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from terminal import provision
+from terminal import provision, provision_seal
 from ui.first_boot import Enrolment, ProvisionOutcome
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,12 @@ def _flag(args: Sequence[str], name: str) -> str | None:
     return None
 
 
+def _quit_app() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.quit()
+
+
 class FirstBoot:
     """The backend of the first-boot screen (ui.first_boot.FirstBootBackend)."""
 
@@ -60,11 +66,13 @@ class FirstBoot:
         flags: Sequence[str] = (),
         *,
         restart: Callable[[], None] | None = None,
+        end: Callable[[], None] | None = None,
     ) -> None:
         self.config_path = config_path
         self.data_dir = data_dir
         self.flags = list(flags)
         self._restart = restart or self._exec_terminal
+        self._end = end or _quit_app
 
     def parse_qr(self, text: str) -> Enrolment:
         try:
@@ -109,8 +117,10 @@ class FirstBoot:
             if "provision failed" not in line:
                 say(line)
 
-        folder = next(p for p in (self.config_path.parent, *self.config_path.parents) if p.exists())
-        if not os.access(folder, os.W_OK):  # e.g. /etc/hall-kiosk root-owned: said before enrolling
+        target = self.write_target()
+        args[args.index("--config") + 1] = str(target)
+        folder = next(p for p in (target.parent, *target.parents) if p.exists())
+        if not os.access(folder, os.W_OK):  # neither /etc nor the data directory: said before enrolling
             return ProvisionOutcome(
                 2, False, (), f"{folder} is not writable by this user: run `hall-kiosk provision` as root"
             )
@@ -128,7 +138,21 @@ class FirstBoot:
         )
         return ProvisionOutcome(status, status == 0, report)
 
+    def write_target(self) -> Path:
+        """The config path, or the staged one in the data directory when the kiosk's user cannot
+        write the config's folder (/etc/hall-kiosk 0750 root:hall-kiosk on a packaged install):
+        root seals it into place before the next start (terminal/provision_seal.py)."""
+        folder = next(p for p in (self.config_path.parent, *self.config_path.parents) if p.exists())
+        if os.access(folder, os.W_OK) or not self.data_dir.is_dir():
+            return self.config_path
+        return provision_seal.staged_path(self.data_dir)
+
     def restart(self) -> None:
+        if not self.config_path.exists() and provision_seal.staged_path(self.data_dir).exists():
+            # staged: the next start of the service seals it; systemd restarts the kiosk (Restart=always)
+            log.info("first boot done: config staged, ending so the service restarts and seals it")
+            self._end()
+            return
         self._restart()
 
     def _exec_terminal(self) -> None:
