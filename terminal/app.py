@@ -60,6 +60,7 @@ class KioskUi:
         self.facade = KioskFacade(terminal.session)
         self.facade.hall = hall_facade(terminal)
         self.window = KioskWindow(self.facade)
+        self.closed = False
         if terminal.assist is not None:  # 远程帮办: header button and call panel (ui/screens/assist.py)
             self.facade.assist = AssistFacade(terminal.assist, self.facade)
             install_assist(self.window, self.window.call_staff, self.facade.assist)
@@ -91,6 +92,9 @@ class KioskUi:
             bench.present_staff_card()
 
     def close(self) -> None:
+        if self.closed:  # once: the window is deleted after the first close
+            return
+        self.closed = True
         self.app.removeEventFilter(self.activity)
         if self.facade.assist is not None:
             self.facade.assist.shutdown()

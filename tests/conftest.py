@@ -19,6 +19,9 @@ from terminal.runtime import Terminal, build_terminal
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # the on-screen keyboard (ui/keyboard.py) is chosen before any QApplication exists
 os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
+# the window hosts the keys; never the plugin's own keyboard window (ui/keyboard.py), also when a
+# test module makes the QApplication itself at import
+os.environ.setdefault("QT_VIRTUALKEYBOARD_DESKTOP_DISABLE", "1")
 # a text key no catalogue holds fails the test instead of showing the key (kiosk/i18n.py)
 os.environ.setdefault("KIOSK_I18N_STRICT", "1")
 

@@ -43,8 +43,15 @@ _QUIET = (
 
 
 def enable_virtual_keyboard() -> None:
-    """Select the on-screen keyboard (before the ``QApplication`` is created)."""
+    """Select the on-screen keyboard (before the ``QApplication`` is created).
+
+    The window hosts the keys itself (:class:`KeyboardPanel`); the plugin's own top-level
+    "desktop" keyboard window is switched off.  Without that, a field focused in a window that has
+    no panel (a screen shown on its own) made the plugin build its desktop window from QML inside
+    ``setFocus``, and that load blocked the GUI thread for good (its loader threads' log messages
+    wait for a Python message handler on the blocked thread)."""
     os.environ.setdefault("QT_IM_MODULE", IM_MODULE)
+    os.environ["QT_VIRTUALKEYBOARD_DESKTOP_DISABLE"] = "1"
     QQuickWindow.setGraphicsApi(QSGRendererInterface.GraphicsApi.Software)
 
 

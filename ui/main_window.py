@@ -112,6 +112,7 @@ class KioskWindow(QMainWindow):
         outer.addWidget(self.status)
         self.keyboard = shared_panel()  # takes its room from the screen above while typing
         self.keyboard.shown.connect(self._keyboard_shown)
+        self._follows_keyboard = True
         outer.addWidget(self.keyboard)
         self.setCentralWidget(root)
         self.cancel_confirm = CancelConfirm(facade, root)
@@ -190,6 +191,12 @@ class KioskWindow(QMainWindow):
         self._fit_header()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The panel is the process's one (ui/keyboard.py) and outlives this window: a closed
+        # window must not follow it any more (its layout is deleted soon after, by deleteLater,
+        # while the next window brings the keys up).
+        if self._follows_keyboard:
+            self._follows_keyboard = False
+            self.keyboard.shown.disconnect(self._keyboard_shown)
         self.keyboard.detach()
         super().closeEvent(event)
 
@@ -257,7 +264,7 @@ class KioskWindow(QMainWindow):
             if focused is not None and isinstance(screen, Screen) and screen.isAncestorOf(focused):
                 screen.reveal(focused)
 
-        QTimer.singleShot(0, reveal)
+        QTimer.singleShot(0, self, reveal)  # dropped if this window is deleted first
 
     def _retranslate_chrome(self) -> None:
         self.keyboard.set_locale(language())
