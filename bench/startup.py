@@ -20,7 +20,11 @@
   provisioned production terminal.
 * ``rss_mb_peak``: the tree's peak RSS over ``--sessions`` (default 20) whole citizen sessions
   driven through the real UI (terminal/demo.py's DemoDriver: card, face, form, materials with OCR,
-  review, signature, submit, receipt, certificate).
+  review, signature, submit, receipt, certificate), demo profile: the sandbox platform, which
+  handles every case the sessions submit, is in the process and counted.
+* ``rss_mb_peak_terminal`` and ``rss_mb_idle_terminal``: the same sessions with the sandbox platform
+  in another process (the bench's own, not in the measured tree): the terminal alone, with its
+  simulated devices, as a production terminal runs against a remote platform.
 
 The last stdout line is one JSON object.
 """
@@ -93,7 +97,7 @@ class Sampler:
 # ------------------------------------------------------------------ the child: one terminal
 
 
-def child(config_path: str | None, sessions: int, workdir: Path) -> None:
+def child(config_path: str | None, sessions: int, workdir: Path, platform: list[str] | None = None) -> None:
     """One terminal as entry.py starts it; prints ATTRACT <epoch>, READY <epoch>, IDLE, SESSION i, DONE."""
     from terminal.memory import limit_malloc_arenas
 
@@ -106,6 +110,14 @@ def child(config_path: str | None, sessions: int, workdir: Path) -> None:
     from terminal.app import KioskUi, make_app
 
     config = load_config(Path(config_path)) if config_path else TerminalConfig(data_dir=str(workdir))
+    if platform:  # demo profile, the sandbox platform run apart: its url and a one-time code
+        config = config.model_copy(
+            update={
+                "platform": config.platform.model_copy(
+                    update={"url": platform[0], "enrolment_code": platform[1]}
+                )
+            }
+        )
     app = make_app()
     terminal = build_terminal(config, background_connect=True)
     ui = KioskUi(app, terminal, fullscreen=False)
@@ -175,8 +187,11 @@ def _attract(proc: subprocess.Popen[str], t0: float) -> tuple[float, str]:
     raise RuntimeError(f"the terminal ended before its first screen (status {proc.wait()})")
 
 
-def measure_demo(sessions: int, work: Path) -> dict[str, float | int | str]:
-    proc, t0 = _spawn(["--child", "--workdir", str(work / "demo"), "--sessions", str(sessions)])
+def measure_demo(
+    sessions: int, work: Path, platform: list[str] | None = None
+) -> dict[str, float | int | str]:
+    args = ["--child", "--workdir", str(work / "demo"), "--sessions", str(sessions)]
+    proc, t0 = _spawn([*args, "--platform", *platform] if platform else args)
     sampler = Sampler(proc.pid)
     out: dict[str, float | int | str] = {}
     try:
@@ -204,6 +219,21 @@ def measure_demo(sessions: int, work: Path) -> dict[str, float | int | str]:
     out["rss_mb_peak"] = round(sampler.peak, 1)
     out["attract_s"] = round(float(out["attract_s"]), 2)
     return out
+
+
+def measure_terminal_alone(sessions: int, work: Path) -> dict[str, float]:
+    """The demo sessions with the sandbox platform in this (the bench's) process, not the terminal's."""
+    from kiosk.config import TerminalConfig
+    from sandbox_platform.server import SandboxServer
+    from terminal.runtime import ITEMS_DIR
+
+    with SandboxServer(work / "sandbox-apart", ITEMS_DIR) as sandbox:  # started by ``with``
+        code = sandbox.enrolment_code(TerminalConfig().terminal_id)
+        out = measure_demo(sessions, work / "apart", [sandbox.url, code])
+    return {
+        "rss_mb_idle_terminal": float(out["rss_mb_idle"]),
+        "rss_mb_peak_terminal": float(out["rss_mb_peak"]),
+    }
 
 
 def measure_provisioned(work: Path) -> dict[str, float | str]:
@@ -241,13 +271,15 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--platform", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.config, args.sessions, args.workdir)
+        child(args.config, args.sessions, args.workdir, args.platform)
         return
     work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     try:
         result = measure_demo(args.sessions, work)
+        result.update(measure_terminal_alone(args.sessions, work))
         result.update(measure_provisioned(work))
     finally:
         shutil.rmtree(work, ignore_errors=True)

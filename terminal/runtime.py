@@ -200,13 +200,14 @@ def build_terminal(
     bench: SimulatorBench | None = None
     platform_url = config.platform.url
     enrolment_code = config.platform.enrolment_code
-    if config.profile is Profile.DEMO:
+    if config.profile is Profile.DEMO and not platform_url:  # a demo given a url: a sandbox run apart
         from sandbox_platform.server import SandboxServer
 
         sandbox = SandboxServer(workdir / "sandbox", ITEMS_DIR).start()
         platform_url = sandbox.url
         # The sandbox plays the installer's console: a fresh one-time code for this terminal.
         enrolment_code = sandbox.enrolment_code(config.terminal_id)
+    if config.profile is Profile.DEMO:
         bench = SimulatorBench(sim_dir)
     if not platform_url:
         raise ValueError("platform.url is required outside the demo profile")

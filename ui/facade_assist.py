@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
-from kiosk.assist.media import SCREEN_FPS
+from kiosk.assist.base import SCREEN_FPS
 from kiosk.assist.service import AssistService
 from kiosk.assist.state import (
     AssistEvent,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from kiosk.assist.call import recording_uploader
+from kiosk.assist.base import recording_uploader
 from kiosk.assist.service import AssistService
 from kiosk.assist.state import CallContext, RemoteAcceptance
 from kiosk.cases.platform_client import PlatformClient

@@ -29,10 +29,10 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConn
 from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kiosk.assist.base import Handler
 from kiosk.assist.media import CallRecorder, CameraTrack, ScreenTrack, Sink
 from kiosk.assist.quality import RTCP_FRACTION_SCALE, LinkMonitor
 from kiosk.assist.state import CallContext, EndReason
-from kiosk.cases.platform_models import RecordingReceipt
 
 log = logging.getLogger(__name__)
 
@@ -113,20 +113,6 @@ class CallMedia:
         if self.player is not None:
             with contextlib.suppress(Exception):
                 self.player.audio.stop()
-
-
-class Handler:
-    """What the call reports to its owner (the service), on the loop thread."""
-
-    def queued(self, call_id: str, position: int, expected_wait_s: float) -> None: ...
-    def accepted(self, agent_id: str, agent_name: str) -> None: ...
-    def media_flowing(self) -> None: ...
-    def field_edit(self, key: str, value: str) -> None: ...
-    def chat(self, text: str) -> None: ...
-    def remote_acceptance(self, message: dict[str, Any]) -> None: ...
-    def pointer(self, x: float, y: float) -> None: ...
-    def audio_only(self, on: bool) -> None: ...
-    def ended(self, reason: EndReason, callback_requested: bool) -> None: ...
 
 
 class AssistCall:
@@ -348,21 +334,3 @@ class AssistCall:
             with contextlib.suppress(Exception):
                 await self.pc.close()
         self.pc = None
-
-
-def recording_uploader(transport: Any) -> Callable[[str, bytes], None]:
-    """Upload a call's recording with the platform client's signed transport
-    (:class:`~kiosk.cases.platform_transport.Transport`)."""
-
-    def upload(call_id: str, body: bytes) -> None:
-        reply = transport.request(
-            "POST",
-            f"/api/v1/assist/calls/{call_id}/recordings",
-            data=body,
-            headers={"Content-Type": "video/x-msvideo", "X-Recording-Name": "call.avi"},
-        )
-        receipt = transport.parse(reply, RecordingReceipt, "call recording")
-        if receipt.sha256 != hashlib.sha256(body).hexdigest():
-            raise ValueError("the platform acknowledged another recording")
-
-    return upload

@@ -35,13 +35,13 @@ from av import VideoFrame
 
 from devices.base import DeviceError, DeviceStatus
 from devices.interfaces import Camera
+from kiosk.assist.base import SCREEN_FPS
 
 log = logging.getLogger(__name__)
 
 Frame = npt.NDArray[np.uint8]
 FrameSource = Callable[[], "Frame | None"]
 
-SCREEN_FPS = 8.0
 SCREEN_MAX_WIDTH = 1280
 
 

@@ -26,20 +26,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from devices.interfaces import Camera
-from kiosk.assist.call import AssistCall, CallMedia, Handler
-from kiosk.assist.media import (
-    CallRecorder,
-    CameraTrack,
-    FrameSource,
-    MutableAudio,
-    ScreenTrack,
-    microphone_track,
-)
+from kiosk.assist.base import Handler
 from kiosk.assist.state import (
     AssistEvent,
     AssistSession,
@@ -52,6 +44,10 @@ from kiosk.assist.state import (
     Pointer,
     RemoteAcceptance,
 )
+
+if TYPE_CHECKING:  # aiortc and PyAV: imported when the first call is set up (kiosk/assist/base.py)
+    from kiosk.assist.call import AssistCall, CallMedia
+    from kiosk.assist.media import FrameSource
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +172,8 @@ class AssistService(Handler):
             return
         self._muted = False
         self._set(CallState.QUEUED, audio_only=False)
+        from kiosk.assist.call import AssistCall
+
         call = AssistCall(
             self.base_url, self.terminal_id, self.key, self, self._make_media, self.session.context
         )
@@ -193,8 +191,11 @@ class AssistService(Handler):
     def set_muted(self, muted: bool) -> None:
         self._muted = muted
         call = self._call
-        if call is not None and call.media is not None and isinstance(call.media.audio, MutableAudio):
-            call.media.audio.muted = muted
+        if call is not None and call.media is not None:
+            from kiosk.assist.media import MutableAudio
+
+            if isinstance(call.media.audio, MutableAudio):
+                call.media.audio.muted = muted
         if call is not None:
             self._submit(call.send({"type": "status", "muted": muted}))
         self._set(self.machine.state)
@@ -269,6 +270,9 @@ class AssistService(Handler):
             self._submit(call.hang_up(reason))
 
     def _make_media(self) -> CallMedia:
+        from kiosk.assist.call import CallMedia
+        from kiosk.assist.media import CallRecorder, CameraTrack, MutableAudio, ScreenTrack, microphone_track
+
         audio, player = microphone_track()
         audio_track = MutableAudio(audio)
         audio_track.muted = self._muted

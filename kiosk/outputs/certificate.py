@@ -21,16 +21,13 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import zxingcpp
-from reportlab.lib.colors import Color
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
-from reportlab.pdfgen.canvas import Canvas
+
+if TYPE_CHECKING:  # reportlab is imported when the first PDF is built, not at start-up
+    from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.outputs.masking import mask_id_number, mask_name
 
@@ -130,6 +127,10 @@ def token_from_qr(content: str) -> str:
 
 def cert_font() -> str:
     """An embeddable TrueType CJK font when installed, else the non-embedded CID font."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
     registered = pdfmetrics.getRegisteredFontNames()
     if CERT_TTF_NAME in registered:
         return CERT_TTF_NAME
@@ -146,6 +147,8 @@ def cert_font() -> str:
 
 def draw_seal(c: Canvas, cx: float, cy: float, r: float, authority: str, font: str) -> None:
     """A red round seal: double ring, five-pointed star, the authority's name along the upper arc."""
+    from reportlab.lib.colors import Color
+
     red = Color(0.85, 0.05, 0.05)
     c.saveState()
     c.setStrokeColor(red)
@@ -193,6 +196,8 @@ def draw_qr(c: Canvas, content: str, x: float, y: float, size: float) -> None:
     Encoded by zxing-cpp (native, a few ms) and drawn straight on the canvas, one filled rectangle
     per dark run of a row: reportlab's own QR widget encodes in Python (twice, for its bounds and
     its drawing) and builds a validated shape per run, a quarter of a second per certificate."""
+    from reportlab.lib.colors import Color
+
     code = zxingcpp.create_barcode(content, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     dark = np.asarray(code.to_image(scale=1, add_quiet_zones=False)) < 128
     n = dark.shape[0]
@@ -211,6 +216,9 @@ def draw_qr(c: Canvas, content: str, x: float, y: float, size: float) -> None:
 
 def a4_page(title: str, author: str, subject: str) -> tuple[Canvas, io.BytesIO]:
     """A reproducible one-page A4 canvas with its document info, and the buffer it writes to."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, invariant=True)
     c.setTitle(title)
@@ -221,6 +229,10 @@ def a4_page(title: str, author: str, subject: str) -> tuple[Canvas, io.BytesIO]:
 
 def build_certificate_pdf(data: CertificateData, signing_key: bytes = DEMO_CERT_SIGNING_KEY) -> bytes:
     """One A4 page: bordered certificate with the fields, the seal and a signed verification QR code."""
+    from reportlab.lib.colors import Color
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+
     font = cert_font()
     width, height = A4
     c, buf = a4_page(data.title, data.authority, f"{data.title} {data.number}")

@@ -9,9 +9,6 @@ import re
 from dataclasses import dataclass
 
 from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 
 from kiosk.i18n import Language, format_date, tr
 from kiosk.outputs.certificate import a4_page, cert_font
@@ -47,6 +44,8 @@ class CommitmentData:
 
 def _wrap_width(text: str, font: str, size: float, width: float) -> list[str]:
     """Break ``text`` into lines no wider than ``width`` points (CJK by character, Latin by word)."""
+    from reportlab.pdfbase import pdfmetrics
+
     lines: list[str] = []
     for paragraph in text.split("\n"):
         current = ""
@@ -82,6 +81,8 @@ def signature_ink(png: bytes) -> Image.Image:
 def build_commitment_pdf(data: CommitmentData) -> bytes:
     """One A4 page: title, case facts, the commitment text, the originals and their deadline, the
     signature image and the date."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
     from reportlab.lib.utils import ImageReader
 
     lang = data.language

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from devices.camera.opencv import OpenCvCamera
-from kiosk.assist.call import recording_uploader
+from kiosk.assist.base import recording_uploader
 from kiosk.assist.service import AssistService
 from kiosk.assist.state import AssistEvent, CallContext, RemoteAcceptance
 from kiosk.cases.platform_transport import Transport
