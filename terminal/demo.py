@@ -37,6 +37,7 @@ from offline_cache.store import OutboxState
 from terminal import demo_touch
 from terminal.app import KioskUi, make_app
 from terminal.catalogue_demo import catalogue_shots, tap_item
+from terminal.demo_applicants import run_applicants_demo
 from terminal.demo_assist import run_assist_demo
 from terminal.demo_bundle import run_life_event
 from terminal.demo_consult import run_consult_demo
@@ -429,6 +430,7 @@ def run_demo(
         summary["life_event"] = run_life_event(driver).summary()  # 一件事 (terminal/demo_bundle.py)
         summary["assist"] = run_assist_demo(driver, out)  # 远程帮办 (terminal/demo_assist.py)
         summary["hall"] = run_hall_demo(driver, next((r.case_id for r in records if r.acknowledged), None))
+        summary["applicants"] = run_applicants_demo(driver)  # 代办 and 法人 (terminal/demo_applicants.py)
         summary["accessibility"] = demo_touch.accessibility_report(ui, terminal, out)
         if collect_platform is not None:
             collect_platform.extend(_platform_view(terminal))

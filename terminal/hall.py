@@ -4,6 +4,9 @@ printer, the local ticket counter and the audit trail."""
 
 from __future__ import annotations
 
+import time
+
+from kiosk.cases.outbox import JOB_REPRINT
 from kiosk.cases.platform_hall import HallPlatform
 from kiosk.cases.platform_reprint import ReprintPlatform
 from kiosk.hall import HallServices
@@ -18,6 +21,11 @@ def hall_services(terminal: Terminal) -> HallServices:
     config = terminal.config
     hall = HallPlatform(terminal.client)
     audit = terminal.store.audit_trail.append
+
+    def queue_reprint_record(key: str, body: bytes) -> None:
+        terminal.store.outbox.add(key, JOB_REPRINT, body, time.time())
+        terminal.drainer.kick()
+
     face = terminal.session.face
     identity = HallIdentity(
         devices.idcard,
@@ -37,6 +45,7 @@ def hall_services(terminal: Terminal) -> HallServices:
         terminal_id=config.terminal_id,
         progress_base=config.ui.progress_url_base,
         audit=audit,
+        queue=queue_reprint_record,
     )
     return HallServices(
         hall,

@@ -70,6 +70,7 @@ class ReprintView:
     count: int | None  # the platform's count of reprints of this document; None: not recorded
     problem: str | None  # i18n key
     action: str | None  # the printer's required action
+    queued: bool = False  # printed, the record queued for the platform (it was not reachable)
 
 
 def reprint_view(outcome: ReprintOutcome) -> ReprintView:
@@ -81,6 +82,7 @@ def reprint_view(outcome: ReprintOutcome) -> ReprintView:
         None if record is None else record.count,
         outcome.problem,
         outcome.action,
+        outcome.queued,
     )
 
 

@@ -62,6 +62,7 @@ JOB_PUBLICITY_REVOKE = "publicity_revoke"  # POST /api/v1/publicity/{id}/revoke
 JOB_ATTACHMENT = "attachment"  # a late attachment of a case (the certificate PDF)
 JOB_RATING = "rating"  # POST /api/v1/ratings (好差评, kiosk/session/steps/rating.py)
 JOB_ALERT = "alert"  # POST /api/v1/terminals/{id}/alerts (kiosk/maintenance/alerts.py)
+JOB_REPRINT = "reprint"  # POST /api/v1/reprints, a record not sent after printing (kiosk/hall/reprint.py)
 
 
 def _platform_outcome(err: PlatformError, what: str) -> tuple[bool, str, float | None]:
@@ -306,7 +307,7 @@ class OutboxDrainer:
                 sort_keys=True,
             ).encode("utf-8")
             return self.client.revoke_publicity(job.entry_id, str(spec["publicity_id"]), body)
-        if job.kind in (JOB_RATING, JOB_ALERT):
+        if job.kind in (JOB_RATING, JOB_ALERT, JOB_REPRINT):
             return self.client.post_queued(job.kind, job.entry_id, job.payload)
         if job.kind == JOB_ATTACHMENT:
             attachment_id = str(json.loads(job.payload)["attachment_id"])

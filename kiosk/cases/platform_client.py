@@ -23,9 +23,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from kiosk.cases import platform_models as m
+from kiosk.cases.platform_reprint import ReprintRecord
 from kiosk.cases.platform_transport import (
     API,
     SHA256_HEADER,
@@ -265,15 +266,17 @@ class PlatformClient:
 
     def post_queued(self, kind: str, key: str, body: bytes) -> bytes:
         """Queue-side call for an outbox job of ``kind`` "rating" (a 好差评 rating, ``POST
-        /api/v1/ratings``) or "alert" (``POST .../terminals/{id}/alerts``): ``key`` is the idempotency
-        key, ``body`` the request as queued.  Returns the acknowledgement's bytes."""
-        routes: dict[str, tuple[str, type[m.RatingAck] | type[m.AlertAck], str]] = {
+        /api/v1/ratings``), "alert" (``POST .../terminals/{id}/alerts``) or "reprint" (a reprint
+        record that could not be sent after printing, ``POST /api/v1/reprints``): ``key`` is the
+        idempotency key, ``body`` the request as queued.  Returns the acknowledgement's bytes."""
+        routes: dict[str, tuple[str, type[BaseModel], str]] = {
             "rating": (f"{API}/ratings", m.RatingAck, "rating acknowledgement"),
             "alert": (
                 f"{API}/terminals/{_seg(self.terminal_id)}/alerts",
                 m.AlertAck,
                 "alert acknowledgement",
             ),
+            "reprint": (f"{API}/reprints", ReprintRecord, "reprint record"),
         }
         path, model, what = routes[kind]
         reply = self.transport.request(

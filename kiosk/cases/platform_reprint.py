@@ -83,9 +83,9 @@ class ReprintPlatform:
         reply = self.client.transport.request("GET", f"{path}?{urllib.parse.urlencode({'holder': holder})}")
         return self.client.transport.verified_body(reply, cert.sha256)
 
-    def record(
-        self, kind: ReprintKind, ref: str, id_number: str, print_job: str, idempotency_key: str
-    ) -> ReprintRecord:
+    def request_body(self, kind: ReprintKind, ref: str, id_number: str, print_job: str) -> bytes:
+        """The ``POST /api/v1/reprints`` body as sent (and as queued in the outbox when it cannot be
+        sent): the holder travels as its token only."""
         body = ReprintRequest(
             terminal_id=self.client.terminal_id,
             kind=kind,
@@ -93,11 +93,17 @@ class ReprintPlatform:
             holder=self.client.holder_token(id_number),
             print_job=print_job[:64],
         )
+        return body.model_dump_json().encode("utf-8")
+
+    def record(
+        self, kind: ReprintKind, ref: str, id_number: str, print_job: str, idempotency_key: str
+    ) -> ReprintRecord:
+        body = self.request_body(kind, ref, id_number, print_job)
         reply = self.client.transport.request(
             "POST",
             f"{API}/reprints",
-            json_body=body.model_dump(),
-            headers={"Idempotency-Key": idempotency_key},
+            data=body,
+            headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
         )
         record = self.client.transport.parse(reply, ReprintRecord, "reprint record")
         if (record.kind, record.ref) != (kind, ref):

@@ -10,7 +10,9 @@
 
 Each reprint is printed first, then recorded on the platform (``POST /api/v1/reprints``, one
 ``Idempotency-Key`` per reprint, retried once) and in the audit trail (masked ID, document, job,
-record).  A printer fault (out of paper, queue stopped) prints nothing, records nothing, and
+record).  A record the platform did not take (it is down) is queued in the outbox (job kind
+``reprint``) with the same key and body: the drainer sends it once the platform is back, and the
+key makes a re-send after a lost answer count once.  A printer fault (out of paper, queue stopped) prints nothing, records nothing, and
 leaves the list as it was: the citizen can try again once staff have fixed the printer.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,6 +61,8 @@ class ReprintOutcome:
     problem: str | None = None
     #: The printer's required action (e.g. "clear_by_staff") when it failed.
     action: str | None = None
+    #: Printed, the record not taken by the platform: queued in the outbox for a later upload.
+    queued: bool = False
 
 
 def build_receipt_reprint(
@@ -99,6 +104,7 @@ class ReprintService:
         terminal_id: str,
         progress_base: str,
         audit: Audit | None = None,
+        queue: Callable[[str, bytes], None] | None = None,
     ) -> None:
         self.platform = platform
         self.hall = hall
@@ -108,6 +114,8 @@ class ReprintService:
         self.terminal_id = terminal_id
         self.progress_base = progress_base
         self.audit = audit
+        #: ``queue(idempotency_key, body)`` puts a record the platform did not take in the outbox.
+        self.queue = queue
 
     def documents(self, holder: HallHolder) -> list[ReprintDoc]:
         """The holder's certificates (newest first), then the receipts of their cases."""
@@ -133,9 +141,9 @@ class ReprintService:
         except (PlatformError, ValueError) as err:
             log.warning("reprint of %s %s: the platform did not hand it over: %s", doc.kind, doc.ref, err)
             return ReprintOutcome(doc, printed=False, problem="hall.unavailable")
-        record = self._record(holder, doc, job)
-        self._audit(holder, doc, "printed", job, record)
-        return ReprintOutcome(doc, printed=True, job=job, record=record)
+        record, queued = self._record(holder, doc, job)
+        self._audit(holder, doc, "printed", job, record, queued=queued)
+        return ReprintOutcome(doc, printed=True, job=job, record=record, queued=queued)
 
     def _print(self, holder: HallHolder, doc: ReprintDoc, lang: str) -> str:
         if doc.certificate is not None:
@@ -158,17 +166,33 @@ class ReprintService:
         self.receipt_printer.print_receipt(receipt)
         return f"receipt-{uuid.uuid4().hex[:12]}"
 
-    def _record(self, holder: HallHolder, doc: ReprintDoc, job: str) -> ReprintRecord | None:
+    def _record(self, holder: HallHolder, doc: ReprintDoc, job: str) -> tuple[ReprintRecord | None, bool]:
+        """(the platform's record, queued?): sent now, else queued with the same key and body."""
         key = str(uuid.uuid4())
         for attempt in (1, 2):
             try:
-                return self.platform.record(doc.kind, doc.ref, holder.id_number, job, key)
+                return self.platform.record(doc.kind, doc.ref, holder.id_number, job, key), False
             except (PlatformError, ValueError) as err:
                 log.warning("reprint record (attempt %d) failed: %s", attempt, err)
-        return None
+        if self.queue is None:
+            return None, False
+        try:
+            self.queue(key, self.platform.request_body(doc.kind, doc.ref, holder.id_number, job))
+        except Exception as err:  # a full disk or a broken store: the audit trail still has the print
+            log.error("reprint record of %s %s not queued: %s", doc.kind, doc.ref, err)
+            return None, False
+        log.info("reprint record of %s %s queued for a later upload", doc.kind, doc.ref)
+        return None, True
 
     def _audit(
-        self, holder: HallHolder, doc: ReprintDoc, outcome: str, job: str | None, record: ReprintRecord | None
+        self,
+        holder: HallHolder,
+        doc: ReprintDoc,
+        outcome: str,
+        job: str | None,
+        record: ReprintRecord | None,
+        *,
+        queued: bool = False,
     ) -> None:
         if self.audit is None:
             return
@@ -181,5 +205,6 @@ class ReprintService:
                 "outcome": outcome,
                 "job": job,
                 "reprint_id": None if record is None else record.reprint_id,
+                "queued": queued,
             },
         )

@@ -25,11 +25,15 @@ The rules read the source ``applying``: ``applying.kind`` (the option code) and
 ``applying.principal_valid`` (kind ``agent``: the principal's ID number passes GB 11643; kind
 ``legal_person``: the USCC's check character is right; ``self``: true).  The case carries the
 principal as ``applicant`` and the person at the terminal as ``agent``; the receipt names both.
+The agent's ``role`` says in what capacity they act: ``agent`` (代办, for a person), and for a
+legal person ``legal_representative`` (法定代表人, in their own right) or ``authorised_agent``
+(受托人, when the item's ``authorisation`` material, the 授权委托书, was presented: the letter
+is what lets someone other than the representative act for the legal person).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +42,10 @@ from kiosk.review.checks import is_uscc
 
 __all__ = [
     "APPLICANT_INPUTS",
+    "AUTHORISED_AGENT",
     "IN_PERSON",
     "KINDS",
+    "LEGAL_REPRESENTATIVE",
     "Applicants",
     "Parties",
     "applicant_value",
@@ -70,6 +76,10 @@ class Applicants:
         if block is None:
             return IN_PERSON
         return cls(tuple(block["kinds"]), block.get("authorisation"))
+
+    def authorised(self, presented: Iterable[str]) -> bool:
+        """Whether the authorisation material is among the ``presented`` material types."""
+        return self.authorisation is not None and self.authorisation in set(presented)
 
 
 #: A package without ``applicants``: the applicant in person only.
@@ -146,9 +156,18 @@ class Parties:
         return f"Parties(kind={self.kind!r})"
 
 
-def parties(values: Mapping[str, str], at_terminal: Mapping[str, Any]) -> Parties:
+#: The role of the person at the terminal for a legal person, without and with a 授权委托书.
+LEGAL_REPRESENTATIVE = "legal_representative"
+AUTHORISED_AGENT = "authorised_agent"
+
+
+def parties(
+    values: Mapping[str, str], at_terminal: Mapping[str, Any], *, authorised: bool = False
+) -> Parties:
     """The case's parties from the form and the identity read at the terminal (``at_terminal``:
-    :func:`kiosk.identity.cards.applicant_fields` of the card)."""
+    :func:`kiosk.identity.cards.applicant_fields` of the card).  ``authorised``: the item's
+    authorisation material was presented (a legal person's authorised agent, not its
+    representative)."""
     kind = _kind(values)
     if kind == "agent":
         principal = {
@@ -163,5 +182,6 @@ def parties(values: Mapping[str, str], at_terminal: Mapping[str, Any]) -> Partie
             "uscc": values.get("uscc", "").strip().upper(),
             "name": values.get("company_name", "").strip(),
         }
-        return Parties(kind, entity, {**at_terminal, "role": "representative"})
+        role = AUTHORISED_AGENT if authorised else LEGAL_REPRESENTATIVE
+        return Parties(kind, entity, {**at_terminal, "role": role})
     return Parties(kind, at_terminal, None)

@@ -82,8 +82,12 @@ def test_three_items_give_the_three_outcomes(demo: dict[str, Any]) -> None:
 def test_every_case_reached_the_sandbox_exactly_once(demo: dict[str, Any]) -> None:
     sessions = [s for s in demo["summary"]["sessions"] if s["case_id"]]  # the refused card filed none
     assert len(sessions) == 2 and all(s["acknowledged"] for s in sessions)
+    applicants = {a["case_id"] for a in demo["summary"]["applicants"]["sessions"]}  # checked below
     single = [
-        c for c in demo["received"] if "bundle" not in json.loads(base64.b64decode(c["opened_payload_b64"]))
+        c
+        for c in demo["received"]
+        if "bundle" not in json.loads(base64.b64decode(c["opened_payload_b64"]))
+        and c["case_id"] not in applicants
     ]
     ids = [c["case_id"] for c in single]
     assert sorted(ids) == sorted(s["case_id"] for s in sessions)
@@ -250,17 +254,20 @@ def test_terminal_database_encrypted_and_approval_archived(demo: dict[str, Any])
             assert text.id_number.encode() not in raw
             assert text.name.encode("utf-8") not in raw
     # §8.5: each approved case has a ledger entry with a fixity hash; the others do not: the senior
-    # card of the single session and the two approved within the life event (its first and third
-    # cases: the platform lookup finds the citizen retired)
+    # card of the single session, the approved ones within the life event (its first and third cases:
+    # the platform lookup finds the citizen retired), then the agent's and the legal person's
+    # applications (terminal/demo_applicants.py)
     chain = (work / "ledger" / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
     senior_case = _session(demo, "senior-card")["case_id"]
-    bundled = [
-        c["case_id"]
-        for c in demo["received"]
-        if json.loads(base64.b64decode(c["opened_payload_b64"])).get("bundle", {}).get("position") in (0, 2)
-    ]
-    assert len(chain) == 3 and senior_case in chain[0] and len(bundled) == 2
-    assert all(any(case in entry for entry in chain[1:]) for case in bundled)
+    opened = [(c["case_id"], json.loads(base64.b64decode(c["opened_payload_b64"]))) for c in demo["received"]]
+    bundled = [i for i, p in opened if p.get("bundle", {}).get("position") == 2]
+    approved_in_bundle = [i for i, p in opened if "bundle" in p and p["decision"]["outcome"] == "approve"]
+    applicants = [a["case_id"] for a in demo["summary"]["applicants"]["sessions"]]
+    expected = [senior_case, *approved_in_bundle, *applicants]
+    assert bundled and bundled[0] in approved_in_bundle and len(approved_in_bundle) == 2
+    assert len(chain) == len(expected) and all(
+        case in entry for case, entry in zip(expected, chain, strict=True)
+    )
 
 
 def test_summary_has_the_delivery_choice_slips_and_commitment_form(demo: dict[str, Any]) -> None:
@@ -299,3 +306,41 @@ def test_summary_reports_accessibility_and_keyboard_typing(demo: dict[str, Any])
     # typed on the keys where the keyboard serves the window (the first window of a process:
     # `make demo`; tests/ui/test_keyboard_typing.py types in a fresh process)
     assert isinstance(_session(demo, "business-registration")["keyboard_typed_chars"], int)
+
+
+def test_an_agent_and_a_legal_person_apply_with_their_receipts(demo: dict[str, Any]) -> None:
+    """代办 (hpf-withdrawal-rent) and 法人 (employer-social-insurance-registration) through the UI:
+    the platform received each case once, with who applied for whom; the receipts name both."""
+    out: Path = demo["out"]
+    applicants = demo["summary"]["applicants"]
+    agent, entity = applicants["sessions"]
+    assert (agent["item"], agent["applicant_kind"], agent["applicant_type"], agent["agent_role"]) == (
+        "hpf-withdrawal-rent",
+        "agent",
+        "person",
+        "agent",
+    )
+    assert (entity["item"], entity["applicant_kind"], entity["applicant_type"], entity["agent_role"]) == (
+        "employer-social-insurance-registration",
+        "legal_person",
+        "legal_person",
+        "legal_representative",
+    )
+    received = [c["case_id"] for c in demo["received"]]
+    for s in (agent, entity):
+        assert s["decision"] == "approve" and received.count(s["case_id"]) == 1
+        text = (out / s["receipt"]).read_text(encoding="utf-8")
+        assert text == s["receipt_text"] and (out / s["receipt_png"]).stat().st_size > 1000
+    assert "申 请 人：李*国" in agent["receipt_text"] and "代 办 人：张*兰" in agent["receipt_text"]
+    assert "信用代码：9137" in entity["receipt_text"] and "代 办 人：李*国" in entity["receipt_text"]
+    for secret in ("371402195203140022", "37140219880721003X"):
+        assert secret not in agent["receipt_text"] + entity["receipt_text"]
+    for label in ("agent", "legal_person"):
+        names = [n for n in applicants["screenshots"] if n.startswith(f"applicant-{label}-")]
+        assert [n.split("-", 3)[3] for n in names] == [
+            "form.png",
+            "materials.png",
+            "confirm_sign.png",
+            "result.png",
+        ]
+        assert all((out / n).stat().st_size > 10_000 for n in names)

@@ -4,7 +4,9 @@ idempotently per terminal, the receipt QR's tag verified on the progress lookup.
 
 from __future__ import annotations
 
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -12,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from devices.printer.escpos_printer import EscPosReceiptPrinter
 from devices.printer.simulator import ReceiptPrinterSimulator
+from kiosk.cases.outbox import JOB_REPRINT, Backoff, OutboxDrainer
 from kiosk.cases.platform_client import PlatformClient
 from kiosk.cases.platform_hall import HallPlatform
 from kiosk.cases.platform_reprint import ReprintPlatform
@@ -21,7 +24,9 @@ from kiosk.hall import HallServices, ReferenceUnverified
 from kiosk.hall.identity import HallHolder
 from kiosk.hall.reference import parse_receipt_qr, progress_url, receipt_tag
 from kiosk.hall.reprint import ReprintService
+from offline_cache.store import OutboxState, Store
 from sandbox_platform.server import SandboxServer
+from ui.facade_hall import reprint_view
 
 ZHANG = "371402195203140022"
 LI = "37140219880721003X"
@@ -176,3 +181,46 @@ def test_a_receipt_reprint_out_of_paper_prints_and_records_nothing(
         ("hall_reprint", "printed"),
     ]
     assert all(ZHANG not in str(d) for _e, d in audits)
+
+
+def test_a_reprint_record_the_platform_missed_is_queued_and_arrives_once(
+    client: PlatformClient, printer: ReceiptPrinterSimulator, server: SandboxServer, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
+    audits: list[tuple[str, dict[str, object]]] = []
+    service = ReprintService(
+        ReprintPlatform(client),
+        HallPlatform(client),
+        EscPosReceiptPrinter("127.0.0.1", printer.port),
+        None,
+        hall_name="德州市政务服务中心",
+        terminal_id="H1",
+        progress_base=BASE,
+        audit=lambda event, details: audits.append((event, details)),
+        queue=lambda key, body: store.outbox.add(key, JOB_REPRINT, body, time.time()),
+    )
+    holder = HallHolder(ZHANG, "371402********0022")
+    receipt_doc = service.documents(holder)[1]
+    client.sandbox.set_faults(down=True)  # the platform goes down after the list was shown
+    done = service.reprint(holder, receipt_doc)
+    assert done.printed and done.record is None and done.queued
+    assert reprint_view(done).queued and reprint_view(done).count is None  # the screen says it is queued
+    assert [r for r in printer.receipts if r.complete]  # the citizen has the reprint
+    [entry] = store.outbox.entries(kind=JOB_REPRINT)
+    assert entry.state is OutboxState.PENDING and ZHANG.encode() not in entry.payload
+    assert audits[-1][1]["outcome"] == "printed" and audits[-1][1]["queued"] is True
+
+    drainer = OutboxDrainer(store, client, backoff=Backoff(base_s=0.0, max_s=0.0, jitter=0.0))
+    assert drainer.drain_once().sent == 0  # still down: it waits
+    client.sandbox.set_faults(down=False, drop_after_processing=True)  # stored, answer lost
+    drainer.drain_once()
+    client.sandbox.set_faults(drop_after_processing=False)
+    for _ in range(3):
+        drainer.drain_once()
+    assert store.outbox.get(entry.entry_id).state is OutboxState.ACKNOWLEDGED  # type: ignore[union-attr]
+    recorded = requests.get(f"{server.url}/_sandbox/reprints", timeout=5).json()
+    assert [(r["terminal_id"], r["kind"], r["ref"], r["count"]) for r in recorded] == [
+        ("H1", "receipt", "SBXD0000101", 1)
+    ]
+    assert recorded[0]["reprint_id"] == f"RP-{entry.entry_id[:18]}"  # the key queued at print time
+    store.close()

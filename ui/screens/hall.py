@@ -254,7 +254,7 @@ class HallPanel(QWidget):
             if r.count is not None:
                 text += " " + tr("hall.reprint.count", v=r.count)
             else:
-                text += " " + tr("hall.reprint.unrecorded")
+                text += " " + tr("hall.reprint.queued" if r.queued else "hall.reprint.unrecorded")
         else:
             text = tr(r.problem or "hall.unavailable")
             if r.action == "clear_by_staff":

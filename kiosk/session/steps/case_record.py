@@ -54,7 +54,12 @@ def case_payload(
     decision = data.application.require_decision()
     face = data.identity.face
     # the principal (or legal person) is the applicant; the one who identified here, its agent
-    applying = parties(data.application.form, applicant_fields(data.identity.require_card().text))
+    # (a legal person's: its legal representative, or an authorised agent with the 授权委托书)
+    applying = parties(
+        data.application.form,
+        applicant_fields(data.identity.require_card().text),
+        authorised=pkg.applicants.authorised(data.application.materials),
+    )
     body = {
         "case_id": case_id,
         "case_number": data.case.case_number,  # the terminal's readable number, as printed when offline
