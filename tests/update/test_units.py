@@ -22,8 +22,9 @@ def _settings(name: str) -> dict[str, list[str]]:
 
 def test_the_kiosk_unit_settles_as_root_then_launches_the_current_release() -> None:
     unit = _settings("hall-kiosk.service")
-    [pre] = unit["ExecStartPre"]
+    pre, seal = unit["ExecStartPre"]  # the release settled first, then a first-boot config sealed
     assert pre.startswith("+") and pre.endswith("/opt/venvs/hall-kiosk/bin/hall-kiosk update settle")
+    assert seal.startswith("+") and seal.endswith("-m terminal.provision_seal")
     [start] = unit["ExecStart"]
     assert start.endswith("-- /opt/venvs/hall-kiosk/bin/hall-kiosk launch")
     env = unit["Environment"]
