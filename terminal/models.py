@@ -7,12 +7,6 @@ The models take ~250 MB (measured, bench/startup: OCR det/rec/cls sessions ~130 
 sessions and the face embedder once the terminal has stayed on the welcome screen for
 ``idle_unload_s``.  A citizen who reaches the face step before the loading ends waits for the rest
 of it there (the models load under a lock, never twice).
-
-The OCR sessions are needed at the materials step only, and the session's working memory after it
-(review, signature, certificate and PDF rendering, the upload) comes on top of them: they are
-dropped as soon as the citizen goes on from the materials step (in the background, with the heap
-trimmed) and load again when the next citizen starts (or, for a citizen who goes back to the
-materials step, on the next read).
 """
 
 from __future__ import annotations
@@ -30,9 +24,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds on the welcome screen after which the models are dropped.
 IDLE_UNLOAD_S = 300.0
-
-#: Steps from which the citizen may still come (back) to the materials step without a new session.
-_OCR_STEPS = frozenset({Step.MATERIALS, Step.FORM})
 
 
 class ModelKeeper:
@@ -58,25 +49,11 @@ class ModelKeeper:
     def _on_event(self, event: SessionEvent) -> None:
         if not isinstance(event, StepChanged):
             return
-        if event.previous is Step.MATERIALS and event.step not in _OCR_STEPS:
-            threading.Thread(target=self._drop_ocr, name="ocr-unload", daemon=True).start()
         if event.step is Step.ATTRACT:
             self._arm()
         elif event.step in CITIZEN_STEPS and event.previous not in CITIZEN_STEPS:
             self._disarm()
             self.warm_up()
-
-    def _drop_ocr(self) -> None:
-        warming = self.warming()
-        if warming is not None:  # never drop what is still loading
-            warming.join()
-        if self.session.step in _OCR_STEPS:  # back to the materials step meanwhile
-            return
-        unload = getattr(self.session.materials.ocr, "unload", None)
-        if unload is not None:
-            unload()
-            release_memory()
-            log.info("OCR model dropped after the materials step")
 
     def _arm(self) -> None:
         with self._lock:

@@ -133,27 +133,3 @@ def test_the_real_models_unload_and_load_again_on_next_use() -> None:
     assert not ocr.loaded
     page = np.full((64, 256, 3), 255, np.uint8)
     assert ocr.recognise(page) == [] and ocr.loaded
-
-
-def test_ocr_goes_after_the_materials_step_and_comes_back_for_the_next_citizen() -> None:
-    stand = Stand()
-    keeper = _keeper(stand, 10)
-    try:
-        stand.go(Step.CHOOSE_ITEM)
-        assert _wait(lambda: stand.materials.ocr.loaded)
-        stand.go(Step.FORM)
-        stand.go(Step.MATERIALS)
-        stand.go(Step.FORM)  # back to the form: the citizen may come back to the materials step
-        stand.go(Step.MATERIALS)
-        time.sleep(0.2)
-        assert stand.materials.ocr.unloads == 0 and stand.materials.ocr.loaded
-        stand.go(Step.REVIEW)
-        assert _wait(lambda: not stand.materials.ocr.loaded)
-        assert stand.materials.ocr.unloads == 1
-        assert stand.face.verifier.loaded and stand.face.verifier.unloads == 0  # the face model stays
-        stand.go(Step.CONFIRM_SIGN)
-        stand.go(Step.ATTRACT)
-        stand.go(Step.CHOOSE_ITEM)  # the next citizen loads it again, in the background
-        assert _wait(lambda: stand.materials.ocr.loaded) and stand.warm_ups == 2
-    finally:
-        keeper.stop()
