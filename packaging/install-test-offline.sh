@@ -15,47 +15,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUNDLE=${1:-$(ls -t dist/hall-kiosk-offline-*-amd64.tar 2>/dev/null | head -1)}
 [ -n "$BUNDLE" ] && [ -f "$BUNDLE" ] || { echo "no bundle: run make bundle first" >&2; exit 2; }
-CACHE=${HALL_KIOSK_CACHE:-/var/cache/hall-kiosk-install-test}
-SUITE=bookworm
+# shellcheck source=packaging/chroot-lib.sh
+. packaging/chroot-lib.sh
 TARBALL=$CACHE/$SUITE-amd64-minbase.tgz
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-
-t0=$(date +%s)
-phase() { echo "== $1 ($(($(date +%s) - t0)) s so far)"; }
 
 ROOT=$(mktemp -d /tmp/hall-kiosk-offline-root.XXXXXX)
 cleanup() {
-    if [ -n "${KEEP_ROOT:-}" ]; then echo "kept $ROOT (KEEP_ROOT)"; return; fi
-    for m in $(grep -o " $ROOT[^ ]*" /proc/mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
-    rm -rf --one-file-system "$ROOT"
+    chroot_remove "$ROOT"
 }
 trap cleanup EXIT
 
 phase "minbase debootstrap tarball"
-if [ ! -f "$TARBALL" ]; then
-    mkdir -p "$CACHE"
-    debootstrap --variant=minbase --make-tarball="$TARBALL.part" "$SUITE" "$CACHE/mk-minbase" "$DEBIAN_MIRROR"
-    mv "$TARBALL.part" "$TARBALL"
-    echo "made $TARBALL from $DEBIAN_MIRROR"
-else
-    echo "cached $TARBALL"
-fi
+chroot_tarball "$TARBALL"
 
 phase "clean minbase Debian 12 root in $ROOT"
-debootstrap --variant=minbase --unpack-tarball="$TARBALL" "$SUITE" "$ROOT" "$DEBIAN_MIRROR" >"$ROOT.log" 2>&1 \
-    || { tail -20 "$ROOT.log"; exit 1; }
-rm -f "$ROOT.log"
+chroot_unpack "$TARBALL" "$ROOT"
 # no network path: no package source but the bundle, no resolver, and (below) no interface
 rm -f "$ROOT/etc/apt/sources.list" "$ROOT"/etc/apt/sources.list.d/* "$ROOT/etc/resolv.conf"
 rm -rf "$ROOT"/var/lib/apt/lists/*
 missing=$(chroot "$ROOT" dpkg-query -W -f='${Package}\n' cage pcscd cups-daemon espeak-ng python3 2>&1 | grep -c 'no packages found' || true)
 echo "runtime packages absent before the install: $missing of 5"
 [ "$missing" = 5 ] || { echo "the root is not minbase" >&2; exit 1; }
-mount -t proc proc "$ROOT/proc"
-mount --bind /dev "$ROOT/dev"
-mount --bind /dev/pts "$ROOT/dev/pts"
-printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
-chmod +x "$ROOT/usr/sbin/policy-rc.d"
+chroot_mount "$ROOT"
 
 phase "unpack $(basename "$BUNDLE")"
 tar -C "$ROOT/root" -xf "$BUNDLE"

@@ -17,53 +17,28 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 DEB=${1:-$(ls -t dist/hall-kiosk_*_amd64.deb 2>/dev/null | head -1)}
 [ -n "$DEB" ] && [ -f "$DEB" ] || { echo "no package: run make package first" >&2; exit 2; }
-CACHE=${HALL_KIOSK_CACHE:-/var/cache/hall-kiosk-install-test}
-SUITE=bookworm
+# shellcheck source=packaging/chroot-lib.sh
+. packaging/chroot-lib.sh
 TARBALL=$CACHE/$SUITE-amd64.tgz
-if [ -z "${DEBIAN_MIRROR:-}" ]; then
-    DEBIAN_MIRROR=$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian\b' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-        | awk '{print $2}' | head -1 || true)
-    DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-fi
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
-
-t0=$(date +%s)
-phase() { local now; now=$(date +%s); echo "== $1 ($((now - t0)) s so far)"; }
 
 ROOT=$(mktemp -d /tmp/hall-kiosk-root.XXXXXX)
 HALL_PID=
 cleanup() {
     [ -n "$HALL_PID" ] && kill "$HALL_PID" 2>/dev/null && wait "$HALL_PID" 2>/dev/null || true
-    if [ -n "${KEEP_ROOT:-}" ]; then echo "kept $ROOT (KEEP_ROOT)"; return; fi
-    for m in $(grep -o " $ROOT[^ ]*" /proc/mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
-    rm -rf --one-file-system "$ROOT"
+    chroot_remove "$ROOT"
 }
 trap cleanup EXIT
 
 phase "debootstrap tarball"
-if [ ! -f "$TARBALL" ]; then
-    mkdir -p "$CACHE"
-    pkgs=$(grep -hv '^\s*#' packaging/system-packages.txt | grep -v '^\s*$' | paste -sd,)
-    debootstrap --variant=minbase --include="$pkgs,python3,python3-venv,cage,systemd,adduser,ca-certificates" \
-        --make-tarball="$TARBALL.part" "$SUITE" "$CACHE/mk" "$DEBIAN_MIRROR"
-    mv "$TARBALL.part" "$TARBALL"
-    echo "made $TARBALL from $DEBIAN_MIRROR"
-else
-    echo "cached $TARBALL"
-fi
+pkgs=$(grep -hv '^\s*#' packaging/system-packages.txt | grep -v '^\s*$' | paste -sd,)
+chroot_tarball "$TARBALL" --include="$pkgs,python3,python3-venv,cage,systemd,adduser,ca-certificates"
 
 phase "clean Debian 12 root in $ROOT"
-debootstrap --variant=minbase --unpack-tarball="$TARBALL" "$SUITE" "$ROOT" "$DEBIAN_MIRROR" >"$ROOT.debootstrap.log" 2>&1 \
-    || { tail -20 "$ROOT.debootstrap.log"; exit 1; }
-rm -f "$ROOT.debootstrap.log"
-mount -t proc proc "$ROOT/proc"
-mount --bind /dev "$ROOT/dev"
-mount --bind /dev/pts "$ROOT/dev/pts"
+chroot_unpack "$TARBALL" "$ROOT"
+chroot_mount "$ROOT"
 mount -t sysfs sysfs "$ROOT/sys"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-# no daemon starts inside the chroot during the install (a chroot has no init)
-printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
-chmod +x "$ROOT/usr/sbin/policy-rc.d"
 
 phase "install $(basename "$DEB")"
 cp "$DEB" "$ROOT/tmp/hall-kiosk.deb"

@@ -12,6 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "packaging" / "offline-bundle.sh"
 OFFLINE_TEST = REPO / "packaging" / "install-test-offline.sh"
+CHROOT_LIB = REPO / "packaging" / "chroot-lib.sh"  # sourced by both install tests
 
 
 def test_the_scripts_parse_and_make_runs_them() -> None:
@@ -34,6 +35,8 @@ def test_the_installer_uses_only_the_bundled_repository_and_checks_its_sums() ->
 
 def test_the_offline_root_is_minbase_without_sources_or_network() -> None:
     text = OFFLINE_TEST.read_text()
-    assert "--variant=minbase" in text and "bookworm-amd64-minbase.tgz" in text
+    assert "chroot_tarball \"$TARBALL\"\n" in text  # no --include: nothing but minbase
+    assert "--variant=minbase" in CHROOT_LIB.read_text()
+    assert "bookworm-amd64-minbase.tgz" in text
     assert 'rm -f "$ROOT/etc/apt/sources.list" "$ROOT"/etc/apt/sources.list.d/*' in text
     assert "unshare --net chroot" in text
