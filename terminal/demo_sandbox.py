@@ -56,7 +56,13 @@ class DemoSandbox:
                 server.start(sock=self._socket)
                 self._server = server
                 log.info("demo sandbox platform started on %s", self.url)
+            elif not self._server.running:  # back after stop(), on the same port
+                self._server.start()
             return self._server
+
+    def stop(self) -> None:
+        """The platform goes away (connections refused) until :meth:`start`; tests use it."""
+        self.start().stop()
 
     @property
     def app(self) -> Any:

@@ -99,3 +99,18 @@ def test_a_request_before_the_demo_platform_starts_waits_for_it(tmp_path: Path) 
             assert answer.result().status_code == 200
     finally:
         sandbox.close()
+
+
+def test_the_demo_platform_goes_away_and_comes_back_on_the_same_address(tmp_path: Path) -> None:
+    import requests
+
+    sandbox = DemoSandbox(tmp_path / "sandbox", runtime.ITEMS_DIR)
+    url = f"{sandbox.url}/_sandbox/bundles"
+    try:
+        sandbox.stop()  # never started: started, then stopped (refused, not left waiting)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, timeout=5)
+        sandbox.start()
+        assert requests.get(url, timeout=10).status_code == 200
+    finally:
+        sandbox.close()
