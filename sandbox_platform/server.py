@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from sandbox_platform.app import create_app
+from sandbox_platform.sockets import listening_socket
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +51,12 @@ class SandboxServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout_s: float = 10.0) -> SandboxServer:
+    def start(self, timeout_s: float = 10.0, *, sock: socket.socket | None = None) -> SandboxServer:
+        """Serve on ``host:port``, or on ``sock`` (bound by :func:`listening_socket`) when given."""
         if self.running:
             return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted sockets inherit it: without it, a keep-alive response written in two parts
-        # waits for the client's delayed ACK (~40 ms per request).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
+        if sock is None:
+            sock = listening_socket(self.host, self.port, listen=False)
         self.port = int(sock.getsockname()[1])
         self._socket = sock
         config = uvicorn.Config(

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
@@ -71,6 +72,9 @@ class KioskUi:
             self.window.showFullScreen()
         else:
             self.window.show()
+        # Enrolment, the first sync and the demo's sandbox platform start once the first screen is
+        # painted, not while it is being built (terminal/runtime.py, bench/startup attract_s).
+        QTimer.singleShot(0, terminal.window_shown)
         if terminal.bench is not None:
             # Demo profile only: Ctrl+Shift+M puts the simulated staff card on its reader or
             # takes it off (a real terminal has a real reader and no such key).

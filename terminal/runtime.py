@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from kiosk.assist.bridge import build_assist
 from kiosk.assist.service import AssistService
@@ -54,6 +53,7 @@ from kiosk.session.coordinator import SessionCoordinator
 from offline_cache.store import Store
 from terminal import selfcheck
 from terminal.demo_profile import DEMO_CITIZENS, DEMO_STAFF_ID, DemoCitizen
+from terminal.demo_sandbox import DemoSandbox
 from terminal.fleet import FleetWatch, start_fleet_watch
 from terminal.hardware import build_devices, close_devices, device_context
 from terminal.heap import HeapTrim
@@ -92,7 +92,7 @@ class Terminal:
     client: PlatformClient
     drainer: OutboxDrainer
     bench: SimulatorBench | None
-    sandbox: Any  # sandbox_platform.server.SandboxServer | None
+    sandbox: DemoSandbox | None
     workdir: Path
     _owned_tmp: Path | None = None
     _warm_up: threading.Thread | None = None
@@ -103,8 +103,15 @@ class Terminal:
     assist: AssistService | None = None  # remote video help (kiosk/assist/)
     alerts: AlertForwarder | None = None
     _connecting: threading.Thread | None = None
+    _window_up: threading.Event = field(default_factory=threading.Event)
+    _closing: threading.Event = field(default_factory=threading.Event)
     fleet: FleetWatch | None = None
     startup: selfcheck.StartupGate | None = None
+
+    def window_shown(self) -> None:
+        """The welcome (or out-of-service) screen is up: enrolment and the first sync may start
+        (``build_terminal(background_connect=True)`` holds them until then, ``CONNECT_AFTER_S`` at most)."""
+        self._window_up.set()
 
     def startup_ok(self) -> bool:
         """Whether the start-up self-check passed (the update's health report)."""
@@ -142,6 +149,10 @@ class Terminal:
         if self._warm_up is not None:
             # Never leave a model half-loaded in native code when the process ends.
             self._warm_up.join(timeout=60)
+        self._closing.set()  # a connect still held for the window: never started
+        self._window_up.set()
+        if self.sandbox is not None and not self.sandbox.started:
+            self.sandbox.close()  # requests waiting in its backlog end now, not at their timeout
         if self._connecting is not None:  # enrolment and first sync write the store: let them end
             self._connecting.join(timeout=2 * self.config.platform.timeout_s + 5)
         if self.staff_watcher is not None:
@@ -201,12 +212,9 @@ def build_terminal(
     platform_url = config.platform.url
     enrolment_code = config.platform.enrolment_code
     if config.profile is Profile.DEMO and not platform_url:  # a demo given a url: a sandbox run apart
-        from sandbox_platform.server import SandboxServer
-
-        sandbox = SandboxServer(workdir / "sandbox", ITEMS_DIR).start()
+        # Its address now, the server itself on the connect thread (terminal/demo_sandbox.py).
+        sandbox = DemoSandbox(workdir / "sandbox", ITEMS_DIR)
         platform_url = sandbox.url
-        # The sandbox plays the installer's console: a fresh one-time code for this terminal.
-        enrolment_code = sandbox.enrolment_code(config.terminal_id)
     if config.profile is Profile.DEMO:
         bench = SimulatorBench(sim_dir)
     if not platform_url:
@@ -294,6 +302,17 @@ def build_terminal(
     session.machine.subscribe(HeapTrim())  # freed heap back to the system between citizens
 
     def connect() -> None:  # in the background: an unreachable platform never delays the window
+        if background_connect:  # after the first paint: the GUI thread has the interpreter to itself
+            window_up.wait(CONNECT_AFTER_S)
+        if closing.is_set():
+            return
+        if sandbox is not None:
+            try:
+                # The sandbox plays the installer's console: a fresh one-time code for this terminal.
+                client.enrolment_code = sandbox.enrolment_code(config.terminal_id)
+            except Exception:
+                log.exception("the demo sandbox platform did not start: serving from the cache")
+                return
         try:
             client.enrol()
             _keep_enrolment(client, elicences, secrets_dir)
@@ -307,6 +326,7 @@ def build_terminal(
             log.info("sync: %s", session.catalogue.sync())
         release_memory()  # start-up done: what the imports and the first sync left over
 
+    window_up, closing = threading.Event(), threading.Event()
     connecting = threading.Thread(target=connect, name="platform-connect", daemon=True)
     connecting.start()
     if not background_connect:
@@ -343,6 +363,8 @@ def build_terminal(
         assist=build_assist(session, client, workdir / "assist"),
         alerts=alerts,
         _connecting=connecting,
+        _window_up=window_up,
+        _closing=closing,
         fleet=start_fleet_watch(config, session, store, client),
         startup=startup,
     )
@@ -352,6 +374,8 @@ def build_terminal(
 
 
 LOOKUP_KEY_FILE = "lookup.key"
+#: The longest a background connect waits for ``Terminal.window_shown`` (a terminal without a window).
+CONNECT_AFTER_S = 3.0
 #: The platform refuses signed requests whose timestamp is further than this from its clock.
 SIGNATURE_WINDOW_S = 300.0
 CLOCK_SKEW_WARN_S = 60.0

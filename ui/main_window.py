@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QColor, QPalette, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QColor, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -23,13 +23,17 @@ from ui.a11y import name_widgets
 from ui.citizen_help import CallStaffButton, CancelConfirm
 from ui.facade import KioskFacade
 from ui.keyboard import shared_panel
-from ui.screens import Screen, all_screens
+from ui.screen_stack import ScreenStack
+from ui.screens import Screen, screen_factories
 from ui.style import ELDERLY_FACTOR, scale_for, stylesheet
 from ui.viewmodels import CITIZEN_STEPS, Step
 from ui.voice_controls import VoiceControls
 from ui.widgets import StepBar
 
 log = logging.getLogger(__name__)
+
+#: The screens not built with the window are built this long after it is shown (ui/screen_stack.py).
+PREBUILD_AFTER_MS = 100
 
 
 class KioskWindow(QMainWindow):
@@ -101,10 +105,14 @@ class KioskWindow(QMainWindow):
         self.stack = QStackedWidget()
         # each screen scrolls: the tallest screen's content never makes the window taller
         self.stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
-        self.screens: dict[Step, Screen] = {}
-        for screen in all_screens(facade):
-            self.screens[screen.step] = screen
-            self.stack.addWidget(screen)
+        self._scale_factor = 1.0
+        # Each screen built when its step is first shown; the rest after the first paint.
+        self.screens = ScreenStack(
+            self.stack, screen_factories(facade), lambda s: s.apply_scale(self._scale_factor)
+        )
+        # Built now all the same: staff-card events (PIN asked, card refused) come on any screen.
+        self.screens[Step.MAINTENANCE]
+        self._prebuild_due = True  # the rest once the window is shown (showEvent)
         outer.addWidget(self.stack, 1)
         self.status = QLabel()
         self.status.setObjectName("hint")
@@ -181,6 +189,7 @@ class KioskWindow(QMainWindow):
         self._style_key = key
         self.setStyleSheet(stylesheet(scale, elderly))
         factor = scale * (ELDERLY_FACTOR if elderly else 1.0)
+        self._scale_factor = factor
         self.header_layout.setContentsMargins(
             round(24 * scale), round(6 * scale), round(24 * scale), round(6 * scale)
         )
@@ -199,6 +208,12 @@ class KioskWindow(QMainWindow):
             self.keyboard.shown.disconnect(self._keyboard_shown)
         self.keyboard.detach()
         super().closeEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._prebuild_due:  # after the first paint, not before it
+            self._prebuild_due = False
+            QTimer.singleShot(PREBUILD_AFTER_MS, self, self.screens.build_rest)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-
 __all__ = ["CatalogueEntry", "LifeEventRef", "Text", "parse_catalogue", "pinyin_of"]
 
 _NOT_LETTER = re.compile(r"[^a-z0-9]")
@@ -71,6 +69,10 @@ def _texts(items: Iterable[Mapping[str, str]]) -> tuple[Text, ...]:
 @lru_cache(maxsize=4096)
 def pinyin_of(text: str) -> tuple[str, str]:
     """(full pinyin, initials) of ``text``, lower case letters and digits only."""
+    # Imported on first use: its phrase dictionary costs ~0.3 s, and the welcome screen of a
+    # terminal with no package loaded yet needs no pinyin (bench/startup attract_s).
+    from pypinyin import Style, lazy_pinyin
+
     full = "".join(_NOT_LETTER.sub("", s.lower()) for s in lazy_pinyin(text))
     initials = "".join(_NOT_LETTER.sub("", s.lower()) for s in lazy_pinyin(text, style=Style.FIRST_LETTER))
     return full, initials

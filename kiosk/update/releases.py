@@ -28,6 +28,7 @@ window is up and its start-up self-check has run.
 
 from __future__ import annotations
 
+import compileall
 import json
 import logging
 import os
@@ -188,6 +189,9 @@ class ReleaseStore:
         target = self.release_dir(version)
         if target.exists():  # an earlier, interrupted or failed install of the same version
             shutil.rmtree(target)
+        # Byte-compiled now, by the updater: the kiosk user cannot write the release tree, and
+        # without bytecode every start of the terminal compiles each of its modules again.
+        compileall.compile_dir(staging, ddir=str(target), quiet=1)
         os.rename(staging, target)
         _fsync_dir(self.releases)
         return target
