@@ -90,7 +90,13 @@ def case_payload(
             "face_frame_attachment": attachments["face"].attachment_id if "face" in attachments else None,
         },
         "warnings": [
-            {"list": h.list_name, "version": h.list_version, "matched": h.matched, "stale": h.stale}
+            {
+                "list": h.list_name,
+                "version": h.list_version,
+                "matched": h.matched,
+                "stale": h.stale,
+                "party": h.party if h.matched else None,  # whose identifier matched (代办, 法人)
+            }
             for h in data.application.warnings
         ],
         "decision": decision.to_record(),
