@@ -7,7 +7,7 @@ whole terminal on the simulators, the sandbox platform on 127.0.0.1, real OCR of
   names both.  Applying for 李建国, who is on the dishonest-persons list, she gets the prudent
   prompt naming him (masked) and the application goes to staff.
 * 用人单位社会保险登记: 李建国, the legal representative named on the business licence, registers his
-  company (USCC with a valid check character, matching the licence)."""
+  company (USCC with a valid check character, matching the licence); the receipt names him 法定代表人."""
 
 from __future__ import annotations
 
@@ -145,4 +145,5 @@ def test_the_legal_representative_registers_the_company(kiosk: Factory) -> None:
     assert case["applicant_kind"] == "legal_person"
     assert case["applicant"] == {"kind": "legal_person", "uscc": USCC, "name": "德州市德城区建国商贸有限公司"}
     assert case["agent"]["id_number"] == LI_ID and case["agent"]["role"] == "legal_representative"
-    assert f"信用代码：{USCC[:4]}" in receipt and "代 办 人：李*国" in receipt
+    assert f"信用代码：{USCC[:4]}" in receipt and "法定代表人：李*国" in receipt
+    assert "法定代表人证件：3714**********003X" in receipt and "代 办 人" not in receipt

@@ -234,7 +234,11 @@ class OutputsStep:
                 case_id=data.case.case_number or data.case.case_id or "",
                 decision=decision.outcome.value,
                 reasons=decision.reason_texts_zh if lang == "zh" else decision.reason_texts_en,
-                **receipt_parties(data.application.form, text),
+                **receipt_parties(
+                    data.application.form,
+                    text,
+                    authorised=pkg.applicants.authorised(data.application.materials),
+                ),
                 submitted_at=now,
                 pickup_text=pickup_zh if lang == "zh" else pickup_en,
                 progress_url=self._progress_url(data),
@@ -337,10 +341,14 @@ class OutputsStep:
         self.drainer.kick()
 
 
-def receipt_parties(form: Mapping[str, str], text: AnyIdCardText) -> dict[str, Any]:
+def receipt_parties(
+    form: Mapping[str, str], text: AnyIdCardText, *, authorised: bool = False
+) -> dict[str, Any]:
     """The receipt's applicant (the principal or legal person) and, when someone applied for them,
-    the agent at the terminal: masked (kiosk.review.applicants)."""
-    applying = parties(form, {"name": text.name, "id_number": text.id_number})
+    the person at the terminal in their role (``authorised``: the item's authorisation material
+    was presented, so a legal person's authorised agent, not its representative): masked
+    (kiosk.review.applicants)."""
+    applying = parties(form, {"name": text.name, "id_number": text.id_number}, authorised=authorised)
     entity = applying.kind == "legal_person"
     number = str(applying.applicant["uscc" if entity else "id_number"])
     out: dict[str, Any] = {
@@ -351,6 +359,7 @@ def receipt_parties(form: Mapping[str, str], text: AnyIdCardText) -> dict[str, A
     if applying.agent is not None:
         out["agent_name_masked"] = outputs.mask_name(text.name)
         out["agent_id_number_masked"] = outputs.mask_id_number(text.id_number)
+        out["agent_role"] = str(applying.agent["role"])
     return out
 
 

@@ -10,12 +10,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.config import SessionConfig, TerminalConfig
 from kiosk.review.sync import VERIFIED_AT_META_PREFIX
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.context import SessionContext
 from kiosk.session.events import SessionEvent
 from kiosk.session.machine import SessionMachine, Step
+from kiosk.session.steps.outputs import OutputsStep
+from kiosk.session.steps.submit import SubmitStep
 from offline_cache.store import Store
 
 ITEMS = Path(__file__).resolve().parents[3] / "items"
@@ -29,6 +32,16 @@ WAY: dict[Step, tuple[Step, ...]] = {
     Step.FORM: (Step.CHOOSE_ITEM, Step.READ_CARD, Step.FACE_CHECK, Step.FORM),
     Step.REVIEW: (Step.CHOOSE_ITEM, Step.READ_CARD, Step.FACE_CHECK, Step.FORM, Step.REVIEW),
 }
+
+
+@dataclass
+class Parts:
+    """The submit and result steps on a printer simulator and a PDF spool (the ``parts`` fixture)."""
+
+    outputs: OutputsStep
+    submission: SubmitStep
+    printer: ReceiptPrinterSimulator
+    spool: Path
 
 
 @dataclass
