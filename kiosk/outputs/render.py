@@ -89,11 +89,14 @@ class ReceiptDelivery:
     def __repr__(self) -> str:
         return f"ReceiptDelivery(method={self.method!r})"
 
-    def lines(self, lang: Language) -> list[str]:
+    def method_text(self, lang: Language) -> str:
         key = self.method
         if self.after_review and self.method in ("window", "express"):
             key += "_after_review"
-        out = [tr("receipt.pickup", lang, v=tr(f"receipt.delivery.{key}", lang))]
+        return tr(f"receipt.delivery.{key}", lang)
+
+    def lines(self, lang: Language) -> list[str]:
+        out = [tr("receipt.pickup", lang, v=self.method_text(lang))]
         if self.method == "express":
             out += [
                 tr("receipt.recipient", lang, v=self.recipient_masked),
@@ -132,6 +135,8 @@ class ReceiptData:
     #: in what capacity (kiosk.review.applicants): ``agent`` (代办人), for a legal person its
     #: ``legal_representative`` (法定代表人) or an ``authorised_agent`` (代办人, with the letter)
     agent_role: str = "agent"
+    #: a life event's (一件事) items delivered otherwise than chosen: (item name, its own delivery)
+    item_pickups: tuple[tuple[str, ReceiptDelivery], ...] = ()
 
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:
@@ -206,6 +211,8 @@ def build_receipt(data: ReceiptData) -> ReceiptDoc:
         lines.extend(_text(t) for t in data.delivery.lines(lang))
     elif data.pickup_text:
         lines.append(_text(tr("receipt.pickup", lang, v=data.pickup_text)))
+    for name, own in data.item_pickups:
+        lines.append(_text(tr("receipt.item_pickup", lang, item=name, v=own.method_text(lang))))
     if data.queue_number:
         lines.append(_text(tr("receipt.queue", lang, v=data.queue_number), bold=True))
     lines += [
