@@ -11,18 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from devices.idcard.sim_cards import sim_card
-from devices.interfaces import IdCardRead
 from kiosk.documents.capture import MaterialResult
-from kiosk.documents.materials import CrossCheckResult
 from kiosk.review.engine import Decision, Outcome
 from kiosk.review.party_warnings import application_parties
 from kiosk.review.warnings import WarningHit
 from kiosk.session.context import SessionContext
-from kiosk.session.machine import Step
 from kiosk.session.steps.case_record import case_payload
 from kiosk.session.steps.lookups import PlatformInputs
 from kiosk.session.steps.review import ReviewStep
-from tests.kiosk.steps.helpers import NOW, walk_to
+from tests.kiosk.steps.helpers import NOW, at_review, confirmed
 from ui.present import decision_view
 
 RENT, EMPLOYER = "hpf-withdrawal-rent", "employer-social-insurance-registration"
@@ -41,26 +38,11 @@ class Registers:
         return dict.fromkeys(names, False)
 
 
-def _ok(material: str, *fields: str) -> MaterialResult:
-    checks = tuple(CrossCheckResult(f, "x", "x", True) for f in fields)
-    return MaterialResult(material, {}, checks, pages_confirmed=True)
-
-
 def _review(
     ctx: SessionContext, card: str, item: str, form: dict[str, str], *materials: MaterialResult
 ) -> Decision:
-    walk_to(ctx, Step.REVIEW, item)
-    text = sim_card(card).text
-    ctx.data.identity.card = IdCardRead(text=text, photo_raw=b"", read_at=NOW)
-    ctx.data.application.form = {
-        "name": text.name,
-        "id_number": text.id_number,
-        "address": text.address,
-        "phone": "13905340000",
-        "bank_account": "6228480402564890018",
-        **form,
-    }
-    ctx.data.application.materials = {m.material_type: m for m in materials}
+    base = {"phone": "13905340000", "bank_account": "6228480402564890018"}
+    at_review(ctx, card, item, {**base, **form}, *materials)
     registers = Registers()
     step = ReviewStep(ctx, lookups=PlatformInputs(registers, 5.0))
     try:
@@ -77,8 +59,8 @@ def _agent_for(principal_name: str, principal_id: str) -> dict[str, str]:
 
 
 RENT_MATERIALS = (
-    _ok("tenancy_agreement"),
-    _ok("power_of_attorney", "principal_id_number", "agent_id_number"),
+    confirmed("tenancy_agreement"),
+    confirmed("power_of_attorney", "principal_id_number", "agent_id_number"),
 )
 
 
@@ -138,7 +120,7 @@ def _for_company(uscc: str) -> dict[str, str]:
 
 
 def test_a_listed_legal_person_is_checked_by_its_uscc(ctx: SessionContext) -> None:
-    licence = _ok("business_licence", "uscc", "representative")
+    licence = confirmed("business_licence", "uscc", "representative")
     decision = _review(ctx, "business", EMPLOYER, _for_company(LISTED_USCC), licence)
     assert decision.outcome is Outcome.MANUAL
     assert decision.reasons == ("warning_dishonest_entity", "warning_legal_person")
@@ -148,7 +130,7 @@ def test_a_listed_legal_person_is_checked_by_its_uscc(ctx: SessionContext) -> No
 
 
 def test_an_unlisted_legal_person_is_decided_as_before(ctx: SessionContext) -> None:
-    licence = _ok("business_licence", "uscc", "representative")
+    licence = confirmed("business_licence", "uscc", "representative")
     decision = _review(ctx, "business", EMPLOYER, _for_company(COMPANY_USCC), licence)
     assert decision.outcome is Outcome.APPROVE and decision.reasons == ("registration_accepted",)
     assert _matched(ctx) == []

@@ -7,40 +7,20 @@ from __future__ import annotations
 
 import pytest
 
-from devices.idcard.sim_cards import sim_card
-from devices.interfaces import IdCardRead
 from kiosk.documents.capture import MaterialResult
-from kiosk.documents.materials import CrossCheckResult
 from kiosk.session.context import SessionContext
-from kiosk.session.machine import Step
 from kiosk.session.steps.review import ReviewStep
-from tests.kiosk.steps.helpers import NOW, Parts, walk_to
+from tests.kiosk.steps.helpers import Parts, at_review, confirmed
 
 EMPLOYER = "employer-social-insurance-registration"
 USCC = "91371402MA3C123452"
 LI_ID = "37140219880721003X"
 
 
-def _material(material: str, *fields: str) -> MaterialResult:
-    checks = tuple(CrossCheckResult(f, "x", "x", True) for f in fields)
-    return MaterialResult(material, {}, checks, pages_confirmed=True)
-
-
 def _printed_receipt(ctx: SessionContext, parts: Parts, *materials: MaterialResult, lang: str = "zh") -> str:
     """李建国 at the terminal applies for his company; the receipt's text as the printer decoded it."""
-    walk_to(ctx, Step.REVIEW, EMPLOYER)
-    text = sim_card("business").text
-    ctx.data.identity.card = IdCardRead(text=text, photo_raw=b"", read_at=NOW)
-    ctx.data.application.form = {
-        "name": text.name,
-        "id_number": text.id_number,
-        "address": text.address,
-        "phone": "13905340000",
-        "applicant_kind": "legal_person",
-        "uscc": USCC,
-        "company_name": "德州市德城区建国商贸有限公司",
-    }
-    ctx.data.application.materials = {m.material_type: m for m in materials}
+    form = {"phone": "13905340000", "applicant_kind": "legal_person", "uscc": USCC}
+    at_review(ctx, "business", EMPLOYER, {**form, "company_name": "德州市德城区建国商贸有限公司"}, *materials)
     review = ReviewStep(ctx)
     try:
         assert review.run().outcome.value == "approve"
@@ -58,7 +38,7 @@ LETTER = ("authorisation_letter", "uscc", "agent_id_number")
 
 
 def test_the_legal_representative_is_named_so(ctx: SessionContext, parts: Parts) -> None:
-    receipt = _printed_receipt(ctx, parts, _material(*LICENCE))
+    receipt = _printed_receipt(ctx, parts, confirmed(*LICENCE))
     assert "法定代表人：李*国" in receipt and "法定代表人证件：3714**********003X" in receipt
     assert "代 办 人" not in receipt and "代办人证件" not in receipt
     assert "信用代码：9137**********3452" in receipt
@@ -67,7 +47,7 @@ def test_the_legal_representative_is_named_so(ctx: SessionContext, parts: Parts)
 def test_with_the_letter_of_authorisation_it_is_the_authorised_agent(
     ctx: SessionContext, parts: Parts
 ) -> None:
-    receipt = _printed_receipt(ctx, parts, _material(*LICENCE), _material(*LETTER))
+    receipt = _printed_receipt(ctx, parts, confirmed(*LICENCE), confirmed(*LETTER))
     assert "代 办 人：李*国" in receipt and "代办人证件：3714**********003X" in receipt
     assert "法定代表人" not in receipt
 
@@ -86,7 +66,7 @@ def test_english_receipts_name_the_role_too(
     name_line: str,
     number_line: str,
 ) -> None:
-    receipt = _printed_receipt(ctx, parts, *(_material(*m) for m in materials), lang="en")
+    receipt = _printed_receipt(ctx, parts, *(confirmed(*m) for m in materials), lang="en")
     flat = receipt.replace("\n", " ")  # a long line wraps at a space, at the printer's width
     assert name_line in flat and number_line in flat
     assert "Applied by (agent)" not in flat
