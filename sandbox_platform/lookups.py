@@ -76,6 +76,8 @@ DEMO_REGISTER: dict[str, dict[str, LookupValue]] = {
         "retired": False,
         "account_frozen": False,
     },
+    # 王晓明 (the expired card; the demo agent's principal): no home of his own
+    "371428197911020016": {"owns_home": False},
     # 张桂兰 (the senior card): retired, insured elsewhere
     "371402195203140022": {
         "insured_here": False,

@@ -1,8 +1,9 @@
 """The demo's applications for someone else (kiosk/review/applicants.py), through the whole UI:
 
 * 住房公积金提取（租房）by an agent (代办): 张桂兰 identifies with her card and face and applies for
-  李建国, typing his name and ID number, with the lease and his power of attorney (OCR-checked
-  against both ID numbers).
+  王晓明, typing his name and ID number, with the lease and his power of attorney (OCR-checked
+  against both ID numbers).  (An agent applying for 李建国, who is on the dishonest-persons list,
+  gets the prudent prompt and manual review: tests/e2e/test_applicants_ui.py.)
 * 用人单位社会保险登记 for a legal person (法人): 李建国, the legal representative named on the
   business licence, registers his company by its USCC (GB 32100 check character).
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 ZHANG = DemoCitizen("senior", "hpf-withdrawal-rent", ("obama_live1.jpg", "obama_live2.jpg"))
 LI = DemoCitizen("business", "employer-social-insurance-registration", ("biden_live.jpg",))
 LI_ID, ZHANG_ID = "37140219880721003X", "371402195203140022"
+#: the demo agent's principal: not on a warning list, no home of his own (the sandbox registers)
+WANG, WANG_ID = "王晓明", "371428197911020016"
 COMPANY = "德州市德城区建国商贸有限公司"
 USCC = "91371402MA3C" + "12345"  # 17 characters; the check character follows GB 32100
 USCC += uscc_check_char(USCC)
@@ -56,12 +59,12 @@ def capture(driver: DemoDriver, material: str, page: Any) -> None:
     driver.confirm_material(material)
 
 
-def power_of_attorney() -> Any:
+def power_of_attorney(principal: str = WANG, principal_id: str = WANG_ID) -> Any:
     return render_page(
         [
             "授权委托书",
-            "委托人：李建国",
-            f"委托人身份证号：{LI_ID}",
+            f"委托人：{principal}",
+            f"委托人身份证号：{principal_id}",
             "受托人：张桂兰",
             f"受托人身份证号：{ZHANG_ID}",
             "委托事项：代为办理住房公积金提取（租房）",
@@ -82,10 +85,10 @@ def business_licence() -> Any:
     )
 
 
-def fill_agent_form(driver: DemoDriver) -> None:
+def fill_agent_form(driver: DemoDriver, principal: str = WANG, principal_id: str = WANG_ID) -> None:
     driver.click("option:applicant_kind:agent")
-    type_field(driver, "principal_name", "李建国")
-    type_field(driver, "principal_id_number", LI_ID)
+    type_field(driver, "principal_name", principal)
+    type_field(driver, "principal_id_number", principal_id)
     type_field(driver, "bank_account", "6228480402564890018")
     type_field(driver, "phone", "13905340000")
 
@@ -96,16 +99,19 @@ def fill_legal_person_form(driver: DemoDriver) -> None:
     type_field(driver, "phone", "13905340000")
 
 
-def submit(driver: DemoDriver, shot: Any = None) -> tuple[dict[str, Any], DecodedReceipt]:
+def submit(
+    driver: DemoDriver, shot: Any = None, expect: str = "approve"
+) -> tuple[dict[str, Any], DecodedReceipt]:
     """From the materials to the printed receipt: the case as stored and the decoded receipt.
-    ``shot(name)`` screenshots the confirm and result screens."""
+    ``shot(name)`` screenshots the confirm and result screens; ``expect``: the outcome the review
+    must give."""
     terminal = driver.terminal
     before = len(driver.bench.printer.receipts)
     driver.click("materialsNext")
     driver.wait_step(Step.CONFIRM_SIGN, timeout=120.0)
     decision = terminal.session.data.application.decision
-    if decision is None or decision.outcome.value != "approve":
-        raise RuntimeError(f"not approved: {decision.reasons if decision else None}")
+    if decision is None or decision.outcome.value != expect:
+        raise RuntimeError(f"not {expect}: {decision.reasons if decision else None}")
     case_id = terminal.session.data.case.case_id
     driver.sign()
     if shot is not None:

@@ -8,14 +8,17 @@ from types import MappingProxyType
 from devices.interfaces import ForeignerIdCardText, IdCardRead
 from kiosk.documents.capture import FieldSource, MaterialResult
 from kiosk.documents.elicence import ELicence
+from kiosk.i18n import tr
 from kiosk.identity.face_prompts import FacePrompt
 from kiosk.review.engine import Decision
 from kiosk.review.items import ItemPackage, MaterialSpec
+from kiosk.review.party_warnings import party_label
 from kiosk.review.warnings import WarningHit
 from kiosk.session.bundle import BundlePlan
 from kiosk.session.values import FormField, PrintResult, Problem, SubmitResult
 from ui.viewmodels import (
     ApplicantView,
+    Bilingual,
     DecisionView,
     FacePromptView,
     FieldView,
@@ -136,11 +139,19 @@ def decision_view(decision: Decision, warnings: Sequence[WarningHit] = ()) -> De
                 (h.description.zh, h.description.en),
                 (h.what_follows.zh, h.what_follows.en),
                 (h.whom_to_ask.zh, h.whom_to_ask.en),
+                _concerns(h),
             )
             for h in warnings
             if h.matched
         ),
     )
+
+
+def _concerns(hit: WarningHit) -> Bilingual | None:
+    who = party_label(hit)
+    if who is None:
+        return None
+    return tr("review.warning_concerns", "zh", who=who.zh), tr("review.warning_concerns", "en", who=who.en)
 
 
 def submitted_view(result: SubmitResult) -> SubmittedView:

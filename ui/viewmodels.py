@@ -129,6 +129,8 @@ class WarningView:
     description: Bilingual
     what_follows: Bilingual
     whom_to_ask: Bilingual
+    #: whose listing it is when someone applies for another (代办, 法人), masked; None in person
+    concerns: Bilingual | None = None
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ Decision = Literal["approve", "reject", "manual"]
 #: The decisions a receipt can tell (its title, result and reasons label come from the catalogue:
 #: ``receipt.title.<decision>``, ``receipt.result.<decision>``, ``receipt.reasons.<decision>``).
 DECISIONS: tuple[Decision, ...] = ("approve", "manual", "reject")
+#: The capacities of the one who applied for someone else (kiosk.review.applicants).
+AGENT_ROLES = ("agent", "legal_representative", "authorised_agent")
 
 
 # ------------------------------------------------------------------ receipt
@@ -87,11 +89,14 @@ class ReceiptDelivery:
     def __repr__(self) -> str:
         return f"ReceiptDelivery(method={self.method!r})"
 
-    def lines(self, lang: Language) -> list[str]:
+    def method_text(self, lang: Language) -> str:
         key = self.method
         if self.after_review and self.method in ("window", "express"):
             key += "_after_review"
-        out = [tr("receipt.pickup", lang, v=tr(f"receipt.delivery.{key}", lang))]
+        return tr(f"receipt.delivery.{key}", lang)
+
+    def lines(self, lang: Language) -> list[str]:
+        out = [tr("receipt.pickup", lang, v=self.method_text(lang))]
         if self.method == "express":
             out += [
                 tr("receipt.recipient", lang, v=self.recipient_masked),
@@ -127,6 +132,11 @@ class ReceiptData:
     agent_name_masked: str = ""
     agent_id_number_masked: str = ""
     applicant_is_legal_person: bool = False
+    #: in what capacity (kiosk.review.applicants): ``agent`` (代办人), for a legal person its
+    #: ``legal_representative`` (法定代表人) or an ``authorised_agent`` (代办人, with the letter)
+    agent_role: str = "agent"
+    #: a life event's (一件事) items delivered otherwise than chosen: (item name, its own delivery)
+    item_pickups: tuple[tuple[str, ReceiptDelivery], ...] = ()
 
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:
@@ -139,6 +149,8 @@ class ReceiptData:
             raise ValueError("agent name must be masked on a receipt")
         if FULL_ID.search(self.agent_id_number_masked):
             raise ValueError("agent ID number must be masked on a receipt")
+        if self.agent_role not in AGENT_ROLES:
+            raise ValueError(f"unknown agent role {self.agent_role!r}")
         if isinstance(self.reasons, str) or not all(isinstance(r, str) for r in self.reasons):
             raise TypeError("reasons must be a sequence of strings")
         object.__setattr__(self, "reasons", tuple(self.reasons))
@@ -149,6 +161,22 @@ class ReceiptData:
 
 def _text(text: str, *, bold: bool = False, align: str = "left", double: bool = False) -> ReceiptLine:
     return ReceiptLine(kind="text", text=text, bold=bold, align=align, double=double)
+
+
+def _agent_lines(data: ReceiptData) -> list[ReceiptLine]:
+    """Who applied here, named by their role: 代办人 (an agent, or a legal person's authorised agent)
+    or 法定代表人 (a legal person's legal representative)."""
+    lang = data.language
+    if data.agent_role == "legal_representative":
+        name = tr("receipt.legal_representative", lang, v=data.agent_name_masked)
+        number = tr("receipt.legal_representative_id_number", lang, v=data.agent_id_number_masked)
+    elif data.agent_role == "authorised_agent":
+        name = tr("receipt.authorised_agent", lang, v=data.agent_name_masked)
+        number = tr("receipt.authorised_agent_id_number", lang, v=data.agent_id_number_masked)
+    else:
+        name = tr("receipt.agent", lang, v=data.agent_name_masked)
+        number = tr("receipt.agent_id_number", lang, v=data.agent_id_number_masked)
+    return [_text(name), _text(number)]
 
 
 def build_receipt(data: ReceiptData) -> ReceiptDoc:
@@ -170,14 +198,7 @@ def build_receipt(data: ReceiptData) -> ReceiptDoc:
                 v=data.id_number_masked,
             )
         ),
-        *(
-            [
-                _text(tr("receipt.agent", lang, v=data.agent_name_masked)),
-                _text(tr("receipt.agent_id_number", lang, v=data.agent_id_number_masked)),
-            ]
-            if data.agent_name_masked
-            else []
-        ),
+        *(_agent_lines(data) if data.agent_name_masked else []),
         _text(tr("receipt.submitted", lang, v=data.submitted_at.strftime("%Y-%m-%d %H:%M"))),
         _text(tr("receipt.result", lang, v=tr(f"receipt.result.{data.decision}", lang)), bold=True),
     ]
@@ -190,6 +211,8 @@ def build_receipt(data: ReceiptData) -> ReceiptDoc:
         lines.extend(_text(t) for t in data.delivery.lines(lang))
     elif data.pickup_text:
         lines.append(_text(tr("receipt.pickup", lang, v=data.pickup_text)))
+    for name, own in data.item_pickups:
+        lines.append(_text(tr("receipt.item_pickup", lang, item=name, v=own.method_text(lang))))
     if data.queue_number:
         lines.append(_text(tr("receipt.queue", lang, v=data.queue_number), bold=True))
     lines += [

@@ -49,7 +49,8 @@ DEMO_LIST_KEY = b"hall-kiosk-sandbox-demo-warning-list-key-v1"
 DEMO_KEY_ID = "demo-2025"
 
 #: What a list is checked against: keys of the ``identifiers`` mapping given to check_warnings.
-IDENTIFIER_KINDS = ("id_number", "name", "business_name", "business_scope")
+#: ``uscc``: a legal person's unified social credit code (GB 32100), for lists of legal persons.
+IDENTIFIER_KINDS = ("id_number", "name", "business_name", "business_scope", "uscc")
 _HEX64 = "^[0-9a-f]{64}$"
 _TEXT = {
     "type": "object",
@@ -126,6 +127,11 @@ class WarningHit:
     description: Text
     what_follows: Text
     whom_to_ask: Text
+    #: whose identifier matched (kiosk.review.party_warnings): ``applicant`` in person, else the
+    #: principal or legal person, or the person at the terminal in their role; and that party
+    #: masked (name and number) for the prompt and the reasons
+    party: str = "applicant"
+    party_masked: str = ""
 
 
 def normalise_identifier(value: str) -> str:

@@ -161,6 +161,9 @@ class Case:
     case_id: str | None = None  # the UUID: the idempotency key, never shown
     case_number: str | None = None  # what the citizen sees: the platform's number, or the terminal's
     certificate_number: str | None = None
+    #: a life event's (一件事): each item's case id and each approved item's certificate number
+    item_cases: dict[str, str] = field(default_factory=dict)
+    item_certificates: dict[str, str] = field(default_factory=dict)
     acknowledged: bool = False
     delivery: DeliveryChoice | None = None  # chosen on the confirm/sign screen
     queue_number: str | None = None  # the queue ticket issued for a window (manual / pick-up)

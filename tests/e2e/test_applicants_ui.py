@@ -1,12 +1,13 @@
 """Applications by an agent (代办) and for a legal person (法人) through the UI (offscreen Qt, the
 whole terminal on the simulators, the sandbox platform on 127.0.0.1, real OCR of rendered pages).
 
-* 住房公积金提取（租房）: 张桂兰 identifies with her card and face and applies for 李建国 with his power of
+* 住房公积金提取（租房）: 张桂兰 identifies with her card and face and applies for 王晓明 with his power of
   attorney, OCR-checked against the principal's ID number she types and her own card; the platform
-  lookup asks about the principal; the case's applicant is 李建国, its agent 张桂兰; the receipt
-  names both.
+  lookup asks about the principal; the case's applicant is 王晓明, its agent 张桂兰; the receipt
+  names both.  Applying for 李建国, who is on the dishonest-persons list, she gets the prudent
+  prompt naming him (masked) and the application goes to staff.
 * 用人单位社会保险登记: 李建国, the legal representative named on the business licence, registers his
-  company (USCC with a valid check character, matching the licence)."""
+  company (USCC with a valid check character, matching the licence); the receipt names him 法定代表人."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from terminal.demo_applicants import (
     LI,
     LI_ID,
     USCC,
+    WANG_ID,
     ZHANG,
     ZHANG_ID,
     business_licence,
@@ -65,13 +67,52 @@ def test_an_agent_applies_for_the_principal_with_a_power_of_attorney(kiosk: Fact
     case, receipt = _finish(terminal, driver)
 
     assert case["applicant_kind"] == "agent"
-    assert case["applicant"]["id_number"] == LI_ID and case["applicant"]["name"] == "李建国"
+    assert case["applicant"]["id_number"] == WANG_ID and case["applicant"]["name"] == "王晓明"
     assert case["agent"]["id_number"] == ZHANG_ID and case["agent"]["role"] == "agent"
+    assert case["warnings"] == []  # neither is on the item's warning list
     lookups = [dict(r.details) for r in terminal.store.audit_trail.records() if r.event == "platform_lookup"]
-    assert lookups[-1]["error"] is None  # 李建国 owns no home (the sandbox register): approved
-    assert "申 请 人：李*国" in receipt and "代 办 人：张*兰" in receipt
-    assert "3714**********003X" in receipt and "3714**********0022" in receipt
-    assert LI_ID not in receipt and ZHANG_ID not in receipt
+    assert lookups[-1]["error"] is None  # 王晓明 owns no home (the sandbox register): approved
+    assert "申 请 人：王*明" in receipt and "代 办 人：张*兰" in receipt
+    assert "3714**********0016" in receipt and "3714**********0022" in receipt
+    assert WANG_ID not in receipt and ZHANG_ID not in receipt
+
+
+def test_an_agent_applying_for_a_listed_principal_gets_the_prudent_prompt(kiosk: Factory) -> None:
+    """李建国 is on the dishonest-persons list: 张桂兰 at the terminal does not make his application
+    an on-the-spot approval."""
+    _terminal, _ui, driver = kiosk()
+    identify(driver, ZHANG)
+    fill_agent_form(driver, "李建国", LI_ID)
+    driver.click("formNext")
+    driver.wait_step(Step.MATERIALS)
+    capture(driver, "tenancy_agreement", lease_page_one())
+    capture(driver, "power_of_attorney", power_of_attorney("李建国", LI_ID))
+    seen: dict[str, str] = {}
+
+    def on_confirm(screen: str) -> None:  # submit() calls it on the confirm screen, then the result
+        if screen == "confirm_sign":
+            seen["decision"] = str(driver.find("decisionText").text())
+
+    case, decoded = submit(driver, on_confirm, expect="manual")
+    receipt, shown = decoded.text, seen["decision"]
+    assert (
+        "审慎提示" in shown
+        and "失信被执行人名单" in shown
+        and "涉及：委托人 李*国 3714**********003X" in shown
+    )
+    assert case["decision"]["reasons"] == ["warning_dishonest", "warning_principal"]
+    assert case["warnings"] == [
+        {
+            "list": "dishonest_persons",
+            "version": "2025.1",
+            "matched": True,
+            "stale": False,
+            "party": "principal",
+        }
+    ]
+    flat = receipt.replace("\n", "")
+    assert "委托人 李*国 3714**********003X在警示名单中" in flat and "代 办 人：张*兰" in flat
+    assert LI_ID not in receipt + shown and ZHANG_ID not in receipt + shown
 
 
 def test_an_agent_without_the_principals_valid_number_is_told_on_the_form(kiosk: Factory) -> None:
@@ -104,4 +145,5 @@ def test_the_legal_representative_registers_the_company(kiosk: Factory) -> None:
     assert case["applicant_kind"] == "legal_person"
     assert case["applicant"] == {"kind": "legal_person", "uscc": USCC, "name": "德州市德城区建国商贸有限公司"}
     assert case["agent"]["id_number"] == LI_ID and case["agent"]["role"] == "legal_representative"
-    assert f"信用代码：{USCC[:4]}" in receipt and "代 办 人：李*国" in receipt
+    assert f"信用代码：{USCC[:4]}" in receipt and "法定代表人：李*国" in receipt
+    assert "法定代表人证件：3714**********003X" in receipt and "代 办 人" not in receipt

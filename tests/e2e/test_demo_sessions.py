@@ -331,9 +331,9 @@ def test_an_agent_and_a_legal_person_apply_with_their_receipts(demo: dict[str, A
         assert s["decision"] == "approve" and received.count(s["case_id"]) == 1
         text = (out / s["receipt"]).read_text(encoding="utf-8")
         assert text == s["receipt_text"] and (out / s["receipt_png"]).stat().st_size > 1000
-    assert "申 请 人：李*国" in agent["receipt_text"] and "代 办 人：张*兰" in agent["receipt_text"]
-    assert "信用代码：9137" in entity["receipt_text"] and "代 办 人：李*国" in entity["receipt_text"]
-    for secret in ("371402195203140022", "37140219880721003X"):
+    assert "申 请 人：王*明" in agent["receipt_text"] and "代 办 人：张*兰" in agent["receipt_text"]
+    assert "信用代码：9137" in entity["receipt_text"] and "法定代表人：李*国" in entity["receipt_text"]
+    for secret in ("371402195203140022", "37140219880721003X", "371428197911020016"):
         assert secret not in agent["receipt_text"] + entity["receipt_text"]
     for label in ("agent", "legal_person"):
         names = [n for n in applicants["screenshots"] if n.startswith(f"applicant-{label}-")]

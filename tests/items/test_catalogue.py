@@ -121,6 +121,7 @@ def test_engine_assembles_only_the_declared_inputs(packages: dict[str, ItemPacka
         "form.complete",
         "platform.owns_home",
         "materials.tenancy_agreement.present",
+        "warnings.dishonest_persons",  # the principal or the agent (kiosk/review/party_warnings.py)
         "warnings.stale",
         # 代办: who applies and their authorisation (kiosk/review/applicants.py)
         "applying.kind",

@@ -19,11 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 LISTS = ROOT / "items" / "warning_lists"
 TODAY = dt.date(2026, 11, 23)
 BUSINESS_ID = "37140219880721003X"
+LISTED_USCC = "91371402MA3C67890Y"  # made up, valid check character
 
 
 def test_lists_load_and_hold_no_clear_identifiers() -> None:
     lists = load_warning_lists(LISTS)
-    assert set(lists) == {"dishonest_persons", "abnormal_operation", "market_access_negative"}
+    assert set(lists) == {
+        "dishonest_persons",
+        "dishonest_entities",
+        "abnormal_operation",
+        "market_access_negative",
+    }
     raw = (LISTS / "dishonest_persons.json").read_text("utf-8")
     assert BUSINESS_ID not in raw and BUSINESS_ID.lower() not in raw
     assert hash_identifier(DEMO_LIST_KEY, BUSINESS_ID) in lists["dishonest_persons"].entries
@@ -47,6 +53,20 @@ def test_no_hit_for_others_and_keyword_list() -> None:
     assert [h.list_name for h in hits] == ["market_access_negative"]
     hits = check_warnings(lists.values(), {"business_name": "德城区示例歇业商店"}, today=TODAY)
     assert [h.list_name for h in hits] == ["abnormal_operation"]
+
+
+def test_a_legal_person_is_found_by_its_uscc() -> None:
+    """dishonest_entities carries USCCs (GB 32100), checked as an ID number is: normalised, hashed."""
+    lists = load_warning_lists(LISTS)
+    assert lists["dishonest_entities"].identifier == "uscc"
+    raw = (LISTS / "dishonest_entities.json").read_text("utf-8")
+    assert LISTED_USCC not in raw
+    hits = check_warnings(lists.values(), {"uscc": " 91371402ma3c67890y"}, today=TODAY)
+    assert [(h.list_name, h.matched) for h in hits] == [("dishonest_entities", True)]
+    assert check_warnings(lists.values(), {"uscc": "91371402MA3C123452"}, today=TODAY) == []
+    # a person's ID number is never looked up on a list of USCCs, nor a USCC on a list of persons
+    assert check_warnings([lists["dishonest_entities"]], {"id_number": LISTED_USCC}, today=TODAY) == []
+    assert check_warnings([lists["dishonest_persons"]], {"uscc": BUSINESS_ID}, today=TODAY) == []
 
 
 def test_stale_and_missing_lists() -> None:

@@ -49,7 +49,7 @@ def test_the_platform_answers_the_items_declared_inputs(client: PlatformClient) 
     lookups = LookupPlatform(client)
     assert lookups.look_up(LI, ITEM, ["platform.insured_here"]) == {"platform.insured_here": True}
     assert lookups.look_up(ZHANG, ITEM, ["platform.insured_here"]) == {"platform.insured_here": False}
-    # nobody in the register: unknown, not false
+    # nothing in the register for this name: unknown, not false
     assert lookups.look_up("371428197911020016", ITEM, ["platform.insured_here"]) == {
         "platform.insured_here": None
     }

@@ -25,7 +25,7 @@ from sandbox_platform.tuf_repo import TufRepository
 
 ITEMS = Path(__file__).resolve().parents[2] / "items"
 PACKAGES = {p.stem for p in (Path(__file__).resolve().parents[2] / "items").glob("*.json")}
-LISTS = {"abnormal_operation", "dishonest_persons", "market_access_negative"}
+LISTS = {"abnormal_operation", "dishonest_entities", "dishonest_persons", "market_access_negative"}
 
 
 @dataclass

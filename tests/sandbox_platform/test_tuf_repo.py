@@ -61,7 +61,7 @@ def test_targets_are_the_items_files_byte_for_byte(server: SandboxServer, items:
     targets = Metadata[Targets].from_bytes(_get(f"{server.url}/tuf/metadata/targets.json")).signed.targets
     index = json.loads(_get(f"{server.url}/tuf/targets/{INDEX_TARGET}"))
     assert index["packages"] == sorted(f"packages/{p.name}" for p in items.glob("*.json"))
-    assert len(index["warning_lists"]) == 3
+    assert len(index["warning_lists"]) == 4
     for path in index["packages"]:
         body = _get(f"{server.url}/tuf/targets/{path}")
         assert body == (items / Path(path).name).read_bytes()

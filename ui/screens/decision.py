@@ -50,9 +50,10 @@ def decision_html(decision: DecisionView, warnings: tuple[WarningView, ...], *, 
     if reasons:
         parts.append("<ul>" + "".join(f"<li>{r}</li>" for r in reasons) + "</ul>")
     for hit in warnings:
+        concerns = f"{bilingual(*hit.concerns)}<br>" if hit.concerns is not None else ""
         parts.append(
             f'<p style="background:#fff4e0; padding:8px"><b>{tr("review.warning_title")}</b>：'
-            f"{bilingual(*hit.description)}<br>"
+            f"{bilingual(*hit.description)}<br>{concerns}"
             f"{bilingual(*hit.what_follows)}<br>"
             f"{bilingual(*hit.whom_to_ask)}</p>"
         )

@@ -17,6 +17,7 @@ from kiosk.review.applicants import parties
 from kiosk.review.items import ItemPackage
 from kiosk.session.bundle import BundlePlan, bundle_cases
 from kiosk.session.machine import SessionData
+from kiosk.session.steps.item_outputs import item_delivery
 from offline_cache.store import NewAttachment
 
 if TYPE_CHECKING:
@@ -90,7 +91,13 @@ def case_payload(
             "face_frame_attachment": attachments["face"].attachment_id if "face" in attachments else None,
         },
         "warnings": [
-            {"list": h.list_name, "version": h.list_version, "matched": h.matched, "stale": h.stale}
+            {
+                "list": h.list_name,
+                "version": h.list_version,
+                "matched": h.matched,
+                "stale": h.stale,
+                "party": h.party if h.matched else None,  # whose identifier matched (代办, 法人)
+            }
             for h in data.application.warnings
         ],
         "decision": decision.to_record(),
@@ -106,15 +113,18 @@ def case_payload(
 def store_bundle(ctx: SessionContext, data: SessionData, plan: BundlePlan) -> list[str]:
     """The cases of a life event's items (一件事), stored with their outbox entries in one
     transaction; returns their case ids, the first item's first.  Each case carries the item's
-    slice of the form, its own decision, its own copies of the attachments and the ``bundle``
-    object (kiosk/session/bundle.py)."""
+    slice of the form, its own decision, its own delivery (kiosk/session/steps/item_outputs.py),
+    its own copies of the attachments and the ``bundle`` object (kiosk/session/bundle.py)."""
     now = ctx.clock()
     attachments: dict[str, dict[str, NewAttachment]] = {}
 
     def payload_of(pkg: ItemPackage, case_id: str, form: dict[str, str], decision: Decision) -> bytes:
         attachments[case_id] = case_attachments(data)
         item = dataclasses.replace(
-            data, application=dataclasses.replace(data.application, form=form, decision=decision)
+            data,
+            application=dataclasses.replace(data.application, form=form, decision=decision),
+            # the item's own delivery: the citizen's choice when it offers it for its decision
+            case=dataclasses.replace(data.case, delivery=item_delivery(pkg, decision, data.case.delivery)),
         )
         return case_payload(ctx.config, item, pkg, case_id, now, attachments[case_id])
 

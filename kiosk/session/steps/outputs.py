@@ -23,7 +23,6 @@ from kiosk.outputs.delivery import (
     DeliveryChoice,
     DeliveryMethod,
     ExpressAddress,
-    options_for,
     validate_express,
 )
 from kiosk.review.applicants import parties
@@ -32,6 +31,7 @@ from kiosk.review.items import ItemPackage
 from kiosk.session.context import SessionContext
 from kiosk.session.events import OutputsPrinted
 from kiosk.session.machine import SessionData
+from kiosk.session.steps.item_outputs import ItemOutput, fallback, item_outputs, needs_window, session_offers
 from kiosk.session.steps.numbers import Numbering
 from kiosk.session.steps.slips import receipt_delivery, window_slips
 from kiosk.session.values import PrintResult, Problem
@@ -70,12 +70,10 @@ class OutputsStep:
 
         Empty when the item declares none (receipt only) or the decision delivers nothing."""
         data = self.ctx.data
-        declared = self.ctx.package(data).outputs.delivery
-        decision: Decision | None = data.application.decision
-        if declared is None or decision is None:
+        if data.application.decision is None:
             return (), None
-        allowed = [DeliveryMethod(m) for m in declared.options]
-        return options_for(allowed, DeliveryMethod(declared.default), decision.outcome.value)
+        # a life event (一件事): every method some item offers for its own decision
+        return session_offers(data, self.ctx.package(data))
 
     def express_prefill(self) -> dict[str, str]:
         """What the terminal knows for the express form: the card's name and address, the phone
@@ -132,15 +130,10 @@ class OutputsStep:
         if data.case.delivery is not None and data.case.delivery.method not in offered:
             data.case.delivery = None  # chosen for an earlier decision (back to the form and again)
         if data.case.delivery is None and offered:
-            fallback = default if default is not DeliveryMethod.EXPRESS else None
-            fallback = fallback or next((m for m in offered if m is not DeliveryMethod.EXPRESS), None)
-            if fallback is not None:
-                data.case.delivery = DeliveryChoice(fallback)
-        decision = data.application.require_decision()
-        to_window = decision.outcome is Outcome.MANUAL or (
-            data.case.delivery is not None and data.case.delivery.method is DeliveryMethod.WINDOW
-        )
-        if to_window and decision.outcome is not Outcome.REJECT and data.case.queue_number is None:
+            method = fallback(offered, default)
+            if method is not None:
+                data.case.delivery = DeliveryChoice(method)
+        if needs_window(item_outputs(data, self.ctx.package(data))) and data.case.queue_number is None:
             data.case.queue_number = self.numbering.next_queue()
 
     # ------------------------------------------------------------------ printing
@@ -154,19 +147,26 @@ class OutputsStep:
         lang: i18n.Language = language or i18n.language()
         now = ctx.clock()
         choice: DeliveryChoice | None = data.case.delivery
-        cert_no: str | None = None
         problems: list[Problem] = []
-        if decision.outcome is Outcome.APPROVE and pkg.certificate is not None:
-            try:
-                cert_no = data.case.certificate_number or self.numbering.next_certificate(pkg)
-            except StorageError as err:  # a full disk: no number can be issued; the receipt still prints
-                log.error("no certificate number for case %s: %s", data.case.case_id, err)
-                problems.append(STORAGE_PROBLEM)
-        receipt_ok = self._print_receipt(data, pkg, decision, cert_no, lang, now, problems)
+        # each item by its own decision and delivery (one, or a life event's items: 一件事)
+        items = item_outputs(data, pkg)
+        certificates = self._certificate_numbers(data, items, problems)
+        cert_no = ", ".join(certificates.values()) or None
+        receipt_ok = self._print_receipt(data, pkg, decision, cert_no, lang, now, problems, items)
         slips: list[str] = []
         if receipt_ok:
+            at_window = [n for o in items if (n := certificates.get(o.pkg.id)) and not o.prints_here]
+            pickup = any(o.delivery is not None and o.delivery.method is DeliveryMethod.WINDOW for o in items)
             for kind, doc in window_slips(
-                ctx.config, data, pkg, decision, cert_no, lang, now, self._progress_url(data)
+                ctx.config,
+                data,
+                _applied_name(data, pkg),
+                decision,
+                ", ".join(at_window),
+                lang,
+                now,
+                self._progress_url(data),
+                pickup=pickup,
             ):
                 try:
                     self.receipt_printer.print_receipt(doc)
@@ -175,10 +175,12 @@ class OutputsStep:
                     problems.append(Problem.from_device("receipt_printer", err, None))
                     log.warning("%s slip printing failed: %s", kind, err)
                     break
-        prints_here = choice is None or choice.method is DeliveryMethod.PRINT_HERE
-        cert_job = None
-        if cert_no is not None and prints_here:
-            cert_job = self._print_certificate(data, pkg, cert_no, now, problems)
+        cert_jobs = [
+            self._print_certificate(data, o, certificates[o.pkg.id], now, problems)
+            for o in items
+            if o.pkg.id in certificates and o.prints_here
+        ]
+        cert_job = next((j for j in cert_jobs if j is not None), None)
         commitment_job = self._print_commitment(data, pkg, decision, lang, now, problems)
         try:
             ctx.audit(
@@ -213,6 +215,26 @@ class OutputsStep:
         ctx.publish(OutputsPrinted(result))
         return result
 
+    def _certificate_numbers(
+        self, data: SessionData, items: list[ItemOutput], problems: list[Problem]
+    ) -> dict[str, str]:
+        """Item id → certificate number of each approved item with a certificate (numbered when
+        its case was stored; here when that could not be done)."""
+        numbers: dict[str, str] = {}
+        for o in items:
+            if o.decision.outcome is not Outcome.APPROVE or o.pkg.certificate is None:
+                continue
+            number = data.case.item_certificates.get(o.pkg.id)
+            if number is None and data.bundle is None:
+                number = data.case.certificate_number
+            try:
+                numbers[o.pkg.id] = number or self.numbering.next_certificate(o.pkg)
+            except StorageError as err:  # a full disk: no number can be issued; the receipt still prints
+                log.error("no certificate number for case %s: %s", o.case_id, err)
+                if STORAGE_PROBLEM not in problems:
+                    problems.append(STORAGE_PROBLEM)
+        return numbers
+
     def _print_receipt(
         self,
         data: SessionData,
@@ -222,6 +244,7 @@ class OutputsStep:
         lang: i18n.Language,
         now: dt.datetime,
         problems: list[Problem],
+        items: list[ItemOutput],
     ) -> bool:
         ui = self.ctx.config.ui
         text = data.identity.require_card().text
@@ -234,13 +257,18 @@ class OutputsStep:
                 case_id=data.case.case_number or data.case.case_id or "",
                 decision=decision.outcome.value,
                 reasons=decision.reason_texts_zh if lang == "zh" else decision.reason_texts_en,
-                **receipt_parties(data.application.form, text),
+                **receipt_parties(
+                    data.application.form,
+                    text,
+                    authorised=pkg.applicants.authorised(data.application.materials),
+                ),
                 submitted_at=now,
                 pickup_text=pickup_zh if lang == "zh" else pickup_en,
                 progress_url=self._progress_url(data),
                 contact_line=i18n.tr("receipt.contact", lang, v=ui.hall_contact),
                 language=lang,
                 delivery=receipt_delivery(data.case.delivery, decision),
+                item_pickups=_item_pickups(data, items, lang),
                 queue_number=data.case.queue_number or "",
                 certificate_number=cert_no or "",
             )
@@ -254,9 +282,9 @@ class OutputsStep:
         return True
 
     def _print_certificate(
-        self, data: SessionData, pkg: ItemPackage, cert_no: str, now: dt.datetime, problems: list[Problem]
+        self, data: SessionData, item: ItemOutput, cert_no: str, now: dt.datetime, problems: list[Problem]
     ) -> str | None:
-        cert = pkg.certificate
+        cert = item.pkg.certificate
         assert cert is not None
         text = data.identity.require_card().text
         pdf = outputs.build_certificate_pdf(
@@ -270,8 +298,8 @@ class OutputsStep:
                 verify_url=f"https://zwfw.example.gov.cn/verify/{cert_no}",
             )
         )
-        if data.case.case_id:
-            self._queue_certificate(data.case.case_id, pdf)
+        if item.case_id:  # with the item's own case (a life event has one per item)
+            self._queue_certificate(item.case_id, pdf)
         try:
             return self.document_printer.print_pdf(pdf, title=cert_no)
         except DeviceError as err:
@@ -337,10 +365,14 @@ class OutputsStep:
         self.drainer.kick()
 
 
-def receipt_parties(form: Mapping[str, str], text: AnyIdCardText) -> dict[str, Any]:
+def receipt_parties(
+    form: Mapping[str, str], text: AnyIdCardText, *, authorised: bool = False
+) -> dict[str, Any]:
     """The receipt's applicant (the principal or legal person) and, when someone applied for them,
-    the agent at the terminal: masked (kiosk.review.applicants)."""
-    applying = parties(form, {"name": text.name, "id_number": text.id_number})
+    the person at the terminal in their role (``authorised``: the item's authorisation material
+    was presented, so a legal person's authorised agent, not its representative): masked
+    (kiosk.review.applicants)."""
+    applying = parties(form, {"name": text.name, "id_number": text.id_number}, authorised=authorised)
     entity = applying.kind == "legal_person"
     number = str(applying.applicant["uscc" if entity else "id_number"])
     out: dict[str, Any] = {
@@ -351,7 +383,23 @@ def receipt_parties(form: Mapping[str, str], text: AnyIdCardText) -> dict[str, A
     if applying.agent is not None:
         out["agent_name_masked"] = outputs.mask_name(text.name)
         out["agent_id_number_masked"] = outputs.mask_id_number(text.id_number)
+        out["agent_role"] = str(applying.agent["role"])
     return out
+
+
+def _item_pickups(
+    data: SessionData, items: list[ItemOutput], lang: i18n.Language
+) -> tuple[tuple[str, outputs.ReceiptDelivery], ...]:
+    """A life event's items delivered otherwise than the citizen chose, each with its own delivery."""
+    if data.bundle is None:
+        return ()
+    chosen = data.case.delivery.method if data.case.delivery is not None else None
+    out: list[tuple[str, outputs.ReceiptDelivery]] = []
+    for o in items:
+        delivered = receipt_delivery(o.delivery, o.decision)
+        if delivered is not None and delivered.method != (chosen.value if chosen else None):
+            out.append((i18n.bilingual(o.pkg.name_zh, o.pkg.name_en, lang), delivered))
+    return tuple(out)
 
 
 def _applied_name(data: SessionData, pkg: ItemPackage) -> tuple[str, str]:

@@ -10,8 +10,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from kiosk.review.applicants import parties
 from kiosk.review.engine import Decision, Outcome, ReviewEngine, build_inputs
 from kiosk.review.items import SYSTEM_REASONS, ItemPackage
+from kiosk.review.party_warnings import application_parties, check_parties, party_reasons
 from kiosk.review.sync import last_verified_at
-from kiosk.review.warnings import WarningHit, check_warnings
+from kiosk.review.warnings import WarningHit
 from kiosk.session.bundle import combine_decisions
 from kiosk.session.context import SessionContext
 from kiosk.session.events import ReviewDecided
@@ -89,12 +90,15 @@ class ReviewStep:
         ctx = self.ctx
         today = ctx.clock().date()
         text = data.identity.require_card().text
-        identifiers = {"id_number": text.id_number, "name": text.name}
-        for key in ("business_name", "business_scope"):
-            if key in data.application.form:
-                identifiers[key] = data.application.form[key]
+        # the principal or legal person is checked as the person at the terminal is (代办, 法人)
+        who = application_parties(
+            data.application.form,
+            text,
+            kinds=pkg.applicants.kinds,
+            authorised=pkg.applicants.authorised(data.application.materials),
+        )
         lists = ctx.catalogue.warning_lists(pkg.warning_lists)
-        hits: list[WarningHit] = check_warnings(lists, identifiers, today=today, expected=pkg.warning_lists)
+        hits: list[WarningHit] = check_parties(lists, who, today=today, expected=pkg.warning_lists)
         data.application.warnings = hits
         materials = {
             t: {k: f.value for k, f in r.fields.items()} for t, r in data.application.materials.items()
@@ -122,6 +126,8 @@ class ReviewStep:
             last_verified_at=last_verified_at(ctx.store, pkg.id) or 0.0,
             now=ctx.clock().timestamp(),
         )
+        for code, reason in party_reasons(hits):  # whose listing it is, and never approved here
+            decision = decision.transferred(code, (reason.zh, reason.en))
         if looked.failure is not None:  # said, not silent: staff see why the values are missing
             text_ = pkg.reasons.get(looked.failure) or SYSTEM_REASONS[looked.failure]
             decision = decision.transferred(looked.failure, (text_.zh, text_.en))

@@ -8,9 +8,8 @@ from typing import Any, Literal
 from kiosk import i18n
 from kiosk.config import TerminalConfig
 from kiosk.outputs import render as outputs
-from kiosk.outputs.delivery import DeliveryChoice, DeliveryMethod, mask_address, mask_mobile
+from kiosk.outputs.delivery import DeliveryChoice, mask_address, mask_mobile
 from kiosk.review.engine import Decision, Outcome
-from kiosk.review.items import ItemPackage
 from kiosk.session.machine import SessionData
 
 
@@ -34,20 +33,23 @@ def receipt_delivery(choice: DeliveryChoice | None, decision: Decision) -> outpu
 def window_slips(
     config: TerminalConfig,
     data: SessionData,
-    pkg: ItemPackage,
+    name: tuple[str, str],
     decision: Decision,
     cert_no: str | None,
     lang: i18n.Language,
     now: dt.datetime,
     progress_url: str,
+    *,
+    pickup: bool,
 ) -> list[tuple[str, Any]]:
-    """("pickup", doc) for a window pick-up and ("queue", doc) when a queue number was issued;
-    ``progress_url``: the case's receipt QR (:func:`kiosk.hall.reference.progress_url`)."""
-    choice: DeliveryChoice | None = data.case.delivery
+    """("pickup", doc) when something is picked up at the window (``pickup``; ``cert_no``: the
+    certificates collected there) and ("queue", doc) when a queue number was issued; ``name``: what
+    was applied for (the item, or the life event); ``progress_url``: the case's receipt QR
+    (:func:`kiosk.hall.reference.progress_url`)."""
     hall = config.ui.hall_name if lang == "zh" else config.ui.hall_name_en
-    item_name = i18n.bilingual(pkg.name_zh, pkg.name_en, lang)
+    item_name = i18n.bilingual(*name, lang)
     slips: list[tuple[str, Any]] = []
-    if choice is not None and choice.method is DeliveryMethod.WINDOW:
+    if pickup:
         slips.append(
             (
                 "pickup",

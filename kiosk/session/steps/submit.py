@@ -64,6 +64,7 @@ class SubmitStep:
             if data.bundle is not None:  # 一件事: every item's case in one transaction
                 case_ids = store_bundle(ctx, data, data.bundle)
                 case_id = case_ids[0]
+                data.case.item_cases = dict(zip(data.bundle.item_ids, case_ids, strict=True))
             else:
                 attachments = case_attachments(data)
                 payload = case_payload(ctx.config, data, pkg, case_id, ctx.clock(), attachments)
@@ -82,7 +83,7 @@ class SubmitStep:
         if data.bundle is None:
             if data.application.require_decision().outcome is Outcome.APPROVE:
                 self._record_approval(data, pkg, case_id)
-        else:  # 一件事: each approved item's own records (the certificate: the first item's only)
+        else:  # 一件事: each approved item's own records and certificate number
             for item_case, item in zip(case_ids, data.bundle.packages, strict=True):
                 if data.application.item_decisions[item.id].outcome is Outcome.APPROVE:
                     self._record_approval(data, item, item_case)
@@ -113,8 +114,10 @@ class SubmitStep:
         text = data.identity.require_card().text
         try:
             certificate_number = None
-            if pkg.certificate is not None and case_id == data.case.case_id:  # the one printed here
-                data.case.certificate_number = certificate_number = self.numbering.next_certificate(pkg)
+            if pkg.certificate is not None:
+                certificate_number = self.numbering.next_certificate(pkg)
+                data.case.item_certificates[pkg.id] = certificate_number
+                data.case.certificate_number = data.case.certificate_number or certificate_number
             if self.ledger is None:
                 return
             doc_name = pkg.certificate.title_zh if pkg.certificate is not None else pkg.name_zh

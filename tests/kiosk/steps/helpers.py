@@ -10,12 +10,19 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devices.idcard.sim_cards import sim_card
+from devices.interfaces import IdCardRead
+from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.config import SessionConfig, TerminalConfig
+from kiosk.documents.capture import MaterialResult
+from kiosk.documents.materials import CrossCheckResult
 from kiosk.review.sync import VERIFIED_AT_META_PREFIX
 from kiosk.session.catalogue import Catalogue
 from kiosk.session.context import SessionContext
 from kiosk.session.events import SessionEvent
 from kiosk.session.machine import SessionMachine, Step
+from kiosk.session.steps.outputs import OutputsStep
+from kiosk.session.steps.submit import SubmitStep
 from offline_cache.store import Store
 
 ITEMS = Path(__file__).resolve().parents[3] / "items"
@@ -29,6 +36,16 @@ WAY: dict[Step, tuple[Step, ...]] = {
     Step.FORM: (Step.CHOOSE_ITEM, Step.READ_CARD, Step.FACE_CHECK, Step.FORM),
     Step.REVIEW: (Step.CHOOSE_ITEM, Step.READ_CARD, Step.FACE_CHECK, Step.FORM, Step.REVIEW),
 }
+
+
+@dataclass
+class Parts:
+    """The submit and result steps on a printer simulator and a PDF spool (the ``parts`` fixture)."""
+
+    outputs: OutputsStep
+    submission: SubmitStep
+    printer: ReceiptPrinterSimulator
+    spool: Path
 
 
 @dataclass
@@ -72,3 +89,26 @@ def walk_to(ctx: SessionContext, step: Step, item_id: str | None = None) -> None
         ctx.data.item_id = item_id
     for s in WAY[step]:
         ctx.go(s)
+
+
+def confirmed(material: str, *fields: str) -> MaterialResult:
+    """A material captured and confirmed, each of ``fields`` cross-checked and matching."""
+    checks = tuple(CrossCheckResult(f, "x", "x", True) for f in fields)
+    return MaterialResult(material, {}, checks, pages_confirmed=True)
+
+
+def at_review(
+    ctx: SessionContext, card: str, item_id: str, form: dict[str, str], *materials: MaterialResult
+) -> None:
+    """The session at the review step: the demo ``card`` read, the form holding the card's fields
+    and ``form``, the ``materials`` confirmed."""
+    walk_to(ctx, Step.REVIEW, item_id)
+    text = sim_card(card).text
+    ctx.data.identity.card = IdCardRead(text=text, photo_raw=b"", read_at=NOW)
+    ctx.data.application.form = {
+        "name": text.name,
+        "id_number": text.id_number,
+        "address": text.address,
+        **form,
+    }
+    ctx.data.application.materials = {m.material_type: m for m in materials}

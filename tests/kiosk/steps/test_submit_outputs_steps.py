@@ -5,54 +5,18 @@ No terminal and no platform: the case stays queued."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
-
-from devices.docprinter.spool import PdfSpoolPrinter
 from devices.idcard.sim_cards import sim_card
 from devices.interfaces import IdCardRead
-from devices.printer.escpos_printer import EscPosReceiptPrinter
-from devices.printer.simulator import ReceiptPrinterSimulator
-from kiosk.cases.outbox import OutboxDrainer
-from kiosk.cases.platform_client import PlatformClient
 from kiosk.session.context import SessionContext
 from kiosk.session.events import CaseSubmitted, OutputsPrinted
 from kiosk.session.machine import Step
 from kiosk.session.steps.form import FormStep
 from kiosk.session.steps.numbers import Numbering, case_number_ok, check_character
-from kiosk.session.steps.outputs import OutputsStep
 from kiosk.session.steps.review import ReviewStep
-from kiosk.session.steps.submit import SubmitStep
-from tests.kiosk.steps.helpers import NOW, Recorder, walk_to
+from tests.kiosk.steps.helpers import NOW, Parts, Recorder, walk_to
 
 SIGNATURE = b"\x89PNG signature"
-
-
-@dataclass
-class Parts:
-    outputs: OutputsStep
-    submission: SubmitStep
-    printer: ReceiptPrinterSimulator
-    spool: Path
-
-
-@pytest.fixture
-def parts(ctx: SessionContext, tmp_path: Path) -> Iterator[Parts]:
-    printer = ReceiptPrinterSimulator().start()
-    receipt = EscPosReceiptPrinter("127.0.0.1", printer.port)
-    client = PlatformClient("http://127.0.0.1:9", ctx.config.terminal_id, timeout=0.5)
-    drainer = OutboxDrainer(ctx.store, client)  # never started: nothing leaves the terminal
-    numbering = Numbering(ctx)
-    spool = tmp_path / "spool"
-    spool.mkdir()
-    outputs = OutputsStep(ctx, receipt, PdfSpoolPrinter(spool), drainer, numbering)
-    yield Parts(outputs, SubmitStep(ctx, drainer, outputs, numbering), printer, spool)
-    receipt.close()
-    printer.stop()
-    client.close()
 
 
 def _to_confirm(ctx: SessionContext) -> None:
