@@ -26,7 +26,7 @@ class CallStaffButton(QPushButton):
         self._again = QTimer(self)
         self._again.setSingleShot(True)
         self._again.timeout.connect(self._ready)
-        facade.citizen.sessionEnded.connect(lambda _reason: self._ready())
+        facade.citizen.sessionEnded.connect(self._session_ended)  # a bound method: dropped with the button
         self.retranslate()
 
     @property
@@ -39,6 +39,9 @@ class CallStaffButton(QPushButton):
         self.facade.citizen.call_staff()
         self._again.start(CALLED_FOR_MS)
         self.retranslate()
+
+    def _session_ended(self, _reason: str) -> None:
+        self._ready()
 
     def _ready(self) -> None:
         self._again.stop()
@@ -92,7 +95,7 @@ class CancelConfirm(QFrame):
         outer.addWidget(box, 0, Qt.AlignmentFlag.AlignCenter)
         outer.addStretch(1)
         parent.installEventFilter(self)
-        facade.stepChanged.connect(lambda _step: self.close_question())
+        facade.stepChanged.connect(self._step_changed)  # a bound method: dropped with the overlay
         self.hide()
 
     def ask(self) -> None:
@@ -103,6 +106,9 @@ class CancelConfirm(QFrame):
             self.setGeometry(parent.rect())
         self.show()
         self.raise_()
+
+    def _step_changed(self, _step: object) -> None:
+        self.close_question()
 
     def close_question(self) -> None:
         if self.isVisible():

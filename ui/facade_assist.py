@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
@@ -195,9 +196,10 @@ class AssistFacade(QObject):
             self.service.cancel()
 
     def _grab_window(self) -> None:
-        if self.window is None or not self.window.isVisible():
-            return
-        image = self.window.grab().toImage()  # the GUI thread only grabs; the call's thread converts
+        window = self.window
+        if window is None or not shiboken6.isValid(window) or not window.isVisible():
+            return  # no window, or a closed one Qt has deleted (this facade outlives windows)
+        image = window.grab().toImage()  # the GUI thread only grabs; the call's thread converts
         with self._screen_lock:
             self._screen = image
 

@@ -25,6 +25,7 @@ from ui.facade import KioskFacade
 from ui.keyboard import shared_panel
 from ui.screen_stack import ScreenStack
 from ui.screens import Screen, screen_factories
+from ui.slots import never_raises
 from ui.style import ELDERLY_FACTOR, scale_for, stylesheet
 from ui.viewmodels import CITIZEN_STEPS, Step
 from ui.voice_controls import VoiceControls
@@ -82,7 +83,7 @@ class KioskWindow(QMainWindow):
         self.elderly = QPushButton()  # 长辈模式: one tap on every screen
         self.elderly.setObjectName("elderlyMode")
         self.elderly.setCheckable(True)
-        self.elderly.clicked.connect(lambda _c=False: facade.touch_ui.toggle_elderly())
+        self.elderly.clicked.connect(self._toggle_elderly)
         self.header_layout = hl
         # cancel far from the language button, at the other end of the header; it asks first
         hl.addWidget(self.cancel)
@@ -125,17 +126,20 @@ class KioskWindow(QMainWindow):
         self.setCentralWidget(root)
         self.cancel_confirm = CancelConfirm(facade, root)
         self.cancel.clicked.connect(self.cancel_confirm.ask)
-        facade.elderlyModeChanged.connect(lambda _on: self.restyle())
+        # The facade outlives windows (tests make many): bound methods only, which PySide
+        # disconnects when the window is destroyed; a lambda would run on the deleted widgets.
+        facade.elderlyModeChanged.connect(self._elderly_mode_changed)
         facade.languageReset.connect(self._language_reset)
 
         facade.stepChanged.connect(self.show_step)
         facade.idleWarning.connect(self.on_idle_warning)
-        facade.busy.connect(lambda key: self.status.setText(tr(key) if key else ""))
-        facade.bug.connect(lambda _name: self.status.setText(tr("problem.title")))
+        facade.busy.connect(self._show_busy)
+        facade.bug.connect(self._show_bug)
         self._retranslate_chrome()
         self.restyle()
         self.show_step(facade.view.step)
 
+    @never_raises(None)
     def show_step(self, step: Step) -> None:
         if self.present(step):
             self.facade.on_step_entered(step)
@@ -161,6 +165,7 @@ class KioskWindow(QMainWindow):
         assert isinstance(w, Screen)
         return w.step
 
+    @never_raises(None)
     def toggle_language(self) -> None:
         set_language("en" if language() == "zh" else "zh")
         self.facade.touch()
@@ -172,10 +177,32 @@ class KioskWindow(QMainWindow):
             screen.shown()
         name_widgets(self)
 
+    @never_raises(None)
     def _language_reset(self) -> None:
         """A new citizen: the chrome in the terminal's language again (screens enter anew)."""
         self._retranslate_chrome()
 
+    @never_raises(None)
+    def _toggle_elderly(self) -> None:
+        self.facade.touch_ui.toggle_elderly()
+
+    @never_raises(None)
+    def _elderly_mode_changed(self, _on: bool) -> None:
+        self.restyle()
+
+    @never_raises(None)
+    def _show_busy(self, key: str) -> None:
+        self.status.setText(tr(key) if key else "")
+
+    @never_raises(None)
+    def _show_bug(self, _name: str) -> None:
+        self.show_failure()
+
+    def show_failure(self) -> None:
+        """The problem line (after a bug reset the session, or one of the window's slots failed)."""
+        self.status.setText(tr("problem.title"))
+
+    @never_raises(None)
     def restyle(self) -> None:
         """Sizes for this window and mode: the stylesheet, screen margins, the keyboard."""
         elderly = self.facade.touch_ui.elderly
@@ -199,31 +226,38 @@ class KioskWindow(QMainWindow):
         self.keyboard.fit(self.width(), self.height())
         self._fit_header()
 
+    @never_raises(None)
     def closeEvent(self, event: QCloseEvent) -> None:
         # The panel is the process's one (ui/keyboard.py) and outlives this window: a closed
         # window must not follow it any more (its layout is deleted soon after, by deleteLater,
         # while the next window brings the keys up).
-        if self._follows_keyboard:
-            self._follows_keyboard = False
-            self.keyboard.shown.disconnect(self._keyboard_shown)
-        self.keyboard.detach()
-        super().closeEvent(event)
+        try:
+            if self._follows_keyboard:
+                self._follows_keyboard = False
+                self.keyboard.shown.disconnect(self._keyboard_shown)
+            self.keyboard.detach()
+        finally:
+            super().closeEvent(event)
 
+    @never_raises(None)
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._prebuild_due:  # after the first paint, not before it
             self._prebuild_due = False
             QTimer.singleShot(PREBUILD_AFTER_MS, self, self.screens.build_rest)
 
+    @never_raises(None)
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.restyle()
 
+    @never_raises(False)
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.header_tools and event.type() is QEvent.Type.LayoutRequest:
-            QTimer.singleShot(0, self._fit_header)
+            QTimer.singleShot(0, self, self._fit_header)  # dropped if this window is deleted first
         return False
 
+    @never_raises(None)
     def _fit_header(self) -> None:
         """The helper buttons beside the hall name when the header has room for them, else in a
         second header row, and the voice controls in a third when even that is too narrow (never
@@ -262,6 +296,7 @@ class KioskWindow(QMainWindow):
         self.header_tools.setVisible(extra_rows or hl.indexOf(self.header_tools) >= 0)
         voice.setVisible(extra_rows or tools.indexOf(voice) >= 0)
 
+    @never_raises(None)
     def _keyboard_shown(self, up: bool) -> None:
         """Keep the field being typed in view above the keys (the step bar and the status line
         make room while the keys are up)."""
@@ -270,16 +305,15 @@ class KioskWindow(QMainWindow):
         self.status.setVisible(not up)
         self._typing = up
         self._fit_header()
-        if not up:
-            return
+        if up:
+            QTimer.singleShot(0, self, self._reveal_focused)  # dropped if this window is deleted first
 
-        def reveal() -> None:
-            focused = QApplication.focusWidget()
-            screen = self.stack.currentWidget()
-            if focused is not None and isinstance(screen, Screen) and screen.isAncestorOf(focused):
-                screen.reveal(focused)
-
-        QTimer.singleShot(0, self, reveal)  # dropped if this window is deleted first
+    @never_raises(None)
+    def _reveal_focused(self) -> None:
+        focused = QApplication.focusWidget()
+        screen = self.stack.currentWidget()
+        if focused is not None and isinstance(screen, Screen) and screen.isAncestorOf(focused):
+            screen.reveal(focused)
 
     def _retranslate_chrome(self) -> None:
         self.keyboard.set_locale(language())
@@ -291,6 +325,7 @@ class KioskWindow(QMainWindow):
         self.voice_controls.retranslate()
         self.setWindowTitle(tr("app.title"))
 
+    @never_raises(None)
     def on_idle_warning(self, seconds: int) -> None:
         if seconds < 0:
             self.idle_banner.hide()
@@ -306,6 +341,7 @@ class ActivityFilter(QObject):
         super().__init__()
         self.facade = facade
 
+    @never_raises(False)  # called for every event of the application: it must never raise
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin):
             self.facade.touch()

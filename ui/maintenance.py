@@ -11,6 +11,7 @@ personal data.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import Any
 
@@ -31,6 +32,7 @@ from kiosk.i18n import tr
 from ui.facade import KioskFacade
 from ui.maintenance_pin import PinPad
 from ui.screens.base import Screen, label
+from ui.slots import follow
 from ui.viewmodels import Consumables, Diagnostics, LogTail, OutboxState, OutboxView, Step, TestPrintResult
 from ui.widgets import BigButton, Title
 
@@ -134,13 +136,17 @@ class MaintenanceScreen(Screen):
 
         if self.m is not None:
             self.leave.clicked.connect(self.m.leave)
-            self.m.diagnostics.connect(lambda d: self._show("diagnostics", d))
-            self.m.consumables.connect(lambda d: self._show("consumables", d))
-            self.m.printed.connect(lambda d: self._show("printed", d))
-            self.m.synced.connect(lambda d: self._show("sync", d))
-            self.m.outbox.connect(lambda d: self._show("outbox", d))
-            self.m.logs.connect(lambda d: self._show("logs", d))
-            self.m.failed.connect(lambda text: self.message.setText(tr("maint.error", error=text)))
+            # the maintenance facade outlives the window: connections dropped with this screen
+            for signal, key in (
+                (self.m.diagnostics, "diagnostics"),
+                (self.m.consumables, "consumables"),
+                (self.m.printed, "printed"),
+                (self.m.synced, "sync"),
+                (self.m.outbox, "outbox"),
+                (self.m.logs, "logs"),
+            ):
+                follow(signal, self, functools.partial(self._show, key))
+            self.m.failed.connect(self._failed)
             self.m.refused.connect(self._on_refused)
             self.m.pin_required.connect(self._ask_pin)
         self.pin_pad = PinPad(facade)
@@ -288,6 +294,9 @@ class MaintenanceScreen(Screen):
             loader()
         else:
             self.message.setText("")
+
+    def _failed(self, text: str) -> None:
+        self.message.setText(tr("maint.error", error=text))
 
     def _show(self, key: str, value: Any) -> None:
         self.message.setText("")

@@ -9,10 +9,10 @@ rejecting jobs (``cupsreject``) raises :class:`QueueStopped`, which staff clear.
 CUPS keeps a printed job's document file (``d<job>-001`` under its RequestRoot, the PDF with the
 holder's name and full ID number) for ``PreserveJobFiles`` (default one day) and its history
 longer.  :meth:`CupsDocumentPrinter.sweep` purges the queue's finished jobs (``cancel -a -x``,
-i.e. IPP Cancel-Jobs with purge-jobs) whenever no job of the queue is still pending: when the
-printer is built (start-up), before every new job and once a job is seen completed.  The queue
-is the terminal's own; the production cupsd.conf should also say ``PreserveJobFiles No``
-(docs/security.md).
+i.e. IPP Cancel-Jobs with purge-jobs) whenever no job of the queue is still pending
+(devices/docprinter/queue.py): when the printer is built (start-up), before every new job and
+once a job is seen completed.  The queue is the terminal's own; the production cupsd.conf should
+also say ``PreserveJobFiles No`` (docs/security.md).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import re
 import subprocess
 
 from devices.base import DeviceError, DeviceNotFound, DeviceStatus, DeviceTimeout, RequiredAction
+from devices.docprinter.queue import SpoolSweep, job_title, queue_name, require_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -55,17 +56,12 @@ class CupsDocumentPrinter:
     def __init__(
         self, queue: str, server: str | None = None, timeout: float = 15.0, *, sweep_at_start: bool = True
     ) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", queue):
-            raise ValueError(f"bad CUPS queue name {queue!r}")
-        self.queue = queue
+        self.queue = queue_name(queue)
         self.server = server
         self.timeout = timeout
-        self._purged: set[str] = set()  # completed jobs whose files and history were purged
+        self._spool = SpoolSweep(self.queue, self)
         if sweep_at_start:
-            try:
-                self.sweep()
-            except DeviceError as err:
-                logger.info("CUPS sweep at start not possible: %s", err)
+            self._spool.sweep_if_possible("at start")
 
     def _job_ids(self, *which: str) -> list[str]:
         done = self._run(["lpstat", *which, "-o", self.queue])
@@ -78,22 +74,22 @@ class CupsDocumentPrinter:
             if line.strip()
         ]
 
-    def sweep(self) -> list[str]:
-        """Purge the document files and history of the queue's finished jobs (while none is pending);
-        returns the purged job ids.  Raises DeviceError when CUPS cannot be asked."""
-        if self._job_ids():  # a job still printing: its file is needed, purge next time
-            return []
-        finished = self._job_ids("-W", "completed")
-        if not finished:
-            return []
+    def pending_jobs(self) -> list[str]:
+        return self._job_ids()
+
+    def finished_jobs(self) -> list[str]:
+        return self._job_ids("-W", "completed")
+
+    def purge_finished_jobs(self) -> None:
         done = self._run(["cancel", "-a", "-x", self.queue])
         if done.returncode != 0:
             err = done.stderr.decode("utf-8", "replace").strip()
-            logger.warning("purging finished CUPS jobs failed: %s", err)
-            return []
-        self._purged.update(finished)
-        logger.info("purged %d finished job(s) from CUPS queue %s", len(finished), self.queue)
-        return finished
+            raise DeviceError(f"cancel -a -x failed: {err}", device=KIND, action=RequiredAction.RETRY)
+
+    def sweep(self) -> list[str]:
+        """Purge the document files and history of the queue's finished jobs (while none is pending);
+        returns the purged job ids.  Raises DeviceError when CUPS cannot be asked."""
+        return self._spool.sweep()
 
     def _run(self, args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
         cmd = [args[0]] + (["-h", self.server] if self.server else []) + args[1:]
@@ -140,13 +136,12 @@ class CupsDocumentPrinter:
         """Submit ``pdf``; returns the CUPS job id (``<queue>-<n>``).
 
         ``title`` becomes the job name: pass a certificate number, never a holder's name."""
-        if not pdf.startswith(b"%PDF-"):
-            raise ValueError("not a PDF document")
+        require_pdf(pdf)
         self._require_ready()
         self.sweep()
-        safe_title = re.sub(r"[^A-Za-z0-9_.-]", "_", title)[:64] or "document"
         done = self._run(
-            ["lp", "-d", self.queue, "-t", safe_title, "-o", "document-format=application/pdf", "-"], pdf
+            ["lp", "-d", self.queue, "-t", job_title(title), "-o", "document-format=application/pdf", "-"],
+            pdf,
         )
         out = done.stdout.decode("utf-8", "replace")
         match = _REQUEST_ID.search(out)
@@ -162,17 +157,14 @@ class CupsDocumentPrinter:
     def job_completed(self, job_id: str) -> bool:
         """True once CUPS lists ``job_id`` among completed jobs (or it was purged as one); a
         completed job is then purged with the other finished ones."""
-        if job_id in self._purged:
+        if job_id in self._spool.purged:
             return True
         done = self._run(["lpstat", "-W", "completed", "-o", self.queue])
         completed = any(
             line.split(" ", 1)[0] == job_id for line in done.stdout.decode("utf-8", "replace").splitlines()
         )
         if completed:
-            try:
-                self.sweep()
-            except DeviceError as err:
-                logger.info("CUPS sweep after job %s not possible: %s", job_id, err)
+            self._spool.sweep_if_possible(f"after job {job_id}")
         return completed
 
     def close(self) -> None:

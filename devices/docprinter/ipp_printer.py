@@ -18,7 +18,7 @@ idle or processing                          READY                  prints
 ==========================================  =====================  ========================
 
 Finished jobs are purged (Purge-Jobs, as ``cancel -a -x`` does) whenever none is pending, so the
-PDF with the holder's data does not stay in cupsd's spool (see devices/docprinter/cups.py).
+PDF with the holder's data does not stay in cupsd's spool (devices/docprinter/queue.py).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from devices.docprinter.ipp import (
     IppResponse,
     Value,
 )
+from devices.docprinter.queue import SpoolSweep, job_title, queue_name, require_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +100,11 @@ class IppDocumentPrinter:
     def __init__(
         self, queue: str, server: str | None = None, timeout: float = 15.0, *, sweep_at_start: bool = True
     ) -> None:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", queue):
-            raise ValueError(f"bad CUPS queue name {queue!r}")
-        self.queue = queue
+        self.queue = queue_name(queue)
         self.client = IppClient(server or default_server(), timeout)
-        self._purged: set[str] = set()
+        self._spool = SpoolSweep(self.queue, self)
         if sweep_at_start:
-            try:
-                self.sweep()
-            except DeviceError as err:
-                logger.info("CUPS sweep at start not possible: %s", err)
+            self._spool.sweep_if_possible("at start")
 
     def _request(
         self, operation: int, attrs: list[tuple[int, str, list[Value]]], document: bytes = b""
@@ -177,32 +173,28 @@ class IppDocumentPrinter:
             f"{self.queue}-{int(attrs['job-id'][0])}" for attrs in resp.all(JOB_TAG) if attrs.get("job-id")
         ]
 
+    def pending_jobs(self) -> list[str]:
+        return self._job_ids("not-completed")
+
+    def finished_jobs(self) -> list[str]:
+        return self._job_ids("completed")
+
+    def purge_finished_jobs(self) -> None:
+        self._request(PURGE_JOBS, [(BOOLEAN, "purge-jobs", [True])])
+
     def sweep(self) -> list[str]:
-        """Purge the queue's finished jobs (files and history) while none is pending."""
-        if self._job_ids("not-completed"):
-            return []
-        finished = self._job_ids("completed")
-        if not finished:
-            return []
-        try:
-            self._request(PURGE_JOBS, [(BOOLEAN, "purge-jobs", [True])])
-        except DeviceError as err:
-            logger.warning("purging finished CUPS jobs failed: %s", err)
-            return []
-        self._purged.update(finished)
-        logger.info("purged %d finished job(s) from CUPS queue %s", len(finished), self.queue)
-        return finished
+        """Purge the queue's finished jobs (files and history) while none is pending; the purged
+        job ids.  Raises DeviceError when cupsd cannot be asked."""
+        return self._spool.sweep()
 
     def print_pdf(self, pdf: bytes, title: str) -> str:
         """Submit ``pdf``; returns the job id (``<queue>-<n>``).  ``title``: never a holder's name."""
-        if not pdf.startswith(b"%PDF-"):
-            raise ValueError("not a PDF document")
+        require_pdf(pdf)
         self._require_ready()
         self.sweep()
-        safe_title = re.sub(r"[^A-Za-z0-9_.-]", "_", title)[:64] or "document"
         resp = self._request(
             PRINT_JOB,
-            [(NAME, "job-name", [safe_title]), (MIME, "document-format", ["application/pdf"])],
+            [(NAME, "job-name", [job_title(title)]), (MIME, "document-format", ["application/pdf"])],
             pdf,
         )
         job = resp.group(JOB_TAG).get("job-id")
@@ -229,7 +221,7 @@ class IppDocumentPrinter:
 
     def job_completed(self, job_id: str) -> bool:
         """True once the job is completed (or was purged as one); then finished jobs are purged."""
-        if job_id in self._purged:
+        if job_id in self._spool.purged:
             return True
         try:
             state, _reasons = self.job_state(job_id)
@@ -237,10 +229,7 @@ class IppDocumentPrinter:
             return False
         if state != JOB_COMPLETED:
             return False
-        try:
-            self.sweep()
-        except DeviceError as err:
-            logger.info("CUPS sweep after job %s not possible: %s", job_id, err)
+        self._spool.sweep_if_possible(f"after job {job_id}")
         return True
 
     def close(self) -> None:

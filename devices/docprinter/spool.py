@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from devices.base import DeviceError, DeviceNotFound, DeviceStatus, MediaError, RequiredAction
+from devices.docprinter.queue import require_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,7 @@ class PdfSpoolPrinter:
         """Spool ``pdf``; returns the job id (the file is ``<spool_dir>/<job id>.pdf``).
 
         ``title`` is not written anywhere: titles can name the holder."""
-        if not pdf.startswith(b"%PDF-"):
-            raise ValueError("not a PDF document")
+        require_pdf(pdf)
         if not self.spool_dir.is_dir():
             raise DeviceNotFound(
                 f"spool directory {self.spool_dir} is missing", device=KIND, action=RequiredAction.MAINTENANCE

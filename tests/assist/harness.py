@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from devices.camera.opencv import OpenCvCamera
 from kiosk.assist.base import recording_uploader
 from kiosk.assist.service import AssistService
-from kiosk.assist.state import AssistEvent, CallContext, RemoteAcceptance
+from kiosk.assist.state import AssistEvent, AssistStatus, CallContext, CallState, RemoteAcceptance
 from kiosk.cases.platform_transport import Transport
 from sandbox_platform.assist_browser import ConsoleBrowser
 from sandbox_platform.server import SandboxServer
@@ -90,6 +91,11 @@ def agent_console_url(server: SandboxServer, agent_id: str = "agent-7", name: st
     )
     reply.raise_for_status()
     return server.url + reply.json()["console_url"]
+
+
+def state_is(state: CallState) -> Callable[[AssistEvent], bool]:
+    """For :meth:`Rig.wait_event`: the call's status reached ``state``."""
+    return lambda e: isinstance(e, AssistStatus) and e.state is state
 
 
 def configure(server: SandboxServer, **config: Any) -> None:

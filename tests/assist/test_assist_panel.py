@@ -3,9 +3,6 @@ Chromium, the window grabbed as the kiosk screen, the agent's video and field ch
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
@@ -17,13 +14,6 @@ from ui.screens.assist import AssistPanel, install_assist
 
 LEFT = Qt.MouseButton.LeftButton
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    r = Rig(tmp_path)
-    yield r
-    r.close()
 
 
 def _window() -> tuple[QMainWindow, QPushButton]:

@@ -3,33 +3,19 @@ through the sandbox platform's signalling on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from kiosk.assist.state import AssistStatus, CallState, ChatLine, EndReason, FieldProposal, RemoteAcceptance
-from tests.assist.harness import TERMINAL_ID, Rig
+from tests.assist.harness import TERMINAL_ID, Rig, state_is
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    r = Rig(tmp_path)
-    yield r
-    r.close()
-
-
-def _state(state: CallState):  # type: ignore[no-untyped-def]
-    return lambda e: isinstance(e, AssistStatus) and e.state is state
 
 
 def test_citizen_asks_agent_accepts_edits_a_field_and_hangs_up(rig: Rig) -> None:
     console = rig.open_console()
     svc = rig.service
     svc.ask()
-    rig.wait_event(_state(CallState.CONSENT))
+    rig.wait_event(state_is(CallState.CONSENT))
     svc.consent(True)
     queued = rig.wait_event(
         lambda e: isinstance(e, AssistStatus) and e.state is CallState.QUEUED and e.position == 1
@@ -41,9 +27,9 @@ def test_citizen_asks_agent_accepts_edits_a_field_and_hangs_up(rig: Rig) -> None
     )
     assert waiting[0]["terminal_id"] == TERMINAL_ID and waiting[0]["item_id"] == "residence-permit"
     console.click(f"accept-{waiting[0]['call_id']}")
-    agent = rig.wait_event(_state(CallState.CONNECTING))
+    agent = rig.wait_event(state_is(CallState.CONNECTING))
     assert isinstance(agent, AssistStatus) and agent.agent_name == "王坐席"
-    rig.wait_event(_state(CallState.IN_CALL))
+    rig.wait_event(state_is(CallState.IN_CALL))
     # video and audio both ways, and the kiosk screen at the console
     rig.wait(lambda: svc.media_stats()["video_received"] >= 20, what="agent video at the terminal")
     rig.wait(lambda: svc.media_stats()["audio_received"] >= 20, what="agent audio at the terminal")
@@ -90,7 +76,7 @@ def test_citizen_asks_agent_accepts_edits_a_field_and_hangs_up(rig: Rig) -> None
     console.wait_for(f"window.assistStats().cameraFrames >= {console.stats()['cameraFrames'] + 20}")
     # hang-up at the terminal: the console is told
     svc.hang_up()
-    ended = rig.wait_event(_state(CallState.ENDED))
+    ended = rig.wait_event(state_is(CallState.ENDED))
     assert isinstance(ended, AssistStatus) and ended.reason is EndReason.HANG_UP
     console.wait_for("window.assistStats().ended")
     # the call record and the encrypted recording on the platform

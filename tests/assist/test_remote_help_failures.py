@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kiosk.assist.state import AssistStatus, CallState, EndReason
-from tests.assist.harness import Rig, configure
+from tests.assist.harness import Rig, configure, state_is
 from tests.assist.netparts import Coturn, CuttableProxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    r = Rig(tmp_path)
-    yield r
-    r.close()
-
-
-def _state(state: CallState):  # type: ignore[no-untyped-def]
-    return lambda e: isinstance(e, AssistStatus) and e.state is state
 
 
 def _join(rig: Rig) -> None:
@@ -35,7 +23,7 @@ def _accept(rig: Rig) -> None:
     console = rig.browser or rig.open_console()
     waiting = console.wait_for("(window.assistStats().waiting || []).length && window.assistStats().waiting")
     console.click(f"accept-{waiting[0]['call_id']}")
-    rig.wait_event(_state(CallState.IN_CALL))
+    rig.wait_event(state_is(CallState.IN_CALL))
 
 
 def test_no_agent_within_the_limit_records_a_call_back_request(rig: Rig) -> None:
@@ -43,7 +31,7 @@ def test_no_agent_within_the_limit_records_a_call_back_request(rig: Rig) -> None
     console = rig.open_console()  # an agent is online but busy: nobody accepts
     _join(rig)
     console.wait_for("(window.assistStats().waiting || []).length === 1")
-    ended = rig.wait_event(_state(CallState.ENDED))
+    ended = rig.wait_event(state_is(CallState.ENDED))
     assert isinstance(ended, AssistStatus)
     assert ended.reason is EndReason.NO_AGENT and ended.callback_requested
     console.wait_for("(window.assistStats().waiting || []).length === 0")
@@ -67,7 +55,7 @@ def test_cancel_while_waiting_leaves_the_queue(rig: Rig) -> None:
     _join(rig)
     console.wait_for("(window.assistStats().waiting || []).length === 1")
     rig.service.cancel()
-    ended = rig.wait_event(_state(CallState.ENDED))
+    ended = rig.wait_event(state_is(CallState.ENDED))
     assert isinstance(ended, AssistStatus) and ended.reason is EndReason.CANCELLED
     console.wait_for("(window.assistStats().waiting || []).length === 0")
     rig.wait(lambda: rig.calls()[0]["end_reason"] == "cancelled", what="call record closed")
@@ -83,7 +71,7 @@ def test_network_drop_mid_call_tells_both_sides_and_the_session_goes_on(rig: Rig
         assert rig.browser is not None
         rig.browser.wait_for("window.assistStats().cameraFrames >= 5")
         proxy.cut()
-        ended = rig.wait_event(_state(CallState.ENDED))
+        ended = rig.wait_event(state_is(CallState.ENDED))
         assert isinstance(ended, AssistStatus) and ended.reason is EndReason.CONNECTION_LOST
         assert rig.browser.wait_for("window.assistStats().ended") == "connection_lost"
         [call] = rig.calls()
@@ -110,6 +98,6 @@ def test_turn_only_connectivity(rig: Rig, tmp_path: Path) -> None:
         assert stats["localCandidateType"] == "relay" and stats["remoteCandidateType"] == "relay"
         assert rig.service.connection_info() == {"state": "connected", "local_candidate_types": ["relay"]}
         rig.service.hang_up()
-        rig.wait_event(_state(CallState.ENDED))
+        rig.wait_event(state_is(CallState.ENDED))
     finally:
         turn.stop()

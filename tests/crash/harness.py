@@ -207,9 +207,16 @@ def run_crashes(
     time_budget_s: float | None = None,
     lanes: int = 1,
     power_cut: bool = True,
+    min_submitted: int = 0,
+    max_runs: int | None = None,
 ) -> CrashResult:
     """Run ``runs`` killed children against the sandbox at ``url`` (fewer if ``time_budget_s``
     runs out first), then drain and check.
+
+    ``min_submitted``: go on past ``runs`` (up to ``max_runs``) until the children have submitted
+    that many cases.  How far a child gets before its kill depends on the machine's load (the kill
+    comes a random wall-clock delay after its store is open), so a fixed number of runs submits
+    fewer cases on a loaded machine; with this the test exercises as many submissions either way.
 
     ``lanes`` > 1 runs that many independent terminals side by side (own store, own terminal id,
     own kill schedule; one child each at a time), so the waits of one overlap the work of another;
@@ -228,11 +235,27 @@ def run_crashes(
     try:
         if lanes == 1:
             lane = _lane(
-                ctx, workdir, proxy.url, runs, seed, max_delay_s, terminal_id, deadline, ctl, power_cut
+                ctx,
+                workdir,
+                proxy.url,
+                _Runs(runs, max_runs or runs, min_submitted),
+                seed,
+                max_delay_s,
+                terminal_id,
+                deadline,
+                ctl,
+                power_cut,
             )
             ctl.sandbox.set_faults()
             return _check(proxy, *lane)
-        shares = [runs // lanes + (1 if k < runs % lanes else 0) for k in range(lanes)]
+        shares = [
+            _Runs(
+                runs // lanes + (1 if k < runs % lanes else 0),
+                (max_runs or runs) // lanes,
+                -(-min_submitted // lanes),  # each lane its share, rounded up
+            )
+            for k in range(lanes)
+        ]
         with concurrent.futures.ThreadPoolExecutor(lanes) as pool:
             done = list(
                 pool.map(
@@ -277,11 +300,33 @@ def run_crashes(
         proxy.close()
 
 
+@dataclass(frozen=True)
+class _Runs:
+    """How many children one lane kills: ``at_least``, then more (up to ``at_most``) while fewer
+    than ``submitted`` cases were submitted."""
+
+    at_least: int
+    at_most: int
+    submitted: int
+
+    def another(self, done: int, ack_path: Path) -> bool:
+        if done < self.at_least:
+            return True
+        return done < self.at_most and submitted(ack_path) < self.submitted
+
+
+def submitted(ack_path: Path) -> int:
+    """Cases the children submitted (the citizen was told): the case ids in the acknowledgement file."""
+    if not ack_path.exists():
+        return 0
+    return sum(1 for x in ack_path.read_text("ascii").split() if not x.startswith(PUBLICITY_MARK))
+
+
 def _lane(
     ctx: Any,
     workdir: Path,
     url: str,
-    runs: int,
+    runs: _Runs,
     seed: int,
     max_delay_s: float,
     terminal_id: str,
@@ -289,8 +334,8 @@ def _lane(
     faults: PlatformClient | None,
     power_cut: bool,
 ) -> tuple[Path, bytes, Path, str, str, int, bytes, tuple[int, int]]:
-    """One terminal killed ``runs`` times; ``faults``: the client that switches the fault mode.
-    Returns what :func:`_check` needs."""
+    """One terminal killed as often as ``runs`` says; ``faults``: the client that switches the fault
+    mode.  Returns what :func:`_check` needs."""
     cuts = reverted = 0
     rng = random.Random(seed)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -301,9 +346,10 @@ def _lane(
     with PlatformClient(url, terminal_id, timeout=5.0) as ctl:
         token = ctl.enrol(code=ctl.sandbox.issue_enrolment_code(ctl.terminal_id))
         done = 0
-        for i in range(runs):
+        while runs.another(done, ack_path):
             if deadline is not None and time.monotonic() > deadline:
                 break
+            i = done
             done += 1
             if faults is not None and i % RUNS_PER_FAULT_MODE == 0:
                 faults.sandbox.set_faults(**FAULT_MODES[(i // RUNS_PER_FAULT_MODE) % len(FAULT_MODES)])

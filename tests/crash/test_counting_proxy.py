@@ -4,8 +4,6 @@ trace of (replayed, or answered but the answer lost)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -13,16 +11,6 @@ from kiosk.cases.platform_client import PlatformClient, PlatformError
 from sandbox_platform.server import SandboxServer
 from tests.crash.counting_proxy import CountingProxy
 from tests.crash.harness import ITEM_ID
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    (items / f"{ITEM_ID}.json").write_text(f'{{"id":"{ITEM_ID}","version":"1"}}')
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
 
 
 def test_copies_the_platform_does_not_keep_are_counted(server: SandboxServer) -> None:

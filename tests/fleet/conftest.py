@@ -11,16 +11,13 @@ from devices.base import DeviceStatus
 from kiosk.cases.platform_client import PlatformClient
 from offline_cache.store import Store
 from sandbox_platform.server import SandboxServer
+from tests.sandbox import sandbox_platform
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    (items / "x.json").write_bytes(b'{"id":"x","version":"1"}')
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
+    with sandbox_platform(tmp_path, "x") as srv:
+        yield srv
 
 
 def enrolled(server: SandboxServer, terminal_id: str) -> PlatformClient:

@@ -14,16 +14,13 @@ from kiosk.cases.platform_client import PlatformClient
 from kiosk.cases.platform_hall import HallPlatform
 from kiosk.hall import HallServices
 from sandbox_platform.server import SandboxServer
+from tests.sandbox import sandbox_platform
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    (items / "x.json").write_bytes(b'{"id":"x","version":"1"}')
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
+    with sandbox_platform(tmp_path, "x") as srv:
+        yield srv
 
 
 @pytest.fixture

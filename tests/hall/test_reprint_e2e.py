@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,14 @@ import pytest
 import requests
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from kiosk.config import DevicesConfig, DocumentPrinterConfig, TerminalConfig, UiConfig
 from terminal.app import KioskUi, make_app
 from terminal.demo_profile import DEMO_CITIZENS
 from terminal.runtime import Terminal, build_terminal
 from tests.cupsd import private_cupsd
+from tests.qt_wait import wait_for
 from ui.screens.hall import HallPanel
 
 pytestmark = pytest.mark.slow
@@ -30,15 +30,7 @@ pytestmark = pytest.mark.slow
 QUEUE = f"kiosk-reprint-t{os.getpid()}"
 SENIOR = DEMO_CITIZENS[0]  # 张桂兰: the sandbox's seeded certificate and cases are hers
 BASE = "https://dz.zwfw.example.gov.cn/jd/"
-
-
-def _wait(cond: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        QApplication.processEvents()
-        time.sleep(0.02)
+WAIT_S = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +49,7 @@ def terminal(cupsd: tuple[str, Path], tmp_path: Path, face_verifier: Any) -> Ite
     )
     t = build_terminal(config, tmp_path / "work", face=face_verifier)
     try:
-        _wait(lambda: bool(t.client.lookup_key), "enrolment")
+        wait_for(lambda: bool(t.client.lookup_key), "enrolment", timeout=WAIT_S)
         yield t
     finally:
         t.close()
@@ -68,7 +60,7 @@ def _tap(panel: HallPanel, name: str) -> None:
         b = panel.findChild(QPushButton, name)
         return b is not None and b.isVisible() and b.isEnabled()
 
-    _wait(ready, f"{name} to be tappable", timeout=10)
+    wait_for(ready, f"{name} to be tappable", timeout=10)
     QTest.mouseClick(panel.findChild(QPushButton, name), Qt.MouseButton.LeftButton)
 
 
@@ -102,7 +94,7 @@ def test_reprint_and_progress_after_card_and_face(terminal: Terminal, cupsd: tup
         _identify(terminal)
         _tap(panel, "hall:progress")
         _tap(panel, "hall:card")
-        _wait(lambda: "SBXD0000102" in _text(panel, "hallResult"), "the progress listed")
+        wait_for(lambda: "SBXD0000102" in _text(panel, "hallResult"), "the progress listed", timeout=WAIT_S)
         assert "待领取" in _text(panel, "hallResult")
         _tap(panel, "hall:back")
 
@@ -110,7 +102,11 @@ def test_reprint_and_progress_after_card_and_face(terminal: Terminal, cupsd: tup
         _identify(terminal)
         _tap(panel, "hall:reprint")
         _tap(panel, "hall:card")
-        _wait(lambda: panel.findChild(QPushButton, "hall:doc:0") is not None, "the documents listed")
+        wait_for(
+            lambda: panel.findChild(QPushButton, "hall:doc:0") is not None,
+            "the documents listed",
+            timeout=WAIT_S,
+        )
         first = panel.findChild(QPushButton, "hall:doc:0")
         assert first is not None and "SD-LNYD-2026-000101" in first.text()
         receipt_button = panel.findChild(QPushButton, "hall:doc:2")
@@ -119,27 +115,39 @@ def test_reprint_and_progress_after_card_and_face(terminal: Terminal, cupsd: tup
         # The CUPS queue stopped: a clear message, nothing printed, nothing recorded, the list stays.
         subprocess.run(["cupsdisable", "-h", server, QUEUE], check=True)
         _tap(panel, "hall:doc:0")
-        _wait(lambda: "打印机暂时无法打印" in _text(panel, "hallReprintStatus"), "the printer fault shown")
+        wait_for(
+            lambda: "打印机暂时无法打印" in _text(panel, "hallReprintStatus"),
+            "the printer fault shown",
+            timeout=WAIT_S,
+        )
         assert requests.get(f"{sandbox}/_sandbox/reprints", timeout=5).json() == []
         assert not list(pdf_dir.glob("*.pdf"))
 
         # Fixed by staff: the same tap prints the certificate through CUPS and records it.
         subprocess.run(["cupsenable", "-h", server, QUEUE], check=True)
         _tap(panel, "hall:doc:0")
-        _wait(lambda: "第1次补打" in _text(panel, "hallReprintStatus"), "the certificate reprinted")
-        _wait(lambda: bool(list(pdf_dir.glob("*.pdf"))), "the cups-pdf output", timeout=30)
+        wait_for(
+            lambda: "第1次补打" in _text(panel, "hallReprintStatus"),
+            "the certificate reprinted",
+            timeout=WAIT_S,
+        )
+        wait_for(lambda: bool(list(pdf_dir.glob("*.pdf"))), "the cups-pdf output", timeout=30)
         [pdf] = list(pdf_dir.glob("*.pdf"))
 
         def pdf_text() -> str:  # cups-pdf writes the file while the job runs
             done = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
             return done.stdout if done.returncode == 0 else ""
 
-        _wait(lambda: "SD-LNYD-2026-000101" in pdf_text(), "the certificate number in the printed PDF", 30)
+        wait_for(lambda: "SD-LNYD-2026-000101" in pdf_text(), "the certificate number in the printed PDF", 30)
 
         # The receipt of a case: a 受理回执（补打）on the receipt printer with the verifiable QR.
         before = len(bench.printer.receipts)
         _tap(panel, "hall:doc:2")
-        _wait(lambda: "SBXD0000102" in _text(panel, "hallReprintStatus"), "the receipt reprinted")
+        wait_for(
+            lambda: "SBXD0000102" in _text(panel, "hallReprintStatus"),
+            "the receipt reprinted",
+            timeout=WAIT_S,
+        )
         printed = bench.printer.wait_for_receipts(before + 1)[before]
         assert "受理回执（补打）" in printed.text and "SBXD0000102" in printed.text
         [qr] = printed.qr_payloads

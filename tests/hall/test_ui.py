@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
 from devices.idcard.driver import SerialIdCardReader
 from devices.idcard.simulator import IdCardSimulator
@@ -19,19 +18,11 @@ from devices.printer.simulator import ReceiptPrinterSimulator
 from kiosk.hall import HallServices
 from kiosk.hall.reference import progress_url
 from terminal.app import make_app
+from tests.qt_wait import wait_for
 from ui.facade_hall import HallFacade
 from ui.screens.hall import HallPanel
 
 BASE = "https://zwfw.example.gov.cn/progress/"
-
-
-def _wait(cond: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        QApplication.processEvents()
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -74,7 +65,7 @@ def test_a_ticket_is_taken_by_tapping_a_business_line(
 ) -> None:
     _tap(panel, "hall:ticket")
     _tap(panel, "hall:line:market_registration")
-    _wait(lambda: "C001" in _result(panel).text(), "the ticket on screen")
+    wait_for(lambda: "C001" in _result(panel).text(), "the ticket on screen")
     assert "前面等候：0人" in _result(panel).text()
     printed = printer.wait_for_receipts(1)[0].text
     assert "C001" in printed and "市场登记" in printed
@@ -85,13 +76,13 @@ def test_an_appointment_is_checked_in_by_its_qr_code(
 ) -> None:
     _tap(panel, "hall:checkin")
     _scan(panel, "YY4H8T6P")
-    _wait(lambda: "A001" in _result(panel).text(), "the check-in ticket on screen")
+    wait_for(lambda: "A001" in _result(panel).text(), "the check-in ticket on screen")
     assert "签到成功" in _result(panel).text()
     assert "预约：10:00-10:30" in printer.wait_for_receipts(1)[0].text
     _tap(panel, "hall:back")
     _tap(panel, "hall:checkin")
     _scan(panel, "YY4H8T6P")  # already checked in
-    _wait(lambda: "未找到可签到的预约" in _result(panel).text(), "nothing left to check in")
+    wait_for(lambda: "未找到可签到的预约" in _result(panel).text(), "nothing left to check in")
 
 
 def test_an_appointment_is_checked_in_by_id_card(
@@ -105,7 +96,7 @@ def test_an_appointment_is_checked_in_by_id_card(
         sim.insert("business")
         _tap(panel, "hall:checkin")
         _tap(panel, "hall:card")
-        _wait(lambda: "C001" in _result(panel).text(), "the check-in ticket on screen")
+        wait_for(lambda: "C001" in _result(panel).text(), "the check-in ticket on screen")
         assert "09:30-10:00" in printer.wait_for_receipts(1)[0].text
     finally:
         reader.close()
@@ -116,17 +107,17 @@ def test_progress_is_listed_from_the_receipts_qr(panel: HallPanel, hall: HallSer
     key = hall.platform.client.lookup_key  # type: ignore[union-attr]
     _tap(panel, "hall:progress")
     _scan(panel, progress_url(BASE, "SBXD0000102", key))
-    _wait(lambda: "SBXD0000102" in _result(panel).text(), "the progress on screen")
+    wait_for(lambda: "SBXD0000102" in _result(panel).text(), "the progress on screen")
     shown = _result(panel).text()
     assert "待领取" in shown and "2号窗口" in shown
     _tap(panel, "hall:back")
     _tap(panel, "hall:progress")
     _scan(panel, progress_url(BASE, "NOPE0001", key))
-    _wait(lambda: "未查到办件" in _result(panel).text(), "no cases")
+    wait_for(lambda: "未查到办件" in _result(panel).text(), "no cases")
     _tap(panel, "hall:back")
     _tap(panel, "hall:progress")
     _scan(panel, BASE + "SBXD0000102")  # a reference without its tag opens nothing
-    _wait(lambda: "无法核验" in _result(panel).text(), "the unverified reference refused")
+    wait_for(lambda: "无法核验" in _result(panel).text(), "the unverified reference refused")
 
 
 def test_offline_the_panel_shows_a_local_number(tmp_path: Path, printer: ReceiptPrinterSimulator) -> None:
@@ -151,11 +142,11 @@ def test_offline_the_panel_shows_a_local_number(tmp_path: Path, printer: Receipt
         panel.show()
         _tap(panel, "hall:ticket")
         _tap(panel, "hall:line:general")
-        _wait(lambda: "LZ001" in _result(panel).text(), "the local ticket on screen")
+        wait_for(lambda: "LZ001" in _result(panel).text(), "the local ticket on screen")
         assert "本机临时号" in _result(panel).text()
         _tap(panel, "hall:back")
         _tap(panel, "hall:progress")
         _scan(panel, progress_url(BASE, "SBXD0000102", b"k"))
-        _wait(lambda: "平台暂时无法连接" in _result(panel).text(), "progress needs the platform")
+        wait_for(lambda: "平台暂时无法连接" in _result(panel).text(), "progress needs the platform")
         panel.close()
     assert "本机临时号" in printer.wait_for_receipts(1)[0].text

@@ -19,6 +19,7 @@ from kiosk.outputs import records
 from kiosk.outputs.publicity import publicity_job, queue_publicity, queue_revocation
 from offline_cache.store import OutboxState, Store, UnknownRecordError
 from sandbox_platform.server import SandboxServer
+from tests.sandbox import sandbox_platform
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -42,11 +43,8 @@ def _record(case_id: str, id_number: str = "371402195203140022") -> records.Publ
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
+    with sandbox_platform(tmp_path) as srv:
+        yield srv
 
 
 @pytest.fixture

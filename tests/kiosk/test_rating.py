@@ -23,6 +23,7 @@ from kiosk.session.machine import EndReason, Step
 from kiosk.session.steps.rating import RatingError, RatingStep, check
 from offline_cache.store import OutboxState, Store
 from sandbox_platform.server import SandboxServer
+from tests.sandbox import sandbox_platform
 
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 TERMINAL = "RATE-1"
@@ -30,12 +31,8 @@ TERMINAL = "RATE-1"
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    (items / "senior-card.json").write_bytes(b'{"id":"senior-card","version":"1"}')
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
+    with sandbox_platform(tmp_path, "senior-card") as srv:
+        yield srv
 
 
 def _client(server: SandboxServer, terminal: str = TERMINAL) -> PlatformClient:

@@ -16,15 +16,13 @@ import websockets
 from kiosk.assist.call import signed_headers, ws_url
 from sandbox_platform.server import SandboxServer
 from tests.assist.harness import enrol
+from tests.sandbox import sandbox_platform
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    srv = SandboxServer(tmp_path / "platform", items).start()
-    yield srv
-    srv.close()
+    with sandbox_platform(tmp_path) as srv:
+        yield srv
 
 
 async def _first_answer(url: str, headers: dict[str, str], join: dict[str, object]) -> dict[str, object]:

@@ -22,6 +22,7 @@ from kiosk.identity.qr import QrIdentityVerifier, QrRefusal
 from kiosk.review.warnings import hash_identifier
 from sandbox_platform.citizens import MEDIA_DIR, holder_token
 from sandbox_platform.server import SandboxServer
+from tests.sandbox import sandbox_platform
 
 SENIOR_ID = "371402195203140022"
 BUSINESS_ID = "37140219880721003X"
@@ -31,11 +32,8 @@ STRANGER_ID = "37140219700228001X"  # a valid number the registry does not know
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SandboxServer]:
-    items = tmp_path / "items"
-    items.mkdir()
-    srv = SandboxServer(tmp_path / "platform", items, access_log=True).start()
-    yield srv
-    srv.close()
+    with sandbox_platform(tmp_path, access_log=True) as srv:
+        yield srv
 
 
 @pytest.fixture

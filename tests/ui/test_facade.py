@@ -5,13 +5,11 @@ showed never reaches the next one's view, and a device problem reaches the scree
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication
 
 from devices.camera.simulator import SimulatedCamera, document_camera, document_source, media_path
 from devices.docprinter.spool import PdfSpoolPrinter
@@ -29,6 +27,7 @@ from kiosk.session.values import Devices
 from offline_cache.store import Store
 from terminal.app import make_app
 from tests.kiosk.steps.helpers import stock
+from tests.qt_wait import wait_for
 from ui.facade import KioskFacade
 from ui.viewmodels import ApplicantView, ItemView, SessionView, Step
 
@@ -37,15 +36,6 @@ from ui.viewmodels import ApplicantView, ItemView, SessionView, Step
 class Rig:
     facade: KioskFacade
     idcard: IdCardSimulator
-
-
-def _wait(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        QApplication.processEvents()
-        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -102,7 +92,7 @@ def test_the_view_follows_the_session_and_starts_empty_for_the_next(rig: Rig) ->
 
     rig.idcard.insert("senior")
     facade.on_step_entered(Step.READ_CARD)  # what the window does when the card screen is shown
-    _wait(lambda: facade.view.step is Step.FACE_CHECK, 10.0, "the card read")
+    wait_for(lambda: facade.view.step is Step.FACE_CHECK, "the card read", 10.0)
     applicant = facade.view.applicant
     assert applicant is not None and applicant.name == "张桂兰" and applicants == [applicant]
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -110,10 +100,10 @@ def test_the_view_follows_the_session_and_starts_empty_for_the_next(rig: Rig) ->
 
     old_session = facade.view.session_id
     facade.cancel()  # the rating is offered (GB/T 39734 一次一评), with nothing of the citizen kept
-    _wait(lambda: facade.view.step is Step.RATING, 10.0, "the cancel")
+    wait_for(lambda: facade.view.step is Step.RATING, "the cancel", 10.0)
     assert facade.view.session_id != old_session and facade.view.applicant is None
     facade.rating.finish()  # skipped
-    _wait(lambda: facade.view.step is Step.ATTRACT, 10.0, "the end of the session")
+    wait_for(lambda: facade.view.step is Step.ATTRACT, "the end of the session", 10.0)
     fresh = facade.view
     assert fresh.session_id != old_session
     assert fresh == SessionView(session_id=fresh.session_id)  # nothing of the last citizen
@@ -127,7 +117,7 @@ def test_a_reader_that_fails_is_shown_as_a_problem_view(rig: Rig) -> None:
     facade.choose_item("senior-card")
     rig.idcard.unplug()
     facade.on_step_entered(Step.READ_CARD)
-    _wait(lambda: facade.view.step in {Step.DEVICE_PROBLEM, Step.OUT_OF_SERVICE}, 15.0, "the problem")
+    wait_for(lambda: facade.view.step in {Step.DEVICE_PROBLEM, Step.OUT_OF_SERVICE}, "the problem", 15.0)
     problem = facade.view.problem
     assert problem is not None and problems == [problem]
     assert problem.title_key == "problem.idcard" and problem.action_key.startswith("action.")

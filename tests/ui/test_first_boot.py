@@ -23,6 +23,7 @@ from kiosk.i18n import set_language, tr
 from terminal.app import make_app
 from terminal.first_boot import FirstBoot, unprovisioned
 from terminal.provision import enrolment_qr_text
+from tests.ui.fresh_process import result_of, run_fresh
 from ui.first_boot import FirstBootWindow
 
 pytestmark = pytest.mark.slow
@@ -184,25 +185,5 @@ def test_the_code_is_typed_on_the_on_screen_keys() -> None:
     """The enrolment code field brings up the on-screen keys (Latin letters whatever the language,
     digits on the symbol layout) above which the field stays; in a fresh process, as on the
     terminal (tests/ui/first_boot_keyboard_run.py)."""
-    import os
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(root),
-        "QT_QPA_PLATFORM": "offscreen",
-        "QT_IM_MODULE": "qtvirtualkeyboard",
-    }
-    run = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("first_boot_keyboard_run.py"))],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=240,
-        check=True,
-    )
-    typed = json.loads(run.stdout.strip().splitlines()[-1])
+    typed = result_of(run_fresh("first_boot_keyboard_run.py"))
     assert typed == {"shown": True, "field_above_keys": True, "typed": 8, "text": "k7q2x9ab"}

@@ -4,39 +4,18 @@ candidate), and the number layout for a phone field, in a fresh process as on th
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ui.fresh_process import result_of, run_fresh
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def typed() -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "QT_QPA_PLATFORM": "offscreen",
-        "QT_IM_MODULE": "qtvirtualkeyboard",
-    }
-    run = subprocess.run(
-        [sys.executable, str(Path(__file__).with_name("keyboard_typing_run.py"))],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=240,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
-    return result
+    return result_of(run_fresh("keyboard_typing_run.py"))
 
 
 def test_typing_chinese_by_tapping_the_keys(typed: dict[str, Any]) -> None:

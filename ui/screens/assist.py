@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.i18n import tr
 from ui.facade_assist import AssistFacade, AssistView, ProposalView
+from ui.slots import follow
 from ui.widgets import BigButton
 
 PANEL_WIDTH = 400
@@ -246,7 +247,8 @@ def install_assist(window: QMainWindow, header_anchor: QPushButton, facade: Assi
     mark = PointerMark(central if central is not None else window)
     facade.pointer.connect(mark.point)
     facade.window = window
-    facade.status.connect(lambda view: button.setEnabled(view.state in ("idle", "ended")))
+    # the assist facade outlives the window: connected for as long as the button lives
+    follow(facade.status, button, lambda view: button.setEnabled(view.state in ("idle", "ended")))
     language = getattr(window, "lang", None)  # the header's language button (ui/main_window.py)
     if isinstance(language, QPushButton):  # runs after the window's own toggle: texts in the new language
         language.clicked.connect(lambda: (button.setText(tr("assist.button")), panel.show_view(facade.view)))

@@ -61,7 +61,7 @@ class Screen(QWidget):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() is QEvent.Type.LayoutRequest and not self._naming:
             self._naming = True
-            QTimer.singleShot(0, self._name_now)
+            QTimer.singleShot(0, self, self._name_now)  # dropped if the screen is deleted first
         return False
 
     def _name_now(self) -> None:

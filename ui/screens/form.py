@@ -103,8 +103,11 @@ class MaterialsScreen(Screen):
         self.layout_.addStretch(1)
         self.layout_.addWidget(self.pending)
         self.add_main_action(self.next)
-        facade.material.connect(lambda _m: self.enter())
+        facade.material.connect(self._on_material)  # a bound method: dropped with the screen
         facade.elicences.connect(self._on_elicences)
+
+    def _on_material(self, _material: object) -> None:
+        self.enter()
 
     def _on_elicences(self, _session_id: str, offers: Mapping[str, Any]) -> None:
         if offers and self.isVisible():

@@ -103,13 +103,23 @@ class HallPanel(QWidget):
         hall = self.hall
         if hall is not None:
             hall.ticket.connect(self.show_ticket)
-            hall.noAppointment.connect(lambda: self.show_message(tr("hall.no_appointment")))
+            # bound methods only: the hall facade outlives the window, a lambda would not be dropped
+            hall.noAppointment.connect(self._no_appointment)
             hall.progress.connect(self.show_progress)
             hall.documents.connect(self.show_documents)
             hall.reprinted.connect(self.show_reprinted)
-            hall.failed.connect(lambda key: self.show_message(tr(key)))
-            hall.busy.connect(lambda on: self.setEnabled(not on))
+            hall.failed.connect(self._failed)
+            hall.busy.connect(self._busy)
         self.close_page()
+
+    def _no_appointment(self) -> None:
+        self.show_message(tr("hall.no_appointment"))
+
+    def _failed(self, key: str) -> None:
+        self.show_message(tr(key))
+
+    def _busy(self, on: bool) -> None:
+        self.setEnabled(not on)
 
     @property
     def hall(self) -> HallFacade | None:
