@@ -47,8 +47,13 @@ from pathlib import Path
 UNREACHABLE = "https://192.0.2.1"  # TEST-NET-1 (RFC 5737): nothing answers, connects time out
 
 
+PF_FORKNOEXEC = 0x40  # /proc/PID/stat flags: forked but not (yet) exec'd
+
+
 def tree_rss_mb(pid: int) -> float:
-    """RSS of ``pid`` and all its descendants, MiB."""
+    """RSS of ``pid`` and all its descendants, MiB.  A child between fork and exec (the terminal
+    starting ``lp``, a sound player, ...) is not counted: it shares its parent's pages (vfork: the
+    very same memory), and counting it doubled a sample now and then (runs of 1,300-1,550 MB)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -56,13 +61,14 @@ def tree_rss_mb(pid: int) -> float:
             continue
         try:
             status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
+            flags = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[6])
+        except (OSError, IndexError, ValueError):
             continue
         ppid = re.search(r"^PPid:\s+(\d+)", status, re.M)
         kb = re.search(r"^VmRSS:\s+(\d+)", status, re.M)
         if ppid:
             children.setdefault(int(ppid.group(1)), []).append(int(entry))
-        rss[int(entry)] = int(kb.group(1)) if kb else 0
+        rss[int(entry)] = int(kb.group(1)) if kb and not (flags & PF_FORKNOEXEC and int(entry) != pid) else 0
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
@@ -100,9 +106,9 @@ class Sampler:
 
 def child(config_path: str | None, sessions: int, workdir: Path, platform: list[str] | None = None) -> None:
     """One terminal as entry.py starts it; prints ATTRACT <epoch>, READY <epoch>, IDLE, SESSION i, DONE."""
-    from terminal.memory import limit_malloc_arenas
+    from terminal.memory import tune_malloc
 
-    limit_malloc_arenas()
+    tune_malloc()
     from kiosk.config import TerminalConfig, load_config
     from terminal.runtime import build_terminal  # before Qt, as in terminal/entry.py
 

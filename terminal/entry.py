@@ -30,9 +30,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from pathlib import Path
 
-    from terminal.memory import limit_malloc_arenas
+    from terminal.memory import tune_malloc
 
-    limit_malloc_arenas()  # before any thread starts (the systemd unit also sets MALLOC_ARENA_MAX)
+    tune_malloc()  # before any thread starts (the systemd unit also sets MALLOC_ARENA_MAX)
 
     from kiosk import logsetup
     from kiosk.config import ConfigError, load_config

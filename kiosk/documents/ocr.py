@@ -9,6 +9,7 @@ thread.  Recognised text is never logged (it is personal data).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -94,13 +95,11 @@ FAST_PARAMS: dict[str, Any] = {
     "Det.limit_type": "max",
     "Det.limit_side_len": 1152,
     # onnxruntime: one intra-op pool of (at most) 2 threads per session, full graph optimisation
-    # (rapidocr always asks for ORT_ENABLE_ALL), and neither the CPU memory arena nor memory
-    # patterns: pages and line batches differ in size, so the arena kept growing with every new
-    # shape (measured: 237 -> 665 MB after 8 pages, 403 MB without the arena and patterns, 209 MB
-    # after malloc_trim, at the same speed; bench/startup rss_mb_peak).
+    # (rapidocr always asks for ORT_ENABLE_ALL), no memory patterns (they are per input shape), and
+    # the CPU memory arena given back after every inference (see _tune_onnx_session).
     "EngineConfig.onnxruntime.intra_op_num_threads": min(2, os.cpu_count() or 1),
     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-    "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,
+    "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
 }
 
 #: Longer side, in pixels, of the *page* as the text detector sees it in
@@ -141,7 +140,18 @@ def _tune_onnx_session(infer: Any, params: dict[str, Any]) -> None:
     """Rebuild an onnxruntime session of a rapidocr component with the options rapidocr does not
     expose: intra-op threads that sleep instead of spinning when idle (spinning threads burn the
     cores the GUI thread and the camera need between inference calls, and under load they steal
-    from each other) and a fixed pool size.  Sessions of other engines (Paddle) are left alone."""
+    from each other), a fixed pool size, and a CPU memory arena that is given back after every
+    inference.  Sessions of other engines (Paddle) are left alone.
+
+    Why the arena, shrunk (measured on a lease page, bench/startup ``rss_mb_peak``): without an
+    arena every intermediate tensor is a malloc of its own, tens of MB each, and glibc keeps the
+    freed ones in its heap: detection of one page peaked at +110-160 MB and kept most of it.  An
+    arena that is never shrunk peaks at +50 MB but keeps every region it grew for a new page or
+    line-batch shape (237 -> 665 MB after 8 pages).  Shrunk at the end of each run (onnxruntime's
+    ``memory.enable_memory_arena_shrinkage``) it peaks at +50-70 MB for detection and returns its
+    regions but the first (~30 MB over the three sessions), at the speed of the arena (malloc
+    without an arena and with glibc's mmap threshold fixed, terminal/memory.py, peaks as low but
+    takes ~40 % more CPU: every tensor's pages are faulted in anew)."""
     import onnxruntime as ort
 
     session = getattr(infer, "session", None)
@@ -150,14 +160,40 @@ def _tune_onnx_session(infer: Any, params: dict[str, Any]) -> None:
     opts = ort.SessionOptions()
     opts.log_severity_level = 4
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.enable_cpu_mem_arena = bool(params.get("EngineConfig.onnxruntime.enable_cpu_mem_arena", True))
+    arena = bool(params.get("EngineConfig.onnxruntime.enable_cpu_mem_arena", True))
+    opts.enable_cpu_mem_arena = arena
     opts.enable_mem_pattern = False  # rapidocr has no such setting; patterns are per input shape
     opts.intra_op_num_threads = int(params.get("EngineConfig.onnxruntime.intra_op_num_threads", 2))
     opts.inter_op_num_threads = 1
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    infer.session = ort.InferenceSession(
-        session._model_path, sess_options=opts, providers=["CPUExecutionProvider"]
+    # the arena grows by what a run asks for, not by powers of two
+    providers: list[Any] = [("CPUExecutionProvider", {"arena_extend_strategy": "kSameAsRequested"})]
+    infer.session = (_shrinking_session_class() if arena else ort.InferenceSession)(
+        session._model_path, sess_options=opts, providers=providers
     )
+
+
+def _shrinking_run_options() -> Any:
+    import onnxruntime as ort
+
+    options = ort.RunOptions()
+    options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return options
+
+
+@functools.cache
+def _shrinking_session_class() -> type:
+    """An onnxruntime session whose runs give the CPU arena's free regions back when they end
+    (defined on first use: onnxruntime is imported only when OCR loads)."""
+    import onnxruntime as ort
+
+    class ShrinkingSession(ort.InferenceSession):  # type: ignore[misc]
+        _shrink = _shrinking_run_options()
+
+        def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+            return super().run(output_names, input_feed, run_options or self._shrink)
+
+    return ShrinkingSession
 
 
 def _sideways(quads: list[Quad]) -> bool:
@@ -175,16 +211,35 @@ def _sideways(quads: list[Quad]) -> bool:
     return vertical > horizontal
 
 
-def _width_groups(crops: list[Frame], max_batch: int = 6, max_padding: float = 0.12) -> list[list[int]]:
+#: Height of the recognition model's input: every line is scaled to it.
+_REC_HEIGHT = 48
+
+#: Most pixels of width (at :data:`_REC_HEIGHT`, padding included) in one recognition batch.  The
+#: model's working memory follows the batch's total width (measured: three 1280-px lines at once
+#: +73 MB without the arena, +121 MB with it; one line +25 / +10-38 MB) while its time hardly
+#: depends on the batching (716 ms vs 3 x 259 ms), so the lines a page is mostly made of
+#: (1,000-1,400 px) are read one at a time (bench/startup ``rss_mb_peak``: a batch of them was the
+#: peak of a whole session).
+REC_BATCH_PX = 1600
+
+
+def _width_groups(
+    crops: list[Frame], max_batch: int = 6, max_padding: float = 0.12, max_px: int = REC_BATCH_PX
+) -> list[list[int]]:
     """Indices of line crops in recognition batches: a batch is padded to its widest line (at
     the model's input height), and on CPU that padding costs as much as text, so only lines of
     nearly the same width share a batch (measured: batches of 6 mixed widths took 1.8x the time
-    of one line at a time on a lease page)."""
+    of one line at a time on a lease page), and no more of them than fit in ``max_px``."""
     ratio = [c.shape[1] / max(c.shape[0], 1) for c in crops]
     order = sorted(range(len(crops)), key=lambda i: ratio[i])
     groups: list[list[int]] = []
     for i in order:
-        if groups and len(groups[-1]) < max_batch and ratio[i] <= ratio[groups[-1][0]] * (1 + max_padding):
+        if (
+            groups
+            and len(groups[-1]) < max_batch
+            and ratio[i] <= ratio[groups[-1][0]] * (1 + max_padding)
+            and (len(groups[-1]) + 1) * _REC_HEIGHT * ratio[i] <= max_px
+        ):
             groups[-1].append(i)
         else:
             groups.append([i])

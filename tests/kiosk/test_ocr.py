@@ -78,8 +78,9 @@ def test_recognition_batches_hold_lines_of_nearly_the_same_width() -> None:
     crops = [np.zeros((40, w, 3), np.uint8) for w in (400, 100, 410, 1200, 105, 430, 1210)]
     groups = _width_groups(crops)
     assert sorted(i for g in groups for i in g) == list(range(7))
-    assert groups == [[1, 4], [0, 2, 5], [3, 6]]
-    assert len(_width_groups([np.zeros((40, 400, 3), np.uint8)] * 9)) == 2  # at most 6 a batch
+    assert groups == [[1, 4], [0, 2, 5], [3], [6]]  # two 1,440-px lines: over REC_BATCH_PX together
+    assert len(_width_groups([np.zeros((40, 400, 3), np.uint8)] * 9)) == 3  # at most 1,600 px a batch
+    assert len(_width_groups([np.zeros((40, 100, 3), np.uint8)] * 9)) == 2  # at most 6 a batch
 
 
 def test_read_regions_of_a_blank_page_and_empty_regions(engine: RapidOcrEngine) -> None:
