@@ -137,9 +137,24 @@ class ReplayFace:
         return getattr(self.real, name)
 
 
+def _platform_faults(t: Any, **faults: Any) -> None:
+    """Switch the sandbox's fault mode (bench machinery, not a session: idempotent, so retried when
+    the request meets a keep-alive connection the server closed meanwhile)."""
+    from kiosk.cases.platform_client import PlatformUnavailable
+
+    for attempt in range(5):
+        try:
+            t.client.sandbox.set_faults(**faults)
+            return
+        except PlatformUnavailable:
+            if attempt == 4:
+                raise
+            time.sleep(0.1)
+
+
 def _faults() -> dict[str, Fault]:
     def sandbox(**faults: Any) -> Fault:
-        return (lambda t: t.client.sandbox.set_faults(**faults), lambda t: t.client.sandbox.set_faults())
+        return (lambda t: _platform_faults(t, **faults), lambda t: _platform_faults(t))
 
     return {
         "idcard_unplugged": (lambda t: t.bench.idcard.unplug(), lambda t: t.bench.replug_idcard()),
@@ -307,7 +322,7 @@ def soak(
             elapsed = time.perf_counter() - t0
             cpu_per_session = (time.process_time() - cpu0) / max(1, sessions - cpu_from)
             # Faults off: the queue drains to the platform; then compare.
-            t.client.sandbox.set_faults()
+            _platform_faults(t)
             for _ in range(200):
                 for entry in t.store.outbox.entries(state=OutboxState.PENDING):
                     t.store.outbox.retry(entry.entry_id, "soak: due now", 0.0)
