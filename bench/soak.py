@@ -19,12 +19,17 @@ receipt printer unplugged or out of paper, camera unplugged), a network fault (p
 answers dropped after processing, slow answers) or platform errors (5xx with and without
 Retry-After, 429).  After the session the fault is cleared and the terminal must be back on the
 attract screen (out of service is allowed while the fault lasts and must clear by itself).  The next
-citizen places their card once the terminal has seen the last one lifted (the card step polls the
-reader every 0.5 s for that).
+citizen places their card once the terminal has seen the last one lifted: the card step asks the
+reader every ``session.card_lift_poll_s`` for that (0.5 s on a real terminal; ``--lift-poll``, 50 ms
+here, so that the next citizen does not stand idle for it).
 
-Volume: a session is about 0.15 s of work on the terminal and the platform, plus the wait for the
-card lift; the default six terminal processes overlap those waits on 2 cores.  The default is 10,000
-sessions; ``--sessions 100000`` is the long run.
+Volume: a session is about 0.07 s of CPU on the terminal and the platform (all threads of the
+terminal process, the in-process platform's included; printed as ``cpu_s_per_session``), plus waits
+(the upload's round trips and fsyncs before the acknowledgement, the card lift); the default six
+terminal processes overlap those waits on 2 cores.  The default is 10,000 sessions;
+``--sessions 100000`` is the long run: each terminal keeps only sums of its RSS tenths and a
+thousand samples, reads the platform's case ids without their bodies at the end, and reports its
+progress on stderr every tenth of its sessions and at least once a minute.
 
 Printed (last stdout line, JSON): ``sessions``, ``crashes`` (an exception out of a step service),
 ``lost`` (a case the citizen was given a number for that the platform does not have once the queue
@@ -61,6 +66,34 @@ Fault = tuple[Callable[[Any], None], Callable[[Any], None]]
 def rss_mb() -> float:
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class RssSeries:
+    """RSS after each session, kept in bounded memory: the sums of the first and the last tenth of
+    the ``sessions`` (the growth figure), the latest value and at most ``samples`` evenly spaced
+    values (every session when there are fewer)."""
+
+    def __init__(self, sessions: int, samples: int = 1000) -> None:
+        self.tenth = max(1, sessions // 10)
+        self.sessions = sessions
+        self.stride = max(1, sessions // samples)
+        self.first = self.last_tenth = self.latest = 0.0
+        self.count = 0
+        self.samples: list[float] = []
+
+    def add(self, mb: float) -> None:
+        if self.count < self.tenth:
+            self.first += mb
+        if self.count >= self.sessions - self.tenth:
+            self.last_tenth += mb
+        if self.count % self.stride == 0:
+            self.samples.append(mb)
+        self.count += 1
+        self.latest = mb
+
+    def growth_pct(self) -> float:
+        """Mean RSS of the last tenth against the first tenth, in per cent."""
+        return (self.last_tenth - self.first) / self.first * 100.0
 
 
 class WalkAwayClock:
@@ -104,9 +137,24 @@ class ReplayFace:
         return getattr(self.real, name)
 
 
+def _platform_faults(t: Any, **faults: Any) -> None:
+    """Switch the sandbox's fault mode (bench machinery, not a session: idempotent, so retried when
+    the request meets a keep-alive connection the server closed meanwhile)."""
+    from kiosk.cases.platform_client import PlatformUnavailable
+
+    for attempt in range(5):
+        try:
+            t.client.sandbox.set_faults(**faults)
+            return
+        except PlatformUnavailable:
+            if attempt == 4:
+                raise
+            time.sleep(0.1)
+
+
 def _faults() -> dict[str, Fault]:
     def sandbox(**faults: Any) -> Fault:
-        return (lambda t: t.client.sandbox.set_faults(**faults), lambda t: t.client.sandbox.set_faults())
+        return (lambda t: _platform_faults(t, **faults), lambda t: _platform_faults(t))
 
     return {
         "idcard_unplugged": (lambda t: t.bench.idcard.unplug(), lambda t: t.bench.replug_idcard()),
@@ -196,10 +244,18 @@ def _signature() -> bytes:
     return out.getvalue()
 
 
-def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: int) -> dict[str, Any]:
+def soak(
+    index: int,
+    sessions: int,
+    fault_rate: float,
+    ack_wait: float,
+    seed: int,
+    lift_poll: float = 0.05,
+    progress_s: float = 60.0,
+) -> dict[str, Any]:
     """One terminal (in its own process) through ``sessions`` sessions; its counts and RSS series."""
     logging.basicConfig(level=logging.CRITICAL)  # thousands of injected faults: keep stderr readable
-    from kiosk.config import TerminalConfig
+    from kiosk.config import SessionConfig, TerminalConfig
     from kiosk.identity.face import FaceVerifier
     from kiosk.session.events import CardRefused
     from kiosk.session.steps import submit
@@ -215,10 +271,13 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
     numbered: list[str] = []
     counts: Counter[str] = Counter()
     injected: Counter[str] = Counter()
-    rss: list[float] = []
-    t0 = time.perf_counter()
+    rss = RssSeries(sessions)
+    t0 = last_report = time.perf_counter()
+    cpu0, cpu_from = 0.0, 0
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
-        config = TerminalConfig(data_dir=tmp, terminal_id=f"SOAK-{index:04d}")
+        # The card-lift watch asks the reader often (the next citizen waits for it, not for work).
+        session = SessionConfig(card_lift_poll_s=lift_poll)
+        config = TerminalConfig(data_dir=tmp, terminal_id=f"SOAK-{index:04d}", session=session)
         clock = WalkAwayClock()
         t = build_terminal(config, Path(tmp) / "work", face=ReplayFace(real), session_monotonic=clock)
         # No window here: the core's idle watch ends idle sessions (polled often: walking away
@@ -248,31 +307,38 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
                     t.bench.printer.collect()  # and their receipt
                 if not _settle(t):
                     counts["undefined_states"] += 1
-                rss.append(rss_mb())
-                if (n + 1) % max(1, sessions // 10) == 0:
-                    done = time.perf_counter() - t0
-                    print(f"[{index}] {n + 1} sessions, {done:.0f} s, rss {rss[-1]:.0f} MB", file=sys.stderr)
+                rss.add(rss_mb())
+                if n + 1 == rss.tenth:  # models and caches warmed up: CPU from here is the sessions'
+                    cpu0, cpu_from = time.process_time(), n + 1
+                now = time.perf_counter()
+                if (n + 1) % rss.tenth == 0 or now - last_report >= progress_s:
+                    last_report = now
+                    print(
+                        f"[{index}] {n + 1}/{sessions} sessions, {now - t0:.0f} s, rss {rss.latest:.0f} MB, "
+                        f"{counts['crashes']} crashes, {counts['undefined_states']} undefined",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             elapsed = time.perf_counter() - t0
+            cpu_per_session = (time.process_time() - cpu0) / max(1, sessions - cpu_from)
             # Faults off: the queue drains to the platform; then compare.
-            t.client.sandbox.set_faults()
+            _platform_faults(t)
             for _ in range(200):
                 for entry in t.store.outbox.entries(state=OutboxState.PENDING):
                     t.store.outbox.retry(entry.entry_id, "soak: due now", 0.0)
                 t.drainer.drain_once(500)
                 if not t.store.outbox.entries(state=OutboxState.PENDING):
                     break
-            mine = [
-                c["case_id"]
-                for c in t.client.sandbox.received_cases()
-                if c.get("terminal_id") == config.terminal_id
-            ]
-            received = Counter(mine)
-            states = [t.store.cases.get(c) for c in numbered]
-            for c, e in zip(numbered, states, strict=True):
+            # What the platform holds from this terminal, read from its database in this process
+            # (ids only: /_sandbox/cases answers every body, over the client's size cap on a long run).
+            received = Counter(t.sandbox.app.state.db.case_ids(config.terminal_id))
+            acknowledged = 0
+            for c in numbered:  # one entry at a time: a long run's cases do not all fit in memory
+                e = t.store.cases.get(c)
+                acknowledged += e is not None and e.state is OutboxState.ACKNOWLEDGED
                 if received[c] == 0:  # a numbered case the platform does not have: say where it is
                     state = (e.state.value, e.last_error) if e is not None else "not in the store"
                     print(f"[{index}] not on the platform: case {c}: {state}", file=sys.stderr)
-            acknowledged = sum(1 for e in states if e is not None and e.state is OutboxState.ACKNOWLEDGED)
         finally:
             t.close()
     known = set(numbered)
@@ -287,7 +353,10 @@ def soak(index: int, sessions: int, fault_rate: float, ack_wait: float, seed: in
         "acknowledged": acknowledged,
         "faults": dict(injected),
         "elapsed_s": elapsed,
-        "rss": rss,
+        "cpu_s_per_session": cpu_per_session,
+        "rss": rss.samples,
+        "rss_growth_pct": rss.growth_pct(),
+        "rss_last_mb": rss.latest,
     }
 
 
@@ -299,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=6, help="terminals, one process each")
     parser.add_argument("--fault-rate", type=float, default=0.1, help="share of sessions with a fault")
     parser.add_argument("--ack-wait", type=float, default=0.3, help="s the result screen waits for the ack")
+    parser.add_argument(
+        "--lift-poll", type=float, default=0.05, help="s between the card-lift watch's reader polls"
+    )
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args(argv)
     if args.sessions < 10 * args.workers or args.workers < 1:
@@ -312,15 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     context = multiprocessing.get_context("spawn")  # no threads or Qt state inherited
     with concurrent.futures.ProcessPoolExecutor(args.workers, mp_context=context) as pool:
         futures = [
-            pool.submit(soak, i, n, args.fault_rate, args.ack_wait, args.seed) for i, n in enumerate(shares)
+            pool.submit(soak, i, n, args.fault_rate, args.ack_wait, args.seed, args.lift_poll)
+            for i, n in enumerate(shares)
         ]
         parts = [f.result() for f in futures]
-    growth = []
-    for part in parts:
-        rss = part["rss"]
-        tenth = max(1, len(rss) // 10)
-        first, last = sum(rss[:tenth]) / tenth, sum(rss[-tenth:]) / tenth
-        growth.append((last - first) / first * 100.0)
+    growth = [part["rss_growth_pct"] for part in parts]
     faults: Counter[str] = Counter()
     for part in parts:
         faults.update(part["faults"])
@@ -337,7 +405,11 @@ def main(argv: list[str] | None = None) -> int:
         "workers": args.workers,
         "wall_s": round(wall, 1),
         "sessions_per_s": round(total["sessions"] / max(p["elapsed_s"] for p in parts), 2),
-        "rss_last_mb": [round(p["rss"][-1], 1) for p in parts],
+        # CPU of a terminal process (all its threads, the in-process platform's included) per
+        # session after the first tenth (start-up and warm-up left out), the mean of the terminals:
+        # what a session costs whatever else the machine does.
+        "cpu_s_per_session": round(sum(p["cpu_s_per_session"] for p in parts) / len(parts), 4),
+        "rss_last_mb": [round(p["rss_last_mb"], 1) for p in parts],
     }
     print(json.dumps(result, ensure_ascii=False))
     return 0

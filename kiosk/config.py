@@ -139,6 +139,9 @@ class SessionConfig(_Model):
     card_timeout_s: float = Field(
         60.0, gt=0
     )  # the card step reminds this often; it waits until cancel or idle
+    # how often a card accepted earlier is asked for (find-card) until the reader sees it lifted; a
+    # card placed again sooner than this after a lift is taken for the same placement once more
+    card_lift_poll_s: float = Field(0.5, gt=0, le=5.0)
     face_timeout_s: float = Field(15.0, gt=0)
     face_max_attempts: int = Field(3, ge=1)
     # cosine distance of SFace embeddings (card photo vs the mean of the live frames) at or below

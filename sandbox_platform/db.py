@@ -246,6 +246,15 @@ class PlatformDB:
         keys = ("case_id", "item_id", "terminal_id", "platform_ref", "received_at", "status")
         return dict(zip(keys, row, strict=True))
 
+    def case_ids(self, terminal_id: str) -> list[str]:
+        """The ids of the cases one terminal delivered, oldest first (no bodies: a long soak's
+        terminal has tens of thousands)."""
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT case_id FROM cases WHERE terminal_id = ? ORDER BY seq", (terminal_id,)
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def all_cases(self) -> list[dict[str, Any]]:
         with self.lock:
             rows = self._conn.execute(

@@ -31,6 +31,7 @@ own size.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -65,6 +66,8 @@ _GRAB_FAILURES_BEFORE_LOST = 30
 #: frames) is reported as frozen.
 FROZEN_AFTER_S = 3.0
 _FROZEN_MIN_FRAMES = 5
+#: Decoded frames a frame-directory player keeps by content (the three demo citizens' faces and more).
+_DECODED_KEPT = 8
 #: V4L2 values of ``CAP_PROP_AUTO_EXPOSURE`` (OpenCV passes them through): manual, aperture priority.
 _V4L2_EXPOSURE_MANUAL = 1
 _V4L2_EXPOSURE_AUTO = 3
@@ -113,6 +116,9 @@ class _ImagePlayer:
         self._index = 0
         self._next_due = 0.0
         self._cache: dict[Path, tuple[float, Frame]] = {}
+        #: Frames decoded from file contents (a few, most recent last): a file written again with
+        #: the same image (a simulator presenting the same person anew) is not decoded again.
+        self._decoded: dict[bytes, Frame] = {}
 
     def _paths(self, device: str) -> list[Path]:
         src = self._source
@@ -135,12 +141,22 @@ class _ImagePlayer:
         hit = self._cache.get(path)
         if hit is not None and hit[0] == mtime:
             return hit[1]
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if img is None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
             return None
-        frame: Frame = np.asarray(img, dtype=np.uint8)
-        if self._width is not None and self._height is not None:
-            frame = fit_on_canvas(frame, self._width, self._height)
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        frame = self._decoded.pop(digest, None)
+        if frame is None:
+            img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+            if img is None:
+                return None
+            frame = np.asarray(img, dtype=np.uint8)
+            if self._width is not None and self._height is not None:
+                frame = fit_on_canvas(frame, self._width, self._height)
+        self._decoded[digest] = frame
+        while len(self._decoded) > _DECODED_KEPT:
+            del self._decoded[next(iter(self._decoded))]
         self._cache[path] = (mtime, frame)
         return frame
 
@@ -182,6 +198,7 @@ class _ImagePlayer:
 
     def close(self) -> None:
         self._cache.clear()
+        self._decoded.clear()
 
 
 class _CapturePlayer:

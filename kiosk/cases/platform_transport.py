@@ -39,6 +39,8 @@ import base64
 import binascii
 import email.utils
 import hashlib
+import heapq
+import itertools
 import json
 import logging
 import math
@@ -215,6 +217,46 @@ class _Watch:
                 pass
 
 
+class _Watchdog:
+    """One thread that expires the watches whose deadline passed (a ``threading.Timer`` per request
+    was a thread started and stopped for every request the terminal makes)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, watch: _Watch) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (watch.deadline, next(self._seq), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="platform-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def done(self, watch: _Watch) -> None:
+        """The request ended: its watch leaves the heap (at once, so a long run's heap stays small)."""
+        with self._cond:
+            for i, (_, _, w) in enumerate(self._heap):
+                if w is watch:
+                    self._heap[i] = self._heap[-1]
+                    self._heap.pop()
+                    heapq.heapify(self._heap)
+                    break
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cond.wait(None if not self._heap else self._heap[0][0] - time.monotonic())
+                _, _, due = heapq.heappop(self._heap)
+            due.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         watch = getattr(_current, "watch", None)
@@ -334,10 +376,8 @@ class Transport:
         if auth and self.signing_key is None and self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
         watch = _Watch(time.monotonic() + self.timeout)
-        timer = threading.Timer(self.timeout, watch.expire)
-        timer.daemon = True
         _current.watch = watch
-        timer.start()
+        _WATCHDOG.watch(watch)
         try:
             prepared = self._session.prepare_request(
                 requests.Request(method, self.base_url + path, json=json_body, data=data, headers=all_headers)
@@ -363,7 +403,7 @@ class Transport:
             # e.g. ChunkedEncodingError: the connection broke in the middle of the answer.
             raise PlatformUnavailable(f"{method} {path}: broken answer ({type(err).__name__})") from err
         finally:
-            timer.cancel()
+            _WATCHDOG.done(watch)
             _current.watch = None
         reply = Reply(method, path, resp.status_code, resp.headers, body)
         self._note_clock(reply)

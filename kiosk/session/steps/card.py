@@ -179,16 +179,18 @@ class CardStep:
         return hmac.new(self._card_key, read.text.id_number.encode("utf-8"), hashlib.sha256).digest()
 
     def _watch_card_lift(self) -> None:
-        """Once a card is accepted, watch (every 0.5 s, find-card only) until it leaves the reader,
-        so a citizen who takes the card and places it again between sessions is read at once.
-        Not while a session reads cards itself (READ_CARD); only with a reader that can tell
+        """Once a card is accepted, watch (find-card only, every ``session.card_lift_poll_s``, 0.5 s
+        by default) until it leaves the reader, so a citizen who takes the card and places it again
+        between sessions is read at once.  Not while a session reads cards itself (READ_CARD); only with a reader that can tell
         presence (``card_present``); otherwise the next READ_CARD notices the lift."""
         present: Callable[[], bool] | None = getattr(self.reader, "card_present", None)
         if present is None or (self._lift_watch is not None and self._lift_watch.is_alive()):
             return
 
+        poll_s = self.ctx.config.session.card_lift_poll_s
+
         def watch() -> None:
-            while self._unlifted_card is not None and not self._closing.wait(0.5):
+            while self._unlifted_card is not None and not self._closing.wait(poll_s):
                 if self.ctx.machine.step is Step.READ_CARD:
                     continue
                 watched = self._unlifted_card

@@ -78,6 +78,35 @@ def test_a_card_left_from_the_last_session_is_not_read_again(
     assert got and got[0] is not None and ctx.machine.step is Step.FACE_CHECK
 
 
+def test_the_card_lift_watch_polls_at_the_configured_interval(store: Store, sim: IdCardSimulator) -> None:
+    """``session.card_lift_poll_s``: how often an accepted card is looked for until it is lifted."""
+    ctx = make_ctx(store, card_timeout_s=10.0, card_lift_poll_s=0.05)
+    reader = SerialIdCardReader(sim.port, 115200, poll_interval=0.05)
+    polls: list[float] = []
+    present = reader.card_present
+
+    def counted() -> bool:
+        polls.append(time.monotonic())
+        return present()
+
+    reader.card_present = counted  # type: ignore[method-assign]
+    card = CardStep(ctx, reader, SimulatorPhotoDecoder())
+    try:
+        walk_to(ctx, Step.READ_CARD, "senior-card")
+        sim.insert("senior")
+        assert card.read() is not None and card.awaiting_lift
+        time.sleep(0.6)  # the card stays on the reader: the watch keeps asking
+        assert len(polls) >= 4  # every 0.05 s (the default 0.5 s would have asked once)
+        sim.remove()
+        deadline = time.monotonic() + 5.0
+        while card.awaiting_lift and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not card.awaiting_lift
+    finally:
+        card.close()
+        reader.close()
+
+
 class JumpingClock:
     """A monotonic clock that moves ``step`` seconds on every reading: a long wait without waiting."""
 
