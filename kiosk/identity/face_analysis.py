@@ -60,7 +60,9 @@ class BlazeFaceDetector:
     def _get(self) -> Any:
         if self._det is None:
             try:
-                from mediapipe.python.solutions import face_detection
+                from kiosk.identity.mediapipe_solutions import solution
+
+                face_detection = solution("face_detection")
             except ImportError as err:
                 raise RuntimeError(f"mediapipe face detection unavailable: {err}") from err
             self._det = face_detection.FaceDetection(

@@ -130,7 +130,9 @@ class MeshLandmarker:
     def _get(self) -> Any:
         if self._mesh is None:
             try:
-                from mediapipe.python.solutions import face_mesh
+                from kiosk.identity.mediapipe_solutions import solution
+
+                face_mesh = solution("face_mesh")
             except ImportError as err:
                 raise RuntimeError(f"mediapipe face mesh unavailable: {err}") from err
             self._mesh = face_mesh.FaceMesh(
