@@ -173,26 +173,20 @@ def child(config_path: str | None, sessions: int, workdir: Path, platform: list[
 
 
 REPO = Path(__file__).resolve().parents[1]
-PYCACHE = {"dir": ""}
 
 
-def compile_project(work: Path) -> None:
-    """The project's modules byte-compiled once, as the package's postinst does on a terminal (the
-    venv's packages already are): a start as systemd makes it does not compile ~300 modules, even
-    where the environment sets PYTHONDONTWRITEBYTECODE (the bytecode goes to a prefix under the
-    bench's work directory, nothing is written into the checkout)."""
-    prefix = work / "pycache"
+def compile_project() -> None:
+    """The project's modules byte-compiled (``__pycache__`` beside them, as the package's postinst
+    leaves a terminal; the venv's packages and the standard library already are): a start as
+    systemd makes it does not compile ~300 modules, even where the environment sets
+    PYTHONDONTWRITEBYTECODE (which stops only the writes at import, not compileall's)."""
     packages = sorted(str(d) for d in REPO.iterdir() if (d / "__init__.py").is_file() and d.name != "tests")
-    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(prefix)}
     cmd = [sys.executable, "-m", "compileall", "-q", "-j", "0", str(REPO / "main.py"), *packages]
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-    PYCACHE["dir"] = str(prefix)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
 def _spawn(args: list[str]) -> tuple[subprocess.Popen[str], float]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    if PYCACHE["dir"]:
-        env["PYTHONPYCACHEPREFIX"] = PYCACHE["dir"]
     t0 = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.startup", *args],
@@ -304,7 +298,7 @@ def main() -> None:
         return
     work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     try:
-        compile_project(work)
+        compile_project()
         result = measure_demo(args.sessions, work)
         result.update(measure_terminal_alone(args.sessions, work))
         result.update(measure_provisioned(work))
