@@ -35,7 +35,7 @@ def test_the_installer_uses_only_the_bundled_repository_and_checks_its_sums() ->
 
 def test_the_offline_root_is_minbase_without_sources_or_network() -> None:
     text = OFFLINE_TEST.read_text()
-    assert "chroot_tarball \"$TARBALL\"\n" in text  # no --include: nothing but minbase
+    assert 'chroot_tarball "$TARBALL"\n' in text  # no --include: nothing but minbase
     assert "--variant=minbase" in CHROOT_LIB.read_text()
     assert "bookworm-amd64-minbase.tgz" in text
     assert 'rm -f "$ROOT/etc/apt/sources.list" "$ROOT"/etc/apt/sources.list.d/*' in text
