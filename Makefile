@@ -85,8 +85,8 @@ install-test:
 	packaging/install-test.sh
 
 # The arm64 package in dist/, built in an arm64 Debian 13 root run through qemu-user (root;
-# qemu-user-static, binfmt-support; about an hour: packaging/package-arm64.sh), and its install test
-# (docs/installation.md "arm64 (aarch64) terminals").
+# qemu-user-static, binfmt-support; slow, every arm64 binary is emulated: packaging/package-arm64.sh),
+# and its install test (docs/installation.md "arm64 (aarch64) terminals").
 package-arm64:
 	packaging/package-arm64.sh
 

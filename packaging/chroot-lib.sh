@@ -48,7 +48,7 @@ chroot_unpack() {
 }
 
 # chroot_unpack_cached TARBALL ROOT: chroot_unpack; for a foreign $ARCH (every maintainer script
-# emulated: half an hour for the runtime root) the unpacked root is kept once next to the tarball as
+# emulated: 525 s for a minbase root already) the unpacked root is kept once next to the tarball as
 # TARBALL.root.tar, then only untarred while it is newer than the tarball.
 chroot_unpack_cached() {
     if [ "$ARCH" = "$(dpkg --print-architecture)" ]; then chroot_unpack "$1" "$2"; return; fi

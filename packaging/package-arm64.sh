@@ -8,7 +8,7 @@
 # Trixie's python3 is 3.13, so debian/rules installs packaging/requirements-arm64.lock there (the
 # amd64 lock with a numpy that has cp313 wheels: docs/installation.md "arm64 (aarch64) terminals").
 # No cross build: dh-virtualenv installs the wheels of the machine it runs on, so the whole build
-# runs emulated (slow: about an hour on 2 cores; nice 19).
+# runs emulated (slow: see docs/installation.md for the measured times; nice 19).
 #
 # Root only (binfmt_misc, debootstrap, chroot, bind mounts); needs qemu-user-static and
 # binfmt-support.  The build root is made once and cached outside the repository in $HALL_KIOSK_CACHE
@@ -64,7 +64,11 @@ git ls-files -z | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$
     | tar --null -T - -cf - | tar -C "$SRC" -xf -
 
 phase "dpkg-buildpackage (emulated)"
-chroot "$ROOT" sh -c 'cd /build/hall-kiosk && nice -n 19 dpkg-buildpackage -b -us -uc -j2'
+# pip in the root trusts the CA bundle pip uses here (a local CA in front of PyPI, say), not only
+# Debian's: PIP_CERT alone was not enough in the root (TLS verification still failed), SSL_CERT_FILE is
+cp "${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}" "$ROOT/etc/ssl/certs/build-host-ca.crt"
+chroot "$ROOT" env -u PIP_FIND_LINKS PIP_CERT=/etc/ssl/certs/build-host-ca.crt SSL_CERT_FILE=/etc/ssl/certs/build-host-ca.crt \
+    sh -c 'cd /build/hall-kiosk && nice -n 19 dpkg-buildpackage -b -us -uc -j2'
 
 phase "dist/"
 mkdir -p dist

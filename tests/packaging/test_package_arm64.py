@@ -1,6 +1,6 @@
 """The arm64 package's build (packaging/package-arm64.sh, ``make package-arm64``) and install test
 (``make install-test-arm64``) are sound shell, pin an arm64 Debian 13 root, and the arm64 lock is the
-amd64 lock but for numpy. Running them (an emulated Debian root, about an hour) is not a unit test;
+amd64 lock but for numpy. Running them (an emulated Debian root: tens of minutes) is not a unit test;
 docs/installation.md has the measured run."""
 
 from __future__ import annotations
