@@ -1,5 +1,5 @@
 # The two commands: `make run` (the terminal on simulators + sandbox platform) and `make test`.
-.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle voice-neural lock package install-test bundle install-test-offline
+.PHONY: run test test-fast lint demo bench deps deps-test clean ocr-paddle voice-neural lock package install-test bundle install-test-offline package-arm64 install-test-arm64
 
 OUT ?= demo-out
 PYTHON := .venv/bin/python
@@ -61,6 +61,7 @@ voice-neural: deps-test
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache demo-out var
 
+ARM64_NUMPY ?= 2.2.6
 # Regenerate the lock files from pyproject.toml (pip-tools in a venv of its own).
 lock:
 	test -x .venv-tools/bin/pip-compile || { python3 -m venv .venv-tools && .venv-tools/bin/pip install -q pip-tools; }
@@ -68,6 +69,9 @@ lock:
 	  --annotation-style=line -o packaging/requirements.lock pyproject.toml
 	.venv-tools/bin/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links \
 	  --annotation-style=line --extra test -o packaging/requirements-test.lock pyproject.toml
+	{ echo '# packaging/requirements.lock for arm64 (Debian 13, CPython 3.13): numpy 1.26 has no cp313 wheel.'; \
+	  echo '# Made by `make lock`; tests/packaging/test_package_arm64.py checks the two differ only there.'; \
+	  sed -E 's/^numpy==1\.[0-9.]+ +#/numpy==$(ARM64_NUMPY)              #/' packaging/requirements.lock; } >packaging/requirements-arm64.lock
 
 # The Debian package (dh-virtualenv; needs the build packages of debian/control) in dist/.
 package:
@@ -79,6 +83,15 @@ package:
 # on readiness_ok (root; packaging/install-test.sh, docs/installation.md).
 install-test:
 	packaging/install-test.sh
+
+# The arm64 package in dist/, built in an arm64 Debian 13 root run through qemu-user (root;
+# qemu-user-static, binfmt-support; slow, every arm64 binary is emulated: packaging/package-arm64.sh),
+# and its install test (docs/installation.md "arm64 (aarch64) terminals").
+package-arm64:
+	packaging/package-arm64.sh
+
+install-test-arm64:
+	CHROOT_SUITE=trixie CHROOT_ARCH=arm64 packaging/install-test.sh
 
 # The offline bundle: the package, its Debian dependency closure as a local apt repository,
 # install.sh and SHA256SUMS in dist/hall-kiosk-offline-<version>-amd64.tar (needs the mirror once).

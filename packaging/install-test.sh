@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The install test (`make install-test`): the built package into a clean Debian 12 root, then
 # `hall-kiosk provision` there against the sandbox platform on the simulators; passes when the
-# terminal reports readiness_ok.
+# terminal reports readiness_ok.  With CHROOT_SUITE=trixie CHROOT_ARCH=arm64 (`make
+# install-test-arm64`) the arm64 package into a Debian 13 arm64 root run through qemu-user.
 #
 #   packaging/install-test.sh [dist/hall-kiosk_*.deb]
 #
@@ -15,11 +16,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
-DEB=${1:-$(ls -t dist/hall-kiosk_*_amd64.deb 2>/dev/null | head -1)}
-[ -n "$DEB" ] && [ -f "$DEB" ] || { echo "no package: run make package first" >&2; exit 2; }
 # shellcheck source=packaging/chroot-lib.sh
 . packaging/chroot-lib.sh
-TARBALL=$CACHE/$SUITE-amd64.tgz
+DEB=${1:-$(ls -t dist/hall-kiosk_*_"$ARCH".deb 2>/dev/null | head -1)}
+[ -n "$DEB" ] && [ -f "$DEB" ] || { echo "no package: run make package first" >&2; exit 2; }
+TARBALL=$CACHE/$SUITE-$ARCH.tgz
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 
 ROOT=$(mktemp -d /tmp/hall-kiosk-root.XXXXXX)
@@ -30,12 +31,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+chroot_binfmt
 phase "debootstrap tarball"
 pkgs=$(grep -hv '^\s*#' packaging/system-packages.txt | grep -v '^\s*$' | paste -sd,)
+# Debian 13 renamed libzbar0 (64-bit time_t); it Provides the old name, which debootstrap ignores
+[ "$SUITE" = bookworm ] || pkgs=${pkgs/libzbar0,/libzbar0t64,}
 chroot_tarball "$TARBALL" --include="$pkgs,python3,python3-venv,cage,systemd,adduser,ca-certificates"
 
-phase "clean Debian 12 root in $ROOT"
-chroot_unpack "$TARBALL" "$ROOT"
+phase "clean Debian root ($SUITE $ARCH) in $ROOT"
+chroot_unpack_cached "$TARBALL" "$ROOT"
 chroot_mount "$ROOT"
 mount -t sysfs sysfs "$ROOT/sys"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
