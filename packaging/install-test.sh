@@ -4,7 +4,7 @@
 # terminal reports readiness_ok.  With CHROOT_SUITE=trixie CHROOT_ARCH=arm64 (`make
 # install-test-arm64`) the arm64 package into a Debian 13 arm64 root run through qemu-user.
 #
-#   packaging/install-test.sh [dist/hall-kiosk_*.deb]
+#   packaging/install-test.sh [dist/hall-kiosk_*.deb [provision options...]]
 #
 # Root only (debootstrap, chroot, bind mounts).  The Debian root comes from a debootstrap tarball
 # cached outside the repository ($HALL_KIOSK_CACHE, default /var/cache/hall-kiosk-install-test),
@@ -20,6 +20,7 @@ REPO=$PWD
 . packaging/chroot-lib.sh
 DEB=${1:-$(ls -t dist/hall-kiosk_*_"$ARCH".deb 2>/dev/null | head -1)}
 [ -n "$DEB" ] && [ -f "$DEB" ] || { echo "no package: run make package first" >&2; exit 2; }
+[ $# -eq 0 ] || shift  # what follows the package goes to `hall-kiosk provision`
 TARBALL=$CACHE/$SUITE-$ARCH.tgz
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 
