@@ -225,7 +225,8 @@ def test_face_screen_shows_the_challenges_offscreen(
         assert terminal.bench is not None
         person = ScriptedPerson(terminal.bench, mesh)
         terminal.session.subscribe(person.on_event)
-        screen = next(s for s in ui.window.findChildren(FaceScreen))
+        screen = ui.window.screens[Step.FACE_CHECK]  # built on first use (ui/screen_stack.py)
+        assert isinstance(screen, FaceScreen)
         shown: list[tuple[str, str]] = []
         ui.facade.facePrompt.connect(
             lambda _p: shown.append((screen.challenge.text(), screen.quality.text()))
