@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -143,11 +144,14 @@ def test_a_hall_sets_its_own_progress_url_base() -> None:
     assert UiConfig(progress_url_base="https://dz.zwfw.example.gov.cn/jd/").progress_url_base.endswith("/jd/")
 
 
-def test_a_receipt_reprint_out_of_paper_prints_and_records_nothing(
-    client: PlatformClient, printer: ReceiptPrinterSimulator, server: SandboxServer
-) -> None:
-    audits: list[tuple[str, dict[str, object]]] = []
-    service = ReprintService(
+def _service(
+    client: PlatformClient,
+    printer: ReceiptPrinterSimulator,
+    audits: list[tuple[str, dict[str, object]]],
+    **extra: Any,
+) -> ReprintService:
+    """A reprint service on the receipt printer simulator, no certificate printer, audits kept."""
+    return ReprintService(
         ReprintPlatform(client),
         HallPlatform(client),
         EscPosReceiptPrinter("127.0.0.1", printer.port),
@@ -156,7 +160,15 @@ def test_a_receipt_reprint_out_of_paper_prints_and_records_nothing(
         terminal_id="H1",
         progress_base=BASE,
         audit=lambda event, details: audits.append((event, details)),
+        **extra,
     )
+
+
+def test_a_receipt_reprint_out_of_paper_prints_and_records_nothing(
+    client: PlatformClient, printer: ReceiptPrinterSimulator, server: SandboxServer
+) -> None:
+    audits: list[tuple[str, dict[str, object]]] = []
+    service = _service(client, printer, audits)
     holder = HallHolder(ZHANG, "371402********0022")
     docs = service.documents(holder)
     assert [(d.kind, d.ref) for d in docs] == [
@@ -188,16 +200,8 @@ def test_a_reprint_record_the_platform_missed_is_queued_and_arrives_once(
 ) -> None:
     store = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
     audits: list[tuple[str, dict[str, object]]] = []
-    service = ReprintService(
-        ReprintPlatform(client),
-        HallPlatform(client),
-        EscPosReceiptPrinter("127.0.0.1", printer.port),
-        None,
-        hall_name="德州市政务服务中心",
-        terminal_id="H1",
-        progress_base=BASE,
-        audit=lambda event, details: audits.append((event, details)),
-        queue=lambda key, body: store.outbox.add(key, JOB_REPRINT, body, time.time()),
+    service = _service(
+        client, printer, audits, queue=lambda key, body: store.outbox.add(key, JOB_REPRINT, body, time.time())
     )
     holder = HallHolder(ZHANG, "371402********0022")
     receipt_doc = service.documents(holder)[1]
