@@ -68,6 +68,44 @@ FROZEN_AFTER_S = 3.0
 _FROZEN_MIN_FRAMES = 5
 #: Decoded frames a frame-directory player keeps by content (the three demo citizens' faces and more).
 _DECODED_KEPT = 8
+#: Frames this small (a face camera's, not a document camera's 9 MB) are also kept for the whole
+#: process, by content and canvas size, up to _SHARED_BYTES: a simulator presenting the same person
+#: again opens a new player, which would otherwise decode the file again (~9 ms a frame).
+_SHARED_FRAME_BYTES = 2 * 1024 * 1024
+_SHARED_BYTES = 24 * 1024 * 1024
+#: Jitter: whole-pixel shift of at most this much; noise: at most this much per channel.
+_SHIFT = 2
+_NOISE = 3
+#: The noise bank is this many values longer than a frame, so each frame gets its own window.
+_NOISE_SLACK = 1 << 16
+
+
+class _SharedFrames:
+    """The process-wide cache of small decoded frames (least recently used out first)."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._frames: dict[tuple[bytes, int | None, int | None], Frame] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[bytes, int | None, int | None]) -> Frame | None:
+        with self._lock:
+            frame = self._frames.pop(key, None)
+            if frame is not None:
+                self._frames[key] = frame
+            return frame
+
+    def put(self, key: tuple[bytes, int | None, int | None], frame: Frame) -> None:
+        if frame.nbytes > _SHARED_FRAME_BYTES:
+            return
+        frame.flags.writeable = False  # shared between players: nobody may draw on it
+        with self._lock:
+            self._frames[key] = frame
+            while sum(f.nbytes for f in self._frames.values()) > self._budget:
+                del self._frames[next(iter(self._frames))]
+
+
+_SHARED = _SharedFrames(_SHARED_BYTES)
 #: V4L2 values of ``CAP_PROP_AUTO_EXPOSURE`` (OpenCV passes them through): manual, aperture priority.
 _V4L2_EXPOSURE_MANUAL = 1
 _V4L2_EXPOSURE_AUTO = 3
@@ -119,6 +157,7 @@ class _ImagePlayer:
         #: Frames decoded from file contents (a few, most recent last): a file written again with
         #: the same image (a simulator presenting the same person anew) is not decoded again.
         self._decoded: dict[bytes, Frame] = {}
+        self._noise_bank: tuple[Frame, Frame] | None = None
 
     def _paths(self, device: str) -> list[Path]:
         src = self._source
@@ -147,6 +186,9 @@ class _ImagePlayer:
             return None
         digest = hashlib.blake2b(data, digest_size=16).digest()
         frame = self._decoded.pop(digest, None)
+        shared_key = (digest, self._width, self._height)
+        if frame is None:
+            frame = _SHARED.get(shared_key)
         if frame is None:
             img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
             if img is None:
@@ -154,25 +196,37 @@ class _ImagePlayer:
             frame = np.asarray(img, dtype=np.uint8)
             if self._width is not None and self._height is not None:
                 frame = fit_on_canvas(frame, self._width, self._height)
+            _SHARED.put(shared_key, frame)
         self._decoded[digest] = frame
         while len(self._decoded) > _DECODED_KEPT:
             del self._decoded[next(iter(self._decoded))]
         self._cache[path] = (mtime, frame)
         return frame
 
+    def _noise(self, size: int) -> tuple[Frame, Frame]:
+        """Sensor noise for ``size`` values: a window at a random offset into a bank drawn once
+        (uniform in -_NOISE.._NOISE), as its positive and negative parts so that adding it is two
+        saturating uint8 operations, exactly clip(frame + noise, 0, 255) without int16 copies."""
+        bank = self._noise_bank
+        if bank is None or bank[0].size < size + _NOISE_SLACK:
+            noise = self._rng.integers(-_NOISE, _NOISE + 1, size=size + _NOISE_SLACK, dtype=np.int16)
+            bank = (np.maximum(noise, 0).astype(np.uint8), np.maximum(-noise, 0).astype(np.uint8))
+            self._noise_bank = bank
+        start = int(self._rng.integers(0, bank[0].size - size + 1))
+        return bank[0][start : start + size], bank[1][start : start + size]
+
     def _perturb(self, frame: Frame) -> Frame:
         if not self._jitter:
             return frame.copy()
-        dx, dy = (int(v) for v in self._rng.integers(-2, 3, size=2))
-        m = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
+        # a whole-pixel shift with the edge pixels repeated (what warpAffine with BORDER_REPLICATE
+        # gives for an integer translation), cut from the frame with a replicated border
+        dx, dy = (int(v) for v in self._rng.integers(-_SHIFT, _SHIFT + 1, size=2))
         h, w = frame.shape[:2]
-        shifted = cv2.warpAffine(frame, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
-        # in place on the noise: a document-camera frame (1536x2048) is 19 MB as int16, and the
-        # plain expression made four such arrays at once (bench/startup rss_mb_peak)
-        noisy = self._rng.integers(-3, 4, size=frame.shape, dtype=np.int16)
-        np.add(noisy, shifted, out=noisy)
-        np.clip(noisy, 0, 255, out=noisy)
-        out: Frame = noisy.astype(np.uint8)
+        padded = cv2.copyMakeBorder(frame, _SHIFT, _SHIFT, _SHIFT, _SHIFT, cv2.BORDER_REPLICATE)
+        shifted = padded[_SHIFT - dy : _SHIFT - dy + h, _SHIFT - dx : _SHIFT - dx + w]
+        plus, minus = self._noise(frame.size)
+        out = np.asarray(cv2.add(shifted, plus.reshape(frame.shape)), dtype=np.uint8)
+        cv2.subtract(out, minus.reshape(frame.shape), dst=out)
         return out
 
     def read(self, timeout: float, device: str) -> Frame:

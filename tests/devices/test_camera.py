@@ -207,3 +207,76 @@ def test_resolution_and_exposure_reach_the_driver(caplog: pytest.LogCaptureFixtu
     player._configure(manual)  # type: ignore[arg-type]
     assert manual.calls[2:] == [(cv2.CAP_PROP_AUTO_EXPOSURE, 1), (cv2.CAP_PROP_EXPOSURE, 156.0)]
     assert "refused exposure = 156.0" in caplog.text
+
+
+def test_simulated_frames_are_the_image_shifted_plus_bounded_noise(tmp_path: Path) -> None:
+    """Each frame is the image moved by at most 2 whole pixels (edges repeated) plus noise of at most
+    3 per channel, different from frame to frame: what warpAffine + clip gave, without its cost."""
+    from devices.camera import opencv
+
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, size=(480, 640, 3), dtype=np.uint8)
+    image[:40] = 0  # dark and bright regions: the noise saturates at 0 and 255, never wraps
+    image[-40:] = 255
+    player = opencv._ImagePlayer([], 640, 480, 15.0, loop=True, jitter=True, seed=5)
+    frames = [player._perturb(image) for _ in range(4)]
+    for frame in frames:
+        assert frame.shape == image.shape and frame.dtype == np.uint8
+        best = min(
+            int(
+                np.abs(
+                    frame.astype(np.int16)
+                    - cv2.warpAffine(
+                        image,
+                        np.float32([[1, 0, dx], [0, 1, dy]]),
+                        (640, 480),
+                        borderMode=cv2.BORDER_REPLICATE,
+                    ).astype(np.int16)
+                ).max()
+            )
+            for dx in range(-2, 3)
+            for dy in range(-2, 3)
+        )
+        assert best <= 3
+        assert frame[:30].max() <= 3 and frame[-30:].min() >= 252  # saturated, not wrapped
+    assert not np.array_equal(frames[0], frames[1])
+    assert float(np.abs(frames[0].astype(np.int16) - frames[1].astype(np.int16)).mean()) > 0.5
+
+
+def test_a_new_player_of_the_same_face_image_does_not_decode_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A simulator presenting the same person anew (a new folder, a new camera) reuses the decoded
+    frame; a document camera's large frames are not kept beyond their player."""
+    from devices.camera import opencv
+
+    monkeypatch.setattr(opencv, "_SHARED", opencv._SharedFrames(opencv._SHARED_BYTES))
+    decodes: list[int] = []
+    real_imdecode = cv2.imdecode
+
+    def counting_imdecode(buf: np.ndarray, flags: int) -> np.ndarray:
+        decodes.append(1)
+        return real_imdecode(buf, flags)
+
+    monkeypatch.setattr(opencv.cv2, "imdecode", counting_imdecode)
+    face = media_path(LIVE_MEDIA["senior"][0])
+    for n in range(3):
+        sim = SimulatedCamera(tmp_path / f"person-{n}", [face])
+        cam = sim.camera(seed=n)
+        cam.open()
+        try:
+            assert cam.read_frame(timeout=1.0).shape == (480, 640, 3)
+        finally:
+            cam.close()
+    assert len(decodes) == 1
+
+    page = np.full((2048, 1536, 3), 200, dtype=np.uint8)
+    for n in range(2):
+        source = document_source(page, tmp_path / f"doc-{n}", "page.png")
+        cam = document_camera(source)
+        cam.open()
+        try:
+            cam.read_frame(timeout=2.0)
+        finally:
+            cam.close()
+    assert len(decodes) == 3  # decoded by each document camera: 9 MB frames stay per player
