@@ -122,7 +122,8 @@ class Terminal:
 
     def warm_up(self) -> threading.Thread:
         """Load the models in the background (a call while they load returns the same thread), then
-        give back the memory the loading left unused.  terminal/models.py calls it when a citizen
+        give back the memory the loading left unused (only when something was loaded: trimming the
+        heap at every citizen cost a millisecond and the page faults of refilling it).  terminal/models.py calls it when a citizen
         leaves the welcome screen."""
         with self._warm_lock:
             if self._warm_up is not None and self._warm_up.is_alive():
@@ -131,12 +132,17 @@ class Terminal:
 
     def _start_warm_up(self) -> threading.Thread:
         def load() -> None:
+            loaded_any = False
             for name, model in (("face", self.session.face.verifier), ("ocr", self.session.materials.ocr)):
+                if getattr(model, "loaded", False):
+                    continue  # the usual case from the second citizen on: nothing to load or give back
+                loaded_any = True
                 try:
                     getattr(model, "load", lambda: None)()
                 except Exception:
                     log.exception("loading the %s model failed", name)
-            release_memory()
+            if loaded_any:
+                release_memory()
 
         t = threading.Thread(target=load, name="warm-up", daemon=True)
         t.start()

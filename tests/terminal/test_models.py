@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
+
+import pytest
 
 from kiosk.session.coordinator import SessionCoordinator
 from kiosk.session.events import EventBus, StepChanged
@@ -133,3 +135,34 @@ def test_the_real_models_unload_and_load_again_on_next_use() -> None:
     assert not ocr.loaded
     page = np.full((64, 256, 3), 255, np.uint8)
     assert ocr.recognise(page) == [] and ocr.loaded
+
+
+def test_warm_up_gives_memory_back_only_after_loading_something(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal's warm-up (run at every citizen's start) trims the heap after it loaded a model,
+    not when both were already in memory: a trim per citizen cost a millisecond and the page faults
+    of refilling the heap (bench/soak)."""
+    from pathlib import Path
+
+    from terminal import runtime
+
+    trims: list[int] = []
+    monkeypatch.setattr(runtime, "release_memory", lambda **_: trims.append(1))
+    stand = Stand()
+    terminal = runtime.Terminal(
+        config=cast(Any, None),
+        session=cast(Any, stand),
+        store=cast(Any, None),
+        client=cast(Any, None),
+        drainer=cast(Any, None),
+        bench=None,
+        sandbox=None,
+        workdir=Path("."),
+    )
+    terminal.warm_up().join(timeout=10)
+    assert stand.face.verifier.loaded and stand.materials.ocr.loaded and trims == [1]
+    terminal.warm_up().join(timeout=10)
+    terminal.warm_up().join(timeout=10)
+    assert trims == [1]
+    stand.materials.ocr.unload()  # dropped after a while on the welcome screen: loaded again, trimmed
+    terminal.warm_up().join(timeout=10)
+    assert stand.materials.ocr.loaded and trims == [1, 1]
