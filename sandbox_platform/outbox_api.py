@@ -16,7 +16,9 @@ named by ``Content-Range: bytes start-end/total`` (a chunk that starts at or bef
 offset is accepted and only its new bytes are kept, so a repeated chunk is harmless; one that
 starts after it is answered 416 with the committed offset), ``GET`` tells the committed offset,
 ``POST .../complete`` checks the SHA-256 of the whole, opens it and keeps the clear file.  A chunk
-whose body does not arrive whole (connection dropped mid-chunk) is never committed.
+whose body does not arrive whole (connection dropped mid-chunk) is never committed.  An attachment
+of at most one chunk may come whole in the create request (``content``, base64): the platform makes
+complete's checks on it and answers the session already complete, in one request instead of three.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ SHA256_HEADER = "X-Content-SHA256"
 #: Largest attachment and largest chunk the sandbox accepts.
 MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024
 MAX_CHUNK_BYTES = 4 * 1024 * 1024
+#: Largest attachment that may come inline in the create request (one terminal chunk), and its base64 length.
+MAX_INLINE_BYTES = 256 * 1024
+MAX_INLINE_B64 = 4 * ((MAX_INLINE_BYTES + 2) // 3)
 FIELD_KEY_SALT = b"hall-kiosk/fields/v1"
 _MAGIC = b"HF1"
 _NONCE = 12
@@ -145,6 +150,33 @@ class UploadCreate(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the uploaded bytes")
     plaintext_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file in clear")
     encryption: Encryption = Encryption.NONE
+    content: str | None = Field(
+        default=None,
+        max_length=MAX_INLINE_B64,
+        description=(
+            "Optional: the whole uploaded bytes, base64 (at most 256 KiB before encoding). The platform "
+            "checks them as complete does and answers the session already complete (one request instead "
+            "of create, PUT and complete)"
+        ),
+    )
+
+    def spec(self) -> dict[str, Any]:
+        """The session's description: the request without its inline content (what the key is bound to)."""
+        return self.model_dump(mode="json", exclude={"content"})
+
+    def inline(self) -> bytes | None:
+        """The inline bytes, decoded and as long as announced (400 otherwise), or None."""
+        if self.content is None:
+            return None
+        try:
+            data = base64.b64decode(self.content, validate=True)
+        except binascii.Error as err:
+            raise _problem(status.HTTP_400_BAD_REQUEST, "content is not base64") from err
+        if len(data) != self.size:
+            raise _problem(
+                status.HTTP_400_BAD_REQUEST, f"content has {len(data)} bytes but size announces {self.size}"
+            )
+        return data
 
 
 class UploadSession(BaseModel):
@@ -334,7 +366,14 @@ class OutboxPlatform:
         return found
 
     def create(self, key: str, caller: str, req: UploadCreate) -> tuple[dict[str, Any], bool]:
-        request_sha = _sha(req.model_dump(mode="json"))
+        """Create the session (or find it again); with inline content, check it and complete it at once.
+
+        The key is bound to the spec without the content, so a session opened by the chunked path
+        can be finished inline and the other way round.  Inline content that fails complete's
+        checks is refused and nothing is stored."""
+        spec = req.spec()
+        request_sha = _sha(spec)
+        inline = req.inline()
         with self.lock:
             found = self._session(key)
             if found is not None:
@@ -343,11 +382,21 @@ class OutboxPlatform:
                         status.HTTP_422_UNPROCESSABLE_CONTENT,
                         "Idempotency-Key was already used with a different request body",
                     )
+                if inline is not None:
+                    checked = self._opened(caller, found, inline)
+                    if found["state"] != "complete":
+                        found = self._finish(key, checked)
                 return found, False
+            clear = None if inline is None else self._opened(caller, spec, inline)
+            now = time.time()
+            if clear is None:
+                (self.parts / key).write_bytes(b"")
+            else:  # the file first: the row says complete only once the file is there
+                (self.files / key).write_bytes(clear)
             self._conn.execute(
                 "INSERT INTO uploads (upload_id, request_sha256, terminal_id, case_id, name, media_type, size, "
-                "sha256, plaintext_sha256, encryption, offset, state, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'open', ?)",
+                "sha256, plaintext_sha256, encryption, offset, state, created_at, completed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key,
                     request_sha,
@@ -359,12 +408,16 @@ class OutboxPlatform:
                     req.sha256,
                     req.plaintext_sha256,
                     req.encryption.value,
-                    time.time(),
+                    0 if clear is None else req.size,
+                    "open" if clear is None else "complete",
+                    now,
+                    None if clear is None else now,
                 ),
             )
-            (self.parts / key).write_bytes(b"")
             created = self._session(key)
         assert created is not None
+        if clear is not None:
+            log.info("sandbox: attachment %s of case %s complete (inline)", key, req.case_id)
         return created, True
 
     def append(self, upload_id: str, caller: str, content_range: str | None, body: bytes) -> dict[str, Any]:
@@ -412,29 +465,38 @@ class OutboxPlatform:
                 raise _problem(
                     status.HTTP_409_CONFLICT, f"only {found['offset']} of {found['size']} bytes are committed"
                 )
-            data = (self.parts / upload_id).read_bytes()
-            if hashlib.sha256(data).hexdigest() != found["sha256"]:
+            try:
+                clear = self._opened(caller, found, (self.parts / upload_id).read_bytes())
+            except HTTPException:
                 self._reset(upload_id)
-                raise _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "sha256 of the upload does not match")
-            clear = data
-            if found["encryption"] != Encryption.NONE.value:
-                try:
-                    clear = self.open_for(caller, data, found["case_id"], found["encryption"])
-                except SealError as err:
-                    self._reset(upload_id)
-                    raise _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cannot open: {err}") from err
-            if hashlib.sha256(clear).hexdigest() != found["plaintext_sha256"]:
-                self._reset(upload_id)
-                raise _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "plaintext_sha256 does not match")
-            (self.files / upload_id).write_bytes(clear)
-            (self.parts / upload_id).unlink(missing_ok=True)
-            self._conn.execute(
-                "UPDATE uploads SET state = 'complete', completed_at = ? WHERE upload_id = ?",
-                (time.time(), upload_id),
-            )
-            done = self._session(upload_id)
+                raise
+            return self._finish(upload_id, clear)
+
+    def _opened(self, caller: str, spec: dict[str, Any], data: bytes) -> bytes:
+        """The clear file of the uploaded ``data`` after checking both hashes of ``spec`` (422 if not)."""
+        if hashlib.sha256(data).hexdigest() != spec["sha256"]:
+            raise _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "sha256 of the upload does not match")
+        clear = data
+        if spec["encryption"] != Encryption.NONE.value:
+            try:
+                clear = self.open_for(caller, data, spec["case_id"], spec["encryption"])
+            except SealError as err:
+                raise _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cannot open: {err}") from err
+        if hashlib.sha256(clear).hexdigest() != spec["plaintext_sha256"]:
+            raise _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, "plaintext_sha256 does not match")
+        return clear
+
+    def _finish(self, upload_id: str, clear: bytes) -> dict[str, Any]:
+        """Keep the checked clear file and mark the session complete (every byte committed)."""
+        (self.files / upload_id).write_bytes(clear)
+        (self.parts / upload_id).unlink(missing_ok=True)
+        self._conn.execute(
+            "UPDATE uploads SET state = 'complete', offset = size, completed_at = ? WHERE upload_id = ?",
+            (time.time(), upload_id),
+        )
+        done = self._session(upload_id)
         assert done is not None
-        log.info("sandbox: attachment %s of case %s complete", upload_id, found["case_id"])
+        log.info("sandbox: attachment %s of case %s complete", upload_id, done["case_id"])
         return done
 
     def _reset(self, upload_id: str) -> None:
@@ -623,6 +685,11 @@ def outbox_router(state: OutboxPlatform, terminal: Callable[..., str]) -> APIRou
         responses={
             200: {"model": UploadSession, "description": "Replay: the session already exists"},
             **_KEY_ERRORS,
+            422: {
+                "model": Problem,
+                "description": "Key reused with a different body, an invalid body, or inline content "
+                "that fails complete's checks (SHA-256 mismatch, the sealed file does not open)",
+            },
         },
         tags=["uploads"],
     )

@@ -20,6 +20,9 @@ from kiosk.cases.platform_reprint import REPRINT_MODELS
 #: Bounds shared with the contract.
 TERMINAL_ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+#: Largest attachment sent inline in the upload's create request, and its base64 length.
+INLINE_MAX_BYTES = 256 * 1024
+INLINE_B64_MAX = 4 * ((INLINE_MAX_BYTES + 2) // 3)
 
 
 class _Reply(BaseModel):
@@ -146,6 +149,8 @@ class UploadCreate(BaseModel):
     sha256: str = Field(pattern=SHA256_PATTERN)
     plaintext_sha256: str = Field(pattern=SHA256_PATTERN)
     encryption: Literal["none", "aes-256-gcm", "sm4-gcm"] = "none"
+    # The whole bytes, base64, for an attachment of at most one chunk (create completes it at once).
+    content: str | None = Field(default=None, max_length=INLINE_B64_MAX)
 
 
 class UploadSession(_Reply):

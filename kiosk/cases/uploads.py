@@ -14,6 +14,11 @@ completed, which makes the platform check the SHA-256 of the whole and open it. 
 marks the attachment uploaded.  Any failure leaves the committed chunks on the platform; the next
 attempt resumes at the committed offset.
 
+An attachment that fits in one chunk (the signature, the face frame, most material pages) goes in
+the create request itself (``content``, base64): the platform makes complete's checks and answers
+the session complete, one signed request instead of three.  Should the answer still be open (a
+platform that ignores ``content``), the chunk is PUT and completed as above, so nothing is lost.
+
 Chunk size: 256 KiB (:data:`CHUNK_BYTES`, docs/uploads.md).  A scanned A4 page as JPEG is
 0.3-1 MB, the certificate PDF with its embedded font ~0.2-1 MB, the signature a few KB: one to four
 chunks.  On a hall uplink of ~2 Mbit/s a chunk takes about 1 s, so a dropped connection loses at
@@ -22,6 +27,7 @@ most ~1 s of transfer, while the fixed cost per chunk (one signed request) stays
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import time
@@ -32,6 +38,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kiosk.cases.crypto import FieldAlgorithm, FieldCipher, agreed_field_cipher, terminal_agreement_key
 from kiosk.cases.platform_client import PlatformClient, PlatformUnavailable
+from kiosk.cases.platform_models import INLINE_MAX_BYTES
 from offline_cache.store import Store, StoredAttachment
 
 log = logging.getLogger(__name__)
@@ -79,7 +86,7 @@ class FieldKeyring:
 
 
 class AttachmentUploader:
-    """Uploads stored attachments in resumable chunks (see the module docstring)."""
+    """Uploads stored attachments inline or in resumable chunks (see the module docstring)."""
 
     def __init__(
         self,
@@ -121,6 +128,8 @@ class AttachmentUploader:
             "plaintext_sha256": attachment.sha256,
             "encryption": encryption,
         }
+        if len(wire) <= min(self.chunk_bytes, INLINE_MAX_BYTES):  # one request: create completes it
+            spec["content"] = base64.b64encode(wire).decode("ascii")
         session = self.client.create_upload(attachment.attachment_id, spec)
         offset = session.offset
         while not session.complete and offset < len(wire):

@@ -76,6 +76,7 @@ class RecordingProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+            src.close()  # each socket is the source of one pipe: closed once, when its side ends
 
     def close(self) -> None:
         self._stop = True
@@ -140,8 +141,8 @@ def test_case_and_attachments_arrive_sealed_and_the_platform_reads_them(
     case_id, attachments = _case(store, ("material:lease:0", page), ("signature", signature))
     drainer = OutboxDrainer(store, client, cipher=keyring.cipher)
     assert drainer.drain_once().sent == 1
-    # 600,000 bytes + seal overhead in 256 KiB chunks: 3 PUTs; the signature in 1.
-    assert client.puts == [0, 262144, 524288, 0]
+    # 600,000 bytes + seal overhead in 256 KiB chunks: 3 PUTs; the signature none (inline in its create).
+    assert client.puts == [0, 262144, 524288]
     for a in store.attachments.for_case(case_id):
         assert a.uploaded_at is not None
     # The platform opened the sealed case and the sealed files: the same fields, the same bytes.
@@ -159,6 +160,7 @@ def test_case_and_attachments_arrive_sealed_and_the_platform_reads_them(
     for secret in (ID_NUMBER.encode(), NAME.encode("utf-8"), json.dumps(NAME).encode(), page[:64]):
         assert secret not in wire
     assert base64.b64encode(PAYLOAD)[:40] not in wire
+    assert base64.b64encode(signature)[:40] not in wire  # the inline signature went sealed
 
 
 def test_upload_resumes_after_a_crash_and_a_connection_dropped_mid_chunk(
