@@ -76,7 +76,9 @@ _SHARED_BYTES = 24 * 1024 * 1024
 #: Jitter: whole-pixel shift of at most this much; noise: at most this much per channel.
 _SHIFT = 2
 _NOISE = 3
-#: The noise bank is this many values longer than a frame, so each frame gets its own window.
+#: Noise is added a block of values at a time, each from its own window of the bank (which is
+#: _NOISE_SLACK values longer than a block, so each block gets its own random offset).
+_NOISE_BLOCK = 1 << 20
 _NOISE_SLACK = 1 << 16
 
 
@@ -106,6 +108,29 @@ class _SharedFrames:
 
 
 _SHARED = _SharedFrames(_SHARED_BYTES)
+_NOISE_BANK: tuple[Frame, Frame, Frame] | None = None
+_NOISE_LOCK = threading.Lock()
+
+
+def _noise_bank() -> tuple[Frame, Frame, Frame]:
+    """_NOISE_BLOCK + _NOISE_SLACK values of noise uniform in -_NOISE.._NOISE, drawn once for the
+    process (a new camera per citizen would otherwise draw a frame's worth again, ~3 ms; 3.4 MB
+    kept), as its positive part, 255 minus that, and its negative part: adding the noise is then
+    saturating uint8 operations in place, exactly clip(frame + noise, 0, 255), without int16
+    copies of the frame (a document camera's would be 19 MB)."""
+    global _NOISE_BANK
+    with _NOISE_LOCK:
+        if _NOISE_BANK is None:
+            rng = np.random.default_rng(0x5EED)
+            noise = rng.integers(-_NOISE, _NOISE + 1, size=_NOISE_BLOCK + _NOISE_SLACK, dtype=np.int16)
+            plus = np.maximum(noise, 0).astype(np.uint8)
+            bank = (plus, (255 - plus).astype(np.uint8), np.maximum(-noise, 0).astype(np.uint8))
+            for part in bank:
+                part.flags.writeable = False
+            _NOISE_BANK = bank
+        return _NOISE_BANK
+
+
 #: V4L2 values of ``CAP_PROP_AUTO_EXPOSURE`` (OpenCV passes them through): manual, aperture priority.
 _V4L2_EXPOSURE_MANUAL = 1
 _V4L2_EXPOSURE_AUTO = 3
@@ -157,7 +182,6 @@ class _ImagePlayer:
         #: Frames decoded from file contents (a few, most recent last): a file written again with
         #: the same image (a simulator presenting the same person anew) is not decoded again.
         self._decoded: dict[bytes, Frame] = {}
-        self._noise_bank: tuple[Frame, Frame] | None = None
 
     def _paths(self, device: str) -> list[Path]:
         src = self._source
@@ -203,18 +227,6 @@ class _ImagePlayer:
         self._cache[path] = (mtime, frame)
         return frame
 
-    def _noise(self, size: int) -> tuple[Frame, Frame]:
-        """Sensor noise for ``size`` values: a window at a random offset into a bank drawn once
-        (uniform in -_NOISE.._NOISE), as its positive and negative parts so that adding it is two
-        saturating uint8 operations, exactly clip(frame + noise, 0, 255) without int16 copies."""
-        bank = self._noise_bank
-        if bank is None or bank[0].size < size + _NOISE_SLACK:
-            noise = self._rng.integers(-_NOISE, _NOISE + 1, size=size + _NOISE_SLACK, dtype=np.int16)
-            bank = (np.maximum(noise, 0).astype(np.uint8), np.maximum(-noise, 0).astype(np.uint8))
-            self._noise_bank = bank
-        start = int(self._rng.integers(0, bank[0].size - size + 1))
-        return bank[0][start : start + size], bank[1][start : start + size]
-
     def _perturb(self, frame: Frame) -> Frame:
         if not self._jitter:
             return frame.copy()
@@ -224,9 +236,17 @@ class _ImagePlayer:
         h, w = frame.shape[:2]
         padded = cv2.copyMakeBorder(frame, _SHIFT, _SHIFT, _SHIFT, _SHIFT, cv2.BORDER_REPLICATE)
         shifted = padded[_SHIFT - dy : _SHIFT - dy + h, _SHIFT - dx : _SHIFT - dx + w]
-        plus, minus = self._noise(frame.size)
-        out = np.asarray(cv2.add(shifted, plus.reshape(frame.shape)), dtype=np.uint8)
-        cv2.subtract(out, minus.reshape(frame.shape), dst=out)
+        out = np.ascontiguousarray(shifted)
+        flat = out.reshape(-1)
+        plus, headroom, minus = _noise_bank()
+        for start in range(0, flat.size, _NOISE_BLOCK):  # a window of the bank per block of values
+            part = flat[start : start + _NOISE_BLOCK]
+            at = int(self._rng.integers(0, _NOISE_SLACK))
+            window = slice(at, at + part.size)
+            np.minimum(part, headroom[window], out=part)  # saturating add: min(v, 255 - n) + n
+            np.add(part, plus[window], out=part)
+            np.maximum(part, minus[window], out=part)  # saturating subtract: max(v, n) - n
+            np.subtract(part, minus[window], out=part)
         return out
 
     def read(self, timeout: float, device: str) -> Frame:

@@ -4,14 +4,15 @@ exactly-once.
 Each run starts a child process (``multiprocessing`` *forkserver* with only the
 submit/upload modules preloaded, so a child is up in milliseconds) that opens the
 encrypted store and runs the outbox drainer's thread as the terminal does, then
-loops through the submit path: ``store.cases.add`` with a page-image attachment
-(one transaction: case + attachment + outbox entry + audit), append the case id
+loops through the submit path: ``store.cases.add`` with a page image and a signature
+(one transaction: case + attachments + outbox entry + audit), append the case id
 to the acknowledgement file (``os.write`` after the commit returned: an id there
 is a submission the citizen was told about), the approval's publicity record
 through ``kiosk.outputs.publicity.queue_publicity`` (its own key, its id appended
 too), a kick to the drainer and ``wait_acknowledged``; the drainer sends the
-attachment in resumable 16 KiB chunks first, then the case body, both sealed
-with the field key agreed with the platform, then the publicity record.  The
+page in resumable 16 KiB chunks and the signature inline (one request) first,
+then the case body, all sealed with the field key agreed with the platform, then
+the publicity record.  The
 child tells the parent when its store is open; the parent SIGKILLs it after a
 random delay from then (one run in ten right away, to hit start-up too), under a
 fault mode chosen per run (injected 5xx with and without Retry-After, latency,
@@ -77,6 +78,7 @@ PRELOAD = [
 ]
 PAYLOAD = '{"id_number":"371402195203140022","name":"张桂兰","form":{"x":1}}'.encode()
 PAGE_BYTES = 40_000
+SIGNATURE_BYTES = 3_000
 MAX_BACKLOG = 3
 CHUNK_BYTES = 16 * 1024
 
@@ -106,6 +108,12 @@ def publicity_record(case_id: str) -> records.PublicityRecord:
 def page_for(case_id: str) -> bytes:
     """The page image stored with a case (reproducible from its id, so the check can recompute it)."""
     return random.Random(case_id).randbytes(PAGE_BYTES)
+
+
+def signature_for(case_id: str) -> bytes:
+    """The signature stored with a case: small enough to go inline in the upload's create request
+    (one request), where the page goes in chunks (create, PUTs, complete)."""
+    return random.Random("signature:" + case_id).randbytes(SIGNATURE_BYTES)
 
 
 RUNS_PER_FAULT_MODE = 3
@@ -176,7 +184,8 @@ def child_main(
         # through kiosk.outputs.publicity (its own key), then wait for the acknowledgement.
         case_id = str(uuid.uuid4())
         page = NewAttachment(str(uuid.uuid4()), "material:page:0", "image/jpeg", page_for(case_id))
-        store.cases.add(case_id, ITEM_ID, PAYLOAD, time.time(), attachments=[page])
+        signature = NewAttachment(str(uuid.uuid4()), "signature", "image/png", signature_for(case_id))
+        store.cases.add(case_id, ITEM_ID, PAYLOAD, time.time(), attachments=[page, signature])
         os.write(fd, (case_id + "\n").encode("ascii"))
         store.audit_trail.append("case_submitted", {"case": case_id})
         publicity_id = publicity.queue_publicity(store, publicity_record(case_id), dt.datetime.now(dt.UTC))
@@ -451,8 +460,8 @@ def _check_with(
     attachments_bad = 0
     for c in cases:
         refs = c.get("attachments") or []
-        expected = hashlib.sha256(page_for(c["case_id"])).hexdigest()
-        if [r.get("sha256") for r in refs] != [expected] or ctl.sandbox.opened_case(c["case_id"]) != PAYLOAD:
+        expected = [hashlib.sha256(f(c["case_id"])).hexdigest() for f in (page_for, signature_for)]
+        if [r.get("sha256") for r in refs] != expected or ctl.sandbox.opened_case(c["case_id"]) != PAYLOAD:
             attachments_bad += 1
     published = collections.Counter(
         p["publicity_id"] for p in ctl.sandbox.publicity() if p["terminal_id"] == terminal_id

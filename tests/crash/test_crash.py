@@ -1,7 +1,7 @@
 """SIGKILL the terminal mid submit-and-upload 2 x 150 times (more on a loaded machine, until each
 seed's children submitted 61 cases), each kill a power cut (every unsynced write lost); every
-acknowledged case lands exactly once, with its attachment (uploaded in resumable chunks before the
-body) and its sealed body intact."""
+acknowledged case lands exactly once, with its attachments (uploaded before the body: the page in
+resumable chunks, the signature inline) and its sealed body intact."""
 
 from __future__ import annotations
 
