@@ -55,13 +55,6 @@ def client(server: SandboxServer) -> Iterator[PlatformClient]:
     c.close()
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
-    yield s
-    s.close()
-
-
 def _drainer(store: Store, client: PlatformClient, now: list[float]) -> OutboxDrainer:
     return OutboxDrainer(
         store, client, lambda: now[0], backoff=Backoff(base_s=10, max_s=60, jitter=0.0), rng=random.Random(1)

@@ -49,13 +49,6 @@ def client(server: SandboxServer) -> Iterator[PlatformClient]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def ctx(store: Store) -> SessionContext:
     return SessionContext(TerminalConfig(terminal_id=TERMINAL), store, Catalogue(store), clock=lambda: NOW)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,13 +45,6 @@ def _payload(case_id: str) -> bytes:
         },
         ensure_ascii=False,
     ).encode("utf-8")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
-    yield s
-    s.close()
 
 
 def _add(store: Store, at: float) -> str:

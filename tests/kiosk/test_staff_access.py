@@ -4,11 +4,8 @@ path is test_maintenance_piv_pcsc.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from kiosk.maintenance.access import LOCK_S, PIN_TIMEOUT_S, ROLE_FUNCTIONS, Function, StaffAccess
 from kiosk.maintenance.staff_card import Role, StaffCardRefusal, StaffCardResult
@@ -24,13 +21,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
-    yield s
-    s.close()
 
 
 def _verified(staff_id: str = "S0042") -> StaffCardResult:

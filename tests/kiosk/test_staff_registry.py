@@ -4,7 +4,6 @@ document format: signature, rollback, issuer CA pin, revocation; the real store 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,6 @@ from kiosk.maintenance.staff_card import Role, StaffRegistryError
 from kiosk.maintenance.staff_registry import META_KEY, StaffRegistryCache
 from offline_cache.store import Store
 from sandbox_platform.staff import HallStaffDesk, RevokeSeed, StaffSeed
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
-    yield s
-    s.close()
 
 
 def _desk(tmp_path: Path, name: str, key: Ed25519PrivateKey) -> HallStaffDesk:

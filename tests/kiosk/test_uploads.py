@@ -11,7 +11,6 @@ import json
 import random
 import secrets
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from kiosk.cases.platform_client import PlatformClient, PlatformRejected, Upload
 from kiosk.cases.uploads import AttachmentUploader, FieldKeyring
 from offline_cache.store import NewAttachment, OutboxState, Store
 from sandbox_platform.server import SandboxServer
+from tests.kiosk.recording_proxy import RecordingProxy
 
 ID_NUMBER = "371402195203140022"
 NAME = "张桂兰"
@@ -33,54 +33,6 @@ PAYLOAD = json.dumps(
     {"applicant": {"name": NAME, "id_number": ID_NUMBER, "address": "山东省德州市德城区新湖大街1号"}},
     ensure_ascii=False,
 ).encode("utf-8")
-
-
-class RecordingProxy:
-    """Forwards 127.0.0.1 TCP connections to ``target`` and keeps every byte the client sent."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.sent = bytearray()
-        self._lock = threading.Lock()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        self._stop = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            threading.Thread(target=self._pipe, args=(conn, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, conn, False), daemon=True).start()
-
-    def _pipe(self, src: socket.socket, dst: socket.socket, record: bool) -> None:
-        try:
-            while data := src.recv(65536):
-                if record:
-                    with self._lock:
-                        self.sent += data
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            src.close()  # each socket is the source of one pipe: closed once, when its side ends
-
-    def close(self) -> None:
-        self._stop = True
-        self._sock.close()
 
 
 class CountingClient(PlatformClient):
@@ -94,26 +46,12 @@ class CountingClient(PlatformClient):
 
 
 @pytest.fixture
-def proxy(server: SandboxServer) -> Iterator[RecordingProxy]:
-    p = RecordingProxy(server.port)
-    yield p
-    p.close()
-
-
-@pytest.fixture
 def client(proxy: RecordingProxy) -> Iterator[CountingClient]:
     c = CountingClient(proxy.url, "UP1", timeout=5.0, signing_key=Ed25519PrivateKey.generate())
     c.puts = []
     c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
-    yield s
-    s.close()
 
 
 def _image(n: int) -> bytes:

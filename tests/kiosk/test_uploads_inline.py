@@ -9,7 +9,6 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,8 @@ from kiosk.cases.uploads import CHUNK_BYTES, AttachmentUploader, FieldKeyring
 from offline_cache.store import NewAttachment, Store, StoredAttachment
 from sandbox_platform import outbox_api
 from sandbox_platform.server import SandboxServer
-from tests.kiosk.test_uploads import PAYLOAD, RecordingProxy, _image
+from tests.kiosk.recording_proxy import RecordingProxy
+from tests.kiosk.test_uploads import PAYLOAD, _image
 
 _REQUEST_LINE = re.compile(rb"(GET|PUT|POST) (/api/v1/uploads\S*) HTTP/1\.1\r\n")
 
@@ -34,25 +34,11 @@ def upload_requests(proxy: RecordingProxy) -> list[str]:
 
 
 @pytest.fixture
-def proxy(server: SandboxServer) -> Iterator[RecordingProxy]:
-    p = RecordingProxy(server.port)
-    yield p
-    p.close()
-
-
-@pytest.fixture
 def client(proxy: RecordingProxy) -> Iterator[PlatformClient]:
     c = PlatformClient(proxy.url, "UP2", timeout=5.0, signing_key=Ed25519PrivateKey.generate())
     c.enrol(code=c.sandbox.issue_enrolment_code(c.terminal_id))
     yield c
     c.close()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "kiosk.db", key=bytes(range(32)))
-    yield s
-    s.close()
 
 
 def _stored(store: Store, name: str, body: bytes) -> StoredAttachment:
