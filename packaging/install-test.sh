@@ -21,7 +21,6 @@ REPO=$PWD
 DEB=${1:-$(ls -t dist/hall-kiosk_*_"$ARCH".deb 2>/dev/null | head -1)}
 [ -n "$DEB" ] && [ -f "$DEB" ] || { echo "no package: run make package first" >&2; exit 2; }
 [ $# -eq 0 ] || shift  # what follows the package goes to `hall-kiosk provision`
-TARBALL=$CACHE/$SUITE-$ARCH.tgz
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 
 ROOT=$(mktemp -d /tmp/hall-kiosk-root.XXXXXX)
@@ -35,9 +34,14 @@ trap cleanup EXIT
 chroot_binfmt
 phase "debootstrap tarball"
 pkgs=$(grep -hv '^\s*#' packaging/system-packages.txt | grep -v '^\s*$' | paste -sd,)
-# Debian 13 renamed libzbar0 (64-bit time_t); it Provides the old name, which debootstrap ignores
-[ "$SUITE" = bookworm ] || pkgs=${pkgs/libzbar0,/libzbar0t64,}
-chroot_tarball "$TARBALL" --include="$pkgs,python3,python3-venv,cage,systemd,adduser,ca-certificates"
+pkgs="$pkgs,python3,python3-venv,cage,systemd,adduser,ca-certificates"
+# debootstrap resolves no virtual package (apt on a terminal does): Debian 13 renamed libzbar0 (64-bit
+# time_t), which Provides the old name; its pcscd needs polkitd, which needs a D-Bus system bus and a
+# logind (default-dbus-system-bus, default-logind): name the packages that provide them
+[ "$SUITE" = bookworm ] || pkgs="${pkgs/libzbar0,/libzbar0t64,},dbus,libpam-systemd"
+# the cached tarball is named after what it includes: a changed list makes a new one
+TARBALL=$CACHE/$SUITE-$ARCH-$(printf %s "$pkgs" | sha256sum | cut -c1-12).tgz
+chroot_tarball "$TARBALL" --include="$pkgs"
 
 phase "clean Debian root ($SUITE $ARCH) in $ROOT"
 chroot_unpack_cached "$TARBALL" "$ROOT"
