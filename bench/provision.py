@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 CUPSD_SCRIPT = REPO / "packaging" / "cups" / "start-test-cupsd.sh"
@@ -45,12 +46,33 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _key_usage(*, cert_sign: bool) -> Any:
+    """Key usage of the CA (signs certificates and CRLs) or of the server (signs its handshakes)."""
+    from cryptography import x509
+
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def make_tls(directory: Path) -> tuple[Path, Path, Path]:
-    """A private CA and a server certificate for 127.0.0.1/localhost: (ca.pem, cert.pem, key.pem)."""
+    """A private CA and a server certificate for 127.0.0.1/localhost: (ca.pem, cert.pem, key.pem).
+
+    Both carry what RFC 5280 asks and OpenSSL's X509_STRICT checks (Python 3.13's default, so the
+    arm64 package's): key usage, key identifiers, the server's basic constraints and extended key
+    usage; without the authority key identifier a terminal on Python 3.13 refuses the handshake."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -64,6 +86,8 @@ def make_tls(directory: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - dt.timedelta(hours=1))
         .not_valid_after(now + dt.timedelta(days=2))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -80,6 +104,13 @@ def make_tls(directory: Path) -> tuple[Path, Path, Path]:
                 [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
             ),
             critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(cert_sign=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
         )
         .sign(ca_key, hashes.SHA256())
     )

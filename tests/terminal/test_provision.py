@@ -186,3 +186,43 @@ def test_on_a_terminal_it_asks_for_the_qr_code_and_confirms_the_rest(the_hall: H
     assert "Scan the enrolment QR code" in out.stdout
     assert f"Terminal id [{parse_qr(qr)['terminal']}]" in out.stdout
     assert '"readiness_ok": true' in out.stdout
+
+
+def test_the_halls_tls_certificates_pass_strict_x509_checks(tmp_path: Path) -> None:
+    """Python 3.13 (the arm64 package's, Debian 13's) verifies with OpenSSL's X509_STRICT flag by
+    default, which refuses a CA without key usage or key identifiers and a server certificate
+    without an authority key identifier: the emulated arm64 install test's enrolment failed with an
+    SSLError on the sandbox's old certificates.  Checked here with the flag set, on any Python."""
+    import socket
+    import ssl
+    import threading
+
+    from bench.provision import make_tls
+
+    ca, cert, key = make_tls(tmp_path / "tls")
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = ssl.create_default_context(cafile=str(ca))
+    client_ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        errors: list[BaseException] = []
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            try:
+                with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (ssl.SSLError, OSError) as err:
+                errors.append(err)
+
+        server = threading.Thread(target=serve, daemon=True)
+        server.start()
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            client_ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+        ):
+            assert tls.version() is not None
+            tls.sendall(b"x")
+        server.join(timeout=5)
+    assert not errors
