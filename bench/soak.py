@@ -24,7 +24,7 @@ reader every ``session.card_lift_poll_s`` for that (0.5 s on a real terminal; ``
 here, so that the next citizen does not stand idle for it).
 
 Volume: a session is about 0.04 s of CPU on the terminal and the platform for one terminal alone,
-0.055 s with six sharing two cores (all threads of the terminal process, the in-process platform's
+0.05 s with six sharing two cores (all threads of the terminal process, the in-process platform's
 included; printed as ``cpu_s_per_session``), plus waits (the upload's round trips and fsyncs before
 the acknowledgement, the card lift); the default six terminal processes overlap those waits on 2
 cores (docs/security.md "Soak" has the measured run).  The default is 10,000 sessions;
