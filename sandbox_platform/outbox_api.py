@@ -388,15 +388,10 @@ class OutboxPlatform:
                         found = self._finish(key, checked)
                 return found, False
             clear = None if inline is None else self._opened(caller, spec, inline)
-            now = time.time()
-            if clear is None:
-                (self.parts / key).write_bytes(b"")
-            else:  # the file first: the row says complete only once the file is there
-                (self.files / key).write_bytes(clear)
             self._conn.execute(
                 "INSERT INTO uploads (upload_id, request_sha256, terminal_id, case_id, name, media_type, size, "
-                "sha256, plaintext_sha256, encryption, offset, state, created_at, completed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "sha256, plaintext_sha256, encryption, offset, state, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'open', ?)",
                 (
                     key,
                     request_sha,
@@ -408,16 +403,12 @@ class OutboxPlatform:
                     req.sha256,
                     req.plaintext_sha256,
                     req.encryption.value,
-                    0 if clear is None else req.size,
-                    "open" if clear is None else "complete",
-                    now,
-                    None if clear is None else now,
+                    time.time(),
                 ),
             )
-            created = self._session(key)
+            (self.parts / key).write_bytes(b"")
+            created = self._session(key) if clear is None else self._finish(key, clear)
         assert created is not None
-        if clear is not None:
-            log.info("sandbox: attachment %s of case %s complete (inline)", key, req.case_id)
         return created, True
 
     def append(self, upload_id: str, caller: str, content_range: str | None, body: bytes) -> dict[str, Any]:

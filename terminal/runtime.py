@@ -123,8 +123,8 @@ class Terminal:
     def warm_up(self) -> threading.Thread:
         """Load the models in the background (a call while they load returns the same thread), then
         give back the memory the loading left unused (only when something was loaded: trimming the
-        heap at every citizen cost a millisecond and the page faults of refilling it).  terminal/models.py calls it when a citizen
-        leaves the welcome screen."""
+        heap at every citizen cost a millisecond and the page faults of refilling it).
+        terminal/models.py calls it when a citizen leaves the welcome screen."""
         with self._warm_lock:
             if self._warm_up is not None and self._warm_up.is_alive():
                 return self._warm_up
